@@ -1,0 +1,142 @@
+"""The AsyncAPI 3.0 document of every event the platform publishes, built from each service's
+``<service>.events.EVENTS`` registry and the pydantic models behind it.
+
+``python -m devstack.asyncapi > docs/asyncapi.json`` writes it, and also writes the copy the
+gateway serves (``services/gateway/gateway/static/asyncapi.json``, inside the gateway package so
+its image has it). Tests keep both copies current.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.events import Envelope, EventRegistry
+
+PUBLISHERS = ("gateway", "signoff", "resolution", "audit", "notify")
+REF = "#/components/schemas/{model}"
+#: The copy the gateway serves at ``/api/asyncapi.json`` and renders at ``/docs/events``.
+GATEWAY_COPY = Path(__file__).resolve().parents[1] / "services" / "gateway" / "gateway" / "static" / "asyncapi.json"
+
+
+def registries() -> dict[str, EventRegistry]:
+    found = {}
+    for service in PUBLISHERS:
+        try:
+            module = importlib.import_module(f"{service}.events")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{service}.events":
+                continue
+            raise
+        found[service] = module.EVENTS
+    return found
+
+
+def _hoist(schema: dict[str, Any], into: dict[str, Any]) -> dict[str, Any]:
+    for name, definition in schema.pop("$defs", {}).items():
+        into[name] = definition
+    return schema
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    envelope = Envelope.model_json_schema(ref_template=REF)
+    envelope["properties"].pop("data")
+    envelope["required"] = [r for r in envelope["required"] if r != "data"]
+    schemas["CloudEventEnvelope"] = _hoist(envelope, schemas)
+    for service, registry in registries().items():
+        for event_type in registry:
+            key = event_type.routing_key
+            data_schema = event_type.data_model.model_json_schema(ref_template=REF)
+            data_name = f"{key}.data"
+            schemas[data_name] = _hoist(data_schema, schemas)
+            messages[key] = {
+                "name": key,
+                "title": event_type.data_model.__name__,
+                "summary": event_type.summary,
+                "contentType": "application/cloudevents+json",
+                "correlationId": {"description": "The request that caused the event", "location": "$message.payload#/correlationid"},
+                "payload": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/CloudEventEnvelope"},
+                        {
+                            "type": "object",
+                            "required": ["data"],
+                            "properties": {
+                                "type": {"const": event_type.type},
+                                "source": {"const": f"/qa/{service}"},
+                                "dataschema": {"const": event_type.dataschema},
+                                "data": {"$ref": f"#/components/schemas/{data_name}"},
+                            },
+                        },
+                    ]
+                },
+                "bindings": {"amqp": {"messageType": key, "bindingVersion": "0.3.0"}},
+            }
+            channels[key] = {
+                "address": key,
+                "title": key,
+                "description": f"Routing key {key} on the events exchange. Published by the {service} service.",
+                "messages": {key: {"$ref": f"#/components/messages/{key}"}},
+                "bindings": {
+                    "amqp": {
+                        "is": "routingKey",
+                        "exchange": {"name": "<QA_NAMESPACE>.events", "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"},
+                        "bindingVersion": "0.3.0",
+                    }
+                },
+            }
+            operations[f"{service}.publishes.{key}"] = {
+                "action": "send",
+                "title": f"{service} publishes {key}",
+                "summary": event_type.summary,
+                "channel": {"$ref": f"#/channels/{key}"},
+                "messages": [{"$ref": f"#/channels/{key}/messages/{key}"}],
+                # Persistent messages (AMQP delivery mode 2): an operation binding in AsyncAPI 3.
+                "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": "0.3.0"}},
+            }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "QA platform events",
+            "version": "1.0.0",
+            "description": (
+                "Every event the children's social care QA platform publishes. Each is a CloudEvents 1.0 "
+                "JSON envelope (structured mode) on one durable topic exchange, `<QA_NAMESPACE>.events` "
+                "(`qa.events` by default), with the event's versioned type as routing key. Messages are "
+                "persistent and published from a transactional outbox with publisher confirms: at least "
+                "once, so subscribers must ignore an event id they have already handled. Events carry "
+                "identifiers and facts, not personal details (Caldecott principle 3)."
+            ),
+        },
+        "defaultContentType": "application/cloudevents+json",
+        "servers": {
+            "rabbitmq": {"host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0.9.1", "description": "The platform's RabbitMQ"}
+        },
+        "channels": dict(sorted(channels.items())),
+        "operations": dict(sorted(operations.items())),
+        "components": {"schemas": dict(sorted(schemas.items())), "messages": dict(sorted(messages.items()))},
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, sort_keys=False, default=str) + "\n"
+
+
+def write_gateway_copy(text: str | None = None) -> Path:
+    """Write the document into the gateway package, where the gateway serves it from."""
+    GATEWAY_COPY.parent.mkdir(parents=True, exist_ok=True)
+    GATEWAY_COPY.write_text(text if text is not None else render())
+    return GATEWAY_COPY
+
+
+if __name__ == "__main__":
+    rendered = render()
+    write_gateway_copy(rendered)
+    sys.stdout.write(rendered)

@@ -1,0 +1,77 @@
+"""A small demo authority: a team structure, staff in every role and a few children's cases,
+loaded through the gateway's directory API as the case-management system would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from .stack import INTEGRATION_CLIENT
+
+SERVICE = "Children's Services"
+
+TEAMS: dict[str, dict[str, Any]] = {
+    "T-DA": {"name": "Duty and Assessment", "district": "Canterbury", "area": "East Kent", "service": SERVICE, "manager_id": "P-TM1"},
+    "T-CIN": {"name": "Canterbury Children in Need", "district": "Canterbury", "area": "East Kent", "service": SERVICE, "manager_id": "P-TM2"},
+    "T-CP": {"name": "Thanet Child Protection", "district": "Thanet", "area": "East Kent", "service": SERVICE, "manager_id": "P-TM3"},
+    "T-CIC": {"name": "Thanet Children in Care", "district": "Thanet", "area": "East Kent", "service": SERVICE, "manager_id": "P-TM3"},
+    "T-QA": {"name": "Safeguarding and Quality Assurance", "district": "County", "area": "County", "service": SERVICE, "manager_id": "P-QASM"},
+}
+
+
+def _person(name: str, roles: list[str], team: str | None, manager: str | None) -> dict[str, Any]:
+    email = name.lower().replace(" ", ".").replace("'", "") + "@council.example"
+    return {"name": name, "email": email, "roles": roles, "team_id": team, "line_manager_id": manager}
+
+
+PEOPLE: dict[str, dict[str, Any]] = {
+    "P-AD": _person("Amira Dhillon", ["assistant_director"], "T-QA", None),
+    "P-HOS": _person("Hugh Osei", ["head_of_service", "service_director"], "T-QA", "P-AD"),
+    "P-SM": _person("Sana Malik", ["service_manager"], "T-CIN", "P-HOS"),
+    "P-DM": _person("Dev Mehta", ["district_manager"], "T-CIN", "P-SM"),
+    "P-PSW": _person("Pat Sullivan", ["principal_social_worker"], "T-QA", "P-AD"),
+    "P-TM1": _person("Tom Mercer", ["team_manager", "auditor"], "T-DA", "P-DM"),
+    "P-TM2": _person("Grace Adeyemi", ["team_manager", "auditor"], "T-CIN", "P-DM"),
+    "P-TM3": _person("Olu Bankole", ["team_manager", "auditor"], "T-CP", "P-DM"),
+    "P-DS": _person("Dana Smith", ["duty_senior", "senior_practitioner"], "T-DA", "P-TM1"),
+    "P-SP": _person("Sam Price", ["senior_practitioner", "practice_supervisor"], "T-CIN", "P-TM2"),
+    "P-SW1": _person("Kerry Jones", ["social_worker"], "T-DA", "P-DS"),
+    "P-SW2": _person("Ravi Patel", ["social_worker"], "T-CIN", "P-SP"),
+    "P-SW3": _person("Mia Novak", ["social_worker"], "T-CP", "P-TM3"),
+    "P-IRO": _person("Irene Okafor", ["iro"], "T-QA", "P-QASM"),
+    "P-CPC": _person("Colin Park", ["cp_chair"], "T-QA", "P-QASM"),
+    "P-FGC": _person("Fay Green", ["fgc_coordinator"], "T-QA", "P-QASM"),
+    "P-QASM": _person("Quinn Abara", ["service_manager", "lead_qa_auditor"], "T-QA", "P-AD"),
+    "P-PR": _person("Priya Rao", ["peer_reviewer", "qa_officer"], "T-QA", "P-QASM"),
+    "P-PDO": _person("Paul Dunne", ["practice_development_officer"], "T-QA", "P-QASM"),
+    "P-ADMIN": _person("Alex Admin", ["administrator"], "T-QA", "P-QASM"),
+}
+
+CASES: dict[str, dict[str, Any]] = {
+    "C-1001": {"child_name": "Child A Example", "case_type": "CIN", "team_id": "T-DA", "allocated_worker_id": "P-SW1", "team_manager_id": "P-TM1", "sibling_case_ids": ["C-1002"], "opened_on": "2026-09-14"},
+    "C-1002": {"child_name": "Child B Example", "case_type": "CIN", "team_id": "T-DA", "allocated_worker_id": "P-SW1", "team_manager_id": "P-TM1", "sibling_case_ids": ["C-1001"], "opened_on": "2026-09-14"},
+    "C-2001": {"child_name": "Child C Example", "case_type": "CIN", "team_id": "T-CIN", "allocated_worker_id": "P-SW2", "team_manager_id": "P-TM2", "opened_on": "2026-03-02"},
+    "C-3001": {"child_name": "Child D Example", "case_type": "CP", "team_id": "T-CP", "allocated_worker_id": "P-SW3", "team_manager_id": "P-TM3", "opened_on": "2026-06-20"},
+    "C-4001": {"child_name": "Child E Example", "case_type": "CIC", "team_id": "T-CIC", "allocated_worker_id": "P-SW3", "team_manager_id": "P-TM3", "opened_on": "2025-11-03"},
+}
+
+
+def dev_token(client: httpx.Client, person_id: str) -> str:
+    resp = client.post("/auth/dev/token", json={"person_id": person_id})
+    resp.raise_for_status()
+    return str(resp.json()["access_token"])
+
+
+def load(gateway_url: str) -> dict[str, int]:
+    """Put the demo directory in place; safe to run again (unchanged records make no change)."""
+    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        headers = {"Authorization": f"Bearer {dev_token(client, INTEGRATION_CLIENT)}"}
+        counts = {}
+        for plural, records in (("teams", TEAMS), ("people", PEOPLE), ("cases", CASES)):
+            for record_id, body in records.items():
+                resp = client.put(f"/api/v1/directory/{plural}/{record_id}", json=body, headers=headers)
+                if resp.status_code not in (200, 201):
+                    raise RuntimeError(f"loading {plural}/{record_id} failed: {resp.status_code} {resp.text}")
+            counts[plural] = len(records)
+        return counts

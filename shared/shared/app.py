@@ -1,0 +1,276 @@
+"""The app factory every service uses: lifespan wiring (MongoDB, RabbitMQ, outbox relay,
+consumers), correlation ids, request metrics and logs, problem+json, health and readiness.
+
+A service's ``main.py`` calls ``create_service_app`` with its settings, routers, indexes and
+consumers; ``uvicorn <service>.main:create_app --factory`` runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from aio_pika.abc import AbstractRobustConnection
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import broker, mongo
+from .clock import Clock, SystemClock
+from .consumer import PROCESSED_INDEXES, EventConsumer, Subscription
+from .errors import Problem, install_problem_handlers, problem_response
+from .idempotency import IDEMPOTENCY_INDEXES
+from .identity import CurrentPerson
+from .mongo import Document, Indexes, UnitOfWork
+from .observability import CORRELATION_HEADER, HTTP_LATENCY, HTTP_REQUESTS, configure_logging, correlation_id
+from .outbox import OUTBOX_INDEXES, OutboxRelay
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds: connections, the unit of work, relay and consumers."""
+
+    settings: ServiceSettings
+    clock: Clock
+    mongo: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    amqp: AbstractRobustConnection
+    publisher: broker.Publisher
+    relay: OutboxRelay
+    uow: UnitOfWork
+    consumers: list[EventConsumer] = field(default_factory=list)
+    #: Service-specific objects (stores, mailers...) set by the service's ``on_startup``.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A queue this service consumes: its purpose (part of the queue name) and subscriptions."""
+
+    purpose: str
+    subscriptions: Callable[[Runtime], Sequence[Subscription]]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def _retrying(what: str, connect: Callable[[], Awaitable[Any]], timeout_s: float) -> Any:
+    deadline = time.monotonic() + timeout_s
+    delay = 0.25
+    while True:
+        try:
+            return await connect()
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"could not connect to {what} within {timeout_s:.0f}s: {exc}") from exc
+            log.warning("waiting for %s: %s", what, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 3.0)
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    routers: Sequence[APIRouter] = (),
+    indexes: Sequence[Indexes] = (),
+    consumers: Sequence[ConsumerSpec] = (),
+    domain_errors: dict[type[Exception], Callable[[Exception], Problem]] | None = None,
+    on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None,
+    clock: Clock | None = None,
+    startup_timeout_s: float = 60.0,
+    behind_gateway: bool = True,
+) -> FastAPI:
+    clock = clock or SystemClock()
+    configure_logging(settings.service_name, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = mongo.connect(settings.mongodb_url)
+        await _retrying("MongoDB", lambda: mongo.ping(client), startup_timeout_s)
+        db = client[settings.database_name]
+        await mongo.create_indexes(db, [OUTBOX_INDEXES, PROCESSED_INDEXES, IDEMPOTENCY_INDEXES, *indexes])
+        amqp = await _retrying(
+            "RabbitMQ", lambda: broker.connect(settings.amqp_url, name=settings.service_name), startup_timeout_s
+        )
+        publisher = broker.Publisher(amqp, settings.exchange_name)
+        await publisher.open()
+        relay = OutboxRelay(
+            db,
+            publisher,
+            clock,
+            service=settings.service_name,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            claim_s=settings.outbox_claim_s,
+        )
+        uow = UnitOfWork(client, db, source=settings.source, clock=clock, on_commit=relay.wake)
+        runtime = Runtime(settings, clock, client, db, amqp, publisher, relay, uow)
+        app.state.runtime = runtime
+        if on_startup is not None:
+            await on_startup(runtime)
+        if settings.outbox_relay_enabled:
+            relay.start()
+        for spec in consumers:
+            consumer = EventConsumer(
+                connection=amqp,
+                uow=uow,
+                service=settings.service_name,
+                purpose=spec.purpose,
+                queue=settings.queue_name(spec.purpose),
+                exchange=settings.exchange_name,
+                subscriptions=spec.subscriptions(runtime),
+                prefetch=settings.consumer_prefetch,
+                max_attempts=settings.consumer_max_attempts,
+                retry_delays_ms=settings.consumer_retry_delays_ms,
+                delivery_limit=settings.consumer_delivery_limit,
+            )
+            await consumer.start()
+            runtime.consumers.append(consumer)
+        log.info("ready", extra={"database": settings.database_name, "exchange": settings.exchange_name})
+        try:
+            yield
+        finally:
+            log.info("shutting down")
+            await asyncio.gather(*(c.stop(settings.shutdown_grace_s) for c in runtime.consumers))
+            if on_shutdown is not None:
+                await on_shutdown(runtime)
+            await relay.stop()
+            await publisher.close()
+            await amqp.close()
+            await client.close()
+            log.info("stopped")
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app, domain_errors)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name, access_log=settings.access_log)
+    app.include_router(operations_router())
+    if behind_gateway:
+        app.include_router(identity_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the database and the broker answer", response_model=None)
+    async def readyz(request: Request) -> JSONResponse | dict[str, Any]:
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        checks: dict[str, str] = {}
+        if runtime is None:
+            checks["startup"] = "not finished"
+        else:
+            try:
+                await asyncio.wait_for(mongo.ping(runtime.mongo), timeout=2)
+                checks["mongodb"] = "ok"
+            except Exception as exc:
+                checks["mongodb"] = f"unavailable: {exc}"
+            checks["rabbitmq"] = "ok" if not runtime.amqp.is_closed else "unavailable"
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ready", "checks": checks}
+        return problem_response(
+            request, Problem(503, "not-ready", "Not ready", "A dependency is unavailable.", checks=checks)
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class CallerOut(BaseModel):
+    person_id: str
+    name: str | None
+    roles: list[str]
+    teams: list[str]
+
+
+def identity_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["identity"])
+
+    @router.get("/me", response_model=CallerOut, summary="The caller as this service sees them (from the gateway's signed identity)")
+    async def me(caller: CurrentPerson) -> CallerOut:
+        return CallerOut(person_id=caller.person_id, name=caller.name, roles=sorted(caller.roles), teams=sorted(caller.teams))
+
+    return router
+
+
+class RequestContextMiddleware:
+    """Correlation id in and out, request metrics, one JSON log line a request (pure ASGI)."""
+
+    _quiet = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app: ASGIApp, *, service: str, access_log: bool = True) -> None:
+        self.app = app
+        self.service = service
+        self.access_log = access_log
+        self.log = logging.getLogger(f"{service}.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = None
+        for name, value in scope["headers"]:
+            if name == b"x-correlation-id":
+                cid = value.decode("latin-1")[:128]
+                break
+        cid = cid or uuid.uuid4().hex
+        token = correlation_id.set(cid)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, path).observe(elapsed)
+            if self.access_log and scope["path"] not in self._quiet:
+                self.log.info(
+                    "%s %s %s", method, scope["path"], status,
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": path},
+                )
+            correlation_id.reset(token)
+
+
+__all__ = ["ConsumerSpec", "Runtime", "RuntimeDep", "create_service_app", "CORRELATION_HEADER"]

@@ -1,0 +1,344 @@
+"""Consuming events: at-least-once from RabbitMQ, exactly-once in effect.
+
+One durable quorum queue per service and purpose (``<ns>.<service>.<purpose>``), bound to the
+events exchange by the routing keys it subscribes to. For each message:
+
+- it is parsed as a CloudEvents envelope of a subscribed type with valid data; if it cannot be
+  (garbage, unknown type, invalid data) it goes to the dead-letter queue at once and the
+  consumer carries on;
+- the handler runs in one MongoDB transaction together with the insert of a "processed" marker
+  under a unique index on (queue purpose, event id); a redelivered event finds its marker and is
+  acknowledged without running again;
+- the message is acknowledged only after that transaction commits;
+- a handler that raises is retried after a back-off (a per-delay retry queue whose TTL sends the
+  message back), and dead-lettered after ``CONSUMER_MAX_ATTEMPTS``;
+- a message that keeps killing the process is dead-lettered by RabbitMQ itself after
+  ``CONSUMER_DELIVERY_LIMIT`` deliveries (the quorum queue's delivery limit).
+
+Dead-lettered messages keep their body and carry ``x-qa-*`` headers saying why, from which queue,
+and after how many attempts, so they can be replayed once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from .broker import declare_events_exchange
+from .events import Envelope, EventType, UnreadableEvent, parse_envelope
+from .mongo import PROCESSED_EVENTS, Indexes, Transaction, UnitOfWork
+from .observability import (
+    HANDLER_FAILURES,
+    HANDLER_LATENCY,
+    MESSAGES_HANDLED,
+    MESSAGES_IN_FLIGHT,
+    correlation_id,
+)
+
+log = logging.getLogger(__name__)
+
+PROCESSED_INDEXES = Indexes(
+    PROCESSED_EVENTS,
+    [IndexModel([("consumer", ASCENDING), ("event_id", ASCENDING)], unique=True)],
+)
+
+AMQP_QUEUES = "amqp_queues"
+
+ATTEMPT_HEADER = "x-qa-attempt"
+ROUTING_KEY_HEADER = "x-qa-routing-key"
+REASON_HEADER = "x-qa-dead-letter-reason"
+QUEUE_HEADER = "x-qa-queue"
+FAILED_AT_HEADER = "x-qa-failed-at"
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    envelope: Envelope
+    data: Any
+
+    @property
+    def id(self) -> str:
+        return self.envelope.id
+
+
+Handler = Callable[[ReceivedEvent, Transaction], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One event type a consumer listens to, and the use case that handles it."""
+
+    event_type: EventType
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class QueueNames:
+    main: str
+    dead: str
+    retries: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def for_queue(cls, main: str, retry_delays_ms: Sequence[int]) -> QueueNames:
+        return cls(
+            main=main,
+            dead=f"{main}.dead",
+            retries=tuple((ms, f"{main}.retry.{ms}ms") for ms in retry_delays_ms),
+        )
+
+    def retry_for(self, attempt: int) -> str:
+        """The retry queue after failed attempt number ``attempt`` (1-based)."""
+        return self.retries[min(attempt, len(self.retries)) - 1][1]
+
+    def all(self) -> list[str]:
+        return [self.main, self.dead, *(name for _, name in self.retries)]
+
+
+class _AlreadyHandled(Exception):
+    pass
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        connection: AbstractRobustConnection,
+        uow: UnitOfWork,
+        service: str,
+        purpose: str,
+        queue: str,
+        exchange: str,
+        subscriptions: Sequence[Subscription],
+        prefetch: int = 32,
+        max_attempts: int = 5,
+        retry_delays_ms: Sequence[int] = (1000, 5000, 30000),
+        delivery_limit: int = 20,
+    ) -> None:
+        if not subscriptions:
+            raise ValueError("a consumer needs at least one subscription")
+        if not retry_delays_ms:
+            raise ValueError("at least one retry delay is needed")
+        self.connection = connection
+        self.uow = uow
+        self.service = service
+        self.purpose = purpose
+        self.names = QueueNames.for_queue(queue, retry_delays_ms)
+        self.exchange_name = exchange
+        self.subscriptions = {s.event_type.routing_key: s for s in subscriptions}
+        self.prefetch = prefetch
+        self.max_attempts = max_attempts
+        self.delivery_limit = delivery_limit
+        self._channel: AbstractChannel | None = None
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+
+    async def declare(self, channel: AbstractChannel) -> AbstractQueue:
+        """Declare the queue, its dead-letter queue and retry queues, and bind them."""
+        exchange = await declare_events_exchange(channel, self.exchange_name)
+        await channel.declare_queue(self.names.dead, durable=True, arguments={"x-queue-type": "quorum"})
+        for delay_ms, name in self.names.retries:
+            await channel.declare_queue(
+                name,
+                durable=True,
+                arguments={
+                    "x-message-ttl": delay_ms,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.names.main,
+                },
+            )
+        queue = await channel.declare_queue(
+            self.names.main,
+            durable=True,
+            arguments={
+                "x-queue-type": "quorum",
+                "x-delivery-limit": self.delivery_limit,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.names.dead,
+            },
+        )
+        for routing_key in self.subscriptions:
+            await queue.bind(exchange, routing_key=routing_key)
+        return queue
+
+    async def start(self) -> None:
+        self._channel = await self.connection.channel(publisher_confirms=True)
+        await self._channel.set_qos(prefetch_count=self.prefetch)
+        self._queue = await self.declare(self._channel)
+        # Recorded so operators' tools (dead-letter replay, clean-up) can find every queue we own.
+        await self.uow.db[AMQP_QUEUES].update_one(
+            {"_id": self.names.main},
+            {"$set": {"purpose": self.purpose, "dead": self.names.dead, "retries": [n for _, n in self.names.retries],
+                      "routing_keys": sorted(self.subscriptions), "exchange": self.exchange_name}},
+            upsert=True,
+        )
+        self._consumer_tag = await self._queue.consume(self._on_message, no_ack=False)
+        log.info("consuming", extra={"queue": self.names.main, "types": sorted(self.subscriptions)})
+
+    async def stop(self, grace_s: float) -> None:
+        """Stop taking messages, let those in hand finish (and be acked), then close.
+
+        Whatever is still unfinished after ``grace_s`` goes back to the queue when the channel
+        closes, for another replica to take.
+        """
+        self._stopping = True
+        if self._queue is not None and self._consumer_tag is not None:
+            try:
+                await self._queue.cancel(self._consumer_tag)
+            except Exception:
+                log.warning("could not cancel consumer cleanly", exc_info=True)
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=grace_s)
+        except TimeoutError:
+            log.warning("grace period over; unfinished messages return to the queue", extra={"in_flight": self._in_flight})
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        if self._stopping:
+            # Delivered after we asked to stop: hand it straight back for another replica.
+            await message.nack(requeue=True)
+            return
+        self._in_flight += 1
+        self._idle.clear()
+        gauge = MESSAGES_IN_FLIGHT.labels(self.service, self.purpose)
+        gauge.inc()
+        try:
+            await self._process(message)
+        except Exception:
+            # Never let a message vanish: if even dead-lettering failed, give it back to the queue.
+            log.exception("could not settle message; returning it to the queue")
+            try:
+                await message.nack(requeue=True)
+            except Exception:
+                log.exception("nack failed; the broker redelivers when the channel closes")
+        finally:
+            gauge.dec()
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        headers = dict(message.headers or {})
+        attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
+        try:
+            envelope = parse_envelope(message.body)
+            subscription = self.subscriptions.get(envelope.type)
+            if subscription is None:
+                raise UnreadableEvent(f"{self.names.main} does not handle events of type {envelope.type!r}")
+            data = subscription.event_type.parse_data(envelope)
+        except UnreadableEvent as exc:
+            log.error("unreadable message dead-lettered", extra={"queue": self.names.main, "reason": str(exc)})
+            await self._dead_letter(message, reason=str(exc), attempt=attempt)
+            return
+
+        token = correlation_id.set(envelope.correlationid)
+        started = time.perf_counter()
+        try:
+            outcome = await self._handle(subscription, ReceivedEvent(envelope, data))
+        except Exception as exc:
+            HANDLER_FAILURES.labels(self.service, self.purpose, envelope.type).inc()
+            if attempt >= self.max_attempts:
+                log.exception(
+                    "handler failed for the last time; dead-lettered",
+                    extra={"event_id": envelope.id, "type": envelope.type, "attempt": attempt},
+                )
+                await self._dead_letter(message, reason=f"handler failed {attempt} times: {exc!r}", attempt=attempt)
+            else:
+                log.warning(
+                    "handler failed; will retry",
+                    exc_info=True,
+                    extra={"event_id": envelope.id, "type": envelope.type, "attempt": attempt},
+                )
+                await self._retry(message, attempt)
+            return
+        finally:
+            correlation_id.reset(token)
+            HANDLER_LATENCY.labels(self.service, self.purpose).observe(time.perf_counter() - started)
+        await message.ack()
+        MESSAGES_HANDLED.labels(self.service, self.purpose, outcome).inc()
+
+    async def _handle(self, subscription: Subscription, event: ReceivedEvent) -> str:
+        async def work(tx: Transaction) -> None:
+            try:
+                await self.uow.db[PROCESSED_EVENTS].insert_one(
+                    {
+                        "consumer": self.purpose,
+                        "event_id": event.id,
+                        "type": event.envelope.type,
+                        "handled_at": self.uow.clock.now(),
+                    },
+                    session=tx.session,
+                )
+            except DuplicateKeyError:
+                raise _AlreadyHandled from None
+            await subscription.handler(event, tx)
+
+        try:
+            await self.uow.run(work)
+        except _AlreadyHandled:
+            log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
+            return "duplicate"
+        return "handled"
+
+    def _copy(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+        return aio_pika.Message(
+            message.body,
+            headers=headers,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            type=message.type,
+            correlation_id=message.correlation_id,
+            timestamp=message.timestamp,
+        )
+
+    def _carried_headers(self, message: AbstractIncomingMessage) -> dict[str, Any]:
+        headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-death")}
+        headers.setdefault(ROUTING_KEY_HEADER, message.routing_key)
+        return headers
+
+    async def _retry(self, message: AbstractIncomingMessage, attempt: int) -> None:
+        assert self._channel is not None
+        headers = self._carried_headers(message)
+        headers[ATTEMPT_HEADER] = attempt + 1
+        await self._channel.default_exchange.publish(
+            self._copy(message, headers), routing_key=self.names.retry_for(attempt), timeout=10
+        )
+        await message.ack()
+        MESSAGES_HANDLED.labels(self.service, self.purpose, "retried").inc()
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, *, reason: str, attempt: int) -> None:
+        assert self._channel is not None
+        headers = self._carried_headers(message)
+        headers.update(
+            {
+                REASON_HEADER: reason[:2000],
+                QUEUE_HEADER: self.names.main,
+                ATTEMPT_HEADER: attempt,
+                FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+            }
+        )
+        await self._channel.default_exchange.publish(
+            self._copy(message, headers), routing_key=self.names.dead, timeout=10
+        )
+        await message.ack()
+        MESSAGES_HANDLED.labels(self.service, self.purpose, "dead_lettered").inc()
+

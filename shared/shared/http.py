@@ -1,0 +1,101 @@
+"""HTTP conventions every service keeps: ETag / If-Match from an aggregate's version number,
+and cursor pagination on every list."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, Query
+from pydantic import BaseModel, Field
+
+from .errors import Problem
+
+T = TypeVar("T")
+
+# A quoted version as we send it ("3", or weak W/"3"); a bare 3 is accepted from lax clients.
+_ETAG = re.compile(r'(?:W/)?(?:"([0-9]{1,18})"|([0-9]{1,18}))', re.ASCII)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version an ``If-Match`` header names, or None when absent. ``*`` means any version."""
+    if value is None or value.strip() == "*":
+        return None
+    match = _ETAG.fullmatch(value.strip())
+    if match is None:
+        raise Problem(
+            400, "bad-if-match", "Malformed If-Match", f"If-Match must be an ETag this API gave, such as '\"3\"'; got {value!r}."
+        )
+    return int(match.group(1) or match.group(2))
+
+
+def optional_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    return parse_if_match(if_match)
+
+
+def required_if_match(if_match: Annotated[str | None, Header()] = None) -> int:
+    version = parse_if_match(if_match)
+    if version is None:
+        raise Problem(
+            428,
+            "if-match-required",
+            "If-Match required",
+            "Send the ETag of the version you read as If-Match, so a change made since is never overwritten.",
+        )
+    return version
+
+
+def stale(current_version: int, expected: int, what: str) -> Problem:
+    return Problem(
+        412,
+        "stale-version",
+        "Changed since you read it",
+        f"The {what} is now at version {current_version}, not {expected}: read it again and redo your change.",
+        current_version=current_version,
+    )
+
+
+OptionalIfMatch = Annotated[int | None, Depends(optional_if_match)]
+RequiredIfMatch = Annotated[int, Depends(required_if_match)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. Pass ``next`` back as ``cursor`` for the following page."""
+
+    items: list[T]
+    next: str | None = Field(default=None, description="Cursor of the next page; absent on the last page.")
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: dict[str, Any] | None
+
+
+def encode_cursor(position: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position, default=str).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, RecursionError) as exc:
+        raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from exc
+    if not isinstance(value, dict):
+        raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.")
+    return value
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page")] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000, description="The 'next' of the previous page")] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=_decode_cursor(cursor) if cursor else None)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]

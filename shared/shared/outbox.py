@@ -1,0 +1,213 @@
+"""The transactional outbox: events are rows written with the state change that causes them,
+then published by a relay that retries until the broker confirms.
+
+A process killed between the write and the publish leaves the event pending, and the relay of
+the next process (or of another replica) publishes it. A write that did not commit left no event.
+Several replicas may relay at once: each claims a batch for ``OUTBOX_CLAIM_S`` seconds, so an
+event is normally published once, and at worst twice if a replica dies after the broker
+confirmed but before it marked the event sent (consumers are idempotent for that reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .broker import Publisher
+from .clock import Clock
+from .events import EventType
+from .mongo import OUTBOX, Document, Indexes
+from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENT = "sent"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Sent events are kept this long (for tracing what went out), then removed: some carry
+#: personal data (an audit copy's PDF) that must not outlive its purpose. Pending ones never expire.
+SENT_RETENTION_S = 7 * 24 * 3600
+
+OUTBOX_INDEXES = Indexes(
+    OUTBOX,
+    [
+        IndexModel([("status", ASCENDING), ("available_at", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("claim", ASCENDING)], sparse=True),
+        # Only sent events have published_at, so only they expire.
+        IndexModel([("published_at", ASCENDING)], expireAfterSeconds=SENT_RETENTION_S),
+    ],
+)
+
+
+def outbox_documents(
+    staged: Iterable[tuple[EventType, Any, str | None]],
+    *,
+    source: str,
+    now: datetime,
+    correlation: str | None,
+) -> list[Document]:
+    docs = []
+    for seq, (event_type, data, subject) in enumerate(staged):
+        envelope = event_type.envelope(
+            data, source=source, subject=subject, time=now, correlation_id=correlation
+        )
+        docs.append(
+            {
+                "_id": envelope.id,
+                "routing_key": event_type.routing_key,
+                "envelope": envelope.to_json().decode(),
+                "status": PENDING,
+                "created_at": now,
+                "seq": seq,
+                "available_at": _EPOCH,
+                "attempts": 0,
+                "correlation_id": correlation,
+            }
+        )
+    return docs
+
+
+class OutboxRelay:
+    """Publishes pending outbox events with publisher confirms, then marks them sent."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        service: str,
+        batch_size: int = 200,
+        poll_interval_s: float = 1.0,
+        claim_s: float = 30.0,
+    ) -> None:
+        self.collection = db[OUTBOX]
+        self.publisher = publisher
+        self.clock = clock
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.claim_s = claim_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events, so they go out now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                published = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+                published = 0
+            if self._stopping:
+                break
+            if published >= self.batch_size:
+                continue  # more are waiting
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+            except TimeoutError:
+                pass
+
+    async def publish_pending(self) -> int:
+        """One pass: claim a batch of due events, publish them, record the outcome.
+
+        Returns how many were confirmed by the broker.
+        """
+        now = self.clock.now()
+        due = {"status": PENDING, "available_at": {"$lte": now}}
+        # Claim by a range of the index rather than by a list of ids: on this store an update
+        # filtered by ``_id: {$in: [...]}`` costs ~1 ms a document, a range much less.
+        window = await self.collection.find(due, {"created_at": 1}).sort(
+            [("available_at", ASCENDING), ("created_at", ASCENDING)]
+        ).limit(self.batch_size).to_list()
+        await self._update_backlog()
+        if not window:
+            return 0
+        cutoff = max(doc["created_at"] for doc in window)
+        claim = uuid.uuid4().hex
+        # The claim moves available_at forward, so no other replica takes these until it lapses.
+        await self.collection.update_many(
+            {**due, "created_at": {"$lte": cutoff}},
+            {"$set": {"claim": claim, "available_at": now + timedelta(seconds=self.claim_s)}},
+        )
+        claimed = await self.collection.find({"claim": claim}).sort(
+            [("created_at", ASCENDING), ("seq", ASCENDING)]
+        ).to_list()
+        if not claimed:
+            return 0
+        results = await asyncio.gather(
+            *(
+                self.publisher.publish(
+                    doc["envelope"].encode(),
+                    routing_key=doc["routing_key"],
+                    message_id=doc["_id"],
+                    event_type=doc["routing_key"],
+                    correlation_id=doc.get("correlation_id"),
+                )
+                for doc in claimed
+            ),
+            return_exceptions=True,
+        )
+        failed = [(doc, r) for doc, r in zip(claimed, results, strict=True) if isinstance(r, BaseException)]
+        done_at = self.clock.now()
+        # Failures first give up their claim, so that marking "everything still claimed" as sent
+        # below covers exactly the confirmed ones.
+        for doc, error in failed:
+            OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
+            attempts = doc.get("attempts", 0) + 1
+            backoff = min(60.0, 0.5 * 2 ** min(attempts, 7))
+            log.warning(
+                "event not confirmed by the broker; will retry",
+                extra={"event_id": doc["_id"], "type": doc["routing_key"], "attempt": attempts, "error": repr(error)},
+            )
+            await self.collection.update_one(
+                {"_id": doc["_id"], "claim": claim},
+                {
+                    "$set": {"attempts": attempts, "available_at": done_at + timedelta(seconds=backoff), "last_error": repr(error)},
+                    "$unset": {"claim": ""},
+                },
+            )
+        sent = len(claimed) - len(failed)
+        if sent:
+            await self.collection.update_many(
+                {"claim": claim},
+                {"$set": {"status": SENT, "published_at": done_at}, "$unset": {"claim": ""}},
+            )
+            for doc, result in zip(claimed, results, strict=True):
+                if not isinstance(result, BaseException):
+                    EVENTS_PUBLISHED.labels(self.service, doc["routing_key"]).inc()
+        return sent
+
+    async def _update_backlog(self) -> None:
+        try:
+            backlog = await self.collection.count_documents({"status": PENDING})
+        except Exception:  # the gauge is advisory
+            return
+        OUTBOX_BACKLOG.labels(self.service).set(backlog)

@@ -1,0 +1,62 @@
+"""Configuration from the environment, one typed ``Settings`` per service on this shared base.
+
+Every name here is an environment variable (upper-case) an operator can set; the README lists
+them all. ``QA_NAMESPACE`` prefixes every database, exchange and queue name, so several
+installations (or test runs) can share one MongoDB and one RabbitMQ without colliding.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    #: Which service this is; each service's Settings gives its own default.
+    service_name: str = "service"
+
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    qa_namespace: str = Field(default="qa", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+
+    #: Shared secret with which the gateway signs the caller's identity for the services.
+    identity_signing_key: SecretStr
+    #: How long a signed identity stays valid (seconds): it covers one request's journey.
+    identity_max_age_s: int = 120
+
+    log_level: str = "INFO"
+    access_log: bool = True
+
+    consumer_prefetch: int = Field(default=32, ge=1, le=1000)
+    consumer_max_attempts: int = Field(default=5, ge=1, le=50)
+    #: Back-off before each retry of a failed handler, in milliseconds; the last one repeats.
+    consumer_retry_delays_ms: list[int] = [1000, 5000, 30000]
+    #: Deliveries after which RabbitMQ itself dead-letters a message that keeps killing a consumer.
+    consumer_delivery_limit: int = Field(default=20, ge=2)
+
+    outbox_relay_enabled: bool = True
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    #: How long a relay replica holds events it has claimed before another may take them over.
+    outbox_claim_s: float = Field(default=30.0, gt=0)
+
+    #: Seconds a stopping process waits for in-flight messages before giving them back.
+    shutdown_grace_s: float = Field(default=20.0, ge=0)
+
+    @property
+    def database_name(self) -> str:
+        return f"{self.qa_namespace}_{self.service_name}"
+
+    @property
+    def exchange_name(self) -> str:
+        return f"{self.qa_namespace}.events"
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents ``source`` of every event this service publishes."""
+        return f"/qa/{self.service_name}"
+
+    def queue_name(self, purpose: str) -> str:
+        return f"{self.qa_namespace}.{self.service_name}.{purpose}"

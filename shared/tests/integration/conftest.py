@@ -1,0 +1,3 @@
+"""Fixtures for the shared library's integration tests."""
+
+from devstack.wiring import wiring  # noqa: F401  (fixture)

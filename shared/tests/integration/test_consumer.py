@@ -1,0 +1,223 @@
+"""The consumer against real MongoDB and RabbitMQ: an event is handled once however often it is
+delivered; a failing handler is retried with back-off and then dead-lettered; garbage goes to the
+dead-letter queue at once and the consumer carries on; stopping finishes what is in hand."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+
+import aio_pika
+import pytest
+from shared.consumer import EventConsumer, ReceivedEvent, Subscription
+from shared.mongo import PROCESSED_EVENTS, Transaction
+
+from devstack.testing import eventually
+from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
+
+Handler = Callable[[ReceivedEvent, Transaction], Awaitable[None]]
+
+
+def _envelope(thing_id: int, event_id: str | None = None) -> bytes:
+    return THING_HAPPENED.envelope(
+        ThingHappened(thing_id=thing_id), source="/qa/test", subject=f"thing/{thing_id}",
+        time=datetime.now(UTC), event_id=event_id,
+    ).to_json()
+
+
+class Harness:
+    def __init__(self, wiring: Wiring) -> None:
+        self.w = wiring
+        self.consumers: list[EventConsumer] = []
+        self.queue = wiring.settings.queue_name("things")
+
+    async def start(self, handler: Handler, *, max_attempts: int = 3, prefetch: int = 10) -> EventConsumer:
+        consumer = EventConsumer(
+            connection=self.w.connection, uow=self.w.uow, service="test", purpose="things", queue=self.queue,
+            exchange=self.w.settings.exchange_name, subscriptions=[Subscription(THING_HAPPENED, handler)],
+            prefetch=prefetch, max_attempts=max_attempts, retry_delays_ms=[150, 300],
+        )
+        await consumer.start()
+        self.consumers.append(consumer)
+        return consumer
+
+    async def publish(self, body: bytes, routing_key: str = THING_HAPPENED.routing_key, message_id: str = "m") -> None:
+        await self.w.publisher.publish(body, routing_key=routing_key, message_id=message_id, event_type=routing_key)
+
+    async def depth(self, name: str) -> int:
+        channel = await self.w.connection.channel()
+        try:
+            declared = await channel.declare_queue(name, passive=True)
+            return int(declared.declaration_result.message_count or 0)
+        finally:
+            await channel.close()
+
+    async def dead_letters(self) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        channel = await self.w.connection.channel()
+        queue = await channel.declare_queue(f"{self.queue}.dead", passive=True)
+        found = []
+        while (message := await queue.get(fail=False, timeout=5)) is not None:
+            await message.ack()
+            found.append(message)
+        await channel.close()
+        return found
+
+    async def settled(self) -> bool:
+        return await self.depth(self.queue) == 0 and all(c.in_flight == 0 for c in self.consumers)
+
+
+@pytest.fixture
+async def harness(wiring: Wiring) -> AsyncIterator[Harness]:
+    h = Harness(wiring)
+    yield h
+    for consumer in h.consumers:
+        await consumer.stop(grace_s=2)
+
+
+def recording(w: Wiring) -> Handler:
+    """A handler whose every run leaves a row: duplicates would show as extra rows."""
+
+    async def handle(event: ReceivedEvent, tx: Transaction) -> None:
+        await w.db.handled.insert_one({"event_id": event.id, "thing_id": event.data.thing_id}, session=tx.session)
+
+    return handle
+
+
+async def test_an_event_delivered_twice_is_handled_once(harness: Harness) -> None:
+    await harness.start(recording(harness.w))
+    body = _envelope(1, event_id="evt-1")
+
+    await harness.publish(body)
+    await harness.publish(body)  # the broker redelivering, as at-least-once allows
+
+    await eventually(lambda: harness.w.db.handled.count_documents({}), message="first delivery handled")
+    await eventually(harness.settled, message="queue drained")
+    assert await harness.w.db.handled.count_documents({}) == 1
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({"event_id": "evt-1"}) == 1
+
+
+async def test_a_failing_handler_is_retried_with_back_off_and_its_work_is_stored_once(harness: Harness) -> None:
+    attempts: list[float] = []
+    record = recording(harness.w)
+
+    async def flaky(event: ReceivedEvent, tx: Transaction) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        await record(event, tx)  # written, then rolled back when we fail below
+        if len(attempts) < 3:
+            raise RuntimeError("the mail server is down")
+
+    await harness.start(flaky, max_attempts=5)
+    await harness.publish(_envelope(2))
+
+    await eventually(lambda: harness.w.db.handled.count_documents({}), message="handled after retries")
+    assert len(attempts) == 3
+    assert attempts[1] - attempts[0] >= 0.14 and attempts[2] - attempts[1] >= 0.29, "back-off between attempts"
+    await eventually(harness.settled)
+    assert await harness.w.db.handled.count_documents({}) == 1
+    assert await harness.dead_letters() == []
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_with_the_reason(harness: Harness) -> None:
+    calls = 0
+
+    async def broken(event: ReceivedEvent, tx: Transaction) -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("a bug in the handler")
+
+    await harness.start(broken, max_attempts=3)
+    await harness.publish(_envelope(3, event_id="evt-3"))
+
+    await eventually(lambda: harness.depth(f"{harness.queue}.dead"), message="dead-lettered")
+    [dead] = await harness.dead_letters()
+    assert calls == 3
+    headers = dead.headers or {}
+    assert headers["x-qa-attempt"] == 3
+    assert "a bug in the handler" in str(headers["x-qa-dead-letter-reason"])
+    assert headers["x-qa-queue"] == harness.queue
+    assert headers["x-qa-routing-key"] == THING_HAPPENED.routing_key
+    assert dead.body == _envelope_body_of(dead)  # the body is kept unchanged for replay
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({"event_id": "evt-3"}) == 0
+
+
+def _envelope_body_of(message: aio_pika.abc.AbstractIncomingMessage) -> bytes:
+    from shared.events import parse_envelope
+
+    parse_envelope(message.body)  # still a valid envelope
+    return message.body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"this is not json",
+        b'{"specversion": "1.0", "id": "x"}',
+        THING_HAPPENED.envelope(ThingHappened(thing_id=1), source="/s", subject=None, time=datetime.now(UTC)).to_json().replace(b'"thing_id":1', b'"thing_id":"one"'),
+        THING_HAPPENED.envelope(ThingHappened(thing_id=1), source="/s", subject=None, time=datetime.now(UTC)).to_json().replace(b"test.thing.happened.v1", b"test.thing.unknown.v1"),
+    ],
+    ids=["not-json", "not-an-envelope", "invalid-data", "unknown-type"],
+)
+async def test_an_unreadable_message_is_dead_lettered_at_once_and_later_messages_are_handled(harness: Harness, body: bytes) -> None:
+    calls = 0
+    record = recording(harness.w)
+
+    async def handle(event: ReceivedEvent, tx: Transaction) -> None:
+        nonlocal calls
+        calls += 1
+        await record(event, tx)
+
+    await harness.start(handle)
+    await harness.publish(body)
+    await harness.publish(_envelope(5))
+
+    await eventually(lambda: harness.w.db.handled.count_documents({"thing_id": 5}), message="good message handled")
+    await eventually(lambda: harness.depth(f"{harness.queue}.dead"), message="bad message dead-lettered")
+    [dead] = await harness.dead_letters()
+    assert dead.body == body
+    assert dead.headers["x-qa-attempt"] == 1, "no retries for a message that can never be handled"
+    assert calls == 1
+
+
+async def test_stopping_finishes_the_messages_in_hand(harness: Harness) -> None:
+    started = asyncio.Event()
+    record = recording(harness.w)
+
+    async def slow(event: ReceivedEvent, tx: Transaction) -> None:
+        started.set()
+        await asyncio.sleep(0.5)
+        await record(event, tx)
+
+    consumer = await harness.start(slow)
+    for n in range(3):
+        await harness.publish(_envelope(10 + n))
+    await asyncio.wait_for(started.wait(), 10)
+
+    await consumer.stop(grace_s=10)
+
+    assert await harness.w.db.handled.count_documents({}) == 3
+    assert await harness.depth(harness.queue) == 0
+
+
+async def test_messages_unfinished_when_the_grace_period_ends_return_to_the_queue_and_are_handled_once(harness: Harness) -> None:
+    first_run = asyncio.Event()
+    record = recording(harness.w)
+
+    async def slow(event: ReceivedEvent, tx: Transaction) -> None:
+        first_run.set()
+        await asyncio.sleep(1.0)
+        await record(event, tx)
+
+    consumer = await harness.start(slow)
+    for n in range(3):
+        await harness.publish(_envelope(20 + n, event_id=f"evt-{20 + n}"))
+    await asyncio.wait_for(first_run.wait(), 10)
+    await consumer.stop(grace_s=0.1)  # too short: the three go back to the queue
+
+    replacement = await harness.start(recording(harness.w))
+    await eventually(lambda: harness.w.db.handled.distinct("thing_id"), message="handled by the replacement")
+    await eventually(harness.settled)
+    await asyncio.sleep(1.2)  # let the first consumer's orphaned handlers finish, if they still run
+    rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
+    assert sorted(r["thing_id"] for r in rows) == [20, 21, 22], "each handled exactly once"
+    await replacement.stop(grace_s=2)

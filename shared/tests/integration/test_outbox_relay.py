@@ -1,0 +1,141 @@
+"""The transactional outbox against real MongoDB and RabbitMQ: a committed change publishes its
+events (confirmed, persistent) exactly once; an aborted one publishes nothing; replicas share the
+work without duplicates; an unconfirmed publish is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aio_pika
+import pytest
+from shared.events import parse_envelope
+from shared.mongo import OUTBOX, Transaction
+from shared.observability import correlation_id
+
+from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
+
+
+async def _write_things(w: Wiring, ids: range) -> None:
+    for thing_id in ids:
+
+        async def work(tx: Transaction, thing_id: int = thing_id) -> None:
+            await w.db.things.insert_one({"_id": thing_id}, session=tx.session)
+            tx.record(THING_HAPPENED, ThingHappened(thing_id=thing_id), subject=f"thing/{thing_id}")
+
+        await w.uow.run(work)
+
+
+async def _drain(queue: aio_pika.abc.AbstractQueue, *, settle_s: float = 0.5) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    messages = []
+    while True:
+        message = await queue.get(fail=False, timeout=5)
+        if message is None:
+            await asyncio.sleep(settle_s)
+            message = await queue.get(fail=False, timeout=5)
+            if message is None:
+                return messages
+        await message.ack()
+        messages.append(message)
+
+
+async def test_a_committed_change_publishes_its_event_once_confirmed_and_persistent(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    token = correlation_id.set("corr-123")
+    try:
+        await _write_things(wiring, range(1, 2))
+    finally:
+        correlation_id.reset(token)
+    relay = wiring.relay()
+
+    assert await relay.publish_pending() == 1
+    assert await relay.publish_pending() == 0
+
+    [message] = await _drain(queue)
+    envelope = parse_envelope(message.body)
+    assert envelope.type == "test.thing.happened.v1"
+    assert envelope.source == "/qa/test"
+    assert envelope.subject == "thing/1"
+    assert envelope.correlationid == "corr-123"
+    assert envelope.data == {"thing_id": 1, "note": ""}
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.message_id == envelope.id
+    assert message.correlation_id == "corr-123"
+    assert message.content_type == "application/cloudevents+json"
+    stored = await wiring.db[OUTBOX].find_one({"_id": envelope.id})
+    assert stored is not None and stored["status"] == "sent" and "claim" not in stored
+    await channel.close()
+
+
+async def test_an_aborted_change_writes_no_event_and_publishes_nothing(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+
+    async def work(tx: Transaction) -> None:
+        await wiring.db.things.insert_one({"_id": 7}, session=tx.session)
+        tx.record(THING_HAPPENED, ThingHappened(thing_id=7), subject="thing/7")
+        raise ValueError("the use case refused")
+
+    with pytest.raises(ValueError):
+        await wiring.uow.run(work)
+
+    assert await wiring.db.things.count_documents({}) == 0
+    assert await wiring.db[OUTBOX].count_documents({}) == 0
+    assert await wiring.relay().publish_pending() == 0
+    assert await _drain(queue, settle_s=0.2) == []
+    await channel.close()
+
+
+async def test_two_relays_share_the_backlog_and_publish_each_event_once(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    await _write_things(wiring, range(1, 121))
+    first, second = wiring.relay(batch_size=25), wiring.relay(batch_size=25)
+
+    async def run(relay: object) -> int:
+        total = 0
+        while await wiring.db[OUTBOX].count_documents({"status": "pending"}):
+            total += await relay.publish_pending()  # type: ignore[attr-defined]
+            await asyncio.sleep(0)
+        return total
+
+    published = await asyncio.gather(run(first), run(second))
+
+    assert sum(published) == 120
+    messages = await _drain(queue)
+    ids = [json.loads(m.body)["data"]["thing_id"] for m in messages]
+    assert sorted(ids) == list(range(1, 121))
+    assert await wiring.db[OUTBOX].count_documents({"status": "pending"}) == 0
+    await channel.close()
+
+
+async def test_an_unconfirmed_publish_stays_pending_and_is_retried_after_a_back_off(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    await _write_things(wiring, range(1, 3))
+    relay = wiring.relay()
+    # The broker side of the publisher goes away: publishing fails for real.
+    await wiring.publisher.close()
+
+    assert await relay.publish_pending() == 0
+    docs = await wiring.db[OUTBOX].find().to_list()
+    assert [d["status"] for d in docs] == ["pending", "pending"]
+    assert all(d["attempts"] == 1 and "last_error" in d for d in docs)
+    # Not retried before its back-off has passed...
+    assert await relay.publish_pending() == 0
+    # ...and published once the broker is back and the back-off is over.
+    await wiring.publisher.open()
+    wiring.clock.advance(seconds=5)
+    assert await relay.publish_pending() == 2
+    assert len(await _drain(queue)) == 2
+    await channel.close()
+
+
+async def test_events_of_one_change_are_published_in_the_order_recorded(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+
+    async def work(tx: Transaction) -> None:
+        for n in range(5):
+            tx.record(THING_HAPPENED, ThingHappened(thing_id=n), subject="thing/batch")
+
+    await wiring.uow.run(work)
+    assert await wiring.relay().publish_pending() == 5
+    assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(queue)] == [0, 1, 2, 3, 4]
+    await channel.close()
