@@ -1,0 +1,1 @@
+"""Sign-off: exemplars, versions, signatures and counter-signatures, chronology, workflow messages, timeliness."""

@@ -1,0 +1,57 @@
+"""Routes over a child's case and a person: their exemplars, and the case's chronology."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from shared.app import RuntimeDep
+from shared.http import Page, Pagination
+from shared.identity import CurrentPerson
+
+from .. import directory, store, usecases
+from ..domain import roles
+from ..domain.errors import NotFound
+from . import convert, paging
+from . import models as m
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+Ident = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+_ERRORS = {404: {"description": "No such case, or not one you may read"}, 403: {"description": "Not allowed"}}
+
+
+async def _readable_case(runtime: RuntimeDep, caller: CurrentPerson, case_id: str) -> None:
+    case = await directory.case(runtime.db, case_id)
+    if case is None or not usecases.may_read(await usecases.actor_for(runtime.db, caller, case)):
+        raise NotFound("case", case_id)
+
+
+@router.get("/cases/{case_id}/exemplars", response_model=Page[m.ExemplarSummaryOut], summary="A child's exemplars, oldest first", responses=_ERRORS)
+async def case_exemplars(case_id: Ident, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[m.ExemplarSummaryOut]:
+    await _readable_case(runtime, caller, case_id)
+    docs = await store.exemplars_of_case(runtime.db, case_id, after=paging.after(page), limit=page.limit + 1)
+    return paging.page_of(docs, page, convert.summary)
+
+
+@router.get(
+    "/cases/{case_id}/chronology", response_model=Page[m.ChronologyEntryOut], responses=_ERRORS,
+    summary="A child's chronology: every version, signature, unlock, clone and message, in order",
+)
+async def chronology(case_id: Ident, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[m.ChronologyEntryOut]:
+    await _readable_case(runtime, caller, case_id)
+    docs = await store.chronology_of_case(runtime.db, case_id, after=paging.after(page), limit=page.limit + 1)
+    return paging.page_of(docs, page, convert.chronology_entry)
+
+
+@router.get(
+    "/people/{person_id}/exemplars", response_model=Page[m.ExemplarSummaryOut], responses=_ERRORS,
+    summary="Exemplars a person started, edited, signed, counter-signed or unlocked (read by them, their line manager, or oversight roles)",
+)
+async def person_exemplars(person_id: Ident, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[m.ExemplarSummaryOut]:
+    if person_id != caller.person_id and caller.roles.isdisjoint(roles.READ_ANY_CASE):
+        person = await directory.person(runtime.db, person_id)
+        if person is None or person.line_manager_id != caller.person_id:
+            raise NotFound("person's exemplar list", person_id)
+    docs = await store.exemplars_of_person(runtime.db, person_id, after=paging.after(page), limit=page.limit + 1)
+    return paging.page_of(docs, page, convert.summary)

@@ -1,0 +1,147 @@
+"""Sign-off's own copy of the directory (children's cases, staff, teams), projected from the
+gateway's ``directory.*.changed.v1`` events. It answers: is this case known, which team is it in,
+who are its siblings, who manages that team, who is this person's line manager.
+
+Readers are tolerant (fields sign-off does not use are ignored), and an older or repeated version
+never overwrites a newer one, whatever order the broker delivers them in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.consumer import ReceivedEvent, Subscription
+from shared.events import EventType
+from shared.mongo import Document, Indexes, Transaction
+
+from .domain.access import CaseView, PersonView, TeamView
+
+CASES = "directory_cases"
+PEOPLE = "directory_people"
+TEAMS = "directory_teams"
+
+
+class _Tolerant(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CaseChanged(_Tolerant):
+    case_id: str
+    version: int
+    case_type: str
+    status: str
+    team_id: str
+    allocated_worker_id: str | None = None
+    team_manager_id: str | None = None
+    sibling_case_ids: list[str] = []
+    opened_on: date | None = None
+    closed_on: date | None = None
+
+
+class PersonChanged(_Tolerant):
+    person_id: str
+    version: int
+    roles: list[str] = []
+    team_id: str | None = None
+    line_manager_id: str | None = None
+    active: bool = True
+
+
+class TeamChanged(_Tolerant):
+    team_id: str
+    version: int
+    district: str | None = None
+    area: str | None = None
+    manager_id: str | None = None
+
+
+CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
+PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway")
+TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
+
+INDEXES = [
+    Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]),
+    Indexes(PEOPLE, [IndexModel([("team_id", ASCENDING)])]),
+    Indexes(TEAMS, []),
+]
+
+
+async def _project(db: AsyncDatabase[Document], collection: str, key: str, record: BaseModel, event: ReceivedEvent, tx: Transaction) -> None:
+    fields: dict[str, Any] = record.model_dump(mode="json")
+    record_id = fields.pop(key)
+    current = await db[collection].find_one({"_id": record_id}, {"version": 1}, session=tx.session)
+    if current is not None and current["version"] >= fields["version"]:
+        return  # an older or repeated state arriving late
+    await db[collection].update_one(
+        {"_id": record_id}, {"$set": {**fields, "event_id": event.id, "updated_at": event.envelope.time}}, upsert=True, session=tx.session
+    )
+
+
+def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
+    async def case(event: ReceivedEvent, tx: Transaction) -> None:
+        await _project(db, CASES, "case_id", event.data, event, tx)
+
+    async def person(event: ReceivedEvent, tx: Transaction) -> None:
+        await _project(db, PEOPLE, "person_id", event.data, event, tx)
+
+    async def team(event: ReceivedEvent, tx: Transaction) -> None:
+        await _project(db, TEAMS, "team_id", event.data, event, tx)
+
+    return [Subscription(CASE_CHANGED, case), Subscription(PERSON_CHANGED, person), Subscription(TEAM_CHANGED, team)]
+
+
+# --- writing directly (tests and tools that do not go through the broker) -------------------
+
+
+async def put(db: AsyncDatabase[Document], record: CaseChanged | PersonChanged | TeamChanged) -> None:
+    """Store a directory record as the projection would (version-guarded), outside a consumer."""
+    collection, key = {CaseChanged: (CASES, "case_id"), PersonChanged: (PEOPLE, "person_id"), TeamChanged: (TEAMS, "team_id")}[type(record)]
+    fields = record.model_dump(mode="json")
+    record_id = fields.pop(key)
+    current = await db[collection].find_one({"_id": record_id}, {"version": 1})
+    if current is None or current["version"] < fields["version"]:
+        await db[collection].replace_one({"_id": record_id}, fields, upsert=True)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+async def case(db: AsyncDatabase[Document], case_id: str, session: AsyncClientSession | None = None) -> CaseView | None:
+    doc = await db[CASES].find_one({"_id": case_id}, session=session)
+    if doc is None:
+        return None
+    return CaseView(
+        case_id=doc["_id"], team_id=doc["team_id"], status=doc.get("status", "open"), case_type=doc.get("case_type", ""),
+        allocated_worker_id=doc.get("allocated_worker_id"), team_manager_id=doc.get("team_manager_id"),
+        sibling_case_ids=frozenset(doc.get("sibling_case_ids") or ()),
+    )
+
+
+async def person(db: AsyncDatabase[Document], person_id: str, session: AsyncClientSession | None = None) -> PersonView | None:
+    doc = await db[PEOPLE].find_one({"_id": person_id}, session=session)
+    return _person(doc) if doc is not None else None
+
+
+async def people(db: AsyncDatabase[Document], ids: set[str], session: AsyncClientSession | None = None) -> dict[str, PersonView]:
+    if not ids:
+        return {}
+    docs = await db[PEOPLE].find({"_id": {"$in": sorted(ids)}}, session=session).to_list()
+    return {d["_id"]: _person(d) for d in docs}
+
+
+async def teams(db: AsyncDatabase[Document], ids: set[str], session: AsyncClientSession | None = None) -> dict[str, TeamView]:
+    if not ids:
+        return {}
+    docs = await db[TEAMS].find({"_id": {"$in": sorted(ids)}}, session=session).to_list()
+    return {d["_id"]: TeamView(d["_id"], d.get("manager_id"), d.get("district")) for d in docs}
+
+
+def _person(doc: Document) -> PersonView:
+    return PersonView(
+        doc["_id"], frozenset(doc.get("roles") or ()), doc.get("team_id"), doc.get("line_manager_id"), bool(doc.get("active", True))
+    )

@@ -1,0 +1,151 @@
+"""The events sign-off publishes (integration events, documented in the AsyncAPI document).
+
+They carry identifiers and facts: exemplar, case and team ids, the type code, the exemplar's
+Version N, person ids and dates. Never a child's name, and never an answer, an unlock reason or a
+counter-signer's comments (those stay in sign-off, readable through its API). A workflow message
+carries its subject and free text because the recipient's work tray shows them; the API asks
+senders to refer to the child by case, not by name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+from shared.events import EventData, EventRegistry, EventType
+
+from .domain import events as ev
+
+PUBLISHER = "signoff"
+
+
+class ExemplarFacts(EventData):
+    exemplar_id: str
+    case_id: str
+    team_id: str
+    type_code: str = Field(description="The exemplar type's code, e.g. INIASS (Initial Assessment)")
+    version: int = Field(description="The exemplar's Version N the event is about")
+
+
+class ExemplarCreated(ExemplarFacts):
+    created_by: str
+    created_at: datetime
+    start_date: date
+
+
+class ExemplarFirstSigned(ExemplarFacts):
+    signed_by: str
+    signed_at: datetime
+    start_date: date
+
+
+class ExemplarCounterSigned(ExemplarFacts):
+    first_signed_by: str
+    counter_signed_by: str
+    counter_signed_at: datetime
+    start_date: date
+    counter_signed_on: date = Field(description="The date timeliness is measured to (local date of the counter-signature)")
+    timescale_working_days: int | None
+    working_days_taken: int
+    on_time: bool | None = Field(description="Within the type's timescale; null when the type has none")
+
+
+class ExemplarUnlocked(ExemplarFacts):
+    """``version`` was unlocked; ``new_version`` is the editable copy of its data."""
+
+    new_version: int
+    unlocked_by: str
+    unlocked_at: datetime
+
+
+class ExemplarCloned(ExemplarFacts):
+    """A new exemplar (``exemplar_id``, Version 1, on a sibling's case) cloned from the index child's."""
+
+    index_exemplar_id: str
+    index_case_id: str
+    index_version: int
+    cloned_by: str
+    cloned_at: datetime
+    start_date: date
+
+
+class WorkflowMessageSent(ExemplarFacts):
+    message_id: str
+    to_person_id: str
+    assigned_by: str = Field(description="The sender, or the person on whose behalf the system sent it")
+    from_system: bool
+    action: str = Field(description="ready_for_first_sign_off | ready_for_counter_sign | changes_needed | other")
+    subject: str
+    text: str | None = None
+    due_on: date
+    sent_at: datetime
+    clone_of_exemplar_id: str | None = Field(default=None, description="Set when the exemplar is a clone: the index exemplar")
+    clone_of_version: int | None = None
+    send_email: bool = Field(default=False, description="the sender asked for an email as well as the work-tray entry")
+
+
+EXEMPLAR_CREATED = EventType(
+    "signoff.exemplar.created", 1, ExemplarCreated, "An exemplar was started for a child's case (Version 1).", PUBLISHER
+)
+EXEMPLAR_FIRST_SIGNED = EventType(
+    "signoff.exemplar.first-signed", 1, ExemplarFirstSigned,
+    "A version of an exemplar was first-signed: every mandatory question answered; it awaits counter-signature.", PUBLISHER,
+)
+EXEMPLAR_COUNTER_SIGNED = EventType(
+    "signoff.exemplar.counter-signed", 1, ExemplarCounterSigned,
+    "A version was counter-signed and is now locked; timeliness is measured to this date.", PUBLISHER,
+)
+EXEMPLAR_UNLOCKED = EventType(
+    "signoff.exemplar.unlocked", 1, ExemplarUnlocked,
+    "A counter-signed version was unlocked: a new, editable version holds its data.", PUBLISHER,
+)
+EXEMPLAR_CLONED = EventType(
+    "signoff.exemplar.cloned", 1, ExemplarCloned,
+    "An index child's exemplar was cloned to a sibling's case (one event per clone; it needs its own signatures).", PUBLISHER,
+)
+WORKFLOW_MESSAGE_SENT = EventType(
+    "signoff.workflow-message.sent", 1, WorkflowMessageSent,
+    "A workflow message was sent from an exemplar to a person (by a person or by the system): a task for their work tray.",
+    PUBLISHER,
+)
+
+EVENTS = EventRegistry(
+    [EXEMPLAR_CREATED, EXEMPLAR_FIRST_SIGNED, EXEMPLAR_COUNTER_SIGNED, EXEMPLAR_UNLOCKED, EXEMPLAR_CLONED, WORKFLOW_MESSAGE_SENT]
+)
+
+
+def integration_event(e: ev.ExemplarEvent) -> tuple[EventType, EventData] | None:
+    """The integration event for a domain event, or None for those kept inside sign-off."""
+    base: dict[str, Any] = {
+        "exemplar_id": e.exemplar_id, "case_id": e.case_id, "team_id": e.team_id, "type_code": e.type_code, "version": e.version,
+    }
+    match e:
+        case ev.Created():
+            return EXEMPLAR_CREATED, ExemplarCreated(**base, created_by=e.by, created_at=e.at, start_date=e.start_date)
+        case ev.FirstSigned():
+            return EXEMPLAR_FIRST_SIGNED, ExemplarFirstSigned(**base, signed_by=e.by, signed_at=e.at, start_date=e.start_date)
+        case ev.CounterSigned():
+            return EXEMPLAR_COUNTER_SIGNED, ExemplarCounterSigned(
+                **base, first_signed_by=e.first_signed_by, counter_signed_by=e.by, counter_signed_at=e.at,
+                start_date=e.start_date, counter_signed_on=e.counter_signed_on,
+                timescale_working_days=e.timescale_working_days, working_days_taken=e.working_days_taken, on_time=e.on_time,
+            )
+        case ev.Unlocked():
+            return EXEMPLAR_UNLOCKED, ExemplarUnlocked(**base, new_version=e.new_version, unlocked_by=e.by, unlocked_at=e.at)
+        case ev.Cloned():
+            return EXEMPLAR_CLONED, ExemplarCloned(
+                **base, index_exemplar_id=e.index_exemplar_id, index_case_id=e.index_case_id, index_version=e.index_version,
+                cloned_by=e.by, cloned_at=e.at, start_date=e.start_date,
+            )
+        case ev.MessageSent():
+            return WORKFLOW_MESSAGE_SENT, WorkflowMessageSent(
+                **base, message_id=e.message_id, to_person_id=e.to_person_id, assigned_by=e.by, from_system=e.from_system,
+                action=e.action, subject=e.subject, text=e.text, due_on=e.due_on, sent_at=e.at,
+                clone_of_exemplar_id=e.clone_of_exemplar_id, clone_of_version=e.clone_of_version, send_email=e.send_email,
+            )
+    return None
+
+
+def subject_of(e: ev.ExemplarEvent) -> str:
+    return f"exemplar/{e.exemplar_id}"

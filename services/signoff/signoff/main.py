@@ -1,0 +1,51 @@
+"""The signoff service's app factory: ``uvicorn signoff.main:create_app --factory --port 8001``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from shared.app import Runtime, create_service_app
+from shared.clock import Clock
+from shared.errors import Problem
+
+from . import directory, store, type_store
+from .api import ROUTERS
+from .consumers import CONSUMERS
+from .domain.catalogue import SEED_TYPES
+from .domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, NotFound, Stale
+from .settings import SignoffSettings
+
+DOMAIN_ERRORS = {
+    NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
+    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),
+    Locked: lambda e: Problem(409, "locked", "Locked", str(e)),
+    Conflict: lambda e: Problem(409, "conflict", "Conflict", str(e)),
+    Stale: lambda e: Problem(412, "stale-version", "Changed since you read it", str(e), current_version=e.current),
+    InvalidInput: lambda e: Problem(422, "invalid-input", "Invalid input", str(e), errors=[x.as_dict() for x in e.errors] or None),
+    MandatoryUnanswered: lambda e: Problem(
+        422, "mandatory-questions-unanswered", "Mandatory questions unanswered", str(e),
+        version=e.version, unanswered=[{"question_id": u.question_id, "text": u.text} for u in e.unanswered],
+    ),
+    type_store.IfMatchRequired: lambda e: Problem(
+        428, "if-match-required", "If-Match required", "Send the ETag of the type version you read as If-Match to change it."
+    ),
+}
+
+
+def create_app(settings: SignoffSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or SignoffSettings()  # type: ignore[call-arg]
+
+    async def on_startup(runtime: Runtime) -> None:
+        if settings.seed_exemplar_types:
+            await type_store.seed(runtime.uow, SEED_TYPES)
+
+    return create_service_app(
+        settings,
+        title="Sign-off",
+        description="Sign-off: exemplars, versions, signatures and counter-signatures, chronology, workflow messages, timeliness.",
+        routers=ROUTERS,
+        indexes=[*store.INDEXES, *type_store.INDEXES, *directory.INDEXES],
+        consumers=CONSUMERS,
+        domain_errors=DOMAIN_ERRORS,  # type: ignore[arg-type]
+        on_startup=on_startup,
+        clock=clock,
+    )

@@ -1,0 +1,284 @@
+"""Exemplars in MongoDB: the aggregate <-> its document, version-guarded saves that write the
+chronology entries and outbox events of the change in the same transaction, workflow messages, and
+the indexed reads behind every list.
+
+One document per exemplar holds all its versions (an unlock is rare; versions are never removed).
+Fields at the top level (``status``, ``start_date``, ``counter_signed_on``, ``people_ids``,
+``sort_key``) are copies kept for indexed queries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.mongo import Document, Indexes, Transaction
+
+from . import events as integration
+from . import type_store
+from .domain import chronology
+from .domain.errors import Stale
+from .domain.exemplar import (
+    AnswerEdit,
+    CloneOf,
+    CounterSignature,
+    Exemplar,
+    ExemplarVersion,
+    Origin,
+    Signature,
+    Unlock,
+)
+from .domain.messages import Action, WorkflowMessage
+from .domain.timeliness import local_date
+from .domain.types import ExemplarType
+
+EXEMPLARS = "exemplars"
+CHRONOLOGY = "chronology"
+MESSAGES = "workflow_messages"
+
+INDEXES = [
+    Indexes(
+        EXEMPLARS,
+        [
+            IndexModel([("case_id", ASCENDING), ("sort_key", ASCENDING)]),
+            IndexModel([("people_ids", ASCENDING), ("sort_key", ASCENDING)]),
+            IndexModel([("type_code", ASCENDING), ("start_date", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("start_date", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("clone_of.exemplar_id", ASCENDING), ("clone_of.version", ASCENDING), ("case_id", ASCENDING)]),
+            IndexModel([("clone_batch_id", ASCENDING)], sparse=True),
+        ],
+    ),
+    Indexes(CHRONOLOGY, [IndexModel([("case_id", ASCENDING), ("sort_key", ASCENDING)])]),
+    Indexes(
+        MESSAGES,
+        [
+            IndexModel([("exemplar_id", ASCENDING), ("sort_key", ASCENDING)]),
+            IndexModel([("to_person_id", ASCENDING), ("sort_key", ASCENDING)]),
+        ],
+    ),
+]
+
+
+def sort_key(at: datetime, *parts: object) -> str:
+    """A string that sorts in time order (fixed-width UTC), then by ``parts``: one index serves
+    both the order and the cursor of every list."""
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return "|".join([stamp, *(str(p) for p in parts)])
+
+
+# --- aggregate <-> document ------------------------------------------------------------------
+
+
+def _sig(s: Signature | None) -> Document | None:
+    return {"by": s.by, "at": s.at} if s else None
+
+
+def _version_doc(v: ExemplarVersion) -> Document:
+    cs = v.counter_signature
+    return {
+        "number": v.number,
+        "answers": dict(v.answers),
+        "created_by": v.created_by,
+        "created_at": v.created_at,
+        "origin": v.origin.value,
+        "status": v.status.value,
+        "first_signature": _sig(v.first_signature),
+        "counter_signature": (
+            {"by": cs.by, "at": cs.at, "comments": cs.comments, "supervision_notes": cs.supervision_notes} if cs else None
+        ),
+        "unlock": (
+            {"by": v.unlock.by, "at": v.unlock.at, "reason": v.unlock.reason, "new_version": v.unlock.new_version} if v.unlock else None
+        ),
+        "edits": [
+            {"by": e.by, "at": e.at, "changes": {k: dict(c) for k, c in e.changes.items()}, "withdrew_first_signature": _sig(e.withdrew_first_signature)}
+            for e in v.edits
+        ],
+    }
+
+
+def to_document(x: Exemplar, revision: int, *, clone_batch_id: str | None = None) -> Document:
+    current = x.current
+    people = {x.created_by}
+    for v in x.versions:
+        people.add(v.created_by)
+        people.update(e.by for e in v.edits)
+        for s in (v.first_signature, v.counter_signature, v.unlock):
+            if s is not None:
+                people.add(s.by)
+    c = x.clone_of
+    doc: Document = {
+        "_id": x.id,
+        "revision": revision,
+        "case_id": x.case_id,
+        "team_id": x.team_id,
+        "type_code": x.type.code,
+        "type_version": x.type.version,
+        "created_by": x.created_by,
+        "created_at": x.created_at,
+        "clone_of": (
+            {"exemplar_id": c.exemplar_id, "case_id": c.case_id, "version": c.version, "counter_signed_by": c.counter_signed_by,
+             "counter_signed_at": c.counter_signed_at, "comments": c.comments}
+            if c else None
+        ),
+        "versions": [_version_doc(v) for v in x.versions],
+        "status": current.status.value,
+        "latest_version": current.number,
+        "start_date": x.start_date.isoformat(),
+        "counter_signed_on": local_date(current.counter_signature.at).isoformat() if current.counter_signature else None,
+        "timescale_working_days": x.type.timescale_working_days,
+        "people_ids": sorted(people),
+        "sort_key": sort_key(x.created_at, x.id),
+    }
+    if clone_batch_id:
+        doc["clone_batch_id"] = clone_batch_id
+    return doc
+
+
+def _to_sig(d: Document | None) -> Signature | None:
+    return Signature(d["by"], d["at"]) if d else None
+
+
+def from_document(doc: Document, exemplar_type: ExemplarType) -> Exemplar:
+    versions = []
+    for v in doc["versions"]:
+        cs, un = v.get("counter_signature"), v.get("unlock")
+        versions.append(
+            ExemplarVersion(
+                number=v["number"], answers=dict(v["answers"]), created_by=v["created_by"], created_at=v["created_at"],
+                origin=Origin(v["origin"]), first_signature=_to_sig(v.get("first_signature")),
+                counter_signature=CounterSignature(cs["by"], cs["at"], cs.get("comments"), cs.get("supervision_notes")) if cs else None,
+                unlock=Unlock(un["by"], un["at"], un["reason"], un["new_version"]) if un else None,
+                edits=[AnswerEdit(e["by"], e["at"], e["changes"], _to_sig(e.get("withdrew_first_signature"))) for e in v.get("edits", [])],
+            )
+        )
+    c = doc.get("clone_of")
+    return Exemplar(
+        id=doc["_id"], case_id=doc["case_id"], team_id=doc["team_id"], type=exemplar_type, created_by=doc["created_by"],
+        created_at=doc["created_at"], versions=versions,
+        clone_of=CloneOf(c["exemplar_id"], c["case_id"], c["version"], c["counter_signed_by"], c["counter_signed_at"], c.get("comments")) if c else None,
+        revision=doc["revision"],
+    )
+
+
+# --- loading and saving ----------------------------------------------------------------------
+
+
+async def load(db: AsyncDatabase[Document], exemplar_id: str, session: AsyncClientSession | None = None) -> Exemplar | None:
+    doc = await db[EXEMPLARS].find_one({"_id": exemplar_id}, session=session)
+    if doc is None:
+        return None
+    exemplar_type = await type_store.get_version(db, doc["type_code"], doc["type_version"], session=session)
+    return from_document(doc, exemplar_type)
+
+
+async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clone_batch_id: str | None = None) -> None:
+    """Write the exemplar (guarded by the revision it was read at), its chronology entries and its
+    integration events, all in ``tx``. A concurrent change makes this fail as ``Stale``."""
+    read_at = x.revision
+    doc = to_document(x, read_at + 1, clone_batch_id=clone_batch_id)
+    if read_at == 0:
+        await db[EXEMPLARS].insert_one(doc, session=tx.session)
+    else:
+        result = await db[EXEMPLARS].replace_one({"_id": x.id, "revision": read_at}, doc, session=tx.session)
+        if result.matched_count != 1:
+            now = await db[EXEMPLARS].find_one({"_id": x.id}, {"revision": 1}, session=tx.session)
+            raise Stale(now["revision"] if now else 0, read_at)
+    x.revision = read_at + 1
+    await record_events(tx, db, x)
+
+
+async def record_events(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar) -> None:
+    """Chronology entries and outbox events for what ``x`` recorded; then forgets them."""
+    entries = chronology.entries_for(x.events)
+    if entries:
+        await db[CHRONOLOGY].insert_many([_entry_doc(e) for e in entries], session=tx.session)
+    for e in x.events:
+        found = integration.integration_event(e)
+        if found is not None:
+            event_type, data = found
+            tx.record(event_type, data, subject=integration.subject_of(e))
+    x.events.clear()
+
+
+def _entry_doc(e: chronology.Entry) -> Document:
+    entry_id = uuid.uuid4().hex
+    return {
+        "_id": entry_id, "case_id": e.case_id, "at": e.at, "by": e.by, "kind": e.kind.value, "exemplar_id": e.exemplar_id,
+        "version": e.version, "type_code": e.type_code, "summary": e.summary, "message_id": e.message_id,
+        "sort_key": sort_key(e.at, f"{e.seq:04d}", entry_id),
+    }
+
+
+async def save_message(tx: Transaction, db: AsyncDatabase[Document], m: WorkflowMessage) -> None:
+    await db[MESSAGES].insert_one(message_document(m), session=tx.session)
+
+
+def message_document(m: WorkflowMessage) -> Document:
+    return {
+        "_id": m.id, "exemplar_id": m.exemplar_id, "case_id": m.case_id, "type_code": m.type_code, "version": m.version,
+        "to_person_id": m.to_person_id, "assigned_by": m.assigned_by, "from_system": m.from_system, "subject": m.subject,
+        "action": m.action.value, "text": m.text, "due_on": m.due_on.isoformat(), "sent_at": m.sent_at,
+        "clone_of_exemplar_id": m.clone_of_exemplar_id, "clone_of_version": m.clone_of_version, "send_email": m.send_email,
+        "sort_key": sort_key(m.sent_at, m.id),
+    }
+
+
+def message_from_document(d: Document) -> WorkflowMessage:
+    return WorkflowMessage(
+        d["_id"], d["exemplar_id"], d["case_id"], d["type_code"], d["version"], d["to_person_id"], d["assigned_by"],
+        d["from_system"], d["subject"], Action(d["action"]), d.get("text"), date.fromisoformat(d["due_on"]), d["sent_at"],
+        d.get("clone_of_exemplar_id"), d.get("clone_of_version"), d.get("send_email", False),
+    )
+
+
+# --- lists (each served by an index, paged by sort_key) -------------------------------------
+
+
+async def _page(db: AsyncDatabase[Document], collection: str, query: Document, after: str | None, limit: int) -> list[Document]:
+    if after is not None:
+        query = {**query, "sort_key": {"$gt": after}}
+    return await db[collection].find(query).sort("sort_key", ASCENDING).limit(limit).to_list()
+
+
+async def exemplars_of_case(db: AsyncDatabase[Document], case_id: str, *, after: str | None, limit: int) -> list[Document]:
+    return await _page(db, EXEMPLARS, {"case_id": case_id}, after, limit)
+
+
+async def exemplars_of_person(db: AsyncDatabase[Document], person_id: str, *, after: str | None, limit: int) -> list[Document]:
+    return await _page(db, EXEMPLARS, {"people_ids": person_id}, after, limit)
+
+
+async def chronology_of_case(db: AsyncDatabase[Document], case_id: str, *, after: str | None, limit: int) -> list[Document]:
+    return await _page(db, CHRONOLOGY, {"case_id": case_id}, after, limit)
+
+
+async def messages_of_exemplar(db: AsyncDatabase[Document], exemplar_id: str, *, after: str | None, limit: int) -> list[Document]:
+    return await _page(db, MESSAGES, {"exemplar_id": exemplar_id}, after, limit)
+
+
+async def clones_in_batch(db: AsyncDatabase[Document], batch_id: str) -> list[Document]:
+    return await db[EXEMPLARS].find({"clone_batch_id": batch_id}).sort("_id", ASCENDING).to_list()
+
+
+async def existing_clone(
+    db: AsyncDatabase[Document], index_id: str, index_version: int, case_id: str, session: AsyncClientSession | None = None
+) -> str | None:
+    doc = await db[EXEMPLARS].find_one(
+        {"clone_of.exemplar_id": index_id, "clone_of.version": index_version, "case_id": case_id}, {"_id": 1}, session=session
+    )
+    return doc["_id"] if doc else None
+
+
+async def for_timeliness(db: AsyncDatabase[Document], type_code: str | None, start_from: date, start_to: date) -> list[Document]:
+    """Every exemplar whose piece of work started in the period (inclusive), oldest first."""
+    query: Document = {"start_date": {"$gte": start_from.isoformat(), "$lte": start_to.isoformat()}}
+    order = [("start_date", ASCENDING), ("_id", ASCENDING)]
+    if type_code:
+        query["type_code"] = type_code
+        order = [("type_code", ASCENDING), *order]
+    fields = {"case_id": 1, "team_id": 1, "type_code": 1, "latest_version": 1, "start_date": 1, "counter_signed_on": 1,
+              "timescale_working_days": 1, "clone_of.exemplar_id": 1}
+    return await db[EXEMPLARS].find(query, fields).sort(order).to_list()
