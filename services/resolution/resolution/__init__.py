@@ -1,0 +1,1 @@
+"""Resolution: concerns about a child's plan, escalation stages and delegated sections."""

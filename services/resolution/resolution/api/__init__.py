@@ -1,0 +1,9 @@
+"""The resolution service's HTTP API: forms, themes and reports, under ``/v1``."""
+
+from .forms import router as forms_router
+from .reports import router as reports_router
+from .themes import router as themes_router
+
+ROUTERS = [forms_router, themes_router, reports_router]
+
+__all__ = ["ROUTERS"]

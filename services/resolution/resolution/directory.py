@@ -1,0 +1,103 @@
+"""The resolution service's own copy of the directory: children's cases (the form takes its
+case's type, team, team manager and allocated worker from here) and staff (delegates and
+contacts entered on a form must be active people holding the right role).
+
+Projected from the gateway's directory events with tolerant reader models; each record keeps
+the directory's version, and an older or repeated version never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.consumer import ReceivedEvent, Subscription
+from shared.events import EventType
+from shared.mongo import Document, Indexes, Transaction
+
+from .domain import CaseSnapshot, PersonRef
+
+CASES = "cases"
+PEOPLE = "people"
+
+
+class CaseChanged(BaseModel):
+    """What resolution reads of ``directory.case.changed.v1``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    version: int
+    case_type: str
+    status: str = "open"
+    team_id: str
+    allocated_worker_id: str | None = None
+    team_manager_id: str | None = None
+    opened_on: date | None = None
+    closed_on: date | None = None
+
+
+class PersonChanged(BaseModel):
+    """What resolution reads of ``directory.person.changed.v1``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    person_id: str
+    version: int
+    roles: list[str]
+    team_id: str | None = None
+    active: bool = True
+
+
+CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
+PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway")
+
+INDEXES = [Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]), Indexes(PEOPLE, [IndexModel([("team_id", ASCENDING)])])]
+
+
+async def _project(db: AsyncDatabase[Document], collection: str, ident: str, record: BaseModel, key: str, session: AsyncClientSession | None) -> bool:
+    current = await db[collection].find_one({"_id": ident}, {"version": 1}, session=session)
+    if current is not None and current["version"] >= record.version:  # type: ignore[attr-defined]
+        return False  # an older or repeated state arriving late
+    fields = record.model_dump(mode="json", exclude={key})
+    await db[collection].update_one({"_id": ident}, {"$set": fields}, upsert=True, session=session)
+    return True
+
+
+async def project_case(db: AsyncDatabase[Document], case: CaseChanged, session: AsyncClientSession | None = None) -> bool:
+    return await _project(db, CASES, case.case_id, case, "case_id", session)
+
+
+async def project_person(db: AsyncDatabase[Document], person: PersonChanged, session: AsyncClientSession | None = None) -> bool:
+    return await _project(db, PEOPLE, person.person_id, person, "person_id", session)
+
+
+def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
+    async def on_case(event: ReceivedEvent, tx: Transaction) -> None:
+        await project_case(db, event.data, tx.session)
+
+    async def on_person(event: ReceivedEvent, tx: Transaction) -> None:
+        await project_person(db, event.data, tx.session)
+
+    return [Subscription(CASE_CHANGED, on_case), Subscription(PERSON_CHANGED, on_person)]
+
+
+async def case_snapshot(db: AsyncDatabase[Document], case_id: str, session: AsyncClientSession | None = None) -> CaseSnapshot | None:
+    doc: dict[str, Any] | None = await db[CASES].find_one({"_id": case_id}, session=session)
+    if doc is None:
+        return None
+    return CaseSnapshot(
+        case_id=case_id, case_type=doc["case_type"], status=doc.get("status", "open"), team_id=doc["team_id"],
+        allocated_worker_id=doc.get("allocated_worker_id"), team_manager_id=doc.get("team_manager_id"),
+    )
+
+
+async def person(db: AsyncDatabase[Document], person_id: str, session: AsyncClientSession | None = None) -> PersonRef | None:
+    doc = await db[PEOPLE].find_one({"_id": person_id}, session=session)
+    if doc is None:
+        return None
+    return PersonRef(person_id, frozenset(doc.get("roles", [])), bool(doc.get("active", True)))

@@ -1,0 +1,204 @@
+"""The integration events the resolution service publishes, and how each domain event maps to one.
+
+They carry identifiers and facts, never a child's name or what anyone wrote (Caldecott
+principle 3): a subscriber that needs the text reads the form through the API. Every event's
+subject is ``form/<form id>``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from shared.events import EventData, EventRegistry, EventType
+
+from .domain import events as ev
+
+PUBLISHER = "resolution"
+
+
+class ResolutionRaised(EventData):
+    form_id: str
+    case_id: str
+    case_type: str
+    team_id: str
+    owner_id: str
+    owner_role: str
+    first_stage: str
+    theme_ids: list[str]
+    raised_at: datetime
+
+
+class CaseContactReported(EventData):
+    """A team manager or allocated worker the directory lacks, entered on a form for the directory to record."""
+
+    form_id: str
+    case_id: str
+    team_manager_id: str | None = None
+    allocated_worker_id: str | None = None
+    reported_by: str
+    reported_at: datetime
+
+
+class SectionDelegated(EventData):
+    """Everything notify needs to put a task in the delegate's work tray."""
+
+    form_id: str
+    case_id: str
+    stage: str
+    stage_title: str
+    delegate_id: str
+    delegation_number: int
+    delegated_by: str
+    delegated_at: datetime
+    due_on: date | None = None
+    #: The previous delegate when this re-delegates the section (their task is over).
+    recalled_delegate_id: str | None = None
+
+
+class SectionFinalised(EventData):
+    form_id: str
+    case_id: str
+    stage: str
+    finalised_by: str
+    delegate_id: str | None = None
+    delegation_number: int | None = None
+    finalised_at: datetime
+
+
+class SectionReactivated(EventData):
+    form_id: str
+    case_id: str
+    stage: str
+    stage_title: str
+    reactivated_by: str
+    #: The delegate who takes the section up again (None when the owner held it).
+    delegate_id: str | None = None
+    delegation_number: int | None = None
+    due_on: date | None = None
+    reactivated_at: datetime
+
+
+class SectionRetracted(EventData):
+    form_id: str
+    case_id: str
+    stage: str
+    delegate_id: str
+    delegation_number: int
+    retracted_by: str
+    retracted_at: datetime
+    #: The delegate's unfinalised draft stays with the section (true when there was one).
+    draft_kept: bool
+
+
+class StageEscalated(EventData):
+    form_id: str
+    case_id: str
+    team_id: str
+    from_stage: str
+    to_stage: str
+    to_stage_title: str
+    escalated_by: str
+    escalated_at: datetime
+
+
+class ResolutionResolved(EventData):
+    form_id: str
+    case_id: str
+    team_id: str
+    stage: str
+    resolved_by: str
+    resolved_at: datetime
+    days_to_resolution: int
+
+
+class ResolutionClosedUnresolved(EventData):
+    form_id: str
+    case_id: str
+    team_id: str
+    stage: str
+    closed_by: str
+    closed_at: datetime
+    days_open: int
+
+
+RAISED = EventType("resolution.form.raised", 1, ResolutionRaised, "A resolution was raised about a child's case.", PUBLISHER)
+CASE_CONTACT_REPORTED = EventType(
+    "resolution.case-contact.reported", 1, CaseContactReported,
+    "A team manager or allocated worker missing from the directory was entered on a resolution form.", PUBLISHER,
+)
+SECTION_DELEGATED = EventType(
+    "resolution.section.delegated", 1, SectionDelegated, "A stage's section was delegated to a person (a task for their work tray).", PUBLISHER
+)
+SECTION_FINALISED = EventType(
+    "resolution.section.finalised", 1, SectionFinalised, "A section was finalised and is read-only (the delegate's task is done).", PUBLISHER
+)
+SECTION_REACTIVATED = EventType(
+    "resolution.section.reactivated", 1, SectionReactivated, "A finalised section was reactivated by the owner and can be edited again.", PUBLISHER
+)
+SECTION_RETRACTED = EventType(
+    "resolution.section.retracted", 1, SectionRetracted,
+    "The owner retracted an active delegated section (the delegate's task is cancelled; their draft is kept).", PUBLISHER,
+)
+STAGE_ESCALATED = EventType(
+    "resolution.stage.escalated", 1, StageEscalated, "A resolution not resolved at one stage was escalated to a later stage.", PUBLISHER
+)
+RESOLVED = EventType("resolution.form.resolved", 1, ResolutionResolved, "A resolution was resolved, with the impact for the child recorded.", PUBLISHER)
+CLOSED_UNRESOLVED = EventType(
+    "resolution.form.closed-unresolved", 1, ResolutionClosedUnresolved, "A resolution was closed unresolved, with a reason.", PUBLISHER
+)
+
+EVENTS = EventRegistry(
+    [RAISED, CASE_CONTACT_REPORTED, SECTION_DELEGATED, SECTION_FINALISED, SECTION_REACTIVATED, SECTION_RETRACTED, STAGE_ESCALATED, RESOLVED, CLOSED_UNRESOLVED]
+)
+
+
+def integration_event(event: ev.DomainEvent) -> tuple[EventType, EventData]:
+    """The published form of a domain event."""
+    base = {"form_id": event.form_id, "case_id": event.case_id}
+    match event:
+        case ev.ResolutionRaised():
+            return RAISED, ResolutionRaised(
+                **base, case_type=event.case_type, team_id=event.team_id, owner_id=event.by, owner_role=event.owner_role,
+                first_stage=event.first_stage.value, theme_ids=list(event.theme_ids), raised_at=event.at,
+            )
+        case ev.CaseContactReported():
+            return CASE_CONTACT_REPORTED, CaseContactReported(
+                **base, team_manager_id=event.team_manager_id, allocated_worker_id=event.allocated_worker_id,
+                reported_by=event.by, reported_at=event.at,
+            )
+        case ev.SectionDelegated():
+            return SECTION_DELEGATED, SectionDelegated(
+                **base, stage=event.stage.value, stage_title=event.stage.title, delegate_id=event.delegate_id,
+                delegation_number=event.delegation_number, delegated_by=event.by, delegated_at=event.at, due_on=event.due_on,
+                recalled_delegate_id=event.recalled_delegate_id,
+            )
+        case ev.SectionFinalised():
+            return SECTION_FINALISED, SectionFinalised(
+                **base, stage=event.stage.value, finalised_by=event.by, delegate_id=event.delegate_id,
+                delegation_number=event.delegation_number, finalised_at=event.at,
+            )
+        case ev.SectionReactivated():
+            return SECTION_REACTIVATED, SectionReactivated(
+                **base, stage=event.stage.value, stage_title=event.stage.title, reactivated_by=event.by, delegate_id=event.delegate_id,
+                delegation_number=event.delegation_number, due_on=event.due_on, reactivated_at=event.at,
+            )
+        case ev.SectionRetracted():
+            return SECTION_RETRACTED, SectionRetracted(
+                **base, stage=event.stage.value, delegate_id=event.delegate_id, delegation_number=event.delegation_number,
+                retracted_by=event.by, retracted_at=event.at, draft_kept=event.draft_kept,
+            )
+        case ev.StageEscalated():
+            return STAGE_ESCALATED, StageEscalated(
+                **base, team_id=event.team_id, from_stage=event.from_stage.value, to_stage=event.to_stage.value,
+                to_stage_title=event.to_stage.title, escalated_by=event.by, escalated_at=event.at,
+            )
+        case ev.ResolutionResolved():
+            return RESOLVED, ResolutionResolved(
+                **base, team_id=event.team_id, stage=event.stage.value, resolved_by=event.by, resolved_at=event.at,
+                days_to_resolution=event.days_to_resolution,
+            )
+        case ev.ResolutionClosedUnresolved():
+            return CLOSED_UNRESOLVED, ResolutionClosedUnresolved(
+                **base, team_id=event.team_id, stage=event.stage.value, closed_by=event.by, closed_at=event.at, days_open=event.days_open,
+            )
+    raise TypeError(f"no integration event for {type(event).__name__}")

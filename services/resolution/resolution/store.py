@@ -1,0 +1,170 @@
+"""Resolution forms and themes in MongoDB: load, version-guarded save, history, indexed lists.
+
+A save replaces the form only if it is still at the version the caller read (filter
+``{_id, version}``); otherwise nothing is written and the caller gets 412 with the current
+version. Every change also appends its history entries (with the text of every section save),
+in the same transaction, so nothing anyone wrote is ever lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+from shared.http import stale
+from shared.mongo import Document, Indexes
+
+from .documents import form_document, form_from_document, theme_document, theme_from_document
+from .domain import ResolutionForm, RuleConflict, Theme, UnknownItem
+from .domain.events import HistoryEntry
+
+FORMS = "forms"
+FORM_HISTORY = "form_history"
+THEMES = "themes"
+THEME_HISTORY = "theme_history"
+
+Session = AsyncClientSession | None
+
+INDEXES = [
+    Indexes(
+        FORMS,
+        [
+            IndexModel([("participants", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("case_id", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("_id", ASCENDING)]),
+            # Reports: forms raised in a period; impact of those resolved in a period.
+            IndexModel([("raised_at", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("finished_at", ASCENDING), ("_id", ASCENDING)]),
+        ],
+    ),
+    Indexes(
+        FORM_HISTORY,
+        [
+            IndexModel([("form_id", ASCENDING), ("version", ASCENDING)], unique=True),
+            IndexModel([("form_id", ASCENDING), ("part", ASCENDING), ("stage", ASCENDING), ("version", ASCENDING)]),
+        ],
+    ),
+    Indexes(THEMES, [IndexModel([("key", ASCENDING)], unique=True), IndexModel([("active", ASCENDING), ("_id", ASCENDING)])]),
+    Indexes(THEME_HISTORY, [IndexModel([("theme_id", ASCENDING), ("version", ASCENDING)], unique=True)]),
+]
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+
+async def load_form(db: AsyncDatabase[Document], form_id: str, session: Session = None) -> ResolutionForm:
+    doc = await db[FORMS].find_one({"_id": form_id}, session=session)
+    if doc is None:
+        raise UnknownItem(f"There is no resolution form {form_id!r}.")
+    return form_from_document(doc)
+
+
+async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session: Session) -> None:
+    await db[FORMS].insert_one(form_document(form), session=session)
+    await _write_history(db, form, session)
+
+
+async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, session: Session) -> None:
+    """Replace the form if it is still at ``expected_version``; 412 (nothing written) if not."""
+    if form.version == expected_version:
+        return  # nothing changed
+    result = await db[FORMS].replace_one({"_id": form.id, "version": expected_version}, form_document(form), session=session)
+    if result.matched_count != 1:
+        current = await db[FORMS].find_one({"_id": form.id}, {"version": 1}, session=session)
+        raise stale(current["version"] if current else 0, expected_version, "resolution form")
+    await _write_history(db, form, session)
+
+
+async def _write_history(db: AsyncDatabase[Document], form: ResolutionForm, session: Session) -> None:
+    entries = form.history
+    form.history = []
+    if entries:
+        await db[FORM_HISTORY].insert_many([_history_doc(form.id, e) for e in entries], session=session)
+
+
+def _history_doc(form_id: str, entry: HistoryEntry) -> Document:
+    return {
+        "form_id": form_id, "version": entry.version, "action": entry.action, "part": entry.part, "by": entry.by, "at": entry.at,
+        "stage": entry.stage.value if entry.stage else None, "details": entry.details,
+    }
+
+
+async def list_forms(
+    db: AsyncDatabase[Document], *, participant: str | None, case_id: str | None, status: str | None, after: str | None, limit: int
+) -> list[Document]:
+    """Forms in id order (ids grow with time), filtered; each filter is served by an index."""
+    query: dict[str, Any] = {}
+    if participant is not None:
+        query["participants"] = participant
+    if case_id is not None:
+        query["case_id"] = case_id
+    if status is not None:
+        query["status"] = status
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    return await db[FORMS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+
+
+async def history(
+    db: AsyncDatabase[Document], form_id: str, *, part: str | None = None, stage: str | None = None, after_version: int = 0, limit: int = 50
+) -> list[Document]:
+    query: dict[str, Any] = {"form_id": form_id, "version": {"$gt": after_version}}
+    if part is not None:
+        query["part"] = part
+        query["stage"] = stage
+    return await db[FORM_HISTORY].find(query).sort("version", ASCENDING).limit(limit).to_list()
+
+
+# --- themes ------------------------------------------------------------------------------------
+
+
+async def load_theme(db: AsyncDatabase[Document], theme_id: str, session: Session = None) -> Theme:
+    doc = await db[THEMES].find_one({"_id": theme_id}, session=session)
+    if doc is None:
+        raise UnknownItem(f"There is no theme {theme_id!r}.")
+    return theme_from_document(doc)
+
+
+async def themes_by_id(db: AsyncDatabase[Document], theme_ids: list[str], session: Session = None) -> dict[str, Theme]:
+    docs = await db[THEMES].find({"_id": {"$in": list(dict.fromkeys(theme_ids))}}, session=session).to_list()
+    return {d["_id"]: theme_from_document(d) for d in docs}
+
+
+async def insert_theme(db: AsyncDatabase[Document], theme: Theme, session: Session) -> None:
+    try:
+        await db[THEMES].insert_one(theme_document(theme), session=session)
+    except DuplicateKeyError:
+        raise RuleConflict(f"A theme called {theme.name!r} already exists.", slug="theme-exists") from None
+    await _theme_history(db, theme, session)
+
+
+async def save_theme(db: AsyncDatabase[Document], theme: Theme, *, expected_version: int, session: Session) -> None:
+    if theme.version == expected_version:
+        return
+    try:
+        result = await db[THEMES].replace_one({"_id": theme.id, "version": expected_version}, theme_document(theme), session=session)
+    except DuplicateKeyError:
+        raise RuleConflict(f"A theme called {theme.name!r} already exists.", slug="theme-exists") from None
+    if result.matched_count != 1:
+        current = await db[THEMES].find_one({"_id": theme.id}, {"version": 1}, session=session)
+        raise stale(current["version"] if current else 0, expected_version, "theme")
+    await _theme_history(db, theme, session)
+
+
+async def _theme_history(db: AsyncDatabase[Document], theme: Theme, session: Session) -> None:
+    await db[THEME_HISTORY].insert_one(
+        {"theme_id": theme.id, "version": theme.version, "name": theme.name, "description": theme.description, "active": theme.active,
+         "by": theme.updated_by, "at": theme.updated_at},
+        session=session,
+    )
+
+
+async def list_themes(db: AsyncDatabase[Document], *, include_retired: bool, after: str | None, limit: int) -> list[Document]:
+    query: dict[str, Any] = {} if include_retired else {"active": True}
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    return await db[THEMES].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+
