@@ -1,0 +1,224 @@
+"""HTTP routes for audits: allocation by QA staff, the three stages, copies (PDFs), follow-ups.
+
+Every route reads the caller from the gateway's signed identity; the use cases decide who may
+do what. A person not party to an audit gets 404 (its existence is not theirs to know).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from shared.app import RuntimeDep
+from shared.errors import Problem, not_found
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.identity import CurrentPerson
+
+from . import pdf, store, usecases
+from .domain.audit import QA_STAFF_ROLES, Audit, AuditStatus, OfficerPurpose
+from .domain.moderation import Grading
+from .domain.work import StageWork
+from .schemas import (
+    AuditCreate,
+    AuditOut,
+    AuditSummaryOut,
+    CriticalConfirmationIn,
+    DraftOut,
+    EscalationIn,
+    EscalationRunIn,
+    EscalationRunOut,
+    EvidenceIn,
+    OfficerIn,
+    PdfOut,
+    ResolutionIn,
+    audit_out,
+    audit_summary,
+)
+
+router = APIRouter(prefix="/v1", tags=["audits"])
+
+AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+CHANGES = {
+    404: {"description": "No such audit, or not party to it"},
+    403: {"description": "Party to the audit, but this is not theirs to do"},
+    409: {"description": "The audit is not at a stage where this can happen"},
+    412: {"description": "The audit changed since the If-Match version"},
+    422: {"description": "Invalid entries, or gaps (every one listed)"},
+    428: {"description": "If-Match required"},
+}
+
+
+def _answer(audit: Audit, caller_id: str, response: Response) -> AuditOut:
+    response.headers["ETag"] = etag(audit.version)
+    return audit_out(audit, caller_id)
+
+
+@router.post("/audits", response_model=AuditOut, status_code=201, summary="Allocate an audit (QA staff)", responses={403: {"description": "Not QA staff"}, 422: {"description": "Unknown tool or case, or missing parties"}})
+async def create(body: AuditCreate, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> AuditOut:
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        audit_id = existing
+    else:
+        request = usecases.AllocationRequest(**body.model_dump())
+        try:
+            audit_id = await usecases.create_audit(runtime.extra["audit"], request, caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            audit_id = used.resource_id
+    audit = await usecases.read_audit(runtime.db, audit_id, caller)
+    response.headers["Location"] = f"/v1/audits/{audit.id}"
+    return _answer(audit, caller.person_id, response)
+
+
+@router.get("/audits", response_model=Page[AuditSummaryOut], summary="Audits the caller is party to (QA staff: every audit)")
+async def list_audits(
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination,
+    status: Annotated[AuditStatus | None, Query(description="Only audits at this stage")] = None,
+    mine: Annotated[bool, Query(description="QA staff: only audits they are party to")] = False,
+) -> Page[AuditSummaryOut]:
+    everyone = not mine and not QA_STAFF_ROLES.isdisjoint(caller.roles)
+    after = page.cursor.get("after") if page.cursor else None
+    audits = await store.list_audits(
+        runtime.db, viewer=None if everyone else caller.person_id, status=status.value if status else None, after=after, limit=page.limit + 1
+    )
+    items = [audit_summary(a) for a in audits[: page.limit]]
+    return Page(items=items, next=encode_cursor({"after": audits[page.limit - 1].id}) if len(audits) > page.limit else None)
+
+
+@router.get("/audits/{audit_id}", response_model=AuditOut, summary="Read an audit", responses={404: CHANGES[404]})
+async def read(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> AuditOut:
+    return _answer(await usecases.read_audit(runtime.db, audit_id, caller), caller.person_id, response)
+
+
+@router.get("/audits/{audit_id}/drafts", response_model=Page[DraftOut], summary="Every saved draft of the caller's own stage (QA staff: all)", responses={404: CHANGES[404]})
+async def drafts(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DraftOut]:
+    audit = await usecases.read_audit(runtime.db, audit_id, caller)
+    allowed = {"audit", "evidence"} if caller.person_id == audit.auditor_id else set()
+    if caller.person_id in audit.preparer_ids:
+        allowed.add("evidence")
+    if caller.person_id == audit.peer_reviewer_id:
+        allowed.add("peer_review")
+    if not QA_STAFF_ROLES.isdisjoint(caller.roles):
+        allowed = {"audit", "evidence", "peer_review"}
+    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
+    docs = [d for d in await store.drafts(runtime.db, audit.id) if d["stage"] in allowed]
+    shown = docs[start : start + page.limit]
+    items = [DraftOut(stage=d["stage"], number=d["number"], by=d["by"], at=d["at"], work=d["work"]) for d in shown]
+    more = start + page.limit < len(docs)
+    return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
+
+
+@router.put("/audits/{audit_id}/evidence", response_model=AuditOut, summary="Save the evidence list (the worker and supervisor preparing the file, or the auditor)", responses=CHANGES)
+async def save_evidence(audit_id: AuditId, body: EvidenceIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.save_evidence(runtime.extra["audit"], audit_id, body.evidence, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.put("/audits/{audit_id}/stage1", response_model=AuditOut, summary="Save the auditor's stage 1 draft", responses=CHANGES)
+async def save_stage1(audit_id: AuditId, body: StageWork, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.save_audit_draft(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/stage1/submit", response_model=AuditOut, summary="Submit stage 1 (refused with every gap listed)", responses=CHANGES)
+async def submit_stage1(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.submit_audit(runtime.extra["audit"], audit_id, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.put("/audits/{audit_id}/peer-review", response_model=AuditOut, summary="Save the peer reviewer's draft", responses=CHANGES)
+async def save_peer_review(audit_id: AuditId, body: StageWork, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.save_peer_review_draft(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/peer-review/submit", response_model=AuditOut, summary="Submit the peer review (refused with every gap listed)", responses=CHANGES)
+async def submit_peer_review(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.submit_peer_review(runtime.extra["audit"], audit_id, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/moderation/proposals", response_model=AuditOut, summary="Propose a moderated grading (auditor or peer reviewer)", responses=CHANGES)
+async def propose(audit_id: AuditId, body: Grading, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.propose_moderated_grading(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/moderation/accept", response_model=AuditOut, summary="Accept the other party's latest proposed grading", responses=CHANGES)
+async def accept(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.accept_moderated_grading(runtime.extra["audit"], audit_id, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/moderation/escalate", response_model=AuditOut, summary="No agreement: the peer reviewer asks for a practice development officer", responses=CHANGES)
+async def escalate(audit_id: AuditId, body: EscalationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.escalate_moderation(runtime.extra["audit"], audit_id, body.reason, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.put("/audits/{audit_id}/officers/{purpose}", response_model=AuditOut, summary="Appoint a practice development officer (QA officer or lead QA auditor)", responses=CHANGES)
+async def appoint(audit_id: AuditId, purpose: OfficerPurpose, body: OfficerIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.appoint_officer(runtime.extra["audit"], audit_id, purpose, body.person_id, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/moderation/final-grading", response_model=AuditOut, summary="The practice development officer's grading, which is final", responses=CHANGES)
+async def final_grading(audit_id: AuditId, body: Grading, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.record_final_grading(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/critical-confirmation", response_model=AuditOut, summary="Confirm (or revise) an inadequate (critical) grade (the assigned officer)", responses=CHANGES)
+async def confirm_critical(audit_id: AuditId, body: CriticalConfirmationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.confirm_critical_grade(
+        runtime.extra["audit"], audit_id, confirmed=body.confirmed, revised_grade=body.revised_grade, comment=body.comment, caller=caller, expected=if_match
+    )
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post("/audits/{audit_id}/inadequate-action/resolve", response_model=AuditOut, summary="Practice brought to an adequate level (the operational service manager)", responses=CHANGES)
+async def resolve_action(audit_id: AuditId, body: ResolutionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+    audit = await usecases.resolve_inadequate_action(runtime.extra["audit"], audit_id, body.note, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.get("/audits/{audit_id}/pdfs", response_model=Page[PdfOut], summary="The PDFs produced after each stage", responses={404: CHANGES[404]})
+async def list_pdfs(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[PdfOut]:
+    audit = await usecases.read_audit(runtime.db, audit_id, caller)
+    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
+    copies = audit.copies[start : start + page.limit]
+    items = [PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=f"/v1/audits/{audit.id}/pdfs/{c.pdf_id}") for c in copies]
+    more = start + page.limit < len(audit.copies)
+    return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
+
+
+@router.get(
+    "/audits/{audit_id}/pdfs/{pdf_id}",
+    response_class=Response,
+    response_model=None,
+    summary="Download one PDF of the audit",
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: CHANGES[404]},
+)
+async def download_pdf(audit_id: AuditId, pdf_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+    audit = await usecases.read_audit(runtime.db, audit_id, caller)
+    doc = await store.load_pdf(runtime.db, audit.id, pdf_id)
+    if doc is None:
+        raise not_found("PDF", pdf_id)
+    return Response(
+        bytes(doc["content"]),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{pdf.filename(audit.id, doc["stage"])}"'},
+    )
+
+
+@router.post(
+    "/inadequate-actions/escalations",
+    response_model=EscalationRunOut,
+    tags=["audit schedule"],
+    summary="Escalate to the assistant director every inadequate-practice action open a month (administrators; the scheduler)",
+)
+async def run_escalations(body: EscalationRunIn, caller: CurrentPerson, runtime: RuntimeDep) -> EscalationRunOut:
+    if not caller.has_role("administrator"):
+        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the escalation of inadequate-practice actions.")
+    today = body.today or runtime.clock.now().date()
+    return EscalationRunOut(escalated=await usecases.escalate_due_inadequate_actions(runtime.extra["audit"], today))

@@ -1,0 +1,38 @@
+"""The events the audit service listens to: the directory (people, teams, cases), projected into
+its own collections (``audit.directory``), and the monthly allocation's work items
+(``audit.allocation.requested``) on their own quorum queue, ``<ns>.audit.allocation``, which
+every replica consumes (competing consumers).
+
+The allocation queue has its own prefetch (``AUDIT_ALLOCATION_PREFETCH``): each work item is a
+write transaction, and many at once on one database conflict and retry more than they gain
+(on SecantusDB, 600 items: prefetch 8 took 24 s, 32 took 146 s; ``bench/audit_cycle``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared.app import ConsumerSpec, Runtime
+from shared.consumer import EventConsumer, Subscription
+
+from . import cycles, directory
+
+
+def _directory(runtime: Runtime) -> Sequence[Subscription]:
+    return directory.subscriptions(runtime.db)
+
+
+CONSUMERS = [ConsumerSpec("directory", _directory)]
+
+ALLOCATION = "allocation"
+
+
+def allocation_consumer(runtime: Runtime, prefetch: int) -> EventConsumer:
+    """The consumer of the allocation work items (started and stopped by ``main``)."""
+    settings = runtime.settings
+    return EventConsumer(
+        connection=runtime.amqp, uow=runtime.uow, service=settings.service_name, purpose=ALLOCATION,
+        queue=settings.queue_name(ALLOCATION), exchange=settings.exchange_name,
+        subscriptions=cycles.subscriptions(runtime.extra["audit"]), prefetch=prefetch,
+        max_attempts=settings.consumer_max_attempts, retry_delays_ms=settings.consumer_retry_delays_ms,
+        delivery_limit=settings.consumer_delivery_limit,
+    )

@@ -1,0 +1,69 @@
+"""Who receives a copy of an audit's PDF (Kent 4.4 and 4.6).
+
+The parties: the auditor after stage 1; auditor and peer reviewer after the peer review and after
+moderation (with the practice development officer who moderated). The managers, every time: the
+service manager accountable for the child's case; the IRO team manager for a child in care; the
+CP chairs' manager for child protection; the safeguarding QA service manager when the case is
+graded outstanding, inadequate or inadequate (critical).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .grades import QA_SERVICE_MANAGER_GRADES, Grade
+from .tools import CaseType
+
+
+class CopyStage(StrEnum):
+    AUDIT = "audit"
+    PEER_REVIEW = "peer_review"
+    MODERATED = "moderated"
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """The managers an audit's copies may go to, as resolved for one case (any may be unknown)."""
+
+    accountable_service_manager_id: str | None = None
+    iro_team_manager_id: str | None = None
+    cp_chairs_manager_id: str | None = None
+    qa_service_manager_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: str
+    reasons: tuple[str, ...]
+
+
+def copy_recipients(
+    *,
+    stage: CopyStage,
+    case_type: CaseType,
+    grades: Iterable[Grade | None],
+    auditor_id: str,
+    peer_reviewer_id: str | None,
+    officer_id: str | None,
+    contacts: Contacts,
+) -> list[Recipient]:
+    """Everyone a copy goes to, each once with every reason they receive it."""
+    wanted: list[tuple[str | None, str]] = [(auditor_id, "auditor")]
+    if stage in (CopyStage.PEER_REVIEW, CopyStage.MODERATED):
+        wanted.append((peer_reviewer_id, "peer_reviewer"))
+    if stage is CopyStage.MODERATED:
+        wanted.append((officer_id, "practice_development_officer"))
+    wanted.append((contacts.accountable_service_manager_id, "accountable_service_manager"))
+    if case_type is CaseType.CIC:
+        wanted.append((contacts.iro_team_manager_id, "iro_team_manager"))
+    if case_type is CaseType.CP:
+        wanted.append((contacts.cp_chairs_manager_id, "cp_chairs_manager"))
+    if any(g in QA_SERVICE_MANAGER_GRADES for g in grades if g is not None):
+        wanted.append((contacts.qa_service_manager_id, "safeguarding_qa_service_manager"))
+    merged: dict[str, list[str]] = {}
+    for person_id, reason in wanted:
+        if person_id:
+            merged.setdefault(person_id, []).append(reason)
+    return [Recipient(person_id, tuple(reasons)) for person_id, reasons in merged.items()]

@@ -1,0 +1,103 @@
+"""The audit service's app factory: ``uvicorn audit.main:create_app --factory --port 8003``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from shared.app import Runtime, create_service_app
+from shared.clock import Clock
+from shared.errors import Problem, not_found
+from shared.http import stale
+
+from . import api, api_cycles, api_reports, api_tools, cycle_store, directory, store, tool_store, usecases
+from .consumers import CONSUMERS, allocation_consumer
+from .cycles import CycleRefused, CycleSettings
+from .domain.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from .scheduler import CycleScheduler
+from .settings import AuditSettings
+
+
+def _stale_audit(exc: Exception) -> Problem:
+    assert isinstance(exc, store.StaleAudit)
+    if exc.current is None:
+        return not_found("Audit", "")
+    return stale(exc.current, exc.expected, "audit")
+
+
+def _tool_conflict(exc: Exception) -> Problem:
+    assert isinstance(exc, tool_store.ToolVersionConflict)
+    if exc.expected is None and exc.current is not None:
+        return Problem(
+            428, "if-match-required", "If-Match required",
+            f"Tool {exc.tool_id!r} exists (latest version {exc.current}): send its ETag as If-Match to add the next version.",
+        )
+    if exc.current is None and exc.expected is not None:
+        return not_found("Tool", exc.tool_id)
+    return stale(exc.current or 0, exc.expected or 0, "tool")
+
+
+def _stale_dispensation(exc: Exception) -> Problem:
+    assert isinstance(exc, cycle_store.StaleDispensation)
+    if exc.current is None:
+        return not_found("Dispensation", "")
+    return stale(exc.current, exc.expected, "dispensation")
+
+
+DOMAIN_ERRORS = {
+    NotVisible: lambda e: not_found("Audit", str(e)),
+    NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
+    WrongStage: lambda e: Problem(409, "wrong-stage", "Not at this stage", str(e)),
+    Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=e.errors),  # type: ignore[attr-defined]
+    InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=e.errors),  # type: ignore[attr-defined]
+    store.StaleAudit: _stale_audit,
+    tool_store.ToolVersionConflict: _tool_conflict,
+    cycle_store.StaleDispensation: _stale_dispensation,
+    CycleRefused: lambda e: Problem(409, "cycle-refused", "The month cannot be drawn", str(e)),
+}
+
+
+def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or AuditSettings()  # type: ignore[call-arg]
+    overrides = directory.ContactOverrides(
+        iro_team_manager_id=settings.audit_iro_team_manager_id,
+        cp_chairs_manager_id=settings.audit_cp_chairs_manager_id,
+        qa_service_manager_id=settings.audit_qa_service_manager_id,
+    )
+
+    cycle_settings = CycleSettings(
+        tools=tuple(settings.audit_cycle_tools), working_days_before=settings.audit_cycle_draw_working_days_before,
+        reminder_interval=settings.audit_reminder_working_days, digest_day_of_month=settings.audit_digest_day_of_month,
+    )
+
+    async def on_startup(runtime: Runtime) -> None:
+        ctx = usecases.AuditContext(runtime.uow, overrides)
+        runtime.extra["audit"] = ctx
+        runtime.extra["cycle_settings"] = cycle_settings
+        await usecases.seed_shipped_tools(runtime.uow)
+        allocation = allocation_consumer(runtime, settings.audit_allocation_prefetch)
+        await allocation.start()
+        runtime.extra["allocation_consumer"] = allocation
+        if settings.audit_cycle_scheduler_enabled:
+            scheduler = CycleScheduler(ctx, cycle_settings, runtime.clock, settings.audit_cycle_scheduler_interval_s)
+            scheduler.start()
+            runtime.extra["cycle_scheduler"] = scheduler
+
+    async def on_shutdown(runtime: Runtime) -> None:
+        scheduler = runtime.extra.get("cycle_scheduler")
+        if scheduler is not None:
+            await scheduler.stop()
+        allocation = runtime.extra.get("allocation_consumer")
+        if allocation is not None:
+            await allocation.stop(settings.shutdown_grace_s)
+
+    return create_service_app(
+        settings,
+        title="Audit",
+        description="Audit: programmes and tools, monthly sampling and allocation, audit, peer review and moderation.",
+        routers=[api_tools.router, api.router, api_cycles.router, api_reports.router],
+        indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES],
+        consumers=CONSUMERS,
+        domain_errors=DOMAIN_ERRORS,  # type: ignore[arg-type]
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        clock=clock,
+    )

@@ -1,0 +1,55 @@
+"""The cycle scheduler: every few minutes, draw each programme's next month once its draw day
+(5 working days before the month) has come. Every replica may run it: the cycle's unique id makes
+the first draw the only one, and the others find it drawn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from shared.clock import Clock
+
+from .cycles import CycleSettings, draw_due_cycles
+from .usecases import AuditContext
+
+log = logging.getLogger(__name__)
+
+#: Working days are days in England, not in UTC.
+LOCAL = ZoneInfo("Europe/London")
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(LOCAL).date()
+
+
+class CycleScheduler:
+    def __init__(self, ctx: AuditContext, settings: CycleSettings, clock: Clock, interval_s: float) -> None:
+        self.ctx, self.settings, self.clock, self.interval_s = ctx, settings, clock, interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="audit-cycle-scheduler")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                drawn = await draw_due_cycles(self.ctx, local_date(self.clock.now()), self.settings)
+                if drawn:
+                    log.info("scheduled draw", extra={"cycles": drawn})
+            except Exception:
+                log.exception("scheduled draw failed; trying again at the next pass")
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
+            except TimeoutError:
+                pass
