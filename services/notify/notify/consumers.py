@@ -1,0 +1,70 @@
+"""The work-tray consumer: every event type of the mapping table, one queue (purpose
+``work-tray``), each event's effects applied in the transaction that marks it processed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aio_pika.exceptions import ChannelNotFoundEntity
+from shared.app import Runtime
+from shared.consumer import ReceivedEvent, Subscription
+from shared.mongo import Transaction
+
+from .directory import RECIPIENTS
+from .mappings import Mapping, all_mappings
+from .usecases import Notifier, apply_effects
+
+PURPOSE = "work-tray"
+
+#: Routing keys the work-tray queue was once bound to and no longer handles (the consumer would
+#: dead-letter them). ``signoff.exemplar.first-signed.v1``: sign-off's own "ready for counter-sign"
+#: message is the counter-sign task, so a first signature no longer opens a second one.
+RETIRED_BINDINGS = ("signoff.exemplar.first-signed.v1",)
+
+log = logging.getLogger(__name__)
+
+
+class TransactionPeople:
+    """Notify's copy of the directory, read inside the consumer's transaction."""
+
+    def __init__(self, notifier: Notifier, tx: Transaction) -> None:
+        self.notifier = notifier
+        self.tx = tx
+
+    async def line_manager_of(self, person_id: str) -> str | None:
+        doc = await self.notifier.db[RECIPIENTS].find_one({"_id": person_id}, {"line_manager_id": 1}, session=self.tx.session)
+        return (doc or {}).get("line_manager_id")
+
+
+async def drop_retired_bindings(runtime: Runtime) -> None:
+    """Unbind ``RETIRED_BINDINGS`` from the work-tray queue, before its consumer starts.
+
+    A durable queue keeps its bindings across restarts and the consumer only ever adds them, so
+    a queue declared by an earlier release would still receive the retired types. Unbinding is
+    idempotent: every start does it, on every replica.
+    """
+    async with runtime.amqp.channel() as channel:
+        try:
+            queue = await channel.get_queue(runtime.settings.queue_name(PURPOSE), ensure=True)
+        except ChannelNotFoundEntity:
+            return  # the queue's first start: nothing was ever bound
+        for routing_key in RETIRED_BINDINGS:
+            await queue.unbind(runtime.settings.exchange_name, routing_key=routing_key)
+            log.info("retired binding removed", extra={"queue": queue.name, "routing_key": routing_key})
+
+
+def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: list[Mapping] | None = None) -> list[Subscription]:
+    def handler(mapping: Mapping):  # type: ignore[no-untyped-def]
+        async def handle(event: ReceivedEvent, tx: Transaction) -> None:
+            effects = await mapping.translate(event, TransactionPeople(notifier, tx))
+            if effects:
+                await apply_effects(notifier, tx, event, effects)
+                # An email may be waiting once this commits: the relay looks shortly after instead
+                # of at its next poll (looking early is harmless: it only finds what committed).
+                asyncio.get_running_loop().call_later(0.05, on_mail)
+
+        return handle
+
+    return [Subscription(m.event_type, handler(m)) for m in (mappings if mappings is not None else all_mappings())]

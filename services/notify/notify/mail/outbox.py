@@ -1,0 +1,118 @@
+"""The mail outbox: each email is a document written in the same transaction as the task it
+goes with, then sent by the relay. Its id comes from the event, the recipient and the template,
+so one event can never queue the same email twice.
+
+An email document is also the record of the send: to whom, what (subject and both parts), when,
+every attempt's result, and the final status (``pending``, ``sent``, or ``failed`` once it has
+been tried ``MAIL_MAX_ATTEMPTS`` times).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import Binary
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.mongo import Document, Indexes, Transaction
+
+from ..domain.effects import Attachment
+from .render import Rendered
+
+EMAILS = "emails"
+ATTACHMENTS = "email_attachments"
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+INDEXES = [
+    Indexes(
+        EMAILS,
+        [
+            IndexModel([("status", ASCENDING), ("available_at", ASCENDING), ("created_at", ASCENDING)]),
+            IndexModel([("claim", ASCENDING)], sparse=True),
+            IndexModel([("source_event_id", ASCENDING)]),
+            IndexModel([("recipient_id", ASCENDING), ("created_at", ASCENDING)]),
+        ],
+    ),
+]
+
+
+def email_id_for(key: str, recipient_id: str, template: str) -> str:
+    """``key`` is the event id (or, for a reminder, the task and reminder date)."""
+    return hashlib.sha256(f"{key}\x1f{recipient_id}\x1f{template}".encode()).hexdigest()[:32]
+
+
+def attachment_id_for(key: str, attachment: Attachment) -> str:
+    return hashlib.sha256(f"{key}\x1f{attachment.filename}\x1f{attachment.ref or ''}".encode()).hexdigest()[:32]
+
+
+async def queue_email(
+    db: AsyncDatabase[Document],
+    tx: Transaction,
+    *,
+    key: str,
+    recipient_id: str,
+    to: str | None,
+    template: str,
+    rendered: Rendered,
+    now: datetime,
+    kind: str,
+    task_id: str | None = None,
+    source_event_id: str | None = None,
+    attachment: Attachment | None = None,
+) -> str | None:
+    """Queue one email (inside the caller's transaction); None if that email was queued already.
+
+    ``to`` may be None when the directory has not told us the person's address yet: the relay
+    looks it up again when it sends.
+    """
+    email_id = email_id_for(key, recipient_id, template)
+    emails = db[EMAILS]
+    # Checked rather than caught: a duplicate-key error would abort the whole transaction.
+    if await emails.find_one({"_id": email_id}, {"_id": 1}, session=tx.session) is not None:
+        return None
+    attachments: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    if attachment is not None:
+        if attachment.data is not None:
+            attachment_id = attachment_id_for(key, attachment)
+            if await db[ATTACHMENTS].find_one({"_id": attachment_id}, {"_id": 1}, session=tx.session) is None:
+                await db[ATTACHMENTS].insert_one(
+                    {"_id": attachment_id, "filename": attachment.filename, "content_type": attachment.content_type,
+                     "data": Binary(attachment.data), "size": len(attachment.data), "ref": attachment.ref, "created_at": now},
+                    session=tx.session,
+                )
+            attachments.append({"id": attachment_id, "filename": attachment.filename, "content_type": attachment.content_type})
+        else:
+            # The producer sent a reference only: the email goes without the file, and says so.
+            missing.append({"filename": attachment.filename, "ref": attachment.ref})
+    await emails.insert_one(
+        {
+            "_id": email_id,
+            "recipient_id": recipient_id,
+            "to": to,
+            "template": template,
+            "kind": kind,
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "html": rendered.html,
+            "attachments": attachments,
+            "attachments_not_available": missing,
+            "task_id": task_id,
+            "source_event_id": source_event_id,
+            "key": key,
+            "status": PENDING,
+            "attempts": 0,
+            "results": [],
+            "created_at": now,
+            "available_at": _EPOCH,
+        },
+        session=tx.session,
+    )
+    return email_id

@@ -1,0 +1,320 @@
+"""Audits (seed 004): the case allocated to an auditor, the peer review, moderation, and the
+copies of the audit form routed to managers, with the PDF attached.
+
+Reader models of ``services/audit/audit/events.py`` (version 1), tolerant of fields notify does
+not use. Each task about an audit waits on a key of that audit's stage and closes when the stage
+is done.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+from datetime import date
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from shared.consumer import ReceivedEvent
+from shared.events import EventType
+
+from ..domain.effects import Attachment, CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.kinds import TaskKind
+from ..domain.tasks import Link, Origin, TaskStatus
+from . import Mapping, pure
+
+PUBLISHER = "audit"
+
+
+class _Reader(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class AuditAllocated(_Reader):
+    audit_id: str
+    auditor_id: str
+    peer_reviewer_id: str | None = None
+    #: The case's reference (a code in a multi-agency audit).
+    case_ref: str | None = None
+    #: The audit month, "YYYY-MM".
+    month: str | None = None
+    allocated_by: str | None = None
+    due_on: date | None = None
+
+    def due(self) -> date | None:
+        """The audit is due by the end of its month (seed 004) unless the event says otherwise."""
+        if self.due_on is not None or not self.month:
+            return self.due_on
+        try:
+            year, month = (int(p) for p in self.month.split("-"))
+            return date(year, month, calendar.monthrange(year, month)[1])
+        except ValueError:
+            return None
+
+
+class AuditSubmitted(_Reader):
+    """Stage 1 submitted: the auditor's part is done and the peer review is due."""
+
+    audit_id: str
+    auditor_id: str | None = Field(default=None, validation_alias=AliasChoices("auditor_id", "submitted_by"))
+    peer_reviewer_id: str | None = None
+    peer_review_due_on: date | None = Field(default=None, validation_alias=AliasChoices("peer_review_due_on", "due_on"))
+
+
+class PeerReviewSubmitted(_Reader):
+    audit_id: str
+    peer_reviewer_id: str | None = Field(default=None, validation_alias=AliasChoices("peer_reviewer_id", "submitted_by"))
+
+
+class ModerationRequired(_Reader):
+    audit_id: str
+    auditor_id: str
+    peer_reviewer_id: str
+    due_on: date | None = None
+
+
+class ModerationAgreed(_Reader):
+    audit_id: str
+    agreed_by: str | None = Field(default=None, validation_alias=AliasChoices("accepted_by", "agreed_by"))
+
+
+class OfficerAppointed(_Reader):
+    """A practice development officer appointed to moderate (after an escalation) or to confirm an
+    inadequate (critical) grade."""
+
+    audit_id: str
+    purpose: str = "moderation"
+    officer_id: str
+    appointed_by: str | None = None
+
+
+class ModerationFinalised(_Reader):
+    audit_id: str
+    officer_id: str | None = None
+
+
+class CriticalGradeConfirmed(_Reader):
+    audit_id: str
+    officer_id: str | None = None
+
+
+class AuditCompleted(_Reader):
+    audit_id: str
+
+
+class RoutedRecipient(_Reader):
+    person_id: str
+    #: Why they receive it ("accountable service manager", "CP chairs' manager", ...).
+    reasons: list[str] = Field(default_factory=list)
+
+    @property
+    def reason(self) -> str | None:
+        return " and ".join(r.replace("_", " ") for r in self.reasons) or None
+
+
+class AuditCopyRouted(_Reader):
+    audit_id: str
+    #: Which form: "audit" (stage 1), "peer_review" (both stages side by side), "moderated".
+    stage: str = "audit"
+    recipients: list[RoutedRecipient] = Field(default_factory=list)
+    recipient_ids: list[str] = Field(default_factory=list)
+    pdf_id: str | None = None
+    pdf_filename: str | None = None
+    #: The PDF itself, base64, as the audit service publishes it; attached to each recipient's email.
+    #: Optional: without it (or if it is not valid base64) the email says where the PDF is instead.
+    pdf_base64: str | None = None
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _ids_or_objects(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [{"person_id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    def everyone(self) -> list[RoutedRecipient]:
+        """Each recipient once, in the order given (``recipient_ids`` as well, for those without reasons)."""
+        found: dict[str, RoutedRecipient] = {}
+        for recipient in self.recipients:
+            found.setdefault(recipient.person_id, recipient)
+        for person_id in self.recipient_ids:
+            found.setdefault(person_id, RoutedRecipient(person_id=person_id))
+        return list(found.values())
+
+    def pdf_bytes(self) -> bytes | None:
+        if not self.pdf_base64:
+            return None
+        try:
+            return base64.b64decode(self.pdf_base64, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+
+
+ALLOCATED = EventType("audit.audit.allocated", 1, AuditAllocated, "A case was allocated to an auditor.", PUBLISHER)
+SUBMITTED = EventType("audit.audit.submitted", 1, AuditSubmitted, "An audit (stage 1) was submitted.", PUBLISHER)
+PEER_REVIEW_SUBMITTED = EventType("audit.peer-review.submitted", 1, PeerReviewSubmitted, "A peer review was submitted.", PUBLISHER)
+MODERATION_REQUIRED = EventType("audit.moderation.required", 1, ModerationRequired, "Moderation of grading is required.", PUBLISHER)
+MODERATION_AGREED = EventType("audit.moderation.agreed", 1, ModerationAgreed, "A moderated grading was agreed.", PUBLISHER)
+OFFICER_APPOINTED = EventType("audit.officer.appointed", 1, OfficerAppointed, "A practice development officer was appointed.", PUBLISHER)
+MODERATION_FINALISED = EventType("audit.moderation.finalised", 1, ModerationFinalised, "The officer's grading, final.", PUBLISHER)
+CRITICAL_GRADE_CONFIRMED = EventType("audit.critical-grade.confirmed", 1, CriticalGradeConfirmed, "A critical grade was confirmed.", PUBLISHER)
+COMPLETED = EventType("audit.audit.completed", 1, AuditCompleted, "An audit was completed.", PUBLISHER)
+COPY_ROUTED = EventType("audit.copy.routed", 1, AuditCopyRouted, "A copy of an audit form was routed.", PUBLISHER)
+
+STAGE_LABELS = {"audit": "stage 1, audit", "peer_review": "stages 1 and 2, peer review", "moderated": "moderated grading"}
+
+
+def stage_key(audit_id: str, stage: str) -> str:
+    return f"audit:audit/{audit_id}:{stage}"
+
+
+def _link(audit_id: str) -> Link:
+    return Link("audit", f"/audits/{audit_id}")
+
+
+def allocated(event: ReceivedEvent) -> Effects:
+    a: AuditAllocated = event.data
+    context = {"audit_id": a.audit_id, **({"month": a.month} if a.month else {}), **({"case_ref": a.case_ref} if a.case_ref else {})}
+    return Effects(open=[OpenTask(
+        assignee_id=a.auditor_id,
+        kind=TaskKind.AUDIT,
+        subject=f"Audit {a.audit_id}" + (f" for {a.month}" if a.month else ""),
+        action="Audit the case allocated to you and submit the audit form",
+        link=_link(a.audit_id),
+        origin=Origin.SYSTEM,
+        due_on=a.due(),
+        closes_on=stage_key(a.audit_id, "audit"),
+        context=context,
+        email=EmailSpec("task"),
+    )])
+
+
+def submitted(event: ReceivedEvent) -> Effects:
+    s: AuditSubmitted = event.data
+    effects = Effects(close=[CloseTasks(stage_key(s.audit_id, "audit"), TaskStatus.DONE, "audit submitted", s.auditor_id)])
+    if s.peer_reviewer_id:
+        effects.open.append(OpenTask(
+            assignee_id=s.peer_reviewer_id,
+            kind=TaskKind.PEER_REVIEW,
+            subject=f"Peer review of audit {s.audit_id}",
+            action="Peer review the submitted audit and submit your part of the form",
+            link=_link(s.audit_id),
+            origin=Origin.SYSTEM,
+            due_on=s.peer_review_due_on,
+            closes_on=stage_key(s.audit_id, "peer-review"),
+            context={"audit_id": s.audit_id},
+            email=EmailSpec("task"),
+        ))
+    return effects
+
+
+def peer_review_submitted(event: ReceivedEvent) -> Effects:
+    p: PeerReviewSubmitted = event.data
+    return Effects(close=[CloseTasks(stage_key(p.audit_id, "peer-review"), TaskStatus.DONE, "peer review submitted", p.peer_reviewer_id)])
+
+
+def moderation_required(event: ReceivedEvent) -> Effects:
+    m: ModerationRequired = event.data
+    return Effects(open=[
+        OpenTask(
+            assignee_id=person,
+            kind=TaskKind.MODERATION,
+            subject=f"Moderation of audit {m.audit_id}",
+            action=action,
+            link=_link(m.audit_id),
+            origin=Origin.SYSTEM,
+            due_on=m.due_on,
+            closes_on=stage_key(m.audit_id, "moderation"),
+            context={"audit_id": m.audit_id},
+            email=EmailSpec("task"),
+        )
+        for person, action in (
+            (m.auditor_id, "Discuss the case with the peer reviewer and submit the moderated grading you agree"),
+            (m.peer_reviewer_id, "Discuss the case with the auditor; re-submit your supervision grading if the moderation changes it"),
+        )
+    ])
+
+
+def moderation_agreed(event: ReceivedEvent) -> Effects:
+    m: ModerationAgreed = event.data
+    return Effects(close=[CloseTasks(stage_key(m.audit_id, "moderation"), TaskStatus.DONE, "moderated grading agreed", m.agreed_by)])
+
+
+def officer_appointed(event: ReceivedEvent) -> Effects:
+    o: OfficerAppointed = event.data
+    if o.purpose == "critical_confirmation":
+        subject, action, key = (f"Confirm the inadequate (critical) grade of audit {o.audit_id}",
+                                "Confirm the grading status of the case and liaise with its operational managers",
+                                stage_key(o.audit_id, "critical-confirmation"))
+    else:
+        subject, action, key = (f"Moderate the grading of audit {o.audit_id}",
+                                "The auditor and peer reviewer could not agree: moderate the grading (your grading is final)",
+                                stage_key(o.audit_id, "moderation"))
+    return Effects(open=[OpenTask(
+        assignee_id=o.officer_id,
+        kind=TaskKind.MODERATION,
+        subject=subject,
+        action=action,
+        link=_link(o.audit_id),
+        origin=Origin.PERSON if o.appointed_by else Origin.SYSTEM,
+        assigned_by=o.appointed_by,
+        closes_on=key,
+        context={"audit_id": o.audit_id, "purpose": o.purpose},
+        email=EmailSpec("task"),
+    )])
+
+
+def moderation_finalised(event: ReceivedEvent) -> Effects:
+    m: ModerationFinalised = event.data
+    return Effects(close=[CloseTasks(stage_key(m.audit_id, "moderation"), TaskStatus.DONE, "moderated grading finalised", m.officer_id)])
+
+
+def critical_grade_confirmed(event: ReceivedEvent) -> Effects:
+    c: CriticalGradeConfirmed = event.data
+    return Effects(close=[CloseTasks(stage_key(c.audit_id, "critical-confirmation"), TaskStatus.DONE, "grade confirmed", c.officer_id)])
+
+
+def completed(event: ReceivedEvent) -> Effects:
+    c: AuditCompleted = event.data
+    return Effects(close=[
+        CloseTasks(stage_key(c.audit_id, stage), TaskStatus.DONE, "audit completed") for stage in ("audit", "peer-review", "moderation")
+    ])
+
+
+def copy_routed(event: ReceivedEvent) -> Effects:
+    r: AuditCopyRouted = event.data
+    stage_label = STAGE_LABELS.get(r.stage, r.stage)
+    data = r.pdf_bytes()
+    attachment = None
+    if data is not None or r.pdf_id:
+        attachment = Attachment(filename=r.pdf_filename or f"audit-{r.audit_id}-{r.stage}.pdf", data=data, ref=r.pdf_id)
+    return Effects(open=[
+        OpenTask(
+            assignee_id=recipient.person_id,
+            kind=TaskKind.AUDIT_COPY,
+            subject=f"Copy of audit {r.audit_id} ({stage_label})",
+            action="Read the completed audit form" + (f" (sent to you as {recipient.reason})" if recipient.reason else ""),
+            link=_link(r.audit_id),
+            origin=Origin.SYSTEM,
+            context={"audit_id": r.audit_id, "stage": r.stage},
+            email=EmailSpec(
+                "audit_copy",
+                {"audit_id": r.audit_id, "stage_label": stage_label, "reason": recipient.reason or "a manager of this audit",
+                 "attached": "yes" if data is not None else "", "pdf_ref": r.pdf_id or ""},
+                attachment,
+            ),
+        )
+        for recipient in r.everyone()
+    ])
+
+
+MAPPINGS = [
+    Mapping(ALLOCATED, pure(allocated)),
+    Mapping(SUBMITTED, pure(submitted)),
+    Mapping(PEER_REVIEW_SUBMITTED, pure(peer_review_submitted)),
+    Mapping(MODERATION_REQUIRED, pure(moderation_required)),
+    Mapping(MODERATION_AGREED, pure(moderation_agreed)),
+    Mapping(OFFICER_APPOINTED, pure(officer_appointed)),
+    Mapping(MODERATION_FINALISED, pure(moderation_finalised)),
+    Mapping(CRITICAL_GRADE_CONFIRMED, pure(critical_grade_confirmed)),
+    Mapping(COMPLETED, pure(completed)),
+    Mapping(COPY_ROUTED, pure(copy_routed)),
+]

@@ -1,0 +1,161 @@
+"""What people and events do to tasks: open and close them from an event's effects (with their
+emails, in the consumer's transaction), mark one done or cancel it, change email preferences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.clock import Clock
+from shared.consumer import ReceivedEvent
+from shared.http import stale
+from shared.mongo import Document, Transaction, UnitOfWork
+
+from . import store
+from .directory import RECIPIENTS
+from .domain.effects import Effects, OpenTask
+from .domain.kinds import LABELS, TaskKind
+from .domain.preferences import Preferences
+from .domain.schedule import first_reminder_on
+from .domain.tasks import Link, Task
+from .mail.outbox import queue_email
+from .mail.render import Templates
+from .settings import NotifySettings
+from .timezone import local_date
+
+
+@dataclass
+class Notifier:
+    """What the use cases need besides a transaction: the database, settings, templates, clock."""
+
+    db: AsyncDatabase[Document]
+    settings: NotifySettings
+    templates: Templates
+    clock: Clock
+
+    def url(self, link: Link) -> str:
+        return f"{self.settings.frontend_base_url.rstrip('/')}/{link.service}{link.path}"
+
+    @property
+    def tray_url(self) -> str:
+        return f"{self.settings.frontend_base_url.rstrip('/')}/tasks"
+
+    async def person(self, tx: Transaction | None, person_id: str | None) -> Document | None:
+        if person_id is None:
+            return None
+        return await self.db[RECIPIENTS].find_one({"_id": person_id}, {"name": 1, "email": 1, "active": 1, "roles": 1,
+                                                                      "line_manager_id": 1}, session=tx.session if tx else None)
+
+
+async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effects: Effects) -> list[str]:
+    """Close what the event satisfies, then open its tasks (with their emails). Returns the ids
+    of the tasks opened. Runs inside the consumer's transaction, so all of it commits together
+    with the event's "processed" marker, or none of it does."""
+    now = n.clock.now()
+    for close in effects.close:
+        for task in await store.open_tasks_closed_by(n.db, tx, close.key):
+            expected = task.version
+            if task.close_by_event(outcome=close.outcome, reason=close.reason, by=close.by, at=now, event_id=event.id):
+                await store.save_task(n.db, tx, task, expected_version=expected)
+    opened = []
+    for spec in effects.open:
+        task = Task.open(
+            event_id=event.id,
+            event_type=event.envelope.type,
+            assignee_id=spec.assignee_id,
+            kind=spec.kind,
+            subject=spec.subject,
+            action=spec.action,
+            due_on=spec.due_on,
+            assigned_by=spec.assigned_by,
+            origin=spec.origin,
+            link=spec.link,
+            at=now,
+            closes_on=spec.closes_on,
+            first_reminder_on=first_reminder_on(local_date(now), n.settings.reminder_working_days),
+            context=spec.context,
+        )
+        if await store.task_exists(n.db, tx, task.id):
+            continue  # the same event replayed after its marker was lost: the task is there already
+        await store.insert_task(n.db, tx, task)
+        opened.append(task.id)
+        if spec.email is not None:
+            await _email_for(n, tx, task, spec, event.id)
+    return opened
+
+
+async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> None:
+    assert spec.email is not None
+    prefs = await store.load_preferences(n.db, task.assignee_id, tx=tx)
+    if not prefs.wants_email(task.kind):
+        return
+    recipient = await n.person(tx, task.assignee_id)
+    if recipient is not None and recipient.get("active") is False:
+        return
+    assigner = await n.person(tx, task.assigned_by)
+    context: dict[str, Any] = {
+        "recipient_name": (recipient or {}).get("name") or "colleague",
+        "kind_label": LABELS[task.kind],
+        "subject": task.subject,
+        "action": task.action,
+        "due_on": task.due_on.strftime("%d/%m/%Y") if task.due_on else "",
+        "assigned_by_name": (assigner or {}).get("name") or ("a colleague" if task.assigned_by else "the system"),
+        "url": n.url(task.link),
+        "tray_url": n.tray_url,
+        **spec.email.context,
+    }
+    rendered = n.templates.render(spec.email.template, context)
+    await queue_email(
+        n.db, tx,
+        key=event_id,
+        recipient_id=task.assignee_id,
+        to=(recipient or {}).get("email"),
+        template=spec.email.template,
+        rendered=rendered,
+        now=n.clock.now(),
+        kind=task.kind.value,
+        task_id=task.id,
+        source_event_id=event_id,
+        attachment=spec.email.attachment,
+    )
+
+
+async def mark_done(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, *, by: str, if_match: int, note: str | None) -> Task:
+    async def work(tx: Transaction) -> Task:
+        task = await store.load_task(db, task_id, tx=tx, with_history=True)
+        task.ensure_assignee(by)
+        if task.version != if_match:
+            raise stale(task.version, if_match, "task")
+        task.mark_done(by=by, at=uow.clock.now(), note=note)
+        await store.save_task(db, tx, task, expected_version=if_match)
+        return task
+
+    return await uow.run(work)
+
+
+async def cancel_task(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, *, by: str, if_match: int, reason: str | None) -> Task:
+    async def work(tx: Transaction) -> Task:
+        task = await store.load_task(db, task_id, tx=tx, with_history=True)
+        task.ensure_assignee(by)
+        if task.version != if_match:
+            raise stale(task.version, if_match, "task")
+        task.cancel(by=by, at=uow.clock.now(), reason=reason)
+        await store.save_task(db, tx, task, expected_version=if_match)
+        return task
+
+    return await uow.run(work)
+
+
+async def change_preferences(
+    uow: UnitOfWork, db: AsyncDatabase[Document], person_id: str, email: dict[TaskKind, bool], *, if_match: int
+) -> Preferences:
+    async def work(tx: Transaction) -> Preferences:
+        prefs = await store.load_preferences(db, person_id, tx=tx)
+        if prefs.version != if_match:
+            raise stale(prefs.version, if_match, "preferences")
+        prefs.change(email, by=person_id, at=uow.clock.now())
+        await store.save_preferences(db, tx, prefs, expected_version=if_match)
+        return prefs
+
+    return await uow.run(work)

@@ -1,0 +1,143 @@
+"""Audit events become tasks and emails, exactly once, with the right recipients and attachment."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+from notify.mail.outbox import EMAILS
+from notify.main import create_app
+from notify.mappings import audit as a
+from notify.store import TASKS
+
+from devstack.testing import eventually, running_service
+
+STAFF = [
+    {"person_id": "TM-1", "name": "Tom Manager", "roles": ["team_manager", "auditor"]},
+    {"person_id": "PR-1", "name": "Pat Reviewer", "roles": ["peer_reviewer"]},
+    {"person_id": "SM-1", "name": "Sue Service", "roles": ["service_manager"]},
+    {"person_id": "IRO-1", "name": "Ivy Iro", "roles": ["iro"]},
+]
+
+
+async def _tray(svc: Any, person_id: str, **params: str) -> list[dict[str, Any]]:
+    response = await svc.http.get("/v1/tasks", params=params, headers=svc.as_person(person_id))
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def _count(svc: Any, collection: str, query: dict[str, Any]) -> int:
+    return await svc.db[collection].count_documents(query)
+
+
+async def test_an_allocation_puts_one_task_in_the_auditors_tray_and_sends_one_email_even_when_delivered_twice(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, *STAFF)
+        envelope = await kit.publish(svc, a.ALLOCATED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1",
+                                                         "month": "2026-04"})
+        [message] = await smtp.catcher.wait_for(1)
+        await kit.republish(svc, envelope)
+        await eventually(lambda: _count(svc, "processed_events", {"event_id": envelope.id, "consumer": "work-tray"}), message="handled")
+        await asyncio.sleep(1.0)  # time enough for a duplicate task or email to appear
+
+        [task] = await _tray(svc, "TM-1")
+        assert (task["kind"], task["status"], task["origin"], task["assigned_by"], task["due_on"]) == ("audit", "open", "system", None, "2026-04-30")
+        assert task["link"] == {"service": "audit", "path": "/audits/A-1", "url": "https://qa.council.example/audit/audits/A-1"}
+        assert await _count(svc, TASKS, {}) == 1
+        assert len(smtp.catcher.messages) == 1 and await _count(svc, EMAILS, {}) == 1
+        assert message["To"] == "tm-1@council.example"
+        assert message["From"] == "QA Platform <qa@council.example>"
+        assert message["Subject"] == "Case allocated to you for audit: Audit A-1 for 2026-04"
+        plain = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert "Dear Tom Manager" in plain and "https://qa.council.example/audit/audits/A-1" in plain and "Due: 30/04/2026" in plain
+        assert '<a href="https://qa.council.example/audit/audits/A-1">' in html
+        record = await svc.db[EMAILS].find_one({})
+        assert (record["status"], record["recipient_id"], record["to"], record["attempts"]) == ("sent", "TM-1", "tm-1@council.example", 1)
+        assert record["results"][0]["result"] == "sent" and record["sent_at"] is not None
+        assert await _tray(svc, "PR-1") == []
+
+
+async def test_submission_closes_the_audit_task_and_puts_the_peer_review_in_the_reviewers_tray_with_an_email(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, *STAFF)
+        await kit.publish(svc, a.ALLOCATED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1"})
+        await smtp.catcher.wait_for(1)
+        await kit.publish(svc, a.SUBMITTED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1"})
+        await smtp.catcher.wait_for(2)
+        [done] = await _tray(svc, "TM-1")
+        assert done["status"] == "done" and done["status_changed_by"] == "TM-1"
+        [review] = await _tray(svc, "PR-1", status="open")
+        assert review["kind"] == "peer_review"
+        assert [m["To"] for m in smtp.catcher.messages] == ["tm-1@council.example", "pr-1@council.example"]
+        detail = (await svc.http.get(f"/v1/tasks/{done['id']}", headers=svc.as_person("TM-1"))).json()
+        assert [(h["status"], h["reason"]) for h in detail["history"]] == [("open", "created"), ("done", "audit submitted")]
+
+        await kit.publish(svc, a.PEER_REVIEW_SUBMITTED, {"audit_id": "A-1", "peer_reviewer_id": "PR-1"})
+
+        async def review_done() -> bool:
+            return (await _tray(svc, "PR-1"))[0]["status"] == "done"
+
+        await eventually(review_done, message="peer review task closed")
+
+
+async def test_moderation_required_tasks_and_emails_both_parties_and_agreement_closes_both(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, *STAFF)
+        await kit.publish(svc, a.MODERATION_REQUIRED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1"})
+        messages = await smtp.catcher.wait_for(2)
+        assert sorted(m["To"] for m in messages) == ["pr-1@council.example", "tm-1@council.example"]
+        assert all(m["Subject"] == "Moderation of grading needed: Moderation of audit A-1" for m in messages)
+        assert [t["kind"] for t in await _tray(svc, "TM-1")] == ["moderation"]
+        await kit.publish(svc, a.MODERATION_AGREED, {"audit_id": "A-1", "accepted_by": "TM-1"})
+
+        async def both_done() -> bool:
+            return await _count(svc, TASKS, {"kind": "moderation", "status": "done"}) == 2
+
+        await eventually(both_done, message="both moderation tasks closed")
+
+
+async def test_a_routed_copy_reaches_each_recipient_with_the_pdf_attached(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    pdf = b"%PDF-1.4\n% the completed audit form\n%%EOF\n"
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, *STAFF)
+        # The event as the audit service publishes it (audit.events.CopyRouted), the file included.
+        envelope = await kit.publish(svc, a.COPY_ROUTED, {
+            "audit_id": "A-1", "case_ref": "C-1", "stage": "peer_review", "pdf_id": "pdf-9", "pdf_path": "/v1/audits/A-1/pdfs/pdf-9",
+            "pdf_filename": "audit-A-1-peer_review-copy.pdf", "pdf_base64": base64.b64encode(pdf).decode(),
+            "recipients": [{"person_id": "SM-1", "reasons": ["accountable_service_manager"]}, {"person_id": "IRO-1", "reasons": ["iro_team_manager"]}],
+            "recipient_ids": ["SM-1", "IRO-1"], "grade": "good", "routed_at": "2026-04-10T10:00:00+00:00",
+        })
+        messages = await smtp.catcher.wait_for(2)
+        await kit.republish(svc, envelope)
+        await asyncio.sleep(1.0)
+        assert len(smtp.catcher.messages) == 2
+        assert sorted(m["To"] for m in messages) == ["iro-1@council.example", "sm-1@council.example"]
+        for message in messages:
+            [attachment] = list(message.iter_attachments())
+            assert attachment.get_content_type() == "application/pdf"
+            assert attachment.get_filename() == "audit-A-1-peer_review-copy.pdf"
+            content = attachment.get_content()
+            assert content and content.startswith(b"%PDF") and content == pdf
+            assert "attached as a PDF" in message.get_body(("plain",)).get_content()
+        [copy] = await _tray(svc, "SM-1")
+        assert copy["kind"] == "audit_copy" and "accountable service manager" in copy["action"]
+        # One stored copy of the file serves every recipient's email.
+        assert await svc.db["email_attachments"].count_documents({}) == 1
+
+
+async def test_a_routed_copy_with_only_a_pdf_id_is_sent_without_the_file_and_says_where_it_is(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, *STAFF)
+        # An event without the file (pdf_base64 is optional to this reader): the email says where the PDF is.
+        await kit.publish(svc, a.COPY_ROUTED, {
+            "audit_id": "A-2", "case_ref": "C-2", "stage": "audit", "pdf_id": "pdf-7", "pdf_path": "/v1/audits/A-2/pdfs/pdf-7",
+            "recipients": [{"person_id": "SM-1", "reasons": ["accountable_service_manager"]}], "recipient_ids": ["SM-1"],
+            "routed_at": "2026-04-10T10:00:00+00:00",
+        })
+        [message] = await smtp.catcher.wait_for(1)
+        assert list(message.iter_attachments()) == []
+        assert "PDF pdf-7" in message.get_body(("plain",)).get_content()
+        record = await svc.db[EMAILS].find_one({})
+        assert record["attachments_not_available"] == [{"filename": "audit-A-2-audit.pdf", "ref": "pdf-7"}]

@@ -1,0 +1,142 @@
+"""Sign-off and resolution events become tasks that close themselves when the event satisfying
+them arrives; a duplicate event changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from notify import consumers
+from notify.mail.outbox import EMAILS
+from notify.main import create_app
+from notify.mappings import resolution as r
+from notify.mappings import signoff as s
+from notify.store import TASKS
+from pydantic import BaseModel, ConfigDict
+from shared.consumer import AMQP_QUEUES, PROCESSED_EVENTS
+from shared.events import EventType
+
+from devstack.testing import eventually, running_service
+
+NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC).isoformat()
+EXEMPLAR = {"exemplar_id": "E-1", "case_id": "C-1", "team_id": "T-1", "type_code": "INIASS", "version": 2}
+
+
+class _AnyData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+#: Sign-off publishes it; notify no longer reads it (so has no reader model of its own for it).
+FIRST_SIGNED = EventType("signoff.exemplar.first-signed", 1, _AnyData, "An exemplar was first-signed.", "signoff")
+
+
+async def _tasks(svc: Any, **query: Any) -> list[dict[str, Any]]:
+    return list(await svc.db[TASKS].find(query).sort("created_at").to_list())
+
+
+async def _wait_status(svc: Any, assignee: str, status: str, count: int = 1) -> list[dict[str, Any]]:
+    async def reached() -> list[dict[str, Any]] | None:
+        found = await _tasks(svc, assignee_id=assignee, status=status)
+        return found if len(found) >= count else None
+
+    return list(await eventually(reached, message=f"{count} {status} task(s) for {assignee}"))
+
+
+def _ready_for_counter_sign(**extra: Any) -> dict[str, Any]:
+    """The message sign-off itself sends to the counter-signer after a first signature."""
+    return {**EXEMPLAR, "message_id": "m-sys", "to_person_id": "M-1", "assigned_by": "W-1", "from_system": True,
+            "action": "ready_for_counter_sign", "subject": "Initial Assessment Version 2 ready for counter-sign", "text": None,
+            "due_on": "2026-03-11", "sent_at": NOW, "clone_of_exemplar_id": None, "clone_of_version": None, "send_email": False, **extra}
+
+
+async def test_sign_offs_ready_for_counter_sign_message_is_one_counter_sign_task_and_counter_signing_closes_it(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, {"person_id": "M-1", "name": "Mo Senior", "roles": ["senior_practitioner"]},
+                             {"person_id": "W-1", "name": "Wendy Worker", "roles": ["social_worker"], "line_manager_id": "M-1"})
+        # What sign-off publishes at a first signature: the first-signed fact (not notify's concern)
+        # and its message to the counter-signer (the task).
+        await kit.publish(svc, FIRST_SIGNED, {**EXEMPLAR, "signed_by": "W-1", "signed_at": NOW, "start_date": "2026-03-02"})
+        first = await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign())
+        [task] = await _wait_status(svc, "M-1", "open")
+        assert (task["kind"], task["origin"], task["assigned_by"], task["link"]["path"]) == (
+            "counter_sign", "system", "W-1", "/exemplars/E-1/versions/2")
+        assert task["next_reminder_on"] is not None  # counter-signatures are chased
+        await kit.republish(svc, first)
+        await kit.publish(svc, s.COUNTER_SIGNED, {
+            **EXEMPLAR, "first_signed_by": "W-1", "counter_signed_by": "M-1", "counter_signed_at": NOW, "start_date": "2026-03-02",
+            "counter_signed_on": "2026-03-10", "timescale_working_days": 7, "working_days_taken": 6, "on_time": True,
+        })
+        [closed] = await _wait_status(svc, "M-1", "done")
+        assert (closed["status_changed_by"], closed["version"], closed["next_reminder_on"]) == ("M-1", 2, None)
+        await asyncio.sleep(0.5)
+        assert len(await _tasks(svc)) == 1  # neither the first-signed event nor the duplicate message made a second task
+        assert await svc.db[EMAILS].count_documents({}) == 0  # counter-sign tasks go to the tray only
+
+
+async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_the_version_is_counter_signed(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        message = await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, {
+            **EXEMPLAR, "message_id": "m-1", "to_person_id": "M-1", "assigned_by": "W-1", "from_system": False,
+            "action": "ready_for_counter_sign", "subject": "Initial assessment for counter-sign", "due_on": "2026-03-12", "sent_at": NOW,
+        })
+        await kit.republish(svc, message)
+        [task] = await _wait_status(svc, "M-1", "open")
+        assert (task["kind"], task["assigned_by"], task["origin"], task["due_on"]) == ("counter_sign", "W-1", "person", "2026-03-12")
+        await kit.publish(svc, s.COUNTER_SIGNED, {**EXEMPLAR, "counter_signed_by": "M-1", "first_signed_by": "W-1"})
+        await _wait_status(svc, "M-1", "done")
+        await asyncio.sleep(0.5)
+        assert len(await _tasks(svc)) == 1
+
+
+async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_earlier_release_bound_it(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        queue = await svc.db[AMQP_QUEUES].find_one({"purpose": consumers.PURPOSE})
+        assert s.WORKFLOW_MESSAGE_SENT.routing_key in queue["routing_keys"] and s.COUNTER_SIGNED.routing_key in queue["routing_keys"]
+        assert FIRST_SIGNED.routing_key not in queue["routing_keys"]
+        # What an earlier release left behind: the durable queue still bound to first-signed.
+        async with svc.runtime.amqp.channel() as channel:
+            bound = await channel.get_queue(queue["_id"])
+            await bound.bind(svc.runtime.settings.exchange_name, routing_key=FIRST_SIGNED.routing_key)
+
+    async with running_service(create_app) as svc:  # the next start unbinds it
+        await kit.publish(svc, FIRST_SIGNED, {**EXEMPLAR, "signed_by": "W-1", "signed_at": NOW, "start_date": "2026-03-02"})
+        await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign())
+        await _wait_status(svc, "M-1", "open")
+        await asyncio.sleep(0.5)  # time enough for a first-signed event to be dead-lettered, were it delivered
+        async with svc.runtime.amqp.channel() as channel:
+            dead = await channel.declare_queue(queue["dead"], passive=True)
+            assert dead.declaration_result.message_count == 0
+        assert await svc.db[PROCESSED_EVENTS].count_documents({"type": FIRST_SIGNED.routing_key}) == 0
+        assert len(await _tasks(svc)) == 1
+
+
+async def test_a_delegated_section_is_a_task_for_the_delegate_until_finalised(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        base = {"form_id": "F-1", "case_id": "C-1", "stage": "stage_1", "stage_title": "Stage 1 (team manager)"}
+        await kit.publish(svc, r.SECTION_DELEGATED, {**base, "delegate_id": "D-1", "delegation_number": 1, "delegated_by": "IRO-1",
+                                                      "delegated_at": NOW, "due_on": "2026-03-17"})
+        [task] = await _wait_status(svc, "D-1", "open")
+        assert (task["kind"], task["assigned_by"], task["origin"], task["subject"]) == (
+            "section_delegated", "IRO-1", "person", "Resolution F-1: Stage 1 (team manager)")
+        await kit.publish(svc, r.SECTION_FINALISED, {**base, "finalised_by": "D-1", "delegate_id": "D-1", "delegation_number": 1,
+                                                      "finalised_at": NOW})
+        [done] = await _wait_status(svc, "D-1", "done")
+        assert done["status_changed_by"] == "D-1"
+
+
+async def test_re_delegating_cancels_the_earlier_delegates_task_and_retracting_cancels_the_new_one(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(create_app) as svc:
+        base = {"form_id": "F-1", "case_id": "C-1", "stage": "stage_2", "stage_title": "Stage 2"}
+        await kit.publish(svc, r.SECTION_DELEGATED, {**base, "delegate_id": "D-1", "delegation_number": 1, "delegated_by": "IRO-1", "delegated_at": NOW})
+        await _wait_status(svc, "D-1", "open")
+        await kit.publish(svc, r.SECTION_DELEGATED, {**base, "delegate_id": "D-2", "delegation_number": 2, "delegated_by": "IRO-1",
+                                                      "delegated_at": NOW, "recalled_delegate_id": "D-1"})
+        [recalled] = await _wait_status(svc, "D-1", "cancelled")
+        assert recalled["status_changed_by"] == "IRO-1"
+        await _wait_status(svc, "D-2", "open")
+        await kit.publish(svc, r.SECTION_RETRACTED, {**base, "delegate_id": "D-2", "delegation_number": 2, "retracted_by": "IRO-1",
+                                                      "retracted_at": NOW, "draft_kept": True})
+        await _wait_status(svc, "D-2", "cancelled")
+        history = await svc.db["task_history"].find({"task_id": recalled["_id"]}).sort("seq").to_list()
+        assert [h["reason"] for h in history] == ["created", "section recalled and delegated again"]
