@@ -1,0 +1,181 @@
+"""The directory's HTTP API: read by staff, written by administrators and the case-management system
+(one record at a time, or thousands at once with the bulk import)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
+from shared.app import RuntimeDep
+from shared.errors import Problem, not_found
+from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
+from shared.identity import Identity
+
+from ..callers import Caller, CallerResolver
+from . import bulk, store
+from .domain import DIRECTORY_WRITERS
+from .store import KINDS, Kind
+
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", description="The case-management system's id")]
+
+
+class RecordOut(BaseModel):
+    id: str
+    version: int
+    data: dict[str, Any]
+    updated_at: str
+    updated_by: str
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    data: dict[str, Any]
+    at: str
+    by: str
+
+
+class RowErrorOut(BaseModel):
+    field: str | None
+    message: str
+
+
+class RejectedRowOut(BaseModel):
+    row: int
+    id: str | None
+    errors: list[RowErrorOut]
+
+
+class ImportReport(BaseModel):
+    """What a bulk import did: rows received, written (created, updated, unchanged) and refused."""
+
+    kind: str
+    received: int
+    accepted: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rejections: list[RejectedRowOut]
+
+
+def _import_body_doc(kind: Kind) -> dict[str, Any]:
+    fields = ", ".join(kind.model.model_fields)
+    return {
+        "requestBody": {
+            "required": True,
+            "description": (
+                f"Every {kind.name} as a JSON array of objects (``id`` plus {fields}), or a CSV file whose first line "
+                "names the columns (``id`` and any of those); in CSV, list fields are separated by ``;`` and an empty cell "
+                "means not given. Rows are numbered from 1 (in CSV, the line after the header)."
+            ),
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+
+
+def _out(doc: dict[str, Any]) -> RecordOut:
+    return RecordOut(id=doc["_id"], version=doc["version"], data=doc["data"], updated_at=doc["updated_at"].isoformat(), updated_by=doc["updated_by"])
+
+
+def _require_writer(caller: Identity) -> None:
+    if not caller.has_role(*DIRECTORY_WRITERS):
+        raise Problem(403, "forbidden", "Not allowed", "Only an administrator or the case-management system may change the directory.")
+
+
+def _routes(router: APIRouter, kind: Kind) -> None:
+    model = kind.model
+    tag = "directory"
+
+    @router.put(
+        f"/{kind.plural}/{{record_id}}",
+        response_model=RecordOut,
+        tags=[tag],
+        summary=f"Create or replace a {kind.name}",
+        name=f"put_{kind.name}",
+        responses={201: {"description": "Created"}, 412: {"description": "Changed since the If-Match version"}},
+    )
+    async def put(record_id: RecordId, body: model, caller: Caller, runtime: RuntimeDep, response: Response, if_match: OptionalIfMatch) -> RecordOut:  # type: ignore[valid-type]
+        _require_writer(caller)
+        doc, changed = await store.put_record(runtime.uow, kind, record_id, body, by=caller, if_match=if_match)
+        if changed and doc["version"] == 1:
+            response.status_code = 201
+        if kind.name in ("person", "team"):
+            resolver: CallerResolver = runtime.extra["callers"]
+            resolver.forget()
+        response.headers["ETag"] = etag(doc["version"])
+        return _out(doc)
+
+    @router.get(f"/{kind.plural}/{{record_id}}", response_model=RecordOut, tags=[tag], summary=f"Read a {kind.name}", name=f"get_{kind.name}")
+    async def get(record_id: RecordId, caller: Caller, runtime: RuntimeDep, response: Response) -> RecordOut:
+        doc = await store.get_record(runtime.db, kind, record_id)
+        if doc is None:
+            raise not_found(kind.name.capitalize(), record_id)
+        response.headers["ETag"] = etag(doc["version"])
+        return _out(doc)
+
+    @router.get(f"/{kind.plural}/{{record_id}}/history", response_model=list[HistoryEntry], tags=[tag], summary=f"Every version of a {kind.name}", name=f"history_{kind.name}")
+    async def history(record_id: RecordId, caller: Caller, runtime: RuntimeDep) -> list[HistoryEntry]:
+        entries = await store.history(runtime.db, kind, record_id)
+        if not entries:
+            raise not_found(kind.name.capitalize(), record_id)
+        return [HistoryEntry(version=e["version"], data=e["data"], at=e["at"].isoformat(), by=e["by"]) for e in entries]
+
+    @router.post(
+        f"/{kind.plural}:import",
+        response_model=ImportReport,
+        tags=[tag],
+        summary=f"Import many {kind.plural} at once (JSON or CSV); bad rows are reported, good ones kept",
+        name=f"import_{kind.plural}",
+        openapi_extra=_import_body_doc(kind),
+        responses={400: {"description": "The file cannot be read as rows; nothing was imported"}, 415: {"description": "Neither JSON nor CSV"}},
+    )
+    async def import_(request: Request, caller: Caller, runtime: RuntimeDep) -> ImportReport:
+        _require_writer(caller)
+        settings = runtime.settings
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() not in ("application/json", "text/csv", "application/csv"):
+            raise Problem(415, "unsupported-media-type", "Unsupported media type", "Send the records as application/json (an array of objects) or text/csv.")
+        try:
+            rows = bulk.read_rows(await request.body(), content_type, kind.model, max_rows=settings.max_import_rows)  # type: ignore[attr-defined]
+        except bulk.UnreadableImport as exc:
+            raise Problem(400, "unreadable-import", "The file cannot be imported", str(exc)) from exc
+        checked = bulk.check_rows(rows, kind.model)
+        counts = await store.import_records(
+            runtime.uow, kind, [(record_id, record) for _, record_id, record in checked.good], by=caller,
+            batch_size=settings.import_batch_size,  # type: ignore[attr-defined]
+        )
+        if kind.name in ("person", "team") and counts.created + counts.updated:
+            resolver: CallerResolver = runtime.extra["callers"]
+            resolver.forget()
+        return ImportReport(
+            kind=kind.name, received=checked.received, accepted=len(checked.good),
+            created=counts.created, updated=counts.updated, unchanged=counts.unchanged, rejected=len(checked.rejected),
+            rejections=[
+                RejectedRowOut(row=r.row, id=r.id, errors=[RowErrorOut(field=e.field, message=e.message) for e in r.errors])
+                for r in checked.rejected
+            ],
+        )
+
+    filter_doc = ", ".join(kind.filters)
+
+    @router.get(f"/{kind.plural}", response_model=Page[RecordOut], tags=[tag], summary=f"List {kind.plural} (filters: {filter_doc})", name=f"list_{kind.plural}")
+    async def list_(caller: Caller, runtime: RuntimeDep, page: Pagination, filter_by: Annotated[list[str], Query(alias="filter", description="field:value")] = []) -> Page[RecordOut]:  # noqa: B006
+        filters = {}
+        for item in filter_by:
+            field, _, value = item.partition(":")
+            if field not in kind.filters or not value:
+                raise Problem(400, "bad-filter", "Unknown filter", f"{kind.plural} can be filtered by {filter_doc} as 'field:value'; got {item!r}.")
+            filters[field] = value
+        after = page.cursor.get("after") if page.cursor else None
+        docs = await store.list_records(runtime.db, kind, filters=filters, after=after, limit=page.limit + 1)
+        items = [_out(d) for d in docs[: page.limit]]
+        return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1/directory")
+    for kind in KINDS:
+        _routes(router, kind)
+    return router

@@ -1,0 +1,138 @@
+"""The gateway's app factory: ``uvicorn gateway.main:create_app --factory --port 8000``.
+
+Requests pass, outermost first: correlation id and metrics (shared), CORS, the body size limit,
+then forwarding of ``/api/v1/<service>/...`` (plain ASGI, the hot path); everything else reaches
+FastAPI's routes: ``/api/v1/me``, the directory, the docs and the dev issuer.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel, Field
+from shared.app import Runtime, RuntimeDep, create_service_app
+from shared.errors import Problem
+from starlette.middleware import Middleware
+
+from .auth import DevIssuer, TokenVerifier
+from .callers import Caller, CallerResolver
+from .directory import api as directory_api
+from .directory.store import INDEXES, PEOPLE
+from .docs import api as docs_api
+from .docs.openapi import OpenApiAggregator
+from .limits import BodyLimitMiddleware, RateLimiter
+from .proxy import ForwardingMiddleware, ServiceProxy
+from .settings import GatewaySettings
+
+#: Request headers a browser may send cross-origin, and response headers it may read.
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Correlation-ID", "Last-Event-ID"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Correlation-ID", "Idempotent-Replayed"]
+
+
+class DevTokenRequest(BaseModel):
+    person_id: str = Field(min_length=1, max_length=64)
+    ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 24 * 3600)
+
+
+class DevToken(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+class Me(BaseModel):
+    person_id: str
+    name: str | None
+    roles: list[str]
+    teams: list[str]
+
+
+def _dev_router() -> APIRouter:
+    router = APIRouter(prefix="/auth/dev", tags=["dev issuer"])
+
+    @router.post("/token", response_model=DevToken, summary="Mint a token for a person in the directory (local runs and tests only)")
+    async def token(body: DevTokenRequest, runtime: RuntimeDep) -> DevToken:
+        issuer: DevIssuer = runtime.extra["dev_issuer"]
+        known = body.person_id in runtime.settings.integration_clients  # type: ignore[attr-defined]
+        if not known and await runtime.db[PEOPLE.collection].find_one({"_id": body.person_id}, {"_id": 1}) is None:
+            raise Problem(404, "not-found", "Person not found", f"There is no person {body.person_id!r} in the directory.")
+        return DevToken(access_token=issuer.mint(body.person_id, ttl_s=body.ttl_s), expires_in=body.ttl_s)
+
+    @router.get("/jwks.json", summary="The dev issuer's public keys")
+    async def jwks(runtime: RuntimeDep) -> dict[str, object]:
+        issuer: DevIssuer = runtime.extra["dev_issuer"]
+        return issuer.jwks()
+
+    return router
+
+
+def _api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get("/me", response_model=Me, tags=["identity"], summary="Who the token belongs to, with roles and teams")
+    async def me(caller: Caller) -> Me:
+        return Me(person_id=caller.person_id, name=caller.name, roles=sorted(caller.roles), teams=sorted(caller.teams))
+
+    return router
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+    if not settings.dev_issuer_enabled and not (settings.jwks_url and settings.jwt_issuer):
+        raise RuntimeError("set JWKS_URL and JWT_ISSUER (the OIDC issuer), or DEV_ISSUER_ENABLED=true for a local run")
+
+    async def on_startup(runtime: Runtime) -> None:
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=settings.upstream_pool_size, keepalive_timeout=60, ttl_dns_cache=300),
+            timeout=aiohttp.ClientTimeout(total=None, connect=settings.upstream_connect_timeout_s, sock_read=settings.upstream_read_timeout_s),
+            # Forward the caller's own Accept and Accept-Encoding, nothing aiohttp would add.
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        )
+        dev_issuer = DevIssuer(settings.dev_issuer, settings.jwt_audience) if settings.dev_issuer_enabled else None
+        verifier = TokenVerifier(
+            audience=settings.jwt_audience, issuer=settings.jwt_issuer, jwks_url=settings.jwks_url,
+            session=session, cache_s=settings.jwks_cache_s, dev_issuer=dev_issuer, min_refetch_s=settings.jwks_min_refetch_s,
+        )
+        runtime.extra.update(
+            http=session,
+            dev_issuer=dev_issuer,
+            callers=CallerResolver(
+                verifier, runtime.db, person_claim=settings.jwt_person_claim, cache_s=settings.identity_cache_s,
+                signing_key=settings.identity_signing_key.get_secret_value().encode(), signed_ttl_s=settings.identity_max_age_s,
+                integration_clients=frozenset(settings.integration_clients),
+            ),
+            proxy=ServiceProxy(settings.service_urls(), session, read_timeout_s=settings.upstream_read_timeout_s),
+            limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            docs=OpenApiAggregator(settings.service_urls(), session, cache_s=settings.docs_cache_s),
+        )
+
+    async def on_shutdown(runtime: Runtime) -> None:
+        await runtime.extra["http"].close()
+
+    routers = [_api_router(), directory_api.build_router()]
+    if settings.dev_issuer_enabled:
+        routers.append(_dev_router())
+    app = create_service_app(
+        settings,
+        title="QA platform API",
+        description="The one API of the children's social care quality-assurance platform.",
+        routers=routers,
+        indexes=INDEXES,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        behind_gateway=False,
+    )
+    docs_api.install(app)
+    # Inside the shared request-context middleware (so correlation ids and metrics cover them all).
+    if settings.cors_origins:
+        app.user_middleware.append(
+            Middleware(
+                CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"], allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS, max_age=600,
+            )
+        )
+    app.user_middleware.append(Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, max_import_bytes=settings.max_import_bytes))
+    app.user_middleware.append(Middleware(ForwardingMiddleware))
+    return app

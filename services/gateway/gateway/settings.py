@@ -1,0 +1,69 @@
+"""The gateway's settings (environment variables, on top of the shared ones)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from shared.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = "gateway"
+
+    signoff_url: str = "http://127.0.0.1:8001"
+    resolution_url: str = "http://127.0.0.1:8002"
+    audit_url: str = "http://127.0.0.1:8003"
+    notify_url: str = "http://127.0.0.1:8004"
+
+    #: The OIDC issuer whose tokens are accepted (``iss``), its JWKS URL and our audience (``aud``).
+    jwt_issuer: str | None = None
+    jwks_url: str | None = None
+    jwt_audience: str = "qa-platform"
+    #: The token claim that holds the person's directory id.
+    jwt_person_claim: str = "sub"
+    #: Seconds the issuer's keys are cached before they are fetched again (rotation).
+    jwks_cache_s: int = 300
+    #: Least seconds between two fetches of the JWKS caused by tokens naming a key we do not know
+    #: (rotation), so a flood of made-up key ids cannot turn the gateway against the issuer.
+    jwks_min_refetch_s: float = Field(default=10.0, ge=0)
+    #: Local runs and tests only: mint tokens for directory people at ``POST /auth/dev/token``.
+    dev_issuer_enabled: bool = False
+    dev_issuer: str = "qa-platform-dev-issuer"
+
+    #: Token subjects of machine clients (the case-management system) that keep the directory up
+    #: to date; they act with the ``integration`` role without being people in the directory.
+    integration_clients: list[str] = []
+
+    #: Seconds a person's roles and teams are cached per gateway replica.
+    identity_cache_s: float = 5.0
+
+    #: Seconds to connect to a service, and to wait for its answer (not applied to event streams).
+    upstream_connect_timeout_s: float = 2.0
+    upstream_read_timeout_s: float = 30.0
+    upstream_pool_size: int = Field(default=200, ge=1)
+
+    #: Origins of the front end allowed to call the API from a browser (JSON list; empty: none).
+    cors_origins: list[str] = []
+
+    #: Requests a person may make per minute, and how many at once above that pace (a token
+    #: bucket). Kept in memory per gateway replica: with N replicas a person may reach N times it.
+    #: 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=1200, ge=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+
+    #: Largest request body accepted (bytes); the directory's bulk import takes up to ``max_import_bytes``.
+    max_request_bytes: int = Field(default=1 << 20, ge=1024)
+    max_import_bytes: int = Field(default=64 << 20, ge=1024)
+    #: Rows one bulk import may hold, and rows written per transaction.
+    max_import_rows: int = Field(default=50_000, ge=1)
+    import_batch_size: int = Field(default=200, ge=1, le=1000)
+
+    #: Seconds each service's OpenAPI document is cached for the aggregated ``/api/openapi.json``.
+    docs_cache_s: float = Field(default=30.0, ge=0)
+
+    def service_urls(self) -> dict[str, str]:
+        return {
+            "signoff": self.signoff_url,
+            "resolution": self.resolution_url,
+            "audit": self.audit_url,
+            "notify": self.notify_url,
+        }
