@@ -1,0 +1,1 @@
+"""Benchmark: the same read through the gateway and direct to the service (``python -m bench.gateway``)."""
