@@ -62,6 +62,8 @@ class ConsumerSpec:
 
     purpose: str
     subscriptions: Callable[[Runtime], Sequence[Subscription]]
+    #: Handle the messages in hand together, one transaction per batch (projections; see shared.consumer).
+    batch: bool = False
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -145,6 +147,7 @@ def create_service_app(
                 max_attempts=settings.consumer_max_attempts,
                 retry_delays_ms=settings.consumer_retry_delays_ms,
                 delivery_limit=settings.consumer_delivery_limit,
+                batch=spec.batch,
             )
             await consumer.start()
             runtime.consumers.append(consumer)

@@ -15,6 +15,14 @@ events exchange by the routing keys it subscribes to. For each message:
 - a message that keeps killing the process is dead-lettered by RabbitMQ itself after
   ``CONSUMER_DELIVERY_LIMIT`` deliveries (the quorum queue's delivery limit).
 
+A consumer built with ``batch=True`` (for projections: handlers that only keep the service's own
+copy of another service's data) handles the messages it holds together: up to ``prefetch`` events
+in one transaction, with one processed marker each, acknowledged after that one commit. A batch
+that fails is handled again one message at a time, so a bad event is retried and dead-lettered on
+its own and never holds back the others. On one MongoDB a batch of 32 costs about what one event
+costs alone, which is what lets a 10,000-case import reach every register in seconds rather
+than minutes.
+
 Dead-lettered messages keep their body and carry ``x-qa-*`` headers saying why, from which queue,
 and after how many attempts, so they can be replayed once the cause is fixed.
 """
@@ -123,6 +131,7 @@ class EventConsumer:
         max_attempts: int = 5,
         retry_delays_ms: Sequence[int] = (1000, 5000, 30000),
         delivery_limit: int = 20,
+        batch: bool = False,
     ) -> None:
         if not subscriptions:
             raise ValueError("a consumer needs at least one subscription")
@@ -145,6 +154,10 @@ class EventConsumer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
+        self.batch = batch
+        self._buffer: list[AbstractIncomingMessage] = []
+        self._buffered = asyncio.Event()
+        self._batch_task: asyncio.Task[None] | None = None
 
     async def declare(self, channel: AbstractChannel) -> AbstractQueue:
         """Declare the queue, its dead-letter queue and retry queues, and bind them."""
@@ -185,8 +198,10 @@ class EventConsumer:
                       "routing_keys": sorted(self.subscriptions), "exchange": self.exchange_name}},
             upsert=True,
         )
+        if self.batch:
+            self._batch_task = asyncio.create_task(self._batch_loop(), name=f"batches:{self.names.main}")
         self._consumer_tag = await self._queue.consume(self._on_message, no_ack=False)
-        log.info("consuming", extra={"queue": self.names.main, "types": sorted(self.subscriptions)})
+        log.info("consuming", extra={"queue": self.names.main, "types": sorted(self.subscriptions), "batch": self.batch})
 
     async def stop(self, grace_s: float) -> None:
         """Stop taking messages, let those in hand finish (and be acked), then close.
@@ -204,6 +219,9 @@ class EventConsumer:
             await asyncio.wait_for(self._idle.wait(), timeout=grace_s)
         except TimeoutError:
             log.warning("grace period over; unfinished messages return to the queue", extra={"in_flight": self._in_flight})
+        if self._batch_task is not None:
+            self._batch_task.cancel()
+            await asyncio.gather(self._batch_task, return_exceptions=True)
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
 
@@ -216,26 +234,45 @@ class EventConsumer:
             # Delivered after we asked to stop: hand it straight back for another replica.
             await message.nack(requeue=True)
             return
-        self._in_flight += 1
-        self._idle.clear()
-        gauge = MESSAGES_IN_FLIGHT.labels(self.service, self.purpose)
-        gauge.inc()
+        self._taken(1)
+        if self.batch:
+            self._buffer.append(message)  # settled by the batch loop
+            self._buffered.set()
+            return
         try:
             await self._process(message)
         except Exception:
-            # Never let a message vanish: if even dead-lettering failed, give it back to the queue.
-            log.exception("could not settle message; returning it to the queue")
+            await self._give_back([message])
+        finally:
+            self._settled(1)
+
+    def _taken(self, count: int) -> None:
+        self._in_flight += count
+        self._idle.clear()
+        MESSAGES_IN_FLIGHT.labels(self.service, self.purpose).inc(count)
+
+    def _settled(self, count: int) -> None:
+        MESSAGES_IN_FLIGHT.labels(self.service, self.purpose).dec(count)
+        self._in_flight -= count
+        if self._in_flight == 0:
+            self._idle.set()
+
+    async def _give_back(self, messages: Sequence[AbstractIncomingMessage]) -> None:
+        # Never let a message vanish: if even dead-lettering failed, give it back to the queue.
+        log.exception("could not settle message; returning it to the queue")
+        for message in messages:
             try:
                 await message.nack(requeue=True)
             except Exception:
                 log.exception("nack failed; the broker redelivers when the channel closes")
-        finally:
-            gauge.dec()
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
+        read = await self._read(message)
+        if read is not None:
+            await self._handle_and_settle(*read)
+
+    async def _read(self, message: AbstractIncomingMessage) -> tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int] | None:
+        """The message as an event of a subscribed type, or None once it is dead-lettered as unreadable."""
         headers = dict(message.headers or {})
         attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
         try:
@@ -247,12 +284,15 @@ class EventConsumer:
         except UnreadableEvent as exc:
             log.error("unreadable message dead-lettered", extra={"queue": self.names.main, "reason": str(exc)})
             await self._dead_letter(message, reason=str(exc), attempt=attempt)
-            return
+            return None
+        return message, subscription, ReceivedEvent(envelope, data), attempt
 
+    async def _handle_and_settle(self, message: AbstractIncomingMessage, subscription: Subscription, event: ReceivedEvent, attempt: int) -> None:
+        envelope = event.envelope
         token = correlation_id.set(envelope.correlationid)
         started = time.perf_counter()
         try:
-            outcome = await self._handle(subscription, ReceivedEvent(envelope, data))
+            outcome = await self._handle(subscription, event)
         except Exception as exc:
             HANDLER_FAILURES.labels(self.service, self.purpose, envelope.type).inc()
             if attempt >= self.max_attempts:
@@ -297,6 +337,77 @@ class EventConsumer:
             log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
             return "duplicate"
         return "handled"
+
+    async def _batch_loop(self) -> None:
+        while True:
+            await self._buffered.wait()
+            await asyncio.sleep(0)  # deliveries already read from the socket join this batch
+            batch, self._buffer = self._buffer[: self.prefetch], self._buffer[self.prefetch :]
+            if not self._buffer:
+                self._buffered.clear()
+            try:
+                await self._process_batch(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await self._give_back(batch)
+            finally:
+                self._settled(len(batch))
+
+    async def _process_batch(self, messages: Sequence[AbstractIncomingMessage]) -> None:
+        readable = [read for message in messages if (read := await self._read(message)) is not None]
+        if len(readable) <= 1:
+            for read in readable:
+                await self._handle_and_settle(*read)
+            return
+        started = time.perf_counter()
+        token = correlation_id.set(None)
+        try:
+            outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable))
+        except Exception:
+            log.warning("batch failed; handling its events one at a time", exc_info=True, extra={"events": len(readable)})
+            for read in readable:
+                await self._handle_and_settle(*read)
+            return
+        finally:
+            correlation_id.reset(token)
+        elapsed = time.perf_counter() - started
+        for (message, _, _, _), outcome in zip(readable, outcomes, strict=True):
+            HANDLER_LATENCY.labels(self.service, self.purpose).observe(elapsed / len(readable))
+            await message.ack()
+            MESSAGES_HANDLED.labels(self.service, self.purpose, outcome).inc()
+
+    async def _handle_batch(self, tx: Transaction, readable: Sequence[tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int]]) -> list[str]:
+        """Every event of the batch not handled before, in delivery order, with its processed marker."""
+        ids = [event.id for _, _, event, _ in readable]
+        seen = {
+            doc["event_id"]
+            for doc in await self.uow.db[PROCESSED_EVENTS]
+            .find({"consumer": self.purpose, "event_id": {"$in": ids}}, {"event_id": 1}, session=tx.session)
+            .to_list()
+        }
+        outcomes: list[str] = []
+        markers: list[dict[str, Any]] = []
+        correlations: set[str | None] = set()
+        for _, subscription, event, _ in readable:
+            if event.id in seen:
+                log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
+                outcomes.append("duplicate")
+                continue
+            seen.add(event.id)
+            markers.append({"consumer": self.purpose, "event_id": event.id, "type": event.envelope.type, "handled_at": self.uow.clock.now()})
+            correlations.add(event.envelope.correlationid)
+            token = correlation_id.set(event.envelope.correlationid)
+            try:
+                await subscription.handler(event, tx)
+            finally:
+                correlation_id.reset(token)
+            outcomes.append("handled")
+        if markers:
+            await self.uow.db[PROCESSED_EVENTS].insert_many(markers, session=tx.session)
+        # Events a batched handler records carry the batch's correlation id when its events share one.
+        correlation_id.set(correlations.pop() if len(correlations) == 1 else None)
+        return outcomes
 
     def _copy(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
         return aio_pika.Message(

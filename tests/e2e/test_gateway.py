@@ -24,6 +24,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from openapi_spec_validator import validate
+from pymongo import AsyncMongoClient
 
 from devstack.stack import Stack
 from devstack.testing import EventCapture, Infrastructure
@@ -248,7 +249,34 @@ async def test_a_bulk_import_of_10000_cases_keeps_the_good_rows_reports_the_bad_
     assert kept.status_code == 200 and kept.json()["data"]["sibling_case_ids"] == [f"{prefix}-9999"]
     assert (await gateway.http.get(f"/api/v1/directory/cases/{prefix}-2500", headers=writer)).status_code == 404
 
-    # Not yet proven here: that these cases reach the audit service's case register (issue 9).
+    # Through RabbitMQ into the services' own registers: audit's case register (which the monthly
+    # draw samples from), and the sign-off and resolution projections. Waiting for all three also
+    # leaves the shared test system quiet for the tests that follow.
+    client: AsyncMongoClient[Any] = AsyncMongoClient(infrastructure.mongodb_url, tz_aware=True)
+    registers = {
+        "audit": client[f"{system.namespace}_audit"]["directory_cases"],
+        "signoff": client[f"{system.namespace}_signoff"]["directory_cases"],
+        "resolution": client[f"{system.namespace}_resolution"]["cases"],
+    }
+    ours_filter = {"_id": {"$regex": f"^{prefix}-"}}
+    try:
+        reached: dict[str, float] = {}
+        deadline = time.monotonic() + 600
+        while len(reached) < len(registers) and time.monotonic() < deadline:
+            for name, register in registers.items():
+                if name not in reached and await register.count_documents(ours_filter) >= 9_996:
+                    reached[name] = time.monotonic() - started
+            await asyncio.sleep(1.0)
+        counts = {name: await register.count_documents(ours_filter) for name, register in registers.items()}
+        assert counts == {"audit": 9_996, "signoff": 9_996, "resolution": 9_996}, f"after {time.monotonic() - started:.0f}s: {counts}"
+        print("registers complete after " + ", ".join(f"{name} {took:.0f}s" for name, took in reached.items()))
+        in_register = await registers["audit"].find_one({"_id": f"{prefix}-10000"})
+        assert in_register is not None
+        assert (in_register["case_type"], in_register["status"], in_register["team_id"]) == ("CP", "open", "T-CIN")  # row 10000: 10000 % 3 == 1
+        assert await registers["audit"].find_one({"_id": f"{prefix}-2500"}) is None
+        assert "child_name" not in in_register, "the child's name stays in the gateway"
+    finally:
+        await client.close()
 
 
 def _chromium() -> str:

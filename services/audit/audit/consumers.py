@@ -21,7 +21,7 @@ def _directory(runtime: Runtime) -> Sequence[Subscription]:
     return directory.subscriptions(runtime.db)
 
 
-CONSUMERS = [ConsumerSpec("directory", _directory)]
+CONSUMERS = [ConsumerSpec("directory", _directory, batch=True)]
 
 ALLOCATION = "allocation"
 

@@ -63,7 +63,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
         routers=[api.build_router()],
         indexes=[*directory.INDEXES, *store.INDEXES, *MAIL_INDEXES],
         consumers=[
-            ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db)),
+            ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db), batch=True),
             ConsumerSpec(consumers.PURPOSE, work_tray),
         ],
         domain_errors=_errors(),  # type: ignore[arg-type]

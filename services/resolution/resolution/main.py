@@ -29,7 +29,7 @@ def create_app(settings: ResolutionSettings | None = None, *, clock: Clock | Non
         description="Resolution: concerns about a child's plan, escalation stages and delegated sections.",
         routers=ROUTERS,
         indexes=[*store.INDEXES, *directory.INDEXES],
-        consumers=[ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db))],
+        consumers=[ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db), batch=True)],
         domain_errors={ResolutionError: _problem},
         clock=clock,
     )

@@ -7,4 +7,4 @@ from shared.app import ConsumerSpec
 
 from . import directory
 
-CONSUMERS = [ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db))]
+CONSUMERS = [ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db), batch=True)]

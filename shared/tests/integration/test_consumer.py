@@ -32,11 +32,11 @@ class Harness:
         self.consumers: list[EventConsumer] = []
         self.queue = wiring.settings.queue_name("things")
 
-    async def start(self, handler: Handler, *, max_attempts: int = 3, prefetch: int = 10) -> EventConsumer:
+    async def start(self, handler: Handler, *, max_attempts: int = 3, prefetch: int = 10, batch: bool = False) -> EventConsumer:
         consumer = EventConsumer(
             connection=self.w.connection, uow=self.w.uow, service="test", purpose="things", queue=self.queue,
             exchange=self.w.settings.exchange_name, subscriptions=[Subscription(THING_HAPPENED, handler)],
-            prefetch=prefetch, max_attempts=max_attempts, retry_delays_ms=[150, 300],
+            prefetch=prefetch, max_attempts=max_attempts, retry_delays_ms=[150, 300], batch=batch,
         )
         await consumer.start()
         self.consumers.append(consumer)
@@ -221,3 +221,64 @@ async def test_messages_unfinished_when_the_grace_period_ends_return_to_the_queu
     rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
     assert sorted(r["thing_id"] for r in rows) == [20, 21, 22], "each handled exactly once"
     await replacement.stop(grace_s=2)
+
+
+# --- batches (projections) -----------------------------------------------------------------------
+
+
+async def test_a_batch_consumer_handles_the_events_in_hand_together_each_once(harness: Harness) -> None:
+    transactions: set[int] = set()
+    release = asyncio.Event()
+    record = recording(harness.w)
+
+    async def projecting(event: ReceivedEvent, tx: Transaction) -> None:
+        await release.wait()  # the first event holds the consumer while the others arrive
+        transactions.add(id(tx))
+        await record(event, tx)
+
+    await harness.start(projecting, prefetch=20, batch=True)
+    for n in range(60):
+        await harness.publish(_envelope(100 + n, event_id=f"evt-{100 + n}"))
+    for n in range(0, 60, 10):  # redeliveries, some landing in the same batch as the original
+        await harness.publish(_envelope(100 + n, event_id=f"evt-{100 + n}"))
+    await asyncio.sleep(0.5)
+    release.set()
+
+    await eventually(lambda: harness.w.db.handled.count_documents({}), message="handling started")
+    await eventually(harness.settled, timeout=30, message="queue drained")
+    rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
+    assert sorted(r["thing_id"] for r in rows) == list(range(100, 160)), "each event handled exactly once"
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 60
+    assert len(transactions) <= 60 // 4, f"{len(transactions)} transactions for 60 events: not batched"
+    assert await harness.dead_letters() == []
+
+
+async def test_in_a_batch_a_failing_event_is_retried_or_dead_lettered_alone_and_the_others_are_handled(harness: Harness) -> None:
+    attempts: dict[int, int] = {}
+    release = asyncio.Event()
+    record = recording(harness.w)
+
+    async def projecting(event: ReceivedEvent, tx: Transaction) -> None:
+        await release.wait()
+        thing = event.data.thing_id
+        attempts[thing] = attempts.get(thing, 0) + 1
+        await record(event, tx)  # rolled back with the batch when a neighbour fails
+        if thing == 205 and attempts[thing] < 3:
+            raise RuntimeError("a transient failure")
+        if thing == 211:
+            raise RuntimeError("a bug this event always meets")
+
+    await harness.start(projecting, prefetch=20, max_attempts=3, batch=True)
+    for n in range(20):
+        await harness.publish(_envelope(200 + n, event_id=f"evt-{200 + n}"))
+    await asyncio.sleep(0.5)
+    release.set()
+
+    await eventually(lambda: harness.depth(f"{harness.queue}.dead"), timeout=30, message="the broken event dead-lettered")
+    await eventually(harness.settled, timeout=30, message="queue drained")
+    rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
+    assert sorted(r["thing_id"] for r in rows) == [n for n in range(200, 220) if n != 211], "the others each handled once"
+    [dead] = await harness.dead_letters()
+    assert (dead.headers or {})["x-qa-attempt"] == 3
+    assert b'"thing_id":211' in dead.body.replace(b" ", b"")
+    assert attempts[205] >= 3, "retried until it succeeded"
