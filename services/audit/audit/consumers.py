@@ -15,13 +15,17 @@ from shared.app import ConsumerSpec, Runtime
 from shared.consumer import EventConsumer, Subscription
 
 from . import cycles, directory
+from .hillingdon import consumers as hillingdon_consumers
 
 
 def _directory(runtime: Runtime) -> Sequence[Subscription]:
     return directory.subscriptions(runtime.db)
 
 
-CONSUMERS = [ConsumerSpec("directory", _directory, batch=True)]
+CONSUMERS = [
+    ConsumerSpec("directory", _directory, batch=True),
+    ConsumerSpec(hillingdon_consumers.PURPOSE, hillingdon_consumers.subscriptions),
+]
 
 ALLOCATION = "allocation"
 

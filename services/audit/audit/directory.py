@@ -270,11 +270,20 @@ class Directory:
         return next((p["_id"] for p in leads if "service_manager" in p.get("roles", [])), None)
 
     async def contacts(self, case_id: str) -> Contacts:
+        case = await self.case(case_id) or {}
+        team_manager = case.get("team_manager_id")
+        if not team_manager and case.get("team_id"):
+            team = await self.db[TEAMS].find_one({"_id": case["team_id"]}, {"manager_id": 1}, session=self.session)
+            team_manager = (team or {}).get("manager_id")
+        qa_team = [p["_id"] for role in ("lead_qa_auditor", "qa_officer") for p in await self._with_role(role)]
         return Contacts(
             accountable_service_manager_id=await self.accountable_service_manager(case_id),
             iro_team_manager_id=self.overrides.iro_team_manager_id or await self._manager_of("iro"),
             cp_chairs_manager_id=self.overrides.cp_chairs_manager_id or await self._manager_of("cp_chair"),
             qa_service_manager_id=await self.qa_service_manager(),
+            social_worker_id=case.get("allocated_worker_id"),
+            team_manager_id=team_manager,
+            qa_team_ids=tuple(dict.fromkeys(qa_team)),
         )
 
     async def choose_practice_development_officer(self, audit_id: str, exclude: set[str]) -> str | None:

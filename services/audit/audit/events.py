@@ -10,6 +10,12 @@ from datetime import date, datetime
 from pydantic import Field
 from shared.events import EventData, EventRegistry, EventType
 
+from .hampshire import events as hampshire_events
+from .hillingdon import events as hillingdon_events
+from .multi_agency import events as multi_agency_events
+from .practice import events as practice_events
+from .team_review import events as team_review_events
+
 SERVICE = "audit"
 
 
@@ -275,6 +281,8 @@ EVENTS = EventRegistry(
         AUDIT_ALLOCATED, AUDIT_SUBMITTED, PEER_REVIEW_SUBMITTED, MODERATION_REQUIRED, MODERATION_PROPOSED, MODERATION_AGREED,
         MODERATION_ESCALATED, OFFICER_APPOINTED, MODERATION_FINALISED, COPY_ROUTED, AUDIT_COMPLETED, CASE_NOTE_SUMMARY,
         CRITICAL_GRADE_CONFIRMED, INADEQUATE_ACTION_OPENED, INADEQUATE_ACTION_ESCALATED, INADEQUATE_ACTION_RESOLVED,
-        CYCLE_DRAWN, ALLOCATION_REQUESTED,
+        CYCLE_DRAWN, ALLOCATION_REQUESTED, *multi_agency_events.EVENTS, *hampshire_events.EVENTS,
+        *hillingdon_events.EVENTS,
+        *practice_events.EVENTS, *team_review_events.EVENTS,
     ]
 )

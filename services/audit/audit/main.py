@@ -12,8 +12,19 @@ from . import api, api_cycles, api_reports, api_tools, cycle_store, directory, s
 from .consumers import CONSUMERS, allocation_consumer
 from .cycles import CycleRefused, CycleSettings
 from .domain.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from .hampshire import api as hampshire_api
+from .hampshire import store as hampshire_store
+from .hillingdon import api as hillingdon_api
+from .hillingdon import store as hillingdon_store
+from .multi_agency import api as multi_agency_api
+from .multi_agency import store as multi_agency_store
+from .practice import api as practice_api
+from .practice import records_store as practice_store
+from .practice.errors import RecordExists, RecordNotFound, StaleRecord
 from .scheduler import CycleScheduler
 from .settings import AuditSettings
+from .team_review import api as team_review_api
+from .team_review import store as team_review_store
 
 
 def _stale_audit(exc: Exception) -> Problem:
@@ -52,6 +63,12 @@ DOMAIN_ERRORS = {
     tool_store.ToolVersionConflict: _tool_conflict,
     cycle_store.StaleDispensation: _stale_dispensation,
     CycleRefused: lambda e: Problem(409, "cycle-refused", "The month cannot be drawn", str(e)),
+    **multi_agency_api.PROBLEMS,
+    **hampshire_api.ERRORS,
+    **hillingdon_api.DOMAIN_ERRORS,
+    RecordNotFound: lambda e: not_found(e.what, e.record_id),  # type: ignore[attr-defined]
+    StaleRecord: lambda e: not_found(e.what.capitalize(), "") if e.current is None else stale(e.current, e.expected, e.what),  # type: ignore[attr-defined]
+    RecordExists: lambda e: Problem(409, "exists", f"{e.what} exists", e.detail),  # type: ignore[attr-defined]
 }
 
 
@@ -93,8 +110,8 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         settings,
         title="Audit",
         description="Audit: programmes and tools, monthly sampling and allocation, audit, peer review and moderation.",
-        routers=[api_tools.router, api.router, api_cycles.router, api_reports.router],
-        indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES],
+        routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router],
+        indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
         consumers=CONSUMERS,
         domain_errors=DOMAIN_ERRORS,  # type: ignore[arg-type]
         on_startup=on_startup,

@@ -23,12 +23,12 @@ STAGE_TITLES = {
 }
 
 
-def _t(text: object) -> str:
+def pdf_text(text: object) -> str:
     """Text the core fonts can draw (Latin-1), with typographic punctuation made plain."""
     return str(text).translate(_REPLACE).encode("latin-1", "replace").decode("latin-1")
 
 
-def _grade(grade: Grade | None) -> str:
+def grade_label(grade: Grade | None) -> str:
     return grade.label if grade is not None else "-"
 
 
@@ -44,7 +44,7 @@ def _evidence(audit: Audit, key: str) -> str:
     return "\n".join(f"{e.what} - {e.when} - {e.where}" for e in items) or "-"
 
 
-class _Document(FPDF):
+class PdfDocument(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.doc_title = title
@@ -53,7 +53,7 @@ class _Document(FPDF):
 
     def header(self) -> None:
         self.set_font("Helvetica", "I", 8)
-        self.cell(0, 5, _t(self.doc_title), new_x="LMARGIN", new_y="NEXT", align="R")
+        self.cell(0, 5, pdf_text(self.doc_title), new_x="LMARGIN", new_y="NEXT", align="R")
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -63,12 +63,12 @@ class _Document(FPDF):
     def heading(self, text: str, size: int = 13) -> None:
         self.ln(2)
         self.set_font("Helvetica", "B", size)
-        self.multi_cell(0, 7, _t(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 7, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
         self.set_font("Helvetica", "", 10)
 
     def para(self, text: str) -> None:
         self.set_font("Helvetica", "", 10)
-        self.multi_cell(0, 5, _t(text or "-"), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 5, pdf_text(text or "-"), new_x="LMARGIN", new_y="NEXT")
 
     def rows(self, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
         self.set_font("Helvetica", "", 9)
@@ -76,7 +76,7 @@ class _Document(FPDF):
             for values in [header, *rows]:
                 row = table.row()
                 for value in values:
-                    row.cell(_t(value))
+                    row.cell(pdf_text(value))
         self.ln(2)
 
 
@@ -88,9 +88,9 @@ def filename(audit_id: str, stage: str) -> str:
 def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetime) -> bytes:
     """The PDF of ``audit`` as it stands at the end of ``stage``."""
     form = audit.form
-    pdf = _Document(f"{form.title} - audit {audit.id}")
+    pdf = PdfDocument(f"{form.title} - audit {audit.id}")
     pdf.set_creation_date(at)
-    pdf.set_title(_t(f"{form.title}: {STAGE_TITLES[stage]}"))
+    pdf.set_title(pdf_text(f"{form.title}: {STAGE_TITLES[stage]}"))
     pdf.add_page()
     pdf.heading(f"{form.title}", 15)
     pdf.heading(STAGE_TITLES[stage], 12)
@@ -129,11 +129,11 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
         if section.oversight:
             pdf.para(f"Auditor's comment on their own oversight: {auditor.oversight_comment or '-'}")
             if both:
-                pdf.para(f"Peer reviewer's grade: {_grade(peer.section_grades.get(section.key) if peer else None)}")
+                pdf.para(f"Peer reviewer's grade: {grade_label(peer.section_grades.get(section.key) if peer else None)}")
         elif section.graded:
-            line = f"Auditor's grade: {_grade(auditor.section_grades.get(section.key))}"
+            line = f"Auditor's grade: {grade_label(auditor.section_grades.get(section.key))}"
             if both:
-                line += f"    Peer reviewer's grade: {_grade(peer.section_grades.get(section.key) if peer else None)}"
+                line += f"    Peer reviewer's grade: {grade_label(peer.section_grades.get(section.key) if peer else None)}"
             pdf.para(line)
 
     pdf.heading("Overview", 12)
@@ -143,9 +143,9 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
         pdf.para(f"Peer reviewer's analysis: {peer.analysis or '-'}")
         pdf.para(f"Peer reviewer's recommendations: {peer.recommendations or '-'}")
     if form.overall_grade:
-        line = f"Auditor's overall grade: {_grade(auditor.overall_grade)}"
+        line = f"Auditor's overall grade: {grade_label(auditor.overall_grade)}"
         if both and peer is not None:
-            line += f"    Peer reviewer's overall grade: {_grade(peer.overall_grade)}"
+            line += f"    Peer reviewer's overall grade: {grade_label(peer.overall_grade)}"
         pdf.para(line)
     if auditor.action_plan:
         pdf.rows(("Action", "Owner", "Due"), [(a.action, a.owner, a.due.isoformat() if a.due else "-") for a in auditor.action_plan], (110, 45, 25))
@@ -171,14 +171,14 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
             rows.append(
                 (
                     section.title if section else key,
-                    _grade(auditor.section_grades.get(key)) if section and not section.oversight else "(commented)",
-                    _grade(peer.section_grades.get(key)) if peer else "-",
-                    _grade(outcome.section_grades.get(key)),
+                    grade_label(auditor.section_grades.get(key)) if section and not section.oversight else "(commented)",
+                    grade_label(peer.section_grades.get(key)) if peer else "-",
+                    grade_label(outcome.section_grades.get(key)),
                 )
             )
-        rows.append(("Overall", _grade(auditor.overall_grade), _grade(peer.overall_grade if peer else None), _grade(outcome.overall_grade)))
+        rows.append(("Overall", grade_label(auditor.overall_grade), grade_label(peer.overall_grade if peer else None), grade_label(outcome.overall_grade)))
         pdf.rows(("Sub-section", "Auditor", "Peer reviewer", "Moderated"), rows, (75, 35, 35, 35))
         if outcome.comment:
             pdf.para(f"Moderation comment: {outcome.comment}")
-    pdf.heading(f"Grade of record: {_grade(audit.grade_of_record if stage is not CopyStage.AUDIT else auditor.overall_grade)}", 12)
+    pdf.heading(f"Grade of record: {grade_label(audit.grade_of_record if stage is not CopyStage.AUDIT else auditor.overall_grade)}", 12)
     return bytes(pdf.output())

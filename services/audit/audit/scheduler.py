@@ -1,6 +1,10 @@
 """The cycle scheduler: every few minutes, draw each programme's next month once its draw day
 (5 working days before the month) has come. Every replica may run it: the cycle's unique id makes
-the first draw the only one, and the others find it drawn."""
+the first draw the only one, and the others find it drawn.
+
+The same pass sends what falls due on the day, each once however many passes or replicas run it:
+practice-observation reminders, improvement-plan actions due, and the escalation of inadequate
+practice still open a month on."""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ from zoneinfo import ZoneInfo
 from shared.clock import Clock
 
 from .cycles import CycleSettings, draw_due_cycles
-from .usecases import AuditContext
+from .practice.usecases import observations_due
+from .team_review.usecases import notice_actions_due
+from .usecases import AuditContext, escalate_due_inadequate_actions
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +55,21 @@ class CycleScheduler:
                     log.info("scheduled draw", extra={"cycles": drawn})
             except Exception:
                 log.exception("scheduled draw failed; trying again at the next pass")
+            await self._due_today(local_date(self.clock.now()))
             try:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
             except TimeoutError:
                 pass
+
+    async def _due_today(self, today: date) -> None:
+        for name, run in (
+            ("observation reminders", observations_due),
+            ("improvement actions due", notice_actions_due),
+            ("inadequate practice escalations", escalate_due_inadequate_actions),
+        ):
+            try:
+                sent = await run(self.ctx, today)
+                if sent:
+                    log.info("scheduled notices sent", extra={"run": name, "count": len(sent)})
+            except Exception:
+                log.exception("scheduled run failed; trying again at the next pass", extra={"run": name})

@@ -238,6 +238,7 @@ async def _route_copy(
     recipients = copy_recipients(
         stage=stage, case_type=audit.case.case_type, grades=grades, auditor_id=audit.auditor_id,
         peer_reviewer_id=audit.peer_reviewer_id, officer_id=officer, contacts=await directory.contacts(audit.case.case_id),
+        programme=audit.form.programme,
     )
     audit.route_copy(stage=stage, pdf_id=pdf_id, recipients=recipients, at=now)
     return pdf_id, content

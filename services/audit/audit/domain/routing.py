@@ -5,6 +5,9 @@ moderation (with the practice development officer who moderated). The managers, 
 service manager accountable for the child's case; the IRO team manager for a child in care; the
 CP chairs' manager for child protection; the safeguarding QA service manager when the case is
 graded outstanding, inadequate or inadequate (critical).
+
+Hillingdon's single-agency peer audit (5.2.3, Appendix D) is also sent to the QA team, the social
+worker and the team manager of the child's case.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .grades import QA_SERVICE_MANAGER_GRADES, Grade
-from .tools import CaseType
+from .tools import CaseType, ProgrammeKind
 
 
 class CopyStage(StrEnum):
@@ -31,6 +34,11 @@ class Contacts:
     iro_team_manager_id: str | None = None
     cp_chairs_manager_id: str | None = None
     qa_service_manager_id: str | None = None
+    #: The case's allocated social worker and its team manager (Hillingdon copies).
+    social_worker_id: str | None = None
+    team_manager_id: str | None = None
+    #: The QA team: active QA officers and lead QA auditors (Hillingdon copies).
+    qa_team_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ def copy_recipients(
     peer_reviewer_id: str | None,
     officer_id: str | None,
     contacts: Contacts,
+    programme: ProgrammeKind | None = None,
 ) -> list[Recipient]:
     """Everyone a copy goes to, each once with every reason they receive it."""
     wanted: list[tuple[str | None, str]] = [(auditor_id, "auditor")]
@@ -62,6 +71,10 @@ def copy_recipients(
         wanted.append((contacts.cp_chairs_manager_id, "cp_chairs_manager"))
     if any(g in QA_SERVICE_MANAGER_GRADES for g in grades if g is not None):
         wanted.append((contacts.qa_service_manager_id, "safeguarding_qa_service_manager"))
+    if programme is ProgrammeKind.SINGLE_AGENCY:
+        wanted.append((contacts.social_worker_id, "social_worker"))
+        wanted.append((contacts.team_manager_id, "team_manager"))
+        wanted.extend((person_id, "qa_team") for person_id in contacts.qa_team_ids)
     merged: dict[str, list[str]] = {}
     for person_id, reason in wanted:
         if person_id:

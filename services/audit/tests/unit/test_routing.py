@@ -58,3 +58,37 @@ def test_unknown_managers_are_left_out_rather_than_invented() -> None:
         stage=CopyStage.AUDIT, case_type=CaseType.CIC, grades=[Grade.INADEQUATE], auditor_id="P-TM", peer_reviewer_id=None, officer_id=None, contacts=Contacts()
     )
     assert [r.person_id for r in recipients] == ["P-TM"]
+
+
+FULL = Contacts(
+    accountable_service_manager_id="P-SM", qa_service_manager_id="P-QASM", social_worker_id="P-SW", team_manager_id="P-TM2",
+    qa_team_ids=("P-LQA", "P-QA1", "P-SM"),
+)
+
+
+def test_a_hillingdon_single_agency_audit_also_goes_to_the_qa_team_social_worker_and_team_manager() -> None:
+    from audit.domain.tools import ProgrammeKind
+
+    recipients = copy_recipients(
+        stage=CopyStage.AUDIT, case_type=CaseType.CIN, grades=[Grade.GOOD], auditor_id="P-AUD", peer_reviewer_id=None, officer_id=None,
+        contacts=FULL, programme=ProgrammeKind.SINGLE_AGENCY,
+    )
+    assert [(r.person_id, r.reasons) for r in recipients] == [
+        ("P-AUD", ("auditor",)),
+        ("P-SM", ("accountable_service_manager", "qa_team")),
+        ("P-SW", ("social_worker",)),
+        ("P-TM2", ("team_manager",)),
+        ("P-LQA", ("qa_team",)),
+        ("P-QA1", ("qa_team",)),
+    ]
+
+
+@pytest.mark.parametrize("programme", ["peer_review", "quality_practice", "themed", "multi_agency", None])
+def test_other_programmes_do_not_copy_the_social_worker_team_manager_or_qa_team(programme: str | None) -> None:
+    from audit.domain.tools import ProgrammeKind
+
+    recipients = copy_recipients(
+        stage=CopyStage.AUDIT, case_type=CaseType.CIN, grades=[Grade.GOOD], auditor_id="P-AUD", peer_reviewer_id=None, officer_id=None,
+        contacts=FULL, programme=ProgrammeKind(programme) if programme else None,
+    )
+    assert [r.person_id for r in recipients] == ["P-AUD", "P-SM"]

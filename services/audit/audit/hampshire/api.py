@@ -1,0 +1,350 @@
+"""HTTP routes of Hampshire's monthly quality practice audit.
+
+A person not party to a prepared file gets 404 (its existence is not theirs to know); a party
+asking for what is not theirs to do gets 403. Edits carry If-Match; creating POSTs take an
+Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from shared.app import RuntimeDep
+from shared.errors import Problem, not_found
+from shared.http import RequiredIfMatch, etag, stale
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.identity import CurrentPerson
+
+from . import store, usecases
+from .domain import (
+    AlreadyPrepared,
+    AuditorWork,
+    Delegation,
+    DelegationNotVisible,
+    FileNotVisible,
+    FileStatus,
+    Preparation,
+    PreparedFile,
+    SelectionRefused,
+)
+
+router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
+
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+FileId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
+CHANGES = {
+    404: {"description": "No such file, or not party to it"},
+    403: {"description": "Party to the file, but this is not theirs to do"},
+    409: {"description": "The file is not at a stage where this can happen"},
+    412: {"description": "The file changed since the If-Match version"},
+    422: {"description": "Invalid entries, or gaps (every one listed)"},
+    428: {"description": "If-Match required"},
+}
+
+
+def _stale_file(exc: Exception) -> Problem:
+    assert isinstance(exc, store.StaleFile)
+    if exc.current is None:
+        return not_found("Prepared file", "")
+    return stale(exc.current, exc.expected, "prepared file")
+
+
+def _already_prepared(exc: Exception) -> Problem:
+    assert isinstance(exc, AlreadyPrepared)
+    return Problem(409, "already-prepared", "A file is already prepared this month", str(exc), file_id=exc.file_id or None)
+
+
+#: Mapped to problem+json by the app (``main.DOMAIN_ERRORS``).
+ERRORS = {
+    FileNotVisible: lambda e: not_found("Prepared file", str(e)),
+    DelegationNotVisible: lambda e: not_found("Delegation", str(e)),
+    AlreadyPrepared: _already_prepared,
+    SelectionRefused: lambda e: Problem(409, "selection-incomplete", "The selection cannot be closed", str(e), errors=e.errors),  # type: ignore[attr-defined]
+    store.StaleFile: _stale_file,
+    store.SelectionAlreadyClosed: lambda e: Problem(409, "wrong-stage", "Not at this stage", "The selection for this month is already closed."),
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FileCreate(_In):
+    month: str = Field(pattern=MONTH_PATTERN, description="The month the file is prepared for, YYYY-MM")
+    case_id: Id
+    worker_id: Id | None = Field(default=None, description="The worker whose file it is (defaults to the caller; the supervisor names their worker)")
+
+
+class StandardOut(BaseModel):
+    key: str
+    text: str
+    section: str
+    choices: list[str]
+
+
+class FileOut(BaseModel):
+    id: str
+    version: int
+    month: str
+    case_id: str
+    team_id: str
+    worker_id: str
+    supervisor_id: str
+    service_manager_id: str
+    tool_id: str
+    tool_version: int
+    status: FileStatus
+    standards: list[StandardOut]
+    preparation: Preparation
+    prepared_by: str | None
+    prepared_at: datetime | None
+    ready_list_id: str | None
+    selected_by: str | None
+    selected_at: datetime | None
+    auditor_id: str | None
+    delegation_id: str | None
+    delegated_by: str | None
+    #: The auditor's judgements: shown to others once the audit is complete.
+    work: AuditorWork | None
+    audited_at: datetime | None
+    not_selected_at: datetime | None
+    created_by: str
+    created_at: datetime
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class FileSummaryOut(BaseModel):
+    id: str
+    case_id: str
+    worker_id: str
+    supervisor_id: str
+    status: FileStatus
+    auditor_id: str | None
+    delegated_by: str | None
+    href: str
+
+
+class TeamFilesOut(BaseModel):
+    team_id: str
+    ready: int = Field(description="Files prepared and put forward (ready, selected, audited or not selected)")
+    in_preparation: int
+    files: list[FileSummaryOut]
+
+
+class DelegationIn(_In):
+    month: str = Field(pattern=MONTH_PATTERN)
+    delegate_id: Id
+    team_ids: list[Id] = Field(min_length=1, max_length=50)
+
+
+class DelegationOut(BaseModel):
+    id: str
+    month: str
+    service_manager_id: str
+    delegate_id: str
+    team_ids: list[str]
+    by: str
+    at: datetime
+
+
+class MonthOut(BaseModel):
+    month: str
+    service_manager_id: str
+    teams: list[TeamFilesOut]
+    delegations: list[DelegationOut]
+    selection_closed_at: datetime | None
+
+
+class SelectionIn(_In):
+    file_ids: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]] = Field(min_length=1, max_length=200)
+
+
+class SelectionOut(BaseModel):
+    month: str
+    selected: list[FileSummaryOut]
+
+
+class ClosedSelectionOut(BaseModel):
+    month: str
+    service_manager_id: str
+    selected: list[dict[str, Any]]
+    not_selected_file_ids: list[str]
+    closed_by: str
+    closed_at: datetime
+
+
+class ReadyListsOut(BaseModel):
+    list_ids: list[str]
+
+
+class HistoryOut(BaseModel):
+    part: str
+    number: int
+    by: str
+    at: datetime
+    content: dict[str, Any]
+
+
+class CollationOut(BaseModel):
+    month: str
+    prepared: int
+    selected: int
+    audited: int
+    teams: list[dict[str, Any]]
+    standards: list[dict[str, Any]]
+    audits: list[dict[str, Any]]
+
+
+def file_out(f: PreparedFile, caller_id: str) -> FileOut:
+    judgements_shown = f.status is FileStatus.AUDITED or caller_id in (f.auditor_id, f.service_manager_id)
+    return FileOut(
+        id=f.id, version=f.version, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id,
+        supervisor_id=f.supervisor_id, service_manager_id=f.service_manager_id, tool_id=f.tool_id, tool_version=f.tool_version,
+        status=f.status, standards=[StandardOut(key=s.key, text=s.text, section=s.section, choices=list(s.choices)) for s in f.standards],
+        preparation=f.preparation, prepared_by=f.prepared_by, prepared_at=f.prepared_at, ready_list_id=f.ready_list_id,
+        selected_by=f.selected_by, selected_at=f.selected_at, auditor_id=f.auditor_id, delegation_id=f.delegation_id,
+        delegated_by=f.delegated_by, work=f.work if judgements_shown else None, audited_at=f.audited_at,
+        not_selected_at=f.not_selected_at, created_by=f.created_by, created_at=f.created_at, updated_by=f.updated_by, updated_at=f.updated_at,
+    )
+
+
+def _summary(f: PreparedFile) -> FileSummaryOut:
+    return FileSummaryOut(
+        id=f.id, case_id=f.case_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id, status=f.status, auditor_id=f.auditor_id,
+        delegated_by=f.delegated_by, href=f"/v1/hampshire/files/{f.id}",
+    )
+
+
+def _delegation_out(d: Delegation) -> DelegationOut:
+    return DelegationOut(id=d.id, month=d.month, service_manager_id=d.service_manager_id, delegate_id=d.delegate_id, team_ids=list(d.team_ids), by=d.by, at=d.at)
+
+
+def _answer(f: PreparedFile, caller_id: str, response: Response) -> FileOut:
+    response.headers["ETag"] = etag(f.version)
+    return file_out(f, caller_id)
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+
+@router.post("/files", response_model=FileOut, status_code=201, summary="Start preparing the month's file (the worker or their supervisor)", responses={403: CHANGES[403], 409: {"description": "The worker already has a file this month"}, 422: {"description": "Unknown case or worker, or last month's file again"}})
+async def prepare(body: FileCreate, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> FileOut:
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        file_id = existing
+    else:
+        try:
+            file_id = await usecases.prepare_file(runtime.extra["audit"], month=body.month, case_id=body.case_id, worker_id=body.worker_id, caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            file_id = used.resource_id
+    f = await usecases.read_file(runtime.db, file_id, caller)
+    response.headers["Location"] = f"/v1/hampshire/files/{f.id}"
+    return _answer(f, caller.person_id, response)
+
+
+@router.get("/files/{file_id}", response_model=FileOut, summary="Read a prepared file (its parties, delegate and QA staff)", responses={404: CHANGES[404]})
+async def read(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> FileOut:
+    return _answer(await usecases.read_file(runtime.db, file_id, caller), caller.person_id, response)
+
+
+@router.get("/files/{file_id}/history", response_model=list[HistoryOut], summary="Every save of the evidence list (and of the judgements, to the auditor)", responses={404: CHANGES[404]})
+async def history(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep) -> list[HistoryOut]:
+    return [HistoryOut(**d) for d in await usecases.file_history(runtime.db, file_id, caller)]
+
+
+@router.put("/files/{file_id}/preparation", response_model=FileOut, summary="Save the evidence per standard (the worker or their supervisor)", responses=CHANGES)
+async def save_preparation(file_id: FileId, body: Preparation, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+    f = await usecases.save_preparation(runtime.extra["audit"], file_id, body, caller=caller, expected=if_match)
+    return _answer(f, caller.person_id, response)
+
+
+@router.post("/files/{file_id}/ready", response_model=FileOut, summary="The file is prepared and ready for audit (refused with every standard not covered)", responses=CHANGES)
+async def ready(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+    f = await usecases.mark_ready(runtime.extra["audit"], file_id, caller=caller, expected=if_match)
+    return _answer(f, caller.person_id, response)
+
+
+@router.put("/files/{file_id}/judgements", response_model=FileOut, summary="Save the auditor's judgement per standard (Yes / No / N/A) and comments", responses=CHANGES)
+async def save_judgements(file_id: FileId, body: AuditorWork, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+    f = await usecases.save_judgements(runtime.extra["audit"], file_id, body, caller=caller, expected=if_match)
+    return _answer(f, caller.person_id, response)
+
+
+@router.post("/files/{file_id}/complete", response_model=FileOut, summary="Complete the audit (the auditor; refused with every gap listed)", responses=CHANGES)
+async def complete(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+    f = await usecases.complete_audit(runtime.extra["audit"], file_id, caller=caller, expected=if_match)
+    return _answer(f, caller.person_id, response)
+
+
+# --- the month ------------------------------------------------------------------------------------
+
+
+@router.get("/months/{month}", response_model=MonthOut, summary="The service manager's month: files ready per team (QA staff: ?service_manager_id=)", responses={403: {"description": "Neither the service manager, their delegate nor QA staff"}})
+async def month_view(
+    month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep,
+    service_manager_id: Annotated[str | None, Query(max_length=64, description="QA staff: whose month")] = None,
+) -> MonthOut:
+    view = await usecases.month_view(runtime.db, month, caller, service_manager_id)
+    teams = [
+        TeamFilesOut(
+            team_id=team_id, ready=sum(f.status is not FileStatus.PREPARING for f in files),
+            in_preparation=sum(f.status is FileStatus.PREPARING for f in files),
+            files=[_summary(f) for f in files if f.status is not FileStatus.PREPARING],
+        )
+        for team_id, files in sorted(view["teams"].items())
+    ]
+    return MonthOut(
+        month=month, service_manager_id=view["service_manager_id"], teams=teams,
+        delegations=[_delegation_out(d) for d in view["delegations"]], selection_closed_at=view["selection_closed_at"],
+    )
+
+
+@router.post("/months/{month}/ready-lists", response_model=ReadyListsOut, summary="Send each service manager the list of files ready (QA staff, administrators; the scheduler)", responses={403: {"description": "Not QA staff"}})
+async def ready_lists(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ReadyListsOut:
+    if not caller.has_role("qa_officer", "lead_qa_auditor", "administrator"):
+        raise Problem(403, "forbidden", "Not allowed", "Only QA staff and administrators (or the scheduler) send the lists of files ready for audit.")
+    return ReadyListsOut(list_ids=await usecases.send_ready_lists(runtime.extra["audit"], month, by=caller.person_id))
+
+
+@router.post("/delegations", response_model=DelegationOut, status_code=201, summary="Delegate a month's audit of some teams to a competent person (the service manager)", responses={403: {"description": "Not the teams' service manager"}, 422: {"description": "Unknown team or delegate"}})
+async def delegate(body: DelegationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> DelegationOut:
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        d = await usecases.delegation(runtime.db, existing, caller)
+    else:
+        try:
+            d = await usecases.delegate(runtime.extra["audit"], month=body.month, delegate_id=body.delegate_id, team_ids=body.team_ids, caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            d = await usecases.delegation(runtime.db, used.resource_id, caller)
+    response.headers["Location"] = f"/v1/hampshire/delegations/{d.id}"
+    return _delegation_out(d)
+
+
+@router.get("/delegations/{delegation_id}", response_model=DelegationOut, summary="Read a delegation (the service manager, the delegate, QA staff)", responses={404: {"description": "No such delegation, or not party to it"}})
+async def read_delegation(delegation_id: FileId, caller: CurrentPerson, runtime: RuntimeDep) -> DelegationOut:
+    return _delegation_out(await usecases.delegation(runtime.db, delegation_id, caller))
+
+
+@router.post("/months/{month}/selections", response_model=SelectionOut, summary="Select files for audit (the service manager, or their delegate for the delegated teams)", responses=CHANGES)
+async def select(month: MonthPath, body: SelectionIn, caller: CurrentPerson, runtime: RuntimeDep) -> SelectionOut:
+    files = await usecases.select_files(runtime.extra["audit"], month, body.file_ids, caller=caller)
+    return SelectionOut(month=month, selected=[_summary(f) for f in files])
+
+
+@router.post("/months/{month}/selection/close", response_model=ClosedSelectionOut, summary="Close the month's selection (the service manager; refused listing the teams without a file)", responses={403: CHANGES[403], 409: {"description": "A team has no file selected, or already closed"}})
+async def close(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ClosedSelectionOut:
+    doc = await usecases.close_selection(runtime.extra["audit"], month, caller=caller)
+    return ClosedSelectionOut(**{k: v for k, v in doc.items() if k != "_id"})
+
+
+@router.get("/collation", response_model=CollationOut, summary="The month's collation for the performance management unit (and QA staff)", responses={403: {"description": "Not the performance management unit nor QA staff"}})
+async def collation(
+    caller: CurrentPerson, runtime: RuntimeDep, month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
+) -> CollationOut:
+    return CollationOut(**await usecases.collation(runtime.db, month, caller))

@@ -1,0 +1,149 @@
+"""Integration events of Hampshire's monthly quality practice audit. Data carries ids and facts,
+never a child's name. The contact note carries the case id: it exists to be written on that
+child's record (13.1-13.3).
+
+Why a new ``audit.case-note.contact`` rather than ``audit.case-note.summary``: the summary is the
+note of a completed audit (analysis, recommended actions, grade, completion time, all required),
+written as "Case Audit - Online Audit Programme". Hampshire's notes are profile/contact notes of
+two moments, "prepared for audit" (by whom, when) and "quality audited" (who judged, when); the
+first has no analysis nor audit to summarise, so reusing the summary would tell the
+case-management system an audit was completed when it was not.
+
+Imports only ``shared`` and pydantic (``audit.events`` registers these types).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+from shared.events import EventData, EventType
+
+SERVICE = "audit"
+
+
+class FilePrepared(EventData):
+    file_id: str
+    month: str
+    case_id: str
+    team_id: str
+    worker_id: str
+    supervisor_id: str
+    service_manager_id: str
+    tool_id: str
+    tool_version: int
+    #: Standards whose evidence the worker and supervisor found missing (7.1), by key.
+    missing_standards: list[str]
+    prepared_by: str
+    prepared_at: datetime
+
+
+class ReadyTeam(EventData):
+    team_id: str
+    file_ids: list[str]
+
+
+class FilesReady(EventData):
+    """The list of files prepared and ready for audit, sent to the service manager (8.1, 8.3)."""
+
+    list_id: str
+    month: str
+    service_manager_id: str
+    teams: list[ReadyTeam]
+    file_count: int
+    #: Competent people the service manager delegated some of these teams to (8.3: they get the tools).
+    delegate_ids: list[str]
+    #: Appendix 5: completed audit tools go to the performance management unit by the 20th of the next month.
+    audit_due_on: date
+    sent_by: str
+    sent_at: datetime
+
+
+class SelectionDelegated(EventData):
+    delegation_id: str
+    month: str
+    service_manager_id: str
+    delegate_id: str
+    team_ids: list[str]
+    delegated_at: datetime
+
+
+class FileSelected(EventData):
+    file_id: str
+    month: str
+    case_id: str
+    team_id: str
+    service_manager_id: str
+    #: Who audits it: the service manager or their delegate.
+    auditor_id: str
+    delegation_id: str | None = None
+    delegated_by: str | None = None
+    selected_at: datetime
+
+
+class SelectionClosed(EventData):
+    month: str
+    service_manager_id: str
+    selected_file_ids: list[str]
+    #: Files kept with their partially completed tool (12.1).
+    not_selected_file_ids: list[str]
+    closed_by: str
+    closed_at: datetime
+
+
+class FileAudited(EventData):
+    """A completed audit tool, for the performance management unit's collation (12.2)."""
+
+    file_id: str
+    month: str
+    case_id: str
+    team_id: str
+    worker_id: str
+    supervisor_id: str
+    service_manager_id: str
+    auditor_id: str
+    delegation_id: str | None = None
+    delegated_by: str | None = None
+    tool_id: str
+    tool_version: int
+    #: The auditor's judgement per standard key: ``yes``, ``no`` or ``n/a``.
+    judgements: dict[str, str]
+    audited_at: datetime
+
+
+class CaseContactNote(EventData):
+    """For the case-management system: a profile / contact note on the child's record that the
+    file was prepared for audit (date, by whom) or quality audited (date, who judged)."""
+
+    file_id: str
+    case_id: str
+    #: ``prepared`` or ``audited``.
+    stage: str
+    note_type: str
+    text: str = Field(description="The note as written on the record; names people by id only.")
+    by_ids: list[str]
+    recorded_on: date
+    recorded_at: datetime
+
+
+def _type(name: str, model: type[EventData], summary: str) -> EventType:
+    return EventType(name, 1, model, summary, SERVICE)
+
+
+FILE_PREPARED = _type("audit.hampshire.file.prepared", FilePrepared, "A worker and supervisor prepared a file for the month's quality practice audit.")
+FILES_READY = _type(
+    "audit.hampshire.files.ready", FilesReady, "The service manager's list of files ready for audit, per team (a task for notify)."
+)
+SELECTION_DELEGATED = _type(
+    "audit.hampshire.selection.delegated", SelectionDelegated, "A service manager delegated a month's audit of some teams to a competent person."
+)
+FILE_SELECTED = _type("audit.hampshire.file.selected", FileSelected, "A prepared file was selected for audit by the service manager or their delegate.")
+SELECTION_CLOSED = _type(
+    "audit.hampshire.selection.closed", SelectionClosed, "A service manager closed the month's selection; unselected files keep their partial tool."
+)
+FILE_AUDITED = _type("audit.hampshire.file.audited", FileAudited, "A file's quality practice audit was completed: for the performance management unit's collation.")
+CASE_CONTACT_NOTE = _type(
+    "audit.case-note.contact", CaseContactNote, "A contact note for the child's record: file prepared for audit, or quality audited."
+)
+
+EVENTS: list[EventType] = [FILE_PREPARED, FILES_READY, SELECTION_DELEGATED, FILE_SELECTED, SELECTION_CLOSED, FILE_AUDITED, CASE_CONTACT_NOTE]

@@ -1,0 +1,391 @@
+"""One function per thing a person does in Hampshire's month: prepare a file, list its evidence,
+say it is ready, send the service managers their lists, delegate, select, close the selection,
+judge, complete, collate. Each loads what it needs, calls the domain, and saves the state with
+the events it causes in one transaction (the outbox).
+
+Who is who comes from the directory projection: the supervisor is the worker's line manager; the
+service manager is the first ``service_manager`` up the line from the team's manager (else the
+case's accountable service manager, as copies of audits are routed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.idempotency import IdempotencyKey, remember
+from shared.identity import Identity
+from shared.mongo import Document, Transaction
+
+from .. import tool_store
+from ..catalogue import HAMPSHIRE
+from ..directory import TEAMS, Directory
+from ..domain.audit import QA_STAFF_ROLES
+from ..domain.errors import InvalidEntries, NotAllowed, WrongStage
+from ..usecases import AuditContext
+from . import events as ie
+from . import store
+from .domain import (
+    COLLATION_ROLES,
+    SERVICE_MANAGER_ROLE,
+    AlreadyPrepared,
+    Audited,
+    AuditorWork,
+    Delegation,
+    DelegationNotVisible,
+    FileNotVisible,
+    FileStatus,
+    Preparation,
+    Prepared,
+    PreparedFile,
+    Selected,
+    check_delegation,
+    check_different_file,
+    check_selection_closable,
+    collate,
+    previous_month,
+    standards_of,
+    timetable,
+)
+
+TOOL_ID = HAMPSHIRE
+
+
+def _subject(f: PreparedFile) -> str:
+    return f"hampshire-file/{f.id}"
+
+
+def _invalid(field: str, message: str) -> InvalidEntries:
+    return InvalidEntries("The request cannot be done as asked.", [{"field": field, "message": message}])
+
+
+async def team_service_manager(directory: Directory, team_id: str) -> str | None:
+    """The first service manager up the line from the team's manager."""
+    team = await directory.db[TEAMS].find_one({"_id": team_id}, session=directory.session)
+    if team is None:
+        return None
+    return await directory.up_the_line(team.get("manager_id"), SERVICE_MANAGER_ROLE)
+
+
+# --- preparing a file ---------------------------------------------------------------------------
+
+
+async def prepare_file(
+    ctx: AuditContext, *, month: str, case_id: str, worker_id: str | None, caller: Identity, key: IdempotencyKey | None = None
+) -> str:
+    """The worker, or their supervisor, starts the month's file for one of the worker's cases."""
+    worker_id = worker_id or caller.person_id
+    file_id = uuid.uuid4().hex
+
+    async def work(tx: Transaction) -> str:
+        directory = Directory(ctx.db, ctx.overrides, tx.session)
+        worker = await directory.person(worker_id)
+        if worker is None or not worker.get("active", True):
+            raise _invalid("worker_id", "the directory has no active worker with this id")
+        supervisor_id = worker.get("line_manager_id")
+        if caller.person_id not in (worker_id, supervisor_id):
+            raise NotAllowed("A file is prepared by the worker or their supervisor.")
+        case = await directory.case(case_id)
+        if case is None:
+            raise _invalid("case_id", "the directory has not told the audit service of this case")
+        team_id = worker.get("team_id") or case.get("team_id")
+        if not team_id:
+            raise _invalid("worker_id", "the directory names no team for this worker")
+        service_manager_id = await team_service_manager(directory, team_id) or await directory.accountable_service_manager(case_id)
+        existing = await store.of_worker(ctx.db, month, worker_id, tx=tx)
+        if existing is not None:
+            raise AlreadyPrepared(f"{worker_id} already has a file prepared for {month}: one file per worker each month.", existing.id)
+        last = await store.of_worker(ctx.db, previous_month(month), worker_id, tx=tx)
+        check_different_file(case_id=case_id, last_months_case_id=last.case_id if last else None, month=month)
+        version = await tool_store.latest_version(ctx.db, TOOL_ID, tx=tx)
+        definition = await tool_store.version_definition(ctx.db, TOOL_ID, version, tx=tx) if version else None
+        if definition is None or version is None:
+            raise _invalid("tool_id", f"the audit tool {TOOL_ID!r} is not available")
+        f = PreparedFile.start(
+            file_id=file_id, month=month, case_id=case_id, team_id=team_id, worker_id=worker_id, supervisor_id=supervisor_id,
+            service_manager_id=service_manager_id, tool_id=TOOL_ID, tool_version=version, standards=standards_of(definition),
+            by=caller.person_id, at=ctx.uow.clock.now(),
+        )
+        await store.insert(tx, ctx.db, f)
+        await remember(tx, ctx.db, key, f.id, now=f.created_at)
+        return f.id
+
+    return await ctx.uow.run(work)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+async def read_file(db: AsyncDatabase[Document], file_id: str, caller: Identity) -> PreparedFile:
+    f = await store.load(db, file_id)
+    if f is None or not f.visible_to(caller.person_id, caller.roles, await store.delegations_to(db, f.month, caller.person_id)):
+        raise FileNotVisible(file_id)
+    return f
+
+
+async def file_history(db: AsyncDatabase[Document], file_id: str, caller: Identity) -> list[Document]:
+    """Every save of the file: the preparation to everyone who sees the file; the auditor's
+    judgements to the auditor, the service manager and QA staff (or once the audit is complete)."""
+    f = await read_file(db, file_id, caller)
+    sees_judgements = (
+        f.status is FileStatus.AUDITED or caller.person_id in (f.auditor_id, f.service_manager_id) or not QA_STAFF_ROLES.isdisjoint(caller.roles)
+    )
+    return [d for d in await store.history(db, f.id) if d["part"] == "preparation" or sees_judgements]
+
+
+# --- acting on a file ---------------------------------------------------------------------------
+
+
+def _record(tx: Transaction, f: PreparedFile) -> None:
+    """The integration events of what the file recorded in this change."""
+    for event in f.events:
+        if isinstance(event, Prepared):
+            tx.record(ie.FILE_PREPARED, ie.FilePrepared(
+                file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
+                service_manager_id=f.service_manager_id, tool_id=f.tool_id, tool_version=f.tool_version,
+                missing_standards=sorted(k for k, s in f.preparation.standards.items() if s.missing),
+                prepared_by=event.by, prepared_at=event.at,
+            ), subject=_subject(f))
+            _contact_note(tx, f, "prepared", event.at)
+        elif isinstance(event, Selected):
+            tx.record(ie.FILE_SELECTED, ie.FileSelected(
+                file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, service_manager_id=f.service_manager_id,
+                auditor_id=f.auditor_id or event.by, delegation_id=f.delegation_id, delegated_by=f.delegated_by, selected_at=event.at,
+            ), subject=_subject(f))
+        elif isinstance(event, Audited):
+            tx.record(ie.FILE_AUDITED, ie.FileAudited(
+                file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
+                service_manager_id=f.service_manager_id, auditor_id=event.by, delegation_id=f.delegation_id, delegated_by=f.delegated_by,
+                tool_id=f.tool_id, tool_version=f.tool_version, judgements={k: j.value for k, j in f.work.judgements.items()},
+                audited_at=event.at,
+            ), subject=_subject(f))
+            _contact_note(tx, f, "audited", event.at)
+
+
+def _contact_note(tx: Transaction, f: PreparedFile, stage: str, at: datetime) -> None:
+    """13.2 / 13.3: the date the file was prepared and by whom; the date it was audited and who
+    made the quality practice judgement."""
+    if stage == "prepared":
+        by = [f.worker_id, f.supervisor_id]
+        note_type = "Quality practice audit: file prepared for audit"
+        text = f"File prepared for quality practice audit ({f.month}) on {at.date().isoformat()} by worker {f.worker_id} and supervisor {f.supervisor_id}."
+    else:
+        by = [f.auditor_id or ""]
+        note_type = "Quality practice audit: file quality audited"
+        delegated = f" (delegated by service manager {f.delegated_by})" if f.delegated_by else ""
+        text = f"File quality audited ({f.month}) on {at.date().isoformat()}; quality practice judgement by {f.auditor_id}{delegated}."
+    tx.record(ie.CASE_CONTACT_NOTE, ie.CaseContactNote(
+        file_id=f.id, case_id=f.case_id, stage=stage, note_type=note_type, text=text, by_ids=by, recorded_on=at.date(), recorded_at=at,
+    ), subject=_subject(f))
+
+
+async def _act(ctx: AuditContext, file_id: str, caller: Identity, expected: int, change: Callable[[PreparedFile, datetime], object]) -> PreparedFile:
+    async def work(tx: Transaction) -> PreparedFile:
+        f = await store.load(ctx.db, file_id, tx=tx)
+        delegations = await store.delegations_to(ctx.db, f.month, caller.person_id, tx=tx) if f else []
+        if f is None or not f.visible_to(caller.person_id, caller.roles, delegations):
+            raise FileNotVisible(file_id)
+        if f.version != expected:
+            raise store.StaleFile(f.version, expected)
+        change(f, ctx.uow.clock.now())
+        await store.save(tx, ctx.db, f)
+        _record(tx, f)
+        return f
+
+    return await ctx.uow.run(work)
+
+
+async def save_preparation(ctx: AuditContext, file_id: str, preparation: Preparation, *, caller: Identity, expected: int) -> PreparedFile:
+    return await _act(ctx, file_id, caller, expected, lambda f, now: f.save_preparation(by=caller.person_id, preparation=preparation, at=now))
+
+
+async def mark_ready(ctx: AuditContext, file_id: str, *, caller: Identity, expected: int) -> PreparedFile:
+    return await _act(ctx, file_id, caller, expected, lambda f, now: f.mark_ready(by=caller.person_id, at=now))
+
+
+async def save_judgements(ctx: AuditContext, file_id: str, work: AuditorWork, *, caller: Identity, expected: int) -> PreparedFile:
+    return await _act(ctx, file_id, caller, expected, lambda f, now: f.save_judgements(by=caller.person_id, work=work, at=now))
+
+
+async def complete_audit(ctx: AuditContext, file_id: str, *, caller: Identity, expected: int) -> PreparedFile:
+    return await _act(ctx, file_id, caller, expected, lambda f, now: f.complete(by=caller.person_id, at=now))
+
+
+# --- telling the service manager ----------------------------------------------------------------
+
+
+async def send_ready_lists(ctx: AuditContext, month: str, *, by: str) -> list[str]:
+    """Send each service manager the list of their files that became ready since the last list
+    (8.1; the timetable's "audit list sent to service manager by the 5th"). Safe to run again, or
+    on two replicas at once: a file goes in one list."""
+    sent = []
+    for service_manager_id in await store.unlisted_service_managers(ctx.db, month):
+
+        async def work(tx: Transaction, service_manager_id: str = service_manager_id) -> str | None:
+            ready = await store.of_service_manager(ctx.db, month, service_manager_id, [FileStatus.READY], tx=tx)
+            files = [f for f in ready if f.ready_list_id is None]
+            if not files:
+                return None
+            list_id = uuid.uuid4().hex
+            now = ctx.uow.clock.now()
+            teams: dict[str, list[str]] = {}
+            for f in files:
+                f.listed(list_id)
+                await store.save(tx, ctx.db, f)
+                teams.setdefault(f.team_id, []).append(f.id)
+            await store.insert_ready_list(tx, ctx.db, list_id=list_id, month=month, service_manager_id=service_manager_id, file_ids=[f.id for f in files], by=by, at=now)
+            delegations = await store.delegations_by(ctx.db, month, service_manager_id, tx=tx)
+            delegates = sorted({d.delegate_id for d in delegations if set(d.team_ids) & set(teams)})
+            tx.record(ie.FILES_READY, ie.FilesReady(
+                list_id=list_id, month=month, service_manager_id=service_manager_id,
+                teams=[ie.ReadyTeam(team_id=t, file_ids=ids) for t, ids in sorted(teams.items())], file_count=len(files),
+                delegate_ids=delegates, audit_due_on=timetable(month).audit_due_on, sent_by=by, sent_at=now,
+            ), subject=f"hampshire-month/{month}/{service_manager_id}")
+            return list_id
+
+        try:
+            if list_id := await ctx.uow.run(work):
+                sent.append(list_id)
+        except store.StaleFile:
+            continue  # a file changed meanwhile (another replica listed it): the next run looks again
+    return sent
+
+
+# --- delegation, selection ----------------------------------------------------------------------
+
+
+async def delegate(
+    ctx: AuditContext, *, month: str, delegate_id: str, team_ids: list[str], caller: Identity, key: IdempotencyKey | None = None
+) -> Delegation:
+    """The service manager chooses a competent person to audit the month's files of some of their teams."""
+    delegation_id = uuid.uuid4().hex
+
+    async def work(tx: Transaction) -> Delegation:
+        directory = Directory(ctx.db, ctx.overrides, tx.session)
+        managers = {t: await team_service_manager(directory, t) for t in sorted(set(team_ids))}
+        person = await directory.person(delegate_id)
+        check_delegation(
+            caller_id=caller.person_id, caller_roles=caller.roles, delegate_id=delegate_id,
+            delegate_known=person is not None and person.get("active", True), team_service_managers=managers,
+        )
+        d = Delegation(
+            id=delegation_id, month=month, service_manager_id=caller.person_id, delegate_id=delegate_id, team_ids=tuple(sorted(managers)),
+            by=caller.person_id, at=ctx.uow.clock.now(),
+        )
+        await store.insert_delegation(tx, ctx.db, d)
+        tx.record(ie.SELECTION_DELEGATED, ie.SelectionDelegated(
+            delegation_id=d.id, month=month, service_manager_id=d.service_manager_id, delegate_id=delegate_id, team_ids=list(d.team_ids),
+            delegated_at=d.at,
+        ), subject=f"hampshire-delegation/{d.id}")
+        await remember(tx, ctx.db, key, d.id, now=d.at)
+        return d
+
+    return await ctx.uow.run(work)
+
+
+async def delegation(db: AsyncDatabase[Document], delegation_id: str, caller: Identity) -> Delegation:
+    d = await store.load_delegation(db, delegation_id)
+    if d is None or (caller.person_id not in (d.service_manager_id, d.delegate_id) and QA_STAFF_ROLES.isdisjoint(caller.roles)):
+        raise DelegationNotVisible(delegation_id)
+    return d
+
+
+async def select_files(ctx: AuditContext, month: str, file_ids: list[str], *, caller: Identity) -> list[PreparedFile]:
+    """The service manager or their delegate selects files for audit, all or none."""
+
+    async def work(tx: Transaction) -> list[PreparedFile]:
+        delegations = await store.delegations_to(ctx.db, month, caller.person_id, tx=tx)
+        chosen = []
+        for file_id in dict.fromkeys(file_ids):
+            f = await store.load(ctx.db, file_id, tx=tx)
+            if f is None or not f.visible_to(caller.person_id, caller.roles, delegations):
+                raise FileNotVisible(file_id)
+            if f.month != month:
+                raise _invalid("file_ids", f"file {file_id} was prepared for {f.month}, not {month}")
+            if await store.selection(ctx.db, month, f.service_manager_id, tx=tx) is not None:
+                raise WrongStage(f"The selection for {month} is closed.")
+            covering = next((d for d in delegations if d.covers(month=month, team_id=f.team_id, service_manager_id=f.service_manager_id)), None)
+            f.select(by=caller.person_id, delegation=covering, at=ctx.uow.clock.now())
+            await store.save(tx, ctx.db, f)
+            _record(tx, f)
+            chosen.append(f)
+        return chosen
+
+    return await ctx.uow.run(work)
+
+
+async def close_selection(ctx: AuditContext, month: str, *, caller: Identity) -> Document:
+    """The service manager closes the month's selection: at least one file from each team, one
+    audited by themselves; the files not selected keep their partially completed tool."""
+    if SERVICE_MANAGER_ROLE not in caller.roles:
+        raise NotAllowed("Only the service manager closes the month's selection.")
+
+    async def work(tx: Transaction) -> Document:
+        sm = caller.person_id
+        if await store.selection(ctx.db, month, sm, tx=tx) is not None:
+            raise WrongStage(f"The selection for {month} is already closed.")
+        files = await store.of_service_manager(ctx.db, month, sm, [FileStatus.READY, FileStatus.SELECTED, FileStatus.AUDITED], tx=tx)
+        check_selection_closable(
+            service_manager_id=sm, files=[(f.team_id, f.status is not FileStatus.READY, f.auditor_id) for f in files]
+        )
+        now = ctx.uow.clock.now()
+        selected = [f for f in files if f.status is not FileStatus.READY]
+        unselected = [f for f in files if f.status is FileStatus.READY]
+        for f in unselected:
+            f.leave_unselected(by=sm, at=now)
+            await store.save(tx, ctx.db, f)
+        doc: Document = {
+            "_id": f"{month}:{sm}", "month": month, "service_manager_id": sm,
+            "selected": [
+                {"file_id": f.id, "team_id": f.team_id, "auditor_id": f.auditor_id, "delegation_id": f.delegation_id, "delegated_by": f.delegated_by}
+                for f in selected
+            ],
+            "not_selected_file_ids": [f.id for f in unselected], "closed_by": sm, "closed_at": now,
+        }
+        await store.insert_selection(tx, ctx.db, doc)
+        tx.record(ie.SELECTION_CLOSED, ie.SelectionClosed(
+            month=month, service_manager_id=sm, selected_file_ids=[f.id for f in selected],
+            not_selected_file_ids=doc["not_selected_file_ids"], closed_by=sm, closed_at=now,
+        ), subject=f"hampshire-month/{month}/{sm}")
+        return doc
+
+    return await ctx.uow.run(work)
+
+
+# --- the month as the service manager sees it, and the collation ------------------------------------
+
+
+async def month_view(db: AsyncDatabase[Document], month: str, caller: Identity, service_manager_id: str | None = None) -> dict[str, Any]:
+    """The service manager's month (their files per team, their delegations, the selection), or
+    what a delegate was given of it, or any service manager's month for QA staff."""
+    qa = not QA_STAFF_ROLES.isdisjoint(caller.roles)
+    sm = service_manager_id if qa and service_manager_id else caller.person_id
+    delegated = [] if sm != caller.person_id else await store.delegations_to(db, month, caller.person_id)
+    own = await store.of_service_manager(db, month, sm)
+    if own or SERVICE_MANAGER_ROLE in caller.roles or qa:
+        files, delegations = own, await store.delegations_by(db, month, sm)
+        selection = await store.selection(db, month, sm)
+    elif delegated:
+        files = [
+            f for d in delegated for f in await store.of_service_manager(db, month, d.service_manager_id)
+            if f.team_id in d.team_ids and f.status is not FileStatus.PREPARING
+        ]
+        delegations, selection = delegated, None
+    else:
+        raise NotAllowed("The month's files are shown to the service manager, the people they delegated to, and QA staff.")
+    teams: dict[str, list[PreparedFile]] = {}
+    for f in files:
+        teams.setdefault(f.team_id, []).append(f)
+    return {
+        "month": month, "service_manager_id": sm, "teams": teams, "delegations": delegations,
+        "selection_closed_at": selection["closed_at"] if selection else None,
+    }
+
+
+async def collation(db: AsyncDatabase[Document], month: str, caller: Identity) -> dict[str, Any]:
+    if COLLATION_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("The collation is for the performance management unit and QA staff.")
+    return collate(month, await store.of_month(db, month))

@@ -1,0 +1,315 @@
+"""HTTP routes of Hillingdon's framework (``/v1/hillingdon/...``) and of themed audits
+(``/v1/themed/...``). A person not party to a record gets 404; a party doing what is not theirs,
+403; a stale or missing If-Match changes nothing (412 / 428); an issued report or a closed review
+refuses every change (409)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from shared.app import RuntimeDep
+from shared.errors import Problem, not_found
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.identity import CurrentPerson
+
+from ..domain.audit import QA_STAFF_ROLES
+from ..domain.timetable import Month
+from . import pdf, usecases
+from . import store as st
+from .domain.crib_points import COLUMNS, CRIB_POINTS, THEMES_HEADING
+from .domain.errors import NotFound
+from .domain.report import EditableReport, ReportKind
+from .domain.review import ReviewOutcome, ReviewStatus
+from .domain.themed import ThemedPeriod
+from .schemas import (
+    CribEntriesIn,
+    CribPointOut,
+    CribSheetIn,
+    CribSheetOut,
+    CribSheetTemplateOut,
+    MonthlyReportIn,
+    ReassignIn,
+    ReportEditIn,
+    ReportEditOut,
+    ReportOut,
+    ReviewOut,
+    ScheduledPeriodOut,
+    SessionIn,
+    SessionOut,
+    SummaryIn,
+    ThemedReportIn,
+    crib_sheet_out,
+    report_out,
+    review_out,
+    session_out,
+)
+
+router = APIRouter(prefix="/v1/hillingdon", tags=["hillingdon"])
+themed_router = APIRouter(prefix="/v1/themed", tags=["themed audits"])
+
+Id = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9:-]+$")]
+MonthPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+CHANGES = {
+    404: {"description": "No such record, or not party to it"},
+    403: {"description": "Party to it, but this is not theirs to do"},
+    409: {"description": "Closed, issued, or not at a stage where this can happen"},
+    412: {"description": "Changed since the If-Match version"},
+    422: {"description": "Invalid entries, or gaps (every one listed)"},
+    428: {"description": "If-Match required"},
+}
+
+
+def _stale(exc: Exception) -> Problem:
+    assert isinstance(exc, st.Stale)
+    if exc.current is None:
+        return not_found(exc.what.capitalize(), "")
+    return Problem(
+        412, "stale-version", "Changed since you read it",
+        f"The {exc.what} is now at version {exc.current}, not {exc.expected}: read it again and redo your change.", current_version=exc.current,
+    )
+
+
+DOMAIN_ERRORS = {
+    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),  # type: ignore[attr-defined]
+    st.Stale: _stale,
+    st.Exists: lambda e: Problem(409, "exists", "Already exists", f"The {e.what} {e.ident} exists already: read it, or edit it.", id=e.ident),  # type: ignore[attr-defined]
+}
+
+
+def _tagged(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+def _month(text: str) -> Month:
+    return Month.parse(text)
+
+
+def _period(text: str) -> ThemedPeriod:
+    try:
+        return ThemedPeriod.parse(text)
+    except ValueError as exc:
+        raise Problem(422, "invalid-entries", "Invalid entries", str(exc), errors=[{"field": "period", "message": str(exc)}]) from exc
+
+
+# --- reviews -------------------------------------------------------------------------------------
+
+
+@router.get("/reviews", response_model=Page[ReviewOut], summary="Reviews the caller is party to (QA staff: every review)")
+async def list_reviews(
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, status: Annotated[ReviewStatus | None, Query()] = None
+) -> Page[ReviewOut]:
+    after = page.cursor.get("after") if page.cursor else None
+    found = await usecases.list_reviews(runtime.db, caller, status=status.value if status else None, after=after, limit=page.limit + 1)
+    more = len(found) > page.limit
+    return Page(items=[review_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if more else None)
+
+
+@router.get("/reviews/{review_id}", response_model=ReviewOut, summary="Read a review (its service manager, assistant director, auditor; QA staff)", responses={404: CHANGES[404]})
+async def read_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReviewOut:
+    review = await usecases.read_review(runtime.db, review_id, caller)
+    _tagged(response, review.version)
+    return review_out(review)
+
+
+@router.put("/reviews/{review_id}/outcome", response_model=ReviewOut, summary="Record the review's outcome, actions taken and improvement plan (the case's service manager)", responses=CHANGES)
+async def record_outcome(review_id: Id, body: ReviewOutcome, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
+    review = await usecases.record_review_outcome(runtime.uow, review_id, body, caller=caller, expected=if_match)
+    _tagged(response, review.version)
+    return review_out(review)
+
+
+@router.post("/reviews/{review_id}/report", response_model=ReviewOut, summary="Report the review to the assistant director, closing it (the case's service manager)", responses=CHANGES)
+async def report_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
+    review = await usecases.report_review(runtime.uow, review_id, caller=caller, expected=if_match)
+    _tagged(response, review.version)
+    return review_out(review)
+
+
+@router.put("/reviews/{review_id}/people", response_model=ReviewOut, summary="Name the service manager or assistant director the directory could not (QA staff)", responses=CHANGES)
+async def reassign(review_id: Id, body: ReassignIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
+    review = await usecases.reassign_review(
+        runtime.uow, review_id, service_manager_id=body.service_manager_id, assistant_director_id=body.assistant_director_id, caller=caller, expected=if_match
+    )
+    _tagged(response, review.version)
+    return review_out(review)
+
+
+# --- reports (shared by the monthly and the themed report) ---------------------------------------
+
+
+def _href(report: EditableReport) -> str:
+    if report.kind is ReportKind.MONTHLY:
+        return f"/v1/hillingdon/monthly-reports/{report.period}/pdf"
+    return f"/v1/themed/reports/{report.period}/pdf"
+
+
+def _report(report: EditableReport, response: Response) -> ReportOut:
+    _tagged(response, report.version)
+    return report_out(report, _href(report))
+
+
+async def _pdf(runtime: RuntimeDep, report: EditableReport) -> Response:
+    content = await usecases.report_pdf(runtime.db, report, runtime.clock.now())
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{pdf.filename(report)}"'})
+
+
+async def _history(runtime: RuntimeDep, kind: ReportKind, period: str, caller: CurrentPerson, page: Pagination) -> Page[ReportEditOut]:
+    report = await usecases.read_report(runtime.db, kind, period, caller)
+    if QA_STAFF_ROLES.isdisjoint(caller.roles):
+        raise NotFound("report", period)
+    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
+    shown = report.history[start : start + page.limit]
+    items = [ReportEditOut(number=h.number, what=h.what, by=h.by, at=h.at, sections=h.sections) for h in shown]
+    more = start + page.limit < len(report.history)
+    return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
+
+
+PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The PDF (a draft's marked DRAFT)"}, 404: CHANGES[404]}
+
+
+@router.post("/monthly-reports", response_model=ReportOut, status_code=201, summary="Generate the month's audit report as a draft (lead QA auditor)", responses={403: CHANGES[403], 409: {"description": "The month's report exists"}})
+async def generate_monthly(body: MonthlyReportIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
+    report = await usecases.generate_monthly_report(runtime.uow, _month(body.month), caller=caller)
+    response.headers["Location"] = f"/v1/hillingdon/monthly-reports/{report.period}"
+    return _report(report, response)
+
+
+@router.get("/monthly-reports/{month}", response_model=ReportOut, summary="Read a monthly audit report (drafts: QA staff; issued: managers too)", responses={404: CHANGES[404]})
+async def read_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
+    return _report(await usecases.read_report(runtime.db, ReportKind.MONTHLY, month, caller), response)
+
+
+@router.put("/monthly-reports/{month}", response_model=ReportOut, summary="Edit the draft's headlines, themes and recommendations (lead QA auditor)", responses=CHANGES)
+async def edit_monthly(month: MonthPath, body: ReportEditIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.edit_report(runtime.uow, ReportKind.MONTHLY, month, body.sections, caller=caller, expected=if_match), response)
+
+
+@router.post("/monthly-reports/{month}/refresh", response_model=ReportOut, summary="Recount the draft's figures from the month's audits (lead QA auditor)", responses=CHANGES)
+async def refresh_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.refresh_report(runtime.uow, ReportKind.MONTHLY, month, caller=caller, expected=if_match), response)
+
+
+@router.post("/monthly-reports/{month}/issue", response_model=ReportOut, summary="Issue the report: its PDF is kept and it never changes again (lead QA auditor)", responses=CHANGES)
+async def issue_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.issue_report(runtime.uow, ReportKind.MONTHLY, month, caller=caller, expected=if_match), response)
+
+
+@router.get("/monthly-reports/{month}/history", response_model=Page[ReportEditOut], summary="Every version of the report's text (QA staff)", responses={404: CHANGES[404]})
+async def monthly_history(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[ReportEditOut]:
+    return await _history(runtime, ReportKind.MONTHLY, month, caller, page)
+
+
+@router.get("/monthly-reports/{month}/pdf", response_class=Response, response_model=None, summary="The report as a PDF", responses=PDF_RESPONSE)
+async def monthly_pdf(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+    return await _pdf(runtime, await usecases.read_report(runtime.db, ReportKind.MONTHLY, month, caller))
+
+
+@themed_router.post("/reports", response_model=ReportOut, status_code=201, summary="Generate a bi-monthly themed audit report as a draft (lead QA auditor)", responses={403: CHANGES[403], 409: {"description": "The period's report exists"}, 422: CHANGES[422]})
+async def generate_themed(body: ThemedReportIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
+    report = await usecases.generate_themed_report(runtime.uow, _period(body.period), body.theme, caller=caller)
+    response.headers["Location"] = f"/v1/themed/reports/{report.period}"
+    return _report(report, response)
+
+
+@themed_router.get("/schedule", response_model=list[ScheduledPeriodOut], summary="The year's six bi-monthly periods and their reports (QA staff and managers)")
+async def themed_schedule(caller: CurrentPerson, runtime: RuntimeDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> list[ScheduledPeriodOut]:
+    if QA_STAFF_ROLES.isdisjoint(caller.roles) and usecases.REPORT_READERS.isdisjoint(caller.roles):
+        raise Problem(403, "forbidden", "Not allowed", "The themed audit schedule is for QA staff and managers.")
+    found = await usecases.themed_schedule(runtime.db, year, runtime.clock.now().date())
+    return [ScheduledPeriodOut(period=str(p.period), months=[str(m) for m in p.period.months], due_on=p.due_on, state=p.state.value, theme=p.theme) for p in found]
+
+
+@themed_router.get("/reports/{period}", response_model=ReportOut, summary="Read a themed audit report", responses={404: CHANGES[404]})
+async def read_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
+    return _report(await usecases.read_report(runtime.db, ReportKind.THEMED, period, caller), response)
+
+
+@themed_router.put("/reports/{period}", response_model=ReportOut, summary="Edit the draft's findings and recommendations (lead QA auditor)", responses=CHANGES)
+async def edit_themed(period: MonthPath, body: ReportEditIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.edit_report(runtime.uow, ReportKind.THEMED, period, body.sections, caller=caller, expected=if_match), response)
+
+
+@themed_router.post("/reports/{period}/refresh", response_model=ReportOut, summary="Recount the draft's figures (lead QA auditor)", responses=CHANGES)
+async def refresh_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.refresh_report(runtime.uow, ReportKind.THEMED, period, caller=caller, expected=if_match), response)
+
+
+@themed_router.post("/reports/{period}/issue", response_model=ReportOut, summary="Issue the themed report (lead QA auditor)", responses=CHANGES)
+async def issue_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.issue_report(runtime.uow, ReportKind.THEMED, period, caller=caller, expected=if_match), response)
+
+
+@themed_router.get("/reports/{period}/history", response_model=Page[ReportEditOut], summary="Every version of the report's text (QA staff)", responses={404: CHANGES[404]})
+async def themed_history(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[ReportEditOut]:
+    return await _history(runtime, ReportKind.THEMED, period, caller, page)
+
+
+@themed_router.get("/reports/{period}/pdf", response_class=Response, response_model=None, summary="The themed report as a PDF", responses=PDF_RESPONSE)
+async def themed_pdf(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+    return await _pdf(runtime, await usecases.read_report(runtime.db, ReportKind.THEMED, period, caller))
+
+
+# --- the crib sheet and the service manager's sessions -------------------------------------------
+
+
+@router.get("/crib-sheet", response_model=CribSheetTemplateOut, summary="Appendix A: the 16 quality points checked in supervision")
+async def crib_sheet_template(caller: CurrentPerson) -> CribSheetTemplateOut:
+    points = [CribPointOut(number=p.number, text=p.text, details=list(p.details)) for p in CRIB_POINTS]
+    return CribSheetTemplateOut(heading=THEMES_HEADING, columns=list(COLUMNS), points=points)
+
+
+def _sheet(sheet: object, response: Response) -> CribSheetOut:
+    out = crib_sheet_out(sheet)  # type: ignore[arg-type]
+    _tagged(response, out.version)
+    return out
+
+
+@router.post("/crib-sheets", response_model=CribSheetOut, status_code=201, summary="Start a case's crib sheet (its team manager or service manager)", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def create_crib_sheet(body: CribSheetIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CribSheetOut:
+    sheet = await usecases.create_crib_sheet(runtime.uow, case_id=body.case_id, month=_month(body.month), social_worker_id=body.social_worker_id, caller=caller)
+    response.headers["Location"] = f"/v1/hillingdon/crib-sheets/{sheet.id}"
+    return _sheet(sheet, response)
+
+
+@router.get("/crib-sheets/{sheet_id}", response_model=CribSheetOut, summary="Read a crib sheet (social worker, managers, QA staff)", responses={404: CHANGES[404]})
+async def read_crib_sheet(sheet_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CribSheetOut:
+    return _sheet(await usecases.read_crib_sheet(runtime.db, sheet_id, caller), response)
+
+
+@router.put("/crib-sheets/{sheet_id}", response_model=CribSheetOut, summary="Fill in points of the crib sheet (the case's managers; every save kept)", responses=CHANGES)
+async def save_crib_sheet(sheet_id: Id, body: CribEntriesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> CribSheetOut:
+    return _sheet(await usecases.save_crib_sheet(runtime.uow, sheet_id, body.entries, caller=caller, expected=if_match), response)
+
+
+@router.post("/crib-sheets/{sheet_id}/check", response_model=CribSheetOut, summary="The manager checks the sheet (every point checked and dated)", responses=CHANGES)
+async def check_crib_sheet(sheet_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> CribSheetOut:
+    return _sheet(await usecases.check_crib_sheet(runtime.uow, sheet_id, caller=caller, expected=if_match), response)
+
+
+def _session(session: object, response: Response) -> SessionOut:
+    out = session_out(session)  # type: ignore[arg-type]
+    _tagged(response, out.version)
+    return out
+
+
+@router.post("/management-sessions", response_model=SessionOut, status_code=201, summary="Hold the monthly session with a team manager on two cases (service manager)", responses={403: CHANGES[403], 409: {"description": "The team's session for the month exists"}, 422: CHANGES[422]})
+async def hold_session(body: SessionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> SessionOut:
+    session = await usecases.hold_session(runtime.uow, month=_month(body.month), team_id=body.team_id, crib_sheet_ids=body.crib_sheet_ids, caller=caller)
+    response.headers["Location"] = f"/v1/hillingdon/management-sessions/{session.id}"
+    return _session(session, response)
+
+
+@router.get("/management-sessions/{session_id}", response_model=SessionOut, summary="Read a session (its service manager, team manager, assistant director; QA staff)", responses={404: CHANGES[404]})
+async def read_session(session_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> SessionOut:
+    return _session(await usecases.read_session(runtime.db, session_id, caller), response)
+
+
+@router.put("/management-sessions/{session_id}/summary", response_model=SessionOut, summary="Write the session's summary (its service manager; every version kept)", responses=CHANGES)
+async def write_summary(session_id: Id, body: SummaryIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> SessionOut:
+    return _session(await usecases.write_session_summary(runtime.uow, session_id, body.summary, caller=caller, expected=if_match), response)
+
+
+@router.post("/management-sessions/{session_id}/report", response_model=SessionOut, summary="Report the session to the assistant director (its service manager)", responses=CHANGES)
+async def report_session(session_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> SessionOut:
+    return _session(await usecases.report_session(runtime.uow, session_id, caller=caller, expected=if_match), response)

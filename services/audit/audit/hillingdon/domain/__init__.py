@@ -1,0 +1,1 @@
+"""Hillingdon's rules in plain Python (no web, database or broker)."""

@@ -1,0 +1,192 @@
+"""Request and response shapes of the Hillingdon and themed routes (apart from the records and
+their documents)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .domain.crib_sheet import CribEntry, CribSheet, ManagementSession
+from .domain.report import EditableReport
+from .domain.review import PracticeReview, ReviewOutcome
+
+PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+MonthText = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReassignIn(_In):
+    service_manager_id: PersonId | None = None
+    assistant_director_id: PersonId | None = None
+
+
+class RecordedOut(BaseModel):
+    number: int
+    by: str
+    at: datetime
+    outcome: ReviewOutcome
+
+
+class ReviewOut(BaseModel):
+    id: str
+    audit_id: str
+    case_ref: str
+    team_id: str | None
+    month: str | None
+    grade: str
+    auditor_id: str
+    service_manager_id: str | None
+    assistant_director_id: str | None
+    status: str
+    closed: bool
+    outcome: ReviewOutcome | None
+    opened_at: datetime
+    reported_at: datetime | None
+    version: int
+    history: list[RecordedOut]
+
+
+def review_out(r: PracticeReview) -> ReviewOut:
+    return ReviewOut(
+        id=r.id, audit_id=r.audit_id, case_ref=r.case_ref, team_id=r.team_id, month=r.month, grade=r.grade.value, auditor_id=r.auditor_id,
+        service_manager_id=r.service_manager_id, assistant_director_id=r.assistant_director_id, status=r.status.value, closed=r.closed,
+        outcome=r.outcome, opened_at=r.opened_at, reported_at=r.reported_at, version=r.version,
+        history=[RecordedOut(number=h.number, by=h.by, at=h.at, outcome=h.outcome) for h in r.history],
+    )
+
+
+class MonthlyReportIn(_In):
+    month: MonthText
+
+
+class ThemedReportIn(_In):
+    period: MonthText = Field(description="The first month of the bi-monthly period (January, March, May, July, September or November)")
+    theme: str = Field(min_length=1, max_length=200, description="e.g. supervision, care plans, decision making, the child's views")
+
+
+class ReportEditIn(_In):
+    sections: dict[str, str] = Field(description="Text by section: monthly headlines / themes / recommendations; themed findings / recommendations")
+
+
+class ReportEditOut(BaseModel):
+    number: int
+    what: str
+    by: str
+    at: datetime
+    sections: dict[str, str]
+
+
+class ReportOut(BaseModel):
+    id: str
+    kind: str
+    period: str
+    title: str
+    status: str
+    figures: dict[str, Any]
+    sections: dict[str, str]
+    created_by: str
+    created_at: datetime
+    issued_by: str | None
+    issued_at: datetime | None
+    pdf_href: str
+    version: int
+
+
+def report_out(r: EditableReport, pdf_href: str) -> ReportOut:
+    return ReportOut(
+        id=r.id, kind=r.kind.value, period=r.period, title=r.title, status=r.status.value, figures=r.figures, sections=r.sections,
+        created_by=r.created_by, created_at=r.created_at, issued_by=r.issued_by, issued_at=r.issued_at, pdf_href=pdf_href, version=r.version,
+    )
+
+
+class ScheduledPeriodOut(BaseModel):
+    period: str
+    months: list[str]
+    due_on: date
+    state: str
+    theme: str | None
+
+
+class CribPointOut(BaseModel):
+    number: int
+    text: str
+    details: list[str]
+
+
+class CribSheetTemplateOut(BaseModel):
+    heading: str
+    columns: list[str]
+    points: list[CribPointOut]
+
+
+class CribSheetIn(_In):
+    case_id: PersonId
+    month: MonthText
+    social_worker_id: PersonId | None = Field(default=None, description="Defaults to the case's allocated worker")
+
+
+class CribEntriesIn(_In):
+    entries: dict[str, CribEntry] = Field(description="By point number, 1 to 16")
+
+
+class CribSheetOut(BaseModel):
+    id: str
+    case_id: str
+    team_id: str | None
+    month: str
+    social_worker_id: str
+    team_manager_id: str
+    service_manager_id: str | None
+    status: str
+    entries: dict[str, CribEntry]
+    saves: int
+    checked_by: str | None
+    checked_at: datetime | None
+    version: int
+
+
+def crib_sheet_out(s: CribSheet) -> CribSheetOut:
+    return CribSheetOut(
+        id=s.id, case_id=s.case_id, team_id=s.team_id, month=s.month, social_worker_id=s.social_worker_id, team_manager_id=s.team_manager_id,
+        service_manager_id=s.service_manager_id, status=s.status.value, entries=s.entries, saves=len(s.history), checked_by=s.checked_by,
+        checked_at=s.checked_at, version=s.version,
+    )
+
+
+class SessionIn(_In):
+    month: MonthText
+    team_id: PersonId
+    crib_sheet_ids: list[PersonId] = Field(min_length=1, max_length=4, description="The two cases reviewed with the team manager")
+
+
+class SummaryIn(_In):
+    summary: str = Field(min_length=1, max_length=20000, description="How well the actions have been progressed on the cases")
+
+
+class SessionOut(BaseModel):
+    id: str
+    month: str
+    team_id: str
+    service_manager_id: str
+    team_manager_id: str | None
+    assistant_director_id: str | None
+    crib_sheet_ids: list[str]
+    status: str
+    summary: str
+    summaries: int
+    reported_at: datetime | None
+    version: int
+
+
+def session_out(s: ManagementSession) -> SessionOut:
+    return SessionOut(
+        id=s.id, month=s.month, team_id=s.team_id, service_manager_id=s.service_manager_id, team_manager_id=s.team_manager_id,
+        assistant_director_id=s.assistant_director_id, crib_sheet_ids=s.crib_sheet_ids, status=s.status.value, summary=s.summary,
+        summaries=len(s.summaries), reported_at=s.reported_at, version=s.version,
+    )
+

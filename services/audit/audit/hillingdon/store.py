@@ -1,0 +1,147 @@
+"""Hillingdon's records in MongoDB: reviews, reports (and their issued PDFs), crib sheets and
+management sessions. Each record is stored whole under ``body`` with the fields queries filter on
+at the top level; every write is guarded by the version read (the ETag)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+from bson import Binary
+from pydantic import TypeAdapter
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.mongo import Document, Indexes, Transaction
+
+from .domain.crib_sheet import CribSheet, ManagementSession
+from .domain.report import EditableReport
+from .domain.review import PracticeReview
+
+REVIEWS = "hillingdon_reviews"
+REPORTS = "hillingdon_reports"
+REPORT_PDFS = "hillingdon_report_pdfs"
+CRIB_SHEETS = "hillingdon_crib_sheets"
+SESSIONS = "hillingdon_sessions"
+
+INDEXES = [
+    Indexes(REVIEWS, [
+        # One review per audit, whatever happens to the event that opens it.
+        IndexModel([("audit_id", ASCENDING)], unique=True),
+        IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("month", ASCENDING)]),
+    ]),
+    Indexes(REPORTS, [IndexModel([("kind", ASCENDING), ("period", ASCENDING)])]),
+    Indexes(CRIB_SHEETS, [IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)]), IndexModel([("team_id", ASCENDING), ("month", ASCENDING)])]),
+    Indexes(SESSIONS, [IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)])]),
+]
+
+T = TypeVar("T", PracticeReview, EditableReport, CribSheet, ManagementSession)
+
+
+class Stale(Exception):
+    def __init__(self, what: str, current: int | None, expected: int) -> None:
+        super().__init__(f"{what} is at version {current}, not {expected}")
+        self.what, self.current, self.expected = what, current, expected
+
+
+class Exists(Exception):
+    """A record with this id exists already (a second report for the period, a second session)."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        super().__init__(f"{what} {ident} exists already")
+        self.what, self.ident = what, ident
+
+
+@dataclass(frozen=True)
+class Collection(Generic[T]):
+    name: str
+    what: str
+    kind: type[T]
+
+    @property
+    def adapter(self) -> TypeAdapter[T]:
+        return _adapter(self.kind)  # type: ignore[return-value]
+
+    def to_document(self, record: T) -> Document:
+        doc: Document = {"_id": record.id, "version": record.version, "body": self.adapter.dump_python(record, mode="json", exclude={"events"})}
+        doc.update(_query_fields(record))
+        return doc
+
+    def from_document(self, doc: Document) -> T:
+        record = self.adapter.validate_python({**doc["body"], "events": []})
+        record.version = doc["version"]
+        return record
+
+    async def insert(self, tx: Transaction, db: AsyncDatabase[Document], record: T) -> None:
+        if await db[self.name].find_one({"_id": record.id}, {"_id": 1}, session=tx.session):
+            raise Exists(self.what, record.id)
+        record.version = 1
+        await db[self.name].insert_one(self.to_document(record), session=tx.session)
+
+    async def save(self, tx: Transaction, db: AsyncDatabase[Document], record: T) -> None:
+        expected = record.version
+        record.version = expected + 1
+        result = await db[self.name].replace_one({"_id": record.id, "version": expected}, self.to_document(record), session=tx.session)
+        if result.matched_count != 1:
+            record.version = expected
+            current = await db[self.name].find_one({"_id": record.id}, {"version": 1}, session=tx.session)
+            raise Stale(self.what, current["version"] if current else None, expected)
+
+    async def load(self, db: AsyncDatabase[Document], record_id: str, *, tx: Transaction | None = None) -> T | None:
+        doc = await db[self.name].find_one({"_id": record_id}, session=tx.session if tx else None)
+        return self.from_document(doc) if doc else None
+
+    async def page(self, db: AsyncDatabase[Document], query: dict[str, Any], *, after: str | None, limit: int) -> list[T]:
+        if after is not None:
+            query = {**query, "_id": {"$gt": after}}
+        docs = await db[self.name].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+        return [self.from_document(d) for d in docs]
+
+
+@cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def _query_fields(record: Any) -> dict[str, Any]:
+    if isinstance(record, PracticeReview):
+        return {"audit_id": record.audit_id, "viewers": record.viewers(), "month": record.month, "status": record.status.value}
+    if isinstance(record, EditableReport):
+        return {"kind": record.kind.value, "period": record.period, "status": record.status.value}
+    if isinstance(record, CribSheet):
+        return {"viewers": record.viewers(), "team_id": record.team_id, "month": record.month, "status": record.status.value}
+    return {"viewers": record.viewers(), "month": record.month, "team_id": record.team_id, "status": record.status.value}
+
+
+REVIEW_RECORDS: Collection[PracticeReview] = Collection(REVIEWS, "review", PracticeReview)
+REPORT_RECORDS: Collection[EditableReport] = Collection(REPORTS, "report", EditableReport)
+CRIB_SHEET_RECORDS: Collection[CribSheet] = Collection(CRIB_SHEETS, "crib sheet", CribSheet)
+SESSION_RECORDS: Collection[ManagementSession] = Collection(SESSIONS, "session", ManagementSession)
+
+
+async def review_of_audit(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> str | None:
+    doc = await db[REVIEWS].find_one({"audit_id": audit_id}, {"_id": 1}, session=tx.session if tx else None)
+    return str(doc["_id"]) if doc else None
+
+
+async def review_counts(db: AsyncDatabase[Document], month: str) -> tuple[int, int]:
+    """Reviews of the month's audits: (opened, reported)."""
+    docs = await db[REVIEWS].find({"month": month}, {"status": 1}).to_list()
+    return len(docs), sum(d["status"] == "reported" for d in docs)
+
+
+async def store_pdf(tx: Transaction, db: AsyncDatabase[Document], *, pdf_id: str, report_id: str, content: bytes, at: datetime) -> None:
+    await db[REPORT_PDFS].insert_one(
+        {"_id": pdf_id, "report_id": report_id, "content": Binary(content), "size": len(content), "created_at": at}, session=tx.session
+    )
+
+
+async def load_pdf(db: AsyncDatabase[Document], pdf_id: str) -> bytes | None:
+    doc = await db[REPORT_PDFS].find_one({"_id": pdf_id})
+    return bytes(doc["content"]) if doc else None
+
+
+async def reports_of_kind(db: AsyncDatabase[Document], kind: str, periods: list[str]) -> list[Document]:
+    return await db[REPORTS].find({"kind": kind, "period": {"$in": periods}}, {"period": 1, "status": 1, "body.title": 1, "body.figures.theme": 1}).to_list()

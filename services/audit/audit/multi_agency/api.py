@@ -1,0 +1,346 @@
+"""HTTP routes for multi-agency audits (Hillingdon QAF 5.4, Appendix E).
+
+A person not party to the audit gets 404; a party doing what is not theirs, 403. Every change
+takes If-Match (the ETag of the version read). Nobody here sees the case id: the audit names the
+case by its code; the auditor and the coordinator read the case id on the case audit
+(``GET /v1/audits/{id}``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from shared.app import RuntimeDep
+from shared.errors import Problem, not_found
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, stale
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.identity import CurrentPerson
+
+from ..domain.audit import QA_STAFF_ROLES
+from ..domain.grades import Grade
+from . import pdf, store, usecases
+from .domain import (
+    ActionStatus,
+    Attendee,
+    BespokeTool,
+    ConsultationInput,
+    ConsultedParty,
+    MeetingInput,
+    MultiAgencyAudit,
+    NoSuchAction,
+    Partner,
+    PersonId,
+    PlanInput,
+    ReportKind,
+    Stage,
+)
+
+router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
+
+AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+ActionId = Annotated[str, Path(min_length=1, max_length=8, pattern=r"^[0-9]+$")]
+CHANGES = {
+    404: {"description": "No such multi-agency audit (or action), or not party to it"},
+    403: {"description": "Party to the audit, but this is not theirs to do"},
+    409: {"description": "The audit is not at a stage where this can happen"},
+    412: {"description": "The audit changed since the If-Match version"},
+    422: {"description": "Invalid entries, or gaps (every one listed)"},
+    428: {"description": "If-Match required"},
+}
+
+
+def _stale(exc: Exception) -> Problem:
+    assert isinstance(exc, store.StaleMultiAgencyAudit)
+    if exc.current is None:
+        return not_found("Multi-agency audit", "")
+    return stale(exc.current, exc.expected, "multi-agency audit")
+
+
+#: Mapped to problem+json by the app (``main.DOMAIN_ERRORS``).
+PROBLEMS = {
+    store.StaleMultiAgencyAudit: _stale,
+    NoSuchAction: lambda e: not_found("Action", str(e)),
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class SetUpIn(_In):
+    theme: str = Field(min_length=1, max_length=200, description="The audit's theme: its key line of enquiry")
+    case_id: PersonId
+    auditor_id: PersonId = Field(description="The lead auditor of the case audit")
+    coordinator_id: PersonId = Field(description="The business development manager coordinating the audit group")
+    partners: list[Partner] = Field(min_length=1, max_length=20)
+    consultation_worker_ids: list[PersonId] = Field(default_factory=list, max_length=5, description="The participation worker and QA officer who see the family")
+    tool: BespokeTool = Field(default_factory=BespokeTool, description="This audit's bespoke tool: the base tool and the sections added")
+    case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
+
+
+class StatusIn(_In):
+    status: ActionStatus
+    note: str = Field(default="", max_length=8000, description="What was done (required for done), or why a done action is reopened")
+
+
+class ReportIn(_In):
+    kind: ReportKind
+    summary: str = Field(min_length=1, max_length=20000, description="Key outcomes and learning, for the QA sub-committee")
+
+
+class ConsultationRevisionOut(BaseModel):
+    revision: int
+    input: ConsultationInput
+    by: str
+    at: datetime
+
+
+class ConsultationOut(BaseModel):
+    party: ConsultedParty
+    input: ConsultationInput
+    revision: int
+    by: str
+    at: datetime
+    history: list[ConsultationRevisionOut]
+
+
+class MeetingOut(BaseModel):
+    chair_id: str
+    held_on: date
+    partners_present: list[str]
+    representatives_present: list[str]
+    others_present: list[Attendee]
+    findings: str
+    agreed_grade: Grade
+    recorded_at: datetime
+
+
+class StatusChangeOut(BaseModel):
+    status: ActionStatus
+    note: str
+    by: str
+    at: datetime
+
+
+class ActionOut(BaseModel):
+    id: str
+    agency: str
+    owner_id: str
+    action: str
+    due_on: date
+    status: ActionStatus
+    history: list[StatusChangeOut]
+
+
+class PlanOut(BaseModel):
+    owners: dict[str, str]
+    actions: list[ActionOut]
+    agreed_by: str
+    agreed_at: datetime
+    complete: bool
+
+
+class ReportOut(BaseModel):
+    number: int
+    kind: ReportKind
+    summary: str
+    by: str
+    at: datetime
+    actions_total: int
+    actions_done: int
+    pdf_id: str | None
+    pdf_href: str | None
+
+
+class MultiAgencyOut(BaseModel):
+    id: str
+    version: int
+    stage: Stage
+    #: The case's code: the case id is never shown here.
+    case_ref: str
+    theme: str
+    tool_id: str
+    tool_version: int
+    case_audit_path: str
+    auditor_id: str
+    coordinator_id: str
+    partners: list[Partner]
+    consultation_worker_ids: list[str]
+    your_parts: list[str]
+    consultations: list[ConsultationOut]
+    consultations_missing: list[ConsultedParty]
+    meeting: MeetingOut | None
+    plan: PlanOut | None
+    reports: list[ReportOut]
+    created_by: str
+    created_at: datetime
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class MultiAgencySummaryOut(BaseModel):
+    id: str
+    version: int
+    stage: Stage
+    case_ref: str
+    theme: str
+    coordinator_id: str
+    agreed_grade: Grade | None
+    created_at: datetime
+
+
+def _out(a: MultiAgencyAudit, caller_id: str) -> MultiAgencyOut:
+    plan = a.plan
+    return MultiAgencyOut(
+        id=a.id, version=a.version, stage=a.stage, case_ref=a.case_ref, theme=a.theme, tool_id=a.tool_id, tool_version=a.tool_version,
+        case_audit_path=f"/v1/audits/{a.id}", auditor_id=a.auditor_id, coordinator_id=a.coordinator_id, partners=a.partners,
+        consultation_worker_ids=a.consultation_worker_ids, your_parts=sorted(a.party_roles(caller_id)),
+        consultations=[
+            ConsultationOut(
+                party=c.party, input=c.input, revision=c.revision, by=c.by, at=c.at,
+                history=[ConsultationRevisionOut(revision=h.revision, input=h.input, by=h.by, at=h.at) for h in c.history],
+            )
+            for c in sorted(a.consultations.values(), key=lambda c: list(ConsultedParty).index(c.party))
+        ],
+        consultations_missing=[p for p in ConsultedParty if p.value not in a.consultations],
+        meeting=MeetingOut(**vars(a.meeting)) if a.meeting else None,
+        plan=PlanOut(
+            owners=plan.owners, agreed_by=plan.agreed_by, agreed_at=plan.agreed_at, complete=plan.complete,
+            actions=[
+                ActionOut(
+                    id=x.id, agency=x.agency, owner_id=x.owner_id, action=x.action, due_on=x.due_on, status=x.status,
+                    history=[StatusChangeOut(status=h.status, note=h.note, by=h.by, at=h.at) for h in x.history],
+                )
+                for x in plan.actions
+            ],
+        ) if plan else None,
+        reports=[ReportOut(**vars(r), pdf_href=f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf" if r.pdf_id else None) for r in a.reports],
+        created_by=a.created_by, created_at=a.created_at, updated_by=a.updated_by, updated_at=a.updated_at,
+    )
+
+
+def _answer(a: MultiAgencyAudit, caller_id: str, response: Response) -> MultiAgencyOut:
+    response.headers["ETag"] = etag(a.version)
+    return _out(a, caller_id)
+
+
+@router.post(
+    "/audits", response_model=MultiAgencyOut, status_code=201,
+    summary="Set up a multi-agency audit: its bespoke tool, its coded case audit and its record (QA staff)",
+    responses={403: {"description": "Not QA staff"}, 422: {"description": "Unknown case or base tool, or invalid entries"}},
+)
+async def set_up(body: SetUpIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> MultiAgencyOut:
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        audit_id = existing
+    else:
+        request = usecases.SetUpRequest(
+            theme=body.theme, case_id=body.case_id, auditor_id=body.auditor_id, coordinator_id=body.coordinator_id, partners=body.partners,
+            consultation_worker_ids=body.consultation_worker_ids, tool=body.tool, case_code=body.case_code,
+        )
+        try:
+            audit_id = await usecases.set_up(runtime.extra["audit"], request, caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            audit_id = used.resource_id
+    audit = await usecases.read(runtime.db, audit_id, caller)
+    response.headers["Location"] = f"/v1/multi-agency/audits/{audit.id}"
+    return _answer(audit, caller.person_id, response)
+
+
+@router.get("/audits", response_model=Page[MultiAgencySummaryOut], summary="Multi-agency audits the caller is party to (QA staff: every one)")
+async def list_audits(
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination,
+    stage: Annotated[Stage | None, Query(description="Only audits at this stage")] = None,
+    mine: Annotated[bool, Query(description="QA staff: only audits they are party to")] = False,
+) -> Page[MultiAgencySummaryOut]:
+    everyone = not mine and not QA_STAFF_ROLES.isdisjoint(caller.roles)
+    after = page.cursor.get("after") if page.cursor else None
+    audits = await store.list_audits(
+        runtime.db, viewer=None if everyone else caller.person_id, stage=stage.value if stage else None, after=after, limit=page.limit + 1
+    )
+    items = [
+        MultiAgencySummaryOut(
+            id=a.id, version=a.version, stage=a.stage, case_ref=a.case_ref, theme=a.theme, coordinator_id=a.coordinator_id,
+            agreed_grade=a.meeting.agreed_grade if a.meeting else None, created_at=a.created_at,
+        )
+        for a in audits[: page.limit]
+    ]
+    return Page(items=items, next=encode_cursor({"after": audits[page.limit - 1].id}) if len(audits) > page.limit else None)
+
+
+@router.get("/audits/{audit_id}", response_model=MultiAgencyOut, summary="Read a multi-agency audit", responses={404: CHANGES[404]})
+async def read(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> MultiAgencyOut:
+    return _answer(await usecases.read(runtime.db, audit_id, caller), caller.person_id, response)
+
+
+@router.put(
+    "/audits/{audit_id}/consultations/{party}", response_model=MultiAgencyOut,
+    summary="Record (or revise) the views of the child, a parent or carer, the social worker or the team manager", responses=CHANGES,
+)
+async def record_consultation(
+    audit_id: AuditId, party: ConsultedParty, body: ConsultationInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
+    if_match: RequiredIfMatch,
+) -> MultiAgencyOut:
+    audit = await usecases.record_consultation(runtime.extra["audit"], audit_id, party, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post(
+    "/audits/{audit_id}/meeting", response_model=MultiAgencyOut,
+    summary="Record the multi-agency meeting: findings and Ofsted grade agreed with the partners present (the Lead QA Auditor)", responses=CHANGES,
+)
+async def hold_meeting(audit_id: AuditId, body: MeetingInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
+    audit = await usecases.hold_meeting(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post(
+    "/audits/{audit_id}/action-plan", response_model=MultiAgencyOut,
+    summary="Record the multi-agency action plan, an owner per agency (the chair or the coordinator)", responses=CHANGES,
+)
+async def agree_plan(audit_id: AuditId, body: PlanInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
+    audit = await usecases.agree_plan(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post(
+    "/audits/{audit_id}/actions/{action_id}/status", response_model=MultiAgencyOut,
+    summary="Move an action on (its owner; the coordinator also reopens a done action)", responses=CHANGES,
+)
+async def change_action_status(
+    audit_id: AuditId, action_id: ActionId, body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
+) -> MultiAgencyOut:
+    audit = await usecases.change_action_status(runtime.extra["audit"], audit_id, action_id, body.status, body.note, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post(
+    "/audits/{audit_id}/reports", response_model=MultiAgencyOut,
+    summary="Report the action plan to the QA sub-committee: progress while actions are open, completion once all are done (the coordinator or the Lead QA Auditor)",
+    responses=CHANGES,
+)
+async def report(audit_id: AuditId, body: ReportIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
+    audit = await usecases.report(runtime.extra["audit"], audit_id, body.kind, body.summary, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.get(
+    "/audits/{audit_id}/reports/{number}/pdf",
+    response_class=Response,
+    response_model=None,
+    summary="Download a report to the QA sub-committee as a PDF",
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: CHANGES[404]},
+)
+async def download_report(audit_id: AuditId, number: Annotated[int, Path(ge=1, le=1000)], caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+    audit = await usecases.read(runtime.db, audit_id, caller)
+    made = next((r for r in audit.reports if r.number == number), None)
+    doc = await store.load_report_pdf(runtime.db, audit.id, made.pdf_id) if made and made.pdf_id else None
+    if doc is None:
+        raise not_found("Report", str(number))
+    return Response(
+        bytes(doc["content"]), media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{pdf.filename(audit.id, number)}"'},
+    )

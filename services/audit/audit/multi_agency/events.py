@@ -1,0 +1,115 @@
+"""Integration events of multi-agency audits. Each names the case by its code (``case_ref``), never
+by its id or the child's name; free text (views, findings, actions) stays in the service and is
+read through the API by the audit's parties."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+from shared.events import EventData, EventType
+
+SERVICE = "audit"
+
+
+class ConsultationRecorded(EventData):
+    audit_id: str
+    case_ref: str
+    #: child, parent_carer, social_worker or team_manager.
+    party: str
+    obtained: bool
+    held_on: date
+    #: 1 when first recorded; a revision keeps the earlier ones.
+    revision: int
+    recorded_by: str
+    recorded_at: datetime
+
+
+class AgencyRepresentative(EventData):
+    agency: str
+    representative_id: str
+
+
+class MeetingHeld(EventData):
+    audit_id: str
+    case_ref: str
+    chair_id: str
+    held_on: date
+    #: The Ofsted grade agreed with the partners present.
+    agreed_grade: str
+    partners_present: list[AgencyRepresentative]
+    held_at: datetime
+
+
+class ActionAssigned(EventData):
+    """A task for the owner: the action's text is read at ``action_path``."""
+
+    audit_id: str
+    case_ref: str
+    action_id: str
+    agency: str
+    owner_id: str
+    due_on: date
+    action_path: str = Field(description="Where the action is read (through the gateway: ``/api/v1/audit`` + this path).")
+    assigned_by: str
+    assigned_at: datetime
+
+
+class ActionCompleted(EventData):
+    audit_id: str
+    case_ref: str
+    action_id: str
+    agency: str
+    owner_id: str
+    completed_by: str
+    #: Actions of the plan not yet done (0: the plan is complete and can be reported so).
+    open_actions: int
+    completed_at: datetime
+
+
+class AgencyProgress(EventData):
+    agency: str
+    owner_id: str
+    actions: int
+    done: int
+
+
+class PlanReported(EventData):
+    audit_id: str
+    case_ref: str
+    report: int
+    #: ``progress`` (actions still open) or ``completion`` (every action done; the plan is closed).
+    kind: str
+    to: str = "qa_sub_committee"
+    agreed_grade: str
+    actions_total: int
+    actions_done: int
+    agencies: list[AgencyProgress]
+    #: Where the report's PDF is read (through the gateway: ``/api/v1/audit`` + this path).
+    pdf_path: str | None = None
+    reported_by: str
+    reported_at: datetime
+
+
+def _type(name: str, model: type[EventData], summary: str) -> EventType:
+    return EventType(name, 1, model, summary, SERVICE)
+
+
+CONSULTATION_RECORDED = _type(
+    "audit.multi-agency.consultation.recorded", ConsultationRecorded,
+    "A multi-agency audit recorded (or revised) the views of the child, a parent or carer, the social worker or the team manager.",
+)
+MEETING_HELD = _type(
+    "audit.multi-agency.meeting.held", MeetingHeld,
+    "The multi-agency meeting chaired by the Lead QA Auditor agreed the findings and the Ofsted grade with the partners present.",
+)
+ACTION_ASSIGNED = _type(
+    "audit.multi-agency.action.assigned", ActionAssigned, "An action of the multi-agency action plan was assigned to its agency's owner."
+)
+ACTION_COMPLETED = _type("audit.multi-agency.action.completed", ActionCompleted, "An action of the multi-agency action plan was done.")
+PLAN_REPORTED = _type(
+    "audit.multi-agency.plan.reported", PlanReported,
+    "The multi-agency action plan was reported to the safeguarding board's QA sub-committee (progress, or completion).",
+)
+
+EVENTS: list[EventType] = [CONSULTATION_RECORDED, MEETING_HELD, ACTION_ASSIGNED, ACTION_COMPLETED, PLAN_REPORTED]

@@ -1,0 +1,210 @@
+"""One function per thing a person does with a multi-agency audit: load it, call the domain, save
+it with its events in one transaction (the outbox).
+
+Setting one up is one transaction: version 1 of the audit's bespoke tool (``multi-agency-<audit
+id>``, derived from the shipped multi-agency tool), the case audit allocated on it with the case's
+code (``audit.audit.allocated``; the auditor then completes it through ``/v1/audits``), and the
+multi-agency record under the same id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.events import EventData, EventType
+from shared.idempotency import IdempotencyKey, remember
+from shared.identity import Identity
+from shared.mongo import Document, Transaction
+
+from .. import store as audit_store
+from .. import tool_store
+from ..domain.audit import AuditStatus
+from ..domain.errors import InvalidEntries, NotAllowed, NotVisible
+from ..usecases import PROGRAMME_ROLES, AllocationRequest, AuditContext, allocate_in
+from . import events as ie
+from . import pdf, store
+from .domain import (
+    ActionAssigned,
+    ActionCompleted,
+    ActionStatus,
+    BespokeTool,
+    ConsultationInput,
+    ConsultationRecorded,
+    ConsultedParty,
+    DomainEvent,
+    MeetingHeld,
+    MeetingInput,
+    MultiAgencyAudit,
+    Partner,
+    PlanInput,
+    PlanReported,
+    ReportKind,
+    bespoke_definition,
+    bespoke_tool_id,
+)
+
+
+@dataclass(frozen=True)
+class SetUpRequest:
+    theme: str
+    case_id: str
+    auditor_id: str
+    coordinator_id: str
+    partners: list[Partner]
+    consultation_worker_ids: list[str] = field(default_factory=list)
+    tool: BespokeTool = field(default_factory=BespokeTool)
+    case_code: str | None = None
+
+
+async def set_up(ctx: AuditContext, request: SetUpRequest, *, caller: Identity, key: IdempotencyKey | None = None) -> str:
+    """QA staff set up a multi-agency audit: its bespoke tool, its coded case audit, its record."""
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Only QA staff and administrators set up multi-agency audits.")
+    audit_id = uuid.uuid4().hex
+    code = request.case_code or f"MA-{uuid.uuid4().hex[:8].upper()}"
+
+    async def work(tx: Transaction) -> str:
+        now = ctx.uow.clock.now()
+        base_id = request.tool.base_tool_id
+        base_version = request.tool.base_version or await tool_store.latest_version(ctx.db, base_id, tx=tx)
+        base = await tool_store.version_definition(ctx.db, base_id, base_version, tx=tx) if base_version else None
+        if base is None or base_version is None:
+            raise InvalidEntries("Unknown base tool.", [{"field": "tool.base_tool_id", "message": f"there is no tool {base_id!r} version {base_version}"}])
+        definition = bespoke_definition(base, theme=request.theme, tool=request.tool)
+        tool_id = bespoke_tool_id(audit_id)
+        version = await tool_store.add_version(tx, ctx.db, tool_id, definition, expected=None, by=caller.person_id, at=now)
+        allocation = AllocationRequest(
+            tool_id=tool_id, tool_version=version, case_id=request.case_id, auditor_id=request.auditor_id,
+            coordinator_id=request.coordinator_id, case_code=code,
+        )
+        case_audit = await allocate_in(tx, ctx, allocation, by=caller.person_id, audit_id=audit_id, code=code)
+        audit = MultiAgencyAudit.set_up(
+            audit_id=audit_id, tool_id=tool_id, tool_version=version, case_ref=case_audit.case_ref, theme=request.theme,
+            auditor_id=request.auditor_id, coordinator_id=request.coordinator_id, partners=request.partners,
+            consultation_worker_ids=request.consultation_worker_ids, by=caller.person_id, at=now,
+        )
+        await store.insert(tx, ctx.db, audit)
+        await remember(tx, ctx.db, key, audit_id, now=now)
+        return audit_id
+
+    return await ctx.uow.run(work)
+
+
+async def read(db: AsyncDatabase[Document], audit_id: str, caller: Identity) -> MultiAgencyAudit:
+    audit = await store.load(db, audit_id)
+    if audit is None or not audit.visible_to(caller.person_id, caller.roles):
+        raise NotVisible(audit_id)
+    return audit
+
+
+async def _act(
+    ctx: AuditContext, audit_id: str, caller: Identity, expected: int, change: Callable[[MultiAgencyAudit, datetime, bool], object],
+    follow_up: Callable[[Transaction, MultiAgencyAudit], Awaitable[None]] | None = None,
+) -> MultiAgencyAudit:
+    async def work(tx: Transaction) -> MultiAgencyAudit:
+        audit = await store.load(ctx.db, audit_id, tx=tx)
+        if audit is None or not audit.visible_to(caller.person_id, caller.roles):
+            raise NotVisible(audit_id)
+        if audit.version != expected:
+            raise store.StaleMultiAgencyAudit(audit.version, expected)
+        case_audit = await audit_store.load(ctx.db, audit_id, tx=tx)
+        change(audit, ctx.uow.clock.now(), case_audit is not None and case_audit.status is AuditStatus.COMPLETED)
+        if follow_up is not None:
+            await follow_up(tx, audit)
+        await store.save(tx, ctx.db, audit)
+        for event_type, data in integration_events(audit, audit.events):
+            tx.record(event_type, data, subject=f"audit/{audit.id}")
+        return audit
+
+    return await ctx.uow.run(work)
+
+
+async def record_consultation(
+    ctx: AuditContext, audit_id: str, party: ConsultedParty, consultation: ConsultationInput, *, caller: Identity, expected: int
+) -> MultiAgencyAudit:
+    return await _act(
+        ctx, audit_id, caller, expected, lambda a, now, _: a.record_consultation(party=party, consultation=consultation, by=caller.person_id, at=now)
+    )
+
+
+async def hold_meeting(ctx: AuditContext, audit_id: str, meeting: MeetingInput, *, caller: Identity, expected: int) -> MultiAgencyAudit:
+    return await _act(
+        ctx, audit_id, caller, expected,
+        lambda a, now, completed: a.hold_meeting(meeting=meeting, by=caller.person_id, by_roles=caller.roles, case_audit_completed=completed, at=now),
+    )
+
+
+async def agree_plan(ctx: AuditContext, audit_id: str, plan: PlanInput, *, caller: Identity, expected: int) -> MultiAgencyAudit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now, _: a.agree_plan(plan=plan, by=caller.person_id, at=now))
+
+
+async def change_action_status(
+    ctx: AuditContext, audit_id: str, action_id: str, status: ActionStatus, note: str, *, caller: Identity, expected: int
+) -> MultiAgencyAudit:
+    return await _act(
+        ctx, audit_id, caller, expected,
+        lambda a, now, _: a.change_action_status(action_id=action_id, status=status, note=note, by=caller.person_id, at=now),
+    )
+
+
+async def report(ctx: AuditContext, audit_id: str, kind: ReportKind, summary: str, *, caller: Identity, expected: int) -> MultiAgencyAudit:
+    """The report to the QA sub-committee, with its PDF stored in the same transaction."""
+    pdf_id = uuid.uuid4().hex
+
+    async def store_pdf(tx: Transaction, audit: MultiAgencyAudit) -> None:
+        made = audit.reports[-1]
+        await store.store_report_pdf(tx, ctx.db, pdf_id=pdf_id, audit_id=audit.id, number=made.number, content=pdf.render(audit, made), at=made.at)
+
+    return await _act(
+        ctx, audit_id, caller, expected,
+        lambda a, now, _: a.report(kind=kind, summary=summary, by=caller.person_id, by_roles=caller.roles, at=now, pdf_id=pdf_id),
+        store_pdf,
+    )
+
+
+def integration_events(audit: MultiAgencyAudit, recorded: list[DomainEvent]) -> Iterator[tuple[EventType, EventData]]:
+    """From the domain events a multi-agency audit recorded to what it publishes (by code, never the case id)."""
+    a, ref = audit, audit.case_ref
+    for e in recorded:
+        match e:
+            case ConsultationRecorded():
+                yield ie.CONSULTATION_RECORDED, ie.ConsultationRecorded(
+                    audit_id=a.id, case_ref=ref, party=e.party.value, obtained=e.obtained, held_on=e.held_on, revision=e.revision,
+                    recorded_by=e.by, recorded_at=e.at,
+                )
+            case MeetingHeld() if a.meeting is not None:
+                m = a.meeting
+                yield ie.MEETING_HELD, ie.MeetingHeld(
+                    audit_id=a.id, case_ref=ref, chair_id=m.chair_id, held_on=m.held_on, agreed_grade=m.agreed_grade.value,
+                    partners_present=[
+                        ie.AgencyRepresentative(agency=p.agency, representative_id=p.representative_id) for p in a.partners if p.agency in m.partners_present
+                    ],
+                    held_at=e.at,
+                )
+            case ActionAssigned():
+                action = a.action(e.action_id)
+                yield ie.ACTION_ASSIGNED, ie.ActionAssigned(
+                    audit_id=a.id, case_ref=ref, action_id=action.id, agency=action.agency, owner_id=action.owner_id, due_on=action.due_on,
+                    action_path=f"/v1/multi-agency/audits/{a.id}", assigned_by=e.by, assigned_at=e.at,
+                )
+            case ActionCompleted() if a.plan is not None:
+                action = a.action(e.action_id)
+                yield ie.ACTION_COMPLETED, ie.ActionCompleted(
+                    audit_id=a.id, case_ref=ref, action_id=action.id, agency=action.agency, owner_id=action.owner_id, completed_by=e.by,
+                    open_actions=sum(1 for x in a.plan.actions if not x.done), completed_at=e.at,
+                )
+            case PlanReported() if a.plan is not None and a.meeting is not None:
+                r = a.reports[e.number - 1]
+                yield ie.PLAN_REPORTED, ie.PlanReported(
+                    audit_id=a.id, case_ref=ref, report=r.number, kind=r.kind.value, agreed_grade=a.meeting.agreed_grade.value,
+                    actions_total=r.actions_total, actions_done=r.actions_done,
+                    agencies=[ie.AgencyProgress(agency=g, owner_id=o, actions=n, done=d) for g, o, n, d in a.plan.by_agency()],
+                    pdf_path=f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf" if r.pdf_id else None, reported_by=e.by, reported_at=e.at,
+                )
+            case _:
+                # Status changes short of done stay in the action's history.
+                continue

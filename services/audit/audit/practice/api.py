@@ -1,0 +1,364 @@
+"""HTTP routes for practice observation, monitoring forms, feedback, complaints' lessons and
+compliments. A record is seen by its parties (an observation: the social worker, the observer and
+the line manager) or its team's readers (the team's manager, QA staff, operational managers) and
+no one else (404); writes are version-guarded (If-Match) and every version is kept."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from shared.app import RuntimeDep
+from shared.errors import Problem
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.identity import CurrentPerson
+
+from . import records_store as rs
+from . import usecases as uc
+from .observation import Agreement, Observation, ObservationStatus, Plan, Reflection, Report
+from .records import ComplaintLessonsEntries, ComplimentEntries, FeedbackEntries, MonitoringEntries
+
+router = APIRouter(prefix="/v1")
+
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+TeamQuery = Annotated[str, Query(min_length=1, max_length=64, description="The team")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH, description="Only this month (YYYY-MM)")]
+CHANGES = {
+    403: {"description": "Not theirs to do"}, 404: {"description": "No such record, or not theirs to see"},
+    409: {"description": "Not at a step where this can happen"}, 412: {"description": "Changed since the If-Match version"},
+    422: {"description": "Invalid entries (every one listed)"}, 428: {"description": "If-Match required"},
+}
+M = TypeVar("M", bound=BaseModel)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Meta(BaseModel):
+    id: str
+    month: str | None = None
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+def _out(model: type[M], doc: dict[str, Any], response: Response | None = None) -> M:
+    if response is not None:
+        response.headers["ETag"] = etag(doc["version"])
+    return model.model_validate({**{k: v for k, v in doc.items() if k in model.model_fields}, "id": doc["_id"]})
+
+
+def _page(items: list[Any], docs: list[dict[str, Any]], limit: int) -> Page[Any]:
+    return Page(items=items[:limit], next=encode_cursor({"after": docs[limit - 1]["_id"]}) if len(docs) > limit else None)
+
+
+def _after(page: Any) -> str | None:
+    return page.cursor.get("after") if page.cursor else None
+
+
+# --- observations --------------------------------------------------------------------------------
+
+
+class ObservationIn(_In):
+    social_worker_id: str = Field(min_length=1, max_length=64)
+    plan: Plan
+
+
+class CancelIn(_In):
+    reason: str = Field(min_length=1, max_length=2000, description="e.g. the service user did not agree")
+
+
+class ObservationOut(BaseModel):
+    id: str
+    social_worker_id: str
+    observer_id: str
+    line_manager_id: str | None
+    team_id: str | None
+    status: ObservationStatus
+    plan: Plan
+    agreement: Agreement | None
+    agreed_at: datetime | None
+    report: Report | None
+    reported_at: datetime | None
+    reflection: Reflection | None
+    reflected_at: datetime | None
+    cancelled_reason: str
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    version: int
+    feedback_due_on: date | None = Field(default=None, description="The written feedback is due two weeks after the session")
+    written_late: bool | None = None
+
+
+class RemindersIn(_In):
+    today: date | None = Field(default=None, description="The day to run for (defaults to today)")
+
+
+class Reminded(BaseModel):
+    social_worker_id: str
+    due_on: date
+
+
+class RemindersOut(BaseModel):
+    reminded: list[Reminded]
+
+
+class VersionOut(BaseModel):
+    version: int
+    changed_by: str
+    changed_at: datetime
+    record: dict[str, Any]
+
+
+def _observation(o: Observation, response: Response | None = None) -> ObservationOut:
+    if response is not None:
+        response.headers["ETag"] = etag(o.version)
+    return ObservationOut(**o.model_dump(), feedback_due_on=o.feedback_due_on, written_late=o.written_late)
+
+
+@router.post("/observations", response_model=ObservationOut, status_code=201, tags=["practice observation"], summary="Plan a practice observation (the social worker's line manager or supervisor)", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ObservationOut:
+    ctx = runtime.extra["audit"]
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        observation = await uc.read_observation(ctx, existing, caller)
+    else:
+        try:
+            observation = await uc.plan_observation(ctx, social_worker_id=body.social_worker_id, plan=body.plan, caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            observation = await uc.read_observation(ctx, used.resource_id, caller)
+    response.headers["Location"] = f"/v1/observations/{observation.id}"
+    return _observation(observation, response)
+
+
+@router.get("/observations", response_model=Page[ObservationOut], tags=["practice observation"], summary="Observations the caller is party to (QA staff: all)")
+async def list_observations(
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, social_worker_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[ObservationOut]:
+    found = await uc.list_observations(runtime.extra["audit"], caller, social_worker_id=social_worker_id, after=_after(page), limit=page.limit + 1)
+    return Page(items=[_observation(o) for o in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+
+
+@router.post("/observations/reminders", response_model=RemindersOut, tags=["practice observation"], summary="Remind of every social worker whose observation is due (administrators; the scheduler)", responses={403: CHANGES[403]})
+async def observation_reminders(body: RemindersIn, caller: CurrentPerson, runtime: RuntimeDep) -> RemindersOut:
+    if not caller.has_role("administrator"):
+        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the observation reminders.")
+    today = body.today or runtime.clock.now().date()
+    return RemindersOut(reminded=[Reminded(**r) for r in await uc.observations_due(runtime.extra["audit"], today)])
+
+
+@router.get("/observations/{observation_id}", response_model=ObservationOut, tags=["practice observation"], summary="Read an observation", responses={404: CHANGES[404]})
+async def read_observation(observation_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ObservationOut:
+    return _observation(await uc.read_observation(runtime.extra["audit"], observation_id, caller), response)
+
+
+@router.put("/observations/{observation_id}/plan", response_model=ObservationOut, tags=["practice observation"], summary="Revise the plan (the observer; agreed again)", responses=CHANGES)
+async def revise_plan(observation_id: RecordId, body: Plan, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+    return _observation(await uc.revise_plan(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+
+
+@router.post("/observations/{observation_id}/agreement", response_model=ObservationOut, tags=["practice observation"], summary="Agree the plan with the session's aims and standards (the social worker)", responses=CHANGES)
+async def agree(observation_id: RecordId, body: Agreement, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+    return _observation(await uc.agree(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+
+
+@router.put("/observations/{observation_id}/report", response_model=ObservationOut, tags=["practice observation"], summary="Write or revise the observation report (the observer; consent required)", responses=CHANGES)
+async def report(observation_id: RecordId, body: Report, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+    return _observation(await uc.report(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+
+
+@router.post("/observations/{observation_id}/reflection", response_model=ObservationOut, tags=["practice observation"], summary="The social worker's reflection on the observation", responses=CHANGES)
+async def reflect(observation_id: RecordId, body: Reflection, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+    return _observation(await uc.reflect(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+
+
+@router.post("/observations/{observation_id}/cancel", response_model=ObservationOut, tags=["practice observation"], summary="Cancel a planned observation (kept, with the reason)", responses=CHANGES)
+async def cancel(observation_id: RecordId, body: CancelIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+    return _observation(await uc.cancel(runtime.extra["audit"], observation_id, body.reason, caller=caller, expected=if_match), response)
+
+
+async def _history(runtime: Any, collection: str, record_id: str, page: Any) -> Page[VersionOut]:
+    after = int(page.cursor.get("after", 0)) if page.cursor else 0
+    docs = await rs.history(runtime.db, collection, record_id, after=after, limit=page.limit + 1)
+    items = [VersionOut(version=d["version"], changed_by=d["changed_by"], changed_at=d["changed_at"], record={k: v for k, v in d["record"].items() if k != "viewers"}) for d in docs[: page.limit]]
+    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["version"]}) if len(docs) > page.limit else None)
+
+
+@router.get("/observations/{observation_id}/history", response_model=Page[VersionOut], tags=["practice observation"], summary="Every version of an observation, oldest first", responses={404: CHANGES[404]})
+async def observation_history(observation_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
+    await uc.read_observation(runtime.extra["audit"], observation_id, caller)
+    return await _history(runtime, rs.OBSERVATIONS, observation_id, page)
+
+
+# --- monitoring forms -----------------------------------------------------------------------------
+
+
+class MonitoringFormOut(MonitoringEntries, Meta):
+    model_config = ConfigDict(extra="ignore")
+    team_id: str
+    team_manager_id: str | None = None
+    report_on_time: bool | None = Field(default=None, description="CP conferences: the report reached the chair in time")
+
+
+class CollationIn(_In):
+    team_id: str = Field(min_length=1, max_length=64)
+    month: str = Field(pattern=MONTH)
+
+
+class CollationOut(BaseModel):
+    id: str
+    team_id: str
+    month: str
+    forms: int
+    by_kind: dict[str, int]
+    reports_on_time: int
+    reports_late: int
+    ratings: dict[str, dict[str, int]]
+    plans_not_progressing: int
+    form_ids: list[str]
+    team_manager_id: str | None = None
+    issued_by: str
+    issued_at: datetime
+    version: int
+
+
+async def _create(runtime: Any, caller: Any, response: Response, key: Any, collection: str, what: str, make: Any, model: type[M]) -> M:
+    ctx = runtime.extra["audit"]
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        doc = await uc.read_record(ctx, collection, what, existing, caller)
+    else:
+        try:
+            doc = await make()
+        except KeyAlreadyUsed as used:
+            doc = await uc.read_record(ctx, collection, what, used.resource_id, caller)
+    return _out(model, doc, response)
+
+
+async def _list(runtime: Any, caller: Any, page: Any, collection: str, team_id: str, month: str | None, model: type[M]) -> Page[M]:
+    await uc.may_read_team(runtime.db, caller, team_id)
+    docs = await rs.page_for_team(runtime.db, collection, team_id, month=month, after=_after(page), limit=page.limit + 1)
+    return _page([_out(model, d) for d in docs], docs, page.limit)
+
+
+@router.post("/monitoring-forms", response_model=MonitoringFormOut, status_code=201, tags=["monitoring forms"], summary="Complete a monitoring form for a conference, review or mid-point review (CP chairs, IROs)", responses={422: CHANGES[422]})
+async def submit_monitoring_form(body: MonitoringEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> MonitoringFormOut:
+    out = await _create(runtime, caller, response, key, rs.MONITORING_FORMS, "Monitoring form",
+                        lambda: uc.submit_monitoring_form(runtime.extra["audit"], body, caller=caller, key=key), MonitoringFormOut)
+    response.headers["Location"] = f"/v1/monitoring-forms/{out.id}"
+    return out
+
+
+@router.get("/monitoring-forms", response_model=Page[MonitoringFormOut], tags=["monitoring forms"], summary="A team's monitoring forms (its manager, QA staff, operational managers)", responses={403: CHANGES[403]})
+async def list_monitoring_forms(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[MonitoringFormOut]:
+    return await _list(runtime, caller, page, rs.MONITORING_FORMS, team_id, month, MonitoringFormOut)
+
+
+@router.post("/monitoring-forms/collations", response_model=CollationOut, status_code=201, tags=["monitoring forms"], summary="Collate a team's forms of a month for the QA liaison meeting (QA staff); 200 when unchanged", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def issue_collation(body: CollationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CollationOut:
+    doc, changed = await uc.issue_collation(runtime.extra["audit"], team_id=body.team_id, month=body.month, caller=caller)
+    if not changed:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/monitoring-forms/collations/{body.month}/{body.team_id}"
+    return _out(CollationOut, doc, response)
+
+
+@router.get("/monitoring-forms/collations/{month}/{team_id}", response_model=CollationOut, tags=["monitoring forms"], summary="A team's collation of a month", responses={403: CHANGES[403], 404: CHANGES[404]})
+async def read_collation(month: Annotated[str, Path(pattern=MONTH)], team_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CollationOut:
+    await uc.may_read_team(runtime.db, caller, team_id)
+    doc = await rs.load(runtime.db, rs.MONITORING_COLLATIONS, f"{month}:{team_id}")
+    if doc is None:
+        raise Problem(404, "not-found", "Collation not found", f"No collation of {month} for team {team_id!r} was issued.")
+    return _out(CollationOut, doc, response)
+
+
+@router.get("/monitoring-forms/{form_id}", response_model=MonitoringFormOut, tags=["monitoring forms"], summary="Read a monitoring form", responses={404: CHANGES[404]})
+async def read_monitoring_form(form_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> MonitoringFormOut:
+    return _out(MonitoringFormOut, await uc.read_record(runtime.extra["audit"], rs.MONITORING_FORMS, "Monitoring form", form_id, caller), response)
+
+
+# --- feedback, complaints, compliments ----------------------------------------------------------
+
+
+class FeedbackOut(FeedbackEntries, Meta):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ComplaintLessonsOut(ComplaintLessonsEntries, Meta):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ComplimentOut(ComplimentEntries, Meta):
+    model_config = ConfigDict(extra="ignore")
+
+
+@router.post("/feedback", response_model=FeedbackOut, status_code=201, tags=["feedback"], summary="Record feedback from a meeting or a consultation (the staff who gather it)", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def record_feedback(body: FeedbackEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> FeedbackOut:
+    out = await _create(runtime, caller, response, key, rs.FEEDBACK, "Feedback", lambda: uc.record_feedback(runtime.extra["audit"], body, caller=caller, key=key), FeedbackOut)
+    response.headers["Location"] = f"/v1/feedback/{out.id}"
+    return out
+
+
+@router.get("/feedback", response_model=Page[FeedbackOut], tags=["feedback"], summary="A team's feedback and consultation results", responses={403: CHANGES[403]})
+async def list_feedback(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[FeedbackOut]:
+    return await _list(runtime, caller, page, rs.FEEDBACK, team_id, month, FeedbackOut)
+
+
+@router.get("/feedback/{record_id}", response_model=FeedbackOut, tags=["feedback"], summary="Read one piece of feedback", responses={404: CHANGES[404]})
+async def read_feedback(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> FeedbackOut:
+    return _out(FeedbackOut, await uc.read_record(runtime.extra["audit"], rs.FEEDBACK, "Feedback", record_id, caller), response)
+
+
+@router.post("/complaints", response_model=ComplaintLessonsOut, status_code=201, tags=["complaints and compliments"], summary="Record lessons learned from a complaint or member's enquiry (Appendix C)", responses={403: CHANGES[403], 409: {"description": "Already recorded for this reference"}, 422: CHANGES[422]})
+async def record_complaint(body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ComplaintLessonsOut:
+    out = await _create(runtime, caller, response, key, rs.COMPLAINT_LESSONS, "Complaint lessons",
+                        lambda: uc.record_complaint_lessons(runtime.extra["audit"], body, caller=caller, key=key), ComplaintLessonsOut)
+    response.headers["Location"] = f"/v1/complaints/{out.id}"
+    return out
+
+
+@router.get("/complaints", response_model=Page[ComplaintLessonsOut], tags=["complaints and compliments"], summary="A team's lessons learned from complaints", responses={403: CHANGES[403]})
+async def list_complaints(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[ComplaintLessonsOut]:
+    return await _list(runtime, caller, page, rs.COMPLAINT_LESSONS, team_id, month, ComplaintLessonsOut)
+
+
+@router.get("/complaints/{record_id}", response_model=ComplaintLessonsOut, tags=["complaints and compliments"], summary="Read the lessons learned from a complaint", responses={404: CHANGES[404]})
+async def read_complaint(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ComplaintLessonsOut:
+    return _out(ComplaintLessonsOut, await uc.read_record(runtime.extra["audit"], rs.COMPLAINT_LESSONS, "Complaint lessons", record_id, caller), response)
+
+
+@router.put("/complaints/{record_id}", response_model=ComplaintLessonsOut, tags=["complaints and compliments"], summary="Revise the lessons learned (the earlier version is kept)", responses=CHANGES)
+async def revise_complaint(record_id: RecordId, body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ComplaintLessonsOut:
+    return _out(ComplaintLessonsOut, await uc.revise_complaint_lessons(runtime.extra["audit"], record_id, body, caller=caller, expected=if_match), response)
+
+
+@router.get("/complaints/{record_id}/history", response_model=Page[VersionOut], tags=["complaints and compliments"], summary="Every version of the lessons learned, oldest first", responses={404: CHANGES[404]})
+async def complaint_history(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
+    await uc.read_record(runtime.extra["audit"], rs.COMPLAINT_LESSONS, "Complaint lessons", record_id, caller)
+    return await _history(runtime, rs.COMPLAINT_LESSONS, record_id, page)
+
+
+@router.post("/compliments", response_model=ComplimentOut, status_code=201, tags=["complaints and compliments"], summary="Record a compliment", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def record_compliment(body: ComplimentEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ComplimentOut:
+    out = await _create(runtime, caller, response, key, rs.COMPLIMENTS, "Compliment", lambda: uc.record_compliment(runtime.extra["audit"], body, caller=caller, key=key), ComplimentOut)
+    response.headers["Location"] = f"/v1/compliments/{out.id}"
+    return out
+
+
+@router.get("/compliments", response_model=Page[ComplimentOut], tags=["complaints and compliments"], summary="A team's compliments", responses={403: CHANGES[403]})
+async def list_compliments(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[ComplimentOut]:
+    return await _list(runtime, caller, page, rs.COMPLIMENTS, team_id, month, ComplimentOut)
+
+
+@router.get("/compliments/{record_id}", response_model=ComplimentOut, tags=["complaints and compliments"], summary="Read a compliment", responses={404: CHANGES[404]})
+async def read_compliment(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ComplimentOut:
+    return _out(ComplimentOut, await uc.read_record(runtime.extra["audit"], rs.COMPLIMENTS, "Compliment", record_id, caller), response)

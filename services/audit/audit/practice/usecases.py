@@ -1,0 +1,433 @@
+"""One function per thing a person (or the scheduler) does with practice observations, monitoring
+forms, feedback, complaints' lessons and compliments: check who may, call the rules, write the
+record (version-guarded, every version kept) and its events in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+from shared.idempotency import IdempotencyKey, remember
+from shared.identity import Identity
+from shared.mongo import Document, Transaction
+
+from ..directory import PEOPLE, TEAMS, Directory
+from ..domain.errors import InvalidEntries, NotAllowed
+from ..reports import REPORT_ROLES
+from ..usecases import AuditContext
+from . import events as pe
+from . import records_store as rs
+from .errors import RecordExists, RecordNotFound, StaleRecord
+from .observation import (
+    QA_STAFF_ROLES,
+    Agreement,
+    Observation,
+    ObservationStatus,
+    Plan,
+    Reflection,
+    Report,
+    cadence,
+    observed_in_year,
+    reminder_due,
+)
+from .records import (
+    Collation,
+    ComplaintLessonsEntries,
+    ComplimentEntries,
+    FeedbackEntries,
+    FormFacts,
+    MonitoringEntries,
+    check_complaint,
+    check_monitoring,
+    collate,
+    month_of,
+    report_on_time,
+    stamp,
+)
+
+#: Who may plan an observation of a social worker in their own team (besides their line manager).
+SUPERVISOR_ROLES = frozenset({"team_manager", "senior_practitioner", "practice_supervisor"})
+#: Who records service-user feedback and compliments.
+FEEDBACK_ROLES = frozenset({
+    "iro", "cp_chair", "social_worker", "senior_practitioner", "team_manager", "service_manager", "participation_officer",
+    "complaints_manager", *QA_STAFF_ROLES,
+})
+#: Who records lessons learned from a complaint (the team's manager too).
+COMPLAINT_ROLES = frozenset({"service_manager", "complaints_manager", *QA_STAFF_ROLES})
+SOCIAL_WORKER_ROLE = "social_worker"
+
+
+# --- shared checks -------------------------------------------------------------------------------
+
+
+async def team_manager_of(db: AsyncDatabase[Document], team_id: str, session: Any = None) -> str | None:
+    team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=session)
+    return team.get("manager_id") if team else None
+
+
+async def known_team(db: AsyncDatabase[Document], team_id: str) -> Document:
+    team = await db[TEAMS].find_one({"_id": team_id})
+    if team is None:
+        raise InvalidEntries("Unknown team.", [{"field": "team_id", "message": "the directory has not told the audit service of this team"}])
+    return team
+
+
+def reads_team(caller: Identity, team_id: str, team_manager_id: str | None) -> bool:
+    """A team's records are read by its manager, QA staff and the operational managers."""
+    if caller.person_id == team_manager_id or not REPORT_ROLES.isdisjoint(caller.roles):
+        return True
+    return caller.has_role("team_manager") and caller.in_team(team_id)
+
+
+async def may_read_team(db: AsyncDatabase[Document], caller: Identity, team_id: str) -> None:
+    if not reads_team(caller, team_id, await team_manager_of(db, team_id)):
+        raise NotAllowed("A team's quality assurance records are for its manager, QA staff and operational managers.")
+
+
+def _when(ctx: AuditContext) -> datetime:
+    return ctx.uow.clock.now()
+
+
+# --- practice observation -----------------------------------------------------------------------
+
+
+def observation_document(o: Observation) -> Document:
+    doc = o.model_dump(mode="json", exclude={"version"})
+    doc["_id"] = doc.pop("id")
+    doc.update({"viewers": o.viewers(), "month": month_of(o.observed_on) if o.observed_on else None,
+                "observed_on": o.observed_on.isoformat() if o.observed_on else None, "created_at": o.created_at, "updated_at": o.updated_at})
+    return doc
+
+
+def observation_from(doc: Document) -> Observation:
+    body = {k: v for k, v in doc.items() if k not in ("_id", "viewers", "month", "observed_on", "version")}
+    return Observation.model_validate({**body, "id": doc["_id"], "version": doc["version"]})
+
+
+async def plan_observation(ctx: AuditContext, *, social_worker_id: str, plan: Plan, caller: Identity, key: IdempotencyKey | None) -> Observation:
+    directory = Directory(ctx.db, ctx.overrides)
+    worker = await directory.person(social_worker_id)
+    if worker is None:
+        raise InvalidEntries("Unknown social worker.", [{"field": "social_worker_id", "message": "the directory has not told the audit service of this person"}])
+    line_manager, team = worker.get("line_manager_id"), worker.get("team_id")
+    supervises = caller.has_role(*SUPERVISOR_ROLES) and team is not None and caller.in_team(team)
+    if caller.person_id != line_manager and not supervises:
+        raise NotAllowed("A social worker's practice is observed by their line manager or a supervisor in their team.")
+    now = _when(ctx)
+    observation = Observation.plan_with(
+        observation_id=uuid.uuid4().hex, social_worker_id=social_worker_id, observer_id=caller.person_id, line_manager_id=line_manager,
+        team_id=team, plan=plan, at=now,
+    )
+
+    async def work(tx: Transaction) -> Observation:
+        stored = await rs.insert(tx, ctx.db, rs.OBSERVATIONS, observation_document(observation), by=caller.person_id, at=now)
+        observation.version = stored["version"]
+        await remember(tx, ctx.db, key, observation.id, now=now)
+        tx.record(pe.OBSERVATION_PLANNED, pe.ObservationPlanned(
+            observation_id=observation.id, social_worker_id=social_worker_id, observer_id=caller.person_id, team_id=team,
+            situation=plan.situation.value, planned_on=plan.planned_on, planned_at=now,
+        ), subject=f"observation/{observation.id}")
+        return observation
+
+    return await ctx.uow.run(work)
+
+
+async def read_observation(ctx: AuditContext, observation_id: str, caller: Identity, tx: Transaction | None = None) -> Observation:
+    doc = await rs.load(ctx.db, rs.OBSERVATIONS, observation_id, tx=tx)
+    if doc is None:
+        raise RecordNotFound("Observation", observation_id)
+    observation = observation_from(doc)
+    if not observation.visible_to(caller.person_id, caller.roles):
+        raise RecordNotFound("Observation", observation_id)
+    return observation
+
+
+async def _act(ctx: AuditContext, observation_id: str, caller: Identity, expected: int, change: Callable[[Observation, datetime], bool]) -> Observation:
+    """Load, check visibility, change, save version-guarded; ``change`` returns whether a report was written."""
+
+    async def work(tx: Transaction) -> Observation:
+        observation = await read_observation(ctx, observation_id, caller, tx)
+        if observation.version != expected:
+            raise StaleRecord("observation", observation.version, expected)
+        now = _when(ctx)
+        revised = observation.report is not None
+        reported = change(observation, now)
+        stored = await rs.replace(tx, ctx.db, rs.OBSERVATIONS, observation_document(observation), expected=expected, what="observation", by=caller.person_id, at=now)
+        observation.version = stored["version"]
+        if reported and observation.observed_on and observation.feedback_due_on:
+            tx.record(pe.OBSERVATION_REPORTED, pe.ObservationReported(
+                observation_id=observation.id, social_worker_id=observation.social_worker_id, observer_id=observation.observer_id,
+                team_id=observation.team_id, observed_on=observation.observed_on, feedback_due_on=observation.feedback_due_on,
+                written_late=bool(observation.written_late), revised=revised, reported_at=now,
+            ), subject=f"observation/{observation.id}")
+        return observation
+
+    return await ctx.uow.run(work)
+
+
+def _then(action: Callable[[], object], reported: bool = False) -> bool:
+    action()
+    return reported
+
+
+async def revise_plan(ctx: AuditContext, observation_id: str, plan: Plan, *, caller: Identity, expected: int) -> Observation:
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.revise_plan(by=caller.person_id, plan=plan, at=now)))
+
+
+async def agree(ctx: AuditContext, observation_id: str, agreement: Agreement, *, caller: Identity, expected: int) -> Observation:
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.agree(by=caller.person_id, agreement=agreement, at=now)))
+
+
+async def report(ctx: AuditContext, observation_id: str, entries: Report, *, caller: Identity, expected: int) -> Observation:
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.record_report(by=caller.person_id, report=entries, at=now), True))
+
+
+async def reflect(ctx: AuditContext, observation_id: str, reflection: Reflection, *, caller: Identity, expected: int) -> Observation:
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.reflect(by=caller.person_id, reflection=reflection, at=now)))
+
+
+async def cancel(ctx: AuditContext, observation_id: str, reason: str, *, caller: Identity, expected: int) -> Observation:
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.cancel(by=caller.person_id, reason=reason, at=now)))
+
+
+async def list_observations(ctx: AuditContext, caller: Identity, *, social_worker_id: str | None, after: str | None, limit: int) -> list[Observation]:
+    query: dict[str, Any] = {}
+    if QA_STAFF_ROLES.isdisjoint(caller.roles):
+        query["viewers"] = caller.person_id
+    if social_worker_id is not None:
+        query["social_worker_id"] = social_worker_id
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    docs = await ctx.db[rs.OBSERVATIONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    return [observation_from(d) for d in docs]
+
+
+async def observations_due(ctx: AuditContext, today: date) -> list[dict[str, Any]]:
+    """Remind of every social worker whose next observation is due: one ``audit.observation.due``
+    per social worker and due day, however often (or on however many replicas) this runs."""
+    workers = await ctx.db[PEOPLE].find({"roles": SOCIAL_WORKER_ROLE}, {"line_manager_id": 1, "team_id": 1, "active": 1}).sort("_id", ASCENDING).to_list()
+    workers = [w for w in workers if w.get("active", True)]
+    sent: list[dict[str, Any]] = []
+    for worker in workers:
+        sw = worker["_id"]
+        # The day the reminders first counted this social worker (kept: a later run does not move it).
+        await ctx.db[rs.OBSERVATION_SCHEDULES].update_one({"_id": sw}, {"$setOnInsert": {"counted_since": today.isoformat()}}, upsert=True)
+        schedule = await ctx.db[rs.OBSERVATION_SCHEDULES].find_one({"_id": sw})
+        observed = [
+            date.fromisoformat(d["observed_on"])
+            for d in await ctx.db[rs.OBSERVATIONS].find(
+                {"social_worker_id": sw, "observed_on": {"$ne": None}, "status": {"$in": [ObservationStatus.REPORTED.value, ObservationStatus.REFLECTED.value]}},
+                {"observed_on": 1},
+            ).sort("observed_on", -1).limit(12).to_list()
+        ]
+        due = cadence(sw, last_observed_on=max(observed, default=None), counted_since=date.fromisoformat(schedule["counted_since"]) if schedule else today)
+        if not reminder_due(due, today):
+            continue
+        reminder_id = f"{sw}:{due.due_on.isoformat()}"
+        if await ctx.db[rs.OBSERVATION_REMINDERS].find_one({"_id": reminder_id}, {"_id": 1}):
+            continue
+        data = pe.ObservationDue(
+            social_worker_id=sw, line_manager_id=worker.get("line_manager_id"), team_id=worker.get("team_id"), due_on=due.due_on,
+            remind_on=due.remind_on, last_observed_on=due.last_observed_on, observations_last_12_months=observed_in_year(observed, today),
+            overdue=today > due.due_on,
+        )
+
+        async def work(tx: Transaction, reminder_id: str = reminder_id, data: pe.ObservationDue = data) -> None:
+            await ctx.db[rs.OBSERVATION_REMINDERS].insert_one({"_id": reminder_id, "social_worker_id": data.social_worker_id, "due_on": data.due_on.isoformat(), "sent_on": today.isoformat()}, session=tx.session)
+            tx.record(pe.OBSERVATION_DUE, data, subject=f"social-worker/{data.social_worker_id}")
+
+        try:
+            await ctx.uow.run(work)
+        except DuplicateKeyError:
+            continue  # another replica reminded first
+        sent.append({"social_worker_id": sw, "due_on": due.due_on.isoformat()})
+    return sent
+
+
+# --- monitoring forms ---------------------------------------------------------------------------
+
+
+async def submit_monitoring_form(ctx: AuditContext, entries: MonitoringEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
+    now = _when(ctx)
+    check_monitoring(entries, author_roles=caller.roles, today=now.date())
+    directory = Directory(ctx.db, ctx.overrides)
+    case = await directory.case(entries.case_id)
+    if case is None:
+        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
+    team_id = case.get("team_id")
+    team_manager = case.get("team_manager_id") or (await team_manager_of(ctx.db, team_id) if team_id else None)
+    on_time = report_on_time(entries.kind, entries.meeting_on, entries.report_received_on)
+    doc = {
+        **stamp(uuid.uuid4().hex, entries, day=entries.meeting_on, team_id=team_id or "", by=caller.person_id, at=now),
+        "report_on_time": on_time, "team_manager_id": team_manager,
+    }
+
+    async def work(tx: Transaction) -> Document:
+        stored = await rs.insert(tx, ctx.db, rs.MONITORING_FORMS, doc, by=caller.person_id, at=now)
+        await remember(tx, ctx.db, key, stored["_id"], now=now)
+        tx.record(pe.MONITORING_FORM_SUBMITTED, pe.MonitoringFormSubmitted(
+            form_id=stored["_id"], kind=entries.kind.value, case_id=entries.case_id, team_id=team_id, team_manager_id=team_manager,
+            author_id=caller.person_id, meeting_on=entries.meeting_on, report_on_time=on_time, submitted_at=now,
+        ), subject=f"monitoring-form/{stored['_id']}")
+        return stored
+
+    return await ctx.uow.run(work)
+
+
+async def read_record(ctx: AuditContext, collection: str, what: str, record_id: str, caller: Identity) -> Document:
+    """A record is read by whoever recorded it and by its team's readers; anyone else gets 404."""
+    doc = await rs.load(ctx.db, collection, record_id)
+    if doc is None:
+        raise RecordNotFound(what, record_id)
+    manager = doc.get("team_manager_id") or await team_manager_of(ctx.db, doc.get("team_id") or "")
+    if caller.person_id != doc.get("recorded_by") and not reads_team(caller, doc.get("team_id") or "", manager):
+        raise RecordNotFound(what, record_id)
+    return doc
+
+
+async def issue_collation(ctx: AuditContext, *, team_id: str, month: str, caller: Identity) -> tuple[Document, bool]:
+    """Collate a team's monitoring forms of a month; issuing again with nothing new changes nothing,
+    with forms added since it is issued as a new version. Returns (collation, changed)."""
+    if QA_STAFF_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("QA staff collate the monitoring forms for the liaison meeting.")
+    await known_team(ctx.db, team_id)
+    forms = await rs.for_team(ctx.db, rs.MONITORING_FORMS, team_id, [month])
+    collation = collate(team_id, month, [
+        FormFacts(f["_id"], f["kind"], f.get("report_on_time"), f.get("ratings") or {}, f.get("plan_progressing")) for f in forms
+    ])
+    collation_id = f"{month}:{team_id}"
+    now = _when(ctx)
+
+    async def work(tx: Transaction) -> tuple[Document, bool]:
+        current = await rs.load(ctx.db, rs.MONITORING_COLLATIONS, collation_id, tx=tx)
+        figures = collation_figures(collation)
+        if current is not None and {k: current.get(k) for k in figures} == figures:
+            return current, False
+        manager = await team_manager_of(ctx.db, team_id, tx.session)
+        doc = {"_id": collation_id, **figures, "team_manager_id": manager, "issued_by": caller.person_id, "issued_at": now}
+        if current is None:
+            stored = await rs.insert(tx, ctx.db, rs.MONITORING_COLLATIONS, doc, by=caller.person_id, at=now)
+        else:
+            stored = await rs.replace(tx, ctx.db, rs.MONITORING_COLLATIONS, doc, expected=current["version"], what="collation", by=caller.person_id, at=now)
+        tx.record(pe.MONITORING_COLLATION_ISSUED, pe.MonitoringCollationIssued(
+            collation_id=collation_id, team_id=team_id, month=month, team_manager_id=manager, forms=collation.forms,
+            reports_on_time=collation.reports_on_time, reports_late=collation.reports_late, plans_not_progressing=collation.plans_not_progressing,
+            version=stored["version"], issued_by=caller.person_id, issued_at=now,
+        ), subject=f"monitoring-collation/{collation_id}")
+        return stored, True
+
+    return await ctx.uow.run(work)
+
+
+def collation_figures(c: Collation) -> dict[str, Any]:
+    return {
+        "team_id": c.team_id, "month": c.month, "forms": c.forms, "by_kind": c.by_kind, "reports_on_time": c.reports_on_time,
+        "reports_late": c.reports_late, "ratings": c.ratings, "plans_not_progressing": c.plans_not_progressing, "form_ids": c.form_ids,
+    }
+
+
+# --- feedback, complaints, compliments ---------------------------------------------------------
+
+
+async def _create(
+    ctx: AuditContext, collection: str, doc: Document, *, caller: Identity, key: IdempotencyKey | None, complaint: bool = False
+) -> Document:
+    now = _when(ctx)
+
+    async def work(tx: Transaction) -> Document:
+        stored = await rs.insert(tx, ctx.db, collection, doc, by=caller.person_id, at=now)
+        await remember(tx, ctx.db, key, stored["_id"], now=now)
+        if complaint:
+            _record_complaint(tx, stored)
+        return stored
+
+    return await ctx.uow.run(work)
+
+
+async def record_feedback(ctx: AuditContext, entries: FeedbackEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
+    if FEEDBACK_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Feedback is recorded by the staff who gather it (social workers, IROs, CP chairs, managers, QA staff).")
+    now = _when(ctx)
+    _not_future(entries.received_on, now, "received_on")
+    await known_team(ctx.db, entries.team_id)
+    doc = stamp(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
+    return await _create(ctx, rs.FEEDBACK, doc, caller=caller, key=key)
+
+
+async def record_compliment(ctx: AuditContext, entries: ComplimentEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
+    if FEEDBACK_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Compliments are recorded by staff who receive them and by the complaints team.")
+    now = _when(ctx)
+    _not_future(entries.received_on, now, "received_on")
+    await known_team(ctx.db, entries.team_id)
+    doc = stamp(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
+    return await _create(ctx, rs.COMPLIMENTS, doc, caller=caller, key=key)
+
+
+def _not_future(day: date, now: datetime, field: str) -> None:
+    if day > now.date():
+        raise InvalidEntries("A date in the future.", [{"field": field, "message": "this is recorded once it has happened"}])
+
+
+async def _may_record_complaint(ctx: AuditContext, caller: Identity, team_id: str) -> None:
+    team = await known_team(ctx.db, team_id)
+    if caller.person_id != team.get("manager_id") and COMPLAINT_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Lessons learned are recorded by the team's manager, a service manager, the complaints team or QA staff.")
+
+
+def _record_complaint(tx: Transaction, doc: Document) -> None:
+    tx.record(pe.COMPLAINT_LESSONS_RECORDED, pe.ComplaintLessonsRecorded(
+        record_id=doc["_id"], complaint_ref=doc["complaint_ref"], kind=doc["kind"], team_id=doc["team_id"], outcome=doc["outcome"],
+        actions_taken=list(doc["actions_taken"]), manager_id=doc["updated_by"], version=doc["version"], recorded_at=doc["updated_at"],
+    ), subject=f"complaint-lessons/{doc['_id']}")
+
+
+async def record_complaint_lessons(ctx: AuditContext, entries: ComplaintLessonsEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
+    check_complaint(entries)
+    await _may_record_complaint(ctx, caller, entries.team_id)
+    now = _when(ctx)
+    _not_future(entries.date_responded, now, "date_responded")
+    existing = await ctx.db[rs.COMPLAINT_LESSONS].find_one({"complaint_ref": entries.complaint_ref}, {"_id": 1})
+    if existing is not None:
+        raise RecordExists("Complaint lessons", f"Lessons learned from complaint {entries.complaint_ref!r} are recorded already ({existing['_id']}): revise them.")
+    doc = stamp(uuid.uuid4().hex, entries, day=entries.date_responded, team_id=entries.team_id, by=caller.person_id, at=now)
+    try:
+        return await _create(ctx, rs.COMPLAINT_LESSONS, doc, caller=caller, key=key, complaint=True)
+    except DuplicateKeyError as exc:
+        raise RecordExists("Complaint lessons", f"Lessons learned from complaint {entries.complaint_ref!r} are recorded already.") from exc
+
+
+async def revise_complaint_lessons(
+    ctx: AuditContext, record_id: str, entries: ComplaintLessonsEntries, *, caller: Identity, expected: int
+) -> Document:
+    """A revision keeps the earlier version (``/history``); the reference and team stay."""
+    check_complaint(entries)
+    now = _when(ctx)
+
+    async def work(tx: Transaction) -> Document:
+        current = await rs.load(ctx.db, rs.COMPLAINT_LESSONS, record_id, tx=tx)
+        if current is None:
+            raise RecordNotFound("Complaint lessons", record_id)
+        manager = await team_manager_of(ctx.db, current["team_id"], tx.session)
+        if caller.person_id not in (current["recorded_by"], manager) and COMPLAINT_ROLES.isdisjoint(caller.roles):
+            if not reads_team(caller, current["team_id"], manager):
+                raise RecordNotFound("Complaint lessons", record_id)
+            raise NotAllowed("Lessons learned are revised by whoever recorded them, the team's manager, the complaints team or QA staff.")
+        if (entries.complaint_ref, entries.team_id) != (current["complaint_ref"], current["team_id"]):
+            raise InvalidEntries("The reference and team stay.", [{"field": "complaint_ref", "message": "record another complaint's lessons separately"}])
+        doc = {**current, **entries.model_dump(mode="json"), "updated_by": caller.person_id, "updated_at": now, "month": month_of(entries.date_responded)}
+        stored = await rs.replace(tx, ctx.db, rs.COMPLAINT_LESSONS, doc, expected=expected, what="complaint lessons", by=caller.person_id, at=now)
+        _record_complaint(tx, stored)
+        return stored
+
+    return await ctx.uow.run(work)
+
+
+def entries_of(model: type[BaseModel], doc: Document) -> BaseModel:
+    return model.model_validate({k: doc[k] for k in model.model_fields if k in doc})

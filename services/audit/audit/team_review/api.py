@@ -1,0 +1,137 @@
+"""HTTP routes for the six-monthly team review: issue the pack (JSON, or PDF), agree priorities,
+and the improvement plan tracked to completion. Only the review's parties (the team's manager,
+their service manager, the assistant director) and QA staff see it: anyone else gets 404."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from shared.app import RuntimeDep
+from shared.errors import Problem
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.identity import CurrentPerson
+
+from ..domain.timetable import Month
+from ..practice import records_store as rs
+from ..practice.api import VersionOut
+from . import pdf, store
+from . import usecases as uc
+from .domain import QA_STAFF_ROLES, ActionIn, ActionStatus, Review
+
+router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
+
+ReviewId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-f0-9]+$")]
+CHANGES = {
+    403: {"description": "A party, but not theirs to do"}, 404: {"description": "No such review, or not a party to it"},
+    409: {"description": "The action is closed"}, 412: {"description": "Changed since the If-Match version"},
+    422: {"description": "Invalid entries (every one listed)"}, 428: {"description": "If-Match required"},
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReviewIn(_In):
+    team_id: str = Field(min_length=1, max_length=64)
+    to: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The last of the six months reviewed (YYYY-MM)")
+
+
+class PrioritiesIn(_In):
+    priorities: list[str] = Field(min_length=1, max_length=20, description="The key priorities for focused attention")
+
+
+class StatusIn(_In):
+    status: ActionStatus
+    note: str = Field(default="", max_length=4000)
+
+
+class RunIn(_In):
+    today: date | None = None
+
+
+class Noticed(BaseModel):
+    review_id: str
+    action_number: int
+    due_on: date
+
+
+class RunOut(BaseModel):
+    noticed: list[Noticed]
+
+
+def _out(review: Review, response: Response | None = None) -> Review:
+    if response is not None:
+        response.headers["ETag"] = etag(review.version)
+    return review
+
+
+@router.post("", response_model=Review, status_code=201, summary="Issue a team's six-monthly review pack (QA staff, the team manager, the service manager); 200 when it exists", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def issue(body: ReviewIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> Review:
+    review, created = await uc.issue_review(runtime.extra["audit"], team_id=body.team_id, to_month=Month.parse(body.to), caller=caller)
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/team-reviews/{review.id}"
+    return _out(review, response)
+
+
+@router.get("", response_model=Page[Review], summary="Reviews the caller is party to (QA staff: all)")
+async def list_reviews(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, team_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[Review]:
+    viewer = None if not QA_STAFF_ROLES.isdisjoint(caller.roles) else caller.person_id
+    found = await store.listing(runtime.db, viewer=viewer, team_id=team_id, after=page.cursor.get("after") if page.cursor else None, limit=page.limit + 1)
+    return Page(items=found[: page.limit], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+
+
+@router.post("/action-notices", response_model=RunOut, summary="Notify every improvement action at its due day unfinished (administrators; the scheduler)", responses={403: CHANGES[403]})
+async def action_notices(body: RunIn, caller: CurrentPerson, runtime: RuntimeDep) -> RunOut:
+    if not caller.has_role("administrator"):
+        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the improvement action notices.")
+    today = body.today or runtime.clock.now().date()
+    return RunOut(noticed=[Noticed(**n) for n in await uc.notice_actions_due(runtime.extra["audit"], today)])  # type: ignore[arg-type]
+
+
+@router.get("/{review_id}", response_model=Review, summary="Read a review: the pack's figures, priorities and improvement plan", responses={404: CHANGES[404]})
+async def read(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> Review:
+    return _out(await uc.read_review(runtime.extra["audit"], review_id, caller), response)
+
+
+@router.get(
+    "/{review_id}/pdf", response_class=Response, response_model=None, summary="The review pack as a PDF",
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: CHANGES[404]},
+)
+async def read_pdf(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+    ctx = runtime.extra["audit"]
+    review = await uc.read_review(ctx, review_id, caller)
+    team_name, names = await uc.names(ctx, review)
+    content = pdf.render(review, team_name=team_name, names=names, at=review.updated_at)
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{pdf.filename(review)}"', "ETag": etag(review.version)})
+
+
+@router.put("/{review_id}/priorities", response_model=Review, summary="Agree the key priorities (the team manager and service manager)", responses=CHANGES)
+async def priorities(review_id: ReviewId, body: PrioritiesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
+    return _out(await uc.agree_priorities(runtime.extra["audit"], review_id, body.priorities, caller=caller, expected=if_match), response)
+
+
+@router.post("/{review_id}/actions", response_model=Review, summary="Add an action to the improvement plan (service development: referred to the assistant director)", responses=CHANGES)
+async def add_action(review_id: ReviewId, body: ActionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
+    return _out(await uc.add_action(runtime.extra["audit"], review_id, body, caller=caller, expected=if_match), response)
+
+
+@router.post("/{review_id}/actions/{number}/status", response_model=Review, summary="Change an action's status (its owner, the team manager, the service manager); kept in its changes", responses=CHANGES)
+async def change_status(
+    review_id: ReviewId, number: Annotated[int, Path(ge=1, le=1000)], body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
+    if_match: RequiredIfMatch,
+) -> Review:
+    return _out(await uc.change_status(runtime.extra["audit"], review_id, number, body.status, body.note, caller=caller, expected=if_match), response)
+
+
+@router.get("/{review_id}/history", response_model=Page[VersionOut], summary="Every version of the review, oldest first", responses={404: CHANGES[404]})
+async def history(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
+    await uc.read_review(runtime.extra["audit"], review_id, caller)
+    after = int(page.cursor.get("after", 0)) if page.cursor else 0
+    docs: list[dict[str, Any]] = await rs.history(runtime.db, store.TEAM_REVIEWS, review_id, after=after, limit=page.limit + 1)
+    items = [VersionOut(version=d["version"], changed_by=d["changed_by"], changed_at=d["changed_at"], record={k: v for k, v in d["record"].items() if k != "viewers"}) for d in docs[: page.limit]]
+    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["version"]}) if len(docs) > page.limit else None)

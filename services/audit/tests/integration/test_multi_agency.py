@@ -1,0 +1,213 @@
+"""One multi-agency audit end to end over the API, against real MongoDB and RabbitMQ: its bespoke
+tool, the coded case audit, consultation of the four parties, the meeting, the action plan to
+completion and the reports to the QA sub-committee; every event published once, and the case id
+in none but the case-note summary. Bad input and strangers change nothing."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from typing import Any
+
+from audit.main import create_app
+from pypdf import PdfReader
+
+from devstack.testing import EventCapture, running_service
+
+from .conftest import QA_OFFICER, clock, complete, seed_directory
+
+CASE = "C-3001"
+PARTNERS = [
+    {"agency": "childrens_social_care", "name": "Children's Social Care", "representative_id": "P-SM"},
+    {"agency": "health", "name": "Hillingdon Hospital", "representative_id": "P-HEALTH"},
+    {"agency": "police", "name": "Metropolitan Police", "representative_id": "P-POLICE"},
+]
+SET_UP = {
+    "theme": "Neglect: early help and inter-agency working",
+    "case_id": CASE,
+    "auditor_id": "P-X",
+    "coordinator_id": "P-BDM",
+    "partners": PARTNERS,
+    "consultation_worker_ids": ["P-PART"],
+    "tool": {
+        "sections": [
+            {"key": "health_involvement", "title": "Health involvement",
+             "questions": [{"key": "hv_contacts", "text": "Did the health visitor see the child at the expected contacts?", "scale": "yes_no"}]},
+        ]
+    },
+}
+OWNERS = {"childrens_social_care": "P-SM", "health": "P-HEALTH", "police": "P-POLICE"}
+ACTIONS = [
+    {"agency": "health", "action": "Health visitors refer to early help within 5 days.", "due_on": "2027-01-31"},
+    {"agency": "police", "action": "Share domestic abuse notifications the next working day.", "due_on": "2027-01-31"},
+    {"agency": "childrens_social_care", "action": "Invite health visitors to strategy discussions.", "due_on": "2027-01-31"},
+]
+MEETING = {
+    "held_on": "2026-10-01", "partners_present": ["childrens_social_care", "health", "police"],
+    "others_present": [{"role": "social_worker", "person_id": "P-SW3"}, {"role": "team_manager", "person_id": "P-TM3"}],
+    "findings": "Early help came late; information was shared well once the case was open.", "agreed_grade": "requires_improvement",
+}
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return dict(response.json())
+
+
+async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+    async with running_service(lambda: create_app(clock=clock())) as svc:
+        await seed_directory(svc.db)
+        http = svc.http
+        qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])
+        bdm = svc.as_person("P-BDM", roles=["qa_officer"])
+        auditor = svc.as_person("P-X", roles=["team_manager", "auditor"])
+        worker = svc.as_person("P-PART", roles=["participation_worker"])
+        lead = svc.as_person("P-QASM", roles=["service_manager", "lead_qa_auditor"])
+        stranger = svc.as_person("P-TM4", roles=["team_manager", "auditor", "service_manager"])
+
+        # Bad set-ups change nothing: not QA staff, an unknown case, a section clashing with the base tool.
+        _problem(await http.post("/v1/multi-agency/audits", json=SET_UP, headers=auditor), 403)
+        unknown = _problem(await http.post("/v1/multi-agency/audits", json={**SET_UP, "case_id": "C-0000"}, headers=qa), 422)
+        assert unknown["errors"][0]["field"] == "case_id"
+        clash = {**SET_UP, "tool": {"sections": [{"key": "early_help", "title": "Again", "questions": [{"key": "x_one", "text": "?"}]}]}}
+        assert _problem(await http.post("/v1/multi-agency/audits", json=clash, headers=qa), 422)["errors"][0]["field"] == "tool.sections"
+        _problem(await http.post("/v1/multi-agency/audits", json={**SET_UP, "partners": []}, headers=qa), 422)
+        assert await svc.db["multi_agency_audits"].count_documents({}) == 0 and await svc.db["audits"].count_documents({}) == 0
+        assert await svc.db["audit_tools"].count_documents({"_id": {"$regex": "^multi-agency-"}}) == 0
+
+        # Set up: the bespoke tool (version 1 of a tool of its own) and the coded case audit, in one go.
+        created = await http.post("/v1/multi-agency/audits", json=SET_UP, headers={**qa, "Idempotency-Key": "ma-1"})
+        assert created.status_code == 201, created.text
+        again = await http.post("/v1/multi-agency/audits", json=SET_UP, headers={**qa, "Idempotency-Key": "ma-1"})
+        assert again.json()["id"] == created.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+        ma = created.json()
+        audit_id, code, tool_id = ma["id"], ma["case_ref"], ma["tool_id"]
+        assert code.startswith("MA-") and CASE not in created.text and created.headers["ETag"] == '"1"'
+        assert tool_id == f"multi-agency-{audit_id}" and ma["tool_version"] == 1 and ma["stage"] == "consultation"
+        tool = (await http.get(f"/v1/tools/{tool_id}", headers=auditor)).json()
+        assert [s["key"] for s in tool["definition"]["sections"]][-1] == "health_involvement" and tool["definition"]["coded_case"]
+        assert (await http.get("/v1/tools/multi-agency", headers=auditor)).json()["version"] == 1  # the base tool is untouched
+
+        case_audit = (await http.get(f"/v1/audits/{audit_id}", headers=auditor)).json()
+        assert case_audit["case_id"] == CASE and case_audit["tool_id"] == tool_id and case_audit["case_ref"] == code
+        representative = svc.as_person("P-HEALTH", roles=["health_named_nurse"])
+        seen = (await http.get(f"/v1/multi-agency/audits/{audit_id}", headers=representative)).json()
+        assert seen["case_ref"] == code and "case_id" not in seen and seen["your_parts"] == ["partner_representative"]
+
+        # A stranger can neither read nor change it; the list does not show it to them.
+        assert _problem(await http.get(f"/v1/multi-agency/audits/{audit_id}", headers=stranger), 404)["title"] == "Audit not found"
+        views = {"method": "visit", "held_on": "2026-09-28", "views": "My mum gets more help now."}
+        _problem(await http.put(f"/v1/multi-agency/audits/{audit_id}/consultations/child", json=views, headers={**stranger, "If-Match": '"1"'}), 404)
+        assert (await http.get("/v1/multi-agency/audits", headers=stranger)).json()["items"] == []
+        assert [a["id"] for a in (await http.get("/v1/multi-agency/audits", headers=representative)).json()["items"]] == [audit_id]
+
+        # Consultation: bad input, a stale If-Match and a missing one change nothing.
+        url = f"/v1/multi-agency/audits/{audit_id}"
+        bad = _problem(await http.put(f"{url}/consultations/child", json={**views, "obtained": False, "views": ""}, headers={**worker, "If-Match": '"1"'}), 422)
+        assert [e["field"] for e in bad["errors"]] == ["reason_not_obtained"]
+        _problem(await http.put(f"{url}/consultations/grandparent", json=views, headers={**worker, "If-Match": '"1"'}), 422)
+        assert _problem(await http.put(f"{url}/consultations/child", json=views, headers={**worker, "If-Match": '"4"'}), 412)["current_version"] == 1
+        _problem(await http.put(f"{url}/consultations/child", json=views, headers=worker), 428)
+        _problem(await http.put(f"{url}/consultations/child", json=views, headers={**representative, "If-Match": '"1"'}), 403)
+        assert (await http.get(url, headers=worker)).json()["version"] == 1
+
+        etag = '"1"'
+        for party, who, said in [
+            ("child", worker, "My mum gets more help now."),
+            ("parent_carer", worker, "The health visitor came more often after the meeting."),
+            ("social_worker", auditor, "Early help was offered late."),
+            ("team_manager", auditor, "Supervision picked up the drift in the plan."),
+            ("child", worker, "My mum gets more help now and I go to breakfast club."),
+        ]:
+            recorded = await http.put(f"{url}/consultations/{party}", json={**views, "views": said}, headers={**who, "If-Match": etag})
+            assert recorded.status_code == 200, recorded.text
+            etag = recorded.headers["ETag"]
+        child = next(c for c in recorded.json()["consultations"] if c["party"] == "child")
+        assert child["revision"] == 2 and [h["input"]["views"] for h in child["history"]] == ["My mum gets more help now."]
+
+        # The meeting analyses the completed case audit: not before it, and only the Lead QA Auditor records it.
+        assert "not been completed" in _problem(await http.post(f"{url}/meeting", json=MEETING, headers={**lead, "If-Match": etag}), 409)["detail"]
+        form = case_audit["form"]
+        saved = await http.put(f"/v1/audits/{audit_id}/stage1", json=complete(form, grade="requires_improvement"), headers={**auditor, "If-Match": '"1"'})
+        submitted = await http.post(f"/v1/audits/{audit_id}/stage1/submit", headers={**auditor, "If-Match": saved.headers["ETag"]})
+        assert submitted.status_code == 200 and submitted.json()["status"] == "completed", submitted.text
+        _problem(await http.post(f"{url}/meeting", json=MEETING, headers={**qa, "If-Match": etag}), 403)
+        critical = _problem(await http.post(f"{url}/meeting", json={**MEETING, "agreed_grade": "inadequate_critical"}, headers={**lead, "If-Match": etag}), 422)
+        assert [e["field"] for e in critical["errors"]] == ["agreed_grade"]
+        held = await http.post(f"{url}/meeting", json=MEETING, headers={**lead, "If-Match": etag})
+        assert held.status_code == 200, held.text
+        assert held.json()["meeting"]["agreed_grade"] == "requires_improvement" and held.json()["meeting"]["chair_id"] == "P-QASM"
+        etag = held.headers["ETag"]
+
+        # The action plan: an owner per agency.
+        no_police = {"owners": {k: v for k, v in OWNERS.items() if k != "police"}, "actions": ACTIONS}
+        refused = _problem(await http.post(f"{url}/action-plan", json=no_police, headers={**lead, "If-Match": etag}), 422)
+        assert [e["field"] for e in refused["errors"]] == ["owners.police", "actions.1.agency"]
+        agreed = await http.post(f"{url}/action-plan", json={"owners": OWNERS, "actions": ACTIONS}, headers={**lead, "If-Match": etag})
+        assert agreed.status_code == 200, agreed.text
+        assert [(a["id"], a["owner_id"], a["status"]) for a in agreed.json()["plan"]["actions"]] == [
+            ("1", "P-HEALTH", "open"), ("2", "P-POLICE", "open"), ("3", "P-SM", "open")
+        ]
+        etag = agreed.headers["ETag"]
+
+        # Reports to the QA sub-committee: completion only once every action is done; progress meanwhile.
+        early = {"kind": "completion", "summary": "All done."}
+        assert "still open" in _problem(await http.post(f"{url}/reports", json=early, headers={**bdm, "If-Match": etag}), 409)["detail"]
+        progress = await http.post(f"{url}/reports", json={"kind": "progress", "summary": "Agencies have started."}, headers={**bdm, "If-Match": etag})
+        assert progress.status_code == 200, progress.text
+        etag = progress.headers["ETag"]
+
+        police = svc.as_person("P-POLICE", roles=["police_officer"])
+        done = {"status": "done", "note": "Pathway changed and briefed to the teams."}
+        _problem(await http.post(f"{url}/actions/1/status", json=done, headers={**police, "If-Match": etag}), 403)
+        _problem(await http.post(f"{url}/actions/9/status", json=done, headers={**police, "If-Match": etag}), 404)
+        _problem(await http.post(f"{url}/actions/2/status", json={"status": "done"}, headers={**police, "If-Match": etag}), 422)
+        _problem(await http.post(f"{url}/actions/2/status", json=done, headers={**police, "If-Match": '"2"'}), 412)
+        for action_id, owner in [("1", representative), ("2", police), ("3", svc.as_person("P-SM", roles=["service_manager"]))]:
+            moved = await http.post(f"{url}/actions/{action_id}/status", json=done, headers={**owner, "If-Match": etag})
+            assert moved.status_code == 200, moved.text
+            etag = moved.headers["ETag"]
+        assert moved.json()["plan"]["complete"] and moved.json()["stage"] == "complete"
+        final = await http.post(f"{url}/reports", json={"kind": "completion", "summary": "Every agency implemented its actions."}, headers={**lead, "If-Match": etag})
+        assert final.status_code == 200, final.text
+        assert final.json()["stage"] == "reported" and [r["kind"] for r in final.json()["reports"]] == ["progress", "completion"]
+        _problem(await http.post(f"{url}/reports", json={"kind": "completion", "summary": "Again."}, headers={**lead, "If-Match": final.headers["ETag"]}), 409)
+        paper = await http.get(final.json()["reports"][1]["pdf_href"], headers=representative)
+        assert paper.status_code == 200 and paper.headers["content-type"] == "application/pdf"
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(paper.content)).pages)
+        assert "Completion report to the QA sub-committee" in text and code in text and "Every agency implemented its actions." in text
+        assert CASE not in text and "Requires improvement" in text
+        _problem(await http.get(f"{url}/reports/1/pdf", headers=stranger), 404)
+        _problem(await http.get(f"{url}/reports/7/pdf", headers=representative), 404)
+
+        # Every event exactly once; the case id only in the case-note summary.
+        await capture.wait_for("audit.multi-agency.plan.reported.v1", 2)
+        await capture.wait_for("audit.case-note.summary.v1", 1)
+        await capture.settle(0.5)
+        counts = Counter(e.type for e in capture.events)
+        assert counts == {
+            "audit.audit.allocated.v1": 1, "audit.audit.submitted.v1": 1, "audit.audit.completed.v1": 1, "audit.copy.routed.v1": 1,
+            "audit.case-note.summary.v1": 1, "audit.multi-agency.consultation.recorded.v1": 5, "audit.multi-agency.meeting.held.v1": 1,
+            "audit.multi-agency.action.assigned.v1": 3, "audit.multi-agency.action.completed.v1": 3, "audit.multi-agency.plan.reported.v1": 2,
+        }
+        assert len({e.id for e in capture.events}) == len(capture.events)
+        for event in capture.events:
+            assert event.data.get("audit_id") == audit_id
+            if event.type == "audit.case-note.summary.v1":
+                assert event.data["case_id"] == CASE
+            else:
+                assert CASE not in event.model_dump_json(), event.type
+        [allocated] = capture.of_type("audit.audit.allocated.v1")
+        assert allocated.data["tool_id"] == tool_id and allocated.data["case_ref"] == code
+        assert [(e.data["party"], e.data["revision"]) for e in capture.of_type("audit.multi-agency.consultation.recorded.v1")] == [
+            ("child", 1), ("parent_carer", 1), ("social_worker", 1), ("team_manager", 1), ("child", 2)
+        ]
+        [meeting] = capture.of_type("audit.multi-agency.meeting.held.v1")
+        assert meeting.data["agreed_grade"] == "requires_improvement" and meeting.data["chair_id"] == "P-QASM"
+        assert [p["representative_id"] for p in meeting.data["partners_present"]] == ["P-SM", "P-HEALTH", "P-POLICE"]
+        assert sorted(e.data["owner_id"] for e in capture.of_type("audit.multi-agency.action.assigned.v1")) == ["P-HEALTH", "P-POLICE", "P-SM"]
+        assert [e.data["open_actions"] for e in capture.of_type("audit.multi-agency.action.completed.v1")] == [2, 1, 0]
+        reported = capture.of_type("audit.multi-agency.plan.reported.v1")
+        assert [(r.data["kind"], r.data["actions_done"], r.data["to"]) for r in reported] == [("progress", 0, "qa_sub_committee"), ("completion", 3, "qa_sub_committee")]
+        assert reported[1].data["pdf_path"] == f"{url}/reports/2/pdf"

@@ -1,0 +1,204 @@
+"""Practice observation (Appendix B) and the other operational QA records, as plain rules: the
+observation cadence (at least two a year, due and reminded on working days), the steps of an
+observation and their refusals, monitoring forms and their monthly collation, complaints' lessons."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from audit.domain.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.practice.observation import (
+    Agreement,
+    Observation,
+    ObservationStatus,
+    Plan,
+    Reflection,
+    Report,
+    Situation,
+    cadence,
+    observed_in_year,
+    reminder_due,
+)
+from audit.practice.records import (
+    ActionTaken,
+    ComplaintLessonsEntries,
+    FormFacts,
+    MonitoringEntries,
+    MonitoringKind,
+    Outcome,
+    check_complaint,
+    check_monitoring,
+    collate,
+    report_on_time,
+)
+from shared.calendar import is_working_day
+
+T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+# --- the cadence ---------------------------------------------------------------------------------
+
+
+def test_the_next_observation_is_due_six_months_after_the_last_and_reminded_ten_working_days_before() -> None:
+    c = cadence("SW1", last_observed_on=date(2026, 5, 6), counted_since=date(2026, 1, 5))
+    assert c.due_on == date(2026, 11, 6)  # a Friday
+    assert c.remind_on == date(2026, 10, 23)  # ten working days before (two weekends skipped)
+    assert not reminder_due(c, date(2026, 10, 22))
+    assert reminder_due(c, date(2026, 10, 23)) and reminder_due(c, date(2026, 11, 20))
+
+
+def test_a_due_day_on_a_weekend_or_bank_holiday_moves_to_the_working_day_before() -> None:
+    weekend = cadence("SW1", last_observed_on=date(2026, 4, 10), counted_since=date(2026, 1, 5))
+    assert weekend.due_on == date(2026, 10, 9)  # six months on is Saturday 10 October
+    christmas = cadence("SW1", last_observed_on=date(2026, 6, 25), counted_since=date(2026, 1, 5))
+    assert christmas.due_on == date(2026, 12, 24)  # not Christmas Day
+    assert christmas.remind_on == date(2026, 12, 10)
+    month_end = cadence("SW1", last_observed_on=date(2026, 8, 31), counted_since=date(2026, 1, 5))
+    assert month_end.due_on == date(2027, 2, 26)  # 28 February 2027 is a Sunday
+    for c in (weekend, christmas, month_end):
+        assert is_working_day(c.due_on) and is_working_day(c.remind_on)
+
+
+def test_a_social_worker_never_observed_is_due_six_months_after_first_counted_and_easter_is_skipped() -> None:
+    c = cadence("SW2", last_observed_on=None, counted_since=date(2026, 10, 1))
+    assert c.due_on == date(2027, 4, 1)
+    # Ten working days before 1 April 2027, over Good Friday (26 March) and Easter Monday (29 March).
+    assert c.remind_on == date(2027, 3, 16)
+
+
+def test_two_observations_a_year_keep_the_reminder_away_and_a_new_observation_moves_the_due_day() -> None:
+    first = cadence("SW1", last_observed_on=date(2026, 3, 2), counted_since=date(2025, 9, 1))
+    second = cadence("SW1", last_observed_on=date(2026, 8, 20), counted_since=date(2025, 9, 1))
+    assert first.due_on == date(2026, 9, 2) and second.due_on == date(2027, 2, 19)
+    assert reminder_due(first, date(2026, 8, 20)) and not reminder_due(second, date(2026, 8, 20))
+    assert observed_in_year([date(2025, 9, 30), date(2026, 3, 2), date(2026, 8, 20)], date(2026, 9, 30)) == 2
+
+
+# --- an observation --------------------------------------------------------------------------------
+
+
+def plan(**changes: object) -> Plan:
+    fields: dict[str, object] = {
+        "situation": Situation.INTERVIEW, "planned_on": date(2026, 9, 21), "observer_focus": "Engaging the father in the plan",
+        "written_consent_on": date(2026, 9, 14),
+    }
+    fields.update(changes)
+    return Plan(**fields)  # type: ignore[arg-type]
+
+
+def report(**changes: object) -> Report:
+    fields: dict[str, object] = {
+        "observed_on": date(2026, 9, 21), "verbal_consent_confirmed": True, "situation": "Home visit", "aim_of_intervention": "Review the plan",
+        "those_present": "Mother, father, social worker, observer", "standards_observed": "PCF 7 intervention and skills",
+        "feedback_and_evidence": "Clear explanation of the concerns", "positive_aspects": "Warm and direct",
+        "areas_for_development": "Summarise agreed actions at the end", "reflection": "Reflected openly", "designation": "Team manager",
+    }
+    fields.update(changes)
+    return Report(**fields)  # type: ignore[arg-type]
+
+
+def reflection() -> Reflection:
+    return Reflection(achieved_aims="Yes", did_well="Listening", could_improve="Summaries", how_to_improve="Use a checklist")
+
+
+def planned() -> Observation:
+    return Observation.plan_with(
+        observation_id="O-1", social_worker_id="SW1", observer_id="TM1", line_manager_id="TM1", team_id="T1", plan=plan(), at=T0.replace(month=9, day=10),
+    )
+
+
+def test_an_observation_is_planned_agreed_reported_and_reflected_on() -> None:
+    o = planned()
+    assert o.status is ObservationStatus.PLANNED and o.viewers() == ["SW1", "TM1"]
+    with pytest.raises(NotAllowed):
+        o.agree(by="TM1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    with pytest.raises(WrongStage):
+        o.record_report(by="TM1", report=report(), at=T0)  # not yet agreed with the social worker
+    o.agree(by="SW1", agreement=Agreement(aims="Agree a safety plan", standards="PCF 7"), at=T0)
+    o.record_report(by="TM1", report=report(), at=T0)
+    assert o.status is ObservationStatus.REPORTED and o.feedback_due_on == date(2026, 10, 5) and o.written_late is False
+    with pytest.raises(NotAllowed):
+        o.reflect(by="TM1", reflection=reflection(), at=T0)
+    o.reflect(by="SW1", reflection=reflection(), at=T0)
+    assert o.status is ObservationStatus.REFLECTED
+    with pytest.raises(WrongStage):
+        o.record_report(by="TM1", report=report(), at=T0)  # closed once reflected on
+
+
+def test_a_report_without_the_service_users_consent_is_refused_with_every_reason() -> None:
+    o = Observation.plan_with(
+        observation_id="O-2", social_worker_id="SW1", observer_id="TM1", line_manager_id="TM1", team_id="T1", plan=plan(written_consent_on=None), at=T0,
+    )
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    with pytest.raises(InvalidEntries) as refused:
+        o.record_report(by="TM1", report=report(verbal_consent_confirmed=False, observed_on=date(2026, 10, 2)), at=T0)
+    assert [e["field"] for e in refused.value.errors] == ["written_consent_on", "verbal_consent_confirmed", "observed_on"]
+    assert o.status is ObservationStatus.AGREED and o.report is None
+    with pytest.raises(InvalidEntries):
+        o.record_report(by="TM1", report=report(written_consent_on=date(2026, 9, 22)), at=T0)  # agreement after the session
+    o.record_report(by="TM1", report=report(written_consent_on=date(2026, 9, 15)), at=T0)
+    assert o.report is not None and o.report.written_consent_on == date(2026, 9, 15)
+
+
+def test_written_feedback_later_than_two_weeks_is_marked_late_and_nobody_observes_themselves() -> None:
+    o = planned()
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    o.record_report(by="TM1", report=report(observed_on=date(2026, 9, 1), written_consent_on=date(2026, 8, 20)), at=T0)
+    assert o.feedback_due_on == date(2026, 9, 15) and o.written_late is True
+    with pytest.raises(InvalidEntries):
+        Observation.plan_with(observation_id="O-3", social_worker_id="TM1", observer_id="TM1", line_manager_id=None, team_id=None, plan=plan(), at=T0)
+
+
+def test_a_planned_observation_is_cancelled_with_its_reason_and_a_changed_plan_is_agreed_again() -> None:
+    o = planned()
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    o.revise_plan(by="TM1", plan=plan(planned_on=date(2026, 9, 28)), at=T0)
+    assert o.status is ObservationStatus.PLANNED and o.agreement is None
+    o.cancel(by="SW1", reason="The family did not agree to the observation", at=T0)
+    assert o.status is ObservationStatus.CANCELLED
+    with pytest.raises(WrongStage):
+        o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+
+
+# --- monitoring forms, complaints ------------------------------------------------------------------
+
+
+def test_a_conference_report_is_on_time_24_hours_before_an_initial_and_5_working_days_before_a_review() -> None:
+    meeting = date(2026, 9, 25)  # a Friday
+    assert report_on_time(MonitoringKind.INITIAL_CP_CONFERENCE, meeting, date(2026, 9, 24)) is True
+    assert report_on_time(MonitoringKind.INITIAL_CP_CONFERENCE, meeting, meeting) is False
+    assert report_on_time(MonitoringKind.INITIAL_CP_CONFERENCE, meeting, None) is False
+    assert report_on_time(MonitoringKind.REVIEW_CP_CONFERENCE, meeting, date(2026, 9, 18)) is True
+    assert report_on_time(MonitoringKind.REVIEW_CP_CONFERENCE, meeting, date(2026, 9, 21)) is False
+    assert report_on_time(MonitoringKind.LOOKED_AFTER_REVIEW, meeting, date(2026, 9, 24)) is None
+
+
+def test_a_monitoring_form_is_completed_by_the_right_chair_after_the_meeting() -> None:
+    entries = MonitoringEntries(kind=MonitoringKind.LOOKED_AFTER_REVIEW, case_id="C-1", meeting_on=date(2026, 10, 2), plan_progressing=True)
+    with pytest.raises(InvalidEntries) as refused:
+        check_monitoring(entries, author_roles=frozenset({"cp_chair"}), today=date(2026, 10, 1))
+    assert [e["field"] for e in refused.value.errors] == ["kind", "meeting_on", "plan_progressing"]
+    check_monitoring(entries.model_copy(update={"plan_progressing": None}), author_roles=frozenset({"iro"}), today=date(2026, 10, 2))
+
+
+def test_the_monthly_collation_counts_forms_by_kind_reports_in_time_and_ratings() -> None:
+    forms = [
+        FormFacts("F1", "initial_cp_conference", True, {"report": "good", "process": "adequate"}, None),
+        FormFacts("F2", "review_cp_conference", False, {"report": "poor"}, None),
+        FormFacts("F3", "cp_midpoint_review", None, {}, False),
+    ]
+    c = collate("T1", "2026-09", forms)
+    assert (c.forms, c.reports_on_time, c.reports_late, c.plans_not_progressing) == (3, 1, 1, 1)
+    assert c.by_kind == {"initial_cp_conference": 1, "review_cp_conference": 1, "looked_after_review": 0, "cp_midpoint_review": 1, "looked_after_midpoint_review": 0}
+    assert c.ratings["report"] == {"good": 1, "adequate": 0, "poor": 1} and c.ratings["process"]["adequate"] == 1
+    assert c.form_ids == ["F1", "F2", "F3"]
+
+
+def test_compensation_on_a_complaint_states_its_cost_and_only_then() -> None:
+    base = {"complaint_ref": "CR/2026/1", "team_id": "T1", "date_responded": date(2026, 9, 1), "summary": "Late visit", "outcome": Outcome.PART_UPHELD, "lessons_learned": "Confirm visits in writing"}
+    with pytest.raises(InvalidEntries):
+        check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION]))  # type: ignore[arg-type]
+    with pytest.raises(InvalidEntries):
+        check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY], compensation_cost=50))  # type: ignore[arg-type]
+    check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION], compensation_cost=50))  # type: ignore[arg-type]
