@@ -4,6 +4,7 @@ escalates to the assistant director when still open a month later."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from audit import events as ie
@@ -117,3 +118,33 @@ async def test_supervision_graded_inadequate_starts_moderation_and_both_are_told
         [required] = await capture.wait_for(ie.MODERATION_REQUIRED.type, 1)
         assert required.data["supervision_inadequate"] and required.data["grades_differ"]
         assert (required.data["auditor_id"], required.data["peer_reviewer_id"]) == ("P-TM4", "P-PR")
+
+
+async def test_the_scheduler_pass_escalates_what_falls_due_on_its_day_once_however_often_it_runs(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from audit.scheduler import CycleScheduler
+    from shared.clock import FixedClock
+
+    async with running_service(lambda: create_app(clock=clock())) as svc:
+        await seed_directory(svc.db)
+        pr, pdo = svc.as_person("P-PR"), svc.as_person("P-PDO", roles=["practice_development_officer"])
+        audit_id, form, etag = await _to_moderation(svc)
+        escalated = await svc.http.post(f"/v1/audits/{audit_id}/moderation/escalate", json={"reason": "No agreement"}, headers={**pr, "If-Match": etag})
+        final = await svc.http.post(
+            f"/v1/audits/{audit_id}/moderation/final-grading", json=grading(form, "inadequate", "inadequate"),
+            headers={**pdo, "If-Match": escalated.headers["ETag"]},
+        )
+        assert final.json()["inadequate_action"]["escalate_on"] == "2026-11-01", final.text
+
+        runtime = svc.runtime
+        for day, expected in ((datetime(2026, 10, 30, 9, tzinfo=UTC), 0), (datetime(2026, 11, 1, 9, tzinfo=UTC), 1)):
+            scheduler = CycleScheduler(runtime.extra["audit"], runtime.extra["cycle_settings"], FixedClock(day), interval_s=0.05)
+            scheduler.start()
+            await asyncio.sleep(0.6)  # several passes
+            await scheduler.stop()
+            as_director = await svc.http.get(f"/v1/audits/{audit_id}", headers=svc.as_person("P-AD", roles=["assistant_director"]))
+            assert (as_director.status_code == 200 and as_director.json()["inadequate_action"]["escalated_to"] == "P-AD") == bool(expected), day
+        await capture.wait_for(ie.INADEQUATE_ACTION_ESCALATED.type, 1)
+        await capture.settle(1.0)
+        assert len(capture.of_type(ie.INADEQUATE_ACTION_ESCALATED.type)) == 1
