@@ -217,6 +217,28 @@ def check_different_file(*, case_id: str, last_months_case_id: str | None, month
         )
 
 
+#: 12.1: a case prepared is not prepared again "for at least 12 months".
+PREPARED_AGAIN_AFTER_MONTHS = 12
+
+
+def months_before(month: str, count: int = PREPARED_AGAIN_AFTER_MONTHS) -> list[str]:
+    """The ``count`` months before ``month``, most recent first."""
+    start = Month.parse(month)
+    return [str(start.plus(-n)) for n in range(1, count + 1)]
+
+
+def check_not_prepared_within_a_year(*, case_id: str, month: str, prepared_in: Iterable[str]) -> None:
+    """12.1: a case prepared by a supervisor and worker is not prepared again for at least 12 months
+    (whichever worker puts it forward, and whether or not it was selected)."""
+    recent = sorted(m for m in prepared_in if m in set(months_before(month, PREPARED_AGAIN_AFTER_MONTHS - 1)))
+    if recent:
+        again = str(Month.parse(recent[-1]).plus(PREPARED_AGAIN_AFTER_MONTHS))
+        raise InvalidEntries(
+            "This case was prepared for audit in the last 12 months.",
+            [_error("case_id", f"this case was prepared for {recent[-1]}: it may be prepared again from {again}")],
+        )
+
+
 def check_delegation(
     *, caller_id: str, caller_roles: Iterable[str], delegate_id: str, delegate_known: bool, team_service_managers: dict[str, str | None]
 ) -> None:

@@ -35,6 +35,8 @@ INDEXES = [
             IndexModel([("month", ASCENDING), ("status", ASCENDING)]),
             # Collation and the month's files per team.
             IndexModel([("month", ASCENDING), ("team_id", ASCENDING)]),
+            # A case is not prepared again for 12 months (12.1).
+            IndexModel([("case_id", ASCENDING), ("month", ASCENDING)]),
         ],
     ),
     Indexes(HISTORY, [IndexModel([("file_id", ASCENDING), ("part", ASCENDING), ("number", ASCENDING)], unique=True)]),
@@ -124,6 +126,12 @@ async def load(db: AsyncDatabase[Document], file_id: str, *, tx: Transaction | N
 async def of_worker(db: AsyncDatabase[Document], month: str, worker_id: str, *, tx: Transaction | None = None) -> PreparedFile | None:
     doc = await db[FILES].find_one({"month": month, "worker_id": worker_id}, session=_session(tx))
     return from_document(doc) if doc else None
+
+
+async def months_prepared(db: AsyncDatabase[Document], case_id: str, months: list[str], *, tx: Transaction | None = None) -> list[str]:
+    """The months among ``months`` for which this case was prepared (a file started for it)."""
+    docs = await db[FILES].find({"case_id": case_id, "month": {"$in": months}}, {"month": 1}, session=_session(tx)).to_list()
+    return [d["month"] for d in docs]
 
 
 async def of_service_manager(

@@ -44,8 +44,10 @@ from .domain import (
     Selected,
     check_delegation,
     check_different_file,
+    check_not_prepared_within_a_year,
     check_selection_closable,
     collate,
+    months_before,
     previous_month,
     standards_of,
     timetable,
@@ -100,6 +102,8 @@ async def prepare_file(
             raise AlreadyPrepared(f"{worker_id} already has a file prepared for {month}: one file per worker each month.", existing.id)
         last = await store.of_worker(ctx.db, previous_month(month), worker_id, tx=tx)
         check_different_file(case_id=case_id, last_months_case_id=last.case_id if last else None, month=month)
+        prepared_in = await store.months_prepared(ctx.db, case_id, months_before(month), tx=tx)
+        check_not_prepared_within_a_year(case_id=case_id, month=month, prepared_in=prepared_in)
         version = await tool_store.latest_version(ctx.db, TOOL_ID, tx=tx)
         definition = await tool_store.version_definition(ctx.db, TOOL_ID, version, tx=tx) if version else None
         if definition is None or version is None:

@@ -83,6 +83,9 @@ async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture
         assert replay.json()["id"] == file_a["id"] and replay.headers["Idempotent-Replayed"] == "true"
         second = await http.post("/v1/hampshire/files", json={"month": MONTH, "case_id": "C-12"}, headers=who["H-SW1"])
         assert is_problem(second, 409) and second.json()["file_id"] == file_a["id"]
+        # Nor may another worker put last month's case forward: not again for 12 months (12.1).
+        other = await http.post("/v1/hampshire/files", json={"month": MONTH, "case_id": "C-11", "worker_id": "H-SW2"}, headers=who["H-TM1"])
+        assert is_problem(other, 422) and "2026-09" in other.json()["errors"][0]["message"]
         # The supervisor prepares for their worker; an outsider may not.
         outsider = await http.post("/v1/hampshire/files", json={"month": MONTH, "case_id": "C-12", "worker_id": "H-SW2"}, headers=who["H-X"])
         assert is_problem(outsider, 403)

@@ -24,8 +24,10 @@ from audit.hampshire.domain import (
     StandardPreparation,
     check_delegation,
     check_different_file,
+    check_not_prepared_within_a_year,
     check_selection_closable,
     collate,
+    months_before,
     previous_month,
     standards_of,
     teams_without_selection,
@@ -93,6 +95,17 @@ def test_the_same_worker_may_not_prepare_last_months_case_again() -> None:
     assert refused.value.errors[0]["field"] == "case_id" and "2026-09" in refused.value.errors[0]["message"]
     check_different_file(case_id="C-2", last_months_case_id="C-1", month="2026-10")
     check_different_file(case_id="C-1", last_months_case_id=None, month="2026-10")
+
+
+def test_a_case_prepared_is_not_prepared_again_for_twelve_months_by_any_worker() -> None:
+    assert months_before("2027-02", 3) == ["2027-01", "2026-12", "2026-11"]
+    with pytest.raises(InvalidEntries) as refused:
+        check_not_prepared_within_a_year(case_id="C-1", month="2027-02", prepared_in=["2026-03", "2026-06"])
+    assert "2026-06" in refused.value.errors[0]["message"] and "2027-06" in refused.value.errors[0]["message"]
+    with pytest.raises(InvalidEntries):
+        check_not_prepared_within_a_year(case_id="C-1", month="2027-02", prepared_in=["2026-03"])  # eleven months before
+    check_not_prepared_within_a_year(case_id="C-1", month="2027-02", prepared_in=["2026-02"])  # twelve months on: again
+    check_not_prepared_within_a_year(case_id="C-1", month="2027-02", prepared_in=[])
 
 
 def test_the_timetable_of_appendix_5() -> None:
