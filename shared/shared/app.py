@@ -64,6 +64,8 @@ class ConsumerSpec:
     subscriptions: Callable[[Runtime], Sequence[Subscription]]
     #: Handle the messages in hand together, one transaction per batch (projections; see shared.consumer).
     batch: bool = False
+    #: Messages held at once on this queue; ``CONSUMER_PREFETCH`` when not given.
+    prefetch: int | None = None
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -143,7 +145,7 @@ def create_service_app(
                 queue=settings.queue_name(spec.purpose),
                 exchange=settings.exchange_name,
                 subscriptions=spec.subscriptions(runtime),
-                prefetch=settings.consumer_prefetch,
+                prefetch=spec.prefetch or settings.consumer_prefetch,
                 max_attempts=settings.consumer_max_attempts,
                 retry_delays_ms=settings.consumer_retry_delays_ms,
                 delivery_limit=settings.consumer_delivery_limit,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.app import ConsumerSpec, Runtime
-from shared.consumer import EventConsumer, Subscription
+from shared.consumer import Subscription
 
 from . import cycles, directory
 from .hillingdon import consumers as hillingdon_consumers
@@ -30,13 +30,6 @@ CONSUMERS = [
 ALLOCATION = "allocation"
 
 
-def allocation_consumer(runtime: Runtime, prefetch: int) -> EventConsumer:
-    """The consumer of the allocation work items (started and stopped by ``main``)."""
-    settings = runtime.settings
-    return EventConsumer(
-        connection=runtime.amqp, uow=runtime.uow, service=settings.service_name, purpose=ALLOCATION,
-        queue=settings.queue_name(ALLOCATION), exchange=settings.exchange_name,
-        subscriptions=cycles.subscriptions(runtime.extra["audit"]), prefetch=prefetch,
-        max_attempts=settings.consumer_max_attempts, retry_delays_ms=settings.consumer_retry_delays_ms,
-        delivery_limit=settings.consumer_delivery_limit,
-    )
+def allocation(prefetch: int) -> ConsumerSpec:
+    """The consumer of the allocation work items, with its own prefetch."""
+    return ConsumerSpec(ALLOCATION, lambda runtime: cycles.subscriptions(runtime.extra["audit"]), prefetch=prefetch)

@@ -9,7 +9,7 @@ from shared.errors import Problem, not_found
 from shared.http import stale
 
 from . import api, api_cycles, api_reports, api_tools, cycle_store, directory, store, tool_store, usecases
-from .consumers import CONSUMERS, allocation_consumer
+from .consumers import CONSUMERS, allocation
 from .cycles import CycleRefused, CycleSettings
 from .domain.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
 from .hampshire import api as hampshire_api
@@ -90,9 +90,6 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         runtime.extra["audit"] = ctx
         runtime.extra["cycle_settings"] = cycle_settings
         await usecases.seed_shipped_tools(runtime.uow)
-        allocation = allocation_consumer(runtime, settings.audit_allocation_prefetch)
-        await allocation.start()
-        runtime.extra["allocation_consumer"] = allocation
         if settings.audit_cycle_scheduler_enabled:
             scheduler = CycleScheduler(ctx, cycle_settings, runtime.clock, settings.audit_cycle_scheduler_interval_s)
             scheduler.start()
@@ -102,9 +99,6 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         scheduler = runtime.extra.get("cycle_scheduler")
         if scheduler is not None:
             await scheduler.stop()
-        allocation = runtime.extra.get("allocation_consumer")
-        if allocation is not None:
-            await allocation.stop(settings.shutdown_grace_s)
 
     return create_service_app(
         settings,
@@ -112,7 +106,7 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         description="Audit: programmes and tools, monthly sampling and allocation, audit, peer review and moderation.",
         routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router],
         indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
-        consumers=CONSUMERS,
+        consumers=[*CONSUMERS, allocation(settings.audit_allocation_prefetch)],
         domain_errors=DOMAIN_ERRORS,  # type: ignore[arg-type]
         on_startup=on_startup,
         on_shutdown=on_shutdown,
