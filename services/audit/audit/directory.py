@@ -22,6 +22,7 @@ from pymongo.errors import BulkWriteError
 from shared.consumer import ReceivedEvent, Subscription
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
+from shared.projection import apply_if_newer
 
 from .domain.routing import Contacts
 from .domain.sampling import OpenCase, audit_case_type
@@ -92,11 +93,7 @@ PEER_REVIEWER_ROLE = "peer_reviewer"
 
 async def project(db: AsyncDatabase[Document], collection: str, record_id: str, version: int, fields: dict[str, object], *, session: AsyncClientSession | None = None) -> bool:
     """Apply one record's state if it is newer than what we hold; returns whether it was applied."""
-    current = await db[collection].find_one({"_id": record_id}, {"version": 1}, session=session)
-    if current is not None and current["version"] >= version:
-        return False  # an older state arriving late, or the same one again
-    await db[collection].update_one({"_id": record_id}, {"$set": {**fields, "version": version}}, upsert=True, session=session)
-    return True
+    return await apply_if_newer(db[collection], record_id, version, fields, session=session)
 
 
 async def project_person(db: AsyncDatabase[Document], person: PersonChanged, *, session: AsyncClientSession | None = None) -> bool:

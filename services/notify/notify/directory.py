@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
+from shared.projection import apply_if_newer
 
 RECIPIENTS = "recipients"
 
@@ -40,16 +41,7 @@ INDEXES = [Indexes(RECIPIENTS, [IndexModel([("team_id", ASCENDING)]), IndexModel
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     async def project_person(event: ReceivedEvent, tx: Transaction) -> None:
         person: PersonChanged = event.data
-        recipients = db[RECIPIENTS]
-        current = await recipients.find_one({"_id": person.person_id}, {"version": 1}, session=tx.session)
-        if current is not None and current["version"] >= person.version:
-            return  # an older state arriving late
-        fields = person.model_dump(exclude={"person_id"})
-        await recipients.update_one(
-            {"_id": person.person_id},
-            {"$set": {**fields, "event_id": event.id, "updated_at": event.envelope.time}, "$inc": {"changes_applied": 1}},
-            upsert=True,
-            session=tx.session,
-        )
+        fields = {**person.model_dump(exclude={"person_id", "version"}), "event_id": event.id, "updated_at": event.envelope.time}
+        await apply_if_newer(db[RECIPIENTS], person.person_id, person.version, fields, session=tx.session, also={"$inc": {"changes_applied": 1}})
 
     return [Subscription(PERSON_CHANGED, project_person)]

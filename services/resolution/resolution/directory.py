@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
+from shared.projection import apply_if_newer
 
 from .domain import CaseSnapshot, PersonRef
 
@@ -60,12 +61,8 @@ INDEXES = [Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]), Indexes(PEOPL
 
 
 async def _project(db: AsyncDatabase[Document], collection: str, ident: str, record: BaseModel, key: str, session: AsyncClientSession | None) -> bool:
-    current = await db[collection].find_one({"_id": ident}, {"version": 1}, session=session)
-    if current is not None and current["version"] >= record.version:  # type: ignore[attr-defined]
-        return False  # an older or repeated state arriving late
-    fields = record.model_dump(mode="json", exclude={key})
-    await db[collection].update_one({"_id": ident}, {"$set": fields}, upsert=True, session=session)
-    return True
+    fields = record.model_dump(mode="json", exclude={key, "version"})
+    return await apply_if_newer(db[collection], ident, record.version, fields, session=session)  # type: ignore[attr-defined]
 
 
 async def project_case(db: AsyncDatabase[Document], case: CaseChanged, session: AsyncClientSession | None = None) -> bool:

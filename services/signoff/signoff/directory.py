@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
+from shared.projection import apply_if_newer
 
 from .domain.access import CaseView, PersonView, TeamView
 
@@ -73,13 +74,9 @@ INDEXES = [
 
 async def _project(db: AsyncDatabase[Document], collection: str, key: str, record: BaseModel, event: ReceivedEvent, tx: Transaction) -> None:
     fields: dict[str, Any] = record.model_dump(mode="json")
-    record_id = fields.pop(key)
-    current = await db[collection].find_one({"_id": record_id}, {"version": 1}, session=tx.session)
-    if current is not None and current["version"] >= fields["version"]:
-        return  # an older or repeated state arriving late
-    await db[collection].update_one(
-        {"_id": record_id}, {"$set": {**fields, "event_id": event.id, "updated_at": event.envelope.time}}, upsert=True, session=tx.session
-    )
+    record_id, version = fields.pop(key), fields.pop("version")
+    fields.update(event_id=event.id, updated_at=event.envelope.time)
+    await apply_if_newer(db[collection], record_id, version, fields, session=tx.session)
 
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
