@@ -28,14 +28,33 @@ class TaskKind(StrEnum):
     AUDIT_COPY = "audit_copy"
     #: The mid-month list of audits not yet completed (assistant directors, service managers).
     INCOMPLETE_AUDITS_DIGEST = "incomplete_audits_digest"
+    #: Hampshire: the month's files prepared and ready for audit, per team, for the service manager to select from.
+    HAMPSHIRE_FILES_READY = "hampshire_files_ready"
+    #: Hampshire: a prepared file selected for this person (the service manager or their delegate) to audit.
+    HAMPSHIRE_FILE_AUDIT = "hampshire_file_audit"
+    #: Hillingdon: an audit graded requires improvement or inadequate, for the case's service manager to review.
+    PRACTICE_REVIEW = "practice_review"
+    #: A social worker's next practice observation is due (for their line manager, the observer).
+    OBSERVATION_DUE = "observation_due"
+    #: An action of a team's improvement plan reached its due day unfinished.
+    IMPROVEMENT_ACTION = "improvement_action"
+    #: An action of a multi-agency action plan, for its agency's owner.
+    MULTI_AGENCY_ACTION = "multi_agency_action"
+    #: A team review's need for support beyond the team, for the assistant director for service development.
+    SERVICE_DEVELOPMENT_REFERRAL = "service_development_referral"
 
 
-#: Emails the audit procedure says are sent automatically: they cannot be turned off.
+#: Emails the audit procedure says are sent automatically: they cannot be turned off. Hampshire's
+#: procedure (seed 003, 8.1-8.3, 10.1) says the service manager is sent the list of files ready and
+#: the auditor the audit tools; Hillingdon's (seed 002) says who acts, not that anyone is emailed.
 STATUTORY = frozenset(
-    {TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.AUDIT_COPY, TaskKind.INCOMPLETE_AUDITS_DIGEST}
+    {TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.AUDIT_COPY, TaskKind.INCOMPLETE_AUDITS_DIGEST,
+     TaskKind.HAMPSHIRE_FILES_READY, TaskKind.HAMPSHIRE_FILE_AUDIT}
 )
 
-#: Open tasks of these kinds are chased by a reminder every ``REMINDER_WORKING_DAYS``.
+#: Open tasks of these kinds are chased by a reminder every ``REMINDER_WORKING_DAYS``. Only seed 004
+#: chases; the QA framework's own reminders (observations, improvement actions) are the audit
+#: service's events, once per due date.
 CHASED = frozenset({TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.COUNTER_SIGN})
 
 
@@ -48,6 +67,13 @@ LABELS = {
     TaskKind.MODERATION: "Moderation of grading needed",
     TaskKind.AUDIT_COPY: "Copy of an audit",
     TaskKind.INCOMPLETE_AUDITS_DIGEST: "Audits not yet completed",
+    TaskKind.HAMPSHIRE_FILES_READY: "Files ready for audit",
+    TaskKind.HAMPSHIRE_FILE_AUDIT: "File selected for you to audit",
+    TaskKind.PRACTICE_REVIEW: "Case to review with the auditor",
+    TaskKind.OBSERVATION_DUE: "Practice observation due",
+    TaskKind.IMPROVEMENT_ACTION: "Improvement plan action due",
+    TaskKind.MULTI_AGENCY_ACTION: "Multi-agency action assigned to you",
+    TaskKind.SERVICE_DEVELOPMENT_REFERRAL: "Referral to service development",
 }
 
 

@@ -45,6 +45,6 @@ def pure(fn: Callable[[ReceivedEvent], Effects]) -> Translate:
 
 
 def all_mappings() -> list[Mapping]:
-    from . import audit, resolution, signoff
+    from . import audit, qa_framework, resolution, signoff
 
-    return [*signoff.MAPPINGS, *resolution.MAPPINGS, *audit.MAPPINGS]
+    return [*signoff.MAPPINGS, *resolution.MAPPINGS, *audit.MAPPINGS, *qa_framework.MAPPINGS]

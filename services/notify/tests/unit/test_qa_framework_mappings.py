@@ -1,0 +1,234 @@
+"""The QA framework's events (issue 11): who gets which task, what it waits on, and what closes it.
+
+Each event is built as the audit service builds it (its own EventType and pydantic model) and read
+through notify's mapping, so a change of the publisher's contract that notify cannot read fails here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from audit import events as audit_events
+from audit.hampshire import events as he
+from audit.hillingdon import events as hi
+from audit.multi_agency import events as me
+from audit.practice import events as pe
+from audit.team_review import events as te
+from notify.domain.kinds import LABELS, TaskKind, is_chased, is_statutory
+from notify.domain.tasks import Origin, TaskStatus
+from notify.mappings import all_mappings
+from notify.mappings import qa_framework as q
+from pydantic import BaseModel
+from shared.consumer import ReceivedEvent
+from shared.events import EventType
+
+NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+
+class People:
+    def __init__(self, managers: dict[str, str] | None = None) -> None:
+        self.managers = managers or {}
+        self.asked: list[str] = []
+
+    async def line_manager_of(self, person_id: str) -> str | None:
+        self.asked.append(person_id)
+        return self.managers.get(person_id)
+
+
+async def _effects(published: EventType, data: BaseModel, people: People | None = None):  # type: ignore[no-untyped-def]
+    """``data`` published by the audit service as ``published``, read by notify's mapping of that routing key."""
+    envelope = published.envelope(data, source="/qa/audit", subject=None, time=NOW)
+    mapping = next(m for m in all_mappings() if m.event_type.routing_key == published.routing_key)
+    return await mapping.translate(ReceivedEvent(envelope, mapping.event_type.parse_data(envelope)), people or People())
+
+
+def _sm_list(**extra: Any) -> he.FilesReady:
+    return he.FilesReady(**{
+        "list_id": "L-1", "month": "2026-10", "service_manager_id": "SM-1",
+        "teams": [he.ReadyTeam(team_id="T-1", file_ids=["F-1", "F-2"]), he.ReadyTeam(team_id="T-2", file_ids=["F-3"])],
+        "file_count": 3, "delegate_ids": ["D-1"], "audit_due_on": date(2026, 11, 20), "sent_by": "QA-1", "sent_at": NOW, **extra,
+    })
+
+
+def _selected(**extra: Any) -> he.FileSelected:
+    return he.FileSelected(**{
+        "file_id": "F-1", "month": "2026-10", "case_id": "C-9", "team_id": "T-1", "service_manager_id": "SM-1", "auditor_id": "SM-1",
+        "selected_at": NOW, **extra,
+    })
+
+
+def test_every_qa_framework_mapping_reads_an_event_the_audit_service_publishes_and_needs_only_what_it_always_carries() -> None:
+    published = {t.routing_key: t for t in audit_events.EVENTS}
+    for mapping in q.MAPPINGS:
+        theirs = published.get(mapping.event_type.routing_key)
+        assert theirs is not None, f"audit publishes no {mapping.event_type.routing_key}"
+        fields = theirs.data_model.model_fields
+        for name, field in mapping.event_type.data_model.model_fields.items():
+            if field.is_required():
+                assert name in fields and fields[name].is_required(), f"{theirs.routing_key}: notify requires {name}, audit may omit it"
+
+
+def test_each_new_kind_has_a_label_and_only_hampshires_emails_are_statutory_and_none_is_chased() -> None:
+    new = [TaskKind.HAMPSHIRE_FILES_READY, TaskKind.HAMPSHIRE_FILE_AUDIT, TaskKind.PRACTICE_REVIEW, TaskKind.OBSERVATION_DUE,
+           TaskKind.IMPROVEMENT_ACTION, TaskKind.MULTI_AGENCY_ACTION, TaskKind.SERVICE_DEVELOPMENT_REFERRAL]
+    assert all(LABELS.get(k) for k in new)
+    assert [k for k in new if is_statutory(k)] == [TaskKind.HAMPSHIRE_FILES_READY, TaskKind.HAMPSHIRE_FILE_AUDIT]
+    assert not any(is_chased(k) for k in new)
+
+
+async def test_the_ready_list_is_a_task_for_the_service_manager_closed_when_they_close_that_months_selection() -> None:
+    effects = await _effects(he.FILES_READY, _sm_list())
+    [task] = effects.open
+    assert (task.assignee_id, task.kind, task.origin, task.due_on) == ("SM-1", TaskKind.HAMPSHIRE_FILES_READY, Origin.SYSTEM, date(2026, 11, 20))
+    assert task.subject == "3 files from 2 teams ready for audit for 2026-10"
+    assert "at least one file from each team" in task.action
+    assert (task.link.service, task.link.path) == ("audit", "/hampshire/months/2026-10")
+    assert task.email is not None and task.email.template == "task"
+    assert "D-1" not in {t.assignee_id for t in effects.open}  # the service manager's task; delegates get the files they audit
+
+    closed = await _effects(he.SELECTION_CLOSED, he.SelectionClosed(
+        month="2026-10", service_manager_id="SM-1", selected_file_ids=["F-1", "F-3"], not_selected_file_ids=["F-2"], closed_by="SM-1", closed_at=NOW,
+    ))
+    [close] = closed.close
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "SM-1")
+    other_month = await _effects(he.SELECTION_CLOSED, he.SelectionClosed(
+        month="2026-09", service_manager_id="SM-1", selected_file_ids=[], not_selected_file_ids=[], closed_by="SM-1", closed_at=NOW,
+    ))
+    other_manager = await _effects(he.SELECTION_CLOSED, he.SelectionClosed(
+        month="2026-10", service_manager_id="SM-2", selected_file_ids=[], not_selected_file_ids=[], closed_by="SM-2", closed_at=NOW,
+    ))
+    assert task.closes_on not in {other_month.close[0].key, other_manager.close[0].key}
+
+
+async def test_a_selected_file_is_a_task_for_its_auditor_due_by_the_20th_of_the_next_month_closed_when_audited() -> None:
+    effects = await _effects(he.FILE_SELECTED, _selected())
+    [task] = effects.open
+    assert (task.assignee_id, task.kind, task.origin, task.assigned_by) == ("SM-1", TaskKind.HAMPSHIRE_FILE_AUDIT, Origin.SYSTEM, None)
+    assert task.due_on == date(2026, 11, 20)
+    assert task.link.path == "/hampshire/files/F-1"
+    assert "C-9" not in task.subject + task.action + str(task.context)
+    audited = await _effects(he.FILE_AUDITED, he.FileAudited(
+        file_id="F-1", month="2026-10", case_id="C-9", team_id="T-1", worker_id="W-1", supervisor_id="S-1", service_manager_id="SM-1",
+        auditor_id="SM-1", tool_id="hampshire", tool_version=1, judgements={"1": "yes"}, audited_at=NOW,
+    ))
+    [close] = audited.close
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "SM-1")
+    other = await _effects(he.FILE_SELECTED, _selected(file_id="F-2"))
+    assert other.open[0].closes_on != task.closes_on
+
+
+async def test_a_file_a_delegate_audits_is_their_task_assigned_by_the_service_manager_and_decembers_is_due_in_january() -> None:
+    effects = await _effects(he.FILE_SELECTED, _selected(month="2026-12", auditor_id="D-1", delegation_id="DL-1", delegated_by="SM-1"))
+    [task] = effects.open
+    assert (task.assignee_id, task.assigned_by, task.origin, task.due_on) == ("D-1", "SM-1", Origin.PERSON, date(2027, 1, 20))
+
+
+def _review(**extra: Any) -> hi.PracticeReviewOpened:
+    return hi.PracticeReviewOpened(**{
+        "review_id": "R-1", "audit_id": "A-1", "case_ref": "C-9", "team_id": "T-1", "month": "2026-10", "grade": "requires_improvement",
+        "service_manager_id": "SM-1", "assistant_director_id": "AD-1", "opened_at": NOW, **extra,
+    })
+
+
+async def test_a_practice_review_is_a_task_for_the_service_manager_closed_when_reported_to_the_assistant_director() -> None:
+    effects = await _effects(hi.PRACTICE_REVIEW_OPENED, _review())
+    [task] = effects.open
+    assert (task.assignee_id, task.kind, task.link.path) == ("SM-1", TaskKind.PRACTICE_REVIEW, "/hillingdon/reviews/R-1")
+    assert task.subject == "Review audit A-1, graded requires improvement"
+    assert "auditor" in task.action and "assistant director" in task.action
+    reported = await _effects(hi.PRACTICE_REVIEW_REPORTED, hi.PracticeReviewReported(
+        review_id="R-1", audit_id="A-1", case_ref="C-9", grade="requires_improvement", service_manager_id="SM-1", assistant_director_id="AD-1",
+        practice_issues=True, actions_taken=2, improvement_plan_items=1, reported_at=NOW,
+    ))
+    [close] = reported.close
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "SM-1")
+
+
+async def test_a_practice_review_whose_service_manager_is_not_known_opens_no_task() -> None:
+    assert not await _effects(hi.PRACTICE_REVIEW_OPENED, _review(service_manager_id=None))
+
+
+def _due(**extra: Any) -> pe.ObservationDue:
+    return pe.ObservationDue(**{
+        "social_worker_id": "SW-1", "line_manager_id": "TM-1", "team_id": "T-1", "due_on": date(2026, 11, 17), "remind_on": date(2026, 11, 3),
+        "last_observed_on": date(2026, 5, 18), "observations_last_12_months": 1, "overdue": False, **extra,
+    })
+
+
+async def test_an_observation_due_is_a_reminder_task_for_the_social_workers_line_manager_with_the_due_date() -> None:
+    effects = await _effects(pe.OBSERVATION_DUE, _due())
+    [task] = effects.open
+    assert (task.assignee_id, task.kind, task.due_on, task.origin) == ("TM-1", TaskKind.OBSERVATION_DUE, date(2026, 11, 17), Origin.SYSTEM)
+    assert task.subject == "Practice observation of social worker SW-1 due"
+    assert task.context["due_on"] == "2026-11-17"
+    reported = await _effects(pe.OBSERVATION_REPORTED, pe.ObservationReported(
+        observation_id="O-1", social_worker_id="SW-1", observer_id="TM-1", observed_on=date(2026, 11, 10), feedback_due_on=date(2026, 11, 24),
+        written_late=False, revised=False, reported_at=NOW,
+    ))
+    [close] = reported.close
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "TM-1")
+    revised = await _effects(pe.OBSERVATION_REPORTED, pe.ObservationReported(
+        observation_id="O-0", social_worker_id="SW-1", observer_id="TM-1", observed_on=date(2026, 5, 18), feedback_due_on=date(2026, 6, 1),
+        written_late=False, revised=True, reported_at=NOW,
+    ))
+    assert not revised  # a revised old report does not close this year's reminder
+
+
+async def test_without_a_line_manager_in_the_event_notify_asks_its_directory_and_without_one_there_opens_nothing() -> None:
+    people = People({"SW-1": "TM-2"})
+    [task] = (await _effects(pe.OBSERVATION_DUE, _due(line_manager_id=None, overdue=True), people)).open
+    assert (task.assignee_id, people.asked) == ("TM-2", ["SW-1"])
+    assert task.subject.endswith("overdue")
+    assert not await _effects(pe.OBSERVATION_DUE, _due(line_manager_id=None), People())
+
+
+async def test_an_improvement_action_due_is_a_task_for_its_owner_closed_when_that_action_is_completed() -> None:
+    effects = await _effects(te.IMPROVEMENT_ACTION_DUE, te.ImprovementActionDue(
+        review_id="TR-1", team_id="T-1", action_number=2, owner_id="W-1", due_on=date(2026, 11, 3), status="in_progress",
+    ))
+    [task] = effects.open
+    assert (task.assignee_id, task.kind, task.due_on, task.link.path) == ("W-1", TaskKind.IMPROVEMENT_ACTION, date(2026, 11, 3), "/team-reviews/TR-1")
+
+    def completed(number: int) -> te.ImprovementActionCompleted:
+        return te.ImprovementActionCompleted(
+            review_id="TR-1", team_id="T-1", action_number=number, owner_id="W-1", due_on=date(2026, 11, 3), completed_by="TM-1",
+            completed_at=NOW, plan_completed=False,
+        )
+
+    [close] = (await _effects(te.IMPROVEMENT_ACTION_COMPLETED, completed(2))).close
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "TM-1")
+    [other] = (await _effects(te.IMPROVEMENT_ACTION_COMPLETED, completed(1))).close
+    assert other.key != task.closes_on
+
+
+async def test_a_service_development_referral_is_a_task_for_the_assistant_director_without_the_needs_text() -> None:
+    referral = te.ServiceDevelopmentReferred(
+        review_id="TR-1", team_id="T-1", action_number=3, need="Training on chronologies for the whole team", assistant_director_id="AD-1",
+        service_manager_id="SM-1", referred_by="SM-1", referred_at=NOW,
+    )
+    [task] = (await _effects(te.SERVICE_DEVELOPMENT_REFERRED, referral)).open
+    assert (task.assignee_id, task.kind, task.assigned_by, task.origin) == ("AD-1", TaskKind.SERVICE_DEVELOPMENT_REFERRAL, "SM-1", Origin.PERSON)
+    assert task.closes_on is None  # no event says it is done: the assistant director marks it done
+    assert "chronologies" not in task.subject + task.action
+    assert not await _effects(te.SERVICE_DEVELOPMENT_REFERRED, referral.model_copy(update={"assistant_director_id": None}))
+
+
+@pytest.mark.parametrize("agency", ["health", "police"])
+async def test_a_multi_agency_action_is_a_task_for_its_owner_naming_the_case_only_by_its_code_closed_when_done(agency: str) -> None:
+    effects = await _effects(me.ACTION_ASSIGNED, me.ActionAssigned(
+        audit_id="MA-1", case_ref="MA-CODE-7", action_id="ACT-1", agency=agency, owner_id="P-1", due_on=date(2026, 12, 1),
+        action_path="/v1/multi-agency/audits/MA-1", assigned_by="LQA-1", assigned_at=NOW,
+    ))
+    [task] = effects.open
+    assert (task.assignee_id, task.kind, task.due_on, task.assigned_by) == ("P-1", TaskKind.MULTI_AGENCY_ACTION, date(2026, 12, 1), "LQA-1")
+    assert task.link.path == "/multi-agency/audits/MA-1"
+    assert task.context["case_code"] == "MA-CODE-7"
+    assert "MA-CODE-7" not in task.subject + task.action  # the subject is the email's: audits are emailed without the code
+    done = await _effects(me.ACTION_COMPLETED, me.ActionCompleted(
+        audit_id="MA-1", case_ref="MA-CODE-7", action_id="ACT-1", agency=agency, owner_id="P-1", completed_by="P-1", open_actions=0,
+        completed_at=NOW,
+    ))
+    [close] = done.close
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "P-1")
