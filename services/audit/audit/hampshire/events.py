@@ -79,6 +79,9 @@ class FileSelected(EventData):
     delegation_id: str | None = None
     delegated_by: str | None = None
     selected_at: datetime
+    #: When the completed tool is due to the performance management unit (Appendix 5: the 20th
+    #: of the following month).
+    due_on: date | None = None
 
 
 class SelectionClosed(EventData):

@@ -158,6 +158,7 @@ def _record(tx: Transaction, f: PreparedFile) -> None:
             tx.record(ie.FILE_SELECTED, ie.FileSelected(
                 file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, service_manager_id=f.service_manager_id,
                 auditor_id=f.auditor_id or event.by, delegation_id=f.delegation_id, delegated_by=f.delegated_by, selected_at=event.at,
+                due_on=timetable(f.month).audit_due_on,
             ), subject=_subject(f))
         elif isinstance(event, Audited):
             tx.record(ie.FILE_AUDITED, ie.FileAudited(

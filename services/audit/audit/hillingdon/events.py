@@ -86,9 +86,29 @@ def _type(name: str, model: type[EventData], summary: str) -> EventType:
     return EventType(name, 1, model, summary, SERVICE)
 
 
+class PracticeReviewReassigned(EventData):
+    """QA staff named the review's service manager or assistant director (the directory could not)."""
+
+    review_id: str
+    audit_id: str
+    case_ref: str
+    grade: str
+    month: str | None = None
+    service_manager_id: str | None = None
+    assistant_director_id: str | None = None
+    #: The review is now another service manager's (their task replaces the previous one's).
+    service_manager_changed: bool
+    reassigned_by: str
+    reassigned_at: datetime
+
+
 PRACTICE_REVIEW_OPENED = _type(
     "audit.practice-review.opened", PracticeReviewOpened,
     "A Hillingdon audit graded requires improvement or inadequate: the case's service manager is to review it.",
+)
+PRACTICE_REVIEW_REASSIGNED = _type(
+    "audit.practice-review.reassigned", PracticeReviewReassigned,
+    "QA staff named the service manager or assistant director of a practice review.",
 )
 PRACTICE_REVIEW_REPORTED = _type(
     "audit.practice-review.reported", PracticeReviewReported,
@@ -105,6 +125,6 @@ MANAGEMENT_SESSION_REPORTED = _type(
 )
 
 EVENTS: list[EventType] = [
-    PRACTICE_REVIEW_OPENED, PRACTICE_REVIEW_REPORTED, MONTHLY_REPORT_ISSUED, THEMED_REPORT_ISSUED, CRIB_SHEET_CHECKED,
+    PRACTICE_REVIEW_OPENED, PRACTICE_REVIEW_REASSIGNED, PRACTICE_REVIEW_REPORTED, MONTHLY_REPORT_ISSUED, THEMED_REPORT_ISSUED, CRIB_SHEET_CHECKED,
     MANAGEMENT_SESSION_REPORTED,
 ]

@@ -51,6 +51,12 @@ def _review(review: rv.PracticeReview, name: str) -> tuple[Any, Any, str] | None
             grade=review.grade.value, service_manager_id=review.service_manager_id, assistant_director_id=review.assistant_director_id,
             opened_at=review.opened_at,
         ), subject
+    if name in (rv.REASSIGNED, rv.REASSIGNED_TO_SERVICE_MANAGER):
+        return ie.PRACTICE_REVIEW_REASSIGNED, ie.PracticeReviewReassigned(
+            review_id=review.id, audit_id=review.audit_id, case_ref=review.case_ref, grade=review.grade.value, month=review.month,
+            service_manager_id=review.service_manager_id, assistant_director_id=review.assistant_director_id,
+            service_manager_changed=name == rv.REASSIGNED_TO_SERVICE_MANAGER, reassigned_by=review.updated_by, reassigned_at=review.updated_at,
+        ), subject
     if name == rv.REPORTED and review.outcome is not None and review.reported_at is not None:
         return ie.PRACTICE_REVIEW_REPORTED, ie.PracticeReviewReported(
             review_id=review.id, audit_id=review.audit_id, case_ref=review.case_ref, grade=review.grade.value,

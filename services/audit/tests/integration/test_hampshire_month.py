@@ -213,6 +213,7 @@ async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture
         assert delegation_event.data["delegation_id"] == delegation_id and delegation_event.data["team_ids"] == ["H-T2"]
         selected = {e.data["file_id"]: e.data for e in capture.of_type(he.FILE_SELECTED.type)}
         assert selected[file_a["id"]]["auditor_id"] == "H-SM" and selected[file_c["id"]]["delegation_id"] == delegation_id
+        assert {e["due_on"] for e in selected.values()} == {"2026-11-20"}, "to the performance management unit by the 20th"
         audited = {e.data["file_id"]: e.data for e in capture.of_type(he.FILE_AUDITED.type)}
         assert set(audited) == {file_a["id"], file_c["id"]}
         assert audited[file_c["id"]]["auditor_id"] == "H-PEER" and audited[file_c["id"]]["delegated_by"] == "H-SM"

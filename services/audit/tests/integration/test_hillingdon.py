@@ -79,6 +79,15 @@ async def test_review_loop_and_the_monthly_report(service_env, capture: EventCap
         assert read.status_code == 200 and read.json()["status"] == "open"
         etag = read.headers["ETag"]
 
+        # QA staff hand the review to another service manager and back; naming the same one again
+        # changes only the assistant director. Each is announced, saying whose review it now is.
+        for body in ({"service_manager_id": "P-PR"}, {"service_manager_id": "P-SM"}, {"service_manager_id": "P-SM", "assistant_director_id": "P-AD"}):
+            moved = await http.put(f"{url}/people", json=body, headers={**qa, "If-Match": etag})
+            assert moved.status_code == 200, moved.text
+            etag = moved.headers["ETag"]
+        reassigned = await capture.wait_for(he.PRACTICE_REVIEW_REASSIGNED.type, 3)
+        assert [(e.data["service_manager_id"], e.data["service_manager_changed"]) for e in reassigned] == [("P-PR", True), ("P-SM", True), ("P-SM", False)]
+
         outcome = {"outcome": "Discussed with the team manager.", "actions_taken": ["Chronology to be updated"], "practice_issues": True}
         _problem(await http.put(f"{url}/outcome", json=outcome, headers={**stranger, "If-Match": etag}), 404)
         _problem(await http.put(f"{url}/outcome", json=outcome, headers={**director, "If-Match": etag}), 403)

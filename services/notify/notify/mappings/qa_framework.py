@@ -100,6 +100,11 @@ class PracticeReviewOpened(_Reader):
     assistant_director_id: str | None = None
 
 
+class PracticeReviewReassigned(PracticeReviewOpened):
+    service_manager_changed: bool = False
+    reassigned_by: str | None = None
+
+
 class PracticeReviewReported(_Reader):
     review_id: str
     service_manager_id: str | None = None
@@ -177,6 +182,9 @@ SELECTION_CLOSED = _type("audit.hampshire.selection.closed", SelectionClosed, "A
 FILE_SELECTED = _type("audit.hampshire.file.selected", FileSelected, "A prepared file was selected for audit.")
 FILE_AUDITED = _type("audit.hampshire.file.audited", FileAudited, "A file's quality practice audit was completed.")
 PRACTICE_REVIEW_OPENED = _type("audit.practice-review.opened", PracticeReviewOpened, "A case graded RI or inadequate is to be reviewed.")
+PRACTICE_REVIEW_REASSIGNED = _type(
+    "audit.practice-review.reassigned", PracticeReviewReassigned, "QA staff named a practice review's service manager or assistant director."
+)
 PRACTICE_REVIEW_REPORTED = _type("audit.practice-review.reported", PracticeReviewReported, "A practice review was reported.")
 OBSERVATION_DUE = _type("audit.observation.due", ObservationDue, "A social worker's next practice observation is due.")
 OBSERVATION_REPORTED = _type("audit.observation.reported", ObservationReported, "An observation report was written or revised.")
@@ -286,6 +294,17 @@ def practice_review_opened(event: ReceivedEvent) -> Effects:
         context={"review_id": p.review_id, "audit_id": p.audit_id, "grade": p.grade, **({"month": p.month} if p.month else {})},
         email=EmailSpec("task"),
     )])
+
+
+def practice_review_reassigned(event: ReceivedEvent) -> Effects:
+    """The review is now another service manager's: the previous one's task is withdrawn and the
+    new one is given it (a change of assistant director alone changes no task)."""
+    p: PracticeReviewReassigned = event.data
+    if not p.service_manager_changed:
+        return Effects()
+    effects = practice_review_opened(event)
+    effects.close.append(CloseTasks(practice_review_key(p.review_id), TaskStatus.CANCELLED, "review given to another service manager", p.reassigned_by))
+    return effects
 
 
 def practice_review_reported(event: ReceivedEvent) -> Effects:
@@ -399,6 +418,7 @@ MAPPINGS = [
     Mapping(FILE_SELECTED, pure(file_selected)),
     Mapping(FILE_AUDITED, pure(file_audited)),
     Mapping(PRACTICE_REVIEW_OPENED, pure(practice_review_opened)),
+    Mapping(PRACTICE_REVIEW_REASSIGNED, pure(practice_review_reassigned)),
     Mapping(PRACTICE_REVIEW_REPORTED, pure(practice_review_reported)),
     Mapping(OBSERVATION_DUE, observation_due),
     Mapping(OBSERVATION_REPORTED, pure(observation_reported)),

@@ -150,6 +150,21 @@ async def test_a_practice_review_whose_service_manager_is_not_known_opens_no_tas
     assert not await _effects(hi.PRACTICE_REVIEW_OPENED, _review(service_manager_id=None))
 
 
+async def test_a_review_given_to_another_service_manager_moves_the_task_and_a_new_director_alone_moves_nothing() -> None:
+    def reassigned(manager: str | None, changed: bool) -> hi.PracticeReviewReassigned:
+        return hi.PracticeReviewReassigned(
+            review_id="R-1", audit_id="A-1", case_ref="C-9", grade="inadequate", month="2026-10", service_manager_id=manager,
+            assistant_director_id="AD-2", service_manager_changed=changed, reassigned_by="QA-1", reassigned_at=NOW,
+        )
+
+    moved = await _effects(hi.PRACTICE_REVIEW_REASSIGNED, reassigned("SM-2", True))
+    [close] = moved.close
+    [task] = moved.open
+    assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.CANCELLED, "QA-1")
+    assert (task.assignee_id, task.kind, task.closes_on) == ("SM-2", TaskKind.PRACTICE_REVIEW, q.practice_review_key("R-1"))
+    assert not await _effects(hi.PRACTICE_REVIEW_REASSIGNED, reassigned("SM-1", False))
+
+
 def _due(**extra: Any) -> pe.ObservationDue:
     return pe.ObservationDue(**{
         "social_worker_id": "SW-1", "line_manager_id": "TM-1", "team_id": "T-1", "due_on": date(2026, 11, 17), "remind_on": date(2026, 11, 3),

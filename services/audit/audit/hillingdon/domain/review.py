@@ -37,6 +37,8 @@ OPENED = "opened"
 RECORDED = "recorded"
 REPORTED = "reported"
 REASSIGNED = "reassigned"
+#: Reassigned, and the review is now another service manager's.
+REASSIGNED_TO_SERVICE_MANAGER = "reassigned_to_service_manager"
 
 
 def needs_review(programme: str, grade: str | None) -> bool:
@@ -168,14 +170,15 @@ class PracticeReview:
         self._still_open()
         if service_manager_id is None and assistant_director_id is None:
             raise InvalidEntries("Name someone.", [{"field": "service_manager_id", "message": "give a service manager or an assistant director"}])
-        if service_manager_id is not None and service_manager_id != self.service_manager_id:
+        new_service_manager = service_manager_id is not None and service_manager_id != self.service_manager_id
+        if new_service_manager:
             if self.outcome is not None:
                 raise WrongStage("The service manager has recorded the review; it stays theirs to report.")
             self.service_manager_id = service_manager_id
         if assistant_director_id is not None:
             self.assistant_director_id = assistant_director_id
         self._touch(by, at)
-        self.events.append(Happened(REASSIGNED, at, by))
+        self.events.append(Happened(REASSIGNED_TO_SERVICE_MANAGER if new_service_manager else REASSIGNED, at, by))
 
     def _still_open(self) -> None:
         if self.closed:
