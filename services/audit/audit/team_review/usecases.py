@@ -118,6 +118,11 @@ async def change_status(ctx: AuditContext, review_id: str, number: int, status: 
         action = review.change_status(by=caller.person_id, number=number, status=status, note=note, at=now)
         if action.status is ActionStatus.COMPLETED:
             tx.record(te.IMPROVEMENT_ACTION_COMPLETED, _completed(review, action, caller.person_id, now), subject=f"team-review/{review.id}")
+        elif action.status is ActionStatus.DROPPED:
+            tx.record(te.IMPROVEMENT_ACTION_DROPPED, te.ImprovementActionDropped(
+                review_id=review.id, team_id=review.team_id, action_number=action.number, owner_id=action.owner_id, due_on=action.due_on,
+                dropped_by=caller.person_id, dropped_at=now, plan_completed=review.status.value == "completed",
+            ), subject=f"team-review/{review.id}")
 
     return await _act(ctx, review_id, caller, expected, change)
 

@@ -183,3 +183,14 @@ async def test_the_improvement_plan_is_tracked_to_completion_and_a_departmental_
         pdf = await http.get(f"{path}/pdf", headers=sm)
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "1. Timely conference reports" in text and "Team session on conference reports" in text and "completed 2026-10-01" in text
+
+        # An action added later and dropped, with a reason: announced, and the plan complete again.
+        third = await http.post(f"{path}/actions", json={**session, "action": "Second team session"}, headers={**tm, "If-Match": finished.headers["ETag"]})
+        assert third.status_code == 200 and third.json()["status"] == "open", third.text
+        drop = f"{path}/actions/3/status"
+        assert (await http.post(drop, json={"status": "dropped"}, headers={**tm, "If-Match": third.headers["ETag"]})).status_code == 422
+        dropped = await http.post(drop, json={"status": "dropped", "note": "Covered by the first session"}, headers={**tm, "If-Match": third.headers["ETag"]})
+        assert dropped.status_code == 200 and dropped.json()["status"] == "completed", dropped.text
+        [dropped_event] = await capture.wait_for(te.IMPROVEMENT_ACTION_DROPPED.type)
+        assert (dropped_event.data["action_number"], dropped_event.data["dropped_by"], dropped_event.data["plan_completed"]) == (3, "P-TM3", True)
+        assert "note" not in dropped_event.data

@@ -144,6 +144,12 @@ class ImprovementActionCompleted(_Reader):
     completed_by: str | None = None
 
 
+class ImprovementActionDropped(_Reader):
+    review_id: str
+    action_number: int
+    dropped_by: str | None = None
+
+
 class ServiceDevelopmentReferred(_Reader):
     review_id: str
     team_id: str
@@ -190,6 +196,7 @@ OBSERVATION_DUE = _type("audit.observation.due", ObservationDue, "A social worke
 OBSERVATION_REPORTED = _type("audit.observation.reported", ObservationReported, "An observation report was written or revised.")
 IMPROVEMENT_ACTION_DUE = _type("audit.improvement-action.due", ImprovementActionDue, "An improvement plan action is due, unfinished.")
 IMPROVEMENT_ACTION_COMPLETED = _type("audit.improvement-action.completed", ImprovementActionCompleted, "An improvement plan action was completed.")
+IMPROVEMENT_ACTION_DROPPED = _type("audit.improvement-action.dropped", ImprovementActionDropped, "An improvement plan action was dropped.")
 SERVICE_DEVELOPMENT_REFERRED = _type("audit.service-development.referred", ServiceDevelopmentReferred, "A need referred to service development.")
 ACTION_ASSIGNED = _type("audit.multi-agency.action.assigned", ActionAssigned, "A multi-agency action was assigned to its owner.")
 ACTION_COMPLETED = _type("audit.multi-agency.action.completed", ActionCompleted, "A multi-agency action was done.")
@@ -367,6 +374,11 @@ def improvement_action_completed(event: ReceivedEvent) -> Effects:
     return Effects(close=[CloseTasks(improvement_action_key(a.review_id, a.action_number), TaskStatus.DONE, "action completed", a.completed_by)])
 
 
+def improvement_action_dropped(event: ReceivedEvent) -> Effects:
+    a: ImprovementActionDropped = event.data
+    return Effects(close=[CloseTasks(improvement_action_key(a.review_id, a.action_number), TaskStatus.CANCELLED, "action dropped", a.dropped_by)])
+
+
 def service_development_referred(event: ReceivedEvent) -> Effects:
     r: ServiceDevelopmentReferred = event.data
     if not r.assistant_director_id:
@@ -424,6 +436,7 @@ MAPPINGS = [
     Mapping(OBSERVATION_REPORTED, pure(observation_reported)),
     Mapping(IMPROVEMENT_ACTION_DUE, pure(improvement_action_due)),
     Mapping(IMPROVEMENT_ACTION_COMPLETED, pure(improvement_action_completed)),
+    Mapping(IMPROVEMENT_ACTION_DROPPED, pure(improvement_action_dropped)),
     Mapping(SERVICE_DEVELOPMENT_REFERRED, pure(service_development_referred)),
     Mapping(ACTION_ASSIGNED, pure(multi_agency_action_assigned)),
     Mapping(ACTION_COMPLETED, pure(multi_agency_action_completed)),

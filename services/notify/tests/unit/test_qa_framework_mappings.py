@@ -216,6 +216,11 @@ async def test_an_improvement_action_due_is_a_task_for_its_owner_closed_when_tha
     assert (close.key, close.outcome, close.by) == (task.closes_on, TaskStatus.DONE, "TM-1")
     [other] = (await _effects(te.IMPROVEMENT_ACTION_COMPLETED, completed(1))).close
     assert other.key != task.closes_on
+    [dropped] = (await _effects(te.IMPROVEMENT_ACTION_DROPPED, te.ImprovementActionDropped(
+        review_id="TR-1", team_id="T-1", action_number=2, owner_id="W-1", due_on=date(2026, 11, 3), dropped_by="TM-1", dropped_at=NOW,
+        plan_completed=True,
+    ))).close
+    assert (dropped.key, dropped.outcome, dropped.by) == (task.closes_on, TaskStatus.CANCELLED, "TM-1")
 
 
 async def test_a_service_development_referral_is_a_task_for_the_assistant_director_without_the_needs_text() -> None:
