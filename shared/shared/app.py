@@ -145,7 +145,7 @@ def create_service_app(
                 queue=settings.queue_name(spec.purpose),
                 exchange=settings.exchange_name,
                 subscriptions=spec.subscriptions(runtime),
-                prefetch=spec.prefetch or settings.consumer_prefetch,
+                prefetch=spec.prefetch or (settings.consumer_batch_prefetch if spec.batch else settings.consumer_prefetch),
                 max_attempts=settings.consumer_max_attempts,
                 retry_delays_ms=settings.consumer_retry_delays_ms,
                 delivery_limit=settings.consumer_delivery_limit,

@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     access_log: bool = True
 
     consumer_prefetch: int = Field(default=32, ge=1, le=1000)
+    #: Messages a projection queue (one transaction per batch) holds at once: its largest batch.
+    consumer_batch_prefetch: int = Field(default=128, ge=1, le=1000)
     consumer_max_attempts: int = Field(default=5, ge=1, le=50)
     #: Back-off before each retry of a failed handler, in milliseconds; the last one repeats.
     consumer_retry_delays_ms: list[int] = [1000, 5000, 30000]
