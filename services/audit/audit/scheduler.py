@@ -3,8 +3,10 @@
 the first draw the only one, and the others find it drawn.
 
 The same pass sends what falls due on the day, each once however many passes or replicas run it:
-practice-observation reminders, improvement-plan actions due, and the escalation of inadequate
-practice still open a month on."""
+practice-observation reminders, improvement-plan actions due, the escalation of inadequate
+practice still open a month on, and Hampshire's lists of last month's files ready for audit (from
+the first of the month, in time for "by the 5th"; a file that becomes ready later goes in the
+next pass's list)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from zoneinfo import ZoneInfo
 from shared.clock import Clock
 
 from .cycles import CycleSettings, draw_due_cycles
+from .domain.timetable import Month
+from .hampshire.usecases import send_ready_lists
 from .practice.usecases import observations_due
 from .team_review.usecases import notice_actions_due
 from .usecases import AuditContext, escalate_due_inadequate_actions
@@ -55,17 +59,19 @@ class CycleScheduler:
                     log.info("scheduled draw", extra={"cycles": drawn})
             except Exception:
                 log.exception("scheduled draw failed; trying again at the next pass")
-            await self._due_today(local_date(self.clock.now()))
+            await self.due_today(local_date(self.clock.now()))
             try:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
             except TimeoutError:
                 pass
 
-    async def _due_today(self, today: date) -> None:
+    async def due_today(self, today: date) -> None:
+        """Send what falls due on ``today``: each kind on its own, a failure logged and tried again next pass."""
         for name, run in (
             ("observation reminders", observations_due),
             ("improvement actions due", notice_actions_due),
             ("inadequate practice escalations", escalate_due_inadequate_actions),
+            ("Hampshire ready lists", _last_months_ready_lists),
         ):
             try:
                 sent = await run(self.ctx, today)
@@ -73,3 +79,11 @@ class CycleScheduler:
                     log.info("scheduled notices sent", extra={"run": name, "count": len(sent)})
             except Exception:
                 log.exception("scheduled run failed; trying again at the next pass", extra={"run": name})
+
+
+#: Who a scheduled list is sent by, as events and the list record say.
+SCHEDULER = "audit-scheduler"
+
+
+async def _last_months_ready_lists(ctx: AuditContext, today: date) -> list[str]:
+    return await send_ready_lists(ctx, str(Month.of(today).plus(-1)), by=SCHEDULER)

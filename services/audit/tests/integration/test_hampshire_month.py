@@ -9,8 +9,9 @@ from typing import Any
 
 from audit.directory import CaseChanged, PersonChanged, TeamChanged, project_case, project_person, project_team
 from audit.hampshire import events as he
-from audit.hampshire.store import FILES
+from audit.hampshire.store import FILES, READY_LISTS
 from audit.main import create_app
+from audit.scheduler import CycleScheduler
 
 from devstack.testing import EventCapture, running_service
 
@@ -122,11 +123,17 @@ async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture
             ready = await http.post(f"/v1/hampshire/files/{f['id']}/ready", headers={**who[person], "If-Match": etags[f["id"]]})
             assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
 
-        # The service manager is told which files are ready, once (a second run sends nothing).
+        # The service manager is told which files are ready, once: the scheduler's pass lists last
+        # month's files (nothing while the month runs); a second run sends nothing.
+        scheduler = CycleScheduler(svc.runtime.extra["audit"], svc.runtime.extra["cycle_settings"], svc.runtime.clock, interval_s=60)
+        await scheduler.due_today(date(2026, 10, 30))
+        assert await svc.db[READY_LISTS].count_documents({}) == 0
+        await scheduler.due_today(date(2026, 11, 2))
+        assert [d["sent_by"] for d in await svc.db[READY_LISTS].find({}).to_list()] == ["audit-scheduler"]
         assert is_problem(await http.post(f"/v1/hampshire/months/{MONTH}/ready-lists", headers=who["H-SW1"]), 403)
-        sent = await http.post(f"/v1/hampshire/months/{MONTH}/ready-lists", headers=who["H-QA"])
-        assert sent.status_code == 200 and len(sent.json()["list_ids"]) == 1
         assert (await http.post(f"/v1/hampshire/months/{MONTH}/ready-lists", headers=who["H-QA"])).json()["list_ids"] == []
+        await scheduler.due_today(date(2026, 11, 3))
+        assert await svc.db[READY_LISTS].count_documents({}) == 1
         view = await http.get(f"/v1/hampshire/months/{MONTH}", headers=who["H-SM"])
         assert view.status_code == 200, view.text
         assert {t["team_id"]: t["ready"] for t in view.json()["teams"]} == {"H-T1": 2, "H-T2": 1}
