@@ -39,6 +39,7 @@ from .schemas import (
     SessionOut,
     SummaryIn,
     ThemedReportIn,
+    VerificationIn,
     crib_sheet_out,
     report_out,
     review_out,
@@ -122,6 +123,13 @@ async def record_outcome(review_id: Id, body: ReviewOutcome, caller: CurrentPers
 @router.post("/reviews/{review_id}/report", response_model=ReviewOut, summary="Report the review to the assistant director, closing it (the case's service manager)", responses=CHANGES)
 async def report_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
     review = await usecases.report_review(runtime.uow, review_id, caller=caller, expected=if_match)
+    _tagged(response, review.version)
+    return review_out(review)
+
+
+@router.post("/reviews/{review_id}/verification", response_model=ReviewOut, summary="Verify the action taken after the review was reported (QA staff: the QA auditor)", responses=CHANGES)
+async def verify_review(review_id: Id, body: VerificationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
+    review = await usecases.verify_review(runtime.uow, review_id, body.verification, caller=caller, expected=if_match)
     _tagged(response, review.version)
     return review_out(review)
 

@@ -102,6 +102,19 @@ class PracticeReviewReassigned(EventData):
     reassigned_at: datetime
 
 
+class PracticeReviewVerified(EventData):
+    """The QA auditor verified the action taken after the review was reported (Appendix D)."""
+
+    review_id: str
+    audit_id: str
+    case_ref: str
+    grade: str
+    service_manager_id: str | None = None
+    assistant_director_id: str | None = None
+    verified_by: str
+    verified_at: datetime
+
+
 PRACTICE_REVIEW_OPENED = _type(
     "audit.practice-review.opened", PracticeReviewOpened,
     "A Hillingdon audit graded requires improvement or inadequate: the case's service manager is to review it.",
@@ -109,6 +122,9 @@ PRACTICE_REVIEW_OPENED = _type(
 PRACTICE_REVIEW_REASSIGNED = _type(
     "audit.practice-review.reassigned", PracticeReviewReassigned,
     "QA staff named the service manager or assistant director of a practice review.",
+)
+PRACTICE_REVIEW_VERIFIED = _type(
+    "audit.practice-review.verified", PracticeReviewVerified, "The QA auditor verified the action taken after a practice review was reported.",
 )
 PRACTICE_REVIEW_REPORTED = _type(
     "audit.practice-review.reported", PracticeReviewReported,
@@ -125,6 +141,6 @@ MANAGEMENT_SESSION_REPORTED = _type(
 )
 
 EVENTS: list[EventType] = [
-    PRACTICE_REVIEW_OPENED, PRACTICE_REVIEW_REASSIGNED, PRACTICE_REVIEW_REPORTED, MONTHLY_REPORT_ISSUED, THEMED_REPORT_ISSUED, CRIB_SHEET_CHECKED,
+    PRACTICE_REVIEW_OPENED, PRACTICE_REVIEW_REASSIGNED, PRACTICE_REVIEW_REPORTED, PRACTICE_REVIEW_VERIFIED, MONTHLY_REPORT_ISSUED, THEMED_REPORT_ISSUED, CRIB_SHEET_CHECKED,
     MANAGEMENT_SESSION_REPORTED,
 ]

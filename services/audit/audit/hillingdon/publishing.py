@@ -57,6 +57,12 @@ def _review(review: rv.PracticeReview, name: str) -> tuple[Any, Any, str] | None
             service_manager_id=review.service_manager_id, assistant_director_id=review.assistant_director_id,
             service_manager_changed=name == rv.REASSIGNED_TO_SERVICE_MANAGER, reassigned_by=review.updated_by, reassigned_at=review.updated_at,
         ), subject
+    if name == rv.VERIFIED and review.verified_by is not None and review.verified_at is not None:
+        return ie.PRACTICE_REVIEW_VERIFIED, ie.PracticeReviewVerified(
+            review_id=review.id, audit_id=review.audit_id, case_ref=review.case_ref, grade=review.grade.value,
+            service_manager_id=review.service_manager_id, assistant_director_id=review.assistant_director_id,
+            verified_by=review.verified_by, verified_at=review.verified_at,
+        ), subject
     if name == rv.REPORTED and review.outcome is not None and review.reported_at is not None:
         return ie.PRACTICE_REVIEW_REPORTED, ie.PracticeReviewReported(
             review_id=review.id, audit_id=review.audit_id, case_ref=review.case_ref, grade=review.grade.value,

@@ -47,15 +47,27 @@ class ReviewOut(BaseModel):
     outcome: ReviewOutcome | None
     opened_at: datetime
     reported_at: datetime | None
+    verified_by: str | None
+    verified_at: datetime | None
+    verification: str | None
     version: int
     history: list[RecordedOut]
+
+
+class VerificationIn(BaseModel):
+    """What the QA auditor found of the action taken (Appendix D)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verification: str = Field(min_length=1, max_length=20000)
 
 
 def review_out(r: PracticeReview) -> ReviewOut:
     return ReviewOut(
         id=r.id, audit_id=r.audit_id, case_ref=r.case_ref, team_id=r.team_id, month=r.month, grade=r.grade.value, auditor_id=r.auditor_id,
         service_manager_id=r.service_manager_id, assistant_director_id=r.assistant_director_id, status=r.status.value, closed=r.closed,
-        outcome=r.outcome, opened_at=r.opened_at, reported_at=r.reported_at, version=r.version,
+        outcome=r.outcome, opened_at=r.opened_at, reported_at=r.reported_at, verified_by=r.verified_by, verified_at=r.verified_at,
+        verification=r.verification, version=r.version,
         history=[RecordedOut(number=h.number, by=h.by, at=h.at, outcome=h.outcome) for h in r.history],
     )
 

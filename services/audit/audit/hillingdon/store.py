@@ -129,7 +129,7 @@ async def review_of_audit(db: AsyncDatabase[Document], audit_id: str, *, tx: Tra
 async def review_counts(db: AsyncDatabase[Document], month: str) -> tuple[int, int]:
     """Reviews of the month's audits: (opened, reported)."""
     docs = await db[REVIEWS].find({"month": month}, {"status": 1}).to_list()
-    return len(docs), sum(d["status"] == "reported" for d in docs)
+    return len(docs), sum(d["status"] in ("reported", "verified") for d in docs)
 
 
 async def store_pdf(tx: Transaction, db: AsyncDatabase[Document], *, pdf_id: str, report_id: str, content: bytes, at: datetime) -> None:

@@ -121,6 +121,13 @@ async def report_review(uow: UnitOfWork, review_id: str, *, caller: Identity, ex
     return await _change(uow, st.REVIEW_RECORDS, review_id, expected, _sees_review(caller), lambda r, now: r.report(by=caller.person_id, at=now))
 
 
+async def verify_review(uow: UnitOfWork, review_id: str, verification: str, *, caller: Identity, expected: int) -> PracticeReview:
+    return await _change(
+        uow, st.REVIEW_RECORDS, review_id, expected, _sees_review(caller),
+        lambda r, now: r.verify(by=caller.person_id, roles=caller.roles, verification=verification, at=now),
+    )
+
+
 async def reassign_review(
     uow: UnitOfWork, review_id: str, *, service_manager_id: str | None, assistant_director_id: str | None, caller: Identity, expected: int
 ) -> PracticeReview:

@@ -107,7 +107,17 @@ async def test_review_loop_and_the_monthly_report(service_env, capture: EventCap
         assert reported.status_code == 200 and reported.json()["closed"], reported.text
         [sent] = await capture.wait_for(he.PRACTICE_REVIEW_REPORTED.type, 1)
         assert sent.data["assistant_director_id"] == "P-AD" and sent.data["practice_issues"] and sent.data["improvement_plan_items"] == 1
-        _problem(await http.put(f"{url}/outcome", json={**outcome, "improvement_plan": PLAN}, headers={**manager, "If-Match": reported.headers["ETag"]}), 409)
+
+        # The QA auditor verifies the action taken (Appendix D), once.
+        verification = {"verification": "Chronology updated and discussed in supervision."}
+        _problem(await http.post(f"{url}/verification", json=verification, headers={**manager, "If-Match": reported.headers["ETag"]}), 403)
+        _problem(await http.post(f"{url}/verification", json={"verification": ""}, headers={**qa, "If-Match": reported.headers["ETag"]}), 422)
+        verified = await http.post(f"{url}/verification", json=verification, headers={**qa, "If-Match": reported.headers["ETag"]})
+        assert verified.status_code == 200 and verified.json()["status"] == "verified" and verified.json()["verified_by"] == QA_OFFICER[0], verified.text
+        _problem(await http.post(f"{url}/verification", json=verification, headers={**qa, "If-Match": verified.headers["ETag"]}), 409)
+        [checked] = await capture.wait_for(he.PRACTICE_REVIEW_VERIFIED.type, 1)
+        assert (checked.data["review_id"], checked.data["verified_by"]) == (review_id, QA_OFFICER[0])
+        _problem(await http.put(f"{url}/outcome", json={**outcome, "improvement_plan": PLAN}, headers={**manager, "If-Match": verified.headers["ETag"]}), 409)
         assert (await http.get(url, headers=director)).json()["outcome"]["improvement_plan"][0]["action"] == "Update the chronology"
 
         # The lead QA auditor's monthly audit report.

@@ -152,6 +152,25 @@ def test_without_an_assistant_director_the_review_waits_for_qa_staff_to_name_one
     assert r.closed
 
 
+def test_the_qa_auditor_verifies_the_action_taken_once_the_review_is_reported() -> None:
+    r = review()
+    with pytest.raises(WrongStage):
+        r.verify(by="P-QA", roles=frozenset({"lead_qa_auditor"}), verification="Chronology updated", at=T0)
+    r.record_outcome(by="P-SM", outcome=outcome(), at=T0)
+    r.report(by="P-SM", at=T0)
+    with pytest.raises(NotAllowed):
+        r.verify(by="P-AD", roles=frozenset({"assistant_director"}), verification="Done", at=T0)
+    with pytest.raises(InvalidEntries):
+        r.verify(by="P-QA", roles=frozenset({"lead_qa_auditor"}), verification="  ", at=T0)
+    r.verify(by="P-QA", roles=frozenset({"lead_qa_auditor"}), verification="Chronology updated; plan reviewed in supervision", at=T0)
+    assert (r.status.value, r.verified_by, r.closed) == ("verified", "P-QA", True)
+    with pytest.raises(WrongStage):
+        r.verify(by="P-QA", roles=frozenset({"lead_qa_auditor"}), verification="Again", at=T0)
+    assert r.verification == "Chronology updated; plan reviewed in supervision"
+    with pytest.raises(WrongStage):
+        r.record_outcome(by="P-SM", outcome=outcome(), at=T0)
+
+
 def test_only_parties_and_qa_staff_see_a_review() -> None:
     r = review()
     assert r.visible_to("P-SM", frozenset()) and r.visible_to("P-AD", frozenset()) and r.visible_to("P-TM", frozenset())

@@ -36,6 +36,7 @@ REVIEW_GRADES = frozenset({Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE, Grade.I
 OPENED = "opened"
 RECORDED = "recorded"
 REPORTED = "reported"
+VERIFIED = "verified"
 REASSIGNED = "reassigned"
 #: Reassigned, and the review is now another service manager's.
 REASSIGNED_TO_SERVICE_MANAGER = "reassigned_to_service_manager"
@@ -51,8 +52,10 @@ class ReviewStatus(StrEnum):
     OPEN = "open"
     #: Outcome recorded, not yet reported to the assistant director.
     REVIEWED = "reviewed"
-    #: Reported to the assistant director: closed.
+    #: Reported to the assistant director: closed to the service manager.
     REPORTED = "reported"
+    #: The QA auditor verified the action taken (Appendix D).
+    VERIFIED = "verified"
 
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -102,6 +105,10 @@ class PracticeReview:
     history: list[RecordedOutcome] = field(default_factory=list)
     reported_by: str | None = None
     reported_at: datetime | None = None
+    verified_by: str | None = None
+    verified_at: datetime | None = None
+    #: What the QA auditor found of the action taken.
+    verification: str | None = None
     updated_by: str | None = None
     updated_at: datetime | None = None
     events: list[Happened] = field(default_factory=list, repr=False, compare=False)
@@ -130,7 +137,7 @@ class PracticeReview:
 
     @property
     def closed(self) -> bool:
-        return self.status is ReviewStatus.REPORTED
+        return self.status in (ReviewStatus.REPORTED, ReviewStatus.VERIFIED)
 
     # --- the service manager's review ------------------------------------------------------------
 
@@ -162,6 +169,23 @@ class PracticeReview:
         self.reported_by, self.reported_at = by, at
         self._touch(by, at)
         self.events.append(Happened(REPORTED, at, by))
+
+    def verify(self, *, by: str, roles: frozenset[str], verification: str, at: datetime) -> None:
+        """Appendix D: once the assistant director has required the team to address the concerns,
+        the QA auditor verifies the action taken; recorded once, kept as written."""
+        if QA_STAFF_ROLES.isdisjoint(roles):
+            raise NotAllowed("The QA auditor verifies the action taken.")
+        if self.status is ReviewStatus.VERIFIED:
+            raise WrongStage("The action taken was verified already; the verification is kept as written.")
+        if self.status is not ReviewStatus.REPORTED:
+            raise WrongStage("The service manager reports the review to the assistant director before the action taken is verified.")
+        text = verification.strip()
+        if not text:
+            raise InvalidEntries("Say what was verified.", [{"field": "verification", "message": "what the action taken was found to be"}])
+        self.status = ReviewStatus.VERIFIED
+        self.verified_by, self.verified_at, self.verification = by, at, text
+        self._touch(by, at)
+        self.events.append(Happened(VERIFIED, at, by))
 
     def reassign(self, *, by: str, roles: frozenset[str], service_manager_id: str | None, assistant_director_id: str | None, at: datetime) -> None:
         """QA staff name the service manager or assistant director the directory could not."""
