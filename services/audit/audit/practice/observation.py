@@ -25,6 +25,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import add_working_days, is_working_day
 
+from ..domain.audit import QA_STAFF_ROLES
 from ..domain.errors import InvalidEntries, NotAllowed, WrongStage
 
 #: "At least twice-yearly": one every six months.
@@ -34,8 +35,6 @@ INTERVAL_MONTHS = 12 // OBSERVATIONS_A_YEAR
 REMINDER_WORKING_DAYS = 10
 #: "A subsequent written record of this feedback given within two weeks".
 WRITTEN_FEEDBACK_DAYS = 14
-#: Who may see every observation: QA staff.
-QA_STAFF_ROLES = frozenset({"qa_officer", "lead_qa_auditor", "administrator"})
 
 Text = Field(min_length=1, max_length=8000)
 

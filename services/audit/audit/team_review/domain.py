@@ -20,12 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..domain.audit import QA_STAFF_ROLES
 from ..domain.errors import InvalidEntries, NotAllowed, WrongStage
 from ..domain.reporting import TeamReview as AuditReview
 from ..practice.records import ActionTaken, Aspect, ComplaintKind, FeedbackKind, MonitoringKind, Outcome, Rating, Respondent, View
-
-QA_STAFF_ROLES = frozenset({"qa_officer", "lead_qa_auditor", "administrator"})
-
 
 # --- the pack -----------------------------------------------------------------------------------
 
