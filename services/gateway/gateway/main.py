@@ -18,6 +18,8 @@ from starlette.middleware import Middleware
 from .auth import DevIssuer, TokenVerifier
 from .callers import Caller, CallerResolver
 from .directory import api as directory_api
+from .directory.jobs import INDEXES as IMPORT_INDEXES
+from .directory.jobs import ImportRunner
 from .directory.store import INDEXES, PEOPLE
 from .docs import api as docs_api
 from .docs.openapi import OpenApiAggregator
@@ -26,8 +28,8 @@ from .proxy import ForwardingMiddleware, ServiceProxy
 from .settings import GatewaySettings
 
 #: Request headers a browser may send cross-origin, and response headers it may read.
-CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Correlation-ID", "Last-Event-ID"]
-CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Correlation-ID", "Idempotent-Replayed"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Correlation-ID", "Last-Event-ID", "Prefer"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Retry-After", "X-Correlation-ID", "Idempotent-Replayed", "Preference-Applied"]
 
 
 class DevTokenRequest(BaseModel):
@@ -107,7 +109,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             docs=OpenApiAggregator(settings.service_urls(), session, cache_s=settings.docs_cache_s),
         )
 
+        def finished(job: dict[str, object]) -> None:  # as the synchronous import does, once a job of people or teams is done
+            if job["kind"] in ("person", "team"):
+                runtime.extra["callers"].forget()
+
+        runtime.extra["imports"] = ImportRunner(
+            runtime.uow, claim_s=settings.import_claim_s, poll_interval_s=settings.import_poll_interval_s, on_finished=finished
+        )
+        if settings.import_runner_enabled:
+            runtime.extra["imports"].start()
+
     async def on_shutdown(runtime: Runtime) -> None:
+        await runtime.extra["imports"].stop()
         await runtime.extra["http"].close()
 
     routers = [_api_router(), directory_api.build_router()]
@@ -118,7 +131,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="QA platform API",
         description="The one API of the children's social care quality-assurance platform.",
         routers=routers,
-        indexes=INDEXES,
+        indexes=[*INDEXES, *IMPORT_INDEXES],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         behind_gateway=False,

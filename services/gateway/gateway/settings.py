@@ -56,6 +56,12 @@ class GatewaySettings(ServiceSettings):
     #: Rows one bulk import may hold, and rows written per transaction.
     max_import_rows: int = Field(default=50_000, ge=1)
     import_batch_size: int = Field(default=200, ge=1, le=1000)
+    #: The asynchronous import (``Prefer: respond-async``): seconds a replica's runner holds a job
+    #: before another may take it over (renewed each batch), and seconds between its looks for
+    #: jobs left by a stopped replica. ``IMPORT_RUNNER_ENABLED=false``: this replica writes none.
+    import_claim_s: float = Field(default=30.0, gt=0)
+    import_poll_interval_s: float = Field(default=2.0, gt=0)
+    import_runner_enabled: bool = True
 
     #: Seconds each service's OpenAPI document is cached for the aggregated ``/api/openapi.json``.
     docs_cache_s: float = Field(default=30.0, ge=0)

@@ -1,9 +1,11 @@
 """The directory's HTTP API: read by staff, written by administrators and the case-management system
 (one record at a time, or thousands at once with the bulk import)."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
@@ -11,7 +13,7 @@ from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
 from shared.identity import Identity
 
 from ..callers import Caller, CallerResolver
-from . import bulk, store
+from . import bulk, imports, jobs, store
 from .domain import DIRECTORY_WRITERS
 from .store import KINDS, Kind
 
@@ -55,6 +57,40 @@ class ImportReport(BaseModel):
     unchanged: int
     rejected: int
     rejections: list[RejectedRowOut]
+
+
+class ImportJobSummary(BaseModel):
+    """An asynchronous import (``Prefer: respond-async``): how far it got."""
+
+    id: str
+    kind: str
+    status: str
+    reason: str | None = None
+    requested_by: str
+    received: int
+    accepted: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    batches_done: int
+    batches_total: int
+    created_at: str
+    finished_at: str | None = None
+
+
+class ImportJob(ImportJobSummary):
+    """An asynchronous import's report: status (running, completed, or failed with a reason), counts
+    so far, batches written of all, and every rejected row (known from the start)."""
+
+    rejections: list[RejectedRowOut]
+
+
+JobId = Annotated[str, Path(min_length=1, max_length=64, description="The import's id (from the Location of the 202)")]
+PreferHeader = Annotated[
+    str | None,
+    Header(description="``respond-async`` (RFC 7240): answer 202 at once with the import's Location, and write the rows in the background."),
+]
 
 
 def _import_body_doc(kind: Kind) -> dict[str, Any]:
@@ -129,9 +165,17 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         summary=f"Import many {kind.plural} at once (JSON or CSV); bad rows are reported, good ones kept",
         name=f"import_{kind.plural}",
         openapi_extra=_import_body_doc(kind),
-        responses={400: {"description": "The file cannot be read as rows; nothing was imported"}, 415: {"description": "Neither JSON nor CSV"}},
+        responses={
+            202: {
+                "model": ImportJob,
+                "description": "With ``Prefer: respond-async``: checked and stored; the rows are being written. Poll the Location.",
+                "headers": {"Location": {"schema": {"type": "string"}}, "Preference-Applied": {"schema": {"type": "string"}}},
+            },
+            400: {"description": "The file cannot be read as rows; nothing was imported"},
+            415: {"description": "Neither JSON nor CSV"},
+        },
     )
-    async def import_(request: Request, caller: Caller, runtime: RuntimeDep) -> ImportReport:
+    async def import_(request: Request, caller: Caller, runtime: RuntimeDep, prefer: PreferHeader = None) -> ImportReport | JSONResponse:
         _require_writer(caller)
         settings = runtime.settings
         content_type = request.headers.get("content-type", "")
@@ -142,6 +186,16 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         except bulk.UnreadableImport as exc:
             raise Problem(400, "unreadable-import", "The file cannot be imported", str(exc)) from exc
         checked = bulk.check_rows(rows, kind.model)
+        if imports.prefers_respond_async(request.headers.getlist("prefer")):
+            job, rejections = await jobs.store_job(
+                runtime.db, runtime.clock.now(), kind, checked, by=caller.person_id,
+                batch_size=settings.import_batch_size,  # type: ignore[attr-defined]
+            )
+            runtime.extra["imports"].wake()
+            return JSONResponse(
+                ImportJob.model_validate(imports.report(job, rejections)).model_dump(mode="json"), status_code=202,
+                headers={"Location": f"/api/v1/directory/imports/{job['_id']}", "Preference-Applied": "respond-async"},
+            )
         counts = await store.import_records(
             runtime.uow, kind, [(record_id, record) for _, record_id, record in checked.good], by=caller,
             batch_size=settings.import_batch_size,  # type: ignore[attr-defined]
@@ -174,8 +228,34 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
 
 
+def _import_routes(router: APIRouter) -> None:
+    @router.get("/imports/{job_id}", response_model=ImportJob, tags=["directory"], summary="An asynchronous import's report (directory writers)", name="get_import")
+    async def get_import(job_id: JobId, caller: Caller, runtime: RuntimeDep) -> ImportJob:
+        _require_writer(caller)
+        job = await jobs.get_job(runtime.db, job_id)
+        if job is None:
+            raise not_found("Import", job_id)
+        return ImportJob.model_validate(imports.report(job, await jobs.rejections_of(runtime.db, job_id)))
+
+    @router.get("/imports", response_model=Page[ImportJobSummary], tags=["directory"], summary="Asynchronous imports, newest first (directory writers)", name="list_imports")
+    async def list_imports(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[ImportJobSummary]:
+        _require_writer(caller)
+        before = None
+        if page.cursor is not None:
+            try:
+                at, job_id = page.cursor["before"]
+                before = (datetime.fromisoformat(at), str(job_id))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from exc
+        docs = await jobs.list_jobs(runtime.db, before=before, limit=page.limit + 1)
+        items = [ImportJobSummary.model_validate(imports.report(d, None)) for d in docs[: page.limit]]
+        last = docs[page.limit - 1] if len(docs) > page.limit else None
+        return Page(items=items, next=encode_cursor({"before": [last["created_at"].isoformat(), last["_id"]]}) if last else None)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1/directory")
+    _import_routes(router)
     for kind in KINDS:
         _routes(router, kind)
     return router

@@ -3,7 +3,7 @@ a time (``put_record``) or many per transaction (``import_records``, the bulk im
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,6 +56,7 @@ CASES = Kind(
     ("team_id", "allocated_worker_id", "team_manager_id"),
 )
 KINDS = (TEAMS, PEOPLE, CASES)
+KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 INDEXES = [
     *(
@@ -142,18 +143,41 @@ async def import_records(
     """
     counts = ImportCounts()
     for start in range(0, len(records), batch_size):
-        batch = records[start:start + batch_size]
-        for attempt in range(3):
-            try:
-                created, updated, unchanged = await uow.run(lambda tx, batch=batch: _import_batch(uow, kind, batch, tx, by))
-                break
-            except _Raced:
-                if attempt == 2:
-                    raise Problem(409, "conflict", "Changed during the import", "Records of this import kept changing while it ran; send it again.") from None
+        created, updated, unchanged = await write_batch(uow, kind, records[start:start + batch_size], by=by)
         counts.created += created
         counts.updated += updated
         counts.unchanged += unchanged
     return counts
+
+
+#: Why a batch is given up when its records keep changing while it is written.
+RACED_REASON = "Records of this import kept changing while it ran; send it again."
+
+
+async def write_batch(
+    uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, BaseModel]], *, by: Identity,
+    also: Callable[[Transaction, tuple[int, int, int]], Awaitable[None]] | None = None,
+) -> tuple[int, int, int]:
+    """Write one batch in one transaction; returns (created, updated, unchanged).
+
+    ``also`` runs in the same transaction with those counts (the asynchronous import records its
+    progress there, so the batch and its progress commit together or not at all). A batch that
+    meets a concurrent change is read again; after 3 attempts it is refused with a 409.
+    """
+
+    async def work(tx: Transaction) -> tuple[int, int, int]:
+        counts = await _import_batch(uow, kind, batch, tx, by)
+        if also is not None:
+            await also(tx, counts)
+        return counts
+
+    for attempt in range(3):
+        try:
+            return await uow.run(work)
+        except _Raced:
+            if attempt == 2:
+                raise Problem(409, "conflict", "Changed during the import", RACED_REASON) from None
+    raise AssertionError("unreachable")
 
 
 async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, BaseModel]], tx: Transaction, by: Identity) -> tuple[int, int, int]:
