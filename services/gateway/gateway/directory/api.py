@@ -188,7 +188,7 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         checked = bulk.check_rows(rows, kind.model)
         if imports.prefers_respond_async(request.headers.getlist("prefer")):
             job, rejections = await jobs.store_job(
-                runtime.db, runtime.clock.now(), kind, checked, by=caller.person_id,
+                runtime.uow, runtime.clock.now(), kind, checked, by=caller.person_id,
                 batch_size=settings.import_batch_size,  # type: ignore[attr-defined]
             )
             runtime.extra["imports"].wake()

@@ -43,15 +43,21 @@ INDEXES = [
         IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)]),
     ]),
     Indexes(ROWS, [IndexModel([("job_id", ASCENDING)]), IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)]),
-    Indexes(REJECTIONS, [IndexModel([("job_id", ASCENDING), ("seq", ASCENDING)])]),
+    # Rejections expire only if their job was never stored (the gateway stopped in between).
+    Indexes(REJECTIONS, [IndexModel([("job_id", ASCENDING), ("seq", ASCENDING)]), IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)]),
 ]
 
 #: Failed attempts at one batch (the database unreachable, say) before the job is given up.
 MAX_FAILURES = 5
 
 
-async def store_job(db: AsyncDatabase[Document], now: datetime, kind: Kind, checked: CheckedRows, *, by: str, batch_size: int) -> tuple[Document, list[dict[str, Any]]]:
-    """Store a checked import as a job (rows first, the job last) and return it with its rejections."""
+async def store_job(uow: UnitOfWork, now: datetime, kind: Kind, checked: CheckedRows, *, by: str, batch_size: int) -> tuple[Document, list[dict[str, Any]]]:
+    """Store a checked import as a job and return it with its rejections.
+
+    The rows and the rejections go first, marked to expire; then one transaction stores the job
+    and keeps its rejections. A gateway stopped in between leaves nothing that stays: what it
+    wrote expires, and no job names it."""
+    db = uow.db
     job_id = uuid.uuid4().hex
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as MongoDB keeps it, so the 202 and later reports agree
     batches = imports.split([(record_id, record) for _, record_id, record in checked.good], batch_size)
@@ -67,14 +73,20 @@ async def store_job(db: AsyncDatabase[Document], now: datetime, kind: Kind, chec
         ])
     if rejections:
         await db[REJECTIONS].insert_many([
-            {"_id": f"{job_id}:{n}", "job_id": job_id, "seq": n, "rejections": chunk}
+            {"_id": f"{job_id}:{n}", "job_id": job_id, "seq": n, "rejections": chunk, "expires_at": expires_at}
             for n, chunk in enumerate(imports.split(rejections, imports.REJECTIONS_PER_DOCUMENT))
         ])
     job = imports.new_job(
         job_id, kind.name, by=by, received=checked.received, accepted=len(checked.good), rejected=len(checked.rejected),
         batches_total=len(batches), now=now,
     )
-    await db[JOBS].insert_one(job)
+
+    async def keep(tx: Transaction) -> None:
+        await db[JOBS].insert_one(job, session=tx.session)
+        if rejections:
+            await db[REJECTIONS].update_many({"job_id": job_id}, {"$unset": {"expires_at": ""}}, session=tx.session)
+
+    await uow.run(keep)
     return job, rejections
 
 

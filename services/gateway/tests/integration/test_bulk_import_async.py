@@ -56,6 +56,10 @@ async def test_an_async_import_answers_202_at_once_then_writes_every_good_row_wi
             "batches_done": 0, "batches_total": 5, "created_at": None, "finished_at": None, "rejections": None,
         }
         assert [(r["row"], r["id"], r["errors"][0]["field"]) for r in accepted["rejections"]] == [(11, "C-00010", "case_type"), (201, None, "id"), (450, "C-00000", "id")]
+        # Stored with its job, the rejections are kept; only the rows to write expire.
+        stored_rejections = await gw.runtime.db[jobs.REJECTIONS].find({"job_id": accepted["id"]}).to_list()
+        assert stored_rejections and all("expires_at" not in d for d in stored_rejections)
+        assert all("expires_at" in d for d in await gw.runtime.db[jobs.ROWS].find({"job_id": accepted["id"]}).to_list())
 
         report = await _finished(gw, location, writer)
         assert (report["status"], report["created"], report["updated"], report["unchanged"]) == ("completed", 447, 0, 0)
