@@ -17,9 +17,10 @@ from shared.identity import CurrentPerson
 from ..domain.timetable import Month
 from ..practice import records_store as rs
 from ..practice.api import VersionOut
+from ..practice.errors import RecordNotFound
 from . import pdf, store
 from . import usecases as uc
-from .domain import QA_STAFF_ROLES, ActionIn, ActionStatus, Review
+from .domain import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review
 
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 
@@ -120,12 +121,44 @@ async def add_action(review_id: ReviewId, body: ActionIn, caller: CurrentPerson,
     return _out(await uc.add_action(runtime.extra["audit"], review_id, body, caller=caller, expected=if_match), response)
 
 
-@router.post("/{review_id}/actions/{number}/status", response_model=Review, summary="Change an action's status (its owner, the team manager, the service manager); kept in its changes", responses=CHANGES)
+class ActionOut(BaseModel):
+    """One action of a team's improvement plan, as its owner sees it (not the pack)."""
+
+    review_id: str
+    team_id: str
+    months: list[str]
+    #: The plan's status: ``completed`` once every action is completed or dropped.
+    plan_status: str
+    #: The review's version (its ETag): send it as If-Match to change the action's status.
+    version: int
+    action: ImprovementAction
+
+
+def _action(review: Review, number: int, response: Response) -> ActionOut:
+    if not any(a.number == number for a in review.actions):
+        raise RecordNotFound("Improvement action", f"{review.id}/{number}")
+    response.headers["ETag"] = etag(review.version)
+    return ActionOut(
+        review_id=review.id, team_id=review.team_id, months=review.months, plan_status=review.status.value, version=review.version,
+        action=review.action(number),
+    )
+
+
+ActionNumber = Annotated[int, Path(ge=1, le=1000)]
+
+
+@router.get("/{review_id}/actions/{number}", response_model=ActionOut, summary="One action of the improvement plan (its owner, the review's parties, QA staff)", responses={404: CHANGES[404]})
+async def read_action(review_id: ReviewId, number: ActionNumber, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ActionOut:
+    review = await uc.read_review(runtime.extra["audit"], review_id, caller, action=number)
+    return _action(review, number, response)
+
+
+@router.post("/{review_id}/actions/{number}/status", response_model=ActionOut, summary="Change an action's status (its owner, the team manager, the service manager); kept in its changes", responses=CHANGES)
 async def change_status(
-    review_id: ReviewId, number: Annotated[int, Path(ge=1, le=1000)], body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
-    if_match: RequiredIfMatch,
-) -> Review:
-    return _out(await uc.change_status(runtime.extra["audit"], review_id, number, body.status, body.note, caller=caller, expected=if_match), response)
+    review_id: ReviewId, number: ActionNumber, body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
+) -> ActionOut:
+    review = await uc.change_status(runtime.extra["audit"], review_id, number, body.status, body.note, caller=caller, expected=if_match)
+    return _action(review, number, response)
 
 
 @router.get("/{review_id}/history", response_model=Page[VersionOut], summary="Every version of the review, oldest first", responses={404: CHANGES[404]})

@@ -251,6 +251,10 @@ class Review(BaseModel):
         team manager records their progress."""
         return person_id in self.parties() or not QA_STAFF_ROLES.isdisjoint(roles)
 
+    def action_visible_to(self, number: int, person_id: str, roles: frozenset[str]) -> bool:
+        """An action is also seen by its owner (only the action: not the pack)."""
+        return self.visible_to(person_id, roles) or any(a.number == number and a.owner_id == person_id for a in self.actions)
+
     def _managers(self, by: str) -> None:
         if by not in (self.team_manager_id, self.service_manager_id):
             raise NotAllowed("The team manager and service manager agree the priorities and the improvement plan.")

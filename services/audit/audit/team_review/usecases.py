@@ -74,16 +74,22 @@ async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, call
         return existing, False
 
 
-async def read_review(ctx: AuditContext, review_id: str, caller: Identity, tx: Transaction | None = None) -> Review:
+async def read_review(ctx: AuditContext, review_id: str, caller: Identity, tx: Transaction | None = None, *, action: int | None = None) -> Review:
+    """The review, for its parties and QA staff; with ``action``, also for that action's owner."""
     review = await store.load(ctx.db, review_id, tx=tx)
-    if review is None or not review.visible_to(caller.person_id, caller.roles):
+    if review is None:
+        raise RecordNotFound("Team review", review_id)
+    visible = review.visible_to(caller.person_id, caller.roles) if action is None else review.action_visible_to(action, caller.person_id, caller.roles)
+    if not visible:
         raise RecordNotFound("Team review", review_id)
     return review
 
 
-async def _act(ctx: AuditContext, review_id: str, caller: Identity, expected: int, change: Callable[[Transaction, Review, datetime], None]) -> Review:
+async def _act(
+    ctx: AuditContext, review_id: str, caller: Identity, expected: int, change: Callable[[Transaction, Review, datetime], None], *, action: int | None = None
+) -> Review:
     async def work(tx: Transaction) -> Review:
-        review = await read_review(ctx, review_id, caller, tx)
+        review = await read_review(ctx, review_id, caller, tx, action=action)
         if review.version != expected:
             raise StaleRecord("team review", review.version, expected)
         change(tx, review, ctx.uow.clock.now())
@@ -124,7 +130,7 @@ async def change_status(ctx: AuditContext, review_id: str, number: int, status: 
                 dropped_by=caller.person_id, dropped_at=now, plan_completed=review.status.value == "completed",
             ), subject=f"team-review/{review.id}")
 
-    return await _act(ctx, review_id, caller, expected, change)
+    return await _act(ctx, review_id, caller, expected, change, action=number)
 
 
 def _completed(review: Review, action: ImprovementAction, by: str, now: datetime) -> te.ImprovementActionCompleted:

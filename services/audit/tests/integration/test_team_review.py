@@ -160,12 +160,13 @@ async def test_the_improvement_plan_is_tracked_to_completion_and_a_departmental_
         assert progressing.status_code == 200
         assert (await http.post(status, json={"status": "completed"}, headers={**tm, "If-Match": etag})).status_code == 412
         done = await http.post(status, json={"status": "completed", "note": "Held on 15 October"}, headers={**tm, "If-Match": progressing.headers["ETag"]})
-        assert done.status_code == 200 and done.json()["status"] == "open"
+        assert done.status_code == 200 and done.json()["plan_status"] == "open" and done.json()["action"]["status"] == "completed"
         assert (await http.post(status, json={"status": "open"}, headers={**tm, "If-Match": done.headers["ETag"]})).status_code == 409
         # The owner of the referred action (the service manager) completes it: the plan is complete.
         finished = await http.post(f"{path}/actions/2/status", json={"status": "completed", "note": "In the service plan"}, headers={**sm, "If-Match": done.headers["ETag"]})
-        assert finished.status_code == 200 and finished.json()["status"] == "completed"
-        assert [c["status"] for c in finished.json()["actions"][0]["changes"]] == ["open", "in_progress", "completed"]
+        assert finished.status_code == 200 and finished.json()["plan_status"] == "completed"
+        plan = (await http.get(path, headers=tm)).json()
+        assert plan["status"] == "completed" and [c["status"] for c in plan["actions"][0]["changes"]] == ["open", "in_progress", "completed"]
 
         history = (await http.get(f"{path}/history?limit=100", headers=ad)).json()["items"]
         assert [h["version"] for h in history] == list(range(1, len(history) + 1)) and history[1]["record"]["priorities"] == priorities["priorities"]
@@ -190,7 +191,21 @@ async def test_the_improvement_plan_is_tracked_to_completion_and_a_departmental_
         drop = f"{path}/actions/3/status"
         assert (await http.post(drop, json={"status": "dropped"}, headers={**tm, "If-Match": third.headers["ETag"]})).status_code == 422
         dropped = await http.post(drop, json={"status": "dropped", "note": "Covered by the first session"}, headers={**tm, "If-Match": third.headers["ETag"]})
-        assert dropped.status_code == 200 and dropped.json()["status"] == "completed", dropped.text
+        assert dropped.status_code == 200 and dropped.json()["plan_status"] == "completed", dropped.text
+
+        # An action owned by a social worker outside the review's parties: they read and progress
+        # their action (where notify's task links), never the pack.
+        sw = svc.as_person("P-SW1", roles=["social_worker"])
+        fourth = await http.post(f"{path}/actions", json={**session, "action": "Chronology refresher", "owner_id": "P-SW1"}, headers={**tm, "If-Match": dropped.headers["ETag"]})
+        assert fourth.status_code == 200, fourth.text
+        assert (await http.get(path, headers=sw)).status_code == 404
+        assert (await http.get(f"{path}/actions/3", headers=sw)).status_code == 404, "not their action"
+        assert (await http.get(f"{path}/actions/9", headers=tm)).status_code == 404
+        mine = await http.get(f"{path}/actions/4", headers=sw)
+        assert mine.status_code == 200 and mine.json()["action"]["owner_id"] == "P-SW1" and "pack" not in mine.json()
+        assert (await http.post(f"{path}/actions/3/status", json={"status": "open"}, headers={**sw, "If-Match": mine.headers["ETag"]})).status_code == 404
+        progressed = await http.post(f"{path}/actions/4/status", json={"status": "completed", "note": "Attended"}, headers={**sw, "If-Match": mine.headers["ETag"]})
+        assert progressed.status_code == 200 and progressed.json()["action"]["status"] == "completed", progressed.text
         [dropped_event] = await capture.wait_for(te.IMPROVEMENT_ACTION_DROPPED.type)
         assert (dropped_event.data["action_number"], dropped_event.data["dropped_by"], dropped_event.data["plan_completed"]) == (3, "P-TM3", True)
         assert "note" not in dropped_event.data

@@ -359,7 +359,7 @@ def improvement_action_due(event: ReceivedEvent) -> Effects:
             kind=TaskKind.IMPROVEMENT_ACTION,
             subject=f"Improvement plan action {a.action_number} of team review {a.review_id} is due",
             action="Complete the action of the team's improvement plan and mark it completed",
-            link=Link("audit", f"/team-reviews/{a.review_id}"),
+            link=Link("audit", f"/team-reviews/{a.review_id}/actions/{a.action_number}"),  # the owner reads their action, not the pack
             origin=Origin.SYSTEM,
             due_on=a.due_on,
             closes_on=improvement_action_key(a.review_id, a.action_number),

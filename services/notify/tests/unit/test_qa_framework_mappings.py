@@ -204,7 +204,7 @@ async def test_an_improvement_action_due_is_a_task_for_its_owner_closed_when_tha
         review_id="TR-1", team_id="T-1", action_number=2, owner_id="W-1", due_on=date(2026, 11, 3), status="in_progress",
     ))
     [task] = effects.open
-    assert (task.assignee_id, task.kind, task.due_on, task.link.path) == ("W-1", TaskKind.IMPROVEMENT_ACTION, date(2026, 11, 3), "/team-reviews/TR-1")
+    assert (task.assignee_id, task.kind, task.due_on, task.link.path) == ("W-1", TaskKind.IMPROVEMENT_ACTION, date(2026, 11, 3), "/team-reviews/TR-1/actions/2")
 
     def completed(number: int) -> te.ImprovementActionCompleted:
         return te.ImprovementActionCompleted(
