@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -87,7 +88,8 @@ def _mongo_answers(url: str) -> bool:
     from pymongo import MongoClient
 
     try:
-        with MongoClient(url, serverSelectionTimeoutMS=1000) as client:
+        client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=1000)
+        with client:
             client.admin.command("ping")
         return True
     except Exception:

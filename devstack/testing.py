@@ -61,7 +61,8 @@ def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrast
             mongo_container.start()
             cleanups.append(mongo_container.stop)
             host, port = mongo_container.get_container_host_ip(), mongo_container.get_exposed_port(27017)
-            with MongoClient(f"mongodb://{host}:{port}/?directConnection=true") as client:
+            client: MongoClient[dict[str, Any]] = MongoClient(f"mongodb://{host}:{port}/?directConnection=true")
+            with client:
                 client.admin.command("replSetInitiate", {"_id": "rs0", "members": [{"_id": 0, "host": "localhost:27017"}]})
             mongodb_url = f"mongodb://{host}:{port}/?directConnection=true"
             origin.append("mongo container")
@@ -102,7 +103,8 @@ def new_namespace() -> str:
 def remove_namespace(infra: Infrastructure, namespace: str) -> None:
     """Drop the namespace's databases, queues and exchange."""
     queues: set[str] = set()
-    with MongoClient(infra.mongodb_url, serverSelectionTimeoutMS=5000) as client:
+    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, serverSelectionTimeoutMS=5000)
+    with client:
         for name in client.list_database_names():
             if name.startswith(f"{namespace}_"):
                 for doc in client[name]["amqp_queues"].find():

@@ -274,7 +274,7 @@ class EventConsumer:
     async def _read(self, message: AbstractIncomingMessage) -> tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int] | None:
         """The message as an event of a subscribed type, or None once it is dead-lettered as unreadable."""
         headers = dict(message.headers or {})
-        attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[call-overload]
+        attempt = int(headers.get(ATTEMPT_HEADER, 1))  # type: ignore[arg-type]  # a header may hold any AMQP value; ours is an int
         try:
             envelope = parse_envelope(message.body)
             subscription = self.subscriptions.get(envelope.type)

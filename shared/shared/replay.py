@@ -64,7 +64,7 @@ class DeadLetter:
             # Dead-lettered by RabbitMQ itself (the quorum queue's delivery limit): it says why in x-death.
             reason = _x_death_reason(headers) or "unknown"
         try:
-            attempts: int | None = int(headers[ATTEMPT_HEADER])  # type: ignore[call-overload]
+            attempts: int | None = int(headers[ATTEMPT_HEADER])  # type: ignore[arg-type]  # any AMQP value; the wrong ones raise below
         except (KeyError, TypeError, ValueError):
             attempts = None
         return cls(

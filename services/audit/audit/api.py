@@ -6,7 +6,7 @@ do what. A person not party to an audit gets 404 (its existence is not theirs to
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from shared.app import RuntimeDep
@@ -39,7 +39,7 @@ from .schemas import (
 router = APIRouter(prefix="/v1", tags=["audits"])
 
 AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-CHANGES = {
+CHANGES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such audit, or not party to it"},
     403: {"description": "Party to the audit, but this is not theirs to do"},
     409: {"description": "The audit is not at a stage where this can happen"},

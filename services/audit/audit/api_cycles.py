@@ -4,7 +4,7 @@ its assignments and progress, and the dispensations from auditing."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -257,7 +257,7 @@ class DispensationVersionOut(BaseModel):
 
 
 DispensationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-f0-9]+$")]
-CHANGES = {403: {"description": "Not QA staff"}, 404: {"description": "No such dispensation"}, 409: {"description": "Withdrawn"},
+CHANGES: dict[int | str, dict[str, Any]] = {403: {"description": "Not QA staff"}, 404: {"description": "No such dispensation"}, 409: {"description": "Withdrawn"},
            412: {"description": "Changed since the If-Match version"}, 422: {"description": "Not a dispensation"}, 428: {"description": "If-Match required"}}
 
 

@@ -4,6 +4,7 @@ core fonts (no font files), so the PDFs stay small."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from fpdf import FPDF
@@ -70,7 +71,7 @@ class PdfDocument(FPDF):
         self.set_font("Helvetica", "", 10)
         self.multi_cell(0, 5, pdf_text(text or "-"), new_x="LMARGIN", new_y="NEXT")
 
-    def rows(self, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
+    def rows(self, header: tuple[str, ...], rows: Sequence[tuple[str, ...]], widths: tuple[int, ...]) -> None:
         self.set_font("Helvetica", "", 9)
         with self.table(col_widths=widths, headings_style=_HEAD, text_align="LEFT", line_height=4.5) as table:
             for values in [header, *rows]:
@@ -118,7 +119,7 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
     for section in form.sections:
         pdf.heading(section.title, 11)
         if both:
-            rows = [(q.text, _answer(auditor, q.key), _answer(peer, q.key)) for q in section.questions]
+            rows: list[tuple[str, ...]] = [(q.text, _answer(auditor, q.key), _answer(peer, q.key)) for q in section.questions]
             pdf.rows(("Question", "Auditor", "Peer reviewer"), rows, (80, 50, 50))
         elif any(q.evidence_list for q in section.questions):
             rows = [(q.text, _evidence(audit, q.key), _answer(auditor, q.key)) for q in section.questions]
@@ -167,11 +168,11 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
             pdf.para(f"Agreed: proposed by {who(agreed.by)} on {agreed.at.isoformat()}, accepted by {who(moderation.accepted_by)} on {moderation.accepted_at.isoformat() if moderation.accepted_at else '-'}.")
         rows = []
         for key in form.graded_sections(by_peer_reviewer=True):
-            section = form.section(key)
+            sub_section = form.section(key)
             rows.append(
                 (
-                    section.title if section else key,
-                    grade_label(auditor.section_grades.get(key)) if section and not section.oversight else "(commented)",
+                    sub_section.title if sub_section else key,
+                    grade_label(auditor.section_grades.get(key)) if sub_section and not sub_section.oversight else "(commented)",
                     grade_label(peer.section_grades.get(key)) if peer else "-",
                     grade_label(outcome.section_grades.get(key)),
                 )

@@ -202,6 +202,7 @@ class ForwardingMiddleware:
         if proxy is None or service not in proxy.services:
             await self.app(scope, receive, send)
             return
+        assert runtime is not None  # a proxy was found on it
         scope["route"] = proxy.routes[service]
         started = False
 

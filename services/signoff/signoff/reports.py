@@ -71,6 +71,7 @@ async def timeliness(
             )
         )
     rows.sort(key=lambda r: r.cursor)
+    by_type: dict[str, Totals]
     total, by_type = Totals(), {}
     for row in rows:
         total.add(row.assessment)

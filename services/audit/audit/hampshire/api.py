@@ -37,7 +37,7 @@ MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 FileId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
-CHANGES = {
+CHANGES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such file, or not party to it"},
     403: {"description": "Party to the file, but this is not theirs to do"},
     409: {"description": "The file is not at a stage where this can happen"},

@@ -5,7 +5,7 @@ refuses every change (409)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from shared.app import RuntimeDep
@@ -51,7 +51,7 @@ themed_router = APIRouter(prefix="/v1/themed", tags=["themed audits"])
 
 Id = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9:-]+$")]
 MonthPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
-CHANGES = {
+CHANGES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such record, or not party to it"},
     403: {"description": "Party to it, but this is not theirs to do"},
     409: {"description": "Closed, issued, or not at a stage where this can happen"},
@@ -173,7 +173,7 @@ async def _history(runtime: RuntimeDep, kind: ReportKind, period: str, caller: C
     return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
 
 
-PDF_RESPONSE = {200: {"content": {"application/pdf": {}}, "description": "The PDF (a draft's marked DRAFT)"}, 404: CHANGES[404]}
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "The PDF (a draft's marked DRAFT)"}, 404: CHANGES[404]}
 
 
 @router.post("/monthly-reports", response_model=ReportOut, status_code=201, summary="Generate the month's audit report as a draft (lead QA auditor)", responses={403: CHANGES[403], 409: {"description": "The month's report exists"}})

@@ -9,7 +9,7 @@ case by its code; the auditor and the coordinator read the case id on the case a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,7 +42,7 @@ router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
 
 AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 ActionId = Annotated[str, Path(min_length=1, max_length=8, pattern=r"^[0-9]+$")]
-CHANGES = {
+CHANGES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such multi-agency audit (or action), or not party to it"},
     403: {"description": "Party to the audit, but this is not theirs to do"},
     409: {"description": "The audit is not at a stage where this can happen"},

@@ -27,7 +27,7 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 TeamQuery = Annotated[str, Query(min_length=1, max_length=64, description="The team")]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH, description="Only this month (YYYY-MM)")]
-CHANGES = {
+CHANGES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not theirs to do"}, 404: {"description": "No such record, or not theirs to see"},
     409: {"description": "Not at a step where this can happen"}, 412: {"description": "Changed since the If-Match version"},
     422: {"description": "Invalid entries (every one listed)"}, 428: {"description": "If-Match required"},

@@ -25,7 +25,7 @@ from .domain import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, R
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 
 ReviewId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-f0-9]+$")]
-CHANGES = {
+CHANGES: dict[int | str, dict[str, Any]] = {
     403: {"description": "A party, but not theirs to do"}, 404: {"description": "No such review, or not a party to it"},
     409: {"description": "The action is closed"}, 412: {"description": "Changed since the If-Match version"},
     422: {"description": "Invalid entries (every one listed)"}, 428: {"description": "If-Match required"},

@@ -178,6 +178,7 @@ class ImportRunner:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
+                    assert job is not None  # write_next_batch raised, so job is still the claimed one
                     log.exception("import batch failed", extra={"job_id": job["_id"], "batch": job["batches_done"] + 1})
                     await self._set_back(job)
                     break

@@ -6,7 +6,7 @@ Each change answers with the whole form as it now is and its new ``ETag``; each 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from shared.app import RuntimeDep
@@ -38,7 +38,7 @@ router = APIRouter(prefix="/v1/forms", tags=["resolution forms"])
 
 FormId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 StageParam = Annotated[Stage, Path(description="informal, stage-1 … stage-5")]
-CHANGED = {412: {"description": "Changed since the If-Match version"}, 403: {"description": "Not allowed"}, 409: {"description": "Not allowed in the form's state"}}
+CHANGED: dict[int | str, dict[str, Any]] = {412: {"description": "Changed since the If-Match version"}, 403: {"description": "Not allowed"}, 409: {"description": "Not allowed in the form's state"}}
 
 
 def _answer(form: ResolutionForm, response: Response) -> FormOut:

@@ -117,7 +117,7 @@ class ResolutionForm:
             updated_by=by,
             updated_at=at,
         )
-        reported = enter_missing_contacts(form.contacts, team_manager=team_manager, allocated_worker=allocated_worker)
+        reported: dict[str, Any] = enter_missing_contacts(form.contacts, team_manager=team_manager, allocated_worker=allocated_worker)
         form._changed("raised", "form", by, at, first_stage=first_stage.value, **reported)
         form.events.append(
             ev.ResolutionRaised(
@@ -189,7 +189,7 @@ class ResolutionForm:
         self._still_open()
         if team_manager is None and allocated_worker is None:
             raise InvalidInput("Give the team manager, the allocated worker, or both.")
-        reported = enter_missing_contacts(self.contacts, team_manager=team_manager, allocated_worker=allocated_worker)
+        reported: dict[str, Any] = enter_missing_contacts(self.contacts, team_manager=team_manager, allocated_worker=allocated_worker)
         if not reported:
             return  # what the form already says: no new version, no event
         self._changed("case-contact-reported", "form", by, at, **reported)

@@ -23,7 +23,7 @@ class Stage(StrEnum):
         return _RESPONDERS[self][0]
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # the stage's heading; str.title() is not wanted on a Stage
         name = "Informal" if self is Stage.INFORMAL else f"Stage {self.rank}"
         return f"{name} ({self.responder})"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from shared.app import RuntimeDep
@@ -18,7 +18,7 @@ from . import models as m
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 Ident = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
-_ERRORS = {404: {"description": "No such case, or not one you may read"}, 403: {"description": "Not allowed"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "No such case, or not one you may read"}, 403: {"description": "Not allowed"}}
 
 
 async def _readable_case(runtime: RuntimeDep, caller: CurrentPerson, case_id: str) -> None:

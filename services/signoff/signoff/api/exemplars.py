@@ -3,7 +3,7 @@ first signature, counter-signature, unlock, clone to siblings, workflow messages
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 from shared.app import RuntimeDep
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/exemplars", tags=["exemplars"])
 ExemplarId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 VersionNumber = Annotated[int, Path(ge=1, le=100_000)]
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not allowed (role, team, or the same person signing twice)"},
     404: {"description": "No such exemplar, or not one you may read"},
     409: {"description": "Against the exemplar's state (e.g. locked: unlock it first)"},

@@ -9,6 +9,7 @@ not the exemplar's Version N, which only an unlock moves on.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -312,7 +313,7 @@ class Exemplar:
             f"{version.number + 1}."
         )
 
-    def _record(self, kind: type[ev.ExemplarEvent], by: str, at: datetime, *, version: int | None = None, **facts: Any) -> None:
+    def _record(self, kind: builtins.type[ev.ExemplarEvent], by: str, at: datetime, *, version: int | None = None, **facts: Any) -> None:
         self.events.append(
             kind(
                 exemplar_id=self.id, case_id=self.case_id, team_id=self.team_id, type_code=self.type.code,
