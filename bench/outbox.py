@@ -34,7 +34,7 @@ from devstack.wiring import THING_HAPPENED, ThingHappened
 from shared import broker, mongo
 
 
-async def _timed(label: str, n: int, coro) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def _timed(label: str, n: int, coro) -> dict[str, Any]:
     started = time.perf_counter()
     await coro
     elapsed = time.perf_counter() - started
@@ -90,7 +90,7 @@ async def run(mongodb_url: str, amqp_url: str, events: int, concurrency: int) ->
     async def end_to_end() -> None:
         await db.things.delete_many({})
         live_relay = OutboxRelay(db, publisher, SystemClock(), service="bench", batch_size=200, poll_interval_s=0.05)
-        uow.__init__(client, db, source="/qa/bench", clock=SystemClock(), on_commit=live_relay.wake)  # type: ignore[misc]
+        uow.__init__(client, db, source="/qa/bench", clock=SystemClock(), on_commit=live_relay.wake)
         live_relay.start()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(events):

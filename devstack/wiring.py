@@ -41,7 +41,7 @@ class Wiring:
     uow: UnitOfWork
 
     def relay(self, **kwargs: object) -> OutboxRelay:
-        return OutboxRelay(self.db, self.publisher, self.clock, service="test", **kwargs)  # type: ignore[arg-type]
+        return OutboxRelay(self.db, self.publisher, self.clock, service="test", **kwargs)
 
     async def observer(self, routing_key: str = THING_HAPPENED.routing_key) -> tuple[AbstractChannel, AbstractQueue]:
         """An exclusive queue bound to the events exchange, to see what was published."""
@@ -59,7 +59,7 @@ async def wiring(infrastructure: Infrastructure, namespace: str) -> AsyncIterato
         mongodb_url=infrastructure.mongodb_url,
         amqp_url=infrastructure.amqp_url,
         qa_namespace=namespace,
-        identity_signing_key="unused",  # type: ignore[arg-type]
+        identity_signing_key="unused",
     )
     client = mongo.connect(settings.mongodb_url)
     db = client[settings.database_name]

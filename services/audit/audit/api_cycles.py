@@ -96,7 +96,7 @@ class ScheduledDrawOut(BaseModel):
 
 
 def _settings(runtime: RuntimeDep) -> cycles.CycleSettings:
-    return runtime.extra["cycle_settings"]  # type: ignore[no-any-return]
+    return runtime.extra["cycle_settings"]
 
 
 def _tool(runtime: RuntimeDep, tool_id: str | None) -> str:

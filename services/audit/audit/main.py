@@ -57,8 +57,8 @@ DOMAIN_ERRORS = {
     NotVisible: lambda e: not_found("Audit", str(e)),
     NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
     WrongStage: lambda e: Problem(409, "wrong-stage", "Not at this stage", str(e)),
-    Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=e.errors),  # type: ignore[attr-defined]
-    InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=e.errors),  # type: ignore[attr-defined]
+    Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=e.errors),
+    InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=e.errors),
     store.StaleAudit: _stale_audit,
     tool_store.ToolVersionConflict: _tool_conflict,
     cycle_store.StaleDispensation: _stale_dispensation,
@@ -66,14 +66,14 @@ DOMAIN_ERRORS = {
     **multi_agency_api.PROBLEMS,
     **hampshire_api.ERRORS,
     **hillingdon_api.DOMAIN_ERRORS,
-    RecordNotFound: lambda e: not_found(e.what, e.record_id),  # type: ignore[attr-defined]
-    StaleRecord: lambda e: not_found(e.what.capitalize(), "") if e.current is None else stale(e.current, e.expected, e.what),  # type: ignore[attr-defined]
-    RecordExists: lambda e: Problem(409, "exists", f"{e.what} exists", e.detail),  # type: ignore[attr-defined]
+    RecordNotFound: lambda e: not_found(e.what, e.record_id),
+    StaleRecord: lambda e: not_found(e.what.capitalize(), "") if e.current is None else stale(e.current, e.expected, e.what),
+    RecordExists: lambda e: Problem(409, "exists", f"{e.what} exists", e.detail),
 }
 
 
 def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    settings = settings or AuditSettings()  # type: ignore[call-arg]
+    settings = settings or AuditSettings()
     overrides = directory.ContactOverrides(
         iro_team_manager_id=settings.audit_iro_team_manager_id,
         cp_chairs_manager_id=settings.audit_cp_chairs_manager_id,
@@ -107,7 +107,7 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router],
         indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
         consumers=[*CONSUMERS, allocation(settings.audit_allocation_prefetch)],
-        domain_errors=DOMAIN_ERRORS,  # type: ignore[arg-type]
+        domain_errors=DOMAIN_ERRORS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         clock=clock,

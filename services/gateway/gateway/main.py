@@ -56,7 +56,7 @@ def _dev_router() -> APIRouter:
     @router.post("/token", response_model=DevToken, summary="Mint a token for a person in the directory (local runs and tests only)")
     async def token(body: DevTokenRequest, runtime: RuntimeDep) -> DevToken:
         issuer: DevIssuer = runtime.extra["dev_issuer"]
-        known = body.person_id in runtime.settings.integration_clients  # type: ignore[attr-defined]
+        known = body.person_id in runtime.settings.integration_clients
         if not known and await runtime.db[PEOPLE.collection].find_one({"_id": body.person_id}, {"_id": 1}) is None:
             raise Problem(404, "not-found", "Person not found", f"There is no person {body.person_id!r} in the directory.")
         return DevToken(access_token=issuer.mint(body.person_id, ttl_s=body.ttl_s), expires_in=body.ttl_s)
@@ -80,7 +80,7 @@ def _api_router() -> APIRouter:
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+    settings = settings or GatewaySettings()
     if not settings.dev_issuer_enabled and not (settings.jwks_url and settings.jwt_issuer):
         raise RuntimeError("set JWKS_URL and JWT_ISSUER (the OIDC issuer), or DEV_ISSUER_ENABLED=true for a local run")
 

@@ -56,7 +56,7 @@ async def drop_retired_bindings(runtime: Runtime) -> None:
 
 
 def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: list[Mapping] | None = None) -> list[Subscription]:
-    def handler(mapping: Mapping):  # type: ignore[no-untyped-def]
+    def handler(mapping: Mapping):
         async def handle(event: ReceivedEvent, tx: Transaction) -> None:
             effects = await mapping.translate(event, TransactionPeople(notifier, tx))
             if effects:

@@ -32,7 +32,7 @@ def _errors() -> dict[type[Exception], object]:
 
 
 def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    settings = settings or NotifySettings()  # type: ignore[call-arg]
+    settings = settings or NotifySettings()
 
     async def on_startup(runtime: Runtime) -> None:
         notifier = Notifier(runtime.db, settings, Templates(), runtime.clock)
@@ -53,7 +53,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
         await runtime.extra["mail_relay"].stop()
         await runtime.extra["hub"].stop()
 
-    def work_tray(runtime: Runtime) -> list:  # type: ignore[type-arg]
+    def work_tray(runtime: Runtime) -> list:
         return consumers.subscriptions(runtime.extra["notifier"], runtime.extra["mail_relay"].wake)
 
     return create_service_app(
@@ -66,7 +66,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
             ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db), batch=True),
             ConsumerSpec(consumers.PURPOSE, work_tray),
         ],
-        domain_errors=_errors(),  # type: ignore[arg-type]
+        domain_errors=_errors(),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         clock=clock,

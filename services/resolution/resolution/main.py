@@ -22,7 +22,7 @@ def _problem(exc: Exception) -> Problem:
 
 
 def create_app(settings: ResolutionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    settings = settings or ResolutionSettings()  # type: ignore[call-arg]
+    settings = settings or ResolutionSettings()
     return create_service_app(
         settings,
         title="Resolution",

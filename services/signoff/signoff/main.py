@@ -32,7 +32,7 @@ DOMAIN_ERRORS = {
 
 
 def create_app(settings: SignoffSettings | None = None, clock: Clock | None = None) -> FastAPI:
-    settings = settings or SignoffSettings()  # type: ignore[call-arg]
+    settings = settings or SignoffSettings()
 
     async def on_startup(runtime: Runtime) -> None:
         if settings.seed_exemplar_types:
@@ -45,7 +45,7 @@ def create_app(settings: SignoffSettings | None = None, clock: Clock | None = No
         routers=ROUTERS,
         indexes=[*store.INDEXES, *type_store.INDEXES, *directory.INDEXES],
         consumers=CONSUMERS,
-        domain_errors=DOMAIN_ERRORS,  # type: ignore[arg-type]
+        domain_errors=DOMAIN_ERRORS,
         on_startup=on_startup,
         clock=clock,
     )

@@ -26,7 +26,7 @@ class DraftSaved(DomainEvent):
     stage: str
     number: int
     by: str
-    work: dict  # type: ignore[type-arg]
+    work: dict
 
 
 @dataclass(frozen=True)

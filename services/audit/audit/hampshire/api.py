@@ -64,7 +64,7 @@ ERRORS = {
     FileNotVisible: lambda e: not_found("Prepared file", str(e)),
     DelegationNotVisible: lambda e: not_found("Delegation", str(e)),
     AlreadyPrepared: _already_prepared,
-    SelectionRefused: lambda e: Problem(409, "selection-incomplete", "The selection cannot be closed", str(e), errors=e.errors),  # type: ignore[attr-defined]
+    SelectionRefused: lambda e: Problem(409, "selection-incomplete", "The selection cannot be closed", str(e), errors=e.errors),
     store.StaleFile: _stale_file,
     store.SelectionAlreadyClosed: lambda e: Problem(409, "wrong-stage", "Not at this stage", "The selection for this month is already closed."),
 }

@@ -324,7 +324,7 @@ class Saved(FileEvent):
     part: str
     number: int
     by: str
-    content: dict  # type: ignore[type-arg]
+    content: dict
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,9 @@ def _stale(exc: Exception) -> Problem:
 
 
 DOMAIN_ERRORS = {
-    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),  # type: ignore[attr-defined]
+    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),
     st.Stale: _stale,
-    st.Exists: lambda e: Problem(409, "exists", "Already exists", f"The {e.what} {e.ident} exists already: read it, or edit it.", id=e.ident),  # type: ignore[attr-defined]
+    st.Exists: lambda e: Problem(409, "exists", "Already exists", f"The {e.what} {e.ident} exists already: read it, or edit it.", id=e.ident),
 }
 
 

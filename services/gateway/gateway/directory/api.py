@@ -182,14 +182,14 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         if content_type.split(";", 1)[0].strip().lower() not in ("application/json", "text/csv", "application/csv"):
             raise Problem(415, "unsupported-media-type", "Unsupported media type", "Send the records as application/json (an array of objects) or text/csv.")
         try:
-            rows = bulk.read_rows(await request.body(), content_type, kind.model, max_rows=settings.max_import_rows)  # type: ignore[attr-defined]
+            rows = bulk.read_rows(await request.body(), content_type, kind.model, max_rows=settings.max_import_rows)
         except bulk.UnreadableImport as exc:
             raise Problem(400, "unreadable-import", "The file cannot be imported", str(exc)) from exc
         checked = bulk.check_rows(rows, kind.model)
         if imports.prefers_respond_async(request.headers.getlist("prefer")):
             job, rejections = await jobs.store_job(
                 runtime.uow, runtime.clock.now(), kind, checked, by=caller.person_id,
-                batch_size=settings.import_batch_size,  # type: ignore[attr-defined]
+                batch_size=settings.import_batch_size,
             )
             runtime.extra["imports"].wake()
             return JSONResponse(
@@ -198,7 +198,7 @@ def _routes(router: APIRouter, kind: Kind) -> None:
             )
         counts = await store.import_records(
             runtime.uow, kind, [(record_id, record) for _, record_id, record in checked.good], by=caller,
-            batch_size=settings.import_batch_size,  # type: ignore[attr-defined]
+            batch_size=settings.import_batch_size,
         )
         if kind.name in ("person", "team") and counts.created + counts.updated:
             resolver: CallerResolver = runtime.extra["callers"]
