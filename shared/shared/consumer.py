@@ -318,15 +318,7 @@ class EventConsumer:
     async def _handle(self, subscription: Subscription, event: ReceivedEvent) -> str:
         async def work(tx: Transaction) -> None:
             try:
-                await self.uow.db[PROCESSED_EVENTS].insert_one(
-                    {
-                        "consumer": self.purpose,
-                        "event_id": event.id,
-                        "type": event.envelope.type,
-                        "handled_at": self.uow.clock.now(),
-                    },
-                    session=tx.session,
-                )
+                await self.uow.db[PROCESSED_EVENTS].insert_one(self._marker(event), session=tx.session)
             except DuplicateKeyError:
                 raise _AlreadyHandled from None
             await subscription.handler(event, tx)
@@ -337,6 +329,10 @@ class EventConsumer:
             log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
             return "duplicate"
         return "handled"
+
+    def _marker(self, event: ReceivedEvent) -> dict[str, Any]:
+        """The processed marker that commits with an event's work (unique on consumer + event id)."""
+        return {"consumer": self.purpose, "event_id": event.id, "type": event.envelope.type, "handled_at": self.uow.clock.now()}
 
     async def _batch_loop(self) -> None:
         while True:
@@ -395,7 +391,7 @@ class EventConsumer:
                 outcomes.append("duplicate")
                 continue
             seen.add(event.id)
-            markers.append({"consumer": self.purpose, "event_id": event.id, "type": event.envelope.type, "handled_at": self.uow.clock.now()})
+            markers.append(self._marker(event))
             correlations.add(event.envelope.correlationid)
             token = correlation_id.set(event.envelope.correlationid)
             try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -266,22 +266,24 @@ class Directory:
         leads = await self._with_role("lead_qa_auditor")
         return next((p["_id"] for p in leads if "service_manager" in p.get("roles", [])), None)
 
-    async def contacts(self, case_id: str) -> Contacts:
+    async def contacts(self, case_id: str, *, case_team: bool = False) -> Contacts:
+        """The managers a copy may go to; with ``case_team``, also the case's social worker, its
+        team manager and the QA team (read only for the programmes that copy them)."""
+        contacts = Contacts(
+            accountable_service_manager_id=await self.accountable_service_manager(case_id),
+            iro_team_manager_id=self.overrides.iro_team_manager_id or await self._manager_of("iro"),
+            cp_chairs_manager_id=self.overrides.cp_chairs_manager_id or await self._manager_of("cp_chair"),
+            qa_service_manager_id=await self.qa_service_manager(),
+        )
+        if not case_team:
+            return contacts
         case = await self.case(case_id) or {}
         team_manager = case.get("team_manager_id")
         if not team_manager and case.get("team_id"):
             team = await self.db[TEAMS].find_one({"_id": case["team_id"]}, {"manager_id": 1}, session=self.session)
             team_manager = (team or {}).get("manager_id")
         qa_team = [p["_id"] for role in ("lead_qa_auditor", "qa_officer") for p in await self._with_role(role)]
-        return Contacts(
-            accountable_service_manager_id=await self.accountable_service_manager(case_id),
-            iro_team_manager_id=self.overrides.iro_team_manager_id or await self._manager_of("iro"),
-            cp_chairs_manager_id=self.overrides.cp_chairs_manager_id or await self._manager_of("cp_chair"),
-            qa_service_manager_id=await self.qa_service_manager(),
-            social_worker_id=case.get("allocated_worker_id"),
-            team_manager_id=team_manager,
-            qa_team_ids=tuple(dict.fromkeys(qa_team)),
-        )
+        return replace(contacts, social_worker_id=case.get("allocated_worker_id"), team_manager_id=team_manager, qa_team_ids=tuple(dict.fromkeys(qa_team)))
 
     async def choose_practice_development_officer(self, audit_id: str, exclude: set[str]) -> str | None:
         """An active practice development officer, spread over them by the audit's id."""

@@ -27,7 +27,7 @@ from .domain.audit import QA_STAFF_ROLES, Audit, CaseFacts, OfficerPurpose
 from .domain.errors import InvalidEntries, NotAllowed, NotVisible
 from .domain.grades import Grade
 from .domain.moderation import Grading
-from .domain.routing import CopyStage, copy_recipients
+from .domain.routing import CopyStage, copies_the_case_team, copy_recipients
 from .domain.tools import CaseType, NoSectionsShown, ToolDefinition, open_band
 from .domain.work import Evidence, StageWork
 from .publishing import integration_events
@@ -237,7 +237,7 @@ async def _route_copy(
         grades = [audit.grade_of_record]
     recipients = copy_recipients(
         stage=stage, case_type=audit.case.case_type, grades=grades, auditor_id=audit.auditor_id,
-        peer_reviewer_id=audit.peer_reviewer_id, officer_id=officer, contacts=await directory.contacts(audit.case.case_id),
+        peer_reviewer_id=audit.peer_reviewer_id, officer_id=officer, contacts=await directory.contacts(audit.case.case_id, case_team=copies_the_case_team(audit.form.programme)),
         programme=audit.form.programme,
     )
     audit.route_copy(stage=stage, pdf_id=pdf_id, recipients=recipients, at=now)

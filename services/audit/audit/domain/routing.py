@@ -47,6 +47,12 @@ class Recipient:
     reasons: tuple[str, ...]
 
 
+def copies_the_case_team(programme: ProgrammeKind | None) -> bool:
+    """Whether the programme's copies also go to the case's social worker, team manager and the QA
+    team (Hillingdon 5.2.3); only then are they looked up."""
+    return programme is ProgrammeKind.SINGLE_AGENCY
+
+
 def copy_recipients(
     *,
     stage: CopyStage,
@@ -71,7 +77,7 @@ def copy_recipients(
         wanted.append((contacts.cp_chairs_manager_id, "cp_chairs_manager"))
     if any(g in QA_SERVICE_MANAGER_GRADES for g in grades if g is not None):
         wanted.append((contacts.qa_service_manager_id, "safeguarding_qa_service_manager"))
-    if programme is ProgrammeKind.SINGLE_AGENCY:
+    if copies_the_case_team(programme):
         wanted.append((contacts.social_worker_id, "social_worker"))
         wanted.append((contacts.team_manager_id, "team_manager"))
         wanted.extend((person_id, "qa_team") for person_id in contacts.qa_team_ids)
