@@ -193,6 +193,10 @@ async def test_stopping_finishes_the_messages_in_hand(harness: Harness) -> None:
         await harness.publish(_envelope(10 + n))
     await asyncio.wait_for(started.wait(), 10)
 
+    async def all_in_hand() -> bool:  # delivered to the consumer, not merely published
+        return consumer.in_flight == 3
+
+    await eventually(all_in_hand, timeout=10, interval=0.01, message="the three messages in hand")
     await consumer.stop(grace_s=10)
 
     assert await harness.w.db.handled.count_documents({}) == 3
