@@ -62,8 +62,13 @@ class EventType:
     version: int
     data_model: type[BaseModel]
     summary: str
-    #: The publishing service (for the AsyncAPI document).
+    #: The publishing service: the only ``source`` (``/qa/<publisher>``) a consumer accepts for it.
     publisher: str
+    #: Platform-internal: travels on ``<ns>.platform``, which only the services' own broker users
+    #: may read, never on the integrator-visible ``<ns>.events`` (it carries what only the
+    #: platform's services need to see: staff contact details, free text written to a person,
+    #: internal work items). Such a type can never be granted to an integrator.
+    internal: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -78,6 +83,11 @@ class EventType:
     @property
     def type(self) -> str:
         return self.routing_key
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents ``source`` of this type's only legitimate publisher."""
+        return f"/qa/{self.publisher}"
 
     @property
     def dataschema(self) -> str:
