@@ -49,7 +49,7 @@ def _bodies(events: int) -> list[tuple[str, bytes]]:
     for version in range(1, VERSIONS + 1):
         for n in range(cases):
             data = CaseChanged(case_id=f"C-{n}", version=version, case_type="CIN", team_id=f"T-{version}", opened_on=date(2026, 1, 5))
-            envelope = CASE_CHANGED.envelope(data, source="/qa/bench", subject=f"case/C-{n}", time=datetime.now(UTC), event_id=f"case-{n}-v{version}")
+            envelope = CASE_CHANGED.envelope(data, source=CASE_CHANGED.source, subject=f"case/C-{n}", time=datetime.now(UTC), event_id=f"case-{n}-v{version}")
             bodies.append((envelope.id, envelope.to_json()))
     return bodies
 

@@ -1,7 +1,10 @@
 """``python -m devstack up``: the whole system on this machine, with demo data. Ctrl-C stops it.
 
 Environment: ``MONGODB_URL`` (else an embedded SecantusDB keeping its data under ``./var/mongo``),
-``AMQP_URL`` (else the local RabbitMQ, started if installed and stopped), ``QA_NAMESPACE``,
+``AMQP_URL`` (an administrator's login; else the local RabbitMQ's guest, the broker started if
+installed and stopped: each service gets its own least-privilege broker user created from it),
+``BROKER_MANAGEMENT_URL`` (else port 15672 beside ``AMQP_URL``; the plugin is enabled on a local
+broker if it is off), ``QA_NAMESPACE``,
 ``IDENTITY_SIGNING_KEY`` (else a random one for this run), ``GATEWAY_PORT`` (8000),
 ``QA_DATA_DIR`` (``./var``).
 """
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 from . import demo
+from .broker import management_url_for, provision
 from .infra import LOCAL_AMQP_URL, InfraError, ensure_rabbitmq, free_port, port_open, start_embedded_mongo
 from .stack import DEFAULT_PORTS, SERVICES, Stack
 
@@ -38,6 +42,9 @@ def up(args: argparse.Namespace) -> int:
             mongodb_url = mongo.url
         amqp_url = os.environ.get("AMQP_URL", LOCAL_AMQP_URL)
         ensure_rabbitmq(amqp_url)
+        namespace = os.environ.get("QA_NAMESPACE", "qa")
+        # Each service logs in as its own least-privilege broker user (AMQP_URL is the administrator's).
+        amqp_urls = provision(amqp_url, namespace)
     except InfraError as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         if mongo:
@@ -47,7 +54,9 @@ def up(args: argparse.Namespace) -> int:
     stack = Stack(
         mongodb_url=mongodb_url,
         amqp_url=amqp_url,
-        namespace=os.environ.get("QA_NAMESPACE", "qa"),
+        namespace=namespace,
+        amqp_urls=amqp_urls,
+        management_url=management_url_for(amqp_url),
         signing_key=os.environ.get("IDENTITY_SIGNING_KEY") or secrets.token_urlsafe(32),
         log_dir=data_dir / "logs",
         ports=ports,

@@ -53,6 +53,7 @@ def document() -> dict[str, Any]:
     for service, registry in registries().items():
         for event_type in registry:
             key = event_type.routing_key
+            exchange = "platform" if event_type.internal else "events"
             data_schema = event_type.data_model.model_json_schema(ref_template=REF)
             data_name = f"{key}.data"
             schemas[data_name] = _hoist(data_schema, schemas)
@@ -78,16 +79,27 @@ def document() -> dict[str, Any]:
                     ]
                 },
                 "bindings": {"amqp": {"messageType": key, "bindingVersion": "0.3.0"}},
+                # Read by the gateway to know which types exist, who may publish them, and which
+                # may be granted to an integrator (only those on the integrator-visible exchange).
+                "x-qa-publisher": service,
+                "x-qa-exchange": exchange,
+                "x-qa-grantable": not event_type.internal,
             }
             channels[key] = {
                 "address": key,
                 "title": key,
-                "description": f"Routing key {key} on the events exchange. Published by the {service} service.",
+                "description": (
+                    f"Routing key {key} on the platform-internal exchange `<QA_NAMESPACE>.platform`: only the "
+                    f"platform's own services may read it; it cannot be granted to an integrator. Published by the {service} service."
+                    if event_type.internal
+                    else f"Routing key {key} on the events exchange `<QA_NAMESPACE>.events`. Published by the {service} service; "
+                    "an integrator granted this type receives it."
+                ),
                 "messages": {key: {"$ref": f"#/components/messages/{key}"}},
                 "bindings": {
                     "amqp": {
                         "is": "routingKey",
-                        "exchange": {"name": "<QA_NAMESPACE>.events", "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"},
+                        "exchange": {"name": f"<QA_NAMESPACE>.{exchange}", "type": "topic", "durable": True, "autoDelete": False, "vhost": "/"},
                         "bindingVersion": "0.3.0",
                     }
                 },

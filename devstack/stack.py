@@ -78,6 +78,11 @@ class Stack:
     signing_key: str
     log_dir: Path
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    #: Each service's own AMQP URL (its least-privilege broker user, ``devstack.broker``);
+    #: a service not named here logs in with ``amqp_url``.
+    amqp_urls: dict[str, str] = field(default_factory=dict)
+    #: The broker's management API as an administrator: the gateway provisions integrators there.
+    management_url: str | None = None
     #: Extra environment per service name (``"*"`` for all).
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     #: Where notify's mail goes: a local mail catcher (``notify.devmail``) saving .eml files here.
@@ -93,7 +98,7 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SIGNOFF_", "RESOLUTION_", "AUDIT_", "NOTIFY_"))}
         env.update(
             MONGODB_URL=self.mongodb_url,
-            AMQP_URL=self.amqp_url,
+            AMQP_URL=self.amqp_urls.get(name, self.amqp_url),
             QA_NAMESPACE=self.namespace,
             IDENTITY_SIGNING_KEY=self.signing_key,
             PYTHONUNBUFFERED="1",
@@ -107,8 +112,12 @@ class Stack:
                 AUDIT_URL=self.url("audit"),
                 NOTIFY_URL=self.url("notify"),
                 DEV_ISSUER_ENABLED="true",
+                # Local runs and tests: webhook receivers on loopback over plain HTTP.
+                WEBHOOK_ALLOW_INSECURE_URLS="true",
                 INTEGRATION_CLIENTS=json.dumps([INTEGRATION_CLIENT]),
             )
+            if self.management_url:
+                env.update(BROKER_MANAGEMENT_URL=self.management_url, BROKER_AMQP_URL=self.amqp_url)
         env.update(self.extra_env.get("*", {}))
         env.update(self.extra_env.get(name, {}))
         env.update(overrides or {})

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import aio_pika
 import pytest
@@ -103,12 +104,14 @@ def new_namespace() -> str:
 def remove_namespace(infra: Infrastructure, namespace: str) -> None:
     """Drop the namespace's databases, queues and exchange."""
     queues: set[str] = set()
+    exchanges = {f"{namespace}.events", f"{namespace}.platform"}
     client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, serverSelectionTimeoutMS=5000)
     with client:
         for name in client.list_database_names():
             if name.startswith(f"{namespace}_"):
                 for doc in client[name]["amqp_queues"].find():
                     queues.update([doc["_id"], doc["dead"], *doc.get("retries", [])])
+                    exchanges.add(doc.get("requeue") or f"{doc['_id']}.requeue")
                 client.drop_database(name)
 
     async def delete() -> None:
@@ -120,13 +123,26 @@ def remove_namespace(infra: Infrastructure, namespace: str) -> None:
                     await channel.queue_delete(queue)
                 except Exception:
                     pass
-            channel = await connection.channel()
-            try:
-                await channel.exchange_delete(f"{namespace}.events")
-            except Exception:
-                pass
+            for exchange in sorted(exchanges):
+                channel = await connection.channel()
+                try:
+                    await channel.exchange_delete(exchange)
+                except Exception:
+                    pass
 
     asyncio.run(delete())
+    _remove_broker_users(infra, namespace)
+
+
+def _remove_broker_users(infra: Infrastructure, namespace: str) -> None:
+    """Delete the namespace's broker users (services' and integrators'), where the management API answers."""
+    from .broker import management_url_for, remove_users_async
+    from .infra import port_open
+
+    management = urlparse(management_url_for(infra.amqp_url))
+    if not port_open(management.hostname or "127.0.0.1", management.port or 15672):
+        return
+    asyncio.run(remove_users_async(infra.amqp_url, namespace))
 
 
 @pytest.fixture
@@ -158,8 +174,12 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
     """All five services as real processes, started once per test run, with the demo directory."""
     from . import demo
 
+    from .broker import management_url_for, provision
+
     namespace = new_namespace()
     log_dir = Path(os.environ.get("QA_TEST_LOG_DIR") or tmp_path_factory.mktemp("service-logs"))
+    # Each service logs in as its own least-privilege broker user, as in production.
+    amqp_urls = provision(infrastructure.amqp_url, namespace)
     stack = Stack(
         mongodb_url=infrastructure.mongodb_url,
         amqp_url=infrastructure.amqp_url,
@@ -167,6 +187,8 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
         signing_key=secrets.token_urlsafe(32),
         log_dir=log_dir,
         ports={name: free_port() for name in DEFAULT_PORTS},
+        amqp_urls=amqp_urls,
+        management_url=management_url_for(infrastructure.amqp_url),
         extra_env={"*": {"CONSUMER_RETRY_DELAYS_MS": "[300, 600]", "CONSUMER_MAX_ATTEMPTS": "3", "OUTBOX_POLL_INTERVAL_S": "0.3"}},
         mail_dir=log_dir / "mail",
         smtp_port=free_port(),
@@ -247,12 +269,15 @@ class running_service:  # noqa: N801 - used as ``async with running_service(crea
 
 
 class EventCapture:
-    """Collects every event published on a namespace's exchange with the given routing keys
-    (``#`` for all), through an exclusive queue: what an integrator subscribing would see."""
+    """Collects every event published in a namespace with the given routing keys (``#`` for all),
+    through an exclusive queue bound on both exchanges, the integrator-visible ``<ns>.events`` and
+    the platform-internal ``<ns>.platform``. ``integrator_view=True`` binds ``<ns>.events`` only:
+    what an integrator's ``#`` queue would see."""
 
-    def __init__(self, amqp_url: str, namespace: str, routing_keys: tuple[str, ...] = ("#",)) -> None:
+    def __init__(self, amqp_url: str, namespace: str, routing_keys: tuple[str, ...] = ("#",), *, integrator_view: bool = False) -> None:
         self.amqp_url = amqp_url
         self.exchange = f"{namespace}.events"
+        self.exchanges = (self.exchange,) if integrator_view else (self.exchange, f"{namespace}.platform")
         self.routing_keys = routing_keys
         self.events: list[Any] = []
         self.messages: list[Any] = []
@@ -264,10 +289,11 @@ class EventCapture:
 
         self._connection = await aio_pika.connect(self.amqp_url)
         channel = await self._connection.channel()
-        exchange = await declare_events_exchange(channel, self.exchange)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        for key in self.routing_keys:
-            await queue.bind(exchange, routing_key=key)
+        for name in self.exchanges:
+            exchange = await declare_events_exchange(channel, name)
+            for key in self.routing_keys:
+                await queue.bind(exchange, routing_key=key)
 
         async def on_message(message: Any) -> None:
             async with message.process():

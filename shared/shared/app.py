@@ -118,7 +118,7 @@ def create_service_app(
         amqp = await _retrying(
             "RabbitMQ", lambda: broker.connect(settings.amqp_url, name=settings.service_name), startup_timeout_s
         )
-        publisher = broker.Publisher(amqp, settings.exchange_name)
+        publisher = broker.Publisher(amqp, settings.exchange_name, settings.platform_exchange_name)
         await publisher.open()
         relay = OutboxRelay(
             db,
@@ -144,6 +144,7 @@ def create_service_app(
                 purpose=spec.purpose,
                 queue=settings.queue_name(spec.purpose),
                 exchange=settings.exchange_name,
+                platform_exchange=settings.platform_exchange_name,
                 subscriptions=spec.subscriptions(runtime),
                 prefetch=spec.prefetch or (settings.consumer_batch_prefetch if spec.batch else settings.consumer_prefetch),
                 max_attempts=settings.consumer_max_attempts,

@@ -1,5 +1,12 @@
-"""RabbitMQ through aio-pika's robust connection: the one durable topic exchange, and publishing
-with publisher confirms and persistent delivery."""
+"""RabbitMQ through aio-pika's robust connection: the two durable topic exchanges, and publishing
+with publisher confirms and persistent delivery.
+
+``<ns>.events`` carries what an integrator may be granted; ``<ns>.platform`` carries the
+platform-internal types (``EventType.internal``), which only the services' own broker users can
+read. Each service's broker user may publish only the routing keys of the types it owns (topic
+permissions, see ``shared.broker_access``), so a publish of another service's type is refused by
+the broker itself (the channel is closed with ACCESS_REFUSED).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,12 @@ async def declare_events_exchange(channel: AbstractChannel, name: str) -> Abstra
     return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
+def platform_exchange_for(events_exchange: str) -> str:
+    """``<ns>.platform`` beside ``<ns>.events``."""
+    prefix, _, _ = events_exchange.rpartition(".")
+    return f"{prefix}.platform" if prefix else "platform"
+
+
 class PublishNotConfirmed(Exception):
     """The broker did not take responsibility for a message (nack, or returned)."""
 
@@ -26,15 +39,18 @@ class PublishNotConfirmed(Exception):
 class Publisher:
     """Publishes event envelopes to the events exchange and waits for the broker's confirm."""
 
-    def __init__(self, connection: AbstractRobustConnection, exchange_name: str) -> None:
+    def __init__(self, connection: AbstractRobustConnection, exchange_name: str, platform_exchange_name: str | None = None) -> None:
         self.connection = connection
         self.exchange_name = exchange_name
+        self.platform_exchange_name = platform_exchange_name or platform_exchange_for(exchange_name)
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
+        self._platform: AbstractExchange | None = None
 
     async def open(self) -> None:
         self._channel = await self.connection.channel(publisher_confirms=True)
         self._exchange = await declare_events_exchange(self._channel, self.exchange_name)
+        self._platform = await declare_events_exchange(self._channel, self.platform_exchange_name)
 
     async def close(self) -> None:
         if self._channel is not None and not self._channel.is_closed:
@@ -48,8 +64,10 @@ class Publisher:
         message_id: str,
         event_type: str,
         correlation_id: str | None = None,
+        internal: bool = False,
     ) -> None:
-        if self._exchange is None:
+        exchange = self._platform if internal else self._exchange
+        if exchange is None:
             raise RuntimeError("Publisher.open() was not called")
         message = aio_pika.Message(
             body,
@@ -59,7 +77,7 @@ class Publisher:
             type=event_type,
             correlation_id=correlation_id,
         )
-        confirmation: ConfirmationFrameType | None = await self._exchange.publish(
+        confirmation: ConfirmationFrameType | None = await exchange.publish(
             # Not mandatory: an event nobody subscribes to yet is still published (and confirmed).
             message, routing_key=routing_key, timeout=10, mandatory=False
         )

@@ -6,6 +6,10 @@ events exchange by the routing keys it subscribes to. For each message:
 - it is parsed as a CloudEvents envelope of a subscribed type with valid data; if it cannot be
   (garbage, unknown type, invalid data) it goes to the dead-letter queue at once and the
   consumer carries on;
+- its ``source`` must be the registered publisher of its type (``EventType.source``): an event
+  claiming to come from anyone else is dead-lettered with that reason and takes no effect. The
+  broker's topic permissions already stop one service publishing another's types; this is the
+  defence in depth behind them;
 - the handler runs in one MongoDB transaction together with the insert of a "processed" marker
   under a unique index on (queue purpose, event id); a redelivered event finds its marker and is
   acknowledged without running again;
@@ -22,6 +26,10 @@ that fails is handled again one message at a time, so a bad event is retried and
 its own and never holds back the others. On one MongoDB a batch of 32 costs about what one event
 costs alone, which is what lets a 10,000-case import reach every register in seconds rather
 than minutes.
+
+Retries and dead letters travel through the queue's own direct exchange, ``<queue>.requeue``
+(never the default exchange: a broker user allowed to publish there could put a message into any
+queue, which would defeat the topic permissions).
 
 Dead-lettered messages keep their body and carry ``x-qa-*`` headers saying why, from which queue,
 and after how many attempts, so they can be replayed once the cause is fixed.
@@ -42,7 +50,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from .broker import declare_events_exchange
+from .broker import declare_events_exchange, platform_exchange_for
 from .events import Envelope, EventType, UnreadableEvent, parse_envelope
 from .mongo import PROCESSED_EVENTS, Indexes, Transaction, UnitOfWork
 from .observability import (
@@ -90,11 +98,18 @@ class Subscription:
     handler: Handler
 
 
+def requeue_exchange_for(queue: str) -> str:
+    """The direct exchange through which a queue's retries, dead letters and replays travel."""
+    return f"{queue}.requeue"
+
+
 @dataclass(frozen=True)
 class QueueNames:
     main: str
     dead: str
     retries: tuple[tuple[int, str], ...]
+    #: The queue's own direct exchange: retries, dead letters and replays are routed through it.
+    requeue: str
 
     @classmethod
     def for_queue(cls, main: str, retry_delays_ms: Sequence[int]) -> QueueNames:
@@ -102,6 +117,7 @@ class QueueNames:
             main=main,
             dead=f"{main}.dead",
             retries=tuple((ms, f"{main}.retry.{ms}ms") for ms in retry_delays_ms),
+            requeue=requeue_exchange_for(main),
         )
 
     def retry_for(self, attempt: int) -> str:
@@ -116,6 +132,10 @@ class _AlreadyHandled(Exception):
     pass
 
 
+class ForgedEvent(UnreadableEvent):
+    """An event whose ``source`` is not its type's registered publisher."""
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -127,6 +147,7 @@ class EventConsumer:
         queue: str,
         exchange: str,
         subscriptions: Sequence[Subscription],
+        platform_exchange: str | None = None,
         prefetch: int = 32,
         max_attempts: int = 5,
         retry_delays_ms: Sequence[int] = (1000, 5000, 30000),
@@ -143,6 +164,7 @@ class EventConsumer:
         self.purpose = purpose
         self.names = QueueNames.for_queue(queue, retry_delays_ms)
         self.exchange_name = exchange
+        self.platform_exchange_name = platform_exchange or platform_exchange_for(exchange)
         self.subscriptions = {s.event_type.routing_key: s for s in subscriptions}
         self.prefetch = prefetch
         self.max_attempts = max_attempts
@@ -160,31 +182,40 @@ class EventConsumer:
         self._batch_task: asyncio.Task[None] | None = None
 
     async def declare(self, channel: AbstractChannel) -> AbstractQueue:
-        """Declare the queue, its dead-letter queue and retry queues, and bind them."""
-        exchange = await declare_events_exchange(channel, self.exchange_name)
-        await channel.declare_queue(self.names.dead, durable=True, arguments={"x-queue-type": "quorum"})
+        """Declare the queue, its dead-letter queue, retry queues and requeue exchange, and bind them.
+
+        Each subscription is bound on its type's exchange: ``<ns>.platform`` for platform-internal
+        types, ``<ns>.events`` for the others.
+        """
+        events = await declare_events_exchange(channel, self.exchange_name)
+        platform = await declare_events_exchange(channel, self.platform_exchange_name)
+        requeue = await channel.declare_exchange(self.names.requeue, aio_pika.ExchangeType.DIRECT, durable=True)
+        dead = await channel.declare_queue(self.names.dead, durable=True, arguments={"x-queue-type": "quorum"})
+        await dead.bind(requeue, routing_key=self.names.dead)
         for delay_ms, name in self.names.retries:
-            await channel.declare_queue(
+            retry = await channel.declare_queue(
                 name,
                 durable=True,
                 arguments={
                     "x-message-ttl": delay_ms,
-                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-exchange": self.names.requeue,
                     "x-dead-letter-routing-key": self.names.main,
                 },
             )
+            await retry.bind(requeue, routing_key=name)
         queue = await channel.declare_queue(
             self.names.main,
             durable=True,
             arguments={
                 "x-queue-type": "quorum",
                 "x-delivery-limit": self.delivery_limit,
-                "x-dead-letter-exchange": "",
+                "x-dead-letter-exchange": self.names.requeue,
                 "x-dead-letter-routing-key": self.names.dead,
             },
         )
-        for routing_key in self.subscriptions:
-            await queue.bind(exchange, routing_key=routing_key)
+        await queue.bind(requeue, routing_key=self.names.main)
+        for routing_key, subscription in self.subscriptions.items():
+            await queue.bind(platform if subscription.event_type.internal else events, routing_key=routing_key)
         return queue
 
     async def start(self) -> None:
@@ -195,7 +226,8 @@ class EventConsumer:
         await self.uow.db[AMQP_QUEUES].update_one(
             {"_id": self.names.main},
             {"$set": {"purpose": self.purpose, "dead": self.names.dead, "retries": [n for _, n in self.names.retries],
-                      "routing_keys": sorted(self.subscriptions), "exchange": self.exchange_name}},
+                      "routing_keys": sorted(self.subscriptions), "exchange": self.exchange_name,
+                      "platform_exchange": self.platform_exchange_name, "requeue": self.names.requeue}},
             upsert=True,
         )
         if self.batch:
@@ -280,6 +312,11 @@ class EventConsumer:
             subscription = self.subscriptions.get(envelope.type)
             if subscription is None:
                 raise UnreadableEvent(f"{self.names.main} does not handle events of type {envelope.type!r}")
+            if envelope.source != subscription.event_type.source:
+                raise ForgedEvent(
+                    f"forged source: {envelope.type} is published only by {subscription.event_type.source}, "
+                    f"not {envelope.source!r}; event {envelope.id} taken no effect"
+                )
             data = subscription.event_type.parse_data(envelope)
         except UnreadableEvent as exc:
             log.error("unreadable message dead-lettered", extra={"queue": self.names.main, "reason": str(exc)})
@@ -426,9 +463,8 @@ class EventConsumer:
         assert self._channel is not None
         headers = self._carried_headers(message)
         headers[ATTEMPT_HEADER] = attempt + 1
-        await self._channel.default_exchange.publish(
-            self._copy(message, headers), routing_key=self.names.retry_for(attempt), timeout=10
-        )
+        requeue = await self._channel.get_exchange(self.names.requeue, ensure=False)
+        await requeue.publish(self._copy(message, headers), routing_key=self.names.retry_for(attempt), timeout=10)
         await message.ack()
         MESSAGES_HANDLED.labels(self.service, self.purpose, "retried").inc()
 
@@ -443,9 +479,8 @@ class EventConsumer:
                 FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
             }
         )
-        await self._channel.default_exchange.publish(
-            self._copy(message, headers), routing_key=self.names.dead, timeout=10
-        )
+        requeue = await self._channel.get_exchange(self.names.requeue, ensure=False)
+        await requeue.publish(self._copy(message, headers), routing_key=self.names.dead, timeout=10)
         await message.ack()
         MESSAGES_HANDLED.labels(self.service, self.purpose, "dead_lettered").inc()
 

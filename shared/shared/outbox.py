@@ -63,6 +63,7 @@ def outbox_documents(
             {
                 "_id": envelope.id,
                 "routing_key": event_type.routing_key,
+                "internal": event_type.internal,
                 "envelope": envelope.to_json().decode(),
                 "status": PENDING,
                 "created_at": now,
@@ -170,6 +171,7 @@ class OutboxRelay:
                     message_id=doc["_id"],
                     event_type=doc["routing_key"],
                     correlation_id=doc.get("correlation_id"),
+                    internal=bool(doc.get("internal", False)),
                 )
                 for doc in claimed
             ),

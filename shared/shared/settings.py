@@ -53,7 +53,13 @@ class ServiceSettings(BaseSettings):
 
     @property
     def exchange_name(self) -> str:
+        """The integrator-visible topic exchange: events an integrator may be granted."""
         return f"{self.qa_namespace}.events"
+
+    @property
+    def platform_exchange_name(self) -> str:
+        """The platform-internal topic exchange: only the services' own broker users may read it."""
+        return f"{self.qa_namespace}.platform"
 
     @property
     def source(self) -> str:

@@ -47,7 +47,8 @@ async def test_a_directory_change_reaches_notify_exactly_once_even_when_delivere
     connection = await aio_pika.connect(infrastructure.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.get_exchange(f"{system.namespace}.events")
+        # Staff records travel on the platform-internal exchange (directory.person.changed is internal).
+        exchange = await channel.get_exchange(f"{system.namespace}.platform")
         await exchange.publish(aio_pika.Message(sent["envelope"].encode(), message_id=sent["_id"]), routing_key=sent["routing_key"])
 
     async def duplicate_noticed() -> bool:
@@ -87,7 +88,7 @@ async def test_a_malformed_message_is_dead_lettered_and_later_messages_are_still
     connection = await aio_pika.connect(infrastructure.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.get_exchange(f"{system.namespace}.events")
+        exchange = await channel.get_exchange(f"{system.namespace}.platform")
         await exchange.publish(aio_pika.Message(b"{not json at all", message_id="poison-1"), routing_key="directory.person.changed.v1")
 
         person_id = f"P-{uuid.uuid4().hex[:6]}"

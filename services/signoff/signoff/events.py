@@ -108,6 +108,7 @@ WORKFLOW_MESSAGE_SENT = EventType(
     "signoff.workflow-message.sent", 1, WorkflowMessageSent,
     "A workflow message was sent from an exemplar to a person (by a person or by the system): a task for their work tray.",
     PUBLISHER,
+    internal=True,  # the message's subject and text are written by people and may name the child
 )
 
 EVENTS = EventRegistry(

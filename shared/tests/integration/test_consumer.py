@@ -179,6 +179,25 @@ async def test_an_unreadable_message_is_dead_lettered_at_once_and_later_messages
     assert calls == 1
 
 
+async def test_an_event_whose_source_is_not_its_types_publisher_is_dead_lettered_and_takes_no_effect(harness: Harness) -> None:
+    """A well-formed event of a subscribed type, claiming to come from someone else: forged."""
+    await harness.start(recording(harness.w))
+    forged = THING_HAPPENED.envelope(
+        ThingHappened(thing_id=66), source="/qa/attacker", subject="thing/66", time=datetime.now(UTC), event_id="forged-1"
+    ).to_json()
+    await harness.publish(forged, message_id="forged-1")
+    await harness.publish(_envelope(7))
+
+    await eventually(lambda: harness.w.db.handled.count_documents({"thing_id": 7}), message="genuine event handled")
+    await eventually(lambda: harness.depth(f"{harness.queue}.dead"), message="forged event dead-lettered")
+    [dead] = await harness.dead_letters()
+    assert dead.body == forged
+    reason = dead.headers["x-qa-dead-letter-reason"]
+    assert isinstance(reason, str) and "forged source" in reason and "/qa/attacker" in reason and "/qa/test" in reason
+    assert await harness.w.db.handled.count_documents({"thing_id": 66}) == 0
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({"event_id": "forged-1"}) == 0
+
+
 async def test_stopping_finishes_the_messages_in_hand(harness: Harness) -> None:
     started = asyncio.Event()
     record = recording(harness.w)

@@ -58,7 +58,8 @@ async def test_tools_are_seeded_once_read_by_anyone_and_versioned_by_qa_staff(se
 
 async def _publish(svc, event_type, data, subject: str) -> None:  # type: ignore[no-untyped-def]
     envelope = event_type.envelope(data, source="/qa/gateway", subject=subject, time=datetime.now(UTC))
-    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type)
+    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type,
+                                        internal=event_type.internal)
 
 
 async def test_the_directory_projection_follows_the_gateways_events_and_ignores_older_versions(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]

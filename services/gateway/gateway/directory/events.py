@@ -49,7 +49,8 @@ TEAM_CHANGED = EventType(
     "directory.team.changed", 1, TeamChanged, "A team was added to the directory or changed.", "gateway"
 )
 PERSON_CHANGED = EventType(
-    "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed (roles, team, line manager, email).", "gateway"
+    "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed (roles, team, line manager, email).", "gateway",
+    internal=True,  # staff names and email addresses: for the platform's own services only
 )
 CASE_CHANGED = EventType(
     "directory.case.changed", 1, CaseChanged, "A child's case was added or changed (type, status, team, worker, siblings).", "gateway"

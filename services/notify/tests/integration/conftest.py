@@ -90,19 +90,20 @@ def smtp(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterat
         server.stop()
 
 
-async def publish(svc: Any, event_type: EventType, data: BaseModel | dict[str, Any], *, source: str = "/qa/test",
+async def publish(svc: Any, event_type: EventType, data: BaseModel | dict[str, Any], *, source: str | None = None,
                   event_id: str | None = None, time: datetime | None = None) -> Any:
     """Publish an event as its producer would (an envelope on the namespace's exchange)."""
     model = data if isinstance(data, BaseModel) else event_type.data_model.model_validate(data)
-    envelope = event_type.envelope(model, source=source, subject=None, time=time or datetime.now(UTC), event_id=event_id)
+    envelope = event_type.envelope(model, source=source or event_type.source, subject=None, time=time or datetime.now(UTC), event_id=event_id)
     await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id,
-                                        event_type=envelope.type)
+                                        event_type=envelope.type, internal=event_type.internal)
     return envelope
 
 
-async def republish(svc: Any, envelope: Any) -> None:
+async def republish(svc: Any, envelope: Any, *, internal: bool = False) -> None:
     """The same envelope again: what a redelivery by the broker looks like to the consumer."""
-    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=envelope.type, message_id=envelope.id, event_type=envelope.type)
+    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=envelope.type, message_id=envelope.id, event_type=envelope.type,
+                                        internal=internal)
 
 
 async def add_people(svc: Any, *people: dict[str, Any]) -> None:

@@ -62,7 +62,7 @@ async def test_sign_offs_ready_for_counter_sign_message_is_one_counter_sign_task
         assert (task["kind"], task["origin"], task["assigned_by"], task["link"]["path"]) == (
             "counter_sign", "system", "W-1", "/exemplars/E-1/versions/2")
         assert task["next_reminder_on"] is not None  # counter-signatures are chased
-        await kit.republish(svc, first)
+        await kit.republish(svc, first, internal=True)
         await kit.publish(svc, s.COUNTER_SIGNED, {
             **EXEMPLAR, "first_signed_by": "W-1", "counter_signed_by": "M-1", "counter_signed_at": NOW, "start_date": "2026-03-02",
             "counter_signed_on": "2026-03-10", "timescale_working_days": 7, "working_days_taken": 6, "on_time": True,
@@ -80,7 +80,7 @@ async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_th
             **EXEMPLAR, "message_id": "m-1", "to_person_id": "M-1", "assigned_by": "W-1", "from_system": False,
             "action": "ready_for_counter_sign", "subject": "Initial assessment for counter-sign", "due_on": "2026-03-12", "sent_at": NOW,
         })
-        await kit.republish(svc, message)
+        await kit.republish(svc, message, internal=True)
         [task] = await _wait_status(svc, "M-1", "open")
         assert (task["kind"], task["assigned_by"], task["origin"], task["due_on"]) == ("counter_sign", "W-1", "person", "2026-03-12")
         await kit.publish(svc, s.COUNTER_SIGNED, {**EXEMPLAR, "counter_signed_by": "M-1", "first_signed_by": "W-1"})

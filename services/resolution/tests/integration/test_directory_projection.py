@@ -12,7 +12,8 @@ from devstack.testing import eventually
 
 async def _publish(svc, event_type, data: dict, subject: str) -> None:  # type: ignore[no-untyped-def]
     envelope = event_type.envelope(event_type.data_model(**data), source="/qa/gateway", subject=subject, time=datetime.now(UTC))
-    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type)
+    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type,
+                                        internal=event_type.internal)
 
 
 async def test_a_case_from_the_directory_can_have_a_resolution_raised(resolution) -> None:

@@ -16,7 +16,8 @@ from services.signoff.tests.integration.harness import create, load_directory, s
 
 async def publish(svc: ServiceClient, event_type: Any, data: Any, subject: str) -> None:
     envelope = event_type.envelope(data, source="/qa/gateway", subject=subject, time=datetime.now(UTC))
-    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type)
+    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type,
+                                        internal=event_type.internal)
 
 
 async def test_cases_people_and_teams_arrive_from_the_directorys_events(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
