@@ -117,7 +117,7 @@ class Stack:
                 INTEGRATION_CLIENTS=json.dumps([INTEGRATION_CLIENT]),
             )
             if self.management_url:
-                env.update(BROKER_MANAGEMENT_URL=self.management_url, BROKER_AMQP_URL=self.amqp_url)
+                env.update(BROKER_MANAGEMENT_URL=self.management_url)
         env.update(self.extra_env.get("*", {}))
         env.update(self.extra_env.get(name, {}))
         env.update(overrides or {})

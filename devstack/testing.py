@@ -173,7 +173,6 @@ def service_env(infrastructure: Infrastructure, namespace: str, monkeypatch: pyt
 def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """All five services as real processes, started once per test run, with the demo directory."""
     from . import demo
-
     from .broker import management_url_for, provision
 
     namespace = new_namespace()

@@ -11,7 +11,8 @@ import aiohttp
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
-from shared.app import Runtime, RuntimeDep, create_service_app
+from shared.app import ConsumerSpec, Runtime, RuntimeDep, create_service_app
+from shared.broker_access import BrokerAdmin, vhost_of
 from shared.errors import Problem
 from starlette.middleware import Middleware
 
@@ -23,6 +24,11 @@ from .directory.jobs import ImportRunner
 from .directory.store import INDEXES, PEOPLE
 from .docs import api as docs_api
 from .docs.openapi import OpenApiAggregator
+from .integrations import api as integrations_api
+from .integrations.amqp import AmqpIntegrators
+from .integrations.domain import IntegrationRefused, RetryPolicy
+from .integrations.store import INDEXES as INTEGRATION_INDEXES
+from .integrations.webhooks import Dispatcher, Webhooks
 from .limits import BodyLimitMiddleware, RateLimiter
 from .proxy import ForwardingMiddleware, ServiceProxy
 from .settings import GatewaySettings
@@ -79,6 +85,11 @@ def _api_router() -> APIRouter:
     return router
 
 
+def _refused(exc: Exception) -> Problem:
+    assert isinstance(exc, IntegrationRefused)
+    return Problem(exc.status, exc.slug, exc.title, exc.detail, **exc.extra)
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     if not settings.dev_issuer_enabled and not (settings.jwks_url and settings.jwt_issuer):
@@ -119,11 +130,36 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if settings.import_runner_enabled:
             runtime.extra["imports"].start()
 
+        management = settings.broker_management_url.get_secret_value() if settings.broker_management_url else None
+        vhost = vhost_of(settings.amqp_url)
+        runtime.extra["amqp_integrators"] = AmqpIntegrators(
+            runtime.uow, runtime.clock, namespace=settings.qa_namespace,
+            admin=(lambda: BrokerAdmin(management, vhost=vhost)) if management else None,
+            integrator_amqp_url=settings.integrator_amqp_url or settings.amqp_url,
+            queue_max_length=settings.integrator_queue_max_length,
+        )
+        runtime.extra["webhooks"] = Webhooks(
+            runtime.uow, runtime.clock, allow_insecure_urls=settings.webhook_allow_insecure_urls,
+            secret_overlap_s=settings.webhook_secret_overlap_s,
+        )
+        # Deliveries use their own connection pool: a slow receiver never takes the proxy's.
+        webhook_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100), skip_auto_headers=("User-Agent",))
+        runtime.extra["webhook_http"] = webhook_http
+        runtime.extra["dispatcher"] = Dispatcher(
+            runtime.uow, runtime.clock, webhook_http, policy=RetryPolicy(tuple(settings.webhook_retry_delays_s)),
+            timeout_s=settings.webhook_timeout_s, claim_s=settings.webhook_claim_s, poll_interval_s=settings.webhook_poll_interval_s,
+            endpoint_concurrency=settings.webhook_endpoint_concurrency,
+        )
+        if settings.webhook_dispatcher_enabled:
+            runtime.extra["dispatcher"].start()
+
     async def on_shutdown(runtime: Runtime) -> None:
+        await runtime.extra["dispatcher"].stop(grace_s=min(settings.shutdown_grace_s, settings.webhook_timeout_s))
+        await runtime.extra["webhook_http"].close()
         await runtime.extra["imports"].stop()
         await runtime.extra["http"].close()
 
-    routers = [_api_router(), directory_api.build_router()]
+    routers = [_api_router(), directory_api.build_router(), integrations_api.build_router()]
     if settings.dev_issuer_enabled:
         routers.append(_dev_router())
     app = create_service_app(
@@ -131,7 +167,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="QA platform API",
         description="The one API of the children's social care quality-assurance platform.",
         routers=routers,
-        indexes=[*INDEXES, *IMPORT_INDEXES],
+        indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES],
+        consumers=[ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions())],
+        domain_errors={IntegrationRefused: _refused},
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         behind_gateway=False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from shared.settings import ServiceSettings
 
 
@@ -65,6 +65,34 @@ class GatewaySettings(ServiceSettings):
 
     #: Seconds each service's OpenAPI document is cached for the aggregated ``/api/openapi.json``.
     docs_cache_s: float = Field(default=30.0, ge=0)
+
+    #: The broker's management API as an administrator (``http://user:password@host:15672/``): the
+    #: gateway creates each AMQP integrator's user, permissions and queue there. Unset: AMQP
+    #: integrators cannot be created (503); webhooks still can.
+    broker_management_url: SecretStr | None = None
+    #: The AMQP URL integrators are given (host, port, vhost; their own login is put in). Unset:
+    #: the gateway's own ``AMQP_URL`` with its login replaced.
+    integrator_amqp_url: str | None = None
+    #: Most messages an integrator's queue holds; beyond it the oldest is dropped, so an
+    #: integrator that stops reading never pushes back on the platform.
+    integrator_queue_max_length: int = Field(default=1_000_000, ge=1000)
+
+    #: Plain-http and internal-address webhook endpoints (local runs and tests only).
+    webhook_allow_insecure_urls: bool = False
+    #: Seconds before each retry of a failed delivery; after the last the endpoint is disabled.
+    #: The default follows the Standard Webhooks reference schedule (5 s … 10 h; about 1.5 days).
+    webhook_retry_delays_s: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    #: Seconds a receiver has to answer one delivery.
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    #: Seconds a replica holds a delivery it is sending before another may take it over.
+    webhook_claim_s: float = Field(default=60.0, gt=0)
+    webhook_poll_interval_s: float = Field(default=1.0, gt=0)
+    #: Deliveries in flight at once to one endpoint (per replica).
+    webhook_endpoint_concurrency: int = Field(default=4, ge=1, le=64)
+    #: Seconds the previous signing secret keeps signing beside a rotated one.
+    webhook_secret_overlap_s: float = Field(default=86400.0, ge=0)
+    #: ``false``: this replica sends no webhooks (only to test take-over).
+    webhook_dispatcher_enabled: bool = True
 
     def service_urls(self) -> dict[str, str]:
         return {

@@ -1,0 +1,1 @@
+"""Integrator access: AMQP integrators and webhook endpoints (see domain.py)."""
