@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
@@ -19,10 +19,12 @@ from . import pdf, store, usecases
 from .domain.audit import QA_STAFF_ROLES, Audit, AuditStatus, OfficerPurpose
 from .domain.moderation import Grading
 from .domain.work import StageWork
+from .publishing import pdf_path
 from .schemas import (
     AuditCreate,
     AuditOut,
     AuditSummaryOut,
+    CaseNoteOut,
     CriticalConfirmationIn,
     DraftOut,
     EscalationIn,
@@ -182,12 +184,29 @@ async def resolve_action(audit_id: AuditId, body: ResolutionIn, caller: CurrentP
     return _answer(audit, caller.person_id, response)
 
 
+@router.get(
+    "/audits/{audit_id}/case-note",
+    response_model=CaseNoteOut,
+    summary="The case note of a completed audit, for the child's record (multi-agency: its auditors and coordinator only)",
+    responses={404: {"description": "No such audit, not party to it, not one who may know the child, or not completed yet"}},
+)
+async def case_note(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep) -> CaseNoteOut:
+    audit, note = await usecases.read_case_note(runtime.db, audit_id, caller)
+    if note is None:
+        raise not_found("Case note", audit.id)
+    return CaseNoteOut(
+        audit_id=audit.id, case_id=audit.case.case_id, case_ref=audit.case_ref, note_type=note.note_type, author_id=note.author_id,
+        analysis=note.analysis, recommended_actions=note.recommended_actions, grade=note.grade, moderated_on=note.moderated_on,
+        written_at=note.written_at,
+    )
+
+
 @router.get("/audits/{audit_id}/pdfs", response_model=Page[PdfOut], summary="The PDFs produced after each stage", responses={404: CHANGES[404]})
 async def list_pdfs(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[PdfOut]:
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
     start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
     copies = audit.copies[start : start + page.limit]
-    items = [PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=f"/v1/audits/{audit.id}/pdfs/{c.pdf_id}") for c in copies]
+    items = [PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=pdf_path(audit.id, c.pdf_id)) for c in copies]
     more = start + page.limit < len(audit.copies)
     return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
 
@@ -196,18 +215,29 @@ async def list_pdfs(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDe
     "/audits/{audit_id}/pdfs/{pdf_id}",
     response_class=Response,
     response_model=None,
-    summary="Download one PDF of the audit",
-    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: CHANGES[404]},
+    summary="Download one PDF of the audit (its parties and everyone a copy was routed to; the link in a copy's email)",
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The PDF; its ETag never changes (a stored PDF is never rewritten)"},
+        304: {"description": "If-None-Match names this PDF's ETag"},
+        404: CHANGES[404],
+    },
 )
-async def download_pdf(audit_id: AuditId, pdf_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+async def download_pdf(
+    audit_id: AuditId, pdf_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep,
+    if_none_match: Annotated[str | None, Header(description="The ETag of a copy already held")] = None,
+) -> Response:
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
     doc = await store.load_pdf(runtime.db, audit.id, pdf_id)
     if doc is None:
         raise not_found("PDF", pdf_id)
+    # Personal data: a private cache may keep it, but must ask again (and be authorised again) each time.
+    headers = {"ETag": f'"{doc["_id"]}"', "Cache-Control": "private, no-cache"}
+    if if_none_match is not None and {t.strip() for t in if_none_match.split(",")} & {headers["ETag"], f"W/{headers['ETag']}", "*"}:
+        return Response(status_code=304, headers=headers)
     return Response(
         bytes(doc["content"]),
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{pdf.filename(audit.id, doc["stage"])}"'},
+        headers={**headers, "Content-Disposition": f'attachment; filename="{pdf.filename(audit.id, doc["stage"])}"'},
     )
 
 

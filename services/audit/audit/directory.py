@@ -76,7 +76,10 @@ class CaseChanged(_Tolerant):
     closed_on: date | None = None
 
 
-PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway")
+PERSON_CHANGED = EventType(
+    "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway",
+    internal=True,  # as the gateway publishes it: on the platform exchange (staff contact details)
+)
 TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
 CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
 

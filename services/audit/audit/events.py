@@ -1,7 +1,8 @@
 """The audit service's integration events: what notify, the case-management system and
-integrators learn about audits. Data carries identifiers and facts, never a child's name; a
-multi-agency audit names its case by its code (``case_ref``), never its id, except in the
-case-note summary, which exists to be written on that child's record."""
+integrators learn about audits. Data carries identifiers and facts, never a child's name, never a
+document; a multi-agency audit names its case by its code (``case_ref``), never its id nor its
+team, in every event: it publishes no case-note summary (its note stays with the audit, read
+through the API by the auditors and the coordinator, who may know the child)."""
 
 from __future__ import annotations
 
@@ -117,20 +118,27 @@ class CopyRecipient(EventData):
     reasons: list[str]
 
 
+# ``audit.copy.routed.v1`` was withdrawn: it carried the routed PDF itself (``pdf_base64``) to
+# every subscriber, and a document never travels on the bus. It is no longer published;
+# ``audit.copy.routed.v2`` below says where the PDF is, and the PDF stays in the audit service.
+
+
 class CopyRouted(EventData):
+    """A mailing instruction for notify (platform-internal): who is to be told of a copy and where
+    they fetch it. No document: the PDF is read at ``document_path``, by its recipients and the
+    audit's parties only."""
+
     audit_id: str
+    #: The case's reference: its code in a multi-agency audit (never to be put in an email).
     case_ref: str
+    programme: str
+    #: The case is known by a code (a multi-agency audit): say nothing of it in an email.
+    coded_case: bool
     #: ``audit`` (stage 1), ``peer_review`` (both stages side by side) or ``moderated``.
     stage: str
     pdf_id: str
-    #: Where the PDF is read (through the gateway: ``/api/v1/audit`` + this path).
-    pdf_path: str
-    pdf_filename: str = Field(description="The file name the PDF is given as an attachment or download.")
-    pdf_base64: str = Field(
-        description=(
-            "The PDF bytes, base64. The routed copy itself (personal data): subscribe only with the broker's topic"
-            " permissions that restrict this routing key to the notify service."
-        )
+    document_path: str = Field(
+        description="Where an entitled person fetches the PDF through the gateway (authenticated; 404 to anyone else)."
     )
     recipients: list[CopyRecipient]
     recipient_ids: list[str]
@@ -144,6 +152,7 @@ class AuditCompleted(EventData):
     programme: str
     case_ref: str
     case_type: str
+    #: The child's team; omitted for a multi-agency audit (the team beside the code would point at the child).
     team_id: str | None = None
     month: str | None = None
     auditor_id: str
@@ -155,7 +164,9 @@ class AuditCompleted(EventData):
 
 class CaseNoteSummary(EventData):
     """For the case-management system: the case note recording the audit on the child's file
-    ("Case Audit - Online Audit Programme"), with the overview's analysis and actions."""
+    ("Case Audit - Online Audit Programme"), with the overview's analysis and actions. Never
+    published for a multi-agency audit (its case id would sit beside the audit id that every other
+    event of that audit pairs with the code): the coordinator reads that note through the API."""
 
     audit_id: str
     case_id: str
@@ -253,7 +264,11 @@ OFFICER_APPOINTED = _type(
     "audit.officer.appointed", OfficerAppointed, "A practice development officer was appointed to moderate or to confirm an inadequate (critical) grade."
 )
 MODERATION_FINALISED = _type("audit.moderation.finalised", ModerationFinalised, "The practice development officer's grading, which is final.")
-COPY_ROUTED = _type("audit.copy.routed", CopyRouted, "A PDF of the audit was produced and its copies are to go to these people.")
+COPY_ROUTED = EventType(
+    "audit.copy.routed", 2, CopyRouted,
+    "A PDF of the audit was produced: tell these people where to read it (the PDF stays in the audit service).", SERVICE,
+    internal=True,  # a mailing instruction for notify only
+)
 AUDIT_COMPLETED = _type("audit.audit.completed", AuditCompleted, "An audit was completed, with its grade of record.")
 CASE_NOTE_SUMMARY = _type(
     "audit.case-note.summary", CaseNoteSummary, "The case note recording a completed audit, for the case-management system."
@@ -272,8 +287,10 @@ INADEQUATE_ACTION_RESOLVED = _type(
 )
 
 CYCLE_DRAWN = _type("audit.cycle.drawn", CycleDrawn, "A month's audit sample was drawn for a programme; allocations follow.")
-ALLOCATION_REQUESTED = _type(
-    "audit.allocation.requested", AllocationRequested, "Internal: one auditor's allocation work item for the audit service's replicas."
+ALLOCATION_REQUESTED = EventType(
+    "audit.allocation.requested", 1, AllocationRequested,
+    "Internal: one auditor's allocation work item for the audit service's replicas.", SERVICE,
+    internal=True,  # a work item between the audit service's own replicas
 )
 
 EVENTS = EventRegistry(

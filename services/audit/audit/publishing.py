@@ -1,16 +1,19 @@
-"""From the domain events an audit recorded to the integration events it publishes."""
+"""From the domain events an audit recorded to the integration events it publishes.
+
+A multi-agency audit (its case known by a code) publishes nothing that identifies the child next
+to that code: no case-note summary (the note stays with the audit, ``GET /v1/audits/{id}/case-note``)
+and no team in its completed event. A routed copy carries no document, only where to fetch it.
+"""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from shared.events import EventData, EventType
 
 from . import events as ie
-from . import pdf
 from .domain import events as ev
-from .domain.audit import Audit
+from .domain.audit import CASE_NOTE_TYPE, Audit
 from .domain.timetable import Month, audit_due_on
 
 
@@ -18,12 +21,23 @@ def _grade(grade: object) -> str | None:
     return str(grade) if grade is not None else None
 
 
-def integration_events(
-    audit: Audit, recorded: list[ev.DomainEvent], pdfs: Mapping[str, bytes] | None = None
-) -> Iterator[tuple[EventType, EventData]]:
-    """``pdfs``: the PDFs rendered in this transaction, by id; each routed copy carries its file."""
+#: The gateway's path of the audit service's routes (``/api/v1/audit/<path>`` -> ``/v1/<path>``).
+GATEWAY_PREFIX = "/api/v1/audit"
+
+
+def pdf_path(audit_id: str, pdf_id: str) -> str:
+    """The audit service's route of one stored PDF (``GET``; the audit's parties and the copy's recipients)."""
+    return f"/v1/audits/{audit_id}/pdfs/{pdf_id}"
+
+
+def document_path(audit_id: str, pdf_id: str) -> str:
+    """Where a person fetches that PDF through the gateway."""
+    return GATEWAY_PREFIX + pdf_path(audit_id, pdf_id).removeprefix("/v1")
+
+
+def integration_events(audit: Audit, recorded: list[ev.DomainEvent]) -> Iterator[tuple[EventType, EventData]]:
     ref, a = audit.case_ref, audit
-    pdfs = pdfs or {}
+    coded = a.form.coded_case
     for e in recorded:
         match e:
             case ev.AuditAllocated():
@@ -74,20 +88,20 @@ def integration_events(
                 )
             case ev.CopyRouted():
                 yield ie.COPY_ROUTED, ie.CopyRouted(
-                    audit_id=a.id, case_ref=ref, stage=e.stage, pdf_id=e.pdf_id, pdf_path=f"/v1/audits/{a.id}/pdfs/{e.pdf_id}",
-                    pdf_filename=pdf.filename(a.id, e.stage), pdf_base64=base64.b64encode(pdfs[e.pdf_id]).decode("ascii"),
+                    audit_id=a.id, case_ref=ref, programme=a.form.programme, coded_case=coded, stage=e.stage, pdf_id=e.pdf_id,
+                    document_path=document_path(a.id, e.pdf_id),
                     recipients=[ie.CopyRecipient(person_id=p, reasons=list(r)) for p, r in e.recipients],
                     recipient_ids=[p for p, _ in e.recipients], grade=_grade(a.grade_of_record), routed_at=e.at,
                 )
             case ev.AuditCompleted():
                 yield ie.AUDIT_COMPLETED, ie.AuditCompleted(
                     audit_id=a.id, tool_id=a.form.tool_id, programme=a.form.programme, case_ref=ref, case_type=a.case.case_type,
-                    team_id=a.case.team_id, month=a.month, auditor_id=a.auditor_id, peer_reviewer_id=a.peer_reviewer_id,
+                    team_id=None if coded else a.case.team_id, month=a.month, auditor_id=a.auditor_id, peer_reviewer_id=a.peer_reviewer_id,
                     grade=_grade(e.grade), moderated=e.moderated, completed_at=e.at,
                 )
-            case ev.CaseNoteSummary():
+            case ev.CaseNoteSummary() if not coded:
                 yield ie.CASE_NOTE_SUMMARY, ie.CaseNoteSummary(
-                    audit_id=a.id, case_id=a.case.case_id, note_type="Case Audit - Online Audit Programme", author_id=e.author_id,
+                    audit_id=a.id, case_id=a.case.case_id, note_type=CASE_NOTE_TYPE, author_id=e.author_id,
                     analysis=e.analysis, recommended_actions=e.recommended_actions, grade=_grade(e.grade), moderated_on=e.moderated_on,
                     completed_at=e.at,
                 )
@@ -109,5 +123,6 @@ def integration_events(
                     audit_id=a.id, case_ref=ref, resolved_by=e.by, resolved_at=e.at
                 )
             case _:
-                # Draft saves go to the draft history, due copies become PDFs: neither is published.
+                # Draft saves go to the draft history, due copies become PDFs: neither is published;
+                # a coded case's case note stays with the audit.
                 continue

@@ -169,6 +169,22 @@ class PdfOut(BaseModel):
     href: str
 
 
+class CaseNoteOut(BaseModel):
+    """The case note recording a completed audit, for the child's record. A multi-agency audit
+    publishes no event of it: its coordinator enters it on the child's record from here."""
+
+    audit_id: str
+    case_id: str
+    case_ref: str
+    note_type: str
+    author_id: str
+    analysis: str
+    recommended_actions: str
+    grade: Grade | None
+    moderated_on: date | None
+    written_at: datetime
+
+
 class DraftOut(BaseModel):
     stage: str
     number: int

@@ -23,7 +23,7 @@ from . import pdf, store, tool_store
 from .catalogue import ShippedTool, shipped_tools
 from .directory import ContactOverrides, Directory, audit_type_of
 from .domain import events as ev
-from .domain.audit import QA_STAFF_ROLES, Audit, CaseFacts, OfficerPurpose
+from .domain.audit import QA_STAFF_ROLES, Audit, CaseFacts, CaseNote, OfficerPurpose
 from .domain.errors import InvalidEntries, NotAllowed, NotVisible
 from .domain.grades import Grade
 from .domain.moderation import Grading
@@ -175,6 +175,16 @@ async def read_audit(db: AsyncDatabase[Document], audit_id: str, caller: Identit
     return audit
 
 
+async def read_case_note(db: AsyncDatabase[Document], audit_id: str, caller: Identity) -> tuple[Audit, CaseNote | None]:
+    """A completed audit's case note (None before completion), for those who may read the audit
+    and know the child: in a multi-agency audit only its auditor(s) and coordinator, not even QA
+    staff; anyone else is told the audit does not exist."""
+    audit = await store.load(db, audit_id)
+    if audit is None or not audit.visible_to(caller.person_id, caller.roles) or not audit.child_identity_visible_to(caller.person_id):
+        raise NotVisible(audit_id)
+    return audit, audit.case_note_of_record
+
+
 # --- acting on an audit ------------------------------------------------------------------------
 
 
@@ -187,27 +197,25 @@ async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int
             raise store.StaleAudit(audit.version, expected)
         now = ctx.uow.clock.now()
         change(audit, now)
-        pdfs = await _follow_up(tx, ctx, audit, now)
+        await _follow_up(tx, ctx, audit, now)
         await store.save(tx, ctx.db, audit)
-        _record(tx, audit, pdfs)
+        _record(tx, audit)
         return audit
 
     return await ctx.uow.run(work)
 
 
-def _record(tx: Transaction, audit: Audit, pdfs: dict[str, bytes] | None = None) -> None:
-    for event_type, data in integration_events(audit, audit.events, pdfs):
+def _record(tx: Transaction, audit: Audit) -> None:
+    for event_type, data in integration_events(audit, audit.events):
         tx.record(event_type, data, subject=f"audit/{audit.id}")
 
 
-async def _follow_up(tx: Transaction, ctx: AuditContext, audit: Audit, now: datetime) -> dict[str, bytes]:
-    """The follow-ups of a stage's end; returns the PDFs rendered, by id (their routed copies carry them)."""
+async def _follow_up(tx: Transaction, ctx: AuditContext, audit: Audit, now: datetime) -> None:
+    """The follow-ups of a stage's end. A copy's PDF is stored here; its routed event says where it is."""
     directory = Directory(ctx.db, ctx.overrides, tx.session)
-    pdfs: dict[str, bytes] = {}
     for event in list(audit.events):
         if isinstance(event, ev.CopyDue):
-            pdf_id, content = await _route_copy(tx, ctx, directory, audit, CopyStage(event.stage), now)
-            pdfs[pdf_id] = content
+            await _route_copy(tx, ctx, directory, audit, CopyStage(event.stage), now)
         elif isinstance(event, ev.ModerationEscalated) and audit.moderation and audit.moderation.officer_id is None:
             officer = await directory.choose_practice_development_officer(audit.id, {audit.auditor_id, audit.peer_reviewer_id or ""})
             if officer:
@@ -218,12 +226,9 @@ async def _follow_up(tx: Transaction, ctx: AuditContext, audit: Audit, now: date
             audit.assign_officer(purpose=OfficerPurpose.CRITICAL_CONFIRMATION, officer_id=officer, by=SERVICE_ACTOR, at=now)
     if audit.needs_inadequate_action:
         audit.open_inadequate_action(owner_id=await directory.accountable_service_manager(audit.case.case_id), at=now)
-    return pdfs
 
 
-async def _route_copy(
-    tx: Transaction, ctx: AuditContext, directory: Directory, audit: Audit, stage: CopyStage, now: datetime
-) -> tuple[str, bytes]:
+async def _route_copy(tx: Transaction, ctx: AuditContext, directory: Directory, audit: Audit, stage: CopyStage, now: datetime) -> None:
     officer = audit.moderation.final_by if audit.moderation else None
     names = await directory.names([p for p in (audit.auditor_id, audit.peer_reviewer_id, officer) if p])
     content = pdf.render(audit, stage, names=names, at=now)
@@ -241,7 +246,6 @@ async def _route_copy(
         programme=audit.form.programme,
     )
     audit.route_copy(stage=stage, pdf_id=pdf_id, recipients=recipients, at=now)
-    return pdf_id, content
 
 
 async def save_evidence(ctx: AuditContext, audit_id: str, evidence: dict[str, list[Evidence]], *, caller: Identity, expected: int) -> Audit:

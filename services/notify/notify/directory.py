@@ -33,7 +33,10 @@ class PersonChanged(BaseModel):
     active: bool = True
 
 
-PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway")
+PERSON_CHANGED = EventType(
+    "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway",
+    internal=True,  # as the gateway publishes it: on the platform exchange (staff contact details)
+)
 
 INDEXES = [Indexes(RECIPIENTS, [IndexModel([("team_id", ASCENDING)]), IndexModel([("roles", ASCENDING)])])]
 

@@ -37,6 +37,10 @@ class Notifier:
     def url(self, link: Link) -> str:
         return f"{self.settings.frontend_base_url.rstrip('/')}/{link.service}{link.path}"
 
+    def document_url(self, document_path: str) -> str:
+        """A document a producer keeps, through the gateway (``/api/v1/...``) beside the front end."""
+        return f"{self.settings.frontend_base_url.rstrip('/')}/{document_path.lstrip('/')}"
+
     @property
     def tray_url(self) -> str:
         return f"{self.settings.frontend_base_url.rstrip('/')}/tasks"
@@ -105,6 +109,8 @@ async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, e
         "tray_url": n.tray_url,
         **spec.email.context,
     }
+    if spec.email.document_path is not None:
+        context["document_url"] = n.document_url(spec.email.document_path)
     rendered = n.templates.render(spec.email.template, context)
     await queue_email(
         n.db, tx,
@@ -117,7 +123,6 @@ async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, e
         kind=task.kind.value,
         task_id=task.id,
         source_event_id=event_id,
-        attachment=spec.email.attachment,
     )
 
 

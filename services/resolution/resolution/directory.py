@@ -55,7 +55,7 @@ class PersonChanged(BaseModel):
 
 
 CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
-PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway")
+PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway", internal=True)
 
 INDEXES = [Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]), Indexes(PEOPLE, [IndexModel([("team_id", ASCENDING)])])]
 

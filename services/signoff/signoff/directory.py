@@ -62,7 +62,7 @@ class TeamChanged(_Tolerant):
 
 
 CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
-PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway")
+PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway", internal=True)
 TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
 
 INDEXES = [

@@ -2,9 +2,10 @@
 
 Stage 1 (audit) by the assigned auditor; stage 2 (peer review) by the assigned peer reviewer, who
 sees stage 1; stage 3 (moderation) when grades differ or supervision is graded inadequate. The
-grade of record is the moderated one where there is one. Completion produces the case-note
-summary; an inadequate grade opens an action for the operational service manager, and an
-inadequate (critical) grade is confirmed by a practice development officer.
+grade of record is the moderated one where there is one. Completion writes the case note (kept
+with the audit; published as the case-note summary unless the case is coded); an inadequate grade
+opens an action for the operational service manager, and an inadequate (critical) grade is
+confirmed by a practice development officer.
 
 Every change is attributed and recorded as a domain event in ``events``; the version number is
 the audit's ETag.
@@ -75,6 +76,25 @@ class Copy:
     at: datetime
 
 
+#: The note type the case-management system files an audit's case note under.
+CASE_NOTE_TYPE = "Case Audit - Online Audit Programme"
+
+
+@dataclass(frozen=True)
+class CaseNote:
+    """The case note recording a completed audit on the child's file: the overview's analysis and
+    the recommended actions (with the action plan). Kept with the audit as written at completion;
+    a multi-agency audit's note is read only through the API, by those who may know the child."""
+
+    note_type: str
+    author_id: str
+    analysis: str
+    recommended_actions: str
+    grade: Grade | None
+    moderated_on: date | None
+    written_at: datetime
+
+
 @dataclass
 class Audit(FollowUps):
     id: str
@@ -101,6 +121,8 @@ class Audit(FollowUps):
     inadequate_action: InadequateAction | None = None
     copies: list[Copy] = field(default_factory=list)
     completed_at: datetime | None = None
+    #: Written when the audit completes.
+    case_note: CaseNote | None = None
     updated_by: str | None = None
     updated_at: datetime | None = None
     events: list[ev.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -381,25 +403,39 @@ class Audit(FollowUps):
         self.status = AuditStatus.COMPLETED
         self.completed_at = at
         grade = self.grade_of_record
-        moderation = self.moderation
         self.events.append(ev.AuditCompleted(at=at, grade=grade, moderated=self.moderated_grading is not None))
-        work = self.stage1.work
-        actions = work.recommendations.strip()
-        if work.action_plan:
-            plan = "\n".join(f"- {a.action} (owner: {a.owner}{', by ' + a.due.isoformat() if a.due else ''})" for a in work.action_plan)
-            actions = f"{actions}\nAction plan:\n{plan}".strip()
+        note = self.case_note = self._case_note(at)
         self.events.append(
             ev.CaseNoteSummary(
-                at=at,
-                analysis=work.analysis.strip(),
-                recommended_actions=actions,
-                grade=grade,
-                moderated_on=moderation.concluded_at.date() if moderation and moderation.concluded_at else None,
-                author_id=self.auditor_id,
+                at=at, analysis=note.analysis, recommended_actions=note.recommended_actions, grade=note.grade,
+                moderated_on=note.moderated_on, author_id=note.author_id,
             )
         )
         if grade is Grade.INADEQUATE_CRITICAL:
             self.critical = CriticalConfirmation(requested_at=at)
+
+    def _case_note(self, at: datetime) -> CaseNote:
+        work, moderation = self.stage1.work, self.moderation
+        actions = work.recommendations.strip()
+        if work.action_plan:
+            plan = "\n".join(f"- {a.action} (owner: {a.owner}{', by ' + a.due.isoformat() if a.due else ''})" for a in work.action_plan)
+            actions = f"{actions}\nAction plan:\n{plan}".strip()
+        return CaseNote(
+            note_type=CASE_NOTE_TYPE,
+            author_id=self.auditor_id,
+            analysis=work.analysis.strip(),
+            recommended_actions=actions,
+            grade=self.grade_of_record,
+            moderated_on=moderation.concluded_at.date() if moderation and moderation.concluded_at else None,
+            written_at=at,
+        )
+
+    @property
+    def case_note_of_record(self) -> CaseNote | None:
+        """The case note written at completion (rebuilt for an audit completed before notes were kept)."""
+        if self.case_note is None and self.completed_at is not None:
+            return self._case_note(self.completed_at)
+        return self.case_note
 
     # --- helpers -------------------------------------------------------------------------------
 

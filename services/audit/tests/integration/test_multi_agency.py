@@ -1,7 +1,8 @@
 """One multi-agency audit end to end over the API, against real MongoDB and RabbitMQ: its bespoke
 tool, the coded case audit, consultation of the four parties, the meeting, the action plan to
-completion and the reports to the QA sub-committee; every event published once, and the case id
-in none but the case-note summary. Bad input and strangers change nothing."""
+completion and the reports to the QA sub-committee; every event published once, the case id in
+none (no case-note summary is published: the note stays with the audit). Bad input and strangers
+change nothing."""
 
 from __future__ import annotations
 
@@ -181,23 +182,24 @@ async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapt
         _problem(await http.get(f"{url}/reports/1/pdf", headers=stranger), 404)
         _problem(await http.get(f"{url}/reports/7/pdf", headers=representative), 404)
 
-        # Every event exactly once; the case id only in the case-note summary.
+        # Every event exactly once; the case id and the child's team in none; no case-note summary.
         await capture.wait_for("audit.multi-agency.plan.reported.v1", 2)
-        await capture.wait_for("audit.case-note.summary.v1", 1)
+        await capture.wait_for("audit.copy.routed.v2", 1)
         await capture.settle(0.5)
         counts = Counter(e.type for e in capture.events)
         assert counts == {
-            "audit.audit.allocated.v1": 1, "audit.audit.submitted.v1": 1, "audit.audit.completed.v1": 1, "audit.copy.routed.v1": 1,
-            "audit.case-note.summary.v1": 1, "audit.multi-agency.consultation.recorded.v1": 5, "audit.multi-agency.meeting.held.v1": 1,
+            "audit.audit.allocated.v1": 1, "audit.audit.submitted.v1": 1, "audit.audit.completed.v1": 1, "audit.copy.routed.v2": 1,
+            "audit.multi-agency.consultation.recorded.v1": 5, "audit.multi-agency.meeting.held.v1": 1,
             "audit.multi-agency.action.assigned.v1": 3, "audit.multi-agency.action.completed.v1": 3, "audit.multi-agency.plan.reported.v1": 2,
         }
         assert len({e.id for e in capture.events}) == len(capture.events)
         for event in capture.events:
             assert event.data.get("audit_id") == audit_id
-            if event.type == "audit.case-note.summary.v1":
-                assert event.data["case_id"] == CASE
-            else:
-                assert CASE not in event.model_dump_json(), event.type
+            assert CASE not in event.model_dump_json() and '"T-CP"' not in event.model_dump_json(), event.type
+        # The case note stays with the audit, for the coordinator to enter on the child's record.
+        note = await http.get(f"/v1/audits/{audit_id}/case-note", headers=bdm)
+        assert note.status_code == 200 and note.json()["case_id"] == CASE, note.text
+        _problem(await http.get(f"/v1/audits/{audit_id}/case-note", headers=lead), 404)
         [allocated] = capture.of_type("audit.audit.allocated.v1")
         assert allocated.data["tool_id"] == tool_id and allocated.data["case_ref"] == code
         assert [(e.data["party"], e.data["revision"]) for e in capture.of_type("audit.multi-agency.consultation.recorded.v1")] == [

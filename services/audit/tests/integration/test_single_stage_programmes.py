@@ -3,7 +3,6 @@ worker and supervisor prepare, completes when the auditor submits it."""
 
 from __future__ import annotations
 
-import base64
 import io
 
 from audit import events as ie
@@ -50,8 +49,9 @@ async def test_a_hampshire_audit_with_its_evidence_list_prepared_by_worker_and_s
         [copy] = await capture.wait_for(ie.COPY_ROUTED.type, 1)
         assert copy.data["stage"] == "audit" and copy.data["recipient_ids"] == ["P-SM", "P-QASM"]
         await capture.wait_for(ie.CASE_NOTE_SUMMARY.type, 1)
+        # No document in the event: where the recipient fetches it, through the gateway.
+        assert "pdf_base64" not in copy.data and copy.data["document_path"] == f"/api/v1/audit/audits/{audit_id}/pdfs/{copy.data['pdf_id']}"
         pdf = await http.get(f"/v1/audits/{audit_id}/pdfs/{copy.data['pdf_id']}", headers=worker)
-        assert base64.b64decode(copy.data["pdf_base64"], validate=True) == pdf.content and pdf.content.startswith(b"%PDF")
-        assert copy.data["pdf_filename"] == f"audit-{audit_id}-audit.pdf"
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "Risk assessment - 14/06/2026 - SWIFT" in text and "Evidence (what, when, where)" in text

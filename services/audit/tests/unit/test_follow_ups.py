@@ -35,6 +35,18 @@ def test_completion_produces_the_case_note_summary_from_the_overview() -> None:
     assert note.grade is Grade.GOOD and note.moderated_on is None and note.author_id == "P-TM"
 
 
+def test_the_case_note_is_kept_with_the_audit_as_written_at_completion() -> None:
+    audit = _completed(Grade.GOOD)
+    note = next(e for e in audit.events if isinstance(e, ev.CaseNoteSummary))
+    kept = audit.case_note
+    assert kept is not None and kept.written_at == audit.completed_at and kept.note_type == "Case Audit - Online Audit Programme"
+    assert (kept.analysis, kept.recommended_actions, kept.grade, kept.author_id) == (note.analysis, note.recommended_actions, note.grade, note.author_id)
+    # An audit completed before notes were kept has one rebuilt from the same facts.
+    audit.case_note = None
+    assert audit.case_note_of_record == kept
+    assert submitted(grade=Grade.GOOD).case_note_of_record is None
+
+
 def test_a_moderated_audits_case_note_says_when_it_was_moderated() -> None:
     audit = in_moderation()
     grading = Grading(section_grades={k: Grade.GOOD for k in audit.form.graded_sections(by_peer_reviewer=True)}, overall_grade=Grade.GOOD)

@@ -15,23 +15,18 @@ from .tasks import Link, Origin, TaskStatus
 
 
 @dataclass(frozen=True)
-class Attachment:
-    """A file to attach: its bytes when the event carried them, else only a reference to it."""
-
-    filename: str
-    content_type: str = "application/pdf"
-    data: bytes | None = None
-    #: The producer's id of the file (e.g. the audit's PDF id) when the bytes did not come along.
-    ref: str | None = None
-
-
-@dataclass(frozen=True)
 class EmailSpec:
-    """An email to send: which template, with which facts (identifiers, no child names)."""
+    """An email to send: which template, with which facts (identifiers, no child names).
+
+    Never a document: a document the producer keeps (an audit's PDF) is linked, at
+    ``FRONTEND_BASE_URL`` + ``document_path`` (``document_url`` in the template), where the
+    producer lets only the people entitled to it read it.
+    """
 
     template: str
     context: dict[str, str] = field(default_factory=dict)
-    attachment: Attachment | None = None
+    #: The gateway path of a document the email links to (``/api/v1/<service>/...``).
+    document_path: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 goes with, then sent by the relay. Its id comes from the event, the recipient and the template,
 so one event can never queue the same email twice.
 
+No email carries a document: a document (an audit's PDF) stays with the service that keeps it and
+the email links to it. ``email_attachments`` holds only the files of emails queued before that
+(``audit.copy.routed.v1``), which the relay still sends if any is pending.
+
 An email document is also the record of the send: to whom, what (subject and both parts), when,
 every attempt's result, and the final status (``pending``, ``sent``, or ``failed`` once it has
 been tried ``MAIL_MAX_ATTEMPTS`` times).
@@ -11,14 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
 
-from bson import Binary
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
 
-from ..domain.effects import Attachment
 from .render import Rendered
 
 EMAILS = "emails"
@@ -48,10 +49,6 @@ def email_id_for(key: str, recipient_id: str, template: str) -> str:
     return hashlib.sha256(f"{key}\x1f{recipient_id}\x1f{template}".encode()).hexdigest()[:32]
 
 
-def attachment_id_for(key: str, attachment: Attachment) -> str:
-    return hashlib.sha256(f"{key}\x1f{attachment.filename}\x1f{attachment.ref or ''}".encode()).hexdigest()[:32]
-
-
 async def queue_email(
     db: AsyncDatabase[Document],
     tx: Transaction,
@@ -65,7 +62,6 @@ async def queue_email(
     kind: str,
     task_id: str | None = None,
     source_event_id: str | None = None,
-    attachment: Attachment | None = None,
 ) -> str | None:
     """Queue one email (inside the caller's transaction); None if that email was queued already.
 
@@ -77,21 +73,6 @@ async def queue_email(
     # Checked rather than caught: a duplicate-key error would abort the whole transaction.
     if await emails.find_one({"_id": email_id}, {"_id": 1}, session=tx.session) is not None:
         return None
-    attachments: list[dict[str, Any]] = []
-    missing: list[dict[str, Any]] = []
-    if attachment is not None:
-        if attachment.data is not None:
-            attachment_id = attachment_id_for(key, attachment)
-            if await db[ATTACHMENTS].find_one({"_id": attachment_id}, {"_id": 1}, session=tx.session) is None:
-                await db[ATTACHMENTS].insert_one(
-                    {"_id": attachment_id, "filename": attachment.filename, "content_type": attachment.content_type,
-                     "data": Binary(attachment.data), "size": len(attachment.data), "ref": attachment.ref, "created_at": now},
-                    session=tx.session,
-                )
-            attachments.append({"id": attachment_id, "filename": attachment.filename, "content_type": attachment.content_type})
-        else:
-            # The producer sent a reference only: the email goes without the file, and says so.
-            missing.append({"filename": attachment.filename, "ref": attachment.ref})
     await emails.insert_one(
         {
             "_id": email_id,
@@ -102,8 +83,6 @@ async def queue_email(
             "subject": rendered.subject,
             "text": rendered.text,
             "html": rendered.html,
-            "attachments": attachments,
-            "attachments_not_available": missing,
             "task_id": task_id,
             "source_event_id": source_event_id,
             "key": key,

@@ -99,6 +99,7 @@ class MailRelay:
     async def _send_one(self, doc: dict[str, Any], claim: str) -> None:
         try:
             to = doc.get("to") or await self._address_of(doc["recipient_id"])
+            # Only an email queued before documents stopped being attached has any (see ``outbox``).
             attachments = [await self._attachment(a["id"]) for a in doc.get("attachments", [])]
             message = build_message(doc, to=to, mail_from=self.settings.mail_from, attachments=attachments, at=self.clock.now())
             answer = await self.sender.send(message)

@@ -1,15 +1,13 @@
 """Audits (seed 004): the case allocated to an auditor, the peer review, moderation, and the
-copies of the audit form routed to managers, with the PDF attached.
+copies of the audit form routed to managers, each with a link to the PDF (never the PDF itself:
+it stays in the audit service, which lets only the copy's recipients and the audit's parties read it).
 
-Reader models of ``services/audit/audit/events.py`` (version 1), tolerant of fields notify does
-not use. Each task about an audit waits on a key of that audit's stage and closes when the stage
-is done.
+Reader models of ``services/audit/audit/events.py``, tolerant of fields notify does not use. Each
+task about an audit waits on a key of that audit's stage and closes when the stage is done.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import calendar
 from datetime import date
 
@@ -17,7 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from shared.consumer import ReceivedEvent
 from shared.events import EventType
 
-from ..domain.effects import Attachment, CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
 from . import Mapping, pure
@@ -112,16 +110,19 @@ class RoutedRecipient(_Reader):
 
 
 class AuditCopyRouted(_Reader):
+    """``audit.copy.routed.v2``: who is told of a copy, and where they read it (no document)."""
+
     audit_id: str
     #: Which form: "audit" (stage 1), "peer_review" (both stages side by side), "moderated".
     stage: str = "audit"
+    programme: str | None = None
+    #: A multi-agency audit (its case known by a code): an email says nothing of the case, not even the code.
+    coded_case: bool = False
     recipients: list[RoutedRecipient] = Field(default_factory=list)
     recipient_ids: list[str] = Field(default_factory=list)
-    pdf_id: str | None = None
-    pdf_filename: str | None = None
-    #: The PDF itself, base64, as the audit service publishes it; attached to each recipient's email.
-    #: Optional: without it (or if it is not valid base64) the email says where the PDF is instead.
-    pdf_base64: str | None = None
+    pdf_id: str
+    #: Where the recipient reads the PDF, through the gateway (the audit service checks who asks).
+    document_path: str
 
     @field_validator("recipients", mode="before")
     @classmethod
@@ -139,13 +140,9 @@ class AuditCopyRouted(_Reader):
             found.setdefault(person_id, RoutedRecipient(person_id=person_id))
         return list(found.values())
 
-    def pdf_bytes(self) -> bytes | None:
-        if not self.pdf_base64:
-            return None
-        try:
-            return base64.b64decode(self.pdf_base64, validate=True)
-        except (binascii.Error, ValueError):
-            return None
+    @property
+    def multi_agency(self) -> bool:
+        return self.coded_case or self.programme == "multi_agency"
 
 
 ALLOCATED = EventType("audit.audit.allocated", 1, AuditAllocated, "A case was allocated to an auditor.", PUBLISHER)
@@ -157,7 +154,8 @@ OFFICER_APPOINTED = EventType("audit.officer.appointed", 1, OfficerAppointed, "A
 MODERATION_FINALISED = EventType("audit.moderation.finalised", 1, ModerationFinalised, "The officer's grading, final.", PUBLISHER)
 CRITICAL_GRADE_CONFIRMED = EventType("audit.critical-grade.confirmed", 1, CriticalGradeConfirmed, "A critical grade was confirmed.", PUBLISHER)
 COMPLETED = EventType("audit.audit.completed", 1, AuditCompleted, "An audit was completed.", PUBLISHER)
-COPY_ROUTED = EventType("audit.copy.routed", 1, AuditCopyRouted, "A copy of an audit form was routed.", PUBLISHER)
+# ``audit.copy.routed.v1`` carried the PDF itself; it was withdrawn and is not read any more.
+COPY_ROUTED = EventType("audit.copy.routed", 2, AuditCopyRouted, "A copy of an audit form was routed.", PUBLISHER, internal=True)
 
 STAGE_LABELS = {"audit": "stage 1, audit", "peer_review": "stages 1 and 2, peer review", "moderated": "moderated grading"}
 
@@ -280,26 +278,24 @@ def completed(event: ReceivedEvent) -> Effects:
 
 
 def copy_routed(event: ReceivedEvent) -> Effects:
+    """A task and an email for each recipient, linking to the PDF. A multi-agency audit is named
+    only as such: no code, no case (seed 002: circulated "without the code")."""
     r: AuditCopyRouted = event.data
     stage_label = STAGE_LABELS.get(r.stage, r.stage)
-    data = r.pdf_bytes()
-    attachment = None
-    if data is not None or r.pdf_id:
-        attachment = Attachment(filename=r.pdf_filename or f"audit-{r.audit_id}-{r.stage}.pdf", data=data, ref=r.pdf_id)
+    what = "a multi-agency audit" if r.multi_agency else f"audit {r.audit_id}"
     return Effects(open=[
         OpenTask(
             assignee_id=recipient.person_id,
             kind=TaskKind.AUDIT_COPY,
-            subject=f"Copy of audit {r.audit_id} ({stage_label})",
+            subject=f"Copy of {what} ({stage_label})",
             action="Read the completed audit form" + (f" (sent to you as {recipient.reason})" if recipient.reason else ""),
             link=_link(r.audit_id),
             origin=Origin.SYSTEM,
             context={"audit_id": r.audit_id, "stage": r.stage},
             email=EmailSpec(
                 "audit_copy",
-                {"audit_id": r.audit_id, "stage_label": stage_label, "reason": recipient.reason or "a manager of this audit",
-                 "attached": "yes" if data is not None else "", "pdf_ref": r.pdf_id or ""},
-                attachment,
+                {"what": what, "stage_label": stage_label, "reason": recipient.reason or "a manager of this audit"},
+                document_path=r.document_path,
             ),
         )
         for recipient in r.everyone()

@@ -70,7 +70,10 @@ ACTIONS = {
     "changes_needed": "Changes needed",
 }
 
-WORKFLOW_MESSAGE_SENT = EventType("signoff.workflow-message.sent", 1, WorkflowMessageSent, "A workflow message was sent.", PUBLISHER)
+WORKFLOW_MESSAGE_SENT = EventType(
+    "signoff.workflow-message.sent", 1, WorkflowMessageSent, "A workflow message was sent.", PUBLISHER,
+    internal=True,  # as sign-off publishes it: on the platform exchange (free text to a person)
+)
 COUNTER_SIGNED = EventType("signoff.exemplar.counter-signed", 1, ExemplarCounterSigned, "An exemplar was counter-signed.", PUBLISHER)
 
 

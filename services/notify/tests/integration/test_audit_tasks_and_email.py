@@ -1,11 +1,12 @@
-"""Audit events become tasks and emails, exactly once, with the right recipients and attachment."""
+"""Audit events become tasks and emails, exactly once, with the right recipients; a routed copy links to its PDF."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
+from datetime import UTC, datetime
 from typing import Any
 
+from audit import events as ie
 from notify.mail.outbox import EMAILS
 from notify.main import create_app
 from notify.mappings import audit as a
@@ -98,46 +99,57 @@ async def test_moderation_required_tasks_and_emails_both_parties_and_agreement_c
         await eventually(both_done, message="both moderation tasks closed")
 
 
-async def test_a_routed_copy_reaches_each_recipient_with_the_pdf_attached(smtp, kit) -> None:  # type: ignore[no-untyped-def]
-    pdf = b"%PDF-1.4\n% the completed audit form\n%%EOF\n"
+def _routed(**changes: Any) -> ie.CopyRouted:
+    """``audit.copy.routed.v2`` as the audit service builds it (its own model): no document, only where it is."""
+    fields: dict[str, Any] = {
+        "audit_id": "A-1", "case_ref": "C-1", "programme": "peer_review", "coded_case": False, "stage": "peer_review", "pdf_id": "pdf-9",
+        "document_path": "/api/v1/audit/audits/A-1/pdfs/pdf-9",
+        "recipients": [ie.CopyRecipient(person_id="SM-1", reasons=["accountable_service_manager"]),
+                       ie.CopyRecipient(person_id="IRO-1", reasons=["iro_team_manager"])],
+        "recipient_ids": ["SM-1", "IRO-1"], "grade": "good", "routed_at": datetime(2026, 4, 10, 10, 0, tzinfo=UTC),
+    }
+    return ie.CopyRouted(**{**fields, **changes})
+
+
+async def test_a_routed_copy_reaches_each_recipient_once_with_a_link_to_the_pdf_and_no_attachment(smtp, kit) -> None:  # type: ignore[no-untyped-def]
     async with running_service(create_app) as svc:
         await kit.add_people(svc, *STAFF)
-        # The event as the audit service publishes it (audit.events.CopyRouted), the file included.
-        envelope = await kit.publish(svc, a.COPY_ROUTED, {
-            "audit_id": "A-1", "case_ref": "C-1", "stage": "peer_review", "pdf_id": "pdf-9", "pdf_path": "/v1/audits/A-1/pdfs/pdf-9",
-            "pdf_filename": "audit-A-1-peer_review-copy.pdf", "pdf_base64": base64.b64encode(pdf).decode(),
-            "recipients": [{"person_id": "SM-1", "reasons": ["accountable_service_manager"]}, {"person_id": "IRO-1", "reasons": ["iro_team_manager"]}],
-            "recipient_ids": ["SM-1", "IRO-1"], "grade": "good", "routed_at": "2026-04-10T10:00:00+00:00",
-        })
+        envelope = await kit.publish(svc, ie.COPY_ROUTED, _routed())
         messages = await smtp.catcher.wait_for(2)
-        await kit.republish(svc, envelope)
+        await kit.republish(svc, envelope, internal=True)
+        await eventually(lambda: _count(svc, "processed_events", {"event_id": envelope.id, "consumer": "work-tray"}), message="handled")
         await asyncio.sleep(1.0)
         assert len(smtp.catcher.messages) == 2
         assert sorted(m["To"] for m in messages) == ["iro-1@council.example", "sm-1@council.example"]
+        link = "https://qa.council.example/api/v1/audit/audits/A-1/pdfs/pdf-9"
         for message in messages:
-            [attachment] = list(message.iter_attachments())
-            assert attachment.get_content_type() == "application/pdf"
-            assert attachment.get_filename() == "audit-A-1-peer_review-copy.pdf"
-            content = attachment.get_content()
-            assert content and content.startswith(b"%PDF") and content == pdf
-            assert "attached as a PDF" in message.get_body(("plain",)).get_content()
+            assert list(message.iter_attachments()) == []
+            assert {part.get_content_type() for part in message.walk() if not part.is_multipart()} == {"text/plain", "text/html"}
+            assert message["Subject"] == "Copy of audit A-1 (stages 1 and 2, peer review)"
+            plain = message.get_body(("plain",)).get_content()
+            assert link in plain and "not attached" in plain
+            assert f'<a href="{link}">' in message.get_body(("html",)).get_content()
         [copy] = await _tray(svc, "SM-1")
         assert copy["kind"] == "audit_copy" and "accountable service manager" in copy["action"]
-        # One stored copy of the file serves every recipient's email.
-        assert await svc.db["email_attachments"].count_documents({}) == 1
+        # Nothing of the document is kept by notify either.
+        assert await svc.db["email_attachments"].count_documents({}) == 0
+        assert all("attachments" not in doc for doc in await svc.db[EMAILS].find({}).to_list())
 
 
-async def test_a_routed_copy_with_only_a_pdf_id_is_sent_without_the_file_and_says_where_it_is(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_a_routed_copy_of_a_multi_agency_audit_is_emailed_without_the_code_or_the_case(smtp, kit) -> None:  # type: ignore[no-untyped-def]
     async with running_service(create_app) as svc:
         await kit.add_people(svc, *STAFF)
-        # An event without the file (pdf_base64 is optional to this reader): the email says where the PDF is.
-        await kit.publish(svc, a.COPY_ROUTED, {
-            "audit_id": "A-2", "case_ref": "C-2", "stage": "audit", "pdf_id": "pdf-7", "pdf_path": "/v1/audits/A-2/pdfs/pdf-7",
-            "recipients": [{"person_id": "SM-1", "reasons": ["accountable_service_manager"]}], "recipient_ids": ["SM-1"],
-            "routed_at": "2026-04-10T10:00:00+00:00",
-        })
+        await kit.publish(svc, ie.COPY_ROUTED, _routed(
+            audit_id="A-2", case_ref="MA-CODE-7", programme="multi_agency", coded_case=True, stage="audit", pdf_id="pdf-7",
+            document_path="/api/v1/audit/audits/A-2/pdfs/pdf-7", recipients=[ie.CopyRecipient(person_id="SM-1", reasons=["accountable_service_manager"])],
+            recipient_ids=["SM-1"],
+        ))
         [message] = await smtp.catcher.wait_for(1)
+        assert message["Subject"] == "Copy of a multi-agency audit (stage 1, audit)"
         assert list(message.iter_attachments()) == []
-        assert "PDF pdf-7" in message.get_body(("plain",)).get_content()
-        record = await svc.db[EMAILS].find_one({})
-        assert record["attachments_not_available"] == [{"filename": "audit-A-2-audit.pdf", "ref": "pdf-7"}]
+        plain = message.get_body(("plain",)).get_content()
+        assert "a multi-agency audit" in plain and "https://qa.council.example/api/v1/audit/audits/A-2/pdfs/pdf-7" in plain
+        whole = message.as_string()
+        assert "MA-CODE-7" not in whole and "C-1" not in whole
+        [copy] = await _tray(svc, "SM-1")
+        assert copy["subject"] == "Copy of a multi-agency audit (stage 1, audit)"

@@ -70,7 +70,8 @@ async def test_two_replicas_relaying_the_same_outbox_send_each_email_once(smtp, 
     async with running_service(create_app) as one, running_service(create_app) as two:
         people = [{"person_id": f"SM-{i}", "name": f"Manager {i}", "roles": ["service_manager"]} for i in range(12)]
         await kit.add_people(one, *people)
-        await kit.publish(one, a.COPY_ROUTED, {"audit_id": "A-1", "pdf_id": "p", "recipient_ids": [p["person_id"] for p in people]})
+        await kit.publish(one, a.COPY_ROUTED, {"audit_id": "A-1", "pdf_id": "p", "document_path": "/api/v1/audit/audits/A-1/pdfs/p",
+                                                "recipient_ids": [p["person_id"] for p in people]})
         await smtp.catcher.wait_for(12, timeout=15)
         await asyncio.gather(one.runtime.extra["mail_relay"].send_pending(), two.runtime.extra["mail_relay"].send_pending())
         await asyncio.sleep(1.0)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from audit import events as ie
 from notify.domain.kinds import TaskKind, is_chased
 from notify.domain.tasks import Origin, TaskStatus
 from notify.mappings import all_mappings
@@ -170,32 +170,52 @@ async def test_an_appointed_officer_gets_a_moderation_task_closed_when_the_moder
     assert critical.open[0].closes_on == confirmed.close[0].key == a.stage_key("A-1", "critical-confirmation")
 
 
-async def test_a_routed_copy_attaches_the_pdf_for_each_recipient_once() -> None:
-    pdf = b"%PDF-1.4 audit"
-    effects = await _effects(a.COPY_ROUTED, {
-        "audit_id": "A-1", "stage": "peer_review", "pdf_id": "pdf-1", "pdf_base64": base64.b64encode(pdf).decode(),
-        "pdf_filename": "audit-A-1-peer_review.pdf",
-        "recipients": [{"person_id": "SM-1", "reasons": ["accountable_service_manager"]}, "IRO-1", "SM-1"], "recipient_ids": ["SM-1", "QA-1"],
-    })
+def _routed(**changes: Any) -> ie.CopyRouted:
+    """A routed copy as the audit service builds it (its own model)."""
+    fields: dict[str, Any] = {
+        "audit_id": "A-1", "case_ref": "C-1", "programme": "peer_review", "coded_case": False, "stage": "peer_review", "pdf_id": "pdf-1",
+        "document_path": "/api/v1/audit/audits/A-1/pdfs/pdf-1",
+        "recipients": [ie.CopyRecipient(person_id="SM-1", reasons=["accountable_service_manager"]), ie.CopyRecipient(person_id="IRO-1", reasons=[])],
+        "recipient_ids": ["SM-1", "IRO-1", "QA-1"], "grade": "good", "routed_at": NOW,
+    }
+    return ie.CopyRouted(**{**fields, **changes})
+
+
+async def _published_effects(published: EventType, data: Any):  # type: ignore[no-untyped-def]
+    """``data`` as the audit service publishes it, read through notify's mapping of that routing key."""
+    envelope = published.envelope(data, source=published.source, subject=None, time=NOW)
+    mapping = next(m for m in all_mappings() if m.event_type.routing_key == published.routing_key)
+    return await mapping.translate(ReceivedEvent(envelope, mapping.event_type.parse_data(envelope)), People())
+
+
+def test_notify_reads_the_copy_routed_the_audit_service_publishes_on_the_platform_exchange_and_needs_only_what_it_always_carries() -> None:
+    assert (a.COPY_ROUTED.routing_key, a.COPY_ROUTED.publisher) == (ie.COPY_ROUTED.routing_key, ie.COPY_ROUTED.publisher) == ("audit.copy.routed.v2", "audit")
+    assert a.COPY_ROUTED.internal and ie.COPY_ROUTED.internal
+    theirs = ie.COPY_ROUTED.data_model.model_fields
+    for name, field in a.COPY_ROUTED.data_model.model_fields.items():
+        if field.is_required():
+            assert name in theirs and theirs[name].is_required(), f"notify requires {name}, audit may omit it"
+    assert "audit.copy.routed.v1" not in {m.event_type.routing_key for m in all_mappings()}
+
+
+async def test_a_routed_copy_is_a_task_and_an_email_with_a_link_to_the_pdf_for_each_recipient_once() -> None:
+    effects = await _published_effects(ie.COPY_ROUTED, _routed())
     assert [t.assignee_id for t in effects.open] == ["SM-1", "IRO-1", "QA-1"]
     assert "accountable service manager" in effects.open[0].action
     for task in effects.open:
-        assert task.kind is TaskKind.AUDIT_COPY
-        assert task.email is not None and task.email.attachment is not None
-        assert task.email.attachment.data == pdf
-        assert task.email.attachment.filename == "audit-A-1-peer_review.pdf"
+        assert task.kind is TaskKind.AUDIT_COPY and task.subject == "Copy of audit A-1 (stages 1 and 2, peer review)"
+        assert task.email is not None and task.email.template == "audit_copy"
+        assert task.email.document_path == "/api/v1/audit/audits/A-1/pdfs/pdf-1"
+        assert not hasattr(task.email, "attachment")
 
 
-async def test_a_routed_copy_with_only_a_pdf_id_goes_without_the_file_but_keeps_the_reference() -> None:
-    effects = await _effects(a.COPY_ROUTED, {
-        "audit_id": "A-1", "case_ref": "C-1", "stage": "audit", "pdf_id": "pdf-1", "pdf_path": "/v1/audits/A-1/pdfs/pdf-1",
-        "recipients": [{"person_id": "SM-1", "reasons": ["accountable_service_manager"]}], "recipient_ids": ["SM-1"],
-        "routed_at": NOW.isoformat(),
-    })
-    [task] = effects.open
-    assert task.email is not None and task.email.attachment is not None
-    assert (task.email.attachment.data, task.email.attachment.ref) == (None, "pdf-1")
-    assert task.email.context["attached"] == ""
+async def test_a_routed_copy_of_a_multi_agency_audit_names_neither_the_code_nor_the_case() -> None:
+    effects = await _published_effects(ie.COPY_ROUTED, _routed(case_ref="MA-CODE-7", programme="multi_agency", coded_case=True, stage="audit"))
+    for task in effects.open:
+        assert task.subject == "Copy of a multi-agency audit (stage 1, audit)"
+        assert task.email is not None and task.email.context["what"] == "a multi-agency audit"
+        shown = task.subject + task.action + str(task.context) + str(task.email.context)
+        assert "MA-CODE-7" not in shown and "C-1" not in shown
 
 
 async def test_completion_closes_every_open_stage_of_the_audit() -> None:

@@ -23,3 +23,13 @@ def test_the_digest_lists_each_incomplete_audit() -> None:
     })
     assert rendered.subject == "Audits not yet completed for 2026-04: 2"
     assert "- Tom: audit A-1, due 30/04/2026" in rendered.text and "- Tia: audit A-2 (u2)" in rendered.text
+
+
+def test_an_audit_copy_email_links_to_the_pdf_and_says_it_is_not_attached() -> None:
+    rendered = Templates().render("audit_copy", {
+        "recipient_name": "Sue", "what": "a multi-agency audit", "stage_label": "stage 1, audit", "reason": "accountable service manager",
+        "document_url": "http://fe/api/v1/audit/audits/A-1/pdfs/P-1", "url": "http://fe/audit/audits/A-1", "tray_url": "http://fe/tasks",
+    })
+    assert rendered.subject == "Copy of a multi-agency audit (stage 1, audit)"
+    assert "http://fe/api/v1/audit/audits/A-1/pdfs/P-1" in rendered.text and "not attached" in rendered.text
+    assert '<a href="http://fe/api/v1/audit/audits/A-1/pdfs/P-1">' in rendered.html
