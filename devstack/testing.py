@@ -103,7 +103,7 @@ def new_namespace() -> str:
 
 def remove_namespace(infra: Infrastructure, namespace: str) -> None:
     """Drop the namespace's databases, queues and exchange."""
-    queues: set[str] = set()
+    queues: set[str] = {integrator_view_queue(namespace)}
     exchanges = {f"{namespace}.events", f"{namespace}.platform"}
     client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, serverSelectionTimeoutMS=5000)
     with client:
@@ -188,17 +188,40 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
         ports={name: free_port() for name in DEFAULT_PORTS},
         amqp_urls=amqp_urls,
         management_url=management_url_for(infrastructure.amqp_url),
-        extra_env={"*": {"CONSUMER_RETRY_DELAYS_MS": "[300, 600]", "CONSUMER_MAX_ATTEMPTS": "3", "OUTBOX_POLL_INTERVAL_S": "0.3"}},
+        extra_env={
+            "*": {"CONSUMER_RETRY_DELAYS_MS": "[300, 600]", "CONSUMER_MAX_ATTEMPTS": "3", "OUTBOX_POLL_INTERVAL_S": "0.3"},
+            # Webhook retries and take-over in seconds rather than hours, so tests can wait for them.
+            "gateway": {"WEBHOOK_RETRY_DELAYS_S": "[0.5, 1, 1, 2, 2, 2, 2]", "WEBHOOK_POLL_INTERVAL_S": "0.2",
+                        "WEBHOOK_TIMEOUT_S": "2", "WEBHOOK_CLAIM_S": "4"},
+        },
         mail_dir=log_dir / "mail",
         smtp_port=free_port(),
     )
     try:
+        # What an integrator granted every grantable type would see, from the first event on:
+        # tests/e2e/test_what_an_integrator_saw.py reads it after the other flows.
+        asyncio.run(_declare_integrator_view(infrastructure.amqp_url, namespace))
         stack.start()
         demo.load(stack.url("gateway"))
         yield stack
     finally:
         stack.stop()
         remove_namespace(infrastructure, namespace)
+
+
+def integrator_view_queue(namespace: str) -> str:
+    return f"{namespace}.integrations.everything"
+
+
+async def _declare_integrator_view(amqp_url: str, namespace: str) -> None:
+    from shared.broker import declare_events_exchange
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await declare_events_exchange(channel, f"{namespace}.events")
+        queue = await channel.declare_queue(integrator_view_queue(namespace), durable=True)
+        await queue.bind(exchange, routing_key="#")
 
 
 async def eventually(predicate: Any, *, timeout: float = 10.0, interval: float = 0.05, message: str = "condition") -> Any:

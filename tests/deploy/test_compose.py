@@ -5,6 +5,7 @@ defaults; a stopping container gets the time its graceful shutdown needs."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -105,3 +106,27 @@ def _seconds(value: str) -> float:
     for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", value):
         total += float(amount) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
     return total
+
+
+def test_each_service_logs_in_to_the_broker_as_its_own_user_defined_with_topic_permissions(config: dict[str, Any]) -> None:
+    definitions = json.loads((ROOT / "deploy" / "rabbitmq" / "definitions.json").read_text())
+    users = {u["name"]: u for u in definitions["users"]}
+    topic = {(t["user"], t["exchange"]): t for t in definitions["topic_permissions"]}
+    assert "guest" not in users
+    for service in SERVICES:
+        url = config["services"][service]["environment"]["AMQP_URL"]
+        assert url.startswith(f"amqp://qa-{service}:"), url
+        assert f"qa-{service}" in users and users[f"qa-{service}"]["tags"] == []
+        assert {("qa-" + service, "qa.events"), ("qa-" + service, "qa.platform")} <= set(topic)
+    assert topic[("qa-signoff", "qa.events")]["write"].startswith("^(signoff\\.")
+    assert topic[("qa-notify", "qa.events")]["write"] == "^$", "notify publishes nothing"
+    gateway = config["services"]["gateway"]["environment"]
+    assert gateway["BROKER_MANAGEMENT_URL"].startswith("http://admin:")
+    assert "administrator" in users["admin"]["tags"]
+
+
+def test_the_definitions_file_is_the_one_the_event_registries_define() -> None:
+    from devstack.broker import definitions
+
+    committed = json.loads((ROOT / "deploy" / "rabbitmq" / "definitions.json").read_text())
+    assert committed == definitions(), "regenerate: python -m devstack.broker definitions > deploy/rabbitmq/definitions.json"

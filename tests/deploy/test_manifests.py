@@ -152,7 +152,8 @@ def test_no_secret_is_committed_only_referenced(overlay: Rendered) -> None:
     referenced |= set(re.findall(r"'secretKeyRef': \{'key': '[^']+', 'name': '([^']+)'", str(overlay.docs)))
     expected = {
         "dev": {"qa-identity", "qa-backing", "qa-smtp"},
-        "production": {"qa-identity", "qa-smtp", "qa-mongodb-admin-qa", "qa-rabbitmq-default-user"},
+        "production": {"qa-identity", "qa-smtp", "qa-mongodb-admin-qa", "qa-rabbitmq-default-user",
+                       *(f"{s}-broker-user-user-credentials" for s in SERVICES)},
     }[overlay.overlay]
     assert referenced == expected
 
@@ -173,8 +174,22 @@ def test_production_backing_services_are_the_operators_replicated_clusters(rende
     for service in SERVICES:
         env = production.environment(service)
         assert env["MONGODB_URL"] == {"secretKeyRef": {"name": connection_secret, "key": "connectionString.standard"}}
-        assert env["RABBITMQ_PASSWORD"]["secretKeyRef"]["name"] == f"{rabbitmq['metadata']['name']}-default-user"
+        # Each service logs in as its own least-privilege user, whose credentials the topology
+        # operator generates into <User resource>-user-credentials.
+        user = production.get("User", f"{service}-broker-user")
+        assert user["spec"]["rabbitmqClusterReference"] == {"name": rabbitmq["metadata"]["name"]}
+        for var in ("RABBITMQ_USERNAME", "RABBITMQ_PASSWORD"):
+            assert env[var]["secretKeyRef"]["name"] == f"{service}-broker-user-user-credentials"
         assert env["AMQP_URL"].endswith(f"@{rabbitmq['metadata']['name']}:5672/")
+        [permission] = [p for p in production.of_kind("Permission") if p["spec"]["userReference"]["name"] == f"{service}-broker-user"]
+        assert permission["spec"]["permissions"]["configure"] != ".*"
+        topics = {t["spec"]["permissions"]["exchange"]: t["spec"]["permissions"] for t in production.of_kind("TopicPermission")
+                  if t["spec"]["userReference"]["name"] == f"{service}-broker-user"}
+        assert set(topics) == {f"{namespace}.events", f"{namespace}.platform"}
+        assert all(t["write"] != ".*" for t in topics.values())
+    gateway = production.environment("gateway")
+    assert gateway["BROKER_ADMIN_PASSWORD"]["secretKeyRef"]["name"] == f"{rabbitmq['metadata']['name']}-default-user"
+    assert gateway["BROKER_MANAGEMENT_URL"] == f"http://$(BROKER_ADMIN_USERNAME):$(BROKER_ADMIN_PASSWORD)@{rabbitmq['metadata']['name']}:15672/"
     trigger = production.get("ScaledObject", "audit")["spec"]["triggers"][0]
     assert trigger["metadata"]["host"] == f"http://{rabbitmq['metadata']['name']}.{production.namespace}.svc:15672/"
     auth = production.get("TriggerAuthentication", trigger["authenticationRef"]["name"])
@@ -247,3 +262,12 @@ def test_helpers_read_quantities_right() -> None:
     assert _cpu("250m") == 0.25 and _cpu("1") == 1.0
     assert _bytes("768Mi") == 768 << 20 and _bytes("1Gi") == 1 << 30
 
+
+
+def test_the_broker_topology_resources_are_the_ones_the_event_registries_define() -> None:
+    from devstack.broker import k8s_resources
+
+    committed = (ROOT / "deploy" / "k8s" / "components" / "backing-operators" / "rabbitmq-topology.yaml").read_text()
+    assert committed == k8s_resources(), (
+        "regenerate: python -m devstack.broker k8s > deploy/k8s/components/backing-operators/rabbitmq-topology.yaml"
+    )
