@@ -120,11 +120,19 @@ def document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Every event the children's social care QA platform publishes. Each is a CloudEvents 1.0 "
-                "JSON envelope (structured mode) on one durable topic exchange, `<QA_NAMESPACE>.events` "
-                "(`qa.events` by default), with the event's versioned type as routing key. Messages are "
-                "persistent and published from a transactional outbox with publisher confirms: at least "
-                "once, so subscribers must ignore an event id they have already handled. Events carry "
-                "identifiers and facts, not personal details (Caldecott principle 3)."
+                "JSON envelope (structured mode) with the event's versioned type as routing key, on one of two "
+                "durable topic exchanges: `<QA_NAMESPACE>.events` (`qa.events`), which integrators may be granted "
+                "types of (`x-qa-grantable: true`), and `<QA_NAMESPACE>.platform`, which only the platform's own "
+                "services read (staff contact details, text written to a person, internal work items). Messages "
+                "are persistent and published from a transactional outbox with publisher confirms: at least once, "
+                "so subscribers must ignore an event id they have already handled. Events carry identifiers and "
+                "facts, never a document and never a child's name (Caldecott principle 3). Each type has one "
+                "publisher (`x-qa-publisher`, the envelope's `source` is `/qa/<publisher>`); the broker refuses "
+                "any other publisher, and the platform's consumers dead-letter an event with another source.\n\n"
+                "Integrators never publish. An administrator grants one access through the gateway's API: "
+                "`POST /api/v1/integrations/amqp-integrators` (a read-only broker login and a queue bound to exactly "
+                "the granted types) or `POST /api/v1/integrations/webhooks` (signed HTTPS deliveries, Standard "
+                "Webhooks). See the README, 'Integrator access'."
             ),
         },
         "defaultContentType": "application/cloudevents+json",

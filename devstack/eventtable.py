@@ -24,10 +24,14 @@ def _fields(event_type: object) -> str:
 
 
 def table() -> str:
-    rows = ["| type (= routing key) | publisher | meaning | data (? = optional) |", "|---|---|---|---|"]
+    rows = [
+        "| type (= routing key) | publisher | exchange | meaning | data (? = optional) |",
+        "|---|---|---|---|---|",
+    ]
     for service, registry in registries().items():
         for event_type in registry:
-            rows.append(f"| `{event_type.type}` | {service} | {event_type.summary} | {_fields(event_type)} |")
+            exchange = "platform (never granted)" if event_type.internal else "events"
+            rows.append(f"| `{event_type.type}` | {service} | {exchange} | {event_type.summary} | {_fields(event_type)} |")
     return "\n".join([BEGIN, *rows, END])
 
 

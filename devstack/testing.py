@@ -85,6 +85,10 @@ def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrast
         amqp_url = LOCAL_AMQP_URL
         ensure_rabbitmq(amqp_url)
         origin.append("local RabbitMQ")
+    # The services' broker users and integrators' logins are made through the management API.
+    from .broker import ensure_management, management_url_for
+
+    ensure_management(management_url_for(amqp_url))
     try:
         yield Infrastructure(mongodb_url, amqp_url, ", ".join(origin) or "environment")
     finally:
