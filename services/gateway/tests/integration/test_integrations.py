@@ -249,3 +249,50 @@ async def test_an_amqp_integrator_reads_its_granted_types_with_its_own_login_unt
     assert (await gw.http.post(f"/api/v1/integrations/amqp-integrators/{created['id']}/password", headers=admin)).status_code == 409
     kept = (await gw.http.get(f"/api/v1/integrations/amqp-integrators/{created['id']}", headers=admin)).json()
     assert kept["status"] == "revoked" and kept["revoke_reason"] == "contract ended" and kept["revoked_by"] == ADMIN
+
+
+async def test_a_hanging_receiver_holds_up_neither_another_endpoint_nor_the_queue(
+    gw: RunningGateway, infrastructure: Infrastructure, namespace: str
+) -> None:
+    """One receiver never answers until released; another gets every event meanwhile."""
+    release = asyncio.Event()
+    hung: list[str] = []
+    healthy = Receiver()
+
+    async def hang(request: web.Request) -> web.Response:
+        hung.append(request.headers["webhook-id"])
+        await release.wait()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hang", hang)
+    app.router.add_post("/hook", healthy.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        admin = await gw.as_person(ADMIN)
+        for path in ("hang", "hook"):
+            created = (await gw.http.post("/api/v1/integrations/webhooks", json={"url": f"http://127.0.0.1:{port}/{path}", "event_types": [COUNTER_SIGNED]},
+                                          headers=admin)).json()
+            healthy.secrets.append(created["secret"])
+        sent = [await _publish(infrastructure, namespace, COUNTER_SIGNED, "/qa/signoff") for _ in range(12)]
+        await eventually(lambda: _async(set(sent) <= set(healthy.ids())), timeout=20, message="the healthy endpoint got every event")
+        assert not release.is_set() and 0 < len(hung) <= 4, "the hanging endpoint holds at most its own concurrency"
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
+async def test_two_gateway_replicas_deliver_each_event_to_an_endpoint_once(
+    gw: RunningGateway, receiver: Receiver, infrastructure: Infrastructure, namespace: str, service_env: dict[str, str]
+) -> None:
+    admin = await gw.as_person(ADMIN)
+    created = (await gw.http.post("/api/v1/integrations/webhooks", json={"url": receiver.url, "event_types": [COUNTER_SIGNED]}, headers=admin)).json()
+    receiver.secrets.append(created["secret"])
+    async with serve_gateway(webhook_allow_insecure_urls=True, webhook_poll_interval_s=0.05):
+        sent = [await _publish(infrastructure, namespace, COUNTER_SIGNED, "/qa/signoff") for _ in range(30)]
+        await eventually(lambda: _async(set(sent) <= set(receiver.ids())), timeout=30, message="every event delivered")
+        await asyncio.sleep(1)
+    assert sorted(receiver.ids()) == sorted(sent), "each event once, though both replicas consume and dispatch"
