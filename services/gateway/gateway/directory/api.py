@@ -1,21 +1,25 @@
 """The directory's HTTP API: read by staff, written by administrators and the case-management system
-(one record at a time, or thousands at once with the bulk import)."""
+(one record at a time, or thousands at once with the bulk import). A child's case is read only by
+those with a reason to (``domain.CaseReader``); to anyone else it does not exist."""
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.asynchronous.database import AsyncDatabase
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
 from shared.identity import Identity
+from shared.mongo import Document
 
 from ..callers import Caller, CallerResolver
 from . import bulk, imports, jobs, store
-from .domain import DIRECTORY_WRITERS
-from .store import KINDS, Kind
+from .domain import DIRECTORY_WRITERS, CaseReader
+from .store import CASES, KINDS, Kind
 
 RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", description="The case-management system's id")]
 
@@ -120,9 +124,35 @@ def _require_writer(caller: Identity) -> None:
         raise Problem(403, "forbidden", "Not allowed", "Only an administrator or the case-management system may change the directory.")
 
 
+async def _case_reader(db: AsyncDatabase[Document], caller: Identity, case: dict[str, Any] | None = None) -> CaseReader:
+    """The caller as a reader of children's cases. The teams they manage down the line are looked
+    up (``store.teams_managed_down_the_line``) only when needed: not for those who read every case,
+    nor for ``case`` when their identity alone lets them read it."""
+    reader = CaseReader(caller.person_id, frozenset(caller.roles), frozenset(caller.teams))
+    if reader.reads_every_case or (case is not None and reader.may_read(case)):
+        return reader
+    return replace(reader, managed_teams=await store.teams_managed_down_the_line(db, caller.person_id))
+
+
+async def _readable(db: AsyncDatabase[Document], kind: Kind, record_id: str, caller: Identity) -> Document:
+    """The record, if it exists and the caller may read it; else 404, the same either way."""
+    doc = await store.get_record(db, kind, record_id)
+    if doc is None or (kind is CASES and not (await _case_reader(db, caller, doc["data"])).may_read(doc["data"])):
+        raise not_found(kind.name.capitalize(), record_id)
+    return doc
+
+
+CASE_READERS_DOC = (
+    "Need to know: a child's case is read by members of its team, its allocated worker and the team manager recorded on it, "
+    "the manager of its team and everyone above them in the line-management chain, QA staff, administrators and the "
+    "case-management system. To anyone else it does not exist (404); a list holds only the cases the caller may read."
+)
+
+
 def _routes(router: APIRouter, kind: Kind) -> None:
     model = kind.model
     tag = "directory"
+    read_doc = CASE_READERS_DOC if kind is CASES else None
 
     @router.put(
         f"/{kind.plural}/{{record_id}}",
@@ -143,16 +173,16 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         response.headers["ETag"] = etag(doc["version"])
         return _out(doc)
 
-    @router.get(f"/{kind.plural}/{{record_id}}", response_model=RecordOut, tags=[tag], summary=f"Read a {kind.name}", name=f"get_{kind.name}")
+    @router.get(f"/{kind.plural}/{{record_id}}", response_model=RecordOut, tags=[tag], summary=f"Read a {kind.name}", description=read_doc, name=f"get_{kind.name}")
     async def get(record_id: RecordId, caller: Caller, runtime: RuntimeDep, response: Response) -> RecordOut:
-        doc = await store.get_record(runtime.db, kind, record_id)
-        if doc is None:
-            raise not_found(kind.name.capitalize(), record_id)
+        doc = await _readable(runtime.db, kind, record_id, caller)
         response.headers["ETag"] = etag(doc["version"])
         return _out(doc)
 
-    @router.get(f"/{kind.plural}/{{record_id}}/history", response_model=list[HistoryEntry], tags=[tag], summary=f"Every version of a {kind.name}", name=f"history_{kind.name}")
+    @router.get(f"/{kind.plural}/{{record_id}}/history", response_model=list[HistoryEntry], tags=[tag], summary=f"Every version of a {kind.name}", description=read_doc, name=f"history_{kind.name}")
     async def history(record_id: RecordId, caller: Caller, runtime: RuntimeDep) -> list[HistoryEntry]:
+        if kind is CASES:
+            await _readable(runtime.db, kind, record_id, caller)
         entries = await store.history(runtime.db, kind, record_id)
         if not entries:
             raise not_found(kind.name.capitalize(), record_id)
@@ -214,7 +244,7 @@ def _routes(router: APIRouter, kind: Kind) -> None:
 
     filter_doc = ", ".join(kind.filters)
 
-    @router.get(f"/{kind.plural}", response_model=Page[RecordOut], tags=[tag], summary=f"List {kind.plural} (filters: {filter_doc})", name=f"list_{kind.plural}")
+    @router.get(f"/{kind.plural}", response_model=Page[RecordOut], tags=[tag], summary=f"List {kind.plural} (filters: {filter_doc})", description=read_doc, name=f"list_{kind.plural}")
     async def list_(caller: Caller, runtime: RuntimeDep, page: Pagination, filter_by: Annotated[list[str], Query(alias="filter", description="field:value")] = []) -> Page[RecordOut]:  # noqa: B006
         filters = {}
         for item in filter_by:
@@ -223,7 +253,11 @@ def _routes(router: APIRouter, kind: Kind) -> None:
                 raise Problem(400, "bad-filter", "Unknown filter", f"{kind.plural} can be filtered by {filter_doc} as 'field:value'; got {item!r}.")
             filters[field] = value
         after = page.cursor.get("after") if page.cursor else None
-        docs = await store.list_records(runtime.db, kind, filters=filters, after=after, limit=page.limit + 1)
+        if kind is CASES:  # only the cases the caller may read, chosen by the query itself
+            any_of = (await _case_reader(runtime.db, caller)).readable(filters)
+        else:
+            any_of = [{f: frozenset({v}) for f, v in filters.items()}]
+        docs = await store.list_records(runtime.db, kind, any_of=any_of, after=after, limit=page.limit + 1)
         items = [_out(d) for d in docs[: page.limit]]
         return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
 
