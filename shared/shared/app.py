@@ -66,6 +66,8 @@ class ConsumerSpec:
     batch: bool = False
     #: Messages held at once on this queue; ``CONSUMER_PREFETCH`` when not given.
     prefetch: int | None = None
+    #: False: start with no subscription bound; the service binds them with ``EventConsumer.bind_exactly``.
+    bind: bool = True
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -151,6 +153,7 @@ def create_service_app(
                 retry_delays_ms=settings.consumer_retry_delays_ms,
                 delivery_limit=settings.consumer_delivery_limit,
                 batch=spec.batch,
+                bind=spec.bind,
             )
             await consumer.start()
             runtime.consumers.append(consumer)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -148,6 +148,7 @@ class EventConsumer:
         exchange: str,
         subscriptions: Sequence[Subscription],
         platform_exchange: str | None = None,
+        bind: bool = True,
         prefetch: int = 32,
         max_attempts: int = 5,
         retry_delays_ms: Sequence[int] = (1000, 5000, 30000),
@@ -165,6 +166,9 @@ class EventConsumer:
         self.names = QueueNames.for_queue(queue, retry_delays_ms)
         self.exchange_name = exchange
         self.platform_exchange_name = platform_exchange or platform_exchange_for(exchange)
+        #: False: the queue starts with no subscription bound; ``bind_exactly`` chooses them.
+        self.bind = bind
+        self._bound: set[str] | None = None
         self.subscriptions = {s.event_type.routing_key: s for s in subscriptions}
         self.prefetch = prefetch
         self.max_attempts = max_attempts
@@ -214,9 +218,32 @@ class EventConsumer:
             },
         )
         await queue.bind(requeue, routing_key=self.names.main)
-        for routing_key, subscription in self.subscriptions.items():
-            await queue.bind(platform if subscription.event_type.internal else events, routing_key=routing_key)
+        if self.bind:
+            for routing_key, subscription in self.subscriptions.items():
+                await queue.bind(platform if subscription.event_type.internal else events, routing_key=routing_key)
         return queue
+
+    async def bind_exactly(self, routing_keys: Iterable[str], *, full: bool = False) -> None:
+        """Bind the queue by exactly these of its subscriptions (a consumer built with ``bind=False``
+        whose interests change at run time). Idempotent; any number of replicas may call it.
+        Only what changed since this process last bound is sent, unless ``full`` (another replica
+        may have changed the broker since)."""
+        wanted = set(routing_keys) & set(self.subscriptions)
+        changes = [k for k in self.subscriptions if full or self._bound is None or ((k in wanted) != (k in self._bound))]
+        if not changes:
+            return
+        channel = await self.connection.channel()
+        try:
+            queue = await channel.get_queue(self.names.main, ensure=False)
+            for key in changes:
+                exchange = self.platform_exchange_name if self.subscriptions[key].event_type.internal else self.exchange_name
+                if key in wanted:
+                    await queue.bind(exchange, routing_key=key)
+                else:
+                    await queue.unbind(exchange, routing_key=key)
+        finally:
+            await channel.close()
+        self._bound = wanted
 
     async def start(self) -> None:
         self._channel = await self.connection.channel(publisher_confirms=True)

@@ -28,7 +28,7 @@ from .integrations import api as integrations_api
 from .integrations.amqp import AmqpIntegrators
 from .integrations.domain import IntegrationRefused, RetryPolicy
 from .integrations.store import INDEXES as INTEGRATION_INDEXES
-from .integrations.webhooks import Dispatcher, Webhooks
+from .integrations.webhooks import Bindings, Dispatcher, Webhooks
 from .limits import BodyLimitMiddleware, RateLimiter
 from .proxy import ForwardingMiddleware, ServiceProxy
 from .settings import GatewaySettings
@@ -145,10 +145,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # Deliveries use their own connection pool: a slow receiver never takes the proxy's.
         webhook_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100), skip_auto_headers=("User-Agent",))
         runtime.extra["webhook_http"] = webhook_http
+        runtime.extra["webhook_bindings"] = Bindings(
+            runtime.uow, lambda: next((c for c in runtime.consumers if c.purpose == "webhooks"), None)
+        )
         runtime.extra["dispatcher"] = Dispatcher(
             runtime.uow, runtime.clock, webhook_http, policy=RetryPolicy(tuple(settings.webhook_retry_delays_s)),
             timeout_s=settings.webhook_timeout_s, claim_s=settings.webhook_claim_s, poll_interval_s=settings.webhook_poll_interval_s,
-            endpoint_concurrency=settings.webhook_endpoint_concurrency,
+            endpoint_concurrency=settings.webhook_endpoint_concurrency, bindings=runtime.extra["webhook_bindings"],
         )
         if settings.webhook_dispatcher_enabled:
             runtime.extra["dispatcher"].start()
@@ -168,7 +171,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description="The one API of the children's social care quality-assurance platform.",
         routers=routers,
         indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES],
-        consumers=[ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions())],
+        # Bound only to the types some endpoint wants (integrations.webhooks.Bindings), a batch per transaction.
+        consumers=[ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions(), batch=True, bind=False)],
         domain_errors={IntegrationRefused: _refused},
         on_startup=on_startup,
         on_shutdown=on_shutdown,

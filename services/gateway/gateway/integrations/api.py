@@ -174,6 +174,11 @@ def _webhooks(runtime: Any) -> Webhooks:
     return webhooks
 
 
+async def _rebind(runtime: Any) -> None:
+    """The webhooks queue follows the endpoints now (every replica also checks every 30 s)."""
+    await runtime.extra["webhook_bindings"].sync()
+
+
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["integrations"])
 
@@ -240,6 +245,7 @@ def build_router() -> APIRouter:
     async def create_webhook(body: WebhookIn, caller: Caller, runtime: RuntimeDep, response: Response) -> WebhookSecretOut:
         _admin(caller)
         doc, secret = await _webhooks(runtime).create(url=body.url, event_types=body.event_types, description=body.description, by=caller.person_id)
+        await _rebind(runtime)
         response.headers["Location"] = f"{PREFIX}/webhooks/{doc['_id']}"
         response.headers["ETag"] = etag(doc["version"])
         return WebhookSecretOut(**_endpoint(doc).model_dump(), secret=secret)
@@ -263,6 +269,7 @@ def build_router() -> APIRouter:
         _admin(caller)
         doc = await _webhooks(runtime).update(endpoint_id, url=body.url, event_types=body.event_types, description=body.description,
                                               by=caller.person_id, expected=if_match)
+        await _rebind(runtime)
         response.headers["ETag"] = etag(doc["version"])
         return _endpoint(doc)
 
@@ -294,7 +301,9 @@ def build_router() -> APIRouter:
     @router.delete("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Delete: no more deliveries; record and log kept")
     async def delete(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, if_match: OptionalIfMatch) -> WebhookOut:
         _admin(caller)
-        return _endpoint(await _webhooks(runtime).delete(endpoint_id, by=caller.person_id, expected=if_match))
+        doc = await _webhooks(runtime).delete(endpoint_id, by=caller.person_id, expected=if_match)
+        await _rebind(runtime)
+        return _endpoint(doc)
 
     @router.get("/webhooks/{endpoint_id}/deliveries", response_model=Page[DeliveryOut], summary="The endpoint's delivery log, newest first")
     async def deliveries(

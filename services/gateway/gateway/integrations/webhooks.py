@@ -2,10 +2,13 @@
 
 How an event reaches an endpoint:
 
-1. The gateway's ``webhooks`` queue is bound to every grantable event type. Its consumer (on
-   every replica, competing) writes one delivery per endpoint granted the type, ``_id =
-   <endpoint>:<event id>``, in the transaction that marks the event processed: a redelivered event
-   adds nothing, so each endpoint gets each event once.
+1. The gateway's ``webhooks`` queue is bound to the event types some endpoint is granted (no
+   more: the gateway does not digest every event of the platform for nobody), kept in step with
+   the endpoints after each change and every ``BINDING_SYNC_S`` on every replica. Its consumer (on
+   every replica, competing, a batch per transaction) writes one delivery per endpoint granted the
+   type, ``_id = <endpoint>:<event id>``, in the transaction that marks the event processed: a
+   redelivered event adds nothing, so each endpoint gets each event once. An endpoint receives
+   the events published from its registration on.
 2. The dispatcher on every replica claims due deliveries one by one with a version-guarded
    update (a claim lapses after ``WEBHOOK_CLAIM_S``, so a replica stopped mid-delivery leaves it
    to another, and two replicas never hold the same delivery at once) and POSTs them, signed,
@@ -28,13 +31,14 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from pymongo.errors import BulkWriteError
 from shared.clock import Clock
-from shared.consumer import ReceivedEvent, Subscription
+from shared.consumer import EventConsumer, ReceivedEvent, Subscription
 from shared.errors import Problem
 from shared.http import stale
 from shared.mongo import Document, Transaction, UnitOfWork
@@ -48,6 +52,8 @@ WHAT = "Webhook endpoint"
 ACTIVE, DISABLED, DELETED = "active", "disabled", "deleted"
 PENDING, HELD, DELIVERED, FAILED = "pending", "held", "delivered", "failed"
 CONTENT_TYPE = "application/cloudevents+json"
+#: Seconds between two checks that the webhooks queue's bindings match the endpoints.
+BINDING_SYNC_S = 30.0
 USER_AGENT = "qa-platform-webhooks/1"
 
 
@@ -217,6 +223,26 @@ class Webhooks:
                 raise
 
 
+class Bindings:
+    """Keeps the webhooks queue bound to exactly the types some endpoint (active or disabled) wants."""
+
+    def __init__(self, uow: UnitOfWork, consumer: Callable[[], EventConsumer | None]) -> None:
+        self.db = uow.db
+        self._consumer = consumer
+
+    async def wanted(self) -> set[str]:
+        endpoints = await self.db[store.ENDPOINTS].find({"status": {"$in": [ACTIVE, DISABLED]}}, {"event_types": 1}).to_list()
+        return {t for e in endpoints for t in e["event_types"]}
+
+    async def sync(self, *, full: bool = False) -> bool:
+        """True once applied; False while the consumer has not started yet."""
+        consumer = self._consumer()
+        if consumer is None:
+            return False
+        await consumer.bind_exactly(await self.wanted(), full=full)
+        return True
+
+
 class Dispatcher:
     """Sends due deliveries; one per gateway replica, any number of replicas."""
 
@@ -231,8 +257,11 @@ class Dispatcher:
         claim_s: float,
         poll_interval_s: float,
         endpoint_concurrency: int,
+        bindings: Bindings | None = None,
         batch_size: int = 200,
     ) -> None:
+        self.bindings = bindings
+        self._bindings_synced_at: float | None = None
         self.db = uow.db
         self.uow = uow
         self.clock = clock
@@ -267,6 +296,7 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._stopping:
+            await self._keep_bindings()
             try:
                 await self.pass_once()
             except asyncio.CancelledError:
@@ -278,6 +308,17 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
             except TimeoutError:
                 pass
+
+    async def _keep_bindings(self) -> None:
+        if self.bindings is None:
+            return
+        if self._bindings_synced_at is not None and time.monotonic() - self._bindings_synced_at < BINDING_SYNC_S:
+            return
+        try:
+            if await self.bindings.sync(full=True):
+                self._bindings_synced_at = time.monotonic()
+        except Exception:
+            log.warning("could not bring the webhooks queue's bindings in line; trying again", exc_info=True)
 
     async def pass_once(self) -> int:
         """Claim what is due (within each endpoint's concurrency) and start sending it."""

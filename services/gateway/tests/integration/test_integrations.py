@@ -296,3 +296,26 @@ async def test_two_gateway_replicas_deliver_each_event_to_an_endpoint_once(
         await eventually(lambda: _async(set(sent) <= set(receiver.ids())), timeout=30, message="every event delivered")
         await asyncio.sleep(1)
     assert sorted(receiver.ids()) == sorted(sent), "each event once, though both replicas consume and dispatch"
+
+
+async def test_the_webhooks_queue_is_bound_only_to_the_types_some_endpoint_wants(
+    gw: RunningGateway, infrastructure: Infrastructure, namespace: str
+) -> None:
+    from shared.broker_access import BrokerAdmin
+
+    admin = await gw.as_person(ADMIN)
+    queue = f"{namespace}.gateway.webhooks"
+
+    async def bound() -> list[str]:
+        async with BrokerAdmin(management_url_for(infrastructure.amqp_url)) as broker:
+            return await broker.queue_bindings(f"{namespace}.events", queue)
+
+    assert await bound() == [], "no endpoint: the gateway digests no event"
+    one = (await gw.http.post("/api/v1/integrations/webhooks", json={"url": "https://a.example.org/h", "event_types": [COUNTER_SIGNED]}, headers=admin)).json()
+    two = (await gw.http.post("/api/v1/integrations/webhooks", json={"url": "https://b.example.org/h", "event_types": [COUNTER_SIGNED, FORM_RAISED]},
+                              headers=admin)).json()
+    assert await bound() == sorted([COUNTER_SIGNED, FORM_RAISED])
+    await gw.http.delete(f"/api/v1/integrations/webhooks/{two['id']}", headers=admin)
+    assert await bound() == [COUNTER_SIGNED]
+    await gw.http.patch(f"/api/v1/integrations/webhooks/{one['id']}", json={"event_types": [FORM_RAISED]}, headers=admin)
+    assert await bound() == [FORM_RAISED]
