@@ -32,8 +32,9 @@ PENDING = "pending"
 SENT = "sent"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-#: Sent events are kept this long (for tracing what went out), then removed: some carry
-#: personal data (an audit copy's PDF) that must not outlive its purpose. Pending ones never expire.
+#: Sent events are kept this long (for tracing what went out), then removed: the platform-internal
+#: ones carry staff details and text written to a person, which must not outlive their purpose.
+#: Pending ones never expire.
 SENT_RETENTION_S = 7 * 24 * 3600
 
 OUTBOX_INDEXES = Indexes(
