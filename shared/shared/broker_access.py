@@ -185,10 +185,6 @@ class BrokerAdmin:
                 return None
             return await resp.json(content_type=None)
 
-    async def whoami(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("GET", "/whoami")
-        return result
-
     # --- users and permissions -------------------------------------------------------------------
 
     async def apply(self, user: BrokerUser, password: str | None) -> None:
@@ -222,9 +218,6 @@ class BrokerAdmin:
     async def usernames(self, prefix: str = "") -> list[str]:
         users = await self._call("GET", "/users") or []
         return sorted(u["name"] for u in users if u["name"].startswith(prefix))
-
-    async def user_exists(self, username: str) -> bool:
-        return await self._call("GET", f"/users/{quote(username, safe='')}", ok_missing=True) is not None
 
     # --- exchanges, queues, bindings ---------------------------------------------------------------
 
