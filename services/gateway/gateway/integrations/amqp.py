@@ -103,10 +103,7 @@ class AmqpIntegrators:
         return await store.load(self.db, store.INTEGRATORS, integrator_id, WHAT)
 
     async def newest_first(self, *, limit: int, after: dict[str, Any] | None) -> list[Document]:
-        query: dict[str, Any] = {}
-        if after:
-            query = {"$or": [{"created_at": {"$lt": after["c"]}}, {"created_at": after["c"], "_id": {"$lt": after["i"]}}]}
-        return await self.db[store.INTEGRATORS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit).to_list()
+        return await store.newest_first(self.db, store.INTEGRATORS, {}, limit=limit, after=after)
 
     async def _active(self, integrator_id: str, expected: int | None) -> Document:
         record = await self.get(integrator_id)

@@ -90,6 +90,15 @@ async def insert_new(uow: UnitOfWork, collection: str, doc: Document, *, subject
     return doc
 
 
+async def newest_first(
+    db: AsyncDatabase[Document], collection: str, query: dict[str, Any], *, limit: int, after: dict[str, Any] | None
+) -> list[Document]:
+    """One page of ``query``'s records, newest first, after the position ``after`` (``c``: created_at, ``i``: id)."""
+    if after:
+        query = {**query, "$or": [{"created_at": {"$lt": after["c"]}}, {"created_at": after["c"], "_id": {"$lt": after["i"]}}]}
+    return await db[collection].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit).to_list()
+
+
 async def load(db: AsyncDatabase[Document], collection: str, ident: str, what: str) -> Document:
     doc = await db[collection].find_one({"_id": ident})
     if doc is None:

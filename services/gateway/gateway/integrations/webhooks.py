@@ -91,10 +91,7 @@ class Webhooks:
         return await store.load(self.db, store.ENDPOINTS, endpoint_id, WHAT)
 
     async def newest_first(self, *, limit: int, after: dict[str, Any] | None) -> list[Document]:
-        query: dict[str, Any] = {}
-        if after:
-            query = {"$or": [{"created_at": {"$lt": after["c"]}}, {"created_at": after["c"], "_id": {"$lt": after["i"]}}]}
-        return await self.db[store.ENDPOINTS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit).to_list()
+        return await store.newest_first(self.db, store.ENDPOINTS, {}, limit=limit, after=after)
 
     async def _current(self, endpoint_id: str, expected: int | None) -> Document:
         endpoint = await self.get(endpoint_id)
@@ -173,9 +170,7 @@ class Webhooks:
         query: dict[str, Any] = {"endpoint_id": endpoint_id}
         if status:
             query["status"] = status
-        if after:
-            query["$or"] = [{"created_at": {"$lt": after["c"]}}, {"created_at": after["c"], "_id": {"$lt": after["i"]}}]
-        return await self.db[store.DELIVERIES].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit).to_list()
+        return await store.newest_first(self.db, store.DELIVERIES, query, limit=limit, after=after)
 
     async def redeliver(self, endpoint_id: str, delivery_id: str, *, by: str) -> Document:
         endpoint = await self._current(endpoint_id, None)
@@ -263,7 +258,6 @@ class Dispatcher:
         self.bindings = bindings
         self._bindings_synced_at: float | None = None
         self.db = uow.db
-        self.uow = uow
         self.clock = clock
         self.http = session
         self.policy = policy
