@@ -32,7 +32,7 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from audit.directory import CASE_CHANGED, CASES, CaseChanged, subscriptions
+from audit.common.directory import CASE_CHANGED, CASES, CaseChanged, subscriptions
 from shared.clock import SystemClock
 from shared.consumer import PROCESSED_INDEXES, EventConsumer
 from shared.mongo import PROCESSED_EVENTS, UnitOfWork

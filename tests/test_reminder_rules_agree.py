@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from audit.domain.timetable import reminder_dates
+from audit.cycles.domain.timetable import reminder_dates
 from notify.domain.schedule import reminder_due
 
 

@@ -32,8 +32,8 @@ from typing import Any
 
 import aio_pika
 import httpx
-from audit.directory import CaseChanged, PersonChanged, TeamChanged, project_many
-from audit.domain.timetable import Month
+from audit.common.directory import CaseChanged, PersonChanged, TeamChanged, project_many
+from audit.cycles.domain.timetable import Month
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity
 
 from devstack.infra import LOCAL_AMQP_URL, ensure_rabbitmq, free_port, start_embedded_mongo

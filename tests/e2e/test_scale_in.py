@@ -29,7 +29,7 @@ import aio_pika
 import httpx
 import pytest
 import yaml
-from audit.directory import project_many
+from audit.common.directory import project_many
 from gateway.directory.events import CASE_CHANGED, CaseChanged
 from pymongo import AsyncMongoClient
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity

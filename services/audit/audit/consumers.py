@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from shared.app import ConsumerSpec, Runtime
 from shared.consumer import Subscription
 
-from . import cycles, directory
+from .common import directory
+from .cycles import usecases as cycles
 from .hillingdon import consumers as hillingdon_consumers
 
 

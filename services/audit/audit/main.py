@@ -8,10 +8,13 @@ from shared.clock import Clock
 from shared.errors import Problem, not_found
 from shared.http import stale
 
-from . import api, api_cycles, api_reports, api_tools, cycle_store, directory, store, tool_store, usecases
+from .case_audit import api, store, usecases
+from .common import directory
+from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
 from .consumers import CONSUMERS, allocation
-from .cycles import CycleRefused, CycleSettings
-from .domain.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from .cycles import api as api_cycles
+from .cycles import store as cycle_store
+from .cycles.usecases import CycleRefused, CycleSettings
 from .hampshire import api as hampshire_api
 from .hampshire import store as hampshire_store
 from .hillingdon import api as hillingdon_api
@@ -19,12 +22,15 @@ from .hillingdon import store as hillingdon_store
 from .multi_agency import api as multi_agency_api
 from .multi_agency import store as multi_agency_store
 from .practice import api as practice_api
-from .practice import records_store as practice_store
-from .practice.errors import RecordExists, RecordNotFound, StaleRecord
+from .practice import store as practice_store
+from .practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
+from .reporting import api as api_reports
 from .scheduler import CycleScheduler
 from .settings import AuditSettings
 from .team_review import api as team_review_api
 from .team_review import store as team_review_store
+from .tools import api as api_tools
+from .tools import store as tool_store
 
 
 def _stale_audit(exc: Exception) -> Problem:

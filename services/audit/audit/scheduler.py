@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
 
-from .cycles import CycleSettings, draw_due_cycles
-from .domain.timetable import Month
+from .case_audit.usecases import AuditContext, escalate_due_inadequate_actions
+from .cycles.domain.timetable import Month
+from .cycles.usecases import CycleSettings, draw_due_cycles
 from .hampshire.usecases import send_ready_lists
 from .practice.usecases import observations_due
 from .team_review.usecases import notice_actions_due
-from .usecases import AuditContext, escalate_due_inadequate_actions
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUse
 from shared.identity import CurrentPerson
 
 from . import store, usecases
-from .domain import (
+from .domain.prepared_file import (
     AlreadyPrepared,
     AuditorWork,
     Delegation,

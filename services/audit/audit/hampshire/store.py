@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 
-from .domain import AlreadyPrepared, Delegation, FileStatus, PreparedFile, Saved
+from .domain.prepared_file import AlreadyPrepared, Delegation, FileStatus, PreparedFile, Saved
 
 FILES = "hampshire_files"
 HISTORY = "hampshire_file_history"

@@ -20,15 +20,15 @@ from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
-from .. import tool_store
-from ..catalogue import HAMPSHIRE
-from ..directory import TEAMS, Directory
-from ..domain.audit import QA_STAFF_ROLES
-from ..domain.errors import InvalidEntries, NotAllowed, WrongStage
-from ..usecases import AuditContext
+from ..case_audit.domain.audit import QA_STAFF_ROLES
+from ..case_audit.usecases import AuditContext
+from ..common.directory import TEAMS, Directory
+from ..common.errors import InvalidEntries, NotAllowed, WrongStage
+from ..tools import store as tool_store
+from ..tools.catalogue import HAMPSHIRE
 from . import events as ie
 from . import store
-from .domain import (
+from .domain.prepared_file import (
     COLLATION_ROLES,
     SERVICE_MANAGER_ROLE,
     AlreadyPrepared,

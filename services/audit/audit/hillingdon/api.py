@@ -13,8 +13,8 @@ from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
-from ..domain.audit import QA_STAFF_ROLES
-from ..domain.timetable import Month
+from ..case_audit.domain.audit import QA_STAFF_ROLES
+from ..cycles.domain.timetable import Month
 from . import pdf, usecases
 from . import store as st
 from .domain.crib_points import COLUMNS, CRIB_POINTS, THEMES_HEADING

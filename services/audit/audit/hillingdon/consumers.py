@@ -17,7 +17,7 @@ from shared.app import Runtime
 from shared.consumer import ReceivedEvent, Subscription
 from shared.mongo import Transaction
 
-from .. import events as audit_events
+from ..case_audit import events as audit_events
 from . import usecases
 from .domain.review import needs_review
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from audit.domain.grades import Grade
-from audit.pdf import PdfDocument, pdf_text
+from audit.case_audit.pdf import PdfDocument, pdf_text
+from audit.common.grades import Grade
 
 from .domain.report import SECTIONS, EditableReport, ReportKind, ReportStatus
 

@@ -17,13 +17,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
 
-from .. import store as audit_store
-from ..directory import TEAMS, ContactOverrides, Directory
-from ..domain.audit import QA_STAFF_ROLES, AuditStatus
-from ..domain.errors import InvalidEntries, NotAllowed
-from ..domain.reporting import Row
-from ..domain.timetable import Month
-from ..reports import REPORT_ROLES
+from ..case_audit import store as audit_store
+from ..case_audit.domain.audit import QA_STAFF_ROLES, AuditStatus
+from ..common.directory import TEAMS, ContactOverrides, Directory
+from ..common.errors import InvalidEntries, NotAllowed
+from ..cycles.domain.timetable import Month
+from ..reporting.domain.figures import Row
+from ..reporting.usecases import REPORT_ROLES
 from . import pdf
 from . import store as st
 from .domain import report as rp

@@ -19,10 +19,10 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, 
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
-from ..domain.audit import QA_STAFF_ROLES
-from ..domain.grades import Grade
+from ..case_audit.domain.audit import QA_STAFF_ROLES
+from ..common.grades import Grade
 from . import pdf, store, usecases
-from .domain import (
+from .domain.audit import (
     ActionStatus,
     Attendee,
     BespokeTool,

@@ -3,8 +3,8 @@ papers: the case by its code, the meeting's findings and agreed grade, and each 
 
 from __future__ import annotations
 
-from ..pdf import PdfDocument, grade_label
-from .domain import MultiAgencyAudit, Report, ReportKind
+from ..case_audit.pdf import PdfDocument, grade_label
+from .domain.audit import MultiAgencyAudit, Report, ReportKind
 
 TITLES = {ReportKind.PROGRESS: "Progress report", ReportKind.COMPLETION: "Completion report"}
 

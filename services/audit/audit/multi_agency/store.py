@@ -12,7 +12,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
 
-from .domain import MultiAgencyAudit
+from .domain.audit import MultiAgencyAudit
 
 MULTI_AGENCY_AUDITS = "multi_agency_audits"
 #: The reports to the QA sub-committee as PDFs (read by ``_id`` and audit id).

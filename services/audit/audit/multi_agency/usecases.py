@@ -20,14 +20,14 @@ from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
-from .. import store as audit_store
-from .. import tool_store
-from ..domain.audit import AuditStatus
-from ..domain.errors import InvalidEntries, NotAllowed, NotVisible
-from ..usecases import PROGRAMME_ROLES, AllocationRequest, AuditContext, allocate_in
+from ..case_audit import store as audit_store
+from ..case_audit.domain.audit import AuditStatus
+from ..case_audit.usecases import PROGRAMME_ROLES, AllocationRequest, AuditContext, allocate_in
+from ..common.errors import InvalidEntries, NotAllowed, NotVisible
+from ..tools import store as tool_store
 from . import events as ie
 from . import pdf, store
-from .domain import (
+from .domain.audit import (
     ActionAssigned,
     ActionCompleted,
     ActionStatus,

@@ -16,10 +16,10 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
-from . import records_store as rs
+from . import store as rs
 from . import usecases as uc
-from .observation import Agreement, Observation, ObservationStatus, Plan, Reflection, Report
-from .records import ComplaintLessonsEntries, ComplimentEntries, FeedbackEntries, MonitoringEntries
+from .domain.observation import Agreement, Observation, ObservationStatus, Plan, Reflection, Report
+from .domain.records import ComplaintLessonsEntries, ComplimentEntries, FeedbackEntries, MonitoringEntries
 
 router = APIRouter(prefix="/v1")
 

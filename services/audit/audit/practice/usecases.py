@@ -17,14 +17,14 @@ from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
-from ..directory import PEOPLE, TEAMS, Directory
-from ..domain.errors import InvalidEntries, NotAllowed
-from ..reports import REPORT_ROLES
-from ..usecases import AuditContext
+from ..case_audit.usecases import AuditContext
+from ..common.directory import PEOPLE, TEAMS, Directory
+from ..common.errors import InvalidEntries, NotAllowed
+from ..reporting.usecases import REPORT_ROLES
 from . import events as pe
-from . import records_store as rs
-from .errors import RecordExists, RecordNotFound, StaleRecord
-from .observation import (
+from . import store as rs
+from .domain.errors import RecordExists, RecordNotFound, StaleRecord
+from .domain.observation import (
     QA_STAFF_ROLES,
     Agreement,
     Observation,
@@ -36,7 +36,7 @@ from .observation import (
     observed_in_year,
     reminder_due,
 )
-from .records import (
+from .domain.records import (
     Collation,
     ComplaintLessonsEntries,
     ComplimentEntries,

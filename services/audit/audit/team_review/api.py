@@ -14,13 +14,13 @@ from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
-from ..domain.timetable import Month
-from ..practice import records_store as rs
+from ..cycles.domain.timetable import Month
+from ..practice import store as rs
 from ..practice.api import VersionOut
-from ..practice.errors import RecordNotFound
+from ..practice.domain.errors import RecordNotFound
 from . import pdf, store
 from . import usecases as uc
-from .domain import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review
+from .domain.review import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review
 
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 

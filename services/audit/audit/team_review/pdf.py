@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..domain.grades import Grade
-from ..pdf import PdfDocument, pdf_text
-from .domain import Review, Views
+from ..case_audit.pdf import PdfDocument, pdf_text
+from ..common.grades import Grade
+from .domain.review import Review, Views
 
 
 def filename(review: Review) -> str:

@@ -10,9 +10,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 
-from ..practice import records_store as rs
-from ..practice.errors import RecordExists
-from .domain import Review
+from ..practice import store as rs
+from ..practice.domain.errors import RecordExists
+from .domain.review import Review
 
 TEAM_REVIEWS = "team_reviews"
 

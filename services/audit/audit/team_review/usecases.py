@@ -12,17 +12,17 @@ from pymongo import ASCENDING
 from shared.identity import Identity
 from shared.mongo import Transaction
 
-from .. import reports
-from ..directory import PEOPLE, Directory
-from ..domain.errors import InvalidEntries, NotAllowed
-from ..domain.timetable import Month
-from ..practice import records_store as rs
-from ..practice.errors import RecordExists, RecordNotFound, StaleRecord
+from ..case_audit.usecases import SERVICE_ACTOR, AuditContext
+from ..common.directory import PEOPLE, Directory
+from ..common.errors import InvalidEntries, NotAllowed
+from ..cycles.domain.timetable import Month
+from ..practice import store as rs
+from ..practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
 from ..practice.usecases import known_team
-from ..usecases import SERVICE_ACTOR, AuditContext
+from ..reporting import usecases as reports
 from . import events as te
 from . import store
-from .domain import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review, build_pack
+from .domain.review import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review, build_pack
 
 
 async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, caller: Identity) -> tuple[Review, bool]:

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from audit.directory import CaseChanged, PersonChanged, TeamChanged, project_case, project_many, project_person, project_team
+from audit.common.directory import (
+    CaseChanged,
+    PersonChanged,
+    TeamChanged,
+    project_case,
+    project_many,
+    project_person,
+    project_team,
+)
 from shared.clock import FixedClock
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from audit.directory import project_many
+from audit.common.directory import project_many
 from shared.identity import IDENTITY_HEADER, Identity, sign_identity
 
 from devstack.infra import free_port

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from audit import events as ie
+from audit.case_audit import events as ie
 from audit.main import create_app
 from pypdf import PdfReader
 

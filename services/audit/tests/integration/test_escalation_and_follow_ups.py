@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from audit import events as ie
+from audit.case_audit import events as ie
 from audit.main import create_app
 
 from devstack.testing import EventCapture, running_service

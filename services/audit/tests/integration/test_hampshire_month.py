@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from audit.directory import CaseChanged, PersonChanged, TeamChanged, project_case, project_person, project_team
+from audit.common.directory import CaseChanged, PersonChanged, TeamChanged, project_case, project_person, project_team
 from audit.hampshire import events as he
 from audit.hampshire.store import FILES, READY_LISTS
 from audit.main import create_app

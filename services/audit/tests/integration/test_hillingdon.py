@@ -10,7 +10,7 @@ import io
 from datetime import date
 from typing import Any
 
-from audit.directory import CaseChanged, project_case
+from audit.common.directory import CaseChanged, project_case
 from audit.hillingdon import events as he
 from audit.hillingdon import store as hillingdon_store
 from audit.hillingdon import usecases

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from audit import events as ie
+from audit.case_audit import events as ie
 from audit.main import create_app
 from pypdf import PdfReader
 

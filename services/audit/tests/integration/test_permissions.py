@@ -118,7 +118,7 @@ async def test_a_multi_agency_audits_child_is_known_only_to_its_auditor_and_coor
 
 async def test_allocating_twice_with_one_allocation_key_creates_one_audit(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
     """What the monthly allocation's work-item consumer relies on (one audit per auditor and month)."""
-    from audit import usecases
+    from audit.case_audit import usecases
 
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed_directory(svc.db)

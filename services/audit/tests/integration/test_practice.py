@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.directory import PersonChanged, project_person
+from audit.common.directory import PersonChanged, project_person
 from audit.main import create_app
 from audit.practice import events as pe
 

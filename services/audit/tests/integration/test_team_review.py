@@ -9,7 +9,7 @@ import io
 from datetime import date
 from typing import Any
 
-from audit.directory import CaseChanged, PersonChanged, project_case, project_person
+from audit.common.directory import CaseChanged, PersonChanged, project_case, project_person
 from audit.main import create_app
 from audit.team_review import events as te
 from pypdf import PdfReader

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from audit.directory import CASE_CHANGED, CASES, PEOPLE, PERSON_CHANGED, CaseChanged, PersonChanged
+from audit.common.directory import CASE_CHANGED, CASES, PEOPLE, PERSON_CHANGED, CaseChanged, PersonChanged
 from audit.main import create_app
 
 from devstack.testing import EventCapture, eventually, running_service

@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from audit.catalogue import HAMPSHIRE, HILLINGDON, KENT, MULTI_AGENCY, shipped_tool
-from audit.domain.audit import Audit, CaseFacts
-from audit.domain.grades import Grade
-from audit.domain.tools import AuditForm, CaseType, OpenBand
-from audit.domain.work import Answer, Evidence, StageWork
+from audit.case_audit.domain.audit import Audit, CaseFacts
+from audit.case_audit.domain.work import Answer, Evidence, StageWork
+from audit.common.grades import Grade
+from audit.tools.catalogue import HAMPSHIRE, HILLINGDON, KENT, MULTI_AGENCY, shipped_tool
+from audit.tools.domain.definition import AuditForm, CaseType, OpenBand
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 

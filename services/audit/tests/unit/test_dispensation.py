@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from audit.domain.dispensation import Dispensation, DispensationReason, months_covered
-from audit.domain.errors import InvalidEntries, WrongStage
-from audit.domain.timetable import Month
+from audit.common.errors import InvalidEntries, WrongStage
+from audit.cycles.domain.dispensation import Dispensation, DispensationReason, months_covered
+from audit.cycles.domain.timetable import Month
 
 AT = datetime(2026, 10, 20, 9, tzinfo=UTC)
 

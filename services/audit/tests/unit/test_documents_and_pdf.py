@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from audit.domain.audit import OfficerPurpose
-from audit.domain.grades import Grade
-from audit.domain.moderation import Grading
-from audit.domain.routing import CopyStage, Recipient
-from audit.pdf import render
-from audit.store import from_document, to_document
+from audit.case_audit.domain.audit import OfficerPurpose
+from audit.case_audit.domain.moderation import Grading
+from audit.case_audit.domain.routing import CopyStage, Recipient
+from audit.case_audit.pdf import render
+from audit.case_audit.store import from_document, to_document
+from audit.common.grades import Grade
 from pypdf import PdfReader
 
 from .conftest import T0, in_moderation, new_audit

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from audit.domain import events as ev
-from audit.domain.audit import Audit, OfficerPurpose
-from audit.domain.errors import InvalidEntries, NotAllowed, WrongStage
-from audit.domain.follow_ups import ActionStatus
-from audit.domain.grades import Grade
-from audit.domain.moderation import Grading
+from audit.case_audit.domain import events as ev
+from audit.case_audit.domain.audit import Audit, OfficerPurpose
+from audit.case_audit.domain.follow_ups import ActionStatus
+from audit.case_audit.domain.moderation import Grading
+from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.common.grades import Grade
 
 from .conftest import T0, complete_work, in_moderation, submitted
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from audit.catalogue import HAMPSHIRE, shipped_tool
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
-from audit.domain.work import Evidence
-from audit.hampshire.domain import (
+from audit.case_audit.domain.work import Evidence
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.hampshire.domain.prepared_file import (
     Audited,
     AuditorWork,
     Delegation,
@@ -33,6 +32,7 @@ from audit.hampshire.domain import (
     teams_without_selection,
     timetable,
 )
+from audit.tools.catalogue import HAMPSHIRE, shipped_tool
 from pydantic import ValidationError
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)

@@ -8,16 +8,16 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
-from audit.domain.grades import Grade
-from audit.domain.reporting import Row
-from audit.domain.work import ActionItem
+from audit.case_audit.domain.work import ActionItem
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.common.grades import Grade
 from audit.hillingdon import pdf
 from audit.hillingdon.domain import report as rp
 from audit.hillingdon.domain.crib_points import CRIB_POINTS
 from audit.hillingdon.domain.crib_sheet import CribEntry, CribSheet, ManagementSession, SheetFacts, Tick
 from audit.hillingdon.domain.errors import Issued
 from audit.hillingdon.domain.review import PracticeReview, ReviewOutcome, ReviewStatus, needs_review
+from audit.reporting.domain.figures import Row
 from pypdf import PdfReader
 
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)

@@ -4,12 +4,12 @@ development officer whose grading is final."""
 from __future__ import annotations
 
 import pytest
-from audit.domain import events as ev
-from audit.domain.audit import AuditStatus, OfficerPurpose
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
-from audit.domain.grades import Grade
-from audit.domain.moderation import Grading
-from audit.domain.tools import AuditForm
+from audit.case_audit.domain import events as ev
+from audit.case_audit.domain.audit import AuditStatus, OfficerPurpose
+from audit.case_audit.domain.moderation import Grading
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.common.grades import Grade
+from audit.tools.domain.definition import AuditForm
 
 from .conftest import T0, complete_work, in_moderation, submitted
 

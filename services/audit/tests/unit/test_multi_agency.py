@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from audit.catalogue import MULTI_AGENCY, shipped_tool
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
-from audit.domain.grades import Grade
-from audit.domain.tools import Question, Section, ToolDefinition
-from audit.multi_agency.domain import (
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.common.grades import Grade
+from audit.multi_agency.domain.audit import (
     ActionAssigned,
     ActionCompleted,
     ActionStatus,
@@ -32,6 +30,8 @@ from audit.multi_agency.domain import (
     bespoke_tool_id,
 )
 from audit.multi_agency.usecases import integration_events
+from audit.tools.catalogue import MULTI_AGENCY, shipped_tool
+from audit.tools.domain.definition import Question, Section, ToolDefinition
 from pydantic import ValidationError
 
 from .conftest import T0

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from audit.domain.errors import InvalidEntries, NotAllowed, WrongStage
-from audit.practice.observation import (
+from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.practice.domain.observation import (
     Agreement,
     Observation,
     ObservationStatus,
@@ -20,7 +20,7 @@ from audit.practice.observation import (
     observed_in_year,
     reminder_due,
 )
-from audit.practice.records import (
+from audit.practice.domain.records import (
     ActionTaken,
     ComplaintLessonsEntries,
     FormFacts,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from audit.domain.audit import AuditStatus
-from audit.domain.grades import Grade
-from audit.domain.reporting import Row, completion, grade_counts, report_facts, themes, trend
+from audit.case_audit.domain.audit import AuditStatus
+from audit.common.grades import Grade
+from audit.reporting.domain.figures import Row, completion, grade_counts, report_facts, themes, trend
 
 from .conftest import T0, complete_work, form, new_audit
 

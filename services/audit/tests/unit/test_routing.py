@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from audit.domain.grades import Grade
-from audit.domain.routing import Contacts, CopyStage, copy_recipients
-from audit.domain.tools import CaseType
+from audit.case_audit.domain.routing import Contacts, CopyStage, copy_recipients
+from audit.common.grades import Grade
+from audit.tools.domain.definition import CaseType
 
 CONTACTS = Contacts(accountable_service_manager_id="P-SM", iro_team_manager_id="P-IROM", cp_chairs_manager_id="P-CPM", qa_service_manager_id="P-QASM")
 BY_TYPE = {CaseType.CIN: [], CaseType.CP: ["P-CPM"], CaseType.CIC: ["P-IROM"]}
@@ -67,7 +67,7 @@ FULL = Contacts(
 
 
 def test_a_hillingdon_single_agency_audit_also_goes_to_the_qa_team_social_worker_and_team_manager() -> None:
-    from audit.domain.tools import ProgrammeKind
+    from audit.tools.domain.definition import ProgrammeKind
 
     recipients = copy_recipients(
         stage=CopyStage.AUDIT, case_type=CaseType.CIN, grades=[Grade.GOOD], auditor_id="P-AUD", peer_reviewer_id=None, officer_id=None,
@@ -85,7 +85,7 @@ def test_a_hillingdon_single_agency_audit_also_goes_to_the_qa_team_social_worker
 
 @pytest.mark.parametrize("programme", ["peer_review", "quality_practice", "themed", "multi_agency", None])
 def test_other_programmes_do_not_copy_the_social_worker_team_manager_or_qa_team(programme: str | None) -> None:
-    from audit.domain.tools import ProgrammeKind
+    from audit.tools.domain.definition import ProgrammeKind
 
     recipients = copy_recipients(
         stage=CopyStage.AUDIT, case_type=CaseType.CIN, grades=[Grade.GOOD], auditor_id="P-AUD", peer_reviewer_id=None, officer_id=None,

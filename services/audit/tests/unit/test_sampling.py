@@ -7,7 +7,7 @@ import random
 from collections import Counter
 
 import pytest
-from audit.domain.sampling import NoPeerReviewers, OpenCase, SampleInputs, audit_case_type, draw_sample
+from audit.cycles.domain.sampling import NoPeerReviewers, OpenCase, SampleInputs, audit_case_type, draw_sample
 
 
 def case(case_id: str, team: str, manager: str | None, *types: str) -> OpenCase:

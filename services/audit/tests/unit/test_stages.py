@@ -4,13 +4,13 @@ may write what."""
 from __future__ import annotations
 
 import pytest
-from audit.catalogue import HAMPSHIRE, HILLINGDON
-from audit.domain import events as ev
-from audit.domain.audit import AuditStatus
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
-from audit.domain.grades import Grade
-from audit.domain.tools import AuditForm, CaseType
-from audit.domain.work import ActionItem, Answer, StageWork
+from audit.case_audit.domain import events as ev
+from audit.case_audit.domain.audit import AuditStatus
+from audit.case_audit.domain.work import ActionItem, Answer, StageWork
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.common.grades import Grade
+from audit.tools.catalogue import HAMPSHIRE, HILLINGDON
+from audit.tools.domain.definition import AuditForm, CaseType
 
 from .conftest import T0, complete_work, form, full_evidence, new_audit, submitted
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from audit.domain.errors import InvalidEntries, NotAllowed, WrongStage
-from audit.domain.reporting import Row, team_review
-from audit.team_review.domain import ActionIn, ActionKind, ActionStatus, Pack, Review, ReviewStatus, build_pack
+from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.reporting.domain.figures import Row, team_review
+from audit.team_review.domain.review import ActionIn, ActionKind, ActionStatus, Pack, Review, ReviewStatus, build_pack
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 MONTHS = ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]

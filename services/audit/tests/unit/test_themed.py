@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from audit.domain.reporting import Row
-from audit.domain.timetable import Month
+from audit.cycles.domain.timetable import Month
 from audit.hillingdon.domain import report as rp
 from audit.hillingdon.domain.themed import PeriodState, ThemedPeriod, periods_of_year, schedule, themed_draft, themed_figures
+from audit.reporting.domain.figures import Row
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

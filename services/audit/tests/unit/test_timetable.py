@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from audit.domain.timetable import Month, audit_due_on, digest_day, draw_day, draw_due, period_months, reminder_dates, timetable
+from audit.cycles.domain.timetable import (
+    Month,
+    audit_due_on,
+    digest_day,
+    draw_day,
+    draw_due,
+    period_months,
+    reminder_dates,
+    timetable,
+)
 
 
 def test_months_parse_and_move() -> None:

@@ -6,9 +6,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from audit.catalogue import HAMPSHIRE, HILLINGDON, KENT, MULTI_AGENCY, THEMED, shipped_tool, shipped_tools
-from audit.domain.grades import AnswerScale, Grade
-from audit.domain.tools import CaseType, NoSectionsShown, OpenBand, ProgrammeKind, ToolDefinition, add_months, open_band
+from audit.common.grades import AnswerScale, Grade
+from audit.tools.catalogue import HAMPSHIRE, HILLINGDON, KENT, MULTI_AGENCY, THEMED, shipped_tool, shipped_tools
+from audit.tools.domain.definition import (
+    CaseType,
+    NoSectionsShown,
+    OpenBand,
+    ProgrammeKind,
+    ToolDefinition,
+    add_months,
+    open_band,
+)
 from pydantic import ValidationError
 
 from .conftest import form

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from audit.catalogue import MULTI_AGENCY
-from audit.domain.audit import Audit
-from audit.domain.errors import InvalidEntries
-from audit.domain.routing import CopyStage, Recipient
-from audit.domain.tools import CaseType
+from audit.case_audit.domain.audit import Audit
+from audit.case_audit.domain.routing import CopyStage, Recipient
+from audit.common.errors import InvalidEntries
+from audit.tools.catalogue import MULTI_AGENCY
+from audit.tools.domain.definition import CaseType
 
 from .conftest import T0, form, new_audit
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from audit import events as ie
+from audit.case_audit import events as ie
 from notify.mail.outbox import EMAILS
 from notify.main import create_app
 from notify.mappings import audit as a

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from audit import events as ie
+from audit.case_audit import events as ie
 from notify.domain.kinds import TaskKind, is_chased
 from notify.domain.tasks import Origin, TaskStatus
 from notify.mappings import all_mappings

@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.domain.audit import QA_STAFF_ROLES
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.case_audit.domain.audit import QA_STAFF_ROLES
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 
 from .crib_points import CRIB_POINTS, POINT_NUMBERS
 from .events import Happened

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from audit.domain.errors import AuditRuleError, WrongStage
+from audit.common.errors import AuditRuleError, WrongStage
 
 
 class NotFound(AuditRuleError):

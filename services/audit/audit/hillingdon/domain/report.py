@@ -14,10 +14,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from audit.domain.audit import QA_STAFF_ROLES
-from audit.domain.errors import Gaps, InvalidEntries, NotAllowed
-from audit.domain.grades import Grade
-from audit.domain.reporting import Row, grade_counts, themes
+from audit.case_audit.domain.audit import QA_STAFF_ROLES
+from audit.common.errors import Gaps, InvalidEntries, NotAllowed
+from audit.common.grades import Grade
+from audit.reporting.domain.figures import Row, grade_counts, themes
 
 from .errors import Issued
 from .events import Happened

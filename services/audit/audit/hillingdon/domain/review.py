@@ -21,10 +21,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.domain.audit import QA_STAFF_ROLES
-from audit.domain.errors import InvalidEntries, NotAllowed, WrongStage
-from audit.domain.grades import Grade
-from audit.domain.work import ActionItem
+from audit.case_audit.domain.audit import QA_STAFF_ROLES
+from audit.case_audit.domain.work import ActionItem
+from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.common.grades import Grade
 
 from .events import Happened
 

@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from audit.domain.timetable import Month
+from audit.cycles.domain.timetable import Month
 
 from .report import audit_figures, themes_text
 

@@ -1,0 +1,140 @@
+"""Domain events an audit records as it changes; the use cases turn them into integration
+events (``audit.events``) and side effects (PDF copies, follow-up actions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from ...common.grades import Grade
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AuditAllocated(DomainEvent):
+    by: str
+
+
+@dataclass(frozen=True)
+class DraftSaved(DomainEvent):
+    """A draft was saved: kept in the audit's draft history so nothing written is lost."""
+
+    stage: str
+    number: int
+    by: str
+    work: dict
+
+
+@dataclass(frozen=True)
+class AuditSubmitted(DomainEvent):
+    by: str
+    overall_grade: Grade | None
+
+
+@dataclass(frozen=True)
+class PeerReviewSubmitted(DomainEvent):
+    by: str
+    overall_grade: Grade | None
+    differing_answers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ModerationRequired(DomainEvent):
+    grades_differ: bool
+    supervision_inadequate: bool
+    differing_sections: tuple[str, ...]
+    overall_grades_differ: bool
+
+
+@dataclass(frozen=True)
+class ModerationProposed(DomainEvent):
+    by: str
+    number: int
+    overall_grade: Grade
+
+
+@dataclass(frozen=True)
+class ModerationAgreed(DomainEvent):
+    proposed_by: str
+    accepted_by: str
+    overall_grade: Grade
+
+
+@dataclass(frozen=True)
+class ModerationEscalated(DomainEvent):
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OfficerAppointed(DomainEvent):
+    """A practice development officer appointed to moderate, or to confirm a critical grade."""
+
+    purpose: str
+    officer_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ModerationFinalised(DomainEvent):
+    """The practice development officer's grading, which is final."""
+
+    by: str
+    overall_grade: Grade
+
+
+@dataclass(frozen=True)
+class CopyDue(DomainEvent):
+    """A stage ended: a PDF of the audit is due, and its copies routed."""
+
+    stage: str
+
+
+@dataclass(frozen=True)
+class CopyRouted(DomainEvent):
+    stage: str
+    pdf_id: str
+    recipients: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class AuditCompleted(DomainEvent):
+    grade: Grade | None
+    moderated: bool
+
+
+@dataclass(frozen=True)
+class CaseNoteSummary(DomainEvent):
+    analysis: str
+    recommended_actions: str
+    grade: Grade | None
+    moderated_on: date | None
+    author_id: str
+
+
+@dataclass(frozen=True)
+class CriticalGradeConfirmed(DomainEvent):
+    by: str
+    confirmed: bool
+    grade: Grade
+
+
+@dataclass(frozen=True)
+class InadequateActionOpened(DomainEvent):
+    owner_id: str | None
+    escalate_on: date
+
+
+@dataclass(frozen=True)
+class InadequateActionEscalated(DomainEvent):
+    assistant_director_id: str | None
+
+
+@dataclass(frozen=True)
+class InadequateActionResolved(DomainEvent):
+    by: str
+    note: str

@@ -1,0 +1,268 @@
+"""The audit API's request and response shapes (kept apart from the aggregate and its document).
+
+The answers a party writes (``StageWork``), a grading (``Grading``) and a tool definition are the
+same data in every layer, so the API takes the domain's value models for them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..common.grades import Grade
+from ..tools.domain.definition import AuditForm
+from .domain.audit import Audit
+from .domain.moderation import Grading
+from .domain.work import Evidence, StageWork
+
+PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AuditCreate(_In):
+    tool_id: str = Field(min_length=1, max_length=64)
+    tool_version: int | None = Field(default=None, ge=1, description="Defaults to the tool's latest version")
+    case_id: PersonId
+    auditor_id: PersonId
+    peer_reviewer_id: PersonId | None = None
+    coordinator_id: PersonId | None = Field(default=None, description="Multi-agency audits: the coordinator")
+    month: str | None = Field(default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")
+    case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="Multi-agency: the case's code (generated when absent)")
+    evidence_preparer_ids: tuple[PersonId, ...] = Field(default=(), max_length=5, description="Quality practice audits: the worker and supervisor who list the evidence")
+
+
+class EvidenceIn(_In):
+    evidence: dict[str, list[Evidence]] = Field(description="By question key: the evidence on file (what, when, where)")
+
+
+class EscalationIn(_In):
+    reason: str = Field(min_length=1, max_length=4000, description="Why no moderated grading could be agreed")
+
+
+class OfficerIn(_In):
+    person_id: PersonId
+
+
+class CriticalConfirmationIn(_In):
+    confirmed: bool
+    revised_grade: Grade | None = Field(default=None, description="When not confirmed: the grade the case should have")
+    comment: str = Field(default="", max_length=8000)
+
+
+class ResolutionIn(_In):
+    note: str = Field(min_length=1, max_length=8000, description="What was done to bring practice to an adequate level")
+
+
+class EscalationRunIn(_In):
+    today: date | None = Field(default=None, description="The day to escalate as of (defaults to today)")
+
+
+class EscalationRunOut(BaseModel):
+    escalated: list[str]
+
+
+class StageOut(BaseModel):
+    #: Only shown to others once submitted; its author always sees their own draft.
+    work: StageWork | None
+    drafts: int
+    saved_by: str | None
+    saved_at: datetime | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+
+
+class ProposalOut(BaseModel):
+    number: int
+    grading: Grading
+    by: str
+    at: datetime
+
+
+class ModerationOut(BaseModel):
+    started_at: datetime
+    grades_differ: bool
+    supervision_inadequate: bool
+    differing_sections: list[str]
+    overall_grades_differ: bool
+    proposals: list[ProposalOut]
+    agreed_proposal: int | None
+    accepted_by: str | None
+    accepted_at: datetime | None
+    escalated_by: str | None
+    escalated_at: datetime | None
+    escalation_reason: str
+    officer_id: str | None
+    officer_appointed_by: str | None
+    officer_appointed_at: datetime | None
+    final_grading: Grading | None
+    final_by: str | None
+    final_at: datetime | None
+    moderated_grading: Grading | None
+
+
+class CopyOut(BaseModel):
+    stage: str
+    pdf_id: str
+    recipients: list[dict[str, Any]]
+    at: datetime
+
+
+class AuditOut(BaseModel):
+    id: str
+    version: int
+    status: str
+    programme: str
+    tool_id: str
+    tool_version: int
+    #: The case as the caller may know it: its code in a multi-agency audit, else its id.
+    case_ref: str
+    #: The case id, only for those allowed the child's identity.
+    case_id: str | None
+    case_type: str
+    open_band: str
+    auditor_id: str
+    peer_reviewer_id: str | None
+    coordinator_id: str | None
+    month: str | None
+    evidence_preparer_ids: list[str]
+    evidence: dict[str, list[Evidence]]
+    your_parts: list[str]
+    form: AuditForm
+    stage1: StageOut
+    stage2: StageOut | None
+    moderation: ModerationOut | None
+    grade_of_record: Grade | None
+    critical_confirmation: dict[str, Any] | None
+    inadequate_action: dict[str, Any] | None
+    copies: list[CopyOut]
+    created_by: str
+    created_at: datetime
+    completed_at: datetime | None
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class AuditSummaryOut(BaseModel):
+    id: str
+    version: int
+    status: str
+    tool_id: str
+    case_ref: str
+    case_type: str
+    auditor_id: str
+    peer_reviewer_id: str | None
+    month: str | None
+    grade_of_record: Grade | None
+    created_at: datetime
+
+
+class PdfOut(BaseModel):
+    pdf_id: str
+    stage: str
+    at: datetime
+    href: str
+
+
+class CaseNoteOut(BaseModel):
+    """The case note recording a completed audit, for the child's record. A multi-agency audit
+    publishes no event of it: its coordinator enters it on the child's record from here."""
+
+    audit_id: str
+    case_id: str
+    case_ref: str
+    note_type: str
+    author_id: str
+    analysis: str
+    recommended_actions: str
+    grade: Grade | None
+    moderated_on: date | None
+    written_at: datetime
+
+
+class DraftOut(BaseModel):
+    stage: str
+    number: int
+    by: str
+    at: datetime
+    work: dict[str, Any]
+
+
+def _stage(stage: Any, *, shown: bool) -> StageOut:
+    return StageOut(
+        work=stage.work if shown else None, drafts=stage.drafts, saved_by=stage.saved_by, saved_at=stage.saved_at,
+        submitted_by=stage.submitted_by, submitted_at=stage.submitted_at,
+    )
+
+
+def _dump(value: Any) -> dict[str, Any] | None:
+    return asdict(value) if value is not None else None
+
+
+def audit_out(audit: Audit, caller_id: str) -> AuditOut:
+    stage1_shown = audit.stage1.submitted or caller_id == audit.auditor_id
+    stage2 = audit.stage2
+    moderation = audit.moderation
+    moderation_out = None
+    if moderation is not None:
+        moderation_out = ModerationOut(
+            started_at=moderation.started_at,
+            grades_differ=moderation.trigger.grades_differ,
+            supervision_inadequate=moderation.trigger.supervision_inadequate,
+            differing_sections=list(moderation.trigger.differing_sections),
+            overall_grades_differ=moderation.trigger.overall_grades_differ,
+            proposals=[ProposalOut(number=p.number, grading=p.grading, by=p.by, at=p.at) for p in moderation.proposals],
+            agreed_proposal=moderation.agreed_number, accepted_by=moderation.accepted_by, accepted_at=moderation.accepted_at,
+            escalated_by=moderation.escalated_by, escalated_at=moderation.escalated_at, escalation_reason=moderation.escalation_reason,
+            officer_id=moderation.officer_id, officer_appointed_by=moderation.officer_appointed_by,
+            officer_appointed_at=moderation.officer_appointed_at, final_grading=moderation.final_grading, final_by=moderation.final_by,
+            final_at=moderation.final_at, moderated_grading=moderation.outcome,
+        )
+    return AuditOut(
+        id=audit.id, version=audit.version, status=audit.status.value, programme=audit.form.programme.value,
+        tool_id=audit.form.tool_id, tool_version=audit.form.tool_version, case_ref=audit.case_ref,
+        case_id=audit.case.case_id if audit.child_identity_visible_to(caller_id) else None,
+        case_type=audit.case.case_type.value, open_band=audit.form.open_band.value, auditor_id=audit.auditor_id,
+        peer_reviewer_id=audit.peer_reviewer_id, coordinator_id=audit.coordinator_id, month=audit.month,
+        evidence_preparer_ids=audit.preparer_ids, evidence=audit.evidence, your_parts=sorted(audit.party_roles(caller_id)), form=audit.form,
+        stage1=_stage(audit.stage1, shown=stage1_shown),
+        stage2=_stage(stage2, shown=stage2.submitted or caller_id == audit.peer_reviewer_id) if stage2 else None,
+        moderation=moderation_out, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None,
+        critical_confirmation=_dump(audit.critical), inadequate_action=_dump(audit.inadequate_action),
+        copies=[CopyOut(stage=c.stage.value, pdf_id=c.pdf_id, recipients=[{"person_id": r.person_id, "reasons": list(r.reasons)} for r in c.recipients], at=c.at) for c in audit.copies],
+        created_by=audit.created_by, created_at=audit.created_at, completed_at=audit.completed_at,
+        updated_by=audit.updated_by, updated_at=audit.updated_at,
+    )
+
+
+def audit_summary(audit: Audit) -> AuditSummaryOut:
+    return AuditSummaryOut(
+        id=audit.id, version=audit.version, status=audit.status.value, tool_id=audit.form.tool_id, case_ref=audit.case_ref,
+        case_type=audit.case.case_type.value, auditor_id=audit.auditor_id, peer_reviewer_id=audit.peer_reviewer_id,
+        month=audit.month, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None, created_at=audit.created_at,
+    )
+
+
+class ToolSummaryOut(BaseModel):
+    tool_id: str
+    latest_version: int
+    title: str
+    programme: str
+    updated_at: datetime
+    updated_by: str
+
+
+class ToolOut(BaseModel):
+    tool_id: str
+    version: int
+    definition: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+__all__ = ["AuditCreate", "AuditOut", "Grading", "StageWork"]

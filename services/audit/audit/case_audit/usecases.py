@@ -1,0 +1,339 @@
+"""One function per thing a person (or the scheduler, or the allocation consumer) does with an
+audit: load the aggregate, call the domain, then save it with its events in one transaction.
+
+Stage ends have follow-ups computed here, inside the same transaction, because they read the
+directory projection: the PDF of the stage and the routing of its copies, a practice development
+officer for an escalated moderation or a critical grade, and the action for the operational
+service manager when practice is graded inadequate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.idempotency import IdempotencyKey, remember
+from shared.identity import Identity
+from shared.mongo import Document, Transaction, UnitOfWork
+
+from ..common.directory import ContactOverrides, Directory, audit_type_of
+from ..common.errors import InvalidEntries, NotAllowed, NotVisible
+from ..common.grades import Grade
+from ..tools import store as tool_store
+from ..tools.catalogue import ShippedTool, shipped_tools
+from ..tools.domain.definition import CaseType, NoSectionsShown, ToolDefinition, open_band
+from . import pdf, store
+from .domain import events as ev
+from .domain.audit import QA_STAFF_ROLES, Audit, CaseFacts, CaseNote, OfficerPurpose
+from .domain.moderation import Grading
+from .domain.routing import CopyStage, copies_the_case_team, copy_recipients
+from .domain.work import Evidence, StageWork
+from .publishing import integration_events
+
+#: Who the service itself acts as when it seeds tools or chooses an officer from the directory.
+SERVICE_ACTOR = "audit-service"
+#: Roles that add tool versions and create audits by hand.
+PROGRAMME_ROLES = QA_STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    uow: UnitOfWork
+    overrides: ContactOverrides
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.uow.db
+
+
+# --- tools -------------------------------------------------------------------------------------
+
+
+async def seed_shipped_tools(uow: UnitOfWork) -> list[str]:
+    """Version 1 of every shipped tool, where the tool does not exist yet (safe on every replica)."""
+    seeded = []
+    for shipped in shipped_tools():
+        if await tool_store.latest_version(uow.db, shipped.tool_id) is not None:
+            continue
+        try:
+            await uow.run(_seeder(uow, shipped))
+            seeded.append(shipped.tool_id)
+        except tool_store.ToolVersionConflict:
+            pass  # another replica seeded it first
+    return seeded
+
+
+def _seeder(uow: UnitOfWork, shipped: ShippedTool) -> Callable[[Transaction], Awaitable[int]]:
+    async def work(tx: Transaction) -> int:
+        return await tool_store.add_version(tx, uow.db, shipped.tool_id, shipped.definition, expected=None, by=SERVICE_ACTOR, at=uow.clock.now())
+
+    return work
+
+
+async def add_tool_version(
+    ctx: AuditContext, *, tool_id: str, definition: ToolDefinition, expected: int | None, caller: Identity, key: IdempotencyKey | None
+) -> int:
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Only administrators and QA staff add audit tools and tool versions.")
+
+    async def work(tx: Transaction) -> int:
+        version = await tool_store.add_version(tx, ctx.db, tool_id, definition, expected=expected, by=caller.person_id, at=ctx.uow.clock.now())
+        await remember(tx, ctx.db, key, f"{tool_id}@{version}", now=ctx.uow.clock.now())
+        return version
+
+    return await ctx.uow.run(work)
+
+
+# --- allocation --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    tool_id: str
+    case_id: str
+    auditor_id: str
+    tool_version: int | None = None
+    peer_reviewer_id: str | None = None
+    coordinator_id: str | None = None
+    month: str | None = None
+    #: Makes allocation idempotent: a second request with the same key returns the first audit.
+    allocation_key: str | None = None
+    case_code: str | None = None
+    #: Hampshire: the worker and supervisor who list the evidence.
+    evidence_preparer_ids: tuple[str, ...] = ()
+
+
+async def create_audit(ctx: AuditContext, request: AllocationRequest, *, caller: Identity, key: IdempotencyKey | None = None) -> str:
+    """A QA officer, the lead QA auditor or an administrator allocates an audit by hand."""
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Only QA staff and administrators allocate audits.")
+    return await allocate_audit(ctx, request, by=caller.person_id, key=key)
+
+
+async def allocate_audit(ctx: AuditContext, request: AllocationRequest, *, by: str, key: IdempotencyKey | None = None) -> str:
+    """Create one audit (also called by the monthly allocation's work-item consumer)."""
+    if request.allocation_key and (existing := await store.find_allocated(ctx.db, request.allocation_key)):
+        return existing
+    audit_id = uuid.uuid4().hex
+    code = request.case_code or f"MA-{uuid.uuid4().hex[:8].upper()}"
+
+    async def work(tx: Transaction) -> str:
+        audit = await allocate_in(tx, ctx, request, by=by, audit_id=audit_id, code=code)
+        await remember(tx, ctx.db, key, audit.id, now=audit.created_at)
+        return audit.id
+
+    try:
+        return await ctx.uow.run(work)
+    except store.AllocationExists as exists:
+        # Allocated meanwhile (another replica took the same work item): that audit is the one.
+        existing = await store.find_allocated(ctx.db, exists.allocation_key)
+        if existing is None:
+            raise
+        return existing
+
+
+async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationRequest, *, by: str, audit_id: str, code: str) -> Audit:
+    """Create the audit inside ``tx`` (with its allocation event); the allocation consumer calls
+    this inside the transaction that also marks its work item handled."""
+    now = ctx.uow.clock.now()
+    version = request.tool_version or await tool_store.latest_version(ctx.db, request.tool_id, tx=tx)
+    definition = await tool_store.version_definition(ctx.db, request.tool_id, version, tx=tx) if version else None
+    if definition is None or version is None:
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {request.tool_id!r} version {version}"}])
+    case = await Directory(ctx.db, ctx.overrides, tx.session).case(request.case_id)
+    if case is None:
+        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
+    case_type = CaseType(audit_type_of(case))
+    opened_on = date.fromisoformat(case["opened_on"])
+    try:
+        form = definition.form_for(request.tool_id, version, case_type, open_band(opened_on, now.date()))
+    except NoSectionsShown as exc:
+        raise InvalidEntries(str(exc), [{"field": "tool_id", "message": str(exc)}]) from exc
+    facts = CaseFacts(
+        case_id=request.case_id, case_type=case_type, opened_on=opened_on, team_id=case.get("team_id"),
+        case_code=code if form.coded_case else None,
+    )
+    audit = Audit.allocate(
+        audit_id=audit_id, form=form, case=facts, auditor_id=request.auditor_id, peer_reviewer_id=request.peer_reviewer_id,
+        coordinator_id=request.coordinator_id, by=by, at=now, month=request.month, allocation_key=request.allocation_key,
+        preparer_ids=list(request.evidence_preparer_ids),
+    )
+    await store.insert(tx, ctx.db, audit)
+    _record(tx, audit)
+    return audit
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+async def read_audit(db: AsyncDatabase[Document], audit_id: str, caller: Identity) -> Audit:
+    audit = await store.load(db, audit_id)
+    if audit is None or not audit.visible_to(caller.person_id, caller.roles):
+        raise NotVisible(audit_id)
+    return audit
+
+
+async def read_case_note(db: AsyncDatabase[Document], audit_id: str, caller: Identity) -> tuple[Audit, CaseNote | None]:
+    """A completed audit's case note (None before completion), for those who may read the audit
+    and know the child: in a multi-agency audit only its auditor(s) and coordinator, not even QA
+    staff; anyone else is told the audit does not exist."""
+    audit = await store.load(db, audit_id)
+    if audit is None or not audit.visible_to(caller.person_id, caller.roles) or not audit.child_identity_visible_to(caller.person_id):
+        raise NotVisible(audit_id)
+    return audit, audit.case_note_of_record
+
+
+# --- acting on an audit ------------------------------------------------------------------------
+
+
+async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int, change: Callable[[Audit, datetime], object]) -> Audit:
+    async def work(tx: Transaction) -> Audit:
+        audit = await store.load(ctx.db, audit_id, tx=tx)
+        if audit is None or not audit.visible_to(caller.person_id, caller.roles):
+            raise NotVisible(audit_id)
+        if audit.version != expected:
+            raise store.StaleAudit(audit.version, expected)
+        now = ctx.uow.clock.now()
+        change(audit, now)
+        await _follow_up(tx, ctx, audit, now)
+        await store.save(tx, ctx.db, audit)
+        _record(tx, audit)
+        return audit
+
+    return await ctx.uow.run(work)
+
+
+def _record(tx: Transaction, audit: Audit) -> None:
+    for event_type, data in integration_events(audit, audit.events):
+        tx.record(event_type, data, subject=f"audit/{audit.id}")
+
+
+async def _follow_up(tx: Transaction, ctx: AuditContext, audit: Audit, now: datetime) -> None:
+    """The follow-ups of a stage's end. A copy's PDF is stored here; its routed event says where it is."""
+    directory = Directory(ctx.db, ctx.overrides, tx.session)
+    for event in list(audit.events):
+        if isinstance(event, ev.CopyDue):
+            await _route_copy(tx, ctx, directory, audit, CopyStage(event.stage), now)
+        elif isinstance(event, ev.ModerationEscalated) and audit.moderation and audit.moderation.officer_id is None:
+            officer = await directory.choose_practice_development_officer(audit.id, {audit.auditor_id, audit.peer_reviewer_id or ""})
+            if officer:
+                audit.assign_officer(purpose=OfficerPurpose.MODERATION, officer_id=officer, by=SERVICE_ACTOR, at=now)
+    if audit.needs_confirming_officer:
+        officer = await directory.choose_practice_development_officer(audit.id, {audit.auditor_id, audit.peer_reviewer_id or ""})
+        if officer:
+            audit.assign_officer(purpose=OfficerPurpose.CRITICAL_CONFIRMATION, officer_id=officer, by=SERVICE_ACTOR, at=now)
+    if audit.needs_inadequate_action:
+        audit.open_inadequate_action(owner_id=await directory.accountable_service_manager(audit.case.case_id), at=now)
+
+
+async def _route_copy(tx: Transaction, ctx: AuditContext, directory: Directory, audit: Audit, stage: CopyStage, now: datetime) -> None:
+    officer = audit.moderation.final_by if audit.moderation else None
+    names = await directory.names([p for p in (audit.auditor_id, audit.peer_reviewer_id, officer) if p])
+    content = pdf.render(audit, stage, names=names, at=now)
+    pdf_id = uuid.uuid4().hex
+    await store.store_pdf(tx, ctx.db, pdf_id=pdf_id, audit_id=audit.id, stage=stage.value, content=content, at=now)
+    if stage is CopyStage.AUDIT:
+        grades = [audit.stage1.work.overall_grade]
+    elif stage is CopyStage.PEER_REVIEW:
+        grades = [audit.stage1.work.overall_grade, audit.stage2.work.overall_grade if audit.stage2 else None]
+    else:
+        grades = [audit.grade_of_record]
+    recipients = copy_recipients(
+        stage=stage, case_type=audit.case.case_type, grades=grades, auditor_id=audit.auditor_id,
+        peer_reviewer_id=audit.peer_reviewer_id, officer_id=officer, contacts=await directory.contacts(audit.case.case_id, case_team=copies_the_case_team(audit.form.programme)),
+        programme=audit.form.programme,
+    )
+    audit.route_copy(stage=stage, pdf_id=pdf_id, recipients=recipients, at=now)
+
+
+async def save_evidence(ctx: AuditContext, audit_id: str, evidence: dict[str, list[Evidence]], *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.save_evidence(by=caller.person_id, evidence=evidence, at=now))
+
+
+async def save_audit_draft(ctx: AuditContext, audit_id: str, work: StageWork, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.save_audit_draft(by=caller.person_id, work=work, at=now))
+
+
+async def submit_audit(ctx: AuditContext, audit_id: str, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.submit_audit(by=caller.person_id, at=now))
+
+
+async def save_peer_review_draft(ctx: AuditContext, audit_id: str, work: StageWork, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.save_peer_review_draft(by=caller.person_id, work=work, at=now))
+
+
+async def submit_peer_review(ctx: AuditContext, audit_id: str, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.submit_peer_review(by=caller.person_id, at=now))
+
+
+async def propose_moderated_grading(ctx: AuditContext, audit_id: str, grading: Grading, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.propose_moderated_grading(by=caller.person_id, grading=grading, at=now))
+
+
+async def accept_moderated_grading(ctx: AuditContext, audit_id: str, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.accept_moderated_grading(by=caller.person_id, at=now))
+
+
+async def escalate_moderation(ctx: AuditContext, audit_id: str, reason: str, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.escalate_moderation(by=caller.person_id, reason=reason, at=now))
+
+
+async def appoint_officer(
+    ctx: AuditContext, audit_id: str, purpose: OfficerPurpose, officer_id: str, *, caller: Identity, expected: int
+) -> Audit:
+    return await _act(
+        ctx, audit_id, caller, expected,
+        lambda a, now: a.appoint_officer(purpose=purpose, officer_id=officer_id, by=caller.person_id, by_roles=caller.roles, at=now),
+    )
+
+
+async def record_final_grading(ctx: AuditContext, audit_id: str, grading: Grading, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.record_final_grading(by=caller.person_id, grading=grading, at=now))
+
+
+async def confirm_critical_grade(
+    ctx: AuditContext, audit_id: str, *, confirmed: bool, revised_grade: Grade | None, comment: str, caller: Identity, expected: int
+) -> Audit:
+    return await _act(
+        ctx, audit_id, caller, expected,
+        lambda a, now: a.confirm_critical_grade(by=caller.person_id, confirmed=confirmed, revised_grade=revised_grade, comment=comment, at=now),
+    )
+
+
+async def resolve_inadequate_action(ctx: AuditContext, audit_id: str, note: str, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.resolve_inadequate_action(by=caller.person_id, note=note, at=now))
+
+
+# --- scheduled ---------------------------------------------------------------------------------
+
+
+async def escalate_due_inadequate_actions(ctx: AuditContext, today: date) -> list[str]:
+    """Escalate to the assistant director every action still open a month after it was opened.
+
+    Driven by a date so a scheduler (or a test) decides what "today" is; running it twice, or on
+    two replicas at once, escalates each action once.
+    """
+    escalated = []
+    for audit_id in await store.due_inadequate_actions(ctx.db, today):
+
+        async def work(tx: Transaction, audit_id: str = audit_id) -> bool:
+            audit = await store.load(ctx.db, audit_id, tx=tx)
+            if audit is None or not audit.inadequate_action_due(today):
+                return False
+            owner = audit.inadequate_action.owner_id if audit.inadequate_action else None
+            director = await Directory(ctx.db, ctx.overrides, tx.session).assistant_director_above(owner)
+            audit.escalate_inadequate_action(today=today, assistant_director_id=director, at=ctx.uow.clock.now())
+            await store.save(tx, ctx.db, audit)
+            _record(tx, audit)
+            return True
+
+        try:
+            if await ctx.uow.run(work):
+                escalated.append(audit_id)
+        except store.StaleAudit:
+            continue  # someone changed it meanwhile; the next run looks again
+    return escalated
+

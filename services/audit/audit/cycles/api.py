@@ -1,0 +1,334 @@
+"""HTTP routes for the monthly cycle: drawing a month (QA staff; the scheduler), reading a cycle,
+its assignments and progress, and the dispensations from auditing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from shared.app import RuntimeDep
+from shared.errors import Problem, not_found
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.identity import CurrentPerson
+
+from ..case_audit import store
+from ..case_audit.schemas import PersonId
+from ..case_audit.usecases import PROGRAMME_ROLES
+from ..common.errors import NotAllowed
+from . import dispensations
+from . import store as cycle_store
+from . import usecases as cycles
+from .domain.cycle import Cycle, cycle_id
+from .domain.dispensation import Dispensation, DispensationReason
+from .domain.timetable import Month
+
+router = APIRouter(prefix="/v1", tags=["audit cycle"])
+
+MonthPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")]
+ToolQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DrawIn(_In):
+    tool_id: str | None = Field(default=None, min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")
+    seed: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Draw with this seed (to reproduce a sample); random when absent")
+
+
+class TimetableOut(BaseModel):
+    draw_on: date
+    month_starts: date
+    digest_on: date = Field(description="Mid-month: notify sends the list of incomplete audits")
+    due_on: date
+    auditor_reminders: list[date] = Field(description="When notify reminds an auditor who has not submitted (every 10 working days after the allocation)")
+
+
+class CycleOut(BaseModel):
+    cycle_id: str
+    tool_id: str
+    tool_version: int
+    programme: str
+    month: str
+    seed: str
+    inputs_digest: str
+    drawn_by: str
+    drawn_at: datetime
+    timetable: TimetableOut
+    audits: int = Field(description="Auditors given a case (one audit each)")
+    allocated: int = Field(description="Audits created so far")
+    failed: int = Field(description="Work items that could not be allocated (see failures)")
+    eligible_cases: int
+    uncovered_team_ids: list[str]
+    dispensed_ids: list[str]
+    idle_auditor_ids: list[str]
+    failures: list[dict[str, object]]
+
+
+class CycleSummaryOut(BaseModel):
+    cycle_id: str
+    tool_id: str
+    month: str
+    seed: str
+    drawn_by: str
+    drawn_at: datetime
+    audits: int
+
+
+class AssignmentOut(BaseModel):
+    auditor_id: str
+    case_id: str
+    case_type: str
+    team_id: str
+    peer_reviewer_id: str | None
+    basis: str
+    allocation_key: str
+    audit_id: str | None = Field(description="The audit, once allocated")
+
+
+class ScheduledDrawIn(_In):
+    today: date | None = Field(default=None, description="The day to draw as of (defaults to today)")
+
+
+class ScheduledDrawOut(BaseModel):
+    drawn: list[str]
+
+
+def _settings(runtime: RuntimeDep) -> cycles.CycleSettings:
+    return runtime.extra["cycle_settings"]
+
+
+def _tool(runtime: RuntimeDep, tool_id: str | None) -> str:
+    return tool_id or _settings(runtime).tools[0]
+
+
+def _qa(caller: CurrentPerson) -> None:
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Monthly cycles are read and drawn by QA staff and administrators.")
+
+
+async def _cycle_out(runtime: RuntimeDep, cycle: Cycle) -> CycleOut:
+    tt = cycle.timetable
+    failures = await cycle_store.failures(runtime.db, cycle.id)
+    return CycleOut(
+        cycle_id=cycle.id, tool_id=cycle.tool_id, tool_version=cycle.tool_version, programme=cycle.programme.value, month=str(cycle.month),
+        seed=cycle.sample.seed, inputs_digest=cycle.sample.inputs_digest, drawn_by=cycle.drawn_by, drawn_at=cycle.drawn_at,
+        timetable=TimetableOut(draw_on=tt.draw_on, month_starts=tt.month_starts, digest_on=tt.digest_on, due_on=tt.due_on, auditor_reminders=tt.auditor_reminders),
+        audits=len(cycle.sample.assignments), allocated=await store.count_allocated_with_prefix(runtime.db, f"{cycle.id}:"),
+        failed=len(failures), eligible_cases=cycle.sample.eligible_cases, uncovered_team_ids=cycle.sample.uncovered_team_ids,
+        dispensed_ids=cycle.sample.dispensed_ids, idle_auditor_ids=cycle.sample.idle_auditor_ids,
+        failures=[{"auditor_id": f["auditor_id"], "reason": f["reason"], "errors": f.get("errors", [])} for f in failures],
+    )
+
+
+@router.post(
+    "/cycles/{month}/draw", response_model=CycleOut, status_code=201,
+    summary="Draw the month's sample and allocate it (QA staff); drawing a month already drawn returns it unchanged (200)",
+    responses={200: {"description": "Already drawn: the month's cycle, unchanged"}, 403: {"description": "Not QA staff"},
+               409: {"description": "The month is over, the programme is not drawn monthly, or no peer reviewer is available"},
+               422: {"description": "Unknown tool"}},
+)
+async def draw(month: MonthPath, body: DrawIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> CycleOut:
+    tool_id = _tool(runtime, body.tool_id)
+    replayed = await previously_created(runtime.db, key) if key else None
+    if replayed is None:
+        try:
+            cycle, created = await cycles.draw_requested(
+                runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller_id=caller.person_id, caller_roles=caller.roles,
+                today=runtime.clock.now().date(), settings=_settings(runtime), seed=body.seed, key=key,
+            )
+        except KeyAlreadyUsed as used:
+            replayed = used.resource_id
+    if replayed is not None:
+        # The same request sent again with its Idempotency-Key: what it drew, as it answered then.
+        found = await cycle_store.load_cycle(runtime.db, replayed)
+        if found is None:
+            raise not_found("Cycle", replayed)
+        cycle, created = found, True
+        response.headers[REPLAYED_HEADER] = "true"
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/cycles/{cycle.month}?tool_id={cycle.tool_id}"
+    return await _cycle_out(runtime, cycle)
+
+
+@router.get("/cycles", response_model=Page[CycleSummaryOut], summary="Monthly cycles drawn (QA staff)")
+async def list_cycles(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[CycleSummaryOut]:
+    _qa(caller)
+    after = page.cursor.get("after") if page.cursor else None
+    docs = await cycle_store.list_cycles(runtime.db, tool_id=tool_id, after=after, limit=page.limit + 1)
+    items = [
+        CycleSummaryOut(cycle_id=d["_id"], tool_id=d["tool_id"], month=d["month"], seed=d["seed"], drawn_by=d["drawn_by"], drawn_at=d["drawn_at"],
+                        audits=d.get("audits", 0))
+        for d in docs[: page.limit]
+    ]
+    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
+
+
+async def _load(runtime: RuntimeDep, month: str, tool_id: str | None) -> Cycle:
+    cycle = await cycle_store.load_cycle(runtime.db, cycle_id(_tool(runtime, tool_id), Month.parse(month)))
+    if cycle is None:
+        raise not_found("Cycle", month)
+    return cycle
+
+
+@router.get("/cycles/{month}", response_model=CycleOut, summary="A month's cycle: seed, timetable, progress of the allocation (QA staff)", responses={404: {"description": "Not drawn"}})
+async def read_cycle(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, tool_id: ToolQuery = None) -> CycleOut:
+    _qa(caller)
+    return await _cycle_out(runtime, await _load(runtime, month, tool_id))
+
+
+@router.get("/cycles/{month}/assignments", response_model=Page[AssignmentOut], summary="The month's sample, auditor by auditor, with each audit once allocated (QA staff)", responses={404: {"description": "Not drawn"}})
+async def assignments(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[AssignmentOut]:
+    _qa(caller)
+    cycle = await _load(runtime, month, tool_id)
+    after = str(page.cursor.get("after", "")) if page.cursor else ""
+    shown = [a for a in cycle.sample.assignments if a.auditor_id > after][: page.limit + 1]
+    keys = [cycle.allocation_key(a.auditor_id) for a in shown[: page.limit]]
+    allocated = await store.allocated_with_prefix(runtime.db, f"{cycle.id}:", after=cycle.allocation_key(after) if after else None, limit=len(keys) + 1) if keys else {}
+    items = [
+        AssignmentOut(**a.__dict__, allocation_key=key, audit_id=allocated.get(key))
+        for a, key in zip(shown[: page.limit], keys, strict=True)
+    ]
+    more = len(shown) > page.limit
+    return Page(items=items, next=encode_cursor({"after": shown[page.limit - 1].auditor_id}) if more else None)
+
+
+@router.post("/cycles/scheduled-draws", response_model=ScheduledDrawOut, tags=["audit schedule"], summary="Draw every programme's next month that is due (administrators; the scheduler)")
+async def scheduled_draws(body: ScheduledDrawIn, caller: CurrentPerson, runtime: RuntimeDep) -> ScheduledDrawOut:
+    if not caller.has_role("administrator"):
+        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the scheduled draws.")
+    today = body.today or runtime.clock.now().date()
+    return ScheduledDrawOut(drawn=await cycles.draw_due_cycles(runtime.extra["audit"], today, _settings(runtime)))
+
+
+# --- dispensations -----------------------------------------------------------------------------
+
+
+class DispensationIn(_In):
+    person_id: PersonId
+    reason: DispensationReason
+    starts_on: date
+    ends_on: date | None = Field(default=None, description="Absent when a secondment is open-ended")
+    note: str = Field(default="", max_length=2000)
+
+
+class DispensationChange(_In):
+    reason: DispensationReason
+    starts_on: date
+    ends_on: date | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class WithdrawalIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DispensationOut(BaseModel):
+    dispensation_id: str
+    person_id: str
+    reason: DispensationReason
+    starts_on: date
+    ends_on: date | None
+    note: str
+    months: list[str] = Field(description="The months it dispenses from (open-ended: those recorded so far)")
+    open_ended: bool
+    withdrawn: bool
+    withdrawal_reason: str
+    version: int
+    recorded_by: str
+    recorded_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class DispensationVersionOut(BaseModel):
+    version: int
+    reason: str
+    starts_on: date
+    ends_on: date | None
+    note: str
+    months: list[str]
+    withdrawn: bool
+    withdrawal_reason: str
+    changed_by: str
+    changed_at: datetime
+
+
+DispensationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-f0-9]+$")]
+CHANGES: dict[int | str, dict[str, Any]] = {403: {"description": "Not QA staff"}, 404: {"description": "No such dispensation"}, 409: {"description": "Withdrawn"},
+           412: {"description": "Changed since the If-Match version"}, 422: {"description": "Not a dispensation"}, 428: {"description": "If-Match required"}}
+
+
+def _out(d: Dispensation, response: Response | None = None) -> DispensationOut:
+    if response is not None:
+        response.headers["ETag"] = etag(d.version)
+    return DispensationOut(
+        dispensation_id=d.id, person_id=d.person_id, reason=d.reason, starts_on=d.starts_on, ends_on=d.ends_on, note=d.note, months=d.months,
+        open_ended=d.open_ended, withdrawn=d.withdrawn, withdrawal_reason=d.withdrawal_reason, version=d.version,
+        recorded_by=d.recorded_by, recorded_at=d.recorded_at, updated_by=d.updated_by, updated_at=d.updated_at,
+    )
+
+
+@router.post("/dispensations", response_model=DispensationOut, status_code=201, tags=["dispensations"], summary="Record a dispensation from auditing (QA staff)", responses={403: CHANGES[403], 422: CHANGES[422]})
+async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> DispensationOut:
+    ctx = runtime.extra["audit"]
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        d = await dispensations.read(ctx, existing, caller)
+    else:
+        try:
+            d = await dispensations.record(ctx, **body.model_dump(), caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            d = await dispensations.read(ctx, used.resource_id, caller)
+    response.headers["Location"] = f"/v1/dispensations/{d.id}"
+    return _out(d, response)
+
+
+@router.get("/dispensations", response_model=Page[DispensationOut], tags=["dispensations"], summary="Dispensations, by person or by the month they cover (QA staff)")
+async def list_dispensations(
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination,
+    person_id: Annotated[str | None, Query(max_length=64)] = None,
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Only those covering this month")] = None,
+) -> Page[DispensationOut]:
+    _qa(caller)
+    after = page.cursor.get("after") if page.cursor else None
+    found = await cycle_store.list_dispensations(runtime.db, person_id=person_id, month=month, after=after, limit=page.limit + 1)
+    items = [_out(d) for d in found[: page.limit]]
+    return Page(items=items, next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+
+
+@router.get("/dispensations/{dispensation_id}", response_model=DispensationOut, tags=["dispensations"], summary="Read a dispensation (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
+async def read_dispensation(dispensation_id: DispensationId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> DispensationOut:
+    return _out(await dispensations.read(runtime.extra["audit"], dispensation_id, caller), response)
+
+
+@router.put("/dispensations/{dispensation_id}", response_model=DispensationOut, tags=["dispensations"], summary="Revise a dispensation (QA staff; the earlier version is kept)", responses=CHANGES)
+async def revise_dispensation(dispensation_id: DispensationId, body: DispensationChange, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> DispensationOut:
+    d = await dispensations.revise(runtime.extra["audit"], dispensation_id, **body.model_dump(), caller=caller, expected=if_match)
+    return _out(d, response)
+
+
+@router.post("/dispensations/{dispensation_id}/withdraw", response_model=DispensationOut, tags=["dispensations"], summary="Withdraw a dispensation (QA staff; kept in the history)", responses=CHANGES)
+async def withdraw_dispensation(dispensation_id: DispensationId, body: WithdrawalIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> DispensationOut:
+    d = await dispensations.withdraw(runtime.extra["audit"], dispensation_id, reason=body.reason, caller=caller, expected=if_match)
+    return _out(d, response)
+
+
+@router.get("/dispensations/{dispensation_id}/history", response_model=Page[DispensationVersionOut], tags=["dispensations"], summary="Every version of a dispensation, oldest first (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
+async def dispensation_history(dispensation_id: DispensationId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DispensationVersionOut]:
+    await dispensations.read(runtime.extra["audit"], dispensation_id, caller)
+    after = int(page.cursor.get("after", 0)) if page.cursor else 0
+    docs = await cycle_store.dispensation_history(runtime.db, dispensation_id, after=after, limit=page.limit + 1)
+    items = [
+        DispensationVersionOut(
+            version=d["version"], reason=d["reason"], starts_on=d["starts_on"], ends_on=d.get("ends_on"), note=d.get("note", ""), months=d.get("months", []),
+            withdrawn=d.get("withdrawn", False), withdrawal_reason=d.get("withdrawal_reason", ""), changed_by=d["updated_by"], changed_at=d["updated_at"],
+        )
+        for d in docs[: page.limit]
+    ]
+    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["version"]}) if len(docs) > page.limit else None)

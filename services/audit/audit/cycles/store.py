@@ -1,0 +1,208 @@
+"""The monthly cycle in MongoDB: cycles (one per programme and month, under a unique id, so two
+replicas drawing at once record one), allocation failures, and dispensations with their history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+from shared.mongo import Document, Indexes, Transaction
+
+from ..tools.domain.definition import ProgrammeKind
+from .domain.cycle import Cycle
+from .domain.dispensation import Dispensation, DispensationReason
+from .domain.sampling import Assignment, Sample
+from .domain.timetable import Month, Timetable
+
+CYCLES = "cycles"
+FAILURES = "allocation_failures"
+DISPENSATIONS = "dispensations"
+DISPENSATION_HISTORY = "dispensation_history"
+
+INDEXES = [
+    Indexes(CYCLES, [IndexModel([("tool_id", ASCENDING), ("month", ASCENDING)], unique=True)]),
+    Indexes(FAILURES, [IndexModel([("cycle_id", ASCENDING), ("_id", ASCENDING)])]),
+    Indexes(
+        DISPENSATIONS,
+        [
+            IndexModel([("person_id", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("months", ASCENDING)]),
+            IndexModel([("open_ended", ASCENDING), ("first_month", ASCENDING)]),
+        ],
+    ),
+    Indexes(DISPENSATION_HISTORY, [IndexModel([("dispensation_id", ASCENDING), ("version", ASCENDING)], unique=True)]),
+]
+
+
+class CycleExists(Exception):
+    def __init__(self, cycle_id: str) -> None:
+        super().__init__(cycle_id)
+        self.cycle_id = cycle_id
+
+
+class StaleDispensation(Exception):
+    def __init__(self, current: int | None, expected: int) -> None:
+        super().__init__(f"dispensation is at version {current}, not {expected}")
+        self.current, self.expected = current, expected
+
+
+# --- cycles ------------------------------------------------------------------------------------
+
+
+def _dates(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_dates(v) for v in value]
+    return value
+
+
+def cycle_document(cycle: Cycle) -> Document:
+    sample = cycle.sample
+    tt = cycle.timetable
+    return {
+        "_id": cycle.id, "tool_id": cycle.tool_id, "tool_version": cycle.tool_version, "programme": cycle.programme.value,
+        "month": str(cycle.month), "seed": sample.seed, "inputs_digest": sample.inputs_digest, "version": cycle.version,
+        "drawn_by": cycle.drawn_by, "drawn_at": cycle.drawn_at,
+        "timetable": {k: _dates(v) for k, v in asdict(tt).items() if k != "month"},
+        "eligible_cases": sample.eligible_cases, "uncovered_team_ids": sample.uncovered_team_ids,
+        "dispensed_ids": sample.dispensed_ids, "idle_auditor_ids": sample.idle_auditor_ids,
+        "audits": len(sample.assignments), "assignments": [asdict(a) for a in sample.assignments],
+    }
+
+
+def cycle_from_document(doc: Document) -> Cycle:
+    tt = doc["timetable"]
+    month = Month.parse(doc["month"])
+    sample = Sample(
+        seed=doc["seed"], inputs_digest=doc["inputs_digest"], assignments=[Assignment(**a) for a in doc["assignments"]],
+        uncovered_team_ids=doc["uncovered_team_ids"], dispensed_ids=doc["dispensed_ids"], idle_auditor_ids=doc["idle_auditor_ids"],
+        eligible_cases=doc["eligible_cases"],
+    )
+    timetable = Timetable(
+        month=month, draw_on=date.fromisoformat(tt["draw_on"]), month_starts=date.fromisoformat(tt["month_starts"]),
+        digest_on=date.fromisoformat(tt["digest_on"]), due_on=date.fromisoformat(tt["due_on"]),
+        auditor_reminders=[date.fromisoformat(d) for d in tt["auditor_reminders"]],
+    )
+    return Cycle(
+        id=doc["_id"], tool_id=doc["tool_id"], tool_version=doc["tool_version"], programme=ProgrammeKind(doc["programme"]), month=month,
+        sample=sample, timetable=timetable, drawn_by=doc["drawn_by"], drawn_at=doc["drawn_at"], version=doc["version"],
+    )
+
+
+async def insert_cycle(tx: Transaction, db: AsyncDatabase[Document], cycle: Cycle) -> None:
+    try:
+        await db[CYCLES].insert_one(cycle_document(cycle), session=tx.session)
+    except DuplicateKeyError:
+        raise CycleExists(cycle.id) from None
+
+
+async def load_cycle(db: AsyncDatabase[Document], cycle_id: str) -> Cycle | None:
+    doc = await db[CYCLES].find_one({"_id": cycle_id})
+    return cycle_from_document(doc) if doc else None
+
+
+async def list_cycles(db: AsyncDatabase[Document], *, tool_id: str | None, after: str | None, limit: int) -> list[Document]:
+    """Cycles by programme then month, without their assignments."""
+    id_range: dict[str, str] = {}
+    if tool_id is not None:
+        id_range = {"$gt": f"{tool_id}:", "$lt": f"{tool_id}:\uffff"}
+    if after is not None:
+        id_range["$gt"] = max(after, id_range.get("$gt", after))
+    query: dict[str, Any] = {"_id": id_range} if id_range else {}
+    return await db[CYCLES].find(query, {"assignments": 0}).sort("_id", ASCENDING).limit(limit).to_list()
+
+
+async def record_failure(tx: Transaction, db: AsyncDatabase[Document], *, allocation_key: str, cycle_id: str, auditor_id: str, reason: str, errors: list[dict[str, Any]], at: datetime) -> None:
+    await db[FAILURES].update_one(
+        {"_id": allocation_key},
+        {"$set": {"cycle_id": cycle_id, "auditor_id": auditor_id, "reason": reason, "errors": errors, "at": at}},
+        upsert=True, session=tx.session,
+    )
+
+
+async def failures(db: AsyncDatabase[Document], cycle_id: str) -> list[Document]:
+    return await db[FAILURES].find({"cycle_id": cycle_id}).sort("_id", ASCENDING).to_list()
+
+
+# --- dispensations -----------------------------------------------------------------------------
+
+
+def dispensation_document(d: Dispensation) -> Document:
+    return {
+        "_id": d.id, "person_id": d.person_id, "reason": d.reason.value, "starts_on": d.starts_on.isoformat(),
+        "ends_on": d.ends_on.isoformat() if d.ends_on else None, "note": d.note, "version": d.version,
+        "recorded_by": d.recorded_by, "recorded_at": d.recorded_at, "updated_by": d.updated_by, "updated_at": d.updated_at,
+        "withdrawn": d.withdrawn, "withdrawal_reason": d.withdrawal_reason, "months": d.months,
+        "open_ended": d.open_ended and not d.withdrawn, "first_month": str(Month.of(d.starts_on)),
+    }
+
+
+def dispensation_from_document(doc: Document) -> Dispensation:
+    return Dispensation(
+        id=doc["_id"], person_id=doc["person_id"], reason=DispensationReason(doc["reason"]), starts_on=date.fromisoformat(doc["starts_on"]),
+        ends_on=date.fromisoformat(doc["ends_on"]) if doc.get("ends_on") else None, note=doc.get("note", ""), version=doc["version"],
+        recorded_by=doc["recorded_by"], recorded_at=doc["recorded_at"], updated_by=doc["updated_by"], updated_at=doc["updated_at"],
+        withdrawn=doc.get("withdrawn", False), withdrawal_reason=doc.get("withdrawal_reason", ""), months=list(doc.get("months", [])),
+    )
+
+
+async def _keep_version(tx: Transaction, db: AsyncDatabase[Document], d: Dispensation) -> None:
+    doc = dispensation_document(d)
+    doc["dispensation_id"] = doc.pop("_id")
+    await db[DISPENSATION_HISTORY].insert_one(doc, session=tx.session)
+
+
+async def insert_dispensation(tx: Transaction, db: AsyncDatabase[Document], d: Dispensation) -> None:
+    d.version = 1
+    await db[DISPENSATIONS].insert_one(dispensation_document(d), session=tx.session)
+    await _keep_version(tx, db, d)
+
+
+async def save_dispensation(tx: Transaction, db: AsyncDatabase[Document], d: Dispensation, expected: int) -> None:
+    d.version = expected + 1
+    result = await db[DISPENSATIONS].replace_one({"_id": d.id, "version": expected}, dispensation_document(d), session=tx.session)
+    if result.matched_count != 1:
+        current = await db[DISPENSATIONS].find_one({"_id": d.id}, {"version": 1}, session=tx.session)
+        raise StaleDispensation(current["version"] if current else None, expected)
+    await _keep_version(tx, db, d)
+
+
+async def load_dispensation(db: AsyncDatabase[Document], dispensation_id: str, *, tx: Transaction | None = None) -> Dispensation | None:
+    doc = await db[DISPENSATIONS].find_one({"_id": dispensation_id}, session=tx.session if tx else None)
+    return dispensation_from_document(doc) if doc else None
+
+
+async def list_dispensations(db: AsyncDatabase[Document], *, person_id: str | None, month: str | None, after: str | None, limit: int) -> list[Dispensation]:
+    if month is not None:
+        found = {d.id: d for d in await covering(db, Month.parse(month), include_withdrawn=True)}
+        items = sorted((d for d in found.values() if person_id is None or d.person_id == person_id), key=lambda d: d.id)
+        return [d for d in items if after is None or d.id > after][:limit]
+    query: dict[str, Any] = {}
+    if person_id is not None:
+        query["person_id"] = person_id
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    docs = await db[DISPENSATIONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    return [dispensation_from_document(d) for d in docs]
+
+
+async def covering(db: AsyncDatabase[Document], month: Month, *, include_withdrawn: bool = False) -> list[Dispensation]:
+    """Dispensations covering ``month``: by the months recorded on them, and open-ended ones."""
+    docs = await db[DISPENSATIONS].find({"months": str(month)}).to_list()
+    docs += await db[DISPENSATIONS].find({"open_ended": True, "first_month": {"$lt": str(month.plus(1))}}).to_list()
+    found = {d["_id"]: dispensation_from_document(d) for d in docs}
+    return [d for d in found.values() if (include_withdrawn and d.withdrawn) or d.covers(month)]
+
+
+async def dispensed_people(db: AsyncDatabase[Document], month: Month) -> frozenset[str]:
+    return frozenset(d.person_id for d in await covering(db, month))
+
+
+async def dispensation_history(db: AsyncDatabase[Document], dispensation_id: str, *, after: int, limit: int) -> list[Document]:
+    return await db[DISPENSATION_HISTORY].find({"dispensation_id": dispensation_id, "version": {"$gt": after}}).sort("version", ASCENDING).limit(limit).to_list()

@@ -1,0 +1,196 @@
+"""The monthly cycle's use cases: drawing a month's sample (by QA staff or the scheduler), and
+allocating it as distributed work.
+
+Drawing reads the directory projection, the dispensations and the last 12 months' audits, draws
+the sample (``domain.sampling``), then in ONE transaction records the cycle under its unique id
+and, through the outbox, one ``audit.allocation.requested`` work item per auditor. A second draw
+(or a replica drawing at the same moment) finds the cycle and changes nothing; a crash before the
+commit left nothing, a crash after it leaves the work items in the outbox for the relay.
+
+The work items go to the ``<ns>.audit.allocation`` quorum queue, which every replica consumes
+(competing consumers). Each item is handled in one transaction with the consumer's "processed"
+marker: the audit under its unique ``allocation_key`` (programme:month:auditor) and its
+``audit.audit.allocated`` event. Redelivery, a duplicate publish, or a replica killed mid-way
+yields exactly one audit per auditor and month.
+
+Chasing is not here: notify opens the auditor's task from ``audit.audit.allocated`` (with
+``due_on``) and the peer reviewer's from ``audit.audit.submitted``, reminds every 10 working days
+until they are done, and sends the mid-month digest. The audit service publishes no reminders.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from shared.consumer import ReceivedEvent, Subscription
+from shared.idempotency import IdempotencyKey, remember
+from shared.mongo import Transaction
+
+from ..case_audit import store, usecases
+from ..case_audit.usecases import PROGRAMME_ROLES, AllocationRequest, AuditContext
+from ..common import directory
+from ..common.errors import AuditRuleError, InvalidEntries, NotAllowed
+from ..tools import store as tool_store
+from . import events as ie
+from . import store as cycle_store
+from .domain.cycle import DRAWN_PROGRAMMES, AllocationRequested, Cycle, CycleDrawn, cycle_id
+from .domain.sampling import NoPeerReviewers, SampleInputs, draw_sample
+from .domain.timetable import Month, draw_day, draw_due, timetable
+
+log = logging.getLogger(__name__)
+
+#: Who draws a cycle on schedule.
+SCHEDULER = "audit-scheduler"
+
+
+class CycleRefused(AuditRuleError):
+    """The draw cannot happen as asked (409): the month is over, the programme is not drawn
+    monthly, no peer reviewer is available."""
+
+
+@dataclass(frozen=True)
+class CycleSettings:
+    tools: Sequence[str]
+    working_days_before: int = 5
+    reminder_interval: int = 10
+    digest_day_of_month: int = 15
+
+
+async def draw_cycle(
+    ctx: AuditContext, *, tool_id: str, month: Month, by: str, today: date, settings: CycleSettings,
+    seed: str | None = None, key: IdempotencyKey | None = None,
+) -> tuple[Cycle, bool]:
+    """Draw ``month`` for the programme run with ``tool_id``; returns the cycle and whether this
+    call drew it (False: it had been drawn already, and nothing changed)."""
+    db = ctx.db
+    existing = await cycle_store.load_cycle(db, cycle_id(tool_id, month))
+    if existing is not None:
+        return existing, False
+    if month.last_day < today:
+        raise CycleRefused(f"{month} is over: a month is drawn before it begins (or during it, late).")
+    version = await tool_store.latest_version(db, tool_id)
+    tool_doc = await tool_store.get_version(db, tool_id, version) if version else None
+    if tool_doc is None:
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {tool_id!r}"}])
+    definition = tool_store.definition_of(tool_doc)
+    if definition.programme not in DRAWN_PROGRAMMES:
+        raise CycleRefused(f"The {definition.programme.value} programme is organised case by case, not drawn monthly.")
+
+    staff = await directory.staffing(db)
+    inputs = SampleInputs(
+        cases=staff.cases, auditors=staff.auditors, peer_reviewers=staff.peer_reviewers,
+        dispensed=await cycle_store.dispensed_people(db, month),
+        recently_audited=frozenset(await store.cases_audited_since(db, datetime.combine(month.plus(-12).first_day, time(), UTC))),
+        line_managers=staff.line_managers,
+    )
+    try:
+        sample = draw_sample(inputs, seed or secrets.token_hex(8), peer_review=definition.peer_review)
+    except NoPeerReviewers as exc:
+        raise CycleRefused(str(exc)) from exc
+    now = ctx.uow.clock.now()
+    plan = timetable(
+        month, working_days_before=settings.working_days_before, reminder_interval=settings.reminder_interval,
+        digest_day_of_month=settings.digest_day_of_month, issued_on=max(today, draw_day(month, settings.working_days_before)),
+    )
+    cycle = Cycle.draw(
+        tool_id=tool_id, tool_version=tool_doc["version"], programme=definition.programme, month=month, sample=sample,
+        timetable=plan, by=by, at=now,
+    )
+
+    async def work(tx: Transaction) -> None:
+        await cycle_store.insert_cycle(tx, db, cycle)
+        _record(tx, cycle)
+        await remember(tx, db, key, cycle.id, now=now)
+
+    try:
+        await ctx.uow.run(work)
+    except cycle_store.CycleExists:
+        # Another replica (or request) drew it first: theirs is the month's cycle.
+        drawn = await cycle_store.load_cycle(db, cycle.id)
+        if drawn is None:
+            raise
+        return drawn, False
+    log.info("cycle drawn", extra={"cycle_id": cycle.id, "audits": len(sample.assignments), "uncovered": len(sample.uncovered_team_ids)})
+    return cycle, True
+
+
+def _record(tx: Transaction, cycle: Cycle) -> None:
+    sample, month = cycle.sample, str(cycle.month)
+    for event in cycle.events:
+        if isinstance(event, CycleDrawn):
+            tx.record(ie.CYCLE_DRAWN, ie.CycleDrawn(
+                cycle_id=cycle.id, tool_id=cycle.tool_id, programme=cycle.programme.value, month=month, seed=sample.seed,
+                audits=len(sample.assignments), eligible_cases=sample.eligible_cases, uncovered_team_ids=sample.uncovered_team_ids,
+                dispensed_ids=sample.dispensed_ids, draw_on=cycle.timetable.draw_on, due_on=cycle.timetable.due_on,
+                drawn_by=event.by, drawn_at=event.at,
+            ), subject=f"cycle/{cycle.id}")
+        elif isinstance(event, AllocationRequested):
+            a = event.assignment
+            tx.record(ie.ALLOCATION_REQUESTED, ie.AllocationRequested(
+                cycle_id=cycle.id, tool_id=cycle.tool_id, tool_version=cycle.tool_version, month=month, allocation_key=event.allocation_key,
+                auditor_id=a.auditor_id, case_id=a.case_id, peer_reviewer_id=a.peer_reviewer_id, requested_by=cycle.drawn_by,
+            ), subject=f"cycle/{cycle.id}/{a.auditor_id}")
+
+
+async def draw_requested(
+    ctx: AuditContext, *, tool_id: str, month: Month, caller_id: str, caller_roles: frozenset[str], today: date, settings: CycleSettings,
+    seed: str | None, key: IdempotencyKey | None,
+) -> tuple[Cycle, bool]:
+    """QA staff start a month's draw through the API."""
+    if PROGRAMME_ROLES.isdisjoint(caller_roles):
+        raise NotAllowed("Only QA staff and administrators draw a month's audit sample.")
+    return await draw_cycle(ctx, tool_id=tool_id, month=month, by=caller_id, today=today, settings=settings, seed=seed, key=key)
+
+
+async def draw_due_cycles(ctx: AuditContext, today: date, settings: CycleSettings) -> list[str]:
+    """The scheduler's pass: draw next month for each programme from its draw day on. Safe on
+    every replica at once (the cycle's unique id); returns the cycles this call drew."""
+    drawn = []
+    month = Month.of(today).plus(1)
+    for tool_id in settings.tools:
+        if not draw_due(today, month, settings.working_days_before):
+            continue
+        try:
+            cycle, created = await draw_cycle(ctx, tool_id=tool_id, month=month, by=SCHEDULER, today=today, settings=settings)
+        except (CycleRefused, InvalidEntries) as exc:
+            log.warning("scheduled draw refused", extra={"tool_id": tool_id, "month": str(month), "reason": str(exc)})
+            continue
+        if created:
+            drawn.append(cycle.id)
+    return drawn
+
+
+# --- the allocation work items ------------------------------------------------------------------
+
+
+async def allocate_work_item(ctx: AuditContext, item: ie.AllocationRequested, tx: Transaction) -> str | None:
+    """One auditor's audit of the month, inside the consumer's transaction; None if it cannot be
+    allocated (recorded on the cycle for QA staff, and the item is done)."""
+    existing = await store.find_allocated(ctx.db, item.allocation_key, tx=tx)
+    if existing is not None:
+        return existing  # redelivered, or published twice: the audit exists
+    request = AllocationRequest(
+        tool_id=item.tool_id, tool_version=item.tool_version, case_id=item.case_id, auditor_id=item.auditor_id,
+        peer_reviewer_id=item.peer_reviewer_id, month=item.month, allocation_key=item.allocation_key,
+    )
+    try:
+        audit = await usecases.allocate_in(tx, ctx, request, by=item.requested_by, audit_id=uuid.uuid4().hex, code=f"MA-{uuid.uuid4().hex[:8].upper()}")
+    except InvalidEntries as exc:
+        await cycle_store.record_failure(
+            tx, ctx.db, allocation_key=item.allocation_key, cycle_id=item.cycle_id, auditor_id=item.auditor_id, reason=str(exc),
+            errors=exc.errors, at=ctx.uow.clock.now(),
+        )
+        return None
+    return audit.id
+
+
+def subscriptions(ctx: AuditContext) -> list[Subscription]:
+    async def on_item(event: ReceivedEvent, tx: Transaction) -> None:
+        await allocate_work_item(ctx, event.data, tx)
+
+    return [Subscription(ie.ALLOCATION_REQUESTED, on_item)]

@@ -1,0 +1,245 @@
+"""The other operational quality assurance records (Hillingdon 4.3-4.5 and Appendix C), as plain
+rules over small pydantic models:
+
+- **Monitoring forms**: IROs and CP chairs complete one for each conference / review and each
+  mid-point review, on the report, the process, the preparation of parents and children and the
+  quality of practice; collated monthly per team for the quality assurance liaison meeting.
+  A conference report is on time when the family and chair had it 24 hours before an initial
+  conference and 5 working days before a review conference (Appendix A, 6).
+- **Service-user feedback**: the feedback form at the end of each meeting, consultation forms and
+  questionnaires; from children, parents and carers, partner agencies and social workers.
+- **Lessons learned from complaints and members' enquiries** (Appendix C) and **compliments**.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+from shared.calendar import working_days_between
+
+from ...common.errors import InvalidEntries
+
+#: Appendix A, 6: the initial conference report a minimum of 24 hours before, the review's 5 working days.
+INITIAL_CONFERENCE_REPORT_DAYS = 1
+REVIEW_CONFERENCE_REPORT_WORKING_DAYS = 5
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+# --- monitoring forms ----------------------------------------------------------------------------
+
+
+class MonitoringKind(StrEnum):
+    INITIAL_CP_CONFERENCE = "initial_cp_conference"
+    REVIEW_CP_CONFERENCE = "review_cp_conference"
+    LOOKED_AFTER_REVIEW = "looked_after_review"
+    CP_MIDPOINT_REVIEW = "cp_midpoint_review"
+    LOOKED_AFTER_MIDPOINT_REVIEW = "looked_after_midpoint_review"
+
+    @property
+    def completed_by_role(self) -> str:
+        """CP chairs for conferences, IROs for looked after reviews (and their mid-points)."""
+        return "cp_chair" if self in _CP_KINDS else "iro"
+
+    @property
+    def midpoint(self) -> bool:
+        return self in (MonitoringKind.CP_MIDPOINT_REVIEW, MonitoringKind.LOOKED_AFTER_MIDPOINT_REVIEW)
+
+
+_CP_KINDS = frozenset({MonitoringKind.INITIAL_CP_CONFERENCE, MonitoringKind.REVIEW_CP_CONFERENCE, MonitoringKind.CP_MIDPOINT_REVIEW})
+
+
+class Aspect(StrEnum):
+    """What the form rates (4.3.2)."""
+
+    REPORT = "report"
+    PROCESS = "process"
+    PARENTS_PREPARED = "parents_prepared"
+    CHILDREN_PREPARED = "children_prepared"
+    QUALITY_OF_PRACTICE = "quality_of_practice"
+
+
+class Rating(StrEnum):
+    GOOD = "good"
+    ADEQUATE = "adequate"
+    POOR = "poor"
+
+
+class MonitoringEntries(_Model):
+    kind: MonitoringKind
+    case_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    meeting_on: date
+    report_received_on: date | None = Field(default=None, description="When the chair had the social worker's report")
+    ratings: dict[Aspect, Rating] = Field(default_factory=dict, description="Aspects not rated are left out")
+    plan_progressing: bool | None = Field(default=None, description="Mid-point reviews: is the CP plan or care plan progressing?")
+    comments: str = Field(default="", max_length=8000)
+
+
+def report_on_time(kind: MonitoringKind, meeting_on: date, received_on: date | None) -> bool | None:
+    """Whether a conference report came in time (None where the rule does not apply)."""
+    if kind is MonitoringKind.INITIAL_CP_CONFERENCE:
+        return received_on is not None and (meeting_on - received_on).days >= INITIAL_CONFERENCE_REPORT_DAYS
+    if kind is MonitoringKind.REVIEW_CP_CONFERENCE:
+        return received_on is not None and working_days_between(received_on, meeting_on) >= REVIEW_CONFERENCE_REPORT_WORKING_DAYS
+    return None
+
+
+def check_monitoring(entries: MonitoringEntries, *, author_roles: frozenset[str], today: date) -> None:
+    errors = []
+    if entries.kind.completed_by_role not in author_roles:
+        who = "a CP chair" if entries.kind.completed_by_role == "cp_chair" else "an IRO"
+        errors.append({"field": "kind", "message": f"a {entries.kind.value.replace('_', ' ')} form is completed by {who}"})
+    if entries.meeting_on > today:
+        errors.append({"field": "meeting_on", "message": "a form is completed after the meeting"})
+    if entries.report_received_on and entries.report_received_on > entries.meeting_on:
+        errors.append({"field": "report_received_on", "message": "recorded as received after the meeting: leave it out if there was none"})
+    if entries.plan_progressing is not None and not entries.kind.midpoint:
+        errors.append({"field": "plan_progressing", "message": "only a mid-point review records the plan's progress"})
+    if errors:
+        raise InvalidEntries("This monitoring form cannot be accepted.", errors)
+
+
+@dataclass(frozen=True)
+class FormFacts:
+    """One monitoring form as the collation reads it."""
+
+    form_id: str
+    kind: str
+    report_on_time: bool | None
+    ratings: dict[str, str]
+    plan_progressing: bool | None
+
+
+@dataclass(frozen=True)
+class Collation:
+    """A team's monitoring forms of a month, for the monthly quality assurance liaison meeting."""
+
+    team_id: str
+    month: str
+    forms: int
+    by_kind: dict[str, int]
+    reports_on_time: int
+    reports_late: int
+    ratings: dict[str, dict[str, int]]
+    plans_not_progressing: int
+    form_ids: list[str] = field(default_factory=list)
+
+
+def collate(team_id: str, month: str, forms: list[FormFacts]) -> Collation:
+    kinds = Counter(f.kind for f in forms)
+    ratings = {a.value: {r.value: sum(f.ratings.get(a.value) == r.value for f in forms) for r in Rating} for a in Aspect}
+    return Collation(
+        team_id=team_id, month=month, forms=len(forms), by_kind={k.value: kinds.get(k.value, 0) for k in MonitoringKind},
+        reports_on_time=sum(f.report_on_time is True for f in forms), reports_late=sum(f.report_on_time is False for f in forms),
+        ratings=ratings, plans_not_progressing=sum(f.plan_progressing is False for f in forms), form_ids=sorted(f.form_id for f in forms),
+    )
+
+
+# --- service-user feedback ----------------------------------------------------------------------
+
+
+class FeedbackKind(StrEnum):
+    MEETING_FEEDBACK = "meeting_feedback"  # the form given at the end of each meeting
+    CONSULTATION = "consultation"  # consultation forms before reviews and conferences; questionnaires
+
+
+class Respondent(StrEnum):
+    CHILD = "child"
+    PARENT = "parent"  # parents and carers
+    PARTNER_AGENCY = "partner_agency"
+    SOCIAL_WORKER = "social_worker"
+
+
+class View(StrEnum):
+    POSITIVE = "positive"
+    MIXED = "mixed"
+    NEGATIVE = "negative"
+
+
+class FeedbackEntries(_Model):
+    kind: FeedbackKind
+    respondent: Respondent
+    team_id: str = Field(min_length=1, max_length=64)
+    received_on: date
+    view: View = Field(description="The respondent's overall view of the service")
+    case_id: str | None = Field(default=None, max_length=64)
+    comments: str = Field(default="", max_length=8000)
+
+
+# --- complaints, members' enquiries and compliments ---------------------------------------------
+
+
+class ComplaintKind(StrEnum):
+    COMPLAINT = "complaint"
+    MEMBERS_ENQUIRY = "members_enquiry"
+
+
+class Outcome(StrEnum):
+    UPHELD = "upheld"
+    PART_UPHELD = "part_upheld"
+    NOT_UPHELD = "not_upheld"
+
+
+class ActionTaken(StrEnum):
+    APOLOGY = "apology"
+    EXPLANATION = "explanation"
+    PROVIDE_SERVICE = "provide_service"
+    REVIEW_PROCEDURE = "review_procedure"
+    REVIEW_POLICY = "review_policy"
+    COMPENSATION = "compensation"
+
+
+class ComplaintLessonsEntries(_Model):
+    """Appendix C. The complainant's name stays with the complaints team: the reference finds it."""
+
+    kind: ComplaintKind = ComplaintKind.COMPLAINT
+    complaint_ref: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/_.-]+$")
+    team_id: str = Field(min_length=1, max_length=64)
+    date_responded: date
+    summary: str = Field(min_length=1, max_length=8000, description="Summary of the complaint / member's enquiry (the complaints team)")
+    outcome: Outcome
+    actions_taken: list[ActionTaken] = Field(default_factory=list, max_length=6)
+    compensation_cost: float | None = Field(default=None, ge=0, description="When compensation was paid: its cost")
+    lessons_learned: str = Field(
+        min_length=1, max_length=8000,
+        description="Action to improve service or performance, issues for service planning or development, changes to procedures",
+    )
+
+
+def check_complaint(entries: ComplaintLessonsEntries) -> None:
+    errors = []
+    if len(set(entries.actions_taken)) != len(entries.actions_taken):
+        errors.append({"field": "actions_taken", "message": "each action is ticked once"})
+    paid = ActionTaken.COMPENSATION in entries.actions_taken
+    if paid and entries.compensation_cost is None:
+        errors.append({"field": "compensation_cost", "message": "state the cost of the compensation"})
+    if not paid and entries.compensation_cost is not None:
+        errors.append({"field": "compensation_cost", "message": "a cost is stated only when compensation was paid"})
+    if errors:
+        raise InvalidEntries("This lessons learned form cannot be accepted.", errors)
+
+
+class ComplimentEntries(_Model):
+    team_id: str = Field(min_length=1, max_length=64)
+    received_on: date
+    respondent: Respondent
+    summary: str = Field(min_length=1, max_length=4000, description="The good practice or strength the compliment names")
+    social_worker_id: str | None = Field(default=None, max_length=64)
+
+
+def stamp(doc_id: str, entries: BaseModel, *, day: date, team_id: str, by: str, at: datetime) -> dict[str, object]:
+    """A record's stored shape: its entries with the team, the month and who recorded it when."""
+    return {
+        "_id": doc_id, **entries.model_dump(mode="json"), "team_id": team_id, "month": month_of(day),
+        "recorded_by": by, "recorded_at": at, "updated_by": by, "updated_at": at,
+    }

@@ -1,0 +1,209 @@
+"""HTTP routes for the audit reports (Kent 4.2 and 5, Hillingdon 5.2.5 and 6): completion rates,
+grade distributions and themes, the trend over months, and the six-monthly team review pack.
+JSON by default; CSV for the performance unit with ``Accept: text/csv`` or ``?format=csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from shared.app import RuntimeDep
+from shared.errors import Problem
+from shared.identity import CurrentPerson
+
+from ..cycles.domain.timetable import Month, months_between, period_months
+from . import usecases as reports
+from .domain.figures import Completion, Theme, grade_counts, themes
+from .domain.figures import trend as trend_of
+
+router = APIRouter(prefix="/v1/reports", tags=["audit reports"])
+
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MAX_TREND_MONTHS = 60
+Format = Annotated[Literal["json", "csv"] | None, Query(description="csv for the performance unit (or send Accept: text/csv)")]
+ToolFilter = Annotated[str | None, Query(max_length=64, description="Only this programme's tool")]
+CSV = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV when asked"}, 403: {"description": "Not a reader of reports"}}
+
+
+def _csv(request: Request, fmt: str | None) -> bool:
+    return fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
+
+
+def _csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class CompletionRow(BaseModel):
+    group: str
+    name: str
+    allocated: int
+    submitted: int
+    completed: int
+    dispensed: int = Field(description="Auditors excused for a dispensation (left out of the rates)")
+    completion_rate: float | None
+    submission_rate: float | None
+
+
+class CompletionReport(BaseModel):
+    month: str
+    by: reports.GroupBy
+    tool_id: str | None
+    rows: list[CompletionRow]
+    total: CompletionRow
+
+
+class ThemeOut(BaseModel):
+    kind: str = Field(description="section (graded requires improvement or worse) or question (answered no)")
+    key: str
+    title: str
+    audits: int
+    share: float
+
+
+class GradesReport(BaseModel):
+    period: str
+    months: list[str]
+    tool_id: str | None
+    completed: int
+    grades: dict[str, int]
+    themes: list[ThemeOut]
+
+
+class TrendPointOut(BaseModel):
+    month: str
+    allocated: int
+    completed: int
+    completion_rate: float | None
+    grades: dict[str, int]
+
+
+class TrendReport(BaseModel):
+    tool_id: str | None
+    points: list[TrendPointOut]
+
+
+class ActionOut(BaseModel):
+    audit_id: str
+    month: str
+    source: str
+    action: str
+    owner: str | None
+    due: str | None
+    status: str | None
+
+
+class TeamReviewReport(BaseModel):
+    team_id: str
+    months: list[str]
+    audits: int
+    completed: int
+    grades: dict[str, int]
+    common_issues: list[ThemeOut]
+    actions: list[ActionOut]
+
+
+def _row(c: Completion, name: str) -> CompletionRow:
+    return CompletionRow(name=name, **c.__dict__)
+
+
+def _theme(t: Theme) -> ThemeOut:
+    return ThemeOut(**t.__dict__)
+
+
+def _month(value: str, field: str) -> Month:
+    try:
+        return Month.parse(value)
+    except ValueError as exc:
+        raise Problem(422, "bad-month", "Not a month", f"{field}: {exc}") from exc
+
+
+@router.get("/completion", response_model=CompletionReport, summary="Completion rates for a month by area, district or team", responses=CSV)  # type: ignore[arg-type]
+async def completion(
+    request: Request, caller: CurrentPerson, runtime: RuntimeDep,
+    month: Annotated[str, Query(pattern=MONTH)],
+    by: reports.GroupBy = reports.GroupBy.TEAM, tool_id: ToolFilter = None, format: Format = None,
+) -> CompletionReport | Response:
+    reports.may_read_reports(caller)
+    found = await reports.completion(runtime.db, _month(month, "month"), by, tool_id)
+    names = await reports.team_names(runtime.db, [c.group for c in found], by)
+    rows = [_row(c, names.get(c.group, c.group)) for c in found]
+    allocated, dispensed = sum(r.allocated for r in rows), sum(r.dispensed for r in rows)
+    completed, submitted = sum(r.completed for r in rows), sum(r.submitted for r in rows)
+    counted = allocated - dispensed
+    total = CompletionRow(
+        group="(all)", name="All", allocated=allocated, submitted=submitted, completed=completed, dispensed=dispensed,
+        completion_rate=round(completed / counted, 4) if counted else None, submission_rate=round(submitted / counted, 4) if counted else None,
+    )
+    if _csv(request, format):
+        return _csv_response([{"month": month, "by": by.value, **r.model_dump()} for r in [*rows, total]], f"audit-completion-{month}-{by.value}.csv")
+    return CompletionReport(month=month, by=by, tool_id=tool_id, rows=rows, total=total)
+
+
+@router.get("/grades", response_model=GradesReport, summary="Grade distribution (counts per grade) and themes for a month or a quarter", responses=CSV)  # type: ignore[arg-type]
+async def grades(
+    request: Request, caller: CurrentPerson, runtime: RuntimeDep,
+    period: Annotated[str, Query(pattern=r"^[0-9]{4}-((0[1-9]|1[0-2])|Q[1-4])$", description="A month (2026-11) or a calendar quarter (2026-Q4)")],
+    tool_id: ToolFilter = None, format: Format = None,
+) -> GradesReport | Response:
+    reports.may_read_reports(caller)
+    months = period_months(period)
+    rows = await reports.rows_for_months(runtime.db, months, tool_id)
+    report = GradesReport(
+        period=period, months=[str(m) for m in months], tool_id=tool_id, completed=sum(r.completed for r in rows),
+        grades=grade_counts(rows), themes=[_theme(t) for t in themes(rows)],
+    )
+    if _csv(request, format):
+        lines = [{"period": period, "kind": "grade", "key": g, "title": g, "audits": n, "share": ""} for g, n in report.grades.items()]
+        lines += [{"period": period, "kind": t.kind, "key": t.key, "title": t.title, "audits": t.audits, "share": t.share} for t in report.themes]
+        return _csv_response(lines, f"audit-grades-{period}.csv")
+    return report
+
+
+@router.get("/trend", response_model=TrendReport, summary="Completion and grades month by month", responses=CSV)  # type: ignore[arg-type]
+async def trend(
+    request: Request, caller: CurrentPerson, runtime: RuntimeDep,
+    from_month: Annotated[str, Query(alias="from", pattern=MONTH)], to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
+    tool_id: ToolFilter = None, format: Format = None,
+) -> TrendReport | Response:
+    reports.may_read_reports(caller)
+    months = months_between(_month(from_month, "from"), _month(to_month, "to"))
+    if not months or len(months) > MAX_TREND_MONTHS:
+        raise Problem(422, "bad-range", "Bad range", f"'from' must not be after 'to', and the range at most {MAX_TREND_MONTHS} months.")
+    rows = await reports.rows_for_months(runtime.db, months, tool_id)
+    points = [TrendPointOut(**p.__dict__) for p in trend_of(rows, [str(m) for m in months])]
+    if _csv(request, format):
+        return _csv_response(
+            [{"month": p.month, "allocated": p.allocated, "completed": p.completed, "completion_rate": p.completion_rate, **p.grades} for p in points],
+            f"audit-trend-{from_month}-{to_month}.csv",
+        )
+    return TrendReport(tool_id=tool_id, points=points)
+
+
+@router.get("/team-review", response_model=TeamReviewReport, summary="The six-monthly team review pack: grades, common issues, actions", responses=CSV)  # type: ignore[arg-type]
+async def team_review(
+    request: Request, caller: CurrentPerson, runtime: RuntimeDep,
+    team_id: Annotated[str, Query(min_length=1, max_length=64)],
+    to: Annotated[str, Query(pattern=MONTH, description="The last month of the six")],
+    tool_id: ToolFilter = None, format: Format = None,
+) -> TeamReviewReport | Response:
+    reports.may_read_team_review(caller, team_id)
+    pack = await reports.team_review(runtime.db, team_id, _month(to, "to"), tool_id)
+    report = TeamReviewReport(
+        team_id=pack.team_id, months=pack.months, audits=pack.audits, completed=pack.completed, grades=pack.grades,
+        common_issues=[_theme(t) for t in pack.common_issues], actions=[ActionOut(**a.__dict__) for a in pack.actions],
+    )
+    if _csv(request, format):
+        lines: list[dict[str, Any]] = [{"section": "grade", "key": g, "text": g, "count": n, "owner": "", "due": "", "audit_id": ""} for g, n in report.grades.items()]
+        lines += [{"section": f"issue:{t.kind}", "key": t.key, "text": t.title, "count": t.audits, "owner": "", "due": "", "audit_id": ""} for t in report.common_issues]
+        lines += [{"section": f"action:{a.source}", "key": a.month, "text": a.action, "count": "", "owner": a.owner or "", "due": a.due or "", "audit_id": a.audit_id} for a in report.actions]
+        return _csv_response(lines, f"team-review-{team_id}-{to}.csv")
+    return report

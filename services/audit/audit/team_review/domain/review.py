@@ -1,0 +1,344 @@
+"""The six-monthly structured team review (Hillingdon 6), as plain rules.
+
+- **The pack** (6.2): for a team and six months, the audits' grade counts and common issues (the
+  audit reports' own counting, ``domain.reporting``), the monitoring forms, consultation data,
+  complaints and compliments, feedback from practice observation, and feedback from parents,
+  partner agencies and social workers. ``build_pack`` is a pure function of those records.
+- **Priorities and the improvement plan** (6.3-6.4): the team manager and service manager agree
+  the key priorities and the actions (what, who, by when), tracked to completion; every status
+  change is kept. An area needing support beyond the team is referred to service development:
+  the assistant director is told.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...case_audit.domain.audit import QA_STAFF_ROLES
+from ...common.errors import InvalidEntries, NotAllowed, WrongStage
+from ...practice.domain.records import (
+    ActionTaken,
+    Aspect,
+    ComplaintKind,
+    FeedbackKind,
+    MonitoringKind,
+    Outcome,
+    Rating,
+    Respondent,
+    View,
+)
+from ...reporting.domain.figures import TeamReview as AuditReview
+
+# --- the pack -----------------------------------------------------------------------------------
+
+
+class IssueOut(BaseModel):
+    kind: str
+    key: str
+    title: str
+    audits: int
+    share: float
+
+
+class AuditFigures(BaseModel):
+    audits: int
+    completed: int
+    grades: dict[str, int]
+    common_issues: list[IssueOut]
+    actions: int = Field(description="Actions the completed audits asked of the team (action plans, recommendations, inadequate practice)")
+
+
+class MonitoringFigures(BaseModel):
+    forms: int
+    by_kind: dict[str, int]
+    reports_on_time: int
+    reports_late: int
+    ratings: dict[str, dict[str, int]]
+    plans_not_progressing: int
+
+
+class Views(BaseModel):
+    responses: int
+    positive: int
+    mixed: int
+    negative: int
+    comments: list[str]
+
+
+class ComplaintFigures(BaseModel):
+    complaints: int
+    members_enquiries: int
+    outcomes: dict[str, int]
+    actions_taken: dict[str, int]
+    lessons: list[str]
+
+
+class ComplimentFigures(BaseModel):
+    compliments: int
+    summaries: list[str]
+
+
+class ObservationFigures(BaseModel):
+    social_workers: int = Field(description="Social workers in the team")
+    observations: int = Field(description="Observations reported in the period")
+    social_workers_observed: int
+    social_workers_observed_twice: int
+    reflections: int
+    positive_aspects: list[str]
+    areas_for_development: list[str]
+
+
+class Pack(BaseModel):
+    """Every figure of the review pack (a snapshot taken when the review is issued)."""
+
+    months: list[str]
+    audits: AuditFigures
+    monitoring: MonitoringFigures
+    consultation: dict[str, Views] = Field(description="Consultation forms and questionnaires, by respondent")
+    feedback: dict[str, Views] = Field(description="Feedback forms at the end of meetings, by respondent (parents, partner agencies, social workers, children)")
+    complaints: ComplaintFigures
+    compliments: ComplimentFigures
+    observations: ObservationFigures
+
+
+def _views(rows: list[dict[str, Any]]) -> Views:
+    views = Counter(r["view"] for r in rows)
+    return Views(
+        responses=len(rows), positive=views.get(View.POSITIVE.value, 0), mixed=views.get(View.MIXED.value, 0),
+        negative=views.get(View.NEGATIVE.value, 0), comments=[r["comments"] for r in rows if r.get("comments")],
+    )
+
+
+def _by_respondent(rows: Iterable[dict[str, Any]], kind: FeedbackKind) -> dict[str, Views]:
+    mine = [r for r in rows if r["kind"] == kind.value]
+    return {who.value: _views([r for r in mine if r["respondent"] == who.value]) for who in Respondent}
+
+
+def build_pack(
+    *, audits: AuditReview, monitoring: list[dict[str, Any]], feedback: list[dict[str, Any]], complaints: list[dict[str, Any]],
+    compliments: list[dict[str, Any]], observations: list[dict[str, Any]], social_worker_ids: list[str],
+) -> Pack:
+    """The pack's figures from the team's records of the period (each a stored record's fields)."""
+    kinds = Counter(f["kind"] for f in monitoring)
+    outcomes = Counter(c["outcome"] for c in complaints)
+    actions = Counter(a for c in complaints for a in c.get("actions_taken", []))
+    reported = [o for o in observations if o.get("report")]
+    per_worker = Counter(o["social_worker_id"] for o in reported)
+    return Pack(
+        months=audits.months,
+        audits=AuditFigures(
+            audits=audits.audits, completed=audits.completed, grades=audits.grades,
+            common_issues=[IssueOut(**t.__dict__) for t in audits.common_issues], actions=len(audits.actions),
+        ),
+        monitoring=MonitoringFigures(
+            forms=len(monitoring), by_kind={k.value: kinds.get(k.value, 0) for k in MonitoringKind},
+            reports_on_time=sum(f.get("report_on_time") is True for f in monitoring),
+            reports_late=sum(f.get("report_on_time") is False for f in monitoring),
+            ratings={a.value: {r.value: sum((f.get("ratings") or {}).get(a.value) == r.value for f in monitoring) for r in Rating} for a in Aspect},
+            plans_not_progressing=sum(f.get("plan_progressing") is False for f in monitoring),
+        ),
+        consultation=_by_respondent(feedback, FeedbackKind.CONSULTATION),
+        feedback=_by_respondent(feedback, FeedbackKind.MEETING_FEEDBACK),
+        complaints=ComplaintFigures(
+            complaints=sum(c["kind"] == ComplaintKind.COMPLAINT.value for c in complaints),
+            members_enquiries=sum(c["kind"] == ComplaintKind.MEMBERS_ENQUIRY.value for c in complaints),
+            outcomes={o.value: outcomes.get(o.value, 0) for o in Outcome},
+            actions_taken={a.value: actions.get(a.value, 0) for a in ActionTaken},
+            lessons=[c["lessons_learned"] for c in complaints],
+        ),
+        compliments=ComplimentFigures(compliments=len(compliments), summaries=[c["summary"] for c in compliments]),
+        observations=ObservationFigures(
+            social_workers=len(set(social_worker_ids)), observations=len(reported), social_workers_observed=len(per_worker),
+            social_workers_observed_twice=sum(n >= 2 for n in per_worker.values()),
+            reflections=sum(bool(o.get("reflection")) for o in reported),
+            positive_aspects=[o["report"]["positive_aspects"] for o in reported],
+            areas_for_development=[o["report"]["areas_for_development"] for o in reported],
+        ),
+    )
+
+
+# --- the review and its improvement plan ----------------------------------------------------------
+
+
+class ActionKind(StrEnum):
+    """What an improvement plan may include (6.4)."""
+
+    INDIVIDUAL_SUPPORT = "individual_support"  # individuals who need support, direction, guidance, training
+    TEAM_SESSION = "team_session"  # a session or two with the team to own the problem and find solutions
+    SERVICE_DEVELOPMENT = "service_development"  # referred to service development (procedures, guidance, resources, training...)
+    OTHER = "other"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DROPPED = "dropped"
+
+    @property
+    def closed(self) -> bool:
+        return self in (ActionStatus.COMPLETED, ActionStatus.DROPPED)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ActionIn(_In):
+    action: str = Field(min_length=1, max_length=4000)
+    owner_id: str = Field(min_length=1, max_length=64)
+    due_on: date
+    kind: ActionKind = ActionKind.OTHER
+    need: str = Field(default="", max_length=4000, description="Service development: the support the department needs to provide")
+
+
+class StatusChange(BaseModel):
+    status: ActionStatus
+    note: str
+    by: str
+    at: datetime
+
+
+class Referral(BaseModel):
+    need: str
+    assistant_director_id: str | None
+    referred_by: str
+    referred_at: datetime
+
+
+class ImprovementAction(BaseModel):
+    number: int
+    action: str
+    owner_id: str
+    due_on: date
+    kind: ActionKind
+    status: ActionStatus = ActionStatus.OPEN
+    changes: list[StatusChange]
+    referral: Referral | None = None
+    completed_on: date | None = None
+    #: The due day an ``improvement-action.due`` was sent for (once per due day).
+    due_notice_for: date | None = None
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"  # every action of the plan completed or dropped
+
+
+class Review(BaseModel):
+    id: str
+    team_id: str
+    to_month: str
+    months: list[str]
+    team_manager_id: str | None
+    service_manager_id: str | None
+    assistant_director_id: str | None
+    pack: Pack
+    priorities: list[str] = Field(default_factory=list)
+    priorities_agreed_by: list[str] = Field(default_factory=list)
+    actions: list[ImprovementAction] = Field(default_factory=list)
+    status: ReviewStatus = ReviewStatus.OPEN
+    issued_by: str
+    issued_at: datetime
+    updated_by: str
+    updated_at: datetime
+    version: int = 0
+
+    # --- who ------------------------------------------------------------------------------------
+
+    def parties(self) -> list[str]:
+        return sorted({p for p in (self.team_manager_id, self.service_manager_id, self.assistant_director_id) if p})
+
+    def visible_to(self, person_id: str, roles: frozenset[str]) -> bool:
+        """The team's manager, their service manager, the assistant director and QA staff. An
+        action's owner outside them does not read the pack (it quotes colleagues' feedback): the
+        team manager records their progress."""
+        return person_id in self.parties() or not QA_STAFF_ROLES.isdisjoint(roles)
+
+    def action_visible_to(self, number: int, person_id: str, roles: frozenset[str]) -> bool:
+        """An action is also seen by its owner (only the action: not the pack)."""
+        return self.visible_to(person_id, roles) or any(a.number == number and a.owner_id == person_id for a in self.actions)
+
+    def _managers(self, by: str) -> None:
+        if by not in (self.team_manager_id, self.service_manager_id):
+            raise NotAllowed("The team manager and service manager agree the priorities and the improvement plan.")
+
+    def _touch(self, by: str, at: datetime) -> None:
+        self.updated_by, self.updated_at = by, at
+
+    # --- priorities and plan --------------------------------------------------------------------
+
+    def agree_priorities(self, *, by: str, priorities: list[str], at: datetime) -> None:
+        self._managers(by)
+        cleaned = [p.strip() for p in priorities if p.strip()]
+        if not cleaned:
+            raise InvalidEntries("No priorities.", [{"field": "priorities", "message": "agree at least one key priority for focused attention"}])
+        if cleaned != self.priorities:
+            self.priorities_agreed_by = []
+        self.priorities = cleaned
+        if by not in self.priorities_agreed_by:
+            self.priorities_agreed_by = sorted({*self.priorities_agreed_by, by})
+        self._touch(by, at)
+
+    def add_action(self, *, by: str, entries: ActionIn, assistant_director_id: str | None, at: datetime) -> ImprovementAction:
+        self._managers(by)
+        errors = []
+        if entries.due_on < at.date():
+            errors.append({"field": "due_on", "message": "an action is due today or later"})
+        if entries.kind is ActionKind.SERVICE_DEVELOPMENT and not entries.need:
+            errors.append({"field": "need", "message": "say what support the department needs to provide"})
+        if entries.kind is not ActionKind.SERVICE_DEVELOPMENT and entries.need:
+            errors.append({"field": "need", "message": "only a referral to service development states a need"})
+        if errors:
+            raise InvalidEntries("This action cannot be added to the plan.", errors)
+        action = ImprovementAction(
+            number=len(self.actions) + 1, action=entries.action, owner_id=entries.owner_id, due_on=entries.due_on, kind=entries.kind,
+            changes=[StatusChange(status=ActionStatus.OPEN, note="Added to the improvement plan", by=by, at=at)],
+        )
+        if entries.kind is ActionKind.SERVICE_DEVELOPMENT:
+            action.referral = Referral(need=entries.need, assistant_director_id=assistant_director_id, referred_by=by, referred_at=at)
+        self.actions.append(action)
+        self.status = ReviewStatus.OPEN
+        self._touch(by, at)
+        return action
+
+    def action(self, number: int) -> ImprovementAction:
+        for a in self.actions:
+            if a.number == number:
+                return a
+        raise InvalidEntries("No such action.", [{"field": "number", "message": f"the plan has no action {number}"}])
+
+    def change_status(self, *, by: str, number: int, status: ActionStatus, note: str, at: datetime) -> ImprovementAction:
+        action = self.action(number)
+        if by not in (action.owner_id, self.team_manager_id, self.service_manager_id):
+            raise NotAllowed("An action's status is changed by its owner, the team manager or the service manager.")
+        if action.status.closed:
+            raise WrongStage(f"Action {number} is {action.status.value}; it stays so.")
+        if status is action.status:
+            raise WrongStage(f"Action {number} is {status.value} already.")
+        if status is ActionStatus.DROPPED and not note:
+            raise InvalidEntries("A reason is needed.", [{"field": "note", "message": "say why the action is dropped"}])
+        action.status = status
+        action.changes.append(StatusChange(status=status, note=note, by=by, at=at))
+        if status is ActionStatus.COMPLETED:
+            action.completed_on = at.date()
+        if self.actions and all(a.status.closed for a in self.actions):
+            self.status = ReviewStatus.COMPLETED
+        self._touch(by, at)
+        return action
+
+    def actions_due(self, today: date) -> list[ImprovementAction]:
+        """Open actions at or past their due day whose notice was not yet sent for that day."""
+        return [a for a in self.actions if not a.status.closed and a.due_on <= today and a.due_notice_for != a.due_on]
+
+    @property
+    def next_notice_on(self) -> str | None:
+        """The earliest due day of an open action not yet noticed (indexed for the scheduler)."""
+        days = [a.due_on for a in self.actions if not a.status.closed and a.due_notice_for != a.due_on]
+        return min(days).isoformat() if days else None
