@@ -8,8 +8,9 @@ from shared.clock import Clock
 from shared.errors import Problem, not_found
 from shared.http import stale
 
-from .case_audit import api, store, usecases
+from .case_audit import api, store
 from .common import directory
+from .common.context import AuditContext
 from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
 from .consumers import CONSUMERS, allocation
 from .cycles import api as api_cycles
@@ -31,6 +32,7 @@ from .team_review import api as team_review_api
 from .team_review import store as team_review_store
 from .tools import api as api_tools
 from .tools import store as tool_store
+from .tools import usecases as tool_usecases
 
 
 def _stale_audit(exc: Exception) -> Problem:
@@ -92,10 +94,10 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
     )
 
     async def on_startup(runtime: Runtime) -> None:
-        ctx = usecases.AuditContext(runtime.uow, overrides)
+        ctx = AuditContext(runtime.uow, overrides)
         runtime.extra["audit"] = ctx
         runtime.extra["cycle_settings"] = cycle_settings
-        await usecases.seed_shipped_tools(runtime.uow)
+        await tool_usecases.seed_shipped_tools(runtime.uow)
         if settings.audit_cycle_scheduler_enabled:
             scheduler = CycleScheduler(ctx, cycle_settings, runtime.clock, settings.audit_cycle_scheduler_interval_s)
             scheduler.start()

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
 
-from .case_audit.usecases import AuditContext, escalate_due_inadequate_actions
+from .case_audit.usecases import escalate_due_inadequate_actions
+from .common.context import AuditContext
 from .cycles.domain.timetable import Month
 from .cycles.usecases import CycleSettings, draw_due_cycles
 from .hampshire.usecases import send_ready_lists

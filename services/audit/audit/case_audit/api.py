@@ -15,11 +15,12 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
+from ..common.roles import QA_STAFF_ROLES, Role
 from . import pdf, store, usecases
-from .domain.audit import QA_STAFF_ROLES, Audit, AuditStatus, OfficerPurpose
+from .domain.audit import Audit, AuditStatus, OfficerPurpose
 from .domain.moderation import Grading
 from .domain.work import StageWork
-from .publishing import pdf_path
+from .events import pdf_path
 from .schemas import (
     AuditCreate,
     AuditOut,
@@ -248,7 +249,7 @@ async def download_pdf(
     summary="Escalate to the assistant director every inadequate-practice action open a month (administrators; the scheduler)",
 )
 async def run_escalations(body: EscalationRunIn, caller: CurrentPerson, runtime: RuntimeDep) -> EscalationRunOut:
-    if not caller.has_role("administrator"):
+    if not caller.has_role(Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the escalation of inadequate-practice actions.")
     today = body.today or runtime.clock.now().date()
     return EscalationRunOut(escalated=await usecases.escalate_due_inadequate_actions(runtime.extra["audit"], today))

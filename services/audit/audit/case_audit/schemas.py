@@ -248,21 +248,4 @@ def audit_summary(audit: Audit) -> AuditSummaryOut:
     )
 
 
-class ToolSummaryOut(BaseModel):
-    tool_id: str
-    latest_version: int
-    title: str
-    programme: str
-    updated_at: datetime
-    updated_by: str
-
-
-class ToolOut(BaseModel):
-    tool_id: str
-    version: int
-    definition: dict[str, Any]
-    created_by: str
-    created_at: datetime
-
-
 __all__ = ["AuditCreate", "AuditOut", "Grading", "StageWork"]

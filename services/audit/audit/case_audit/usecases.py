@@ -10,82 +10,29 @@ service manager when practice is graded inadequate.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
-from shared.mongo import Document, Transaction, UnitOfWork
+from shared.mongo import Document, Transaction
 
-from ..common.directory import ContactOverrides, Directory, audit_type_of
+from ..common.context import SERVICE_ACTOR, AuditContext
+from ..common.directory import Directory, audit_type_of
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
 from ..common.grades import Grade
+from ..common.roles import PROGRAMME_ROLES
 from ..tools import store as tool_store
-from ..tools.catalogue import ShippedTool, shipped_tools
-from ..tools.domain.definition import CaseType, NoSectionsShown, ToolDefinition, open_band
+from ..tools.domain.definition import CaseType, NoSectionsShown, open_band
 from . import pdf, store
 from .domain import events as ev
-from .domain.audit import QA_STAFF_ROLES, Audit, CaseFacts, CaseNote, OfficerPurpose
+from .domain.audit import Audit, CaseFacts, CaseNote, OfficerPurpose
 from .domain.moderation import Grading
 from .domain.routing import CopyStage, copies_the_case_team, copy_recipients
 from .domain.work import Evidence, StageWork
-from .publishing import integration_events
-
-#: Who the service itself acts as when it seeds tools or chooses an officer from the directory.
-SERVICE_ACTOR = "audit-service"
-#: Roles that add tool versions and create audits by hand.
-PROGRAMME_ROLES = QA_STAFF_ROLES
-
-
-@dataclass(frozen=True)
-class AuditContext:
-    uow: UnitOfWork
-    overrides: ContactOverrides
-
-    @property
-    def db(self) -> AsyncDatabase[Document]:
-        return self.uow.db
-
-
-# --- tools -------------------------------------------------------------------------------------
-
-
-async def seed_shipped_tools(uow: UnitOfWork) -> list[str]:
-    """Version 1 of every shipped tool, where the tool does not exist yet (safe on every replica)."""
-    seeded = []
-    for shipped in shipped_tools():
-        if await tool_store.latest_version(uow.db, shipped.tool_id) is not None:
-            continue
-        try:
-            await uow.run(_seeder(uow, shipped))
-            seeded.append(shipped.tool_id)
-        except tool_store.ToolVersionConflict:
-            pass  # another replica seeded it first
-    return seeded
-
-
-def _seeder(uow: UnitOfWork, shipped: ShippedTool) -> Callable[[Transaction], Awaitable[int]]:
-    async def work(tx: Transaction) -> int:
-        return await tool_store.add_version(tx, uow.db, shipped.tool_id, shipped.definition, expected=None, by=SERVICE_ACTOR, at=uow.clock.now())
-
-    return work
-
-
-async def add_tool_version(
-    ctx: AuditContext, *, tool_id: str, definition: ToolDefinition, expected: int | None, caller: Identity, key: IdempotencyKey | None
-) -> int:
-    if PROGRAMME_ROLES.isdisjoint(caller.roles):
-        raise NotAllowed("Only administrators and QA staff add audit tools and tool versions.")
-
-    async def work(tx: Transaction) -> int:
-        version = await tool_store.add_version(tx, ctx.db, tool_id, definition, expected=expected, by=caller.person_id, at=ctx.uow.clock.now())
-        await remember(tx, ctx.db, key, f"{tool_id}@{version}", now=ctx.uow.clock.now())
-        return version
-
-    return await ctx.uow.run(work)
-
+from .events import integration_events
 
 # --- allocation --------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from shared.projection import apply_if_newer
 
 from ..case_audit.domain.routing import Contacts
 from ..cycles.domain.sampling import OpenCase, audit_case_type
+from .roles import AUDITOR_ROLES, PEER_REVIEWER_ROLE, Role
 
 PEOPLE = "directory_people"
 TEAMS = "directory_teams"
@@ -90,8 +91,6 @@ INDEXES = [
 ]
 
 #: Who audits in a monthly cycle (Kent 2: team managers are the auditors) and who peer reviews.
-AUDITOR_ROLES = ("auditor", "team_manager")
-PEER_REVIEWER_ROLE = "peer_reviewer"
 
 
 async def project(db: AsyncDatabase[Document], collection: str, record_id: str, version: int, fields: dict[str, object], *, session: AsyncClientSession | None = None) -> bool:
@@ -251,10 +250,10 @@ class Directory:
         if start is None and case.get("team_id"):
             team = await self.db[TEAMS].find_one({"_id": case["team_id"]}, session=self.session)
             start = team.get("manager_id") if team else None
-        return await self.up_the_line(start, "service_manager")
+        return await self.up_the_line(start, Role.SERVICE_MANAGER)
 
     async def assistant_director_above(self, person_id: str | None) -> str | None:
-        return await self.up_the_line(person_id, "assistant_director", include_start=False)
+        return await self.up_the_line(person_id, Role.ASSISTANT_DIRECTOR, include_start=False)
 
     async def _manager_of(self, role: str) -> str | None:
         """The line manager most of the active holders of ``role`` report to (ties: lowest id)."""
@@ -266,16 +265,16 @@ class Directory:
     async def qa_service_manager(self) -> str | None:
         if self.overrides.qa_service_manager_id:
             return self.overrides.qa_service_manager_id
-        leads = await self._with_role("lead_qa_auditor")
-        return next((p["_id"] for p in leads if "service_manager" in p.get("roles", [])), None)
+        leads = await self._with_role(Role.LEAD_QA_AUDITOR)
+        return next((p["_id"] for p in leads if Role.SERVICE_MANAGER in p.get("roles", [])), None)
 
     async def contacts(self, case_id: str, *, case_team: bool = False) -> Contacts:
         """The managers a copy may go to; with ``case_team``, also the case's social worker, its
         team manager and the QA team (read only for the programmes that copy them)."""
         contacts = Contacts(
             accountable_service_manager_id=await self.accountable_service_manager(case_id),
-            iro_team_manager_id=self.overrides.iro_team_manager_id or await self._manager_of("iro"),
-            cp_chairs_manager_id=self.overrides.cp_chairs_manager_id or await self._manager_of("cp_chair"),
+            iro_team_manager_id=self.overrides.iro_team_manager_id or await self._manager_of(Role.IRO),
+            cp_chairs_manager_id=self.overrides.cp_chairs_manager_id or await self._manager_of(Role.CP_CHAIR),
             qa_service_manager_id=await self.qa_service_manager(),
         )
         if not case_team:
@@ -285,12 +284,12 @@ class Directory:
         if not team_manager and case.get("team_id"):
             team = await self.db[TEAMS].find_one({"_id": case["team_id"]}, {"manager_id": 1}, session=self.session)
             team_manager = (team or {}).get("manager_id")
-        qa_team = [p["_id"] for role in ("lead_qa_auditor", "qa_officer") for p in await self._with_role(role)]
+        qa_team = [p["_id"] for role in (Role.LEAD_QA_AUDITOR, Role.QA_OFFICER) for p in await self._with_role(role)]
         return replace(contacts, social_worker_id=case.get("allocated_worker_id"), team_manager_id=team_manager, qa_team_ids=tuple(dict.fromkeys(qa_team)))
 
     async def choose_practice_development_officer(self, audit_id: str, exclude: set[str]) -> str | None:
         """An active practice development officer, spread over them by the audit's id."""
-        officers = [p["_id"] for p in await self._with_role("practice_development_officer") if p["_id"] not in exclude]
+        officers = [p["_id"] for p in await self._with_role(Role.PRACTICE_DEVELOPMENT_OFFICER) if p["_id"] not in exclude]
         if not officers:
             return None
         index = int(hashlib.sha256(audit_id.encode()).hexdigest(), 16) % len(officers)

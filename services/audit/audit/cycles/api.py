@@ -16,9 +16,8 @@ from shared.identity import CurrentPerson
 
 from ..case_audit import store
 from ..case_audit.schemas import PersonId
-from ..case_audit.usecases import PROGRAMME_ROLES
 from ..common.errors import NotAllowed
-from . import dispensations
+from ..common.roles import PROGRAMME_ROLES, Role
 from . import store as cycle_store
 from . import usecases as cycles
 from .domain.cycle import Cycle, cycle_id
@@ -200,7 +199,7 @@ async def assignments(month: MonthPath, caller: CurrentPerson, runtime: RuntimeD
 
 @router.post("/cycles/scheduled-draws", response_model=ScheduledDrawOut, tags=["audit schedule"], summary="Draw every programme's next month that is due (administrators; the scheduler)")
 async def scheduled_draws(body: ScheduledDrawIn, caller: CurrentPerson, runtime: RuntimeDep) -> ScheduledDrawOut:
-    if not caller.has_role("administrator"):
+    if not caller.has_role(Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the scheduled draws.")
     today = body.today or runtime.clock.now().date()
     return ScheduledDrawOut(drawn=await cycles.draw_due_cycles(runtime.extra["audit"], today, _settings(runtime)))
@@ -279,12 +278,12 @@ async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runti
     ctx = runtime.extra["audit"]
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
-        d = await dispensations.read(ctx, existing, caller)
+        d = await cycles.read_dispensation(ctx, existing, caller)
     else:
         try:
-            d = await dispensations.record(ctx, **body.model_dump(), caller=caller, key=key)
+            d = await cycles.record_dispensation(ctx, **body.model_dump(), caller=caller, key=key)
         except KeyAlreadyUsed as used:
-            d = await dispensations.read(ctx, used.resource_id, caller)
+            d = await cycles.read_dispensation(ctx, used.resource_id, caller)
     response.headers["Location"] = f"/v1/dispensations/{d.id}"
     return _out(d, response)
 
@@ -304,24 +303,24 @@ async def list_dispensations(
 
 @router.get("/dispensations/{dispensation_id}", response_model=DispensationOut, tags=["dispensations"], summary="Read a dispensation (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
 async def read_dispensation(dispensation_id: DispensationId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> DispensationOut:
-    return _out(await dispensations.read(runtime.extra["audit"], dispensation_id, caller), response)
+    return _out(await cycles.read_dispensation(runtime.extra["audit"], dispensation_id, caller), response)
 
 
 @router.put("/dispensations/{dispensation_id}", response_model=DispensationOut, tags=["dispensations"], summary="Revise a dispensation (QA staff; the earlier version is kept)", responses=CHANGES)
 async def revise_dispensation(dispensation_id: DispensationId, body: DispensationChange, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> DispensationOut:
-    d = await dispensations.revise(runtime.extra["audit"], dispensation_id, **body.model_dump(), caller=caller, expected=if_match)
+    d = await cycles.revise_dispensation(runtime.extra["audit"], dispensation_id, **body.model_dump(), caller=caller, expected=if_match)
     return _out(d, response)
 
 
 @router.post("/dispensations/{dispensation_id}/withdraw", response_model=DispensationOut, tags=["dispensations"], summary="Withdraw a dispensation (QA staff; kept in the history)", responses=CHANGES)
 async def withdraw_dispensation(dispensation_id: DispensationId, body: WithdrawalIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> DispensationOut:
-    d = await dispensations.withdraw(runtime.extra["audit"], dispensation_id, reason=body.reason, caller=caller, expected=if_match)
+    d = await cycles.withdraw_dispensation(runtime.extra["audit"], dispensation_id, reason=body.reason, caller=caller, expected=if_match)
     return _out(d, response)
 
 
 @router.get("/dispensations/{dispensation_id}/history", response_model=Page[DispensationVersionOut], tags=["dispensations"], summary="Every version of a dispensation, oldest first (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
 async def dispensation_history(dispensation_id: DispensationId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DispensationVersionOut]:
-    await dispensations.read(runtime.extra["audit"], dispensation_id, caller)
+    await cycles.read_dispensation(runtime.extra["audit"], dispensation_id, caller)
     after = int(page.cursor.get("after", 0)) if page.cursor else 0
     docs = await cycle_store.dispensation_history(runtime.db, dispensation_id, after=after, limit=page.limit + 1)
     items = [

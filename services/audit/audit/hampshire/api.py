@@ -18,6 +18,7 @@ from shared.http import RequiredIfMatch, etag, stale
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
+from ..common.roles import Role
 from . import store, usecases
 from .domain.prepared_file import (
     AlreadyPrepared,
@@ -307,7 +308,7 @@ async def month_view(
 
 @router.post("/months/{month}/ready-lists", response_model=ReadyListsOut, summary="Send each service manager the list of files ready (QA staff, administrators; the scheduler)", responses={403: {"description": "Not QA staff"}})
 async def ready_lists(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ReadyListsOut:
-    if not caller.has_role("qa_officer", "lead_qa_auditor", "administrator"):
+    if not caller.has_role(Role.QA_OFFICER, Role.LEAD_QA_AUDITOR, Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only QA staff and administrators (or the scheduler) send the lists of files ready for audit.")
     return ReadyListsOut(list_ids=await usecases.send_ready_lists(runtime.extra["audit"], month, by=caller.person_id))
 

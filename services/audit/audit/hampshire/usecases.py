@@ -20,10 +20,10 @@ from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
-from ..case_audit.domain.audit import QA_STAFF_ROLES
-from ..case_audit.usecases import AuditContext
+from ..common.context import AuditContext
 from ..common.directory import TEAMS, Directory
 from ..common.errors import InvalidEntries, NotAllowed, WrongStage
+from ..common.roles import QA_STAFF_ROLES
 from ..tools import store as tool_store
 from ..tools.catalogue import HAMPSHIRE
 from . import events as ie

@@ -13,7 +13,7 @@ from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
-from ..case_audit.domain.audit import QA_STAFF_ROLES
+from ..common.roles import QA_STAFF_ROLES
 from ..cycles.domain.timetable import Month
 from . import pdf, usecases
 from . import store as st

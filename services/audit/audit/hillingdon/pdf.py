@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from audit.case_audit.pdf import PdfDocument, pdf_text
 from audit.common.grades import Grade
 
+from ..common.pdf import PdfDocument, pdf_text
 from .domain.report import SECTIONS, EditableReport, ReportKind, ReportStatus
 
 

@@ -18,12 +18,12 @@ from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
 
 from ..case_audit import store as audit_store
-from ..case_audit.domain.audit import QA_STAFF_ROLES, AuditStatus
+from ..case_audit.domain.audit import AuditStatus
 from ..common.directory import TEAMS, ContactOverrides, Directory
 from ..common.errors import InvalidEntries, NotAllowed
+from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from ..cycles.domain.timetable import Month
 from ..reporting.domain.figures import Row
-from ..reporting.usecases import REPORT_ROLES
 from . import pdf
 from . import store as st
 from .domain import report as rp
@@ -31,13 +31,13 @@ from .domain import themed as th
 from .domain.crib_sheet import CribEntry, CribSheet, ManagementSession, SheetFacts
 from .domain.errors import NotFound
 from .domain.review import SINGLE_AGENCY, PracticeReview, ReviewOutcome, needs_review
-from .publishing import record
+from .events import record
 
 #: Who reads an issued report besides QA staff: operational managers, the performance unit, and
 #: the practice mentors and team managers who progress it (5.2.5).
-REPORT_READERS = frozenset(REPORT_ROLES | {"team_manager", "practice_mentor"})
+REPORT_READERS = frozenset(REPORT_ROLES | {Role.TEAM_MANAGER, Role.PRACTICE_MENTOR})
 #: Who keeps crib sheets: team managers in supervision, service managers in their sessions.
-CRIB_SHEET_ROLES = frozenset({"team_manager", "service_manager"})
+CRIB_SHEET_ROLES = frozenset({Role.TEAM_MANAGER, Role.SERVICE_MANAGER})
 SERVICE_ACTOR = "audit-service"
 
 R = TypeVar("R", PracticeReview, rp.EditableReport, CribSheet, ManagementSession)

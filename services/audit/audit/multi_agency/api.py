@@ -19,8 +19,8 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, 
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
-from ..case_audit.domain.audit import QA_STAFF_ROLES
 from ..common.grades import Grade
+from ..common.roles import QA_STAFF_ROLES
 from . import pdf, store, usecases
 from .domain.audit import (
     ActionStatus,

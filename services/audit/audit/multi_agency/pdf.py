@@ -3,7 +3,7 @@ papers: the case by its code, the meeting's findings and agreed grade, and each 
 
 from __future__ import annotations
 
-from ..case_audit.pdf import PdfDocument, grade_label
+from ..common.pdf import PdfDocument, grade_label
 from .domain.audit import MultiAgencyAudit, Report, ReportKind
 
 TITLES = {ReportKind.PROGRESS: "Progress report", ReportKind.COMPLETION: "Completion report"}

@@ -22,8 +22,10 @@ from shared.mongo import Document, Transaction
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
-from ..case_audit.usecases import PROGRAMME_ROLES, AllocationRequest, AuditContext, allocate_in
+from ..case_audit.usecases import AllocationRequest, allocate_in
+from ..common.context import AuditContext
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
+from ..common.roles import PROGRAMME_ROLES
 from ..tools import store as tool_store
 from . import events as ie
 from . import pdf, store

@@ -16,6 +16,7 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
+from ..common.roles import Role
 from . import store as rs
 from . import usecases as uc
 from .domain.observation import Agreement, Observation, ObservationStatus, Plan, Reflection, Report
@@ -150,7 +151,7 @@ async def list_observations(
 
 @router.post("/observations/reminders", response_model=RemindersOut, tags=["practice observation"], summary="Remind of every social worker whose observation is due (administrators; the scheduler)", responses={403: CHANGES[403]})
 async def observation_reminders(body: RemindersIn, caller: CurrentPerson, runtime: RuntimeDep) -> RemindersOut:
-    if not caller.has_role("administrator"):
+    if not caller.has_role(Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the observation reminders.")
     today = body.today or runtime.clock.now().date()
     return RemindersOut(reminded=[Reminded(**r) for r in await uc.observations_due(runtime.extra["audit"], today)])

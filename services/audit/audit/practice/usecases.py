@@ -17,15 +17,14 @@ from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
-from ..case_audit.usecases import AuditContext
+from ..common.context import AuditContext
 from ..common.directory import PEOPLE, TEAMS, Directory
 from ..common.errors import InvalidEntries, NotAllowed
-from ..reporting.usecases import REPORT_ROLES
+from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from . import events as pe
 from . import store as rs
 from .domain.errors import RecordExists, RecordNotFound, StaleRecord
 from .domain.observation import (
-    QA_STAFF_ROLES,
     Agreement,
     Observation,
     ObservationStatus,
@@ -52,15 +51,15 @@ from .domain.records import (
 )
 
 #: Who may plan an observation of a social worker in their own team (besides their line manager).
-SUPERVISOR_ROLES = frozenset({"team_manager", "senior_practitioner", "practice_supervisor"})
+SUPERVISOR_ROLES = frozenset({Role.TEAM_MANAGER, Role.SENIOR_PRACTITIONER, Role.PRACTICE_SUPERVISOR})
 #: Who records service-user feedback and compliments.
 FEEDBACK_ROLES = frozenset({
-    "iro", "cp_chair", "social_worker", "senior_practitioner", "team_manager", "service_manager", "participation_officer",
-    "complaints_manager", *QA_STAFF_ROLES,
+    Role.IRO, Role.CP_CHAIR, Role.SOCIAL_WORKER, Role.SENIOR_PRACTITIONER, Role.TEAM_MANAGER, Role.SERVICE_MANAGER, Role.PARTICIPATION_OFFICER,
+    Role.COMPLAINTS_MANAGER, *QA_STAFF_ROLES,
 })
 #: Who records lessons learned from a complaint (the team's manager too).
-COMPLAINT_ROLES = frozenset({"service_manager", "complaints_manager", *QA_STAFF_ROLES})
-SOCIAL_WORKER_ROLE = "social_worker"
+COMPLAINT_ROLES = frozenset({Role.SERVICE_MANAGER, Role.COMPLAINTS_MANAGER, *QA_STAFF_ROLES})
+SOCIAL_WORKER_ROLE = Role.SOCIAL_WORKER
 
 
 # --- shared checks -------------------------------------------------------------------------------
@@ -82,7 +81,7 @@ def reads_team(caller: Identity, team_id: str, team_manager_id: str | None) -> b
     """A team's records are read by its manager, QA staff and the operational managers."""
     if caller.person_id == team_manager_id or not REPORT_ROLES.isdisjoint(caller.roles):
         return True
-    return caller.has_role("team_manager") and caller.in_team(team_id)
+    return caller.has_role(Role.TEAM_MANAGER) and caller.in_team(team_id)
 
 
 async def may_read_team(db: AsyncDatabase[Document], caller: Identity, team_id: str) -> None:

@@ -15,15 +15,10 @@ from shared.mongo import Document
 from ..case_audit import store
 from ..common import directory
 from ..common.errors import NotAllowed
+from ..common.roles import REPORT_ROLES, Role
 from ..cycles import store as cycle_store
 from ..cycles.domain.timetable import Month
 from .domain import figures as reporting
-
-#: Who reads the reports: the performance unit, QA staff and operational managers.
-REPORT_ROLES = frozenset({
-    "qa_officer", "lead_qa_auditor", "administrator", "performance_officer", "assistant_director", "service_manager",
-    "head_of_service", "service_director", "executive_director", "district_manager",
-})
 
 _FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "status": 1, "submitted": 1, "grade": 1, "weak_sections": 1, "no_answers": 1}
 UNKNOWN = "(unknown)"
@@ -42,7 +37,7 @@ def may_read_reports(caller: Identity) -> None:
 
 def may_read_team_review(caller: Identity, team_id: str) -> None:
     """The team's own manager reads its review pack too (Hillingdon 6.3)."""
-    if REPORT_ROLES.isdisjoint(caller.roles) and not (caller.has_role("team_manager") and caller.in_team(team_id)):
+    if REPORT_ROLES.isdisjoint(caller.roles) and not (caller.has_role(Role.TEAM_MANAGER) and caller.in_team(team_id)):
         raise NotAllowed("A team's review pack is for its team manager, the performance unit, QA staff and operational managers.")
 
 

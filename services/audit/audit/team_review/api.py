@@ -14,13 +14,14 @@ from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
+from ..common.roles import QA_STAFF_ROLES, Role
 from ..cycles.domain.timetable import Month
 from ..practice import store as rs
 from ..practice.api import VersionOut
 from ..practice.domain.errors import RecordNotFound
 from . import pdf, store
 from . import usecases as uc
-from .domain.review import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review
+from .domain.review import ActionIn, ActionStatus, ImprovementAction, Review
 
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 
@@ -88,7 +89,7 @@ async def list_reviews(caller: CurrentPerson, runtime: RuntimeDep, page: Paginat
 
 @router.post("/action-notices", response_model=RunOut, summary="Notify every improvement action at its due day unfinished (administrators; the scheduler)", responses={403: CHANGES[403]})
 async def action_notices(body: RunIn, caller: CurrentPerson, runtime: RuntimeDep) -> RunOut:
-    if not caller.has_role("administrator"):
+    if not caller.has_role(Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the improvement action notices.")
     today = body.today or runtime.clock.now().date()
     return RunOut(noticed=[Noticed(**n) for n in await uc.notice_actions_due(runtime.extra["audit"], today)])  # type: ignore[arg-type]

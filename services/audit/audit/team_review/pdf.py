@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..case_audit.pdf import PdfDocument, pdf_text
 from ..common.grades import Grade
+from ..common.pdf import PdfDocument, pdf_text
 from .domain.review import Review, Views
 
 

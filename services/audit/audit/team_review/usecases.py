@@ -12,9 +12,10 @@ from pymongo import ASCENDING
 from shared.identity import Identity
 from shared.mongo import Transaction
 
-from ..case_audit.usecases import SERVICE_ACTOR, AuditContext
+from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.directory import PEOPLE, Directory
 from ..common.errors import InvalidEntries, NotAllowed
+from ..common.roles import QA_STAFF_ROLES, Role
 from ..cycles.domain.timetable import Month
 from ..practice import store as rs
 from ..practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
@@ -22,7 +23,7 @@ from ..practice.usecases import known_team
 from ..reporting import usecases as reports
 from . import events as te
 from . import store
-from .domain.review import QA_STAFF_ROLES, ActionIn, ActionStatus, ImprovementAction, Review, build_pack
+from .domain.review import ActionIn, ActionStatus, ImprovementAction, Review, build_pack
 
 
 async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, caller: Identity) -> tuple[Review, bool]:
@@ -31,7 +32,7 @@ async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, call
     team = await known_team(ctx.db, team_id)
     directory = Directory(ctx.db, ctx.overrides)
     team_manager = team.get("manager_id")
-    service_manager = await directory.up_the_line(team_manager, "service_manager", include_start=False) if team_manager else None
+    service_manager = await directory.up_the_line(team_manager, Role.SERVICE_MANAGER, include_start=False) if team_manager else None
     director = await directory.assistant_director_above(service_manager or team_manager)
     if caller.person_id not in (team_manager, service_manager) and QA_STAFF_ROLES.isdisjoint(caller.roles):
         raise NotAllowed("A team's review is issued by QA staff, its team manager or its service manager.")
@@ -39,7 +40,7 @@ async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, call
         return existing, False
     audits = await reports.team_review(ctx.db, team_id, to_month, None)
     months = audits.months
-    workers = await ctx.db[PEOPLE].find({"roles": "social_worker", "team_id": team_id}, {"active": 1}).sort("_id", ASCENDING).to_list()
+    workers = await ctx.db[PEOPLE].find({"roles": Role.SOCIAL_WORKER, "team_id": team_id}, {"active": 1}).sort("_id", ASCENDING).to_list()
     pack = build_pack(
         audits=audits,
         monitoring=await rs.for_team(ctx.db, rs.MONITORING_FORMS, team_id, months),

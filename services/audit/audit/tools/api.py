@@ -12,10 +12,10 @@ from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
-from ..case_audit import usecases
-from ..case_audit.schemas import ToolOut, ToolSummaryOut
 from . import store as tool_store
+from . import usecases
 from .domain.definition import AuditForm, CaseType, NoSectionsShown, OpenBand, ToolDefinition
+from .schemas import ToolOut, ToolSummaryOut
 
 router = APIRouter(prefix="/v1/tools", tags=["audit tools"])
 

@@ -19,17 +19,13 @@ from enum import StrEnum
 
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
+from ...common.roles import APPOINTING_ROLES, QA_STAFF_ROLES, Role
 from ...tools.domain.definition import AuditForm, CaseType
 from . import events as ev
 from .follow_ups import CriticalConfirmation, FollowUps, InadequateAction
 from .moderation import Grading, Moderation, Proposal, grading_errors, moderation_trigger
 from .routing import CopyStage, Recipient
 from .work import Evidence, StageWork, differing_answers, entry_errors, evidence_errors, gaps
-
-#: Roles that run the audit programme: they see every audit and create audits.
-QA_STAFF_ROLES = frozenset({"qa_officer", "lead_qa_auditor", "administrator"})
-#: Roles that appoint a practice development officer.
-APPOINTING_ROLES = frozenset({"qa_officer", "lead_qa_auditor"})
 
 
 class AuditStatus(StrEnum):
@@ -172,11 +168,11 @@ class Audit(FollowUps):
 
     def party_roles(self, person_id: str) -> set[str]:
         """The parts this person plays in the audit (empty if they are not party to it)."""
-        roles = set()
+        roles: set[str] = set()
         if person_id == self.auditor_id:
-            roles.add("auditor")
+            roles.add(Role.AUDITOR)
         if person_id == self.peer_reviewer_id:
-            roles.add("peer_reviewer")
+            roles.add(Role.PEER_REVIEWER)
         if person_id == self.coordinator_id:
             roles.add("coordinator")
         if person_id in self.preparer_ids:

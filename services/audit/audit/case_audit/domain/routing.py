@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ...common.grades import QA_SERVICE_MANAGER_GRADES, Grade
+from ...common.roles import Role
 from ...tools.domain.definition import CaseType, ProgrammeKind
 
 
@@ -65,11 +66,11 @@ def copy_recipients(
     programme: ProgrammeKind | None = None,
 ) -> list[Recipient]:
     """Everyone a copy goes to, each once with every reason they receive it."""
-    wanted: list[tuple[str | None, str]] = [(auditor_id, "auditor")]
+    wanted: list[tuple[str | None, str]] = [(auditor_id, Role.AUDITOR)]
     if stage in (CopyStage.PEER_REVIEW, CopyStage.MODERATED):
-        wanted.append((peer_reviewer_id, "peer_reviewer"))
+        wanted.append((peer_reviewer_id, Role.PEER_REVIEWER))
     if stage is CopyStage.MODERATED:
-        wanted.append((officer_id, "practice_development_officer"))
+        wanted.append((officer_id, Role.PRACTICE_DEVELOPMENT_OFFICER))
     wanted.append((contacts.accountable_service_manager_id, "accountable_service_manager"))
     if case_type is CaseType.CIC:
         wanted.append((contacts.iro_team_manager_id, "iro_team_manager"))
@@ -78,8 +79,8 @@ def copy_recipients(
     if any(g in QA_SERVICE_MANAGER_GRADES for g in grades if g is not None):
         wanted.append((contacts.qa_service_manager_id, "safeguarding_qa_service_manager"))
     if copies_the_case_team(programme):
-        wanted.append((contacts.social_worker_id, "social_worker"))
-        wanted.append((contacts.team_manager_id, "team_manager"))
+        wanted.append((contacts.social_worker_id, Role.SOCIAL_WORKER))
+        wanted.append((contacts.team_manager_id, Role.TEAM_MANAGER))
         wanted.extend((person_id, "qa_team") for person_id in contacts.qa_team_ids)
     merged: dict[str, list[str]] = {}
     for person_id, reason in wanted:

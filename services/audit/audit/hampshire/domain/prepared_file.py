@@ -19,15 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ...case_audit.domain.audit import QA_STAFF_ROLES
 from ...case_audit.domain.work import Evidence
 from ...common.errors import AuditRuleError, Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from ...common.roles import QA_STAFF_ROLES, Role
 from ...cycles.domain.timetable import Month
 from ...tools.domain.definition import ToolDefinition
 
-SERVICE_MANAGER_ROLE = "service_manager"
+SERVICE_MANAGER_ROLE = Role.SERVICE_MANAGER
 #: The performance management unit, who collate the audited files (12.2, 14.3).
-PERFORMANCE_MANAGEMENT_ROLE = "performance_management"
+PERFORMANCE_MANAGEMENT_ROLE = Role.PERFORMANCE_MANAGEMENT
 COLLATION_ROLES = QA_STAFF_ROLES | {PERFORMANCE_MANAGEMENT_ROLE}
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.case_audit.domain.audit import QA_STAFF_ROLES
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 
+from ...common.roles import QA_STAFF_ROLES, Role
 from .crib_points import CRIB_POINTS, POINT_NUMBERS
 from .events import Happened
 
@@ -185,7 +185,7 @@ class ManagementSession:
         cls, *, month: str, team_id: str, service_manager_id: str, roles: frozenset[str], team_manager_id: str | None,
         assistant_director_id: str | None, sheets: list[SheetFacts], at: datetime,
     ) -> ManagementSession:
-        if "service_manager" not in roles:
+        if Role.SERVICE_MANAGER not in roles:
             raise NotAllowed("The service manager holds the monthly quality assurance session with each team manager.")
         errors = []
         if len({s.id for s in sheets}) != CASES_PER_SESSION or len({s.case_id for s in sheets}) != CASES_PER_SESSION:

@@ -1,5 +1,5 @@
 """Domain events the Hillingdon records recorded as they change (turned into integration events
-by ``hillingdon.publishing``)."""
+by ``hillingdon.events``)."""
 
 from __future__ import annotations
 

@@ -14,16 +14,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from audit.case_audit.domain.audit import QA_STAFF_ROLES
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed
 from audit.common.grades import Grade
 from audit.reporting.domain.figures import Row, grade_counts, themes
 
+from ...common.roles import QA_STAFF_ROLES, Role
 from .errors import Issued
 from .events import Happened
 
 #: Who writes and issues the reports.
-LEAD_QA_AUDITOR = "lead_qa_auditor"
+LEAD_QA_AUDITOR = Role.LEAD_QA_AUDITOR
 MAX_SECTION = 50000
 
 GENERATED = "generated"

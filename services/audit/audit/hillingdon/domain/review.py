@@ -21,11 +21,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.case_audit.domain.audit import QA_STAFF_ROLES
 from audit.case_audit.domain.work import ActionItem
 from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
 from audit.common.grades import Grade
 
+from ...common.roles import QA_STAFF_ROLES
 from .events import Happened
 
 #: The programme of Hillingdon's single-agency peer audit (``ProgrammeKind.SINGLE_AGENCY``).

@@ -24,13 +24,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ...case_audit.domain.audit import QA_STAFF_ROLES
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
+from ...common.roles import QA_STAFF_ROLES, Role
 from ...tools.domain.definition import ProgrammeKind, Section, ToolDefinition
 
 #: The role that chairs the multi-agency meeting (5.4.2).
-CHAIR_ROLE = "lead_qa_auditor"
+CHAIR_ROLE = Role.LEAD_QA_AUDITOR
 #: The Ofsted grading system the meeting grades with (5.4.2): no "critical" variant here.
 MEETING_GRADES = (Grade.OUTSTANDING, Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
 
@@ -367,9 +367,9 @@ class MultiAgencyAudit:
     # --- who may see what ----------------------------------------------------------------------
 
     def party_roles(self, person_id: str) -> set[str]:
-        roles = set()
+        roles: set[str] = set()
         if person_id == self.auditor_id:
-            roles.add("auditor")
+            roles.add(Role.AUDITOR)
         if person_id == self.coordinator_id:
             roles.add("coordinator")
         if any(p.representative_id == person_id for p in self.partners):

@@ -25,8 +25,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import add_working_days, is_working_day
 
-from ...case_audit.domain.audit import QA_STAFF_ROLES
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
+from ...common.roles import QA_STAFF_ROLES
 
 #: "At least twice-yearly": one every six months.
 OBSERVATIONS_A_YEAR = 2

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import working_days_between
 
 from ...common.errors import InvalidEntries
+from ...common.roles import Role
 
 #: Appendix A, 6: the initial conference report a minimum of 24 hours before, the review's 5 working days.
 INITIAL_CONFERENCE_REPORT_DAYS = 1
@@ -49,7 +50,7 @@ class MonitoringKind(StrEnum):
     @property
     def completed_by_role(self) -> str:
         """CP chairs for conferences, IROs for looked after reviews (and their mid-points)."""
-        return "cp_chair" if self in _CP_KINDS else "iro"
+        return Role.CP_CHAIR if self in _CP_KINDS else Role.IRO
 
     @property
     def midpoint(self) -> bool:
@@ -97,7 +98,7 @@ def report_on_time(kind: MonitoringKind, meeting_on: date, received_on: date | N
 def check_monitoring(entries: MonitoringEntries, *, author_roles: frozenset[str], today: date) -> None:
     errors = []
     if entries.kind.completed_by_role not in author_roles:
-        who = "a CP chair" if entries.kind.completed_by_role == "cp_chair" else "an IRO"
+        who = "a CP chair" if entries.kind.completed_by_role == Role.CP_CHAIR else "an IRO"
         errors.append({"field": "kind", "message": f"a {entries.kind.value.replace('_', ' ')} form is completed by {who}"})
     if entries.meeting_on > today:
         errors.append({"field": "meeting_on", "message": "a form is completed after the meeting"})

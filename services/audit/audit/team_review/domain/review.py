@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...case_audit.domain.audit import QA_STAFF_ROLES
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
+from ...common.roles import QA_STAFF_ROLES
 from ...practice.domain.records import (
     ActionTaken,
     Aspect,
