@@ -34,6 +34,7 @@ from .identity import CurrentPerson
 from .mongo import Document, Indexes, UnitOfWork
 from .observability import CORRELATION_HEADER, HTTP_LATENCY, HTTP_REQUESTS, configure_logging, correlation_id
 from .outbox import OUTBOX_INDEXES, OutboxRelay
+from .problems import with_common_problems
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     indexes: Sequence[Indexes] = (),
     consumers: Sequence[ConsumerSpec] = (),
+    #: The service's exceptions as problems, on top of ``shared.problems.COMMON_PROBLEMS`` (the service's entry wins).
     domain_errors: dict[type[Exception], Callable[[Exception], Problem]] | None = None,
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
     on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None,
@@ -173,7 +175,7 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
-    install_problem_handlers(app, domain_errors)
+    install_problem_handlers(app, with_common_problems(domain_errors))
     app.add_middleware(RequestContextMiddleware, service=settings.service_name, access_log=settings.access_log)
     app.include_router(operations_router())
     if behind_gateway:

@@ -8,10 +8,11 @@ import json
 import re
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Path, Query
 from pydantic import BaseModel, Field
 
 from .errors import Problem
+from .ids import ID_MAX_LENGTH, ID_PATTERN
 
 T = TypeVar("T")
 
@@ -42,27 +43,50 @@ def optional_if_match(if_match: Annotated[str | None, Header()] = None) -> int |
 def required_if_match(if_match: Annotated[str | None, Header()] = None) -> int:
     version = parse_if_match(if_match)
     if version is None:
-        raise Problem(
-            428,
-            "if-match-required",
-            "If-Match required",
-            "Send the ETag of the version you read as If-Match, so a change made since is never overwritten.",
-        )
+        raise if_match_required()
     return version
 
 
-def stale(current_version: int, expected: int, what: str) -> Problem:
+def if_match_required() -> Problem:
+    return Problem(
+        428,
+        "if-match-required",
+        "If-Match required",
+        "Send the ETag of the version you read as If-Match, so a change made since is never overwritten.",
+    )
+
+
+def stale(current_version: int, expected: int, what: str, *, counter: str = "version") -> Problem:
+    """412: the ``what`` is at ``current_version``, not the ``expected`` one the caller read.
+    ``counter`` is what the service calls its version numbers (sign-off says "revision")."""
     return Problem(
         412,
         "stale-version",
         "Changed since you read it",
-        f"The {what} is now at version {current_version}, not {expected}: read it again and redo your change.",
+        f"The {what} is now at {counter} {current_version}, not {expected}: read it again and redo your change.",
         current_version=current_version,
     )
 
 
+def stale_absent(what: str, ident: str | None, expected: int, *, counter: str = "version") -> Problem:
+    """412: the caller named a version of a ``what`` that does not exist."""
+    name = what if ident is None else f"{what} {ident!r}"
+    return Problem(412, "stale-version", "Changed since you read it", f"There is no {name} at {counter} {expected}.")
+
+
 OptionalIfMatch = Annotated[int | None, Depends(optional_if_match)]
 RequiredIfMatch = Annotated[int, Depends(required_if_match)]
+
+
+# --- Ids (``shared.ids``) in paths and bodies ---------------------------------------------
+
+
+def id_path(**extra: Any) -> Any:
+    """A path parameter that is an id; ``extra`` (``description``, ``examples``...) as ``Path`` takes it."""
+    return Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, **extra)
+
+
+IdPath = Annotated[str, id_path()]
 
 
 class Page(BaseModel, Generic[T]):

@@ -8,40 +8,37 @@ what its maintainers direct new code to. Each service owns one database
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.operations import IndexModel
 
 from .clock import Clock
+from .documents import OUTBOX, PROCESSED_EVENTS, Document, Indexes, create_indexes
 from .events import EventType
 from .observability import correlation_id
+from .outbox import outbox_documents
 
 T = TypeVar("T")
 
-Document = dict[str, Any]
+__all__ = [
+    "OUTBOX",
+    "PROCESSED_EVENTS",
+    "Document",
+    "Indexes",
+    "Transaction",
+    "UnitOfWork",
+    "connect",
+    "create_indexes",
+    "ping",
+]
 
 
 def connect(url: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000)
-
-
-@dataclass(frozen=True)
-class Indexes:
-    """The indexes one collection needs; every hot query has one (an unindexed find is a scan)."""
-
-    collection: str
-    models: Sequence[IndexModel]
-
-
-async def create_indexes(db: AsyncDatabase[Document], indexes: Sequence[Indexes]) -> None:
-    for spec in indexes:
-        if spec.models:
-            await db[spec.collection].create_indexes(list(spec.models))
 
 
 async def ping(client: AsyncMongoClient[Document]) -> None:
@@ -84,8 +81,6 @@ class UnitOfWork:
         self._on_commit = on_commit
 
     async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
-        from .outbox import outbox_documents  # the outbox builds on this module
-
         result: list[T] = []
 
         async def attempt(session: AsyncClientSession) -> None:
@@ -102,7 +97,3 @@ class UnitOfWork:
             await session.with_transaction(attempt)
         self._on_commit()
         return result[0]
-
-
-OUTBOX = "outbox"
-PROCESSED_EVENTS = "processed_events"

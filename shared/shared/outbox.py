@@ -22,9 +22,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from .broker import Publisher
 from .clock import Clock
+from .documents import OUTBOX, Document, Indexes
 from .events import EventType
-from .mongo import OUTBOX, Document, Indexes
 from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+from .worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def outbox_documents(
     return docs
 
 
-class OutboxRelay:
+class OutboxRelay(BackgroundWorker):
     """Publishes pending outbox events with publisher confirms, then marks them sent."""
 
     def __init__(
@@ -91,6 +92,9 @@ class OutboxRelay:
         poll_interval_s: float = 1.0,
         claim_s: float = 30.0,
     ) -> None:
+        super().__init__(
+            f"outbox-relay-{service}", interval_s=poll_interval_s, logger=log, failure_message="outbox relay pass failed; retrying"
+        )
         self.collection = db[OUTBOX]
         self.publisher = publisher
         self.clock = clock
@@ -98,44 +102,11 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.claim_s = claim_s
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        """Called after a commit that wrote events, so they go out now rather than at the next poll."""
-        self._wake.set()
+    # ``wake()`` is called after a commit that wrote events, so they go out now rather than at the next poll.
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                published = await self.publish_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay pass failed; retrying")
-                published = 0
-            if self._stopping:
-                break
-            if published >= self.batch_size:
-                continue  # more are waiting
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> bool:
+        return await self.publish_pending() >= self.batch_size  # a full batch: more are waiting
 
     async def publish_pending(self) -> int:
         """One pass: claim a batch of due events, publish them, record the outcome.

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
 from . import store, usecases
@@ -24,7 +24,7 @@ from .push import TaskHub, sse_stream
 from .timezone import local_date
 from .usecases import Notifier
 
-TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+TaskId: TypeAlias = IdPath
 
 
 class Due(StrEnum):

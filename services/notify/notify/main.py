@@ -24,8 +24,6 @@ def _errors() -> dict[type[Exception], object]:
     return {
         TaskNotFound: lambda e: Problem(404, "not-found", "Task not found", str(e)),
         TaskClosed: lambda e: Problem(409, "task-closed", "Task already closed", str(e)),
-        store.StaleTask: lambda e: Problem(412, "stale-version", "Changed since you read it",
-                                           "The task changed while your request was handled: read it again and redo your change."),
         StatutoryEmail: lambda e: Problem(422, "statutory-email", "This email cannot be turned off", str(e),
                                           kinds=sorted(k.value for k in e.kinds)),
     }

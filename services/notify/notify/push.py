@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document
+from shared.worker import BackgroundWorker
 
 from .store import TASKS
 
@@ -25,28 +26,27 @@ log = logging.getLogger(__name__)
 QUEUE_LIMIT = 256
 
 
-class TaskHub:
+#: The wait before reopening a lost change stream, doubling while it cannot be reopened, up to the most.
+REOPEN_S, REOPEN_MAX_S = 0.5, 10.0
+
+
+class TaskHub(BackgroundWorker):
     def __init__(self, db: AsyncDatabase[Document]) -> None:
+        # A pass holds the change stream open for as long as it lasts: stopping ends it at once.
+        super().__init__(
+            "task-change-stream", interval_s=REOPEN_S, max_backoff_s=REOPEN_MAX_S, stop_timeout_s=0, logger=log,
+            failure_message="task change stream lost; reopening", failure_level=logging.WARNING,
+        )
         self.db = db
         self._subscribers: dict[str, set[asyncio.Queue[Document | None]]] = defaultdict(set)
-        self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
-        self._stopping = False
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._watch(), name="task-change-stream")
+        self._resume_after: Any = None
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await super().stop()
         for queues in self._subscribers.values():
             for queue in queues:
                 try:
@@ -77,31 +77,22 @@ class TaskHub:
             except asyncio.QueueFull:
                 log.warning("task stream too slow; dropping a change", extra={"task_id": doc.get("_id")})
 
-    async def _watch(self) -> None:
-        resume_after: Any = None
-        delay = 0.5
-        while not self._stopping:
-            try:
-                async with await self.db[TASKS].watch(
-                    [{"$match": {"operationType": {"$in": ["insert", "replace", "update"]}}}],
-                    full_document="updateLookup",
-                    resume_after=resume_after,
-                ) as stream:
-                    self._ready.set()
-                    delay = 0.5
-                    async for change in stream:
-                        resume_after = change["_id"]
-                        doc = change.get("fullDocument")
-                        if doc is not None:
-                            self.publish(doc)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                if self._stopping:
-                    break
-                log.warning("task change stream lost; reopening", exc_info=True)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+    async def run_once(self) -> bool:
+        """Watch the tasks until the stream is lost (raises: reopened after a back-off that starts
+        again from ``REOPEN_S`` once a stream opened) or ends (reopened at once), from where it was."""
+        async with await self.db[TASKS].watch(
+            [{"$match": {"operationType": {"$in": ["insert", "replace", "update"]}}}],
+            full_document="updateLookup",
+            resume_after=self._resume_after,
+        ) as stream:
+            self._ready.set()
+            self.healthy()
+            async for change in stream:
+                self._resume_after = change["_id"]
+                doc = change.get("fullDocument")
+                if doc is not None:
+                    self.publish(doc)
+        return True
 
 
 async def sse_stream(

@@ -9,7 +9,6 @@ commits first sends it and the others find it done.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 from shared.calendar import is_working_day
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.versioned import Stale
+from shared.worker import BackgroundWorker
 
 from . import store
 from .directory import RECIPIENTS
@@ -27,7 +28,6 @@ from .domain.kinds import LABELS, TaskKind
 from .domain.schedule import digest_day, reminder_due
 from .domain.tasks import Link, Origin, Task, TaskStatus
 from .mail.outbox import queue_email
-from .store import StaleTask
 from .timezone import local_date
 from .usecases import Notifier
 
@@ -92,7 +92,7 @@ async def _remind(n: Notifier, uow: UnitOfWork, task_id: str, now: datetime) -> 
 
     try:
         return await uow.run(work)
-    except (DuplicateKeyError, StaleTask):
+    except (DuplicateKeyError, Stale):
         return False  # another replica sent it first
 
 
@@ -206,39 +206,19 @@ async def _digest(n: Notifier, uow: UnitOfWork, month: str, recipient_id: str, i
         return False
 
 
-class SchedulerLoop:
+class SchedulerLoop(BackgroundWorker):
     """Runs ``send_due_reminders`` every ``REMINDER_INTERVAL_S`` seconds."""
 
     def __init__(self, n: Notifier, uow: UnitOfWork, interval_s: float, on_mail: Any = None) -> None:
+        super().__init__(
+            "reminder-scheduler", interval_s=interval_s, logger=log,
+            failure_message="scheduler pass failed; trying again at the next interval",
+        )
         self.n = n
         self.uow = uow
-        self.interval_s = interval_s
         self.on_mail = on_mail
-        self._task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="reminder-scheduler")
-
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-
-    async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                done = await send_due_reminders(self.n, self.uow, self.n.clock.now())
-                if (done.reminders or done.digests) and self.on_mail is not None:
-                    self.on_mail()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("scheduler pass failed; trying again at the next interval")
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> None:
+        done = await send_due_reminders(self.n, self.uow, self.n.clock.now())
+        if (done.reminders or done.digests) and self.on_mail is not None:
+            self.on_mail()

@@ -13,8 +13,8 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from shared.http import stale
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import insert_versioned, replace_versioned
 
 from .domain.kinds import TaskKind
 from .domain.preferences import Preferences
@@ -45,13 +45,6 @@ INDEXES = [
     ),
     Indexes(TASK_HISTORY, [IndexModel([("task_id", ASCENDING), ("version", ASCENDING), ("seq", ASCENDING)], unique=True)]),
 ]
-
-
-class StaleTask(Exception):
-    def __init__(self, task_id: str, expected: int) -> None:
-        self.task_id = task_id
-        self.expected = expected
-        super().__init__(f"task {task_id} changed since version {expected}")
 
 
 def _d(value: date | None) -> str | None:
@@ -145,10 +138,8 @@ async def insert_task(db: AsyncDatabase[Document], tx: Transaction, task: Task) 
 
 
 async def save_task(db: AsyncDatabase[Document], tx: Transaction, task: Task, *, expected_version: int) -> None:
-    """Replace the task if it is still at ``expected_version``; else ``StaleTask``."""
-    result = await db[TASKS].replace_one({"_id": task.id, "version": expected_version}, to_document(task), session=tx.session)
-    if result.matched_count != 1:
-        raise StaleTask(task.id, expected_version)
+    """Replace the task if it is still at ``expected_version``; else ``shared.versioned.Stale``."""
+    await replace_versioned(db[TASKS], task.id, to_document(task), expected_version, what="task", session=tx.session)
     await _append_history(db, tx, task)
 
 
@@ -222,14 +213,8 @@ async def save_preferences(db: AsyncDatabase[Document], tx: Transaction, prefs: 
         "updated_by": prefs.updated_by,
     }
     if expected_version == 0:
-        existing = await db[PREFERENCES].find_one({"_id": prefs.person_id}, {"version": 1}, session=tx.session)
-        if existing is not None:
-            raise stale(existing["version"], 0, "preferences")
-        await db[PREFERENCES].insert_one(doc, session=tx.session)
+        await insert_versioned(db[PREFERENCES], doc, what="preferences", session=tx.session)
     else:
-        result = await db[PREFERENCES].replace_one({"_id": prefs.person_id, "version": expected_version}, doc, session=tx.session)
-        if result.matched_count != 1:
-            current = await db[PREFERENCES].find_one({"_id": prefs.person_id}, {"version": 1}, session=tx.session)
-            raise stale(current["version"] if current else 0, expected_version, "preferences")
+        await replace_versioned(db[PREFERENCES], prefs.person_id, doc, expected_version, what="preferences", session=tx.session)
     await db[PREFERENCES_HISTORY].insert_one({**doc, "_id": f"{prefs.person_id}:{prefs.version}", "person_id": prefs.person_id}, session=tx.session)
 

@@ -9,8 +9,8 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.clock import Clock
 from shared.consumer import ReceivedEvent
-from shared.http import stale
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.versioned import check_version
 
 from . import store
 from .directory import RECIPIENTS
@@ -130,8 +130,7 @@ async def mark_done(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, 
     async def work(tx: Transaction) -> Task:
         task = await store.load_task(db, task_id, tx=tx, with_history=True)
         task.ensure_assignee(by)
-        if task.version != if_match:
-            raise stale(task.version, if_match, "task")
+        check_version("task", task.version, if_match, ident=task_id)
         task.mark_done(by=by, at=uow.clock.now(), note=note)
         await store.save_task(db, tx, task, expected_version=if_match)
         return task
@@ -143,8 +142,7 @@ async def cancel_task(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str
     async def work(tx: Transaction) -> Task:
         task = await store.load_task(db, task_id, tx=tx, with_history=True)
         task.ensure_assignee(by)
-        if task.version != if_match:
-            raise stale(task.version, if_match, "task")
+        check_version("task", task.version, if_match, ident=task_id)
         task.cancel(by=by, at=uow.clock.now(), reason=reason)
         await store.save_task(db, tx, task, expected_version=if_match)
         return task
@@ -157,8 +155,7 @@ async def change_preferences(
 ) -> Preferences:
     async def work(tx: Transaction) -> Preferences:
         prefs = await store.load_preferences(db, person_id, tx=tx)
-        if prefs.version != if_match:
-            raise stale(prefs.version, if_match, "preferences")
+        check_version("preferences", prefs.version, if_match, ident=person_id)
         prefs.change(email, by=person_id, at=uow.clock.now())
         await store.save_preferences(db, tx, prefs, expected_version=if_match)
         return prefs

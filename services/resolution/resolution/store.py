@@ -1,8 +1,8 @@
 """Resolution forms and themes in MongoDB: load, version-guarded save, history, indexed lists.
 
 A save replaces the form only if it is still at the version the caller read (filter
-``{_id, version}``); otherwise nothing is written and the caller gets 412 with the current
-version. Every change also appends its history entries (with the text of every section save),
+``{_id, version}``); otherwise nothing is written and it raises ``shared.versioned.Stale`` with
+the current version (the caller gets 412). Every change also appends its history entries (with the text of every section save),
 in the same transaction, so nothing anyone wrote is ever lost.
 """
 
@@ -14,8 +14,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from shared.http import stale
 from shared.mongo import Document, Indexes
+from shared.versioned import replace_versioned
 
 from .documents import form_document, form_from_document, theme_document, theme_from_document
 from .domain import ResolutionForm, RuleConflict, Theme, UnknownItem
@@ -68,13 +68,10 @@ async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session
 
 
 async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, session: Session) -> None:
-    """Replace the form if it is still at ``expected_version``; 412 (nothing written) if not."""
+    """Replace the form if it is still at ``expected_version``; ``Stale`` (nothing written) if not."""
     if form.version == expected_version:
         return  # nothing changed
-    result = await db[FORMS].replace_one({"_id": form.id, "version": expected_version}, form_document(form), session=session)
-    if result.matched_count != 1:
-        current = await db[FORMS].find_one({"_id": form.id}, {"version": 1}, session=session)
-        raise stale(current["version"] if current else 0, expected_version, "resolution form")
+    await replace_versioned(db[FORMS], form.id, form_document(form), expected_version, what="resolution form", session=session)
     await _write_history(db, form, session)
 
 
@@ -145,12 +142,9 @@ async def save_theme(db: AsyncDatabase[Document], theme: Theme, *, expected_vers
     if theme.version == expected_version:
         return
     try:
-        result = await db[THEMES].replace_one({"_id": theme.id, "version": expected_version}, theme_document(theme), session=session)
+        await replace_versioned(db[THEMES], theme.id, theme_document(theme), expected_version, what="theme", session=session)
     except DuplicateKeyError:
         raise RuleConflict(f"A theme called {theme.name!r} already exists.", slug="theme-exists") from None
-    if result.matched_count != 1:
-        current = await db[THEMES].find_one({"_id": theme.id}, {"version": 1}, session=session)
-        raise stale(current["version"] if current else 0, expected_version, "theme")
     await _theme_history(db, theme, session)
 
 

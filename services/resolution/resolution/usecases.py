@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from shared.http import stale
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.versioned import check_version
 
 from . import directory, store
 from .domain import InvalidInput, NextStep, NotAllowed, PersonRef, ResolutionForm, Stage, StageDates, Theme
@@ -127,8 +127,7 @@ async def _change(uow: UnitOfWork, form_id: str, caller: Identity, if_match: int
     async def work(tx: Transaction) -> ResolutionForm:
         form = await store.load_form(uow.db, form_id, tx.session)
         check_can_read(form, caller)
-        if form.version != if_match:
-            raise stale(form.version, if_match, "resolution form")
+        check_version("resolution form", form.version, if_match, ident=form_id)
         await change(form, _now(uow), tx.session)
         await store.save_form(uow.db, form, expected_version=if_match, session=tx.session)
         _record_events(tx, form)
@@ -250,8 +249,7 @@ async def change_theme(
     async def work(tx: Transaction) -> Theme:
         check_theme_manager(caller.roles)
         theme = await store.load_theme(uow.db, theme_id, tx.session)
-        if theme.version != if_match:
-            raise stale(theme.version, if_match, "theme")
+        check_version("theme", theme.version, if_match, ident=theme_id)
         theme.change(by=caller.person_id, roles=caller.roles, at=_now(uow), name=name, description=description, active=active)
         await store.save_theme(uow.db, theme, expected_version=if_match, session=tx.session)
         return theme

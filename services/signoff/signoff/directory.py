@@ -96,13 +96,11 @@ def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
 
 
 async def put(db: AsyncDatabase[Document], record: CaseChanged | PersonChanged | TeamChanged) -> None:
-    """Store a directory record as the projection would (version-guarded), outside a consumer."""
+    """Store a directory record as the projection would (only if newer), outside a consumer."""
     collection, key = {CaseChanged: (CASES, "case_id"), PersonChanged: (PEOPLE, "person_id"), TeamChanged: (TEAMS, "team_id")}[type(record)]
     fields = record.model_dump(mode="json")
-    record_id = fields.pop(key)
-    current = await db[collection].find_one({"_id": record_id}, {"version": 1})
-    if current is None or current["version"] < fields["version"]:
-        await db[collection].replace_one({"_id": record_id}, fields, upsert=True)
+    record_id, version = fields.pop(key), fields.pop("version")
+    await apply_if_newer(db[collection], record_id, version, fields)
 
 
 # --- reading ---------------------------------------------------------------------------------

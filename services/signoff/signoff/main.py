@@ -6,12 +6,14 @@ from fastapi import FastAPI
 from shared.app import Runtime, create_service_app
 from shared.clock import Clock
 from shared.errors import Problem
+from shared.problems import stale_problem
+from shared.versioned import Stale
 
 from . import directory, store, type_store
 from .api import ROUTERS
 from .consumers import CONSUMERS
 from .domain.catalogue import SEED_TYPES
-from .domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, NotFound, Stale
+from .domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, NotFound
 from .settings import SignoffSettings
 
 DOMAIN_ERRORS = {
@@ -19,7 +21,8 @@ DOMAIN_ERRORS = {
     NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),
     Locked: lambda e: Problem(409, "locked", "Locked", str(e)),
     Conflict: lambda e: Problem(409, "conflict", "Conflict", str(e)),
-    Stale: lambda e: Problem(412, "stale-version", "Changed since you read it", str(e), current_version=e.current),
+    # The common mapping (shared.problems), in sign-off's word for its versions.
+    Stale: lambda e: stale_problem(e, counter="revision"),
     InvalidInput: lambda e: Problem(422, "invalid-input", "Invalid input", str(e), errors=[x.as_dict() for x in e.errors] or None),
     MandatoryUnanswered: lambda e: Problem(
         422, "mandatory-questions-unanswered", "Mandatory questions unanswered", str(e),

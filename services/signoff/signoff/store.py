@@ -16,11 +16,11 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import insert_versioned, replace_versioned
 
 from . import events as integration
 from . import type_store
 from .domain import chronology
-from .domain.errors import Stale
 from .domain.exemplar import (
     AnswerEdit,
     CloneOf,
@@ -176,16 +176,13 @@ async def load(db: AsyncDatabase[Document], exemplar_id: str, session: AsyncClie
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clone_batch_id: str | None = None) -> None:
     """Write the exemplar (guarded by the revision it was read at), its chronology entries and its
-    integration events, all in ``tx``. A concurrent change makes this fail as ``Stale``."""
+    integration events, all in ``tx``. A concurrent change makes this fail as ``shared.versioned.Stale``."""
     read_at = x.revision
     doc = to_document(x, read_at + 1, clone_batch_id=clone_batch_id)
     if read_at == 0:
-        await db[EXEMPLARS].insert_one(doc, session=tx.session)
+        await insert_versioned(db[EXEMPLARS], doc, what="exemplar", session=tx.session, version_field="revision")
     else:
-        result = await db[EXEMPLARS].replace_one({"_id": x.id, "revision": read_at}, doc, session=tx.session)
-        if result.matched_count != 1:
-            now = await db[EXEMPLARS].find_one({"_id": x.id}, {"revision": 1}, session=tx.session)
-            raise Stale(now["revision"] if now else 0, read_at)
+        await replace_versioned(db[EXEMPLARS], x.id, doc, read_at, what="exemplar", session=tx.session, version_field="revision")
     x.revision = read_at + 1
     await record_events(tx, db, x)
 

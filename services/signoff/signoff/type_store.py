@@ -12,13 +12,15 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
+from shared.versioned import Stale, check_version, insert_versioned, update_versioned
 
-from .domain.errors import NotFound, Stale
+from .domain.errors import NotFound
 from .domain.types import ExemplarType, Question, QuestionKind
 
 TYPES = "exemplar_types"
 TYPE_VERSIONS = "exemplar_type_versions"
 SYSTEM = "system"
+WHAT = "exemplar type"
 
 INDEXES = [
     Indexes(TYPES, []),
@@ -86,11 +88,9 @@ async def _write(
     body = definition(t)
     doc = {"_id": t.code, "version": version, "definition": body, "updated_at": at, "updated_by": by}
     if previous is None:
-        await db[TYPES].insert_one({**doc, "created_at": at, "created_by": by}, session=session)
+        await insert_versioned(db[TYPES], {**doc, "created_at": at, "created_by": by}, what=WHAT, session=session)
     else:
-        result = await db[TYPES].update_one({"_id": t.code, "version": previous}, {"$set": doc}, session=session)
-        if result.matched_count != 1:
-            raise Stale(previous + 1, previous, "exemplar type")
+        await update_versioned(db[TYPES], t.code, {"$set": doc}, previous, what=WHAT, session=session)
     await db[TYPE_VERSIONS].insert_one(
         {"_id": f"{t.code}:{version}", "code": t.code, "version": version, "definition": body, "at": at, "by": by}, session=session
     )
@@ -104,14 +104,13 @@ async def put(uow: UnitOfWork, t: ExemplarType, *, by: str, if_match: int | None
         current = await uow.db[TYPES].find_one({"_id": t.code}, session=tx.session)
         at = uow.clock.now()
         if current is None:
-            if if_match is not None:
-                raise Stale(0, if_match, "exemplar type")
+            if if_match is not None:  # a type not stored yet is at revision 0
+                raise Stale(WHAT, 0, if_match, ident=t.code)
             await _write(uow.db, tx.session, t, 1, by=by, at=at, previous=None)
             return from_definition(t.code, 1, definition(t)), True
         if if_match is None:
             raise IfMatchRequired()
-        if current["version"] != if_match:
-            raise Stale(current["version"], if_match, "exemplar type")
+        check_version(WHAT, current["version"], if_match, ident=t.code)
         if current["definition"] == definition(t):
             return _from_doc(current), False
         await _write(uow.db, tx.session, t, current["version"] + 1, by=by, at=at, previous=current["version"])

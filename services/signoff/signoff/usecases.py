@@ -17,11 +17,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.versioned import check_version
 
 from . import directory, store, type_store
 from .domain import messages, roles
 from .domain.access import MAX_CHAIN, Actor, CaseView, PersonView, Relation, relation_to_case
-from .domain.errors import Conflict, FieldError, InvalidInput, NotFound, Stale
+from .domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from .domain.exemplar import Exemplar
 from .domain.messages import Action, WorkflowMessage
 from .domain.timeliness import local_date
@@ -93,8 +94,7 @@ async def load_for(db: AsyncDatabase[Document], caller: Identity, exemplar_id: s
 
 
 def _expect(exemplar: Exemplar, if_match: int) -> None:
-    if exemplar.revision != if_match:
-        raise Stale(exemplar.revision, if_match)
+    check_version("exemplar", exemplar.revision, if_match, ident=exemplar.id)
 
 
 # --- start, edit, sign, counter-sign, unlock ------------------------------------------------

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
-from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
+from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, id_path
 from shared.identity import Identity
 from shared.mongo import Document
 
@@ -21,7 +21,7 @@ from . import bulk, imports, jobs, store
 from .domain import DIRECTORY_WRITERS, CaseReader
 from .store import CASES, KINDS, Kind
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$", description="The case-management system's id")]
+RecordId = Annotated[str, id_path(description="The case-management system's id")]
 
 
 class RecordOut(BaseModel):

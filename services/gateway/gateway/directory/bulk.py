@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from shared.ids import is_id
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 LIST_SEPARATOR = ";"
 
 
@@ -131,7 +130,7 @@ def check_rows(rows: list[Any], model: type[BaseModel]) -> CheckedRows:
         fields = dict(raw)
         record_id = fields.pop("id", None)
         errors: list[RowError] = []
-        if not isinstance(record_id, str) or not 1 <= len(record_id) <= 64 or not ID_PATTERN.match(record_id):
+        if not is_id(record_id):
             errors.append(RowError("id", "the id must be 1-64 letters, digits and . _ : - (starting with a letter or digit)"))
             record_id = record_id if isinstance(record_id, str) else None
         elif record_id in first_row:

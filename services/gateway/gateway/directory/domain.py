@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from shared.ids import IdField
 
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Ident: TypeAlias = IdField
 
 
 class Role(StrEnum):

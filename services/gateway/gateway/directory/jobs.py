@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.errors import Problem
 from shared.identity import Identity
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
+from shared.worker import BackgroundWorker
 
 from . import imports, store
 from .bulk import CheckedRows
@@ -112,65 +113,38 @@ class LostClaim(Exception):
     """Another runner holds the job now (this one's lease lapsed); the batch was not written."""
 
 
-class ImportRunner:
-    """Writes stored import jobs batch by batch; one per gateway replica, woken when a job is stored."""
+class ImportRunner(BackgroundWorker):
+    """Writes stored import jobs batch by batch; one per gateway replica, woken (``wake()``) when a
+    job is stored, so it starts now rather than at the next poll. Stopping lets the batch in hand
+    finish and releases the job for another replica at once."""
 
     def __init__(
         self, uow: UnitOfWork, *, claim_s: float, poll_interval_s: float, on_finished: Callable[[Document], None] = lambda job: None
     ) -> None:
+        super().__init__(
+            "directory-import-runner", interval_s=poll_interval_s, stop_timeout_s=max(10.0, claim_s), logger=log,
+            failure_message="import runner pass failed; retrying",
+        )
         self.uow = uow
         self.db = uow.db
         self.clock = uow.clock
         self.claim_s = claim_s
         self.poll_interval_s = poll_interval_s
         self.on_finished = on_finished
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        """Called when a job is stored, so it starts now rather than at the next poll."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="directory-import-runner")
-
-    async def stop(self) -> None:
-        """Stop after the batch in hand; the job is released for another replica at once."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=max(10.0, self.claim_s))
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.run_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("import runner pass failed; retrying")
-            if self._stopping:
-                break
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> None:
+        await self.run_pending()
 
     async def run_pending(self) -> int:
         """Claim and write jobs until none is waiting; returns how many were taken."""
         taken = 0
-        while not self._stopping:
+        while not self.stopping:
             job = await self.claim()
             if job is None:
                 break
             taken += 1
             while job is not None:
-                if self._stopping:
+                if self.stopping:
                     await self.release(job)
                     break
                 try:

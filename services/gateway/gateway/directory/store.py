@@ -16,9 +16,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.errors import Problem
 from shared.events import EventData, EventType
-from shared.http import stale
 from shared.identity import Identity
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
+from shared.versioned import Stale, insert_versioned, replace_versioned
 
 from . import events
 from .domain import ChainBelow, ChildCase, Person, Team
@@ -95,25 +95,17 @@ async def put_record(
     async def work(tx: Transaction) -> tuple[Document, bool]:
         collection = uow.db[kind.collection]
         current = await collection.find_one({"_id": record_id}, session=tx.session)
-        if if_match is not None:
-            if current is None:
-                raise Problem(412, "stale-version", "Changed since you read it", f"There is no {kind.name} {record_id!r} at version {if_match}.")
-            if current["version"] != if_match:
-                raise stale(current["version"], if_match, kind.name)
+        if if_match is not None and (current is None or current["version"] != if_match):
+            raise Stale(kind.name, None if current is None else current["version"], if_match, ident=record_id)
         changed = _next_version(kind, record_id, current, record, now=uow.clock.now(), by=by)
         if changed is None:
             assert current is not None
             return current, False
         doc, entry = changed
         if current is None:
-            try:
-                await collection.insert_one(doc, session=tx.session)
-            except DuplicateKeyError:
-                raise stale(1, 0, kind.name) from None
+            await insert_versioned(collection, doc, what=kind.name, session=tx.session)
         else:
-            result = await collection.replace_one({"_id": record_id, "version": current["version"]}, doc, session=tx.session)
-            if result.matched_count != 1:
-                raise stale(current["version"] + 1, current["version"], kind.name)
+            await replace_versioned(collection, record_id, doc, current["version"], what=kind.name, session=tx.session)
         await uow.db[HISTORY].insert_one(entry, session=tx.session)
         tx.record(kind.event_type, kind.to_event(record_id, doc["version"], record), subject=f"{kind.name}/{record_id}")
         return doc, True

@@ -24,8 +24,8 @@ from shared.broker_access import (
 )
 from shared.clock import Clock
 from shared.errors import Problem
-from shared.http import stale
 from shared.mongo import Document, UnitOfWork
+from shared.versioned import check_version
 
 from . import catalogue, store
 from .domain import IntegrationRefused, check_grant
@@ -109,8 +109,7 @@ class AmqpIntegrators:
         record = await self.get(integrator_id)
         if record["status"] != ACTIVE:
             raise IntegrationRefused("integrator-revoked", "Integrator revoked", f"Integrator {integrator_id!r} was revoked.", status=409)
-        if expected is not None and expected != record["version"]:
-            raise stale(int(record["version"]), expected, "integrator")
+        check_version("integrator", int(record["version"]), expected, ident=integrator_id)
         return record
 
     async def rotate_password(self, integrator_id: str, *, by: str, expected: int | None) -> Credentials:

@@ -14,8 +14,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.errors import Problem
-from shared.http import stale
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
+from shared.versioned import Stale, replace_versioned
 
 INTEGRATORS = "integrators"
 ENDPOINTS = "webhook_endpoints"
@@ -62,16 +62,17 @@ async def save_version(
     uow: UnitOfWork, collection: str, doc: Document, *, expected: int, what: str, subject: str, change: str, by: str, at: datetime
 ) -> Document:
     """Write ``doc`` as version ``expected + 1``, with its history entry, in one transaction, only
-    if nobody changed it since ``expected``; otherwise 412 (or 404), and nothing changes."""
+    if nobody changed it since ``expected``; otherwise ``Stale`` (for a record that is gone: not
+    found, no version named), and nothing changes."""
     doc = {**doc, "version": expected + 1}
 
     async def work(tx: Transaction) -> None:
-        result = await uow.db[collection].replace_one({"_id": doc["_id"], "version": expected}, doc, session=tx.session)
-        if result.matched_count != 1:
-            current = await uow.db[collection].find_one({"_id": doc["_id"]}, {"version": 1}, session=tx.session)
-            if current is None:
-                raise Problem(404, "not-found", f"{what} not found", f"There is no {what.lower()} {doc['_id']!r}.")
-            raise stale(int(current["version"]), expected, what.lower())
+        try:
+            await replace_versioned(uow.db[collection], doc["_id"], doc, expected, what=what.lower(), session=tx.session)
+        except Stale as exc:
+            if exc.current is None:  # gone: not found, as reading it would say
+                raise Stale(exc.what, None, None, ident=exc.ident) from None
+            raise
         await record_history(uow.db, subject, doc, change=change, by=by, at=at, session=tx.session)
 
     await uow.run(work)

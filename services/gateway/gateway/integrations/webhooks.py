@@ -40,8 +40,9 @@ from pymongo.errors import BulkWriteError
 from shared.clock import Clock
 from shared.consumer import EventConsumer, ReceivedEvent, Subscription
 from shared.errors import Problem
-from shared.http import stale
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.versioned import Stale, check_version, update_versioned
+from shared.worker import BackgroundWorker
 
 from . import catalogue, store
 from .domain import RetryPolicy, check_endpoint_url, check_grant, new_secret, signature_header, succeeded
@@ -97,8 +98,7 @@ class Webhooks:
         endpoint = await self.get(endpoint_id)
         if endpoint["status"] == DELETED:
             raise Problem(409, "endpoint-deleted", "Endpoint deleted", f"Webhook endpoint {endpoint_id!r} was deleted.")
-        if expected is not None and expected != endpoint["version"]:
-            raise stale(int(endpoint["version"]), expected, "webhook endpoint")
+        check_version("webhook endpoint", int(endpoint["version"]), expected, ident=endpoint_id)
         return endpoint
 
     async def _save(self, endpoint: Document, change: str, by: str) -> Document:
@@ -238,7 +238,7 @@ class Bindings:
         return True
 
 
-class Dispatcher:
+class Dispatcher(BackgroundWorker):
     """Sends due deliveries; one per gateway replica, any number of replicas."""
 
     def __init__(
@@ -255,6 +255,11 @@ class Dispatcher:
         bindings: Bindings | None = None,
         batch_size: int = 200,
     ) -> None:
+        # Stopping waits for the pass in hand (it only claims), then for the deliveries in flight.
+        super().__init__(
+            "webhook-dispatcher", interval_s=poll_interval_s, stop_timeout_s=None, logger=log,
+            failure_message="webhook dispatcher pass failed; retrying",
+        )
         self.bindings = bindings
         self._bindings_synced_at: float | None = None
         self.db = uow.db
@@ -267,41 +272,18 @@ class Dispatcher:
         self.endpoint_concurrency = endpoint_concurrency
         self.batch_size = batch_size
         self.replica = uuid.uuid4().hex
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._wake = asyncio.Event()
         self._in_hand: set[asyncio.Task[None]] = set()
         self._busy: dict[str, int] = defaultdict(int)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
-
-    def wake(self) -> None:
-        self._wake.set()
-
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop claiming; let deliveries in flight finish (their claims lapse if they cannot)."""
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
+        await super().stop()
         if self._in_hand:
             await asyncio.wait(self._in_hand, timeout=grace_s)
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            await self._keep_bindings()
-            try:
-                await self.pass_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("webhook dispatcher pass failed; retrying")
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> None:
+        await self._keep_bindings()
+        await self.pass_once()
 
     async def _keep_bindings(self) -> None:
         if self.bindings is None:
@@ -358,7 +340,7 @@ class Dispatcher:
             self._busy[endpoint_id] -= 1
             if self._busy[endpoint_id] <= 0:
                 self._busy.pop(endpoint_id, None)
-            self._wake.set()  # this endpoint has room again
+            self.wake()  # this endpoint has room again
 
     async def _post(self, endpoint: Document, delivery: Document) -> tuple[int | None, str | None, float]:
         body = delivery["body"].encode()
@@ -405,13 +387,15 @@ class Dispatcher:
         # Failing persistently: disable the endpoint and hold what is still to go, until an
         # administrator enables it again (nothing is dropped meanwhile).
         reason = f"delivery of event {delivery['event_id']} failed {failed_attempts} times (last: {error})"
-        updated = await self.db[store.ENDPOINTS].update_one(
-            {"_id": endpoint["_id"], "status": ACTIVE, "version": endpoint["version"]},
-            {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now}, "$inc": {"version": 1}},
-        )
-        if updated.modified_count == 1:
-            after = await self.db[store.ENDPOINTS].find_one({"_id": endpoint["_id"]})
-            if after is not None:
-                await store.record_history(self.db, f"webhook/{endpoint['_id']}", after, change="disabled after persistent failure", by="platform", at=now)
-            await self.db[store.DELIVERIES].update_many({"endpoint_id": endpoint["_id"], "status": PENDING}, {"$set": {"status": HELD}})
-            log.warning("webhook endpoint disabled after persistent failure", extra={"endpoint": endpoint["_id"], "reason": reason})
+        try:
+            await update_versioned(
+                self.db[store.ENDPOINTS], endpoint["_id"], {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now}},
+                endpoint["version"], what="webhook endpoint", where={"status": ACTIVE},
+            )
+        except Stale:
+            return  # changed since (an administrator disabled, enabled or changed it): theirs stands
+        after = await self.db[store.ENDPOINTS].find_one({"_id": endpoint["_id"]})
+        if after is not None:
+            await store.record_history(self.db, f"webhook/{endpoint['_id']}", after, change="disabled after persistent failure", by="platform", at=now)
+        await self.db[store.DELIVERIES].update_many({"endpoint_id": endpoint["_id"], "status": PENDING}, {"$set": {"status": HELD}})
+        log.warning("webhook endpoint disabled after persistent failure", extra={"endpoint": endpoint["_id"], "reason": reason})

@@ -19,6 +19,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.clock import Clock
 from shared.mongo import Document
+from shared.worker import BackgroundWorker
 
 from ..directory import RECIPIENTS
 from ..settings import NotifySettings
@@ -32,50 +33,23 @@ class NoAddress(Exception):
     pass
 
 
-class MailRelay:
+class MailRelay(BackgroundWorker):
+    """Sends the mail outbox every ``MAIL_POLL_INTERVAL_S``, and at once when woken (``wake()``,
+    after a commit that queued mail)."""
+
     def __init__(self, db: AsyncDatabase[Document], sender: SmtpSender, clock: Clock, settings: NotifySettings) -> None:
+        super().__init__(
+            "mail-relay", interval_s=settings.mail_poll_interval_s, stop_timeout_s=settings.smtp_timeout_s + 5, logger=log,
+            failure_message="mail relay pass failed; retrying",
+        )
         self.db = db
         self.emails = db[EMAILS]
         self.sender = sender
         self.clock = clock
         self.settings = settings
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="mail-relay")
-
-    async def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=self.settings.smtp_timeout_s + 5)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                handled = await self.send_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("mail relay pass failed; retrying")
-                handled = 0
-            if self._stopping:
-                break
-            if handled >= self.settings.mail_batch_size:
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.mail_poll_interval_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> bool:
+        return await self.send_pending() >= self.settings.mail_batch_size  # a full batch: more are waiting
 
     async def send_pending(self) -> int:
         """One pass: claim due mails, send each, record the outcome. Returns how many were tried."""

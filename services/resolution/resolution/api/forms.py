@@ -6,12 +6,12 @@ Each change answers with the whole form as it now is and its new ``ETag``; each 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Response
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -36,7 +36,7 @@ from .schemas import (
 
 router = APIRouter(prefix="/v1/forms", tags=["resolution forms"])
 
-FormId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+FormId: TypeAlias = IdPath
 StageParam = Annotated[Stage, Path(description="informal, stage-1 … stage-5")]
 CHANGED: dict[int | str, dict[str, Any]] = {412: {"description": "Changed since the If-Match version"}, 403: {"description": "Not allowed"}, 409: {"description": "Not allowed in the form's state"}}
 

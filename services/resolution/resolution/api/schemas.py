@@ -4,15 +4,16 @@ domain so either can change without forcing the other."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.ids import IdField
 
 from ..domain import FormStatus, NextStep, ResolutionForm, SectionState, Stage, Theme
 from ..domain.section import MAX_RESPONSE, Delegation, DelegationStatus
 from ..domain.values import MAX_CONCERNS, MAX_DETAIL, StageRecord
 
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Ident: TypeAlias = IdField
 RaiserRole = Literal["iro", "cp_chair", "fgc_coordinator"]
 
 

@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 from resolution import store
-from shared.errors import Problem
+from shared.problems import stale_problem
+from shared.versioned import Stale
 
 from devstack.testing import EventCapture
 
@@ -75,8 +76,10 @@ async def test_the_store_refuses_a_save_from_a_version_that_is_no_longer_current
     second.save_section(second.current_stage, "refused", by="SW-1", at=now)
 
     await store.save_form(resolution.db, first, expected_version=version, session=None)
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(Stale) as refused:
         await store.save_form(resolution.db, second, expected_version=version, session=None)
-    assert refused.value.status == 412 and refused.value.extensions["current_version"] == version + 1
+    assert (refused.value.current, refused.value.expected) == (version + 1, version)
+    problem = stale_problem(refused.value)
+    assert problem.status == 412 and problem.extensions["current_version"] == version + 1
     assert (await store.load_form(resolution.db, form_id)).current.section.response == "kept"
     assert await resolution.db[store.FORM_HISTORY].count_documents({"form_id": form_id, "action": "section-draft-saved"}) == 1

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any, TypeAlias
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from shared.app import RuntimeDep
-from shared.http import Page, Pagination
+from shared.http import IdPath, Page, Pagination
 from shared.identity import CurrentPerson
 
 from .. import directory, store, usecases
@@ -17,7 +17,7 @@ from . import models as m
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
-Ident = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Ident: TypeAlias = IdPath
 _ERRORS: dict[int | str, dict[str, Any]] = {404: {"description": "No such case, or not one you may read"}, 403: {"description": "Not allowed"}}
 
 

@@ -3,12 +3,12 @@ first signature, counter-signature, unlock, clone to siblings, workflow messages
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Path, Response
 from shared.app import RuntimeDep
 from shared.errors import not_found
-from shared.http import Page, Pagination, RequiredIfMatch, etag
+from shared.http import IdPath, Page, Pagination, RequiredIfMatch, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -19,7 +19,7 @@ from . import models as m
 
 router = APIRouter(prefix="/v1/exemplars", tags=["exemplars"])
 
-ExemplarId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+ExemplarId: TypeAlias = IdPath
 VersionNumber = Annotated[int, Path(ge=1, le=100_000)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

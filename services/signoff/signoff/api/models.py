@@ -4,15 +4,16 @@ the stored documents, so each can change without the others)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.ids import IdField
 
 from ..domain.messages import Action
 from ..domain.timeliness import Status
 from ..domain.types import QuestionKind
 
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Ident: TypeAlias = IdField
 TypeCode = Annotated[str, Field(min_length=2, max_length=20, pattern=r"^[A-Z][A-Z0-9_]{1,19}$", examples=["INIASS"])]
 Answers = Annotated[
     dict[Annotated[str, Field(max_length=64)], Any],

@@ -1,6 +1,7 @@
 """The domain's refusals. Each maps to one problem+json status in ``signoff.main``:
-NotAllowed 403, NotFound 404, Conflict (and Locked) 409, Stale 412, InvalidInput and
-MandatoryUnanswered 422. Whatever raised one, nothing was changed."""
+NotAllowed 403, NotFound 404, Conflict (and Locked) 409, InvalidInput and MandatoryUnanswered
+422. Whatever raised one, nothing was changed. A change from a stale read raises the platform's
+``shared.versioned.Stale`` (412, in revisions)."""
 
 from __future__ import annotations
 
@@ -29,14 +30,6 @@ class Conflict(SignoffError):
 
 class Locked(Conflict):
     """The version was counter-signed and is locked: only an unlock makes a new, editable version."""
-
-
-class Stale(SignoffError):
-    def __init__(self, current: int, expected: int, what: str = "exemplar") -> None:
-        super().__init__(f"The {what} is now at revision {current}, not {expected}: read it again and redo your change.")
-        self.current = current
-        self.expected = expected
-        self.what = what
 
 
 @dataclass(frozen=True)

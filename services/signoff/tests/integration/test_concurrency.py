@@ -43,8 +43,8 @@ async def test_two_concurrent_counter_signatures_give_one_success_and_one_refusa
 
 async def test_a_save_from_a_stale_read_is_refused_by_the_stores_revision_guard(service_env) -> None:  # type: ignore[no-untyped-def]
     import pytest
+    from shared.versioned import Stale
     from signoff.domain.access import Actor, Relation
-    from signoff.domain.errors import Stale
 
     from services.signoff.tests.integration.harness import T0
 

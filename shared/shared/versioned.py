@@ -1,0 +1,125 @@
+"""Version-guarded records: the one way a store writes a record only if nobody changed it since it
+was read, and the one exception it raises when somebody did.
+
+A record carries a version number (``version``, or another field such as sign-off's
+``revision``) that every write moves on by one; the version is the record's ETag. A write names
+the version it read and changes nothing if the record is at another one: it raises ``Stale``
+with the version found (``current``, None when the record does not exist) and the one expected.
+
+``Stale`` knows nothing of HTTP: ``shared.problems`` maps it to problem+json, once, for every
+service. The helpers take the session of the caller's transaction (``tx.session``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from .documents import Document
+
+Collection = AsyncCollection[Document]
+
+
+class Stale(Exception):
+    """The ``what`` (``ident``) is at version ``current``, not at ``expected``.
+
+    ``current`` None: the record does not exist. ``expected`` None: no version was named (the
+    record must not be changed without one).
+    """
+
+    def __init__(self, what: str, current: int | None, expected: int | None, *, ident: str | None = None) -> None:
+        self.what = what
+        self.current = current
+        self.expected = expected
+        self.ident = ident
+        name = what if ident is None else f"{what} {ident!r}"
+        if current is None:
+            message = f"there is no {name}" + ("" if expected is None else f" at version {expected}")
+        elif expected is None:
+            message = f"the {name} is at version {current} and no version was named"
+        else:
+            message = f"the {name} is now at version {current}, not {expected}"
+        super().__init__(message)
+
+
+def check_version(what: str, current: int, expected: int | None, *, ident: str | None = None) -> None:
+    """Refuse, as ``Stale``, a change to a record read at ``current`` by a caller who read ``expected``
+    (None: the caller named no version and any will do)."""
+    if expected is not None and current != expected:
+        raise Stale(what, current, expected, ident=ident)
+
+
+async def current_version(
+    collection: Collection, doc_id: str, *, session: AsyncClientSession | None = None, version_field: str = "version"
+) -> int | None:
+    """The record's version now, or None when it does not exist."""
+    found = await collection.find_one({"_id": doc_id}, {version_field: 1}, session=session)
+    return None if found is None else int(found[version_field])
+
+
+async def replace_versioned(
+    collection: Collection,
+    doc_id: str,
+    doc: Document,
+    expected_version: int,
+    *,
+    what: str,
+    session: AsyncClientSession | None = None,
+    version_field: str = "version",
+) -> None:
+    """Replace the record with ``doc`` (which carries its new version) if it is still at
+    ``expected_version``; otherwise write nothing and raise ``Stale`` with the version it is at."""
+    result = await collection.replace_one({"_id": doc_id, version_field: expected_version}, doc, session=session)
+    if result.matched_count != 1:
+        current = await current_version(collection, doc_id, session=session, version_field=version_field)
+        raise Stale(what, current, expected_version, ident=doc_id)
+
+
+async def update_versioned(
+    collection: Collection,
+    doc_id: str,
+    update: dict[str, Any],
+    expected_version: int,
+    *,
+    what: str,
+    where: Document | None = None,
+    session: AsyncClientSession | None = None,
+    version_field: str = "version",
+) -> None:
+    """Apply ``update`` (operators such as ``$set``; it leaves the version alone) if the record is
+    still at ``expected_version`` and matches ``where``, moving it to ``expected_version + 1``;
+    otherwise write nothing and raise ``Stale`` with the version it is at."""
+    update = {**update, "$set": {**update.get("$set", {}), version_field: expected_version + 1}}
+    result = await collection.update_one({**(where or {}), "_id": doc_id, version_field: expected_version}, update, session=session)
+    if result.matched_count != 1:
+        current = await current_version(collection, doc_id, session=session, version_field=version_field)
+        raise Stale(what, current, expected_version, ident=doc_id)
+
+
+async def insert_versioned(
+    collection: Collection,
+    doc: Document,
+    *,
+    what: str,
+    session: AsyncClientSession | None = None,
+    version_field: str = "version",
+) -> None:
+    """Insert the first version of a record; ``Stale`` (expected 0) if a record with its id exists.
+
+    A duplicate on another unique index is not a version conflict: its ``DuplicateKeyError``
+    goes to the caller unchanged.
+    """
+    try:
+        await collection.insert_one(doc, session=session)
+    except DuplicateKeyError as exc:
+        key = (exc.details or {}).get("keyPattern")
+        if key is not None and set(key) != {"_id"}:
+            raise
+        # Read outside the session: the failed insert ended the caller's transaction.
+        current = await current_version(collection, doc["_id"], version_field=version_field)
+        if current is None:
+            raise
+        raise Stale(what, current, 0, ident=doc["_id"]) from None

@@ -1,0 +1,118 @@
+"""Version-guarded writes against real MongoDB: a write from a stale read changes nothing and says
+which version the record is at; a record that is not there says so; a first version that meets
+an existing record is stale, not a crash; and all of it inside a unit of work's transaction."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+from shared.mongo import Transaction
+from shared.versioned import Stale, current_version, insert_versioned, replace_versioned, update_versioned
+
+from devstack.wiring import Wiring
+
+
+async def test_a_replace_at_the_version_read_moves_the_record_on(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 1, "name": "first"})
+
+    await replace_versioned(things, "t-1", {"_id": "t-1", "version": 2, "name": "second"}, 1, what="thing")
+
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 2, "name": "second"}
+
+
+async def test_a_replace_from_a_stale_read_changes_nothing_and_says_the_version_now(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 3, "name": "theirs"})
+
+    with pytest.raises(Stale) as caught:
+        await replace_versioned(things, "t-1", {"_id": "t-1", "version": 3, "name": "mine"}, 2, what="thing")
+
+    assert (caught.value.what, caught.value.current, caught.value.expected, caught.value.ident) == ("thing", 3, 2, "t-1")
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 3, "name": "theirs"}
+
+
+async def test_a_replace_of_a_record_that_is_not_there_is_stale_with_no_current_version(wiring: Wiring) -> None:
+    with pytest.raises(Stale) as caught:
+        await replace_versioned(wiring.db.things, "gone", {"_id": "gone", "version": 2}, 1, what="thing")
+
+    assert (caught.value.current, caught.value.expected, caught.value.ident) == (None, 1, "gone")
+    assert await wiring.db.things.count_documents({}) == 0  # and nothing was created
+
+
+async def test_another_version_field_guards_the_same_way(wiring: Wiring) -> None:
+    exemplars = wiring.db.exemplars
+    await exemplars.insert_one({"_id": "x-1", "revision": 4})
+
+    with pytest.raises(Stale) as caught:
+        await replace_versioned(exemplars, "x-1", {"_id": "x-1", "revision": 5}, 3, what="exemplar", version_field="revision")
+    assert caught.value.current == 4
+    await replace_versioned(exemplars, "x-1", {"_id": "x-1", "revision": 5, "n": 1}, 4, what="exemplar", version_field="revision")
+
+    assert await current_version(exemplars, "x-1", version_field="revision") == 5
+
+
+async def test_an_update_moves_the_version_on_by_one_and_keeps_what_it_does_not_set(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 1, "status": "active", "created_by": "P-1"})
+
+    await update_versioned(things, "t-1", {"$set": {"status": "disabled"}}, 1, what="thing", where={"status": "active"})
+
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 2, "status": "disabled", "created_by": "P-1"}
+
+
+async def test_an_update_whose_condition_no_longer_holds_is_stale_and_changes_nothing(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 1, "status": "disabled"})
+
+    with pytest.raises(Stale) as caught:
+        await update_versioned(things, "t-1", {"$set": {"status": "held"}}, 1, what="thing", where={"status": "active"})
+    with pytest.raises(Stale):
+        await update_versioned(things, "t-1", {"$set": {"status": "held"}}, 0, what="thing")
+
+    assert caught.value.current == 1
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 1, "status": "disabled"}
+
+
+async def test_a_first_version_meeting_an_existing_record_is_stale_at_its_version(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await insert_versioned(things, {"_id": "t-1", "version": 1, "by": "first"}, what="thing")
+    await things.update_one({"_id": "t-1"}, {"$set": {"version": 2}})
+
+    with pytest.raises(Stale) as caught:
+        await insert_versioned(things, {"_id": "t-1", "version": 1, "by": "second"}, what="thing")
+
+    assert (caught.value.current, caught.value.expected, caught.value.ident) == (2, 0, "t-1")
+    assert (await things.find_one({"_id": "t-1"}))["by"] == "first"  # type: ignore[index]
+
+
+async def test_a_duplicate_on_another_unique_index_is_not_a_version_conflict(wiring: Wiring) -> None:
+    themes = wiring.db.themes
+    await themes.create_indexes([IndexModel([("name", ASCENDING)], unique=True)])
+    await insert_versioned(themes, {"_id": "th-1", "version": 1, "name": "Neglect"}, what="theme")
+
+    with pytest.raises(DuplicateKeyError):
+        await insert_versioned(themes, {"_id": "th-2", "version": 1, "name": "Neglect"}, what="theme")
+
+
+async def test_inside_a_unit_of_work_a_stale_write_commits_nothing_and_no_event(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 2})
+
+    async def replace_from_a_stale_read(tx: Transaction) -> None:
+        await wiring.db.log.insert_one({"_id": "written first"}, session=tx.session)
+        await replace_versioned(things, "t-1", {"_id": "t-1", "version": 2}, 1, what="thing", session=tx.session)
+
+    async def insert_over_an_existing_one(tx: Transaction) -> None:
+        await wiring.db.log.insert_one({"_id": "written first"}, session=tx.session)
+        await insert_versioned(things, {"_id": "t-1", "version": 1}, what="thing", session=tx.session)
+
+    for work in (replace_from_a_stale_read, insert_over_an_existing_one):
+        with pytest.raises(Stale) as caught:
+            await wiring.uow.run(work)
+        assert caught.value.current == 2
+
+    assert await wiring.db.log.count_documents({}) == 0
+    assert await wiring.db.outbox.count_documents({}) == 0
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 2}
