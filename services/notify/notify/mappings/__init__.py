@@ -9,42 +9,11 @@ is). ``MAPPINGS`` gathers them; one consumer (purpose
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from . import audit, qa_framework, resolution, signoff
+from .base import Mapping, People, Translate, pure
 
-from shared.consumer import ReceivedEvent
-from shared.events import EventType
-
-from ..domain.effects import Effects
-
-
-class People(Protocol):
-    """What a mapping may ask of notify's copy of the directory."""
-
-    async def line_manager_of(self, person_id: str) -> str | None: ...
-
-
-Translate = Callable[[ReceivedEvent, People], Awaitable[Effects]]
-
-
-@dataclass(frozen=True)
-class Mapping:
-    event_type: EventType
-    translate: Translate
-
-
-def pure(fn: Callable[[ReceivedEvent], Effects]) -> Translate:
-    """A mapping that needs nothing but the event."""
-
-    async def translate(event: ReceivedEvent, people: People) -> Effects:
-        return fn(event)
-
-    translate.__name__ = fn.__name__
-    return translate
+__all__ = ["Mapping", "People", "Translate", "all_mappings", "pure"]
 
 
 def all_mappings() -> list[Mapping]:
-    from . import audit, qa_framework, resolution, signoff
-
     return [*signoff.MAPPINGS, *resolution.MAPPINGS, *audit.MAPPINGS, *qa_framework.MAPPINGS]

@@ -18,7 +18,7 @@ from shared.events import EventType
 from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from . import Mapping, pure
+from .base import Mapping, pure
 
 PUBLISHER = "audit"
 

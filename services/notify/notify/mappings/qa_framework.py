@@ -27,7 +27,7 @@ from shared.events import EventType
 from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from . import Mapping, People, pure
+from .base import Mapping, People, pure
 
 PUBLISHER = "audit"
 

@@ -16,7 +16,7 @@ from shared.events import EventType
 from ..domain.effects import CloseTasks, Effects, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from . import Mapping, pure
+from .base import Mapping, pure
 
 PUBLISHER = "resolution"
 
