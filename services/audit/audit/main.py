@@ -5,17 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from shared.app import Runtime, create_service_app
 from shared.clock import Clock
-from shared.errors import Problem, not_found
-from shared.http import stale
 
 from .case_audit import api, store
 from .common import directory
 from .common.context import AuditContext
-from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
 from .consumers import CONSUMERS, allocation
 from .cycles import api as api_cycles
 from .cycles import store as cycle_store
-from .cycles.usecases import CycleRefused, CycleSettings
+from .cycles.usecases import CycleSettings
 from .hampshire import api as hampshire_api
 from .hampshire import store as hampshire_store
 from .hillingdon import api as hillingdon_api
@@ -24,7 +21,7 @@ from .multi_agency import api as multi_agency_api
 from .multi_agency import store as multi_agency_store
 from .practice import api as practice_api
 from .practice import store as practice_store
-from .practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
+from .problems import PROBLEMS
 from .reporting import api as api_reports
 from .scheduler import CycleScheduler
 from .settings import AuditSettings
@@ -33,51 +30,6 @@ from .team_review import store as team_review_store
 from .tools import api as api_tools
 from .tools import store as tool_store
 from .tools import usecases as tool_usecases
-
-
-def _stale_audit(exc: Exception) -> Problem:
-    assert isinstance(exc, store.StaleAudit)
-    if exc.current is None:
-        return not_found("Audit", "")
-    return stale(exc.current, exc.expected, "audit")
-
-
-def _tool_conflict(exc: Exception) -> Problem:
-    assert isinstance(exc, tool_store.ToolVersionConflict)
-    if exc.expected is None and exc.current is not None:
-        return Problem(
-            428, "if-match-required", "If-Match required",
-            f"Tool {exc.tool_id!r} exists (latest version {exc.current}): send its ETag as If-Match to add the next version.",
-        )
-    if exc.current is None and exc.expected is not None:
-        return not_found("Tool", exc.tool_id)
-    return stale(exc.current or 0, exc.expected or 0, "tool")
-
-
-def _stale_dispensation(exc: Exception) -> Problem:
-    assert isinstance(exc, cycle_store.StaleDispensation)
-    if exc.current is None:
-        return not_found("Dispensation", "")
-    return stale(exc.current, exc.expected, "dispensation")
-
-
-DOMAIN_ERRORS = {
-    NotVisible: lambda e: not_found("Audit", str(e)),
-    NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
-    WrongStage: lambda e: Problem(409, "wrong-stage", "Not at this stage", str(e)),
-    Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=e.errors),
-    InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=e.errors),
-    store.StaleAudit: _stale_audit,
-    tool_store.ToolVersionConflict: _tool_conflict,
-    cycle_store.StaleDispensation: _stale_dispensation,
-    CycleRefused: lambda e: Problem(409, "cycle-refused", "The month cannot be drawn", str(e)),
-    **multi_agency_api.PROBLEMS,
-    **hampshire_api.ERRORS,
-    **hillingdon_api.DOMAIN_ERRORS,
-    RecordNotFound: lambda e: not_found(e.what, e.record_id),
-    StaleRecord: lambda e: not_found(e.what.capitalize(), "") if e.current is None else stale(e.current, e.expected, e.what),
-    RecordExists: lambda e: Problem(409, "exists", f"{e.what} exists", e.detail),
-}
 
 
 def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -115,7 +67,7 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router],
         indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
         consumers=[*CONSUMERS, allocation(settings.audit_allocation_prefetch)],
-        domain_errors=DOMAIN_ERRORS,
+        domain_errors=PROBLEMS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         clock=clock,

@@ -10,12 +10,12 @@ next pass's list)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.clock import Clock
+from shared.worker import BackgroundWorker
 
 from .case_audit.usecases import escalate_due_inadequate_actions
 from .common.context import AuditContext
@@ -35,36 +35,22 @@ def local_date(at: datetime) -> date:
     return at.astimezone(LOCAL).date()
 
 
-class CycleScheduler:
+class CycleScheduler(BackgroundWorker):
+    """A pass every ``interval_s``: the due draws, then what falls due today (each part's failure
+    is logged and tried again at the next pass, so the loop itself never backs off)."""
+
     def __init__(self, ctx: AuditContext, settings: CycleSettings, clock: Clock, interval_s: float) -> None:
-        self.ctx, self.settings, self.clock, self.interval_s = ctx, settings, clock, interval_s
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        super().__init__("audit-cycle-scheduler", interval_s=interval_s, logger=log)
+        self.ctx, self.settings, self.clock = ctx, settings, clock
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="audit-cycle-scheduler")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=10)
-            except (TimeoutError, asyncio.CancelledError):
-                self._task.cancel()
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                drawn = await draw_due_cycles(self.ctx, local_date(self.clock.now()), self.settings)
-                if drawn:
-                    log.info("scheduled draw", extra={"cycles": drawn})
-            except Exception:
-                log.exception("scheduled draw failed; trying again at the next pass")
-            await self.due_today(local_date(self.clock.now()))
-            try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
-            except TimeoutError:
-                pass
+    async def run_once(self) -> None:
+        try:
+            drawn = await draw_due_cycles(self.ctx, local_date(self.clock.now()), self.settings)
+            if drawn:
+                log.info("scheduled draw", extra={"cycles": drawn})
+        except Exception:
+            log.exception("scheduled draw failed; trying again at the next pass")
+        await self.due_today(local_date(self.clock.now()))
 
     async def due_today(self, today: date) -> None:
         """Send what falls due on ``today``: each kind on its own, a failure logged and tried again next pass."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.ids import IdField
 
 from ..common.grades import Grade
 from ..tools.domain.definition import AuditForm
@@ -18,7 +19,7 @@ from .domain.audit import Audit
 from .domain.moderation import Grading
 from .domain.work import Evidence, StageWork
 
-PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+PersonId: TypeAlias = IdField
 
 
 class _In(BaseModel):

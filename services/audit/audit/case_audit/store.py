@@ -16,6 +16,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import Stale, replace_versioned
 
 from ..reporting.domain.figures import report_facts
 from .domain import events as ev
@@ -47,13 +48,8 @@ INDEXES = [
 ]
 
 _AUDIT = TypeAdapter(Audit)
-
-
-class StaleAudit(Exception):
-    def __init__(self, current: int | None, expected: int) -> None:
-        super().__init__(f"audit is at version {current}, not {expected}")
-        self.current = current
-        self.expected = expected
+#: What a ``Stale`` of this store names.
+WHAT = "audit"
 
 
 class AllocationExists(Exception):
@@ -141,14 +137,14 @@ async def cases_audited_since(db: AsyncDatabase[Document], since: datetime) -> s
 
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], audit: Audit) -> None:
-    """Replace the stored audit if nobody changed it since it was read; else ``StaleAudit``."""
+    """Replace the stored audit if nobody changed it since it was read; else ``Stale``."""
     expected = audit.version
     audit.version = expected + 1
-    result = await db[AUDITS].replace_one({"_id": audit.id, "version": expected}, to_document(audit), session=tx.session)
-    if result.matched_count != 1:
+    try:
+        await replace_versioned(db[AUDITS], audit.id, to_document(audit), expected, what=WHAT, session=tx.session)
+    except Stale:
         audit.version = expected
-        current = await db[AUDITS].find_one({"_id": audit.id}, {"version": 1}, session=tx.session)
-        raise StaleAudit(current["version"] if current else None, expected)
+        raise
     await _keep_drafts(tx, db, audit)
 
 

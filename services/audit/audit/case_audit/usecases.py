@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
+from shared.versioned import Stale
 
 from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.directory import Directory, audit_type_of
@@ -142,7 +143,7 @@ async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int
         if audit is None or not audit.visible_to(caller.person_id, caller.roles):
             raise NotVisible(audit_id)
         if audit.version != expected:
-            raise store.StaleAudit(audit.version, expected)
+            raise Stale(store.WHAT, audit.version, expected, ident=audit_id)
         now = ctx.uow.clock.now()
         change(audit, now)
         await _follow_up(tx, ctx, audit, now)
@@ -280,7 +281,7 @@ async def escalate_due_inadequate_actions(ctx: AuditContext, today: date) -> lis
         try:
             if await ctx.uow.run(work):
                 escalated.append(audit_id)
-        except store.StaleAudit:
+        except Stale:
             continue  # someone changed it meanwhile; the next run looks again
     return escalated
 

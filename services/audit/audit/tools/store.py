@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import Stale
 
 from .domain.definition import ToolDefinition
 
@@ -21,12 +22,9 @@ INDEXES = [
 ]
 
 
-class ToolVersionConflict(Exception):
-    """The tool's latest version is not the one the writer read (or the tool already exists)."""
-
-    def __init__(self, tool_id: str, current: int | None, expected: int | None) -> None:
-        super().__init__(f"tool {tool_id} is at version {current}, not {expected}")
-        self.tool_id, self.current, self.expected = tool_id, current, expected
+#: What a ``Stale`` of this store names: the tool's latest version is not the one the writer read
+#: (``expected`` None: the writer meant to create the tool, which exists).
+WHAT = "tool"
 
 
 async def add_version(
@@ -36,7 +34,7 @@ async def add_version(
     head = await db[TOOLS].find_one({"_id": tool_id}, session=tx.session)
     current = head["version"] if head else None
     if current != expected:
-        raise ToolVersionConflict(tool_id, current, expected)
+        raise Stale(WHAT, current, expected, ident=tool_id)
     version = (current or 0) + 1
     summary = {"title": definition.title, "programme": definition.programme.value, "updated_at": at, "updated_by": by}
     try:
@@ -47,7 +45,7 @@ async def add_version(
                 {"_id": tool_id, "version": current}, {"$set": {"version": version, **summary}}, session=tx.session
             )
             if result.matched_count != 1:
-                raise ToolVersionConflict(tool_id, None, expected)
+                raise Stale(WHAT, None, expected, ident=tool_id)
         await db[TOOL_VERSIONS].insert_one(
             {
                 "_id": f"{tool_id}@{version}", "tool_id": tool_id, "version": version,
@@ -56,7 +54,7 @@ async def add_version(
             session=tx.session,
         )
     except DuplicateKeyError:
-        raise ToolVersionConflict(tool_id, None, expected) from None
+        raise Stale(WHAT, None, expected, ident=tool_id) from None
     return version
 
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Transaction, UnitOfWork
+from shared.versioned import Stale
 
 from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.errors import NotAllowed
@@ -26,7 +27,7 @@ async def seed_shipped_tools(uow: UnitOfWork) -> list[str]:
         try:
             await uow.run(_seeder(uow, shipped))
             seeded.append(shipped.tool_id)
-        except tool_store.ToolVersionConflict:
+        except Stale:
             pass  # another replica seeded it first
     return seeded
 

@@ -1,0 +1,59 @@
+"""The audit service's one problem table: every error a user can cause, as problem+json. Built on
+the shared mapping (``shared.problems``); the contexts' own errors are added by their api modules.
+
+A ``Stale`` of any store answers as the audit service always has: 412 at another version; 404
+when the record is gone; 428 when a tool version is added without naming the tool's latest.
+"""
+
+from __future__ import annotations
+
+from shared.errors import Problem, not_found
+from shared.http import stale
+from shared.problems import ProblemMap
+from shared.versioned import Stale
+
+from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from .cycles import store as cycle_store
+from .cycles.usecases import CycleRefused
+from .hampshire import api as hampshire_api
+from .hillingdon import api as hillingdon_api
+from .multi_agency import api as multi_agency_api
+from .practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
+
+
+def _stale(exc: Exception) -> Problem:
+    assert isinstance(exc, Stale)
+    title = exc.what[:1].upper() + exc.what[1:]
+    if exc.expected is None and exc.current is not None:
+        return Problem(
+            428, "if-match-required", "If-Match required",
+            f"{title} {exc.ident!r} exists (latest version {exc.current}): send its ETag as If-Match to add the next version.",
+        )
+    if exc.current is None and exc.expected is not None:
+        return not_found(title, exc.ident or "")
+    return stale(exc.current or 0, exc.expected or 0, exc.what)
+
+
+def _stale_dispensation(exc: Exception) -> Problem:
+    assert isinstance(exc, cycle_store.StaleDispensation)
+    if exc.current is None:
+        return not_found("Dispensation", "")
+    return stale(exc.current, exc.expected, "dispensation")
+
+
+PROBLEMS: ProblemMap = {
+    NotVisible: lambda e: not_found("Audit", str(e)),
+    NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
+    WrongStage: lambda e: Problem(409, "wrong-stage", "Not at this stage", str(e)),
+    Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=e.errors),
+    InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=e.errors),
+    Stale: _stale,
+    cycle_store.StaleDispensation: _stale_dispensation,
+    CycleRefused: lambda e: Problem(409, "cycle-refused", "The month cannot be drawn", str(e)),
+    **multi_agency_api.PROBLEMS,
+    **hampshire_api.ERRORS,
+    **hillingdon_api.DOMAIN_ERRORS,
+    RecordNotFound: lambda e: not_found(e.what, e.record_id),
+    StaleRecord: lambda e: not_found(e.what.capitalize(), "") if e.current is None else stale(e.current, e.expected, e.what),
+    RecordExists: lambda e: Problem(409, "exists", f"{e.what} exists", e.detail),
+}
