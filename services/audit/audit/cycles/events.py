@@ -1,13 +1,17 @@
 """The monthly cycle's events: a drawn sample, and the internal allocation work items the audit
-service's replicas share."""
+service's replicas share. The cycle's domain events (``cycles.domain.events``) become these in one
+place, ``record`` at the end of this module."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from shared.events import EventData, EventType
+from shared.mongo import Transaction
 
 from ..case_audit.events import SERVICE, _type
+from .domain import events as ev
 
 
 class CycleDrawn(EventData):
@@ -51,3 +55,25 @@ ALLOCATION_REQUESTED = EventType(
 )
 
 EVENTS: list[EventType] = [CYCLE_DRAWN, ALLOCATION_REQUESTED]
+
+
+# --- from domain events to integration events --------------------------------------------------
+# What a drawn cycle recorded to what it publishes, staged in the transaction that records the
+# cycle (the outbox): the drawn sample, then one allocation work item per auditor, in that order.
+
+
+def record(tx: Transaction, happened: Iterable[ev.DomainEvent]) -> None:
+    """Stage the integration events of what happened, in order, in ``tx``."""
+    for e in happened:
+        match e:
+            case ev.CycleDrawn():
+                tx.record(CYCLE_DRAWN, CycleDrawn(
+                    cycle_id=e.cycle_id, tool_id=e.tool_id, programme=e.programme.value, month=e.month, seed=e.seed, audits=e.audits,
+                    eligible_cases=e.eligible_cases, uncovered_team_ids=list(e.uncovered_team_ids), dispensed_ids=list(e.dispensed_ids),
+                    draw_on=e.draw_on, due_on=e.due_on, drawn_by=e.by, drawn_at=e.at,
+                ), subject=f"cycle/{e.cycle_id}")
+            case ev.AllocationRequested(assignment=a):
+                tx.record(ALLOCATION_REQUESTED, AllocationRequested(
+                    cycle_id=e.cycle_id, tool_id=e.tool_id, tool_version=e.tool_version, month=e.month, allocation_key=e.allocation_key,
+                    auditor_id=a.auditor_id, case_id=a.case_id, peer_reviewer_id=a.peer_reviewer_id, requested_by=e.by,
+                ), subject=f"cycle/{e.cycle_id}/{a.auditor_id}")

@@ -42,7 +42,7 @@ from ..common.roles import PROGRAMME_ROLES
 from ..tools import store as tool_store
 from . import events as ie
 from . import store as cycle_store
-from .domain.cycle import DRAWN_PROGRAMMES, AllocationRequested, Cycle, CycleDrawn, cycle_id
+from .domain.cycle import DRAWN_PROGRAMMES, Cycle, cycle_id
 from .domain.dispensation import Dispensation, DispensationReason
 from .domain.sampling import NoPeerReviewers, SampleInputs, draw_sample
 from .domain.timetable import Month, draw_day, draw_due, timetable
@@ -109,7 +109,7 @@ async def draw_cycle(
 
     async def work(tx: Transaction) -> None:
         await cycle_store.insert_cycle(tx, db, cycle)
-        _record(tx, cycle)
+        ie.record(tx, cycle.events)
         await remember(tx, db, key, cycle.id, now=now)
 
     try:
@@ -122,24 +122,6 @@ async def draw_cycle(
         return drawn, False
     log.info("cycle drawn", extra={"cycle_id": cycle.id, "audits": len(sample.assignments), "uncovered": len(sample.uncovered_team_ids)})
     return cycle, True
-
-
-def _record(tx: Transaction, cycle: Cycle) -> None:
-    sample, month = cycle.sample, str(cycle.month)
-    for event in cycle.events:
-        if isinstance(event, CycleDrawn):
-            tx.record(ie.CYCLE_DRAWN, ie.CycleDrawn(
-                cycle_id=cycle.id, tool_id=cycle.tool_id, programme=cycle.programme.value, month=month, seed=sample.seed,
-                audits=len(sample.assignments), eligible_cases=sample.eligible_cases, uncovered_team_ids=sample.uncovered_team_ids,
-                dispensed_ids=sample.dispensed_ids, draw_on=cycle.timetable.draw_on, due_on=cycle.timetable.due_on,
-                drawn_by=event.by, drawn_at=event.at,
-            ), subject=f"cycle/{cycle.id}")
-        elif isinstance(event, AllocationRequested):
-            a = event.assignment
-            tx.record(ie.ALLOCATION_REQUESTED, ie.AllocationRequested(
-                cycle_id=cycle.id, tool_id=cycle.tool_id, tool_version=cycle.tool_version, month=month, allocation_key=event.allocation_key,
-                auditor_id=a.auditor_id, case_id=a.case_id, peer_reviewer_id=a.peer_reviewer_id, requested_by=cycle.drawn_by,
-            ), subject=f"cycle/{cycle.id}/{a.auditor_id}")
 
 
 async def draw_requested(

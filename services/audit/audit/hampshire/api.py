@@ -20,17 +20,8 @@ from shared.identity import CurrentPerson
 
 from ..common.roles import Role
 from . import store, usecases
-from .domain.prepared_file import (
-    AlreadyPrepared,
-    AuditorWork,
-    Delegation,
-    DelegationNotVisible,
-    FileNotVisible,
-    FileStatus,
-    Preparation,
-    PreparedFile,
-    SelectionRefused,
-)
+from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible, SelectionRefused
+from .domain.prepared_file import AuditorWork, Delegation, FileStatus, Preparation, PreparedFile
 
 router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
 

@@ -9,15 +9,20 @@ two moments, "prepared for audit" (by whom, when) and "quality audited" (who jud
 first has no analysis nor audit to summarise, so reusing the summary would tell the
 case-management system an audit was completed when it was not.
 
-Imports only ``shared`` and pydantic (``audit.events`` registers these types).
+The domain's events (``hampshire.domain.events``) become these in one place, ``record`` at the
+end of this module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from pydantic import Field
 from shared.events import EventData, EventType
+from shared.mongo import Transaction
+
+from .domain import events as ev
 
 SERVICE = "audit"
 
@@ -150,3 +155,70 @@ CASE_CONTACT_NOTE = _type(
 )
 
 EVENTS: list[EventType] = [FILE_PREPARED, FILES_READY, SELECTION_DELEGATED, FILE_SELECTED, SELECTION_CLOSED, FILE_AUDITED, CASE_CONTACT_NOTE]
+
+
+# --- from domain events to integration events --------------------------------------------------
+# What a prepared file recorded, and what the month's lists, delegations and selections did, to the
+# integration events they publish, staged in the same transaction as the change (the outbox), in
+# the order they happened. A save of a draft publishes nothing (it stays in the file's history).
+
+
+def _file_subject(file_id: str) -> str:
+    return f"hampshire-file/{file_id}"
+
+
+def _month_subject(month: str, service_manager_id: str) -> str:
+    return f"hampshire-month/{month}/{service_manager_id}"
+
+
+def _integration(e: ev.DomainEvent) -> tuple[EventType, EventData, str] | None:
+    """The integration event (type, data, subject) of one domain event; None for what is not published."""
+    match e:
+        case ev.Prepared(file=f):
+            return FILE_PREPARED, FilePrepared(
+                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
+                service_manager_id=f.service_manager_id, tool_id=f.tool_id, tool_version=f.tool_version,
+                missing_standards=list(e.missing_standards), prepared_by=e.by, prepared_at=e.at,
+            ), _file_subject(f.file_id)
+        case ev.Selected(file=f):
+            return FILE_SELECTED, FileSelected(
+                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, service_manager_id=f.service_manager_id,
+                auditor_id=e.auditor_id, delegation_id=e.delegation_id, delegated_by=e.delegated_by, selected_at=e.at, due_on=e.due_on,
+            ), _file_subject(f.file_id)
+        case ev.Audited(file=f):
+            return FILE_AUDITED, FileAudited(
+                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
+                service_manager_id=f.service_manager_id, auditor_id=e.by, delegation_id=e.delegation_id, delegated_by=e.delegated_by,
+                tool_id=f.tool_id, tool_version=f.tool_version, judgements=dict(e.judgements), audited_at=e.at,
+            ), _file_subject(f.file_id)
+        case ev.CaseContactNote():
+            return CASE_CONTACT_NOTE, CaseContactNote(
+                file_id=e.file_id, case_id=e.case_id, stage=e.stage, note_type=e.note_type, text=e.text, by_ids=list(e.by_ids),
+                recorded_on=e.at.date(), recorded_at=e.at,
+            ), _file_subject(e.file_id)
+        case ev.FilesReady():
+            return FILES_READY, FilesReady(
+                list_id=e.list_id, month=e.month, service_manager_id=e.service_manager_id,
+                teams=[ReadyTeam(team_id=t, file_ids=list(ids)) for t, ids in e.teams], file_count=e.file_count,
+                delegate_ids=list(e.delegate_ids), audit_due_on=e.audit_due_on, sent_by=e.by, sent_at=e.at,
+            ), _month_subject(e.month, e.service_manager_id)
+        case ev.SelectionDelegated():
+            return SELECTION_DELEGATED, SelectionDelegated(
+                delegation_id=e.delegation_id, month=e.month, service_manager_id=e.service_manager_id, delegate_id=e.delegate_id,
+                team_ids=list(e.team_ids), delegated_at=e.at,
+            ), f"hampshire-delegation/{e.delegation_id}"
+        case ev.SelectionClosed():
+            return SELECTION_CLOSED, SelectionClosed(
+                month=e.month, service_manager_id=e.service_manager_id, selected_file_ids=list(e.selected_file_ids),
+                not_selected_file_ids=list(e.not_selected_file_ids), closed_by=e.by, closed_at=e.at,
+            ), _month_subject(e.month, e.service_manager_id)
+        case _:
+            return None
+
+
+def record(tx: Transaction, happened: Iterable[ev.DomainEvent]) -> None:
+    """Stage the integration events of what happened, in order, in ``tx``."""
+    for e in happened:
+        if (staged := _integration(e)) is not None:
+            event_type, data, subject = staged
+            tx.record(event_type, data, subject=subject)

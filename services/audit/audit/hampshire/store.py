@@ -16,7 +16,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 
-from .domain.prepared_file import AlreadyPrepared, Delegation, FileStatus, PreparedFile, Saved
+from ..common.directory import TEAMS
+from .domain.errors import AlreadyPrepared
+from .domain.events import Saved
+from .domain.prepared_file import Delegation, FileStatus, PreparedFile
 
 FILES = "hampshire_files"
 HISTORY = "hampshire_file_history"
@@ -206,3 +209,12 @@ async def insert_selection(tx: Transaction, db: AsyncDatabase[Document], selecti
 
 async def selection(db: AsyncDatabase[Document], month: str, service_manager_id: str, *, tx: Transaction | None = None) -> Document | None:
     return await db[SELECTIONS].find_one({"_id": f"{month}:{service_manager_id}"}, session=_session(tx))
+
+
+# --- the directory projection -----------------------------------------------------------------------
+
+
+async def team_manager(db: AsyncDatabase[Document], team_id: str, *, tx: Transaction | None = None) -> str | None:
+    """The manager of a team as the directory projection names it (None for a team it does not know)."""
+    team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=_session(tx))
+    return team.get("manager_id") if team else None

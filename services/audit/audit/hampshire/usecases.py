@@ -21,55 +21,44 @@ from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
 from ..common.context import AuditContext
-from ..common.directory import TEAMS, Directory
+from ..common.directory import Directory
 from ..common.errors import InvalidEntries, NotAllowed, WrongStage
 from ..common.roles import QA_STAFF_ROLES
 from ..tools import store as tool_store
 from ..tools.catalogue import HAMPSHIRE
-from . import events as ie
 from . import store
+from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible
 from .domain.prepared_file import (
     COLLATION_ROLES,
     SERVICE_MANAGER_ROLE,
-    AlreadyPrepared,
-    Audited,
     AuditorWork,
     Delegation,
-    DelegationNotVisible,
-    FileNotVisible,
     FileStatus,
     Preparation,
-    Prepared,
     PreparedFile,
-    Selected,
-    check_delegation,
     check_different_file,
     check_not_prepared_within_a_year,
-    check_selection_closable,
+    close_month_selection,
     collate,
+    delegate_selection,
     months_before,
     previous_month,
+    ready_list,
     standards_of,
-    timetable,
 )
+from .events import record
 
 TOOL_ID = HAMPSHIRE
-
-
-def _subject(f: PreparedFile) -> str:
-    return f"hampshire-file/{f.id}"
 
 
 def _invalid(field: str, message: str) -> InvalidEntries:
     return InvalidEntries("The request cannot be done as asked.", [{"field": field, "message": message}])
 
 
-async def team_service_manager(directory: Directory, team_id: str) -> str | None:
+async def team_service_manager(tx: Transaction, directory: Directory, team_id: str) -> str | None:
     """The first service manager up the line from the team's manager."""
-    team = await directory.db[TEAMS].find_one({"_id": team_id}, session=directory.session)
-    if team is None:
-        return None
-    return await directory.up_the_line(team.get("manager_id"), SERVICE_MANAGER_ROLE)
+    manager = await store.team_manager(directory.db, team_id, tx=tx)
+    return await directory.up_the_line(manager, SERVICE_MANAGER_ROLE) if manager else None
 
 
 # --- preparing a file ---------------------------------------------------------------------------
@@ -96,7 +85,7 @@ async def prepare_file(
         team_id = worker.get("team_id") or case.get("team_id")
         if not team_id:
             raise _invalid("worker_id", "the directory names no team for this worker")
-        service_manager_id = await team_service_manager(directory, team_id) or await directory.accountable_service_manager(case_id)
+        service_manager_id = await team_service_manager(tx, directory, team_id) or await directory.accountable_service_manager(case_id)
         existing = await store.of_worker(ctx.db, month, worker_id, tx=tx)
         if existing is not None:
             raise AlreadyPrepared(f"{worker_id} already has a file prepared for {month}: one file per worker each month.", existing.id)
@@ -143,50 +132,6 @@ async def file_history(db: AsyncDatabase[Document], file_id: str, caller: Identi
 # --- acting on a file ---------------------------------------------------------------------------
 
 
-def _record(tx: Transaction, f: PreparedFile) -> None:
-    """The integration events of what the file recorded in this change."""
-    for event in f.events:
-        if isinstance(event, Prepared):
-            tx.record(ie.FILE_PREPARED, ie.FilePrepared(
-                file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
-                service_manager_id=f.service_manager_id, tool_id=f.tool_id, tool_version=f.tool_version,
-                missing_standards=sorted(k for k, s in f.preparation.standards.items() if s.missing),
-                prepared_by=event.by, prepared_at=event.at,
-            ), subject=_subject(f))
-            _contact_note(tx, f, "prepared", event.at)
-        elif isinstance(event, Selected):
-            tx.record(ie.FILE_SELECTED, ie.FileSelected(
-                file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, service_manager_id=f.service_manager_id,
-                auditor_id=f.auditor_id or event.by, delegation_id=f.delegation_id, delegated_by=f.delegated_by, selected_at=event.at,
-                due_on=timetable(f.month).audit_due_on,
-            ), subject=_subject(f))
-        elif isinstance(event, Audited):
-            tx.record(ie.FILE_AUDITED, ie.FileAudited(
-                file_id=f.id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
-                service_manager_id=f.service_manager_id, auditor_id=event.by, delegation_id=f.delegation_id, delegated_by=f.delegated_by,
-                tool_id=f.tool_id, tool_version=f.tool_version, judgements={k: j.value for k, j in f.work.judgements.items()},
-                audited_at=event.at,
-            ), subject=_subject(f))
-            _contact_note(tx, f, "audited", event.at)
-
-
-def _contact_note(tx: Transaction, f: PreparedFile, stage: str, at: datetime) -> None:
-    """13.2 / 13.3: the date the file was prepared and by whom; the date it was audited and who
-    made the quality practice judgement."""
-    if stage == "prepared":
-        by = [f.worker_id, f.supervisor_id]
-        note_type = "Quality practice audit: file prepared for audit"
-        text = f"File prepared for quality practice audit ({f.month}) on {at.date().isoformat()} by worker {f.worker_id} and supervisor {f.supervisor_id}."
-    else:
-        by = [f.auditor_id or ""]
-        note_type = "Quality practice audit: file quality audited"
-        delegated = f" (delegated by service manager {f.delegated_by})" if f.delegated_by else ""
-        text = f"File quality audited ({f.month}) on {at.date().isoformat()}; quality practice judgement by {f.auditor_id}{delegated}."
-    tx.record(ie.CASE_CONTACT_NOTE, ie.CaseContactNote(
-        file_id=f.id, case_id=f.case_id, stage=stage, note_type=note_type, text=text, by_ids=by, recorded_on=at.date(), recorded_at=at,
-    ), subject=_subject(f))
-
-
 async def _act(ctx: AuditContext, file_id: str, caller: Identity, expected: int, change: Callable[[PreparedFile, datetime], object]) -> PreparedFile:
     async def work(tx: Transaction) -> PreparedFile:
         f = await store.load(ctx.db, file_id, tx=tx)
@@ -197,7 +142,7 @@ async def _act(ctx: AuditContext, file_id: str, caller: Identity, expected: int,
             raise store.StaleFile(f.version, expected)
         change(f, ctx.uow.clock.now())
         await store.save(tx, ctx.db, f)
-        _record(tx, f)
+        record(tx, f.events)
         return f
 
     return await ctx.uow.run(work)
@@ -236,19 +181,12 @@ async def send_ready_lists(ctx: AuditContext, month: str, *, by: str) -> list[st
                 return None
             list_id = uuid.uuid4().hex
             now = ctx.uow.clock.now()
-            teams: dict[str, list[str]] = {}
-            for f in files:
-                f.listed(list_id)
-                await store.save(tx, ctx.db, f)
-                teams.setdefault(f.team_id, []).append(f.id)
-            await store.insert_ready_list(tx, ctx.db, list_id=list_id, month=month, service_manager_id=service_manager_id, file_ids=[f.id for f in files], by=by, at=now)
             delegations = await store.delegations_by(ctx.db, month, service_manager_id, tx=tx)
-            delegates = sorted({d.delegate_id for d in delegations if set(d.team_ids) & set(teams)})
-            tx.record(ie.FILES_READY, ie.FilesReady(
-                list_id=list_id, month=month, service_manager_id=service_manager_id,
-                teams=[ie.ReadyTeam(team_id=t, file_ids=ids) for t, ids in sorted(teams.items())], file_count=len(files),
-                delegate_ids=delegates, audit_due_on=timetable(month).audit_due_on, sent_by=by, sent_at=now,
-            ), subject=f"hampshire-month/{month}/{service_manager_id}")
+            sent = ready_list(files, list_id=list_id, month=month, service_manager_id=service_manager_id, delegations=delegations, by=by, at=now)
+            for f in files:
+                await store.save(tx, ctx.db, f)
+            await store.insert_ready_list(tx, ctx.db, list_id=list_id, month=month, service_manager_id=service_manager_id, file_ids=[f.id for f in files], by=by, at=now)
+            record(tx, [sent])
             return list_id
 
         try:
@@ -270,21 +208,14 @@ async def delegate(
 
     async def work(tx: Transaction) -> Delegation:
         directory = Directory(ctx.db, ctx.overrides, tx.session)
-        managers = {t: await team_service_manager(directory, t) for t in sorted(set(team_ids))}
+        managers = {t: await team_service_manager(tx, directory, t) for t in sorted(set(team_ids))}
         person = await directory.person(delegate_id)
-        check_delegation(
-            caller_id=caller.person_id, caller_roles=caller.roles, delegate_id=delegate_id,
-            delegate_known=person is not None and person.get("active", True), team_service_managers=managers,
-        )
-        d = Delegation(
-            id=delegation_id, month=month, service_manager_id=caller.person_id, delegate_id=delegate_id, team_ids=tuple(sorted(managers)),
-            by=caller.person_id, at=ctx.uow.clock.now(),
+        d, delegated = delegate_selection(
+            delegation_id=delegation_id, month=month, caller_id=caller.person_id, caller_roles=caller.roles, delegate_id=delegate_id,
+            delegate_known=person is not None and person.get("active", True), team_service_managers=managers, at=ctx.uow.clock.now(),
         )
         await store.insert_delegation(tx, ctx.db, d)
-        tx.record(ie.SELECTION_DELEGATED, ie.SelectionDelegated(
-            delegation_id=d.id, month=month, service_manager_id=d.service_manager_id, delegate_id=delegate_id, team_ids=list(d.team_ids),
-            delegated_at=d.at,
-        ), subject=f"hampshire-delegation/{d.id}")
+        record(tx, [delegated])
         await remember(tx, ctx.db, key, d.id, now=d.at)
         return d
 
@@ -315,7 +246,7 @@ async def select_files(ctx: AuditContext, month: str, file_ids: list[str], *, ca
             covering = next((d for d in delegations if d.covers(month=month, team_id=f.team_id, service_manager_id=f.service_manager_id)), None)
             f.select(by=caller.person_id, delegation=covering, at=ctx.uow.clock.now())
             await store.save(tx, ctx.db, f)
-            _record(tx, f)
+            record(tx, f.events)
             chosen.append(f)
         return chosen
 
@@ -333,28 +264,20 @@ async def close_selection(ctx: AuditContext, month: str, *, caller: Identity) ->
         if await store.selection(ctx.db, month, sm, tx=tx) is not None:
             raise WrongStage(f"The selection for {month} is already closed.")
         files = await store.of_service_manager(ctx.db, month, sm, [FileStatus.READY, FileStatus.SELECTED, FileStatus.AUDITED], tx=tx)
-        check_selection_closable(
-            service_manager_id=sm, files=[(f.team_id, f.status is not FileStatus.READY, f.auditor_id) for f in files]
-        )
-        now = ctx.uow.clock.now()
-        selected = [f for f in files if f.status is not FileStatus.READY]
-        unselected = [f for f in files if f.status is FileStatus.READY]
-        for f in unselected:
-            f.leave_unselected(by=sm, at=now)
-            await store.save(tx, ctx.db, f)
+        closed = close_month_selection(month=month, service_manager_id=sm, files=files, at=ctx.uow.clock.now())
+        by_id = {f.id: f for f in files}
+        for file_id in closed.not_selected_file_ids:
+            await store.save(tx, ctx.db, by_id[file_id])
         doc: Document = {
             "_id": f"{month}:{sm}", "month": month, "service_manager_id": sm,
             "selected": [
                 {"file_id": f.id, "team_id": f.team_id, "auditor_id": f.auditor_id, "delegation_id": f.delegation_id, "delegated_by": f.delegated_by}
-                for f in selected
+                for f in (by_id[i] for i in closed.selected_file_ids)
             ],
-            "not_selected_file_ids": [f.id for f in unselected], "closed_by": sm, "closed_at": now,
+            "not_selected_file_ids": list(closed.not_selected_file_ids), "closed_by": sm, "closed_at": closed.at,
         }
         await store.insert_selection(tx, ctx.db, doc)
-        tx.record(ie.SELECTION_CLOSED, ie.SelectionClosed(
-            month=month, service_manager_id=sm, selected_file_ids=[f.id for f in selected],
-            not_selected_file_ids=doc["not_selected_file_ids"], closed_by=sm, closed_at=now,
-        ), subject=f"hampshire-month/{month}/{sm}")
+        record(tx, [closed])
         return doc
 
     return await ctx.uow.run(work)

@@ -15,6 +15,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
 
+from ..case_audit.store import AUDITS
+from ..common.directory import TEAMS
+from ..reporting.domain.figures import Row
 from .domain.crib_sheet import CribSheet, ManagementSession
 from .domain.report import EditableReport
 from .domain.review import PracticeReview
@@ -145,3 +148,21 @@ async def load_pdf(db: AsyncDatabase[Document], pdf_id: str) -> bytes | None:
 
 async def reports_of_kind(db: AsyncDatabase[Document], kind: str, periods: list[str]) -> list[Document]:
     return await db[REPORTS].find({"kind": kind, "period": {"$in": periods}}, {"period": 1, "status": 1, "body.title": 1, "body.figures.theme": 1}).to_list()
+
+
+# --- what the reports and crib sheets read of other records ---------------------------------------
+
+_ROW_FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "status": 1, "submitted": 1, "grade": 1, "weak_sections": 1, "no_answers": 1}
+
+
+async def audit_rows(db: AsyncDatabase[Document], programme: str, months: list[str]) -> list[Row]:
+    """The figures' facts of every audit of ``programme`` in ``months`` (the monthly and themed reports)."""
+    # The (month, team_id) index of the audits narrows this to the period's audits.
+    query = {"month": {"$in": months}, "programme": programme}
+    return [Row.from_document(d) for d in await db[AUDITS].find(query, _ROW_FIELDS).to_list()]
+
+
+async def team_manager(db: AsyncDatabase[Document], team_id: str, *, tx: Transaction | None = None) -> str | None:
+    """The manager of a team as the directory projection names it (None for a team it does not know)."""
+    team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=tx.session if tx else None)
+    return team.get("manager_id") if team else None

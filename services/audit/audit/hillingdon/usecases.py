@@ -19,11 +19,10 @@ from shared.mongo import Document, Transaction, UnitOfWork
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
-from ..common.directory import TEAMS, ContactOverrides, Directory
+from ..common.directory import ContactOverrides, Directory
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from ..cycles.domain.timetable import Month
-from ..reporting.domain.figures import Row
 from . import pdf
 from . import store as st
 from .domain import report as rp
@@ -141,22 +140,13 @@ async def reassign_review(
 
 # --- the monthly audit report and the themed audit report --------------------------------------
 
-_ROW_FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "status": 1, "submitted": 1, "grade": 1, "weak_sections": 1, "no_answers": 1}
-
-
-async def _rows(db: AsyncDatabase[Document], programme: str, months: list[Month]) -> list[Row]:
-    # The (month, team_id) index of the audits narrows this to the period's audits.
-    query = {"month": {"$in": [str(m) for m in months]}, "programme": programme}
-    return [Row.from_document(d) for d in await db[audit_store.AUDITS].find(query, _ROW_FIELDS).to_list()]
-
-
 async def _monthly_figures(db: AsyncDatabase[Document], month: Month) -> dict[str, Any]:
     opened, reported = await st.review_counts(db, str(month))
-    return rp.monthly_figures(await _rows(db, SINGLE_AGENCY, [month]), reviews_opened=opened, reviews_reported=reported)
+    return rp.monthly_figures(await st.audit_rows(db, SINGLE_AGENCY, [str(month)]), reviews_opened=opened, reviews_reported=reported)
 
 
 async def _themed_figures(db: AsyncDatabase[Document], period: th.ThemedPeriod, theme: str) -> dict[str, Any]:
-    return th.themed_figures(await _rows(db, th.THEMED, period.months), theme)
+    return th.themed_figures(await st.audit_rows(db, th.THEMED, [str(m) for m in period.months]), theme)
 
 
 async def _insert_report(uow: UnitOfWork, report: rp.EditableReport) -> rp.EditableReport:
@@ -263,8 +253,7 @@ async def create_crib_sheet(uow: UnitOfWork, *, case_id: str, month: Month, soci
             raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
         team_manager = case.get("team_manager_id")
         if team_manager is None and case.get("team_id"):
-            team = await uow.db[TEAMS].find_one({"_id": case["team_id"]}, session=tx.session)
-            team_manager = team.get("manager_id") if team else None
+            team_manager = await st.team_manager(uow.db, case["team_id"], tx=tx)
         service_manager = await directory.accountable_service_manager(case_id)
         worker = social_worker_id or case.get("allocated_worker_id")
         errors = []
@@ -319,10 +308,9 @@ async def _sheet_facts(tx: Transaction, db: AsyncDatabase[Document], sheet_ids: 
 async def hold_session(uow: UnitOfWork, *, month: Month, team_id: str, crib_sheet_ids: list[str], caller: Identity) -> ManagementSession:
     async def work(tx: Transaction) -> ManagementSession:
         directory = Directory(uow.db, ContactOverrides(), tx.session)
-        team = await uow.db[TEAMS].find_one({"_id": team_id}, session=tx.session)
         session = ManagementSession.hold(
             month=str(month), team_id=team_id, service_manager_id=caller.person_id, roles=caller.roles,
-            team_manager_id=team.get("manager_id") if team else None,
+            team_manager_id=await st.team_manager(uow.db, team_id, tx=tx),
             assistant_director_id=await directory.assistant_director_above(caller.person_id),
             sheets=await _sheet_facts(tx, uow.db, crib_sheet_ids), at=uow.clock.now(),
         )

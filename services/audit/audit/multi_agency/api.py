@@ -30,13 +30,13 @@ from .domain.audit import (
     ConsultedParty,
     MeetingInput,
     MultiAgencyAudit,
-    NoSuchAction,
     Partner,
     PersonId,
     PlanInput,
     ReportKind,
     Stage,
 )
+from .domain.errors import NoSuchAction
 
 router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
 

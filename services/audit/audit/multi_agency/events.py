@@ -4,10 +4,14 @@ read through the API by the audit's parties."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from pydantic import Field
 from shared.events import EventData, EventType
+
+from .domain import events as ev
+from .domain.audit import MultiAgencyAudit
 
 SERVICE = "audit"
 
@@ -113,3 +117,52 @@ PLAN_REPORTED = _type(
 )
 
 EVENTS: list[EventType] = [CONSULTATION_RECORDED, MEETING_HELD, ACTION_ASSIGNED, ACTION_COMPLETED, PLAN_REPORTED]
+
+
+# --- from domain events to integration events --------------------------------------------------
+# From the domain events a multi-agency audit recorded to the integration events it publishes,
+# under ``audit/<id>``: by its code, never the case id; status changes short of done publish nothing.
+
+
+def integration_events(audit: MultiAgencyAudit, recorded: list[ev.DomainEvent]) -> Iterator[tuple[EventType, EventData]]:
+    """From the domain events a multi-agency audit recorded to what it publishes (by code, never the case id)."""
+    a, ref = audit, audit.case_ref
+    for e in recorded:
+        match e:
+            case ev.ConsultationRecorded():
+                yield CONSULTATION_RECORDED, ConsultationRecorded(
+                    audit_id=a.id, case_ref=ref, party=str(e.party), obtained=e.obtained, held_on=e.held_on, revision=e.revision,
+                    recorded_by=e.by, recorded_at=e.at,
+                )
+            case ev.MeetingHeld() if a.meeting is not None:
+                m = a.meeting
+                yield MEETING_HELD, MeetingHeld(
+                    audit_id=a.id, case_ref=ref, chair_id=m.chair_id, held_on=m.held_on, agreed_grade=m.agreed_grade.value,
+                    partners_present=[
+                        AgencyRepresentative(agency=p.agency, representative_id=p.representative_id) for p in a.partners if p.agency in m.partners_present
+                    ],
+                    held_at=e.at,
+                )
+            case ev.ActionAssigned():
+                action = a.action(e.action_id)
+                yield ACTION_ASSIGNED, ActionAssigned(
+                    audit_id=a.id, case_ref=ref, action_id=action.id, agency=action.agency, owner_id=action.owner_id, due_on=action.due_on,
+                    action_path=f"/v1/multi-agency/audits/{a.id}", assigned_by=e.by, assigned_at=e.at,
+                )
+            case ev.ActionCompleted() if a.plan is not None:
+                action = a.action(e.action_id)
+                yield ACTION_COMPLETED, ActionCompleted(
+                    audit_id=a.id, case_ref=ref, action_id=action.id, agency=action.agency, owner_id=action.owner_id, completed_by=e.by,
+                    open_actions=sum(1 for x in a.plan.actions if not x.done), completed_at=e.at,
+                )
+            case ev.PlanReported() if a.plan is not None and a.meeting is not None:
+                r = a.reports[e.number - 1]
+                yield PLAN_REPORTED, PlanReported(
+                    audit_id=a.id, case_ref=ref, report=r.number, kind=r.kind.value, agreed_grade=a.meeting.agreed_grade.value,
+                    actions_total=r.actions_total, actions_done=r.actions_done,
+                    agencies=[AgencyProgress(agency=g, owner_id=o, actions=n, done=d) for g, o, n, d in a.plan.by_agency()],
+                    pdf_path=f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf" if r.pdf_id else None, reported_by=e.by, reported_at=e.at,
+                )
+            case _:
+                # Status changes short of done stay in the action's history.
+                continue

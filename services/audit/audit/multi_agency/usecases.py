@@ -10,12 +10,11 @@ multi-agency record under the same id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from shared.events import EventData, EventType
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
@@ -27,27 +26,21 @@ from ..common.context import AuditContext
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
 from ..common.roles import PROGRAMME_ROLES
 from ..tools import store as tool_store
-from . import events as ie
 from . import pdf, store
 from .domain.audit import (
-    ActionAssigned,
-    ActionCompleted,
     ActionStatus,
     BespokeTool,
     ConsultationInput,
-    ConsultationRecorded,
     ConsultedParty,
-    DomainEvent,
-    MeetingHeld,
     MeetingInput,
     MultiAgencyAudit,
     Partner,
     PlanInput,
-    PlanReported,
     ReportKind,
     bespoke_definition,
     bespoke_tool_id,
 )
+from .events import integration_events
 
 
 @dataclass(frozen=True)
@@ -118,11 +111,15 @@ async def _act(
         if follow_up is not None:
             await follow_up(tx, audit)
         await store.save(tx, ctx.db, audit)
-        for event_type, data in integration_events(audit, audit.events):
-            tx.record(event_type, data, subject=f"audit/{audit.id}")
+        _record(tx, audit)
         return audit
 
     return await ctx.uow.run(work)
+
+
+def _record(tx: Transaction, audit: MultiAgencyAudit) -> None:
+    for event_type, data in integration_events(audit, audit.events):
+        tx.record(event_type, data, subject=f"audit/{audit.id}")
 
 
 async def record_consultation(
@@ -166,47 +163,3 @@ async def report(ctx: AuditContext, audit_id: str, kind: ReportKind, summary: st
         lambda a, now, _: a.report(kind=kind, summary=summary, by=caller.person_id, by_roles=caller.roles, at=now, pdf_id=pdf_id),
         store_pdf,
     )
-
-
-def integration_events(audit: MultiAgencyAudit, recorded: list[DomainEvent]) -> Iterator[tuple[EventType, EventData]]:
-    """From the domain events a multi-agency audit recorded to what it publishes (by code, never the case id)."""
-    a, ref = audit, audit.case_ref
-    for e in recorded:
-        match e:
-            case ConsultationRecorded():
-                yield ie.CONSULTATION_RECORDED, ie.ConsultationRecorded(
-                    audit_id=a.id, case_ref=ref, party=e.party.value, obtained=e.obtained, held_on=e.held_on, revision=e.revision,
-                    recorded_by=e.by, recorded_at=e.at,
-                )
-            case MeetingHeld() if a.meeting is not None:
-                m = a.meeting
-                yield ie.MEETING_HELD, ie.MeetingHeld(
-                    audit_id=a.id, case_ref=ref, chair_id=m.chair_id, held_on=m.held_on, agreed_grade=m.agreed_grade.value,
-                    partners_present=[
-                        ie.AgencyRepresentative(agency=p.agency, representative_id=p.representative_id) for p in a.partners if p.agency in m.partners_present
-                    ],
-                    held_at=e.at,
-                )
-            case ActionAssigned():
-                action = a.action(e.action_id)
-                yield ie.ACTION_ASSIGNED, ie.ActionAssigned(
-                    audit_id=a.id, case_ref=ref, action_id=action.id, agency=action.agency, owner_id=action.owner_id, due_on=action.due_on,
-                    action_path=f"/v1/multi-agency/audits/{a.id}", assigned_by=e.by, assigned_at=e.at,
-                )
-            case ActionCompleted() if a.plan is not None:
-                action = a.action(e.action_id)
-                yield ie.ACTION_COMPLETED, ie.ActionCompleted(
-                    audit_id=a.id, case_ref=ref, action_id=action.id, agency=action.agency, owner_id=action.owner_id, completed_by=e.by,
-                    open_actions=sum(1 for x in a.plan.actions if not x.done), completed_at=e.at,
-                )
-            case PlanReported() if a.plan is not None and a.meeting is not None:
-                r = a.reports[e.number - 1]
-                yield ie.PLAN_REPORTED, ie.PlanReported(
-                    audit_id=a.id, case_ref=ref, report=r.number, kind=r.kind.value, agreed_grade=a.meeting.agreed_grade.value,
-                    actions_total=r.actions_total, actions_done=r.actions_done,
-                    agencies=[ie.AgencyProgress(agency=g, owner_id=o, actions=n, done=d) for g, o, n, d in a.plan.by_agency()],
-                    pdf_path=f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf" if r.pdf_id else None, reported_by=e.by, reported_at=e.at,
-                )
-            case _:
-                # Status changes short of done stay in the action's history.
-                continue

@@ -4,36 +4,39 @@ evidence list, the competent person's delegation, at least one file per team, th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import pytest
 from audit.case_audit.domain.work import Evidence
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
+from audit.hampshire import events as he
+from audit.hampshire.domain.errors import SelectionRefused
+from audit.hampshire.domain.events import Audited, CaseContactNote, Prepared, Saved, Selected
 from audit.hampshire.domain.prepared_file import (
-    Audited,
     AuditorWork,
     Delegation,
     FileStatus,
     Judgement,
     Preparation,
-    Prepared,
     PreparedFile,
-    Saved,
-    Selected,
-    SelectionRefused,
     StandardPreparation,
     check_delegation,
     check_different_file,
     check_not_prepared_within_a_year,
     check_selection_closable,
+    close_month_selection,
     collate,
+    delegate_selection,
     months_before,
     previous_month,
+    ready_list,
     standards_of,
     teams_without_selection,
     timetable,
 )
 from audit.tools.catalogue import HAMPSHIRE, shipped_tool
 from pydantic import ValidationError
+from shared.mongo import Transaction
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 STANDARDS = standards_of(shipped_tool(HAMPSHIRE))
@@ -165,7 +168,7 @@ def test_a_ready_file_is_prepared_and_its_evidence_list_no_longer_edited() -> No
     f.save_preparation(by=WORKER, preparation=full_preparation(), at=T0)
     f.mark_ready(by=SUPERVISOR, at=T0)
     assert f.status is FileStatus.READY and f.prepared_by == SUPERVISOR
-    assert isinstance(f.events[-1], Prepared)
+    assert [type(e) for e in f.events[-2:]] == [Prepared, CaseContactNote]
     with pytest.raises(WrongStage):
         f.save_preparation(by=WORKER, preparation=full_preparation(), at=T0)
     with pytest.raises(NotAllowed):
@@ -313,7 +316,7 @@ def test_completing_needs_every_standard_judged_evidence_for_met_and_the_comment
     assert [e["field"] for e in gaps.value.errors] == ["judgements.standard_02", "judgements.standard_08", "comments"]
     f.save_judgements(by=SM, work=work, at=T0)
     f.complete(by=SM, at=T0)
-    assert f.status is FileStatus.AUDITED and isinstance(f.events[-1], Audited)
+    assert f.status is FileStatus.AUDITED and [type(e) for e in f.events[-2:]] == [Audited, CaseContactNote]
     assert f.judgement_counts() == {"yes": 12, "no": 1, "n/a": 1}
 
 
@@ -339,3 +342,108 @@ def test_the_collation_counts_per_team_and_per_standard() -> None:
     by_standard = {s["standard"]: s["judgements"] for s in result["standards"]}
     assert by_standard["standard_08"] == {"yes": 0, "no": 1, "n/a": 0} and by_standard["standard_01"]["yes"] == 1
     assert result["audits"][0]["file_id"] == "F-1" and result["audits"][0]["judgements"]["standard_14"] == "n/a"
+
+
+# --- from domain events to integration events ---------------------------------------------------
+
+
+def published(happened: list[Any]) -> list[tuple[str, dict[str, Any], str | None]]:
+    """What ``hampshire.events.record`` stages in a transaction for these domain events."""
+    tx = Transaction(session=cast(Any, None))
+    he.record(tx, happened)
+    return [(t.type, data.model_dump(mode="json"), subject) for t, data, subject in tx.staged]
+
+
+def test_a_file_made_ready_publishes_it_prepared_then_its_contact_note_and_a_save_publishes_nothing() -> None:
+    f = new_file()
+    f.save_preparation(by=WORKER, preparation=full_preparation(), at=T0)
+    assert published(f.events) == []
+    f.events.clear()
+    f.mark_ready(by=SUPERVISOR, at=T0)
+    assert published(f.events) == [
+        ("audit.hampshire.file.prepared.v1", {
+            "file_id": "F-1", "month": "2026-10", "case_id": "C-1", "team_id": "T-1", "worker_id": WORKER, "supervisor_id": SUPERVISOR,
+            "service_manager_id": SM, "tool_id": HAMPSHIRE, "tool_version": 1, "missing_standards": ["standard_08"],
+            "prepared_by": SUPERVISOR, "prepared_at": "2026-10-05T09:00:00Z",
+        }, "hampshire-file/F-1"),
+        ("audit.case-note.contact.v1", {
+            "file_id": "F-1", "case_id": "C-1", "stage": "prepared", "note_type": "Quality practice audit: file prepared for audit",
+            "text": f"File prepared for quality practice audit (2026-10) on 2026-10-05 by worker {WORKER} and supervisor {SUPERVISOR}.",
+            "by_ids": [WORKER, SUPERVISOR], "recorded_on": "2026-10-05", "recorded_at": "2026-10-05T09:00:00Z",
+        }, "hampshire-file/F-1"),
+    ]
+
+
+def test_a_file_selected_by_a_delegate_publishes_who_audits_it_and_when_it_is_due() -> None:
+    f = ready_file(team_id="T-2")
+    f.select(by=DELEGATE, delegation=delegation(("T-2",)), at=T0)
+    assert published(f.events) == [
+        ("audit.hampshire.file.selected.v1", {
+            "file_id": "F-1", "month": "2026-10", "case_id": "C-1", "team_id": "T-2", "service_manager_id": SM, "auditor_id": DELEGATE,
+            "delegation_id": "D-1", "delegated_by": SM, "selected_at": "2026-10-05T09:00:00Z", "due_on": "2026-11-20",
+        }, "hampshire-file/F-1"),
+    ]
+
+
+def test_an_audited_file_publishes_its_judgements_then_the_contact_note_naming_who_judged() -> None:
+    f = ready_file(team_id="T-2")
+    f.select(by=DELEGATE, delegation=delegation(("T-2",)), at=T0)
+    f.save_judgements(by=DELEGATE, work=full_judgements(), at=T0)
+    f.events.clear()
+    f.complete(by=DELEGATE, at=T0)
+    [(audited_type, audited, audited_subject), (note_type, note, note_subject)] = published(f.events)
+    assert (audited_type, audited_subject) == ("audit.hampshire.file.audited.v1", "hampshire-file/F-1")
+    assert audited == {
+        "file_id": "F-1", "month": "2026-10", "case_id": "C-1", "team_id": "T-2", "worker_id": WORKER, "supervisor_id": SUPERVISOR,
+        "service_manager_id": SM, "auditor_id": DELEGATE, "delegation_id": "D-1", "delegated_by": SM, "tool_id": HAMPSHIRE, "tool_version": 1,
+        "judgements": {k: j.value for k, j in full_judgements().judgements.items()}, "audited_at": "2026-10-05T09:00:00Z",
+    }
+    assert list(audited["judgements"]) == list(full_judgements().judgements)
+    assert (note_type, note_subject) == ("audit.case-note.contact.v1", "hampshire-file/F-1")
+    assert note == {
+        "file_id": "F-1", "case_id": "C-1", "stage": "audited", "note_type": "Quality practice audit: file quality audited",
+        "text": f"File quality audited (2026-10) on 2026-10-05; quality practice judgement by {DELEGATE} (delegated by service manager {SM}).",
+        "by_ids": [DELEGATE], "recorded_on": "2026-10-05", "recorded_at": "2026-10-05T09:00:00Z",
+    }
+
+
+def test_the_ready_list_publishes_the_files_per_team_and_the_delegates_of_those_teams() -> None:
+    files = [ready_file(file_id="F-2", team_id="T-2", worker="P-SW2"), ready_file(file_id="F-1", team_id="T-1"), ready_file(file_id="F-3", team_id="T-2", worker="P-SW3")]
+    others = Delegation(id="D-2", month="2026-10", service_manager_id=SM, delegate_id="P-OTHER", team_ids=("T-9",), by=SM, at=T0)
+    sent = ready_list(files, list_id="L-1", month="2026-10", service_manager_id=SM, delegations=[delegation(("T-2",)), others], by="audit-scheduler", at=T0)
+    assert all(f.ready_list_id == "L-1" for f in files)
+    assert published([sent]) == [
+        ("audit.hampshire.files.ready.v1", {
+            "list_id": "L-1", "month": "2026-10", "service_manager_id": SM,
+            "teams": [{"team_id": "T-1", "file_ids": ["F-1"]}, {"team_id": "T-2", "file_ids": ["F-2", "F-3"]}], "file_count": 3,
+            "delegate_ids": [DELEGATE], "audit_due_on": "2026-11-20", "sent_by": "audit-scheduler", "sent_at": "2026-10-05T09:00:00Z",
+        }, f"hampshire-month/2026-10/{SM}"),
+    ]
+
+
+def test_a_delegation_publishes_its_teams_in_order() -> None:
+    d, delegated = delegate_selection(
+        delegation_id="D-7", month="2026-10", caller_id=SM, caller_roles=["service_manager"], delegate_id=DELEGATE, delegate_known=True,
+        team_service_managers={"T-2": SM, "T-1": SM}, at=T0,
+    )
+    assert d.team_ids == ("T-1", "T-2") and d.by == SM
+    assert published([delegated]) == [
+        ("audit.hampshire.selection.delegated.v1", {
+            "delegation_id": "D-7", "month": "2026-10", "service_manager_id": SM, "delegate_id": DELEGATE, "team_ids": ["T-1", "T-2"],
+            "delegated_at": "2026-10-05T09:00:00Z",
+        }, "hampshire-delegation/D-7"),
+    ]
+
+
+def test_closing_the_selection_publishes_what_was_selected_and_what_was_not() -> None:
+    chosen = ready_file(file_id="F-1", team_id="T-1")
+    chosen.select(by=SM, delegation=None, at=T0)
+    left = ready_file(file_id="F-2", team_id="T-1", worker="P-SW2")
+    closed = close_month_selection(month="2026-10", service_manager_id=SM, files=[chosen, left], at=T0)
+    assert left.status is FileStatus.NOT_SELECTED and chosen.status is FileStatus.SELECTED
+    assert published([closed]) == [
+        ("audit.hampshire.selection.closed.v1", {
+            "month": "2026-10", "service_manager_id": SM, "selected_file_ids": ["F-1"], "not_selected_file_ids": ["F-2"], "closed_by": SM,
+            "closed_at": "2026-10-05T09:00:00Z",
+        }, f"hampshire-month/2026-10/{SM}"),
+    ]

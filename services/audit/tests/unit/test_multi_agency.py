@@ -10,26 +10,22 @@ import pytest
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from audit.common.grades import Grade
 from audit.multi_agency.domain.audit import (
-    ActionAssigned,
-    ActionCompleted,
     ActionStatus,
     BespokeTool,
     ConsultationInput,
-    ConsultationRecorded,
     ConsultedParty,
-    MeetingHeld,
     MeetingInput,
     MultiAgencyAudit,
-    NoSuchAction,
     Partner,
     PlanInput,
-    PlanReported,
     ReportKind,
     Stage,
     bespoke_definition,
     bespoke_tool_id,
 )
-from audit.multi_agency.usecases import integration_events
+from audit.multi_agency.domain.errors import NoSuchAction
+from audit.multi_agency.domain.events import ActionAssigned, ActionCompleted, ConsultationRecorded, MeetingHeld, PlanReported
+from audit.multi_agency.events import integration_events
 from audit.tools.catalogue import MULTI_AGENCY, shipped_tool
 from audit.tools.domain.definition import Question, Section, ToolDefinition
 from pydantic import ValidationError
@@ -320,6 +316,25 @@ def test_integration_events_name_the_case_by_its_code_only() -> None:
     assert completed["open_actions"] == 2 and completed["agency"] == "police"
     assert reported["kind"] == "progress" and (reported["actions_total"], reported["actions_done"]) == (3, 1)
     assert date.fromisoformat(str(published[1][1].model_dump()["due_on"])) > T0.date()
+
+
+def test_a_consultation_publishes_its_party_by_value_and_a_status_change_short_of_done_publishes_nothing() -> None:
+    audit = new_audit()
+    audit.record_consultation(
+        party=ConsultedParty.PARENT_CARER, consultation=ConsultationInput(obtained=False, method="call", held_on=T0.date(), reason_not_obtained="No answer."),
+        by="P-PART", at=T0,
+    )
+    [(event_type, data)] = integration_events(audit, audit.events)
+    assert event_type.type == "audit.multi-agency.consultation.recorded.v1"
+    assert data.model_dump(mode="json") == {
+        "audit_id": "A-1", "case_ref": "MA-0001", "party": "parent_carer", "obtained": False, "held_on": "2026-10-01", "revision": 1,
+        "recorded_by": "P-PART", "recorded_at": "2026-10-01T09:00:00Z",
+    }
+    assert type(data.model_dump()["party"]) is str
+    planned_audit = planned()
+    planned_audit.change_action_status(action_id="1", status=ActionStatus.IN_PROGRESS, note="", by="P-HEALTH-LEAD", at=T0)
+    assert [type(e).__name__ for e in planned_audit.events] == ["ActionStatusChanged"]
+    assert list(integration_events(planned_audit, planned_audit.events)) == []
 
 
 def test_a_stored_multi_agency_audit_reads_back_exactly() -> None:

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
-from audit.cycles.domain.sampling import NoPeerReviewers, OpenCase, SampleInputs, audit_case_type, draw_sample
+from audit.cycles import events as ce
+from audit.cycles.domain.cycle import Cycle
+from audit.cycles.domain.sampling import Assignment, NoPeerReviewers, OpenCase, Sample, SampleInputs, audit_case_type, draw_sample
+from audit.cycles.domain.timetable import Month, timetable
+from audit.tools.domain.definition import ProgrammeKind
+from shared.mongo import Transaction
 
 
 def case(case_id: str, team: str, manager: str | None, *types: str) -> OpenCase:
@@ -155,3 +162,38 @@ def test_a_large_authority_draws_one_audit_per_auditor_quickly() -> None:
     assert len(sample.assignments) == 600
     assert len({a.case_id for a in sample.assignments}) == 600
     assert set(Counter(a.peer_reviewer_id for a in sample.assignments).values()) == {2}
+
+
+# --- what a drawn cycle publishes ---------------------------------------------------------------
+
+
+def test_a_drawn_cycle_publishes_the_draw_then_one_allocation_work_item_per_auditor() -> None:
+    month = Month.parse("2026-11")
+    sample = Sample(
+        seed="seed-1", inputs_digest="d", eligible_cases=12, uncovered_team_ids=["T9"], dispensed_ids=["TM7"], idle_auditor_ids=["TM5"],
+        assignments=[
+            Assignment(auditor_id="TM0", case_id="C-0-1", case_type="CIN", team_id="T0", peer_reviewer_id="PR1", basis="line_managed"),
+            Assignment(auditor_id="TM1", case_id="C-1-2", case_type="CP", team_id="T1", peer_reviewer_id=None, basis="team_cover"),
+        ],
+    )
+    plan = timetable(month)
+    at = datetime(2026, 10, 23, 6, 0, tzinfo=UTC)
+    cycle = Cycle.draw(
+        tool_id="kent", tool_version=3, programme=ProgrammeKind.PEER_REVIEW, month=month, sample=sample, timetable=plan, by="audit-scheduler", at=at
+    )
+    tx = Transaction(session=cast(Any, None))
+    ce.record(tx, cycle.events)
+    item = {"cycle_id": "kent:2026-11", "tool_id": "kent", "tool_version": 3, "month": "2026-11", "requested_by": "audit-scheduler"}
+    assert [(t.type, data.model_dump(mode="json"), subject) for t, data, subject in tx.staged] == [
+        ("audit.cycle.drawn.v1", {
+            "cycle_id": "kent:2026-11", "tool_id": "kent", "programme": "peer_review", "month": "2026-11", "seed": "seed-1", "audits": 2,
+            "eligible_cases": 12, "uncovered_team_ids": ["T9"], "dispensed_ids": ["TM7"], "draw_on": plan.draw_on.isoformat(),
+            "due_on": plan.due_on.isoformat(), "drawn_by": "audit-scheduler", "drawn_at": "2026-10-23T06:00:00Z",
+        }, "cycle/kent:2026-11"),
+        ("audit.allocation.requested.v1", {
+            **item, "allocation_key": "kent:2026-11:TM0", "auditor_id": "TM0", "case_id": "C-0-1", "peer_reviewer_id": "PR1",
+        }, "cycle/kent:2026-11/TM0"),
+        ("audit.allocation.requested.v1", {
+            **item, "allocation_key": "kent:2026-11:TM1", "auditor_id": "TM1", "case_id": "C-1-2", "peer_reviewer_id": None,
+        }, "cycle/kent:2026-11/TM1"),
+    ]

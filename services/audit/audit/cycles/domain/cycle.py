@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ...tools.domain.definition import ProgrammeKind
-from .sampling import Assignment, Sample
+from .events import AllocationRequested, CycleDrawn, DomainEvent
+from .sampling import Sample
 from .timetable import Month, Timetable
 
 #: Programmes whose auditors audit a case they line-manage, drawn monthly. Themed and
@@ -29,18 +30,6 @@ def allocation_key(tool_id: str, month: Month, auditor_id: str) -> str:
     return f"{tool_id}:{month}:{auditor_id}"
 
 
-@dataclass(frozen=True)
-class CycleDrawn:
-    at: datetime
-    by: str
-
-
-@dataclass(frozen=True)
-class AllocationRequested:
-    assignment: Assignment
-    allocation_key: str
-
-
 @dataclass
 class Cycle:
     id: str
@@ -53,7 +42,7 @@ class Cycle:
     drawn_by: str
     drawn_at: datetime
     version: int = 1
-    events: list[CycleDrawn | AllocationRequested] = field(default_factory=list, repr=False, compare=False)
+    events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def draw(
@@ -63,9 +52,16 @@ class Cycle:
             id=cycle_id(tool_id, month), tool_id=tool_id, tool_version=tool_version, programme=programme, month=month,
             sample=sample, timetable=timetable, drawn_by=by, drawn_at=at,
         )
-        cycle.events.append(CycleDrawn(at=at, by=by))
+        cycle.events.append(CycleDrawn(
+            at=at, by=by, cycle_id=cycle.id, tool_id=tool_id, programme=programme, month=str(month), seed=sample.seed,
+            audits=len(sample.assignments), eligible_cases=sample.eligible_cases, uncovered_team_ids=tuple(sample.uncovered_team_ids),
+            dispensed_ids=tuple(sample.dispensed_ids), draw_on=timetable.draw_on, due_on=timetable.due_on,
+        ))
         for assignment in sample.assignments:
-            cycle.events.append(AllocationRequested(assignment, allocation_key(tool_id, month, assignment.auditor_id)))
+            cycle.events.append(AllocationRequested(
+                at=at, by=by, cycle_id=cycle.id, tool_id=tool_id, tool_version=tool_version, month=str(month), assignment=assignment,
+                allocation_key=allocation_key(tool_id, month, assignment.auditor_id),
+            ))
         return cycle
 
     def allocation_key(self, auditor_id: str) -> str:

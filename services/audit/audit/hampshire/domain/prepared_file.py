@@ -20,42 +20,28 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...case_audit.domain.work import Evidence
-from ...common.errors import AuditRuleError, Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES, Role
 from ...cycles.domain.timetable import Month
 from ...tools.domain.definition import ToolDefinition
+from .errors import SelectionRefused
+from .events import (
+    Audited,
+    CaseContactNote,
+    FileEvent,
+    FileRef,
+    FilesReady,
+    Prepared,
+    Saved,
+    Selected,
+    SelectionClosed,
+    SelectionDelegated,
+)
 
 SERVICE_MANAGER_ROLE = Role.SERVICE_MANAGER
 #: The performance management unit, who collate the audited files (12.2, 14.3).
 PERFORMANCE_MANAGEMENT_ROLE = Role.PERFORMANCE_MANAGEMENT
 COLLATION_ROLES = QA_STAFF_ROLES | {PERFORMANCE_MANAGEMENT_ROLE}
-
-
-# --- refusals (each mapped to problem+json) -----------------------------------------------------
-
-
-class FileNotVisible(NotVisible):
-    """Not a party to the prepared file: its existence is not theirs to know (404)."""
-
-
-class DelegationNotVisible(NotVisible):
-    """Neither the service manager who delegated nor the delegate (404)."""
-
-
-class AlreadyPrepared(AuditRuleError):
-    """The worker already has a file prepared for this month (4.1: one file per worker) (409)."""
-
-    def __init__(self, message: str, file_id: str) -> None:
-        super().__init__(message)
-        self.file_id = file_id
-
-
-class SelectionRefused(AuditRuleError):
-    """The month's selection cannot be closed as it stands; every reason is listed (409)."""
-
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.errors = errors
 
 
 def _error(field: str, message: str, **more: Any) -> dict[str, Any]:
@@ -276,6 +262,24 @@ class Delegation:
         return self.month == month and team_id in self.team_ids and self.service_manager_id == service_manager_id
 
 
+def delegate_selection(
+    *, delegation_id: str, month: str, caller_id: str, caller_roles: Iterable[str], delegate_id: str, delegate_known: bool,
+    team_service_managers: dict[str, str | None], at: datetime,
+) -> tuple[Delegation, SelectionDelegated]:
+    """9.1: the service manager delegates the month's audit of some of their teams to a competent person."""
+    check_delegation(
+        caller_id=caller_id, caller_roles=caller_roles, delegate_id=delegate_id, delegate_known=delegate_known,
+        team_service_managers=team_service_managers,
+    )
+    d = Delegation(
+        id=delegation_id, month=month, service_manager_id=caller_id, delegate_id=delegate_id, team_ids=tuple(sorted(team_service_managers)),
+        by=caller_id, at=at,
+    )
+    return d, SelectionDelegated(
+        at=at, delegation_id=d.id, month=month, service_manager_id=d.service_manager_id, delegate_id=delegate_id, team_ids=d.team_ids,
+    )
+
+
 def teams_without_selection(files: Iterable[tuple[str, bool]]) -> list[str]:
     """10.2: the teams (of ``(team_id, selected)`` for every file put forward) with no file selected."""
     teams: dict[str, bool] = {}
@@ -310,36 +314,6 @@ class FileStatus(StrEnum):
     AUDITED = "audited"
     #: Not selected when the month's selection closed: keeps its partially completed tool (12.1).
     NOT_SELECTED = "not_selected"
-
-
-@dataclass(frozen=True)
-class FileEvent:
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Saved(FileEvent):
-    """A save of the preparation or of the judgements, kept in the file's history."""
-
-    part: str
-    number: int
-    by: str
-    content: dict
-
-
-@dataclass(frozen=True)
-class Prepared(FileEvent):
-    by: str
-
-
-@dataclass(frozen=True)
-class Selected(FileEvent):
-    by: str
-
-
-@dataclass(frozen=True)
-class Audited(FileEvent):
-    by: str
 
 
 @dataclass
@@ -425,6 +399,30 @@ class PreparedFile:
     def _touch(self, by: str, at: datetime) -> None:
         self.updated_by, self.updated_at = by, at
 
+    def _ref(self) -> FileRef:
+        return FileRef(
+            file_id=self.id, month=self.month, case_id=self.case_id, team_id=self.team_id, worker_id=self.worker_id,
+            supervisor_id=self.supervisor_id, service_manager_id=self.service_manager_id, tool_id=self.tool_id, tool_version=self.tool_version,
+        )
+
+    def _contact_note(self, stage: str, at: datetime) -> CaseContactNote:
+        """13.2 / 13.3: the date the file was prepared and by whom; the date it was audited and who
+        made the quality practice judgement."""
+        by: tuple[str, ...]
+        if stage == "prepared":
+            by = (self.worker_id, self.supervisor_id)
+            note_type = "Quality practice audit: file prepared for audit"
+            text = (
+                f"File prepared for quality practice audit ({self.month}) on {at.date().isoformat()} by worker {self.worker_id}"
+                f" and supervisor {self.supervisor_id}."
+            )
+        else:
+            by = (self.auditor_id or "",)
+            note_type = "Quality practice audit: file quality audited"
+            delegated = f" (delegated by service manager {self.delegated_by})" if self.delegated_by else ""
+            text = f"File quality audited ({self.month}) on {at.date().isoformat()}; quality practice judgement by {self.auditor_id}{delegated}."
+        return CaseContactNote(at=at, file_id=self.id, case_id=self.case_id, stage=stage, note_type=note_type, text=text, by_ids=by)
+
     # --- preparation ------------------------------------------------------------------------
 
     def save_preparation(self, *, by: str, preparation: Preparation, at: datetime) -> None:
@@ -450,7 +448,9 @@ class PreparedFile:
         self.status = FileStatus.READY
         self.prepared_by, self.prepared_at = by, at
         self._touch(by, at)
-        self.events.append(Prepared(at, by))
+        missing = tuple(sorted(k for k, s in self.preparation.standards.items() if s.missing))
+        self.events.append(Prepared(at=at, by=by, file=self._ref(), missing_standards=missing))
+        self.events.append(self._contact_note("prepared", at))
 
     def listed(self, list_id: str) -> None:
         self.ready_list_id = list_id
@@ -474,7 +474,10 @@ class PreparedFile:
         if by != self.service_manager_id and delegation is not None:
             self.delegation_id, self.delegated_by = delegation.id, delegation.service_manager_id
         self._touch(by, at)
-        self.events.append(Selected(at, by))
+        self.events.append(Selected(
+            at=at, by=by, file=self._ref(), auditor_id=self.auditor_id or by, delegation_id=self.delegation_id, delegated_by=self.delegated_by,
+            due_on=timetable(self.month).audit_due_on,
+        ))
 
     def leave_unselected(self, *, by: str, at: datetime) -> None:
         """The selection closed without this file: it keeps its partially completed tool (12.1)."""
@@ -507,13 +510,54 @@ class PreparedFile:
         self.status = FileStatus.AUDITED
         self.audited_at = at
         self._touch(by, at)
-        self.events.append(Audited(at, by))
+        self.events.append(Audited(
+            at=at, by=by, file=self._ref(), delegation_id=self.delegation_id, delegated_by=self.delegated_by,
+            judgements=tuple((k, j.value) for k, j in self.work.judgements.items()),
+        ))
+        self.events.append(self._contact_note("audited", at))
 
     def judgement_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for judgement in self.work.judgements.values():
             counts[judgement.value] = counts.get(judgement.value, 0) + 1
         return counts
+
+
+# --- the service manager's month (8, 10) ----------------------------------------------------------
+
+
+def ready_list(
+    files: list[PreparedFile], *, list_id: str, month: str, service_manager_id: str, delegations: Iterable[Delegation], by: str, at: datetime
+) -> FilesReady:
+    """8.1 / 8.3: the files put in one list for the service manager (each file goes in one list),
+    per team; the competent people delegated any of those teams get the list too."""
+    teams: dict[str, list[str]] = {}
+    for f in files:
+        f.listed(list_id)
+        teams.setdefault(f.team_id, []).append(f.id)
+    delegates = sorted({d.delegate_id for d in delegations if set(d.team_ids) & set(teams)})
+    return FilesReady(
+        at=at, list_id=list_id, month=month, service_manager_id=service_manager_id,
+        teams=tuple((t, tuple(ids)) for t, ids in sorted(teams.items())), file_count=len(files), delegate_ids=tuple(delegates),
+        audit_due_on=timetable(month).audit_due_on, by=by,
+    )
+
+
+def close_month_selection(*, month: str, service_manager_id: str, files: list[PreparedFile], at: datetime) -> SelectionClosed:
+    """The service manager closes the month's selection over every file put forward to them (ready,
+    selected or audited): refused unless every team has a file selected and they audit one
+    themselves; the files left unselected keep their partially completed tool (12.1)."""
+    check_selection_closable(
+        service_manager_id=service_manager_id, files=[(f.team_id, f.status is not FileStatus.READY, f.auditor_id) for f in files]
+    )
+    selected = [f.id for f in files if f.status is not FileStatus.READY]
+    unselected = [f for f in files if f.status is FileStatus.READY]
+    for f in unselected:
+        f.leave_unselected(by=service_manager_id, at=at)
+    return SelectionClosed(
+        at=at, month=month, service_manager_id=service_manager_id, selected_file_ids=tuple(selected),
+        not_selected_file_ids=tuple(f.id for f in unselected), by=service_manager_id,
+    )
 
 
 # --- collation (12.2, 14.3) ---------------------------------------------------------------------

@@ -28,6 +28,16 @@ from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
 from ...common.roles import QA_STAFF_ROLES, Role
 from ...tools.domain.definition import ProgrammeKind, Section, ToolDefinition
+from .errors import NoSuchAction
+from .events import (
+    ActionAssigned,
+    ActionCompleted,
+    ActionStatusChanged,
+    ConsultationRecorded,
+    DomainEvent,
+    MeetingHeld,
+    PlanReported,
+)
 
 #: The role that chairs the multi-agency meeting (5.4.2).
 CHAIR_ROLE = Role.LEAD_QA_AUDITOR
@@ -36,10 +46,6 @@ MEETING_GRADES = (Grade.OUTSTANDING, Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Gra
 
 AgencyKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. health, police, education")]
 PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
-
-
-class NoSuchAction(Exception):
-    """The plan has no action with this id (404)."""
 
 
 class ConsultedParty(StrEnum):
@@ -171,55 +177,6 @@ def bespoke_definition(base: ToolDefinition, *, theme: str, tool: BespokeTool) -
     except ValidationError as exc:
         errors = [_error("tool.sections", str(e.get("msg", ""))) for e in exc.errors()]
         raise InvalidEntries("The bespoke tool does not fit with its base tool.", errors) from None
-
-
-# --- domain events -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DomainEvent:
-    at: datetime
-
-
-@dataclass(frozen=True)
-class ConsultationRecorded(DomainEvent):
-    party: ConsultedParty
-    obtained: bool
-    held_on: date
-    revision: int
-    by: str
-
-
-@dataclass(frozen=True)
-class MeetingHeld(DomainEvent):
-    by: str
-
-
-@dataclass(frozen=True)
-class ActionAssigned(DomainEvent):
-    action_id: str
-    by: str
-
-
-@dataclass(frozen=True)
-class ActionStatusChanged(DomainEvent):
-    """Kept in the action's history; only a completion is published."""
-
-    action_id: str
-    status: ActionStatus
-    by: str
-
-
-@dataclass(frozen=True)
-class ActionCompleted(DomainEvent):
-    action_id: str
-    by: str
-
-
-@dataclass(frozen=True)
-class PlanReported(DomainEvent):
-    number: int
-    by: str
 
 
 # --- the aggregate's parts -----------------------------------------------------------------------

@@ -1,0 +1,59 @@
+"""Domain events a multi-agency audit records as it changes (``MultiAgencyAudit.events``); the one
+translator at the end of ``multi_agency.events`` turns them into integration events.
+
+Plain Python with no import of the aggregate's module (which imports this one): the consulted
+party and an action's status are carried as their ``ConsultedParty`` / ``ActionStatus`` members,
+string enums, typed here as ``str``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ConsultationRecorded(DomainEvent):
+    #: A ``ConsultedParty``.
+    party: str
+    obtained: bool
+    held_on: date
+    revision: int
+    by: str
+
+
+@dataclass(frozen=True)
+class MeetingHeld(DomainEvent):
+    by: str
+
+
+@dataclass(frozen=True)
+class ActionAssigned(DomainEvent):
+    action_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ActionStatusChanged(DomainEvent):
+    """Kept in the action's history; only a completion is published."""
+
+    action_id: str
+    #: An ``ActionStatus``.
+    status: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ActionCompleted(DomainEvent):
+    action_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class PlanReported(DomainEvent):
+    number: int
+    by: str
