@@ -13,7 +13,6 @@ from shared.problems import ProblemMap
 from shared.versioned import Stale
 
 from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
-from .cycles import store as cycle_store
 from .cycles.usecases import CycleRefused
 from .hampshire import api as hampshire_api
 from .hillingdon import api as hillingdon_api
@@ -34,13 +33,6 @@ def _stale(exc: Exception) -> Problem:
     return stale(exc.current or 0, exc.expected or 0, exc.what)
 
 
-def _stale_dispensation(exc: Exception) -> Problem:
-    assert isinstance(exc, cycle_store.StaleDispensation)
-    if exc.current is None:
-        return not_found("Dispensation", "")
-    return stale(exc.current, exc.expected, "dispensation")
-
-
 PROBLEMS: ProblemMap = {
     NotVisible: lambda e: not_found("Audit", str(e)),
     NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
@@ -48,7 +40,6 @@ PROBLEMS: ProblemMap = {
     Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=e.errors),
     InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=e.errors),
     Stale: _stale,
-    cycle_store.StaleDispensation: _stale_dispensation,
     CycleRefused: lambda e: Problem(409, "cycle-refused", "The month cannot be drawn", str(e)),
     **multi_agency_api.PROBLEMS,
     **hampshire_api.ERRORS,

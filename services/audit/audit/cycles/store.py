@@ -12,6 +12,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import replace_versioned
 
 from ..tools.domain.definition import ProgrammeKind
 from .domain.cycle import Cycle
@@ -45,10 +46,8 @@ class CycleExists(Exception):
         self.cycle_id = cycle_id
 
 
-class StaleDispensation(Exception):
-    def __init__(self, current: int | None, expected: int) -> None:
-        super().__init__(f"dispensation is at version {current}, not {expected}")
-        self.current, self.expected = current, expected
+#: What a ``Stale`` of the dispensations names.
+DISPENSATION = "dispensation"
 
 
 # --- cycles ------------------------------------------------------------------------------------
@@ -166,10 +165,7 @@ async def insert_dispensation(tx: Transaction, db: AsyncDatabase[Document], d: D
 
 async def save_dispensation(tx: Transaction, db: AsyncDatabase[Document], d: Dispensation, expected: int) -> None:
     d.version = expected + 1
-    result = await db[DISPENSATIONS].replace_one({"_id": d.id, "version": expected}, dispensation_document(d), session=tx.session)
-    if result.matched_count != 1:
-        current = await db[DISPENSATIONS].find_one({"_id": d.id}, {"version": 1}, session=tx.session)
-        raise StaleDispensation(current["version"] if current else None, expected)
+    await replace_versioned(db[DISPENSATIONS], d.id, dispensation_document(d), expected, what=DISPENSATION, session=tx.session)
     await _keep_version(tx, db, d)
 
 

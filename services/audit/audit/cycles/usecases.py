@@ -31,6 +31,7 @@ from shared.consumer import ReceivedEvent, Subscription
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Transaction
+from shared.versioned import Stale
 
 from ..case_audit import store, usecases
 from ..case_audit.usecases import AllocationRequest
@@ -245,14 +246,14 @@ async def read_dispensation(ctx: AuditContext, dispensation_id: str, caller: Ide
     _qa_staff(caller)
     d = await cycle_store.load_dispensation(ctx.db, dispensation_id)
     if d is None:
-        raise cycle_store.StaleDispensation(None, 0)
+        raise Stale(cycle_store.DISPENSATION, None, 0, ident=dispensation_id)
     return d
 
 
 async def _load_dispensation(ctx: AuditContext, dispensation_id: str, tx: Transaction, expected: int) -> Dispensation:
     d = await cycle_store.load_dispensation(ctx.db, dispensation_id, tx=tx)
     if d is None:
-        raise cycle_store.StaleDispensation(None, expected)
+        raise Stale(cycle_store.DISPENSATION, None, expected, ident=dispensation_id)
     if d.version != expected:
-        raise cycle_store.StaleDispensation(d.version, expected)
+        raise Stale(cycle_store.DISPENSATION, d.version, expected, ident=dispensation_id)
     return d

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
-from shared.http import RequiredIfMatch, etag, stale
+from shared.http import RequiredIfMatch, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -39,13 +39,6 @@ CHANGES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _stale_file(exc: Exception) -> Problem:
-    assert isinstance(exc, store.StaleFile)
-    if exc.current is None:
-        return not_found("Prepared file", "")
-    return stale(exc.current, exc.expected, "prepared file")
-
-
 def _already_prepared(exc: Exception) -> Problem:
     assert isinstance(exc, AlreadyPrepared)
     return Problem(409, "already-prepared", "A file is already prepared this month", str(exc), file_id=exc.file_id or None)
@@ -57,7 +50,6 @@ ERRORS = {
     DelegationNotVisible: lambda e: not_found("Delegation", str(e)),
     AlreadyPrepared: _already_prepared,
     SelectionRefused: lambda e: Problem(409, "selection-incomplete", "The selection cannot be closed", str(e), errors=e.errors),
-    store.StaleFile: _stale_file,
     store.SelectionAlreadyClosed: lambda e: Problem(409, "wrong-stage", "Not at this stage", "The selection for this month is already closed."),
 }
 

@@ -15,6 +15,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import Stale, replace_versioned
 
 from ..common.directory import TEAMS
 from .domain.errors import AlreadyPrepared
@@ -54,11 +55,8 @@ _FILE = TypeAdapter(PreparedFile)
 _DELEGATION = TypeAdapter(Delegation)
 
 
-class StaleFile(Exception):
-    def __init__(self, current: int | None, expected: int) -> None:
-        super().__init__(f"prepared file is at version {current}, not {expected}")
-        self.current = current
-        self.expected = expected
+#: What a ``Stale`` of this store names.
+WHAT = "prepared file"
 
 
 class SelectionAlreadyClosed(Exception):
@@ -101,14 +99,14 @@ async def insert(tx: Transaction, db: AsyncDatabase[Document], f: PreparedFile) 
 
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], f: PreparedFile) -> None:
-    """Replace the stored file if nobody changed it since it was read; else ``StaleFile``."""
+    """Replace the stored file if nobody changed it since it was read; else ``Stale``."""
     expected = f.version
     f.version = expected + 1
-    result = await db[FILES].replace_one({"_id": f.id, "version": expected}, to_document(f), session=tx.session)
-    if result.matched_count != 1:
+    try:
+        await replace_versioned(db[FILES], f.id, to_document(f), expected, what=WHAT, session=tx.session)
+    except Stale:
         f.version = expected
-        current = await db[FILES].find_one({"_id": f.id}, {"version": 1}, session=tx.session)
-        raise StaleFile(current["version"] if current else None, expected)
+        raise
     await _keep_history(tx, db, f)
 
 

@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
+from shared.versioned import Stale
 
 from ..common.context import AuditContext
 from ..common.directory import Directory
@@ -139,7 +140,7 @@ async def _act(ctx: AuditContext, file_id: str, caller: Identity, expected: int,
         if f is None or not f.visible_to(caller.person_id, caller.roles, delegations):
             raise FileNotVisible(file_id)
         if f.version != expected:
-            raise store.StaleFile(f.version, expected)
+            raise Stale(store.WHAT, f.version, expected, ident=f.id)
         change(f, ctx.uow.clock.now())
         await store.save(tx, ctx.db, f)
         record(tx, f.events)
@@ -192,7 +193,7 @@ async def send_ready_lists(ctx: AuditContext, month: str, *, by: str) -> list[st
         try:
             if list_id := await ctx.uow.run(work):
                 sent.append(list_id)
-        except store.StaleFile:
+        except Stale:
             continue  # a file changed meanwhile (another replica listed it): the next run looks again
     return sent
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from shared.app import RuntimeDep
-from shared.errors import Problem, not_found
+from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
@@ -61,19 +61,8 @@ CHANGES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _stale(exc: Exception) -> Problem:
-    assert isinstance(exc, st.Stale)
-    if exc.current is None:
-        return not_found(exc.what.capitalize(), "")
-    return Problem(
-        412, "stale-version", "Changed since you read it",
-        f"The {exc.what} is now at version {exc.current}, not {exc.expected}: read it again and redo your change.", current_version=exc.current,
-    )
-
-
 DOMAIN_ERRORS = {
     NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),
-    st.Stale: _stale,
     st.Exists: lambda e: Problem(409, "exists", "Already exists", f"The {e.what} {e.ident} exists already: read it, or edit it.", id=e.ident),
 }
 

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import Stale, replace_versioned
 
 from ..case_audit.store import AUDITS
 from ..common.directory import TEAMS
@@ -41,12 +42,6 @@ INDEXES = [
 ]
 
 T = TypeVar("T", PracticeReview, EditableReport, CribSheet, ManagementSession)
-
-
-class Stale(Exception):
-    def __init__(self, what: str, current: int | None, expected: int) -> None:
-        super().__init__(f"{what} is at version {current}, not {expected}")
-        self.what, self.current, self.expected = what, current, expected
 
 
 class Exists(Exception):
@@ -86,11 +81,11 @@ class Collection(Generic[T]):
     async def save(self, tx: Transaction, db: AsyncDatabase[Document], record: T) -> None:
         expected = record.version
         record.version = expected + 1
-        result = await db[self.name].replace_one({"_id": record.id, "version": expected}, self.to_document(record), session=tx.session)
-        if result.matched_count != 1:
+        try:
+            await replace_versioned(db[self.name], record.id, self.to_document(record), expected, what=self.what, session=tx.session)
+        except Stale:
             record.version = expected
-            current = await db[self.name].find_one({"_id": record.id}, {"version": 1}, session=tx.session)
-            raise Stale(self.what, current["version"] if current else None, expected)
+            raise
 
     async def load(self, db: AsyncDatabase[Document], record_id: str, *, tx: Transaction | None = None) -> T | None:
         doc = await db[self.name].find_one({"_id": record_id}, session=tx.session if tx else None)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.versioned import Stale
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
@@ -51,7 +52,7 @@ async def _change(
         if found is None or not visible(found):
             raise NotFound(records.what, record_id)
         if found.version != expected:
-            raise st.Stale(records.what, found.version, expected)
+            raise Stale(records.what, found.version, expected, ident=found.id)
         change(found, uow.clock.now())
         if extra is not None:
             await extra(tx, found)
@@ -340,7 +341,7 @@ async def report_session(uow: UnitOfWork, session_id: str, *, caller: Identity, 
         if found is None or not found.visible_to(caller.person_id, caller.roles):
             raise NotFound("session", session_id)
         if found.version != expected:
-            raise st.Stale("session", found.version, expected)
+            raise Stale("session", found.version, expected, ident=found.id)
         found.report(by=caller.person_id, sheets=await _sheet_facts(tx, uow.db, found.crib_sheet_ids), at=uow.clock.now())
         await st.SESSION_RECORDS.save(tx, uow.db, found)
         record(tx, found)

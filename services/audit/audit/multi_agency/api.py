@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
-from shared.errors import Problem, not_found
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, stale
+from shared.errors import not_found
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -52,16 +52,8 @@ CHANGES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _stale(exc: Exception) -> Problem:
-    assert isinstance(exc, store.StaleMultiAgencyAudit)
-    if exc.current is None:
-        return not_found("Multi-agency audit", "")
-    return stale(exc.current, exc.expected, "multi-agency audit")
-
-
 #: Mapped to problem+json by the app (``main.DOMAIN_ERRORS``).
 PROBLEMS = {
-    store.StaleMultiAgencyAudit: _stale,
     NoSuchAction: lambda e: not_found("Action", str(e)),
 }
 

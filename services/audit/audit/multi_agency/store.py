@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import Stale, replace_versioned
 
 from .domain.audit import MultiAgencyAudit
 
@@ -32,11 +33,8 @@ INDEXES = [
 _ADAPTER = TypeAdapter(MultiAgencyAudit)
 
 
-class StaleMultiAgencyAudit(Exception):
-    def __init__(self, current: int | None, expected: int) -> None:
-        super().__init__(f"multi-agency audit is at version {current}, not {expected}")
-        self.current = current
-        self.expected = expected
+#: What a ``Stale`` of this store names.
+WHAT = "multi-agency audit"
 
 
 def to_document(audit: MultiAgencyAudit) -> Document:
@@ -63,14 +61,14 @@ async def insert(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgenc
 
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgencyAudit) -> None:
-    """Replace the stored audit if nobody changed it since it was read; else ``StaleMultiAgencyAudit``."""
+    """Replace the stored audit if nobody changed it since it was read; else ``Stale``."""
     expected = audit.version
     audit.version = expected + 1
-    result = await db[MULTI_AGENCY_AUDITS].replace_one({"_id": audit.id, "version": expected}, to_document(audit), session=tx.session)
-    if result.matched_count != 1:
+    try:
+        await replace_versioned(db[MULTI_AGENCY_AUDITS], audit.id, to_document(audit), expected, what=WHAT, session=tx.session)
+    except Stale:
         audit.version = expected
-        current = await db[MULTI_AGENCY_AUDITS].find_one({"_id": audit.id}, {"version": 1}, session=tx.session)
-        raise StaleMultiAgencyAudit(current["version"] if current else None, expected)
+        raise
 
 
 async def load(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> MultiAgencyAudit | None:

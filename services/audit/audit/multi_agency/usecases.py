@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
+from shared.versioned import Stale
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
@@ -105,7 +106,7 @@ async def _act(
         if audit is None or not audit.visible_to(caller.person_id, caller.roles):
             raise NotVisible(audit_id)
         if audit.version != expected:
-            raise store.StaleMultiAgencyAudit(audit.version, expected)
+            raise Stale(store.WHAT, audit.version, expected, ident=audit.id)
         case_audit = await audit_store.load(ctx.db, audit_id, tx=tx)
         change(audit, ctx.uow.clock.now(), case_audit is not None and case_audit.status is AuditStatus.COMPLETED)
         if follow_up is not None:
