@@ -8,7 +8,7 @@ Idempotency-Key.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from shared.errors import Problem, not_found
 from shared.http import RequiredIfMatch, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
+from shared.ids import IdField
 
 from ..common.roles import Role
 from . import store, usecases
@@ -26,7 +27,7 @@ from .domain.prepared_file import AuditorWork, Delegation, FileStatus, Preparati
 router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
 
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Id: TypeAlias = IdField
 FileId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
 CHANGES: dict[int | str, dict[str, Any]] = {

@@ -4,15 +4,16 @@ their documents)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
+from shared.ids import IdField
 
 from .domain.crib_sheet import CribEntry, CribSheet, ManagementSession
 from .domain.report import EditableReport
 from .domain.review import PracticeReview, ReviewOutcome
 
-PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+PersonId: TypeAlias = IdField
 MonthText = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
