@@ -11,7 +11,7 @@ the broker itself (the channel is closed with ACCESS_REFUSED).
 from __future__ import annotations
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 from aiormq.abc import ConfirmationFrameType
 from pamqp.commands import Basic
 
@@ -84,3 +84,24 @@ class Publisher:
         if not isinstance(confirmation, Basic.Ack):
             # Name the frame only: the body may hold personal data and must not reach the logs.
             raise PublishNotConfirmed(f"{event_type} {message_id}: broker answered {type(confirmation).__name__}")
+
+
+def headers_without_deaths(message: AbstractIncomingMessage) -> dict[str, object]:
+    """The message's headers less RabbitMQ's own ``x-death`` history (which a republish must not carry)."""
+    return {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-death")}
+
+
+def persistent_copy(message: AbstractIncomingMessage, headers: dict[str, object]) -> aio_pika.Message:
+    """The message as republished by us (a retry, a dead letter, a replay): the same body and
+    identity, persistent, with ``headers``."""
+    return aio_pika.Message(
+        message.body,
+        headers=headers,  # type: ignore[arg-type]  # aio-pika's header type is a recursive union
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+        type=message.type,
+        correlation_id=message.correlation_id,
+        timestamp=message.timestamp,
+    )

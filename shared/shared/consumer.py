@@ -50,7 +50,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from .broker import declare_events_exchange, platform_exchange_for
+from .broker import declare_events_exchange, headers_without_deaths, persistent_copy, platform_exchange_for
 from .events import Envelope, EventType, UnreadableEvent, parse_envelope
 from .mongo import PROCESSED_EVENTS, Indexes, Transaction, UnitOfWork
 from .observability import (
@@ -469,20 +469,8 @@ class EventConsumer:
         correlation_id.set(correlations.pop() if len(correlations) == 1 else None)
         return outcomes
 
-    def _copy(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
-        return aio_pika.Message(
-            message.body,
-            headers=headers,
-            content_type=message.content_type,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message.message_id,
-            type=message.type,
-            correlation_id=message.correlation_id,
-            timestamp=message.timestamp,
-        )
-
     def _carried_headers(self, message: AbstractIncomingMessage) -> dict[str, Any]:
-        headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-death")}
+        headers: dict[str, Any] = headers_without_deaths(message)
         headers.setdefault(ROUTING_KEY_HEADER, message.routing_key)
         return headers
 
@@ -491,7 +479,7 @@ class EventConsumer:
         headers = self._carried_headers(message)
         headers[ATTEMPT_HEADER] = attempt + 1
         requeue = await self._channel.get_exchange(self.names.requeue, ensure=False)
-        await requeue.publish(self._copy(message, headers), routing_key=self.names.retry_for(attempt), timeout=10)
+        await requeue.publish(persistent_copy(message, headers), routing_key=self.names.retry_for(attempt), timeout=10)
         await message.ack()
         MESSAGES_HANDLED.labels(self.service, self.purpose, "retried").inc()
 
@@ -507,7 +495,7 @@ class EventConsumer:
             }
         )
         requeue = await self._channel.get_exchange(self.names.requeue, ensure=False)
-        await requeue.publish(self._copy(message, headers), routing_key=self.names.dead, timeout=10)
+        await requeue.publish(persistent_copy(message, headers), routing_key=self.names.dead, timeout=10)
         await message.ack()
         MESSAGES_HANDLED.labels(self.service, self.purpose, "dead_lettered").inc()
 

@@ -35,6 +35,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from aiormq.exceptions import ChannelNotFoundEntity
 from pamqp.commands import Basic
 
+from .broker import headers_without_deaths, persistent_copy
 from .consumer import ATTEMPT_HEADER, FAILED_AT_HEADER, QUEUE_HEADER, REASON_HEADER
 
 REPLAYED_AT_HEADER = "x-qa-replayed-at"
@@ -113,20 +114,10 @@ def _x_death_reason(headers: dict[str, Any]) -> str | None:
 
 def replay_copy(message: AbstractIncomingMessage, *, replayed_at: datetime) -> aio_pika.Message:
     """The message as it goes back to its queue: same body and identity, attempts reset."""
-    headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-death")}
+    headers = headers_without_deaths(message)
     headers[ATTEMPT_HEADER] = 1
     headers[REPLAYED_AT_HEADER] = replayed_at.isoformat()
-    return aio_pika.Message(
-        message.body,
-        headers=headers,
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        message_id=message.message_id,
-        type=message.type,
-        correlation_id=message.correlation_id,
-        timestamp=message.timestamp,
-    )
+    return persistent_copy(message, headers)
 
 
 async def _depth(connection: AbstractConnection, name: str) -> int:
