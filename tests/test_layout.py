@@ -42,9 +42,6 @@ STILL_COUPLED = frozenset({
     "audit.hillingdon.domain.crib_sheet",
     "audit.hillingdon.domain.review",
     "audit.multi_agency.domain.audit",
-    "audit.practice.domain.observation",
-    "audit.practice.domain.records",
-    "audit.team_review.domain.review",
 })
 
 

@@ -19,8 +19,20 @@ from shared.identity import CurrentPerson
 from ..common.roles import Role
 from . import store as rs
 from . import usecases as uc
-from .domain.observation import Agreement, Observation, ObservationStatus, Plan, Reflection, Report
-from .domain.records import ComplaintLessonsEntries, ComplimentEntries, FeedbackEntries, MonitoringEntries
+from .domain import observation as do
+from .domain import records as dr
+from .domain.observation import Observation, ObservationStatus
+from .schemas import (
+    Agreement,
+    ComplaintLessonsEntries,
+    ComplimentEntries,
+    FeedbackEntries,
+    MonitoringEntries,
+    Plan,
+    Reflection,
+    Report,
+    to_domain,
+)
 
 router = APIRouter(prefix="/v1")
 
@@ -123,7 +135,7 @@ class VersionOut(BaseModel):
 def _observation(o: Observation, response: Response | None = None) -> ObservationOut:
     if response is not None:
         response.headers["ETag"] = etag(o.version)
-    return ObservationOut(**o.model_dump(), feedback_due_on=o.feedback_due_on, written_late=o.written_late)
+    return ObservationOut.model_validate(o, from_attributes=True)
 
 
 @router.post("/observations", response_model=ObservationOut, status_code=201, tags=["practice observation"], summary="Plan a practice observation (the social worker's line manager or supervisor)", responses={403: CHANGES[403], 422: CHANGES[422]})
@@ -134,7 +146,7 @@ async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: 
         observation = await uc.read_observation(ctx, existing, caller)
     else:
         try:
-            observation = await uc.plan_observation(ctx, social_worker_id=body.social_worker_id, plan=body.plan, caller=caller, key=key)
+            observation = await uc.plan_observation(ctx, social_worker_id=body.social_worker_id, plan=to_domain(body.plan, do.Plan), caller=caller, key=key)
         except KeyAlreadyUsed as used:
             observation = await uc.read_observation(ctx, used.resource_id, caller)
     response.headers["Location"] = f"/v1/observations/{observation.id}"
@@ -164,22 +176,22 @@ async def read_observation(observation_id: RecordId, caller: CurrentPerson, runt
 
 @router.put("/observations/{observation_id}/plan", response_model=ObservationOut, tags=["practice observation"], summary="Revise the plan (the observer; agreed again)", responses=CHANGES)
 async def revise_plan(observation_id: RecordId, body: Plan, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
-    return _observation(await uc.revise_plan(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+    return _observation(await uc.revise_plan(runtime.extra["audit"], observation_id, to_domain(body, do.Plan), caller=caller, expected=if_match), response)
 
 
 @router.post("/observations/{observation_id}/agreement", response_model=ObservationOut, tags=["practice observation"], summary="Agree the plan with the session's aims and standards (the social worker)", responses=CHANGES)
 async def agree(observation_id: RecordId, body: Agreement, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
-    return _observation(await uc.agree(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+    return _observation(await uc.agree(runtime.extra["audit"], observation_id, to_domain(body, do.Agreement), caller=caller, expected=if_match), response)
 
 
 @router.put("/observations/{observation_id}/report", response_model=ObservationOut, tags=["practice observation"], summary="Write or revise the observation report (the observer; consent required)", responses=CHANGES)
 async def report(observation_id: RecordId, body: Report, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
-    return _observation(await uc.report(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+    return _observation(await uc.report(runtime.extra["audit"], observation_id, to_domain(body, do.Report), caller=caller, expected=if_match), response)
 
 
 @router.post("/observations/{observation_id}/reflection", response_model=ObservationOut, tags=["practice observation"], summary="The social worker's reflection on the observation", responses=CHANGES)
 async def reflect(observation_id: RecordId, body: Reflection, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
-    return _observation(await uc.reflect(runtime.extra["audit"], observation_id, body, caller=caller, expected=if_match), response)
+    return _observation(await uc.reflect(runtime.extra["audit"], observation_id, to_domain(body, do.Reflection), caller=caller, expected=if_match), response)
 
 
 @router.post("/observations/{observation_id}/cancel", response_model=ObservationOut, tags=["practice observation"], summary="Cancel a planned observation (kept, with the reason)", responses=CHANGES)
@@ -254,7 +266,7 @@ async def _list(runtime: Any, caller: Any, page: Any, collection: str, team_id: 
 @router.post("/monitoring-forms", response_model=MonitoringFormOut, status_code=201, tags=["monitoring forms"], summary="Complete a monitoring form for a conference, review or mid-point review (CP chairs, IROs)", responses={422: CHANGES[422]})
 async def submit_monitoring_form(body: MonitoringEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> MonitoringFormOut:
     out = await _create(runtime, caller, response, key, rs.MONITORING_FORMS, "Monitoring form",
-                        lambda: uc.submit_monitoring_form(runtime.extra["audit"], body, caller=caller, key=key), MonitoringFormOut)
+                        lambda: uc.submit_monitoring_form(runtime.extra["audit"], to_domain(body, dr.MonitoringEntries), caller=caller, key=key), MonitoringFormOut)
     response.headers["Location"] = f"/v1/monitoring-forms/{out.id}"
     return out
 
@@ -304,7 +316,7 @@ class ComplimentOut(ComplimentEntries, Meta):
 
 @router.post("/feedback", response_model=FeedbackOut, status_code=201, tags=["feedback"], summary="Record feedback from a meeting or a consultation (the staff who gather it)", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def record_feedback(body: FeedbackEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> FeedbackOut:
-    out = await _create(runtime, caller, response, key, rs.FEEDBACK, "Feedback", lambda: uc.record_feedback(runtime.extra["audit"], body, caller=caller, key=key), FeedbackOut)
+    out = await _create(runtime, caller, response, key, rs.FEEDBACK, "Feedback", lambda: uc.record_feedback(runtime.extra["audit"], to_domain(body, dr.FeedbackEntries), caller=caller, key=key), FeedbackOut)
     response.headers["Location"] = f"/v1/feedback/{out.id}"
     return out
 
@@ -322,7 +334,7 @@ async def read_feedback(record_id: RecordId, caller: CurrentPerson, runtime: Run
 @router.post("/complaints", response_model=ComplaintLessonsOut, status_code=201, tags=["complaints and compliments"], summary="Record lessons learned from a complaint or member's enquiry (Appendix C)", responses={403: CHANGES[403], 409: {"description": "Already recorded for this reference"}, 422: CHANGES[422]})
 async def record_complaint(body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ComplaintLessonsOut:
     out = await _create(runtime, caller, response, key, rs.COMPLAINT_LESSONS, "Complaint lessons",
-                        lambda: uc.record_complaint_lessons(runtime.extra["audit"], body, caller=caller, key=key), ComplaintLessonsOut)
+                        lambda: uc.record_complaint_lessons(runtime.extra["audit"], to_domain(body, dr.ComplaintLessonsEntries), caller=caller, key=key), ComplaintLessonsOut)
     response.headers["Location"] = f"/v1/complaints/{out.id}"
     return out
 
@@ -339,7 +351,7 @@ async def read_complaint(record_id: RecordId, caller: CurrentPerson, runtime: Ru
 
 @router.put("/complaints/{record_id}", response_model=ComplaintLessonsOut, tags=["complaints and compliments"], summary="Revise the lessons learned (the earlier version is kept)", responses=CHANGES)
 async def revise_complaint(record_id: RecordId, body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ComplaintLessonsOut:
-    return _out(ComplaintLessonsOut, await uc.revise_complaint_lessons(runtime.extra["audit"], record_id, body, caller=caller, expected=if_match), response)
+    return _out(ComplaintLessonsOut, await uc.revise_complaint_lessons(runtime.extra["audit"], record_id, to_domain(body, dr.ComplaintLessonsEntries), caller=caller, expected=if_match), response)
 
 
 @router.get("/complaints/{record_id}/history", response_model=Page[VersionOut], tags=["complaints and compliments"], summary="Every version of the lessons learned, oldest first", responses={404: CHANGES[404]})
@@ -350,7 +362,7 @@ async def complaint_history(record_id: RecordId, caller: CurrentPerson, runtime:
 
 @router.post("/compliments", response_model=ComplimentOut, status_code=201, tags=["complaints and compliments"], summary="Record a compliment", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def record_compliment(body: ComplimentEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ComplimentOut:
-    out = await _create(runtime, caller, response, key, rs.COMPLIMENTS, "Compliment", lambda: uc.record_compliment(runtime.extra["audit"], body, caller=caller, key=key), ComplimentOut)
+    out = await _create(runtime, caller, response, key, rs.COMPLIMENTS, "Compliment", lambda: uc.record_compliment(runtime.extra["audit"], to_domain(body, dr.ComplimentEntries), caller=caller, key=key), ComplimentOut)
     response.headers["Location"] = f"/v1/compliments/{out.id}"
     return out
 

@@ -1,6 +1,7 @@
 """One function per thing a person (or the scheduler) does with practice observations, monitoring
 forms, feedback, complaints' lessons and compliments: check who may, call the rules, write the
-record (version-guarded, every version kept) and its events in one transaction."""
+record (version-guarded, every version kept, through ``store``) and its events in one transaction
+(the domain events, published by ``events.record``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.idempotency import IdempotencyKey, remember
@@ -18,23 +17,14 @@ from shared.identity import Identity
 from shared.mongo import Document, Transaction
 
 from ..common.context import AuditContext
-from ..common.directory import PEOPLE, TEAMS, Directory
+from ..common.directory import Directory
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from . import events as pe
 from . import store as rs
+from .domain import events as ev
 from .domain.errors import RecordExists, RecordNotFound, StaleRecord
-from .domain.observation import (
-    Agreement,
-    Observation,
-    ObservationStatus,
-    Plan,
-    Reflection,
-    Report,
-    cadence,
-    observed_in_year,
-    reminder_due,
-)
+from .domain.observation import Agreement, Observation, Plan, Reflection, Report, due_reminder
 from .domain.records import (
     Collation,
     ComplaintLessonsEntries,
@@ -47,7 +37,6 @@ from .domain.records import (
     collate,
     month_of,
     report_on_time,
-    stamp,
 )
 
 #: Who may plan an observation of a social worker in their own team (besides their line manager).
@@ -59,19 +48,13 @@ FEEDBACK_ROLES = frozenset({
 })
 #: Who records lessons learned from a complaint (the team's manager too).
 COMPLAINT_ROLES = frozenset({Role.SERVICE_MANAGER, Role.COMPLAINTS_MANAGER, *QA_STAFF_ROLES})
-SOCIAL_WORKER_ROLE = Role.SOCIAL_WORKER
 
 
 # --- shared checks -------------------------------------------------------------------------------
 
 
-async def team_manager_of(db: AsyncDatabase[Document], team_id: str, session: Any = None) -> str | None:
-    team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=session)
-    return team.get("manager_id") if team else None
-
-
 async def known_team(db: AsyncDatabase[Document], team_id: str) -> Document:
-    team = await db[TEAMS].find_one({"_id": team_id})
+    team = await rs.team(db, team_id)
     if team is None:
         raise InvalidEntries("Unknown team.", [{"field": "team_id", "message": "the directory has not told the audit service of this team"}])
     return team
@@ -85,7 +68,7 @@ def reads_team(caller: Identity, team_id: str, team_manager_id: str | None) -> b
 
 
 async def may_read_team(db: AsyncDatabase[Document], caller: Identity, team_id: str) -> None:
-    if not reads_team(caller, team_id, await team_manager_of(db, team_id)):
+    if not reads_team(caller, team_id, await rs.team_manager_of(db, team_id)):
         raise NotAllowed("A team's quality assurance records are for its manager, QA staff and operational managers.")
 
 
@@ -94,19 +77,6 @@ def _when(ctx: AuditContext) -> datetime:
 
 
 # --- practice observation -----------------------------------------------------------------------
-
-
-def observation_document(o: Observation) -> Document:
-    doc = o.model_dump(mode="json", exclude={"version"})
-    doc["_id"] = doc.pop("id")
-    doc.update({"viewers": o.viewers(), "month": month_of(o.observed_on) if o.observed_on else None,
-                "observed_on": o.observed_on.isoformat() if o.observed_on else None, "created_at": o.created_at, "updated_at": o.updated_at})
-    return doc
-
-
-def observation_from(doc: Document) -> Observation:
-    body = {k: v for k, v in doc.items() if k not in ("_id", "viewers", "month", "observed_on", "version")}
-    return Observation.model_validate({**body, "id": doc["_id"], "version": doc["version"]})
 
 
 async def plan_observation(ctx: AuditContext, *, social_worker_id: str, plan: Plan, caller: Identity, key: IdempotencyKey | None) -> Observation:
@@ -125,121 +95,81 @@ async def plan_observation(ctx: AuditContext, *, social_worker_id: str, plan: Pl
     )
 
     async def work(tx: Transaction) -> Observation:
-        stored = await rs.insert(tx, ctx.db, rs.OBSERVATIONS, observation_document(observation), by=caller.person_id, at=now)
-        observation.version = stored["version"]
+        await rs.insert_observation(tx, ctx.db, observation, by=caller.person_id, at=now)
         await remember(tx, ctx.db, key, observation.id, now=now)
-        tx.record(pe.OBSERVATION_PLANNED, pe.ObservationPlanned(
-            observation_id=observation.id, social_worker_id=social_worker_id, observer_id=caller.person_id, team_id=team,
-            situation=plan.situation.value, planned_on=plan.planned_on, planned_at=now,
-        ), subject=f"observation/{observation.id}")
+        pe.record(tx, observation.events)
         return observation
 
     return await ctx.uow.run(work)
 
 
 async def read_observation(ctx: AuditContext, observation_id: str, caller: Identity, tx: Transaction | None = None) -> Observation:
-    doc = await rs.load(ctx.db, rs.OBSERVATIONS, observation_id, tx=tx)
-    if doc is None:
+    observation = await rs.load_observation(ctx.db, observation_id, tx=tx)
+    if observation is None:
         raise RecordNotFound("Observation", observation_id)
-    observation = observation_from(doc)
     if not observation.visible_to(caller.person_id, caller.roles):
         raise RecordNotFound("Observation", observation_id)
     return observation
 
 
-async def _act(ctx: AuditContext, observation_id: str, caller: Identity, expected: int, change: Callable[[Observation, datetime], bool]) -> Observation:
-    """Load, check visibility, change, save version-guarded; ``change`` returns whether a report was written."""
+async def _act(ctx: AuditContext, observation_id: str, caller: Identity, expected: int, change: Callable[[Observation, datetime], None]) -> Observation:
+    """Load, check visibility, change, save version-guarded with what the change recorded."""
 
     async def work(tx: Transaction) -> Observation:
         observation = await read_observation(ctx, observation_id, caller, tx)
         if observation.version != expected:
             raise StaleRecord("observation", observation.version, expected)
         now = _when(ctx)
-        revised = observation.report is not None
-        reported = change(observation, now)
-        stored = await rs.replace(tx, ctx.db, rs.OBSERVATIONS, observation_document(observation), expected=expected, what="observation", by=caller.person_id, at=now)
-        observation.version = stored["version"]
-        if reported and observation.observed_on and observation.feedback_due_on:
-            tx.record(pe.OBSERVATION_REPORTED, pe.ObservationReported(
-                observation_id=observation.id, social_worker_id=observation.social_worker_id, observer_id=observation.observer_id,
-                team_id=observation.team_id, observed_on=observation.observed_on, feedback_due_on=observation.feedback_due_on,
-                written_late=bool(observation.written_late), revised=revised, reported_at=now,
-            ), subject=f"observation/{observation.id}")
+        change(observation, now)
+        await rs.save_observation(tx, ctx.db, observation, expected=expected, by=caller.person_id, at=now)
+        pe.record(tx, observation.events)
         return observation
 
     return await ctx.uow.run(work)
 
 
-def _then(action: Callable[[], object], reported: bool = False) -> bool:
-    action()
-    return reported
-
-
 async def revise_plan(ctx: AuditContext, observation_id: str, plan: Plan, *, caller: Identity, expected: int) -> Observation:
-    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.revise_plan(by=caller.person_id, plan=plan, at=now)))
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: o.revise_plan(by=caller.person_id, plan=plan, at=now))
 
 
 async def agree(ctx: AuditContext, observation_id: str, agreement: Agreement, *, caller: Identity, expected: int) -> Observation:
-    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.agree(by=caller.person_id, agreement=agreement, at=now)))
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: o.agree(by=caller.person_id, agreement=agreement, at=now))
 
 
 async def report(ctx: AuditContext, observation_id: str, entries: Report, *, caller: Identity, expected: int) -> Observation:
-    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.record_report(by=caller.person_id, report=entries, at=now), True))
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: o.record_report(by=caller.person_id, report=entries, at=now))
 
 
 async def reflect(ctx: AuditContext, observation_id: str, reflection: Reflection, *, caller: Identity, expected: int) -> Observation:
-    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.reflect(by=caller.person_id, reflection=reflection, at=now)))
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: o.reflect(by=caller.person_id, reflection=reflection, at=now))
 
 
 async def cancel(ctx: AuditContext, observation_id: str, reason: str, *, caller: Identity, expected: int) -> Observation:
-    return await _act(ctx, observation_id, caller, expected, lambda o, now: _then(lambda: o.cancel(by=caller.person_id, reason=reason, at=now)))
+    return await _act(ctx, observation_id, caller, expected, lambda o, now: o.cancel(by=caller.person_id, reason=reason, at=now))
 
 
 async def list_observations(ctx: AuditContext, caller: Identity, *, social_worker_id: str | None, after: str | None, limit: int) -> list[Observation]:
-    query: dict[str, Any] = {}
-    if QA_STAFF_ROLES.isdisjoint(caller.roles):
-        query["viewers"] = caller.person_id
-    if social_worker_id is not None:
-        query["social_worker_id"] = social_worker_id
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = await ctx.db[rs.OBSERVATIONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
-    return [observation_from(d) for d in docs]
+    viewer = caller.person_id if QA_STAFF_ROLES.isdisjoint(caller.roles) else None
+    return await rs.observations(ctx.db, viewer=viewer, social_worker_id=social_worker_id, after=after, limit=limit)
 
 
 async def observations_due(ctx: AuditContext, today: date) -> list[dict[str, Any]]:
     """Remind of every social worker whose next observation is due: one ``audit.observation.due``
     per social worker and due day, however often (or on however many replicas) this runs."""
-    workers = await ctx.db[PEOPLE].find({"roles": SOCIAL_WORKER_ROLE}, {"line_manager_id": 1, "team_id": 1, "active": 1}).sort("_id", ASCENDING).to_list()
-    workers = [w for w in workers if w.get("active", True)]
     sent: list[dict[str, Any]] = []
-    for worker in workers:
+    for worker in await rs.social_workers(ctx.db):
         sw = worker["_id"]
-        # The day the reminders first counted this social worker (kept: a later run does not move it).
-        await ctx.db[rs.OBSERVATION_SCHEDULES].update_one({"_id": sw}, {"$setOnInsert": {"counted_since": today.isoformat()}}, upsert=True)
-        schedule = await ctx.db[rs.OBSERVATION_SCHEDULES].find_one({"_id": sw})
-        observed = [
-            date.fromisoformat(d["observed_on"])
-            for d in await ctx.db[rs.OBSERVATIONS].find(
-                {"social_worker_id": sw, "observed_on": {"$ne": None}, "status": {"$in": [ObservationStatus.REPORTED.value, ObservationStatus.REFLECTED.value]}},
-                {"observed_on": 1},
-            ).sort("observed_on", -1).limit(12).to_list()
-        ]
-        due = cadence(sw, last_observed_on=max(observed, default=None), counted_since=date.fromisoformat(schedule["counted_since"]) if schedule else today)
-        if not reminder_due(due, today):
-            continue
-        reminder_id = f"{sw}:{due.due_on.isoformat()}"
-        if await ctx.db[rs.OBSERVATION_REMINDERS].find_one({"_id": reminder_id}, {"_id": 1}):
-            continue
-        data = pe.ObservationDue(
-            social_worker_id=sw, line_manager_id=worker.get("line_manager_id"), team_id=worker.get("team_id"), due_on=due.due_on,
-            remind_on=due.remind_on, last_observed_on=due.last_observed_on, observations_last_12_months=observed_in_year(observed, today),
-            overdue=today > due.due_on,
+        counted_since = await rs.counted_since(ctx.db, sw, today)
+        observed = await rs.observed_on(ctx.db, sw)
+        due = due_reminder(
+            sw, line_manager_id=worker.get("line_manager_id"), team_id=worker.get("team_id"), observed=observed, counted_since=counted_since, today=today,
         )
+        if due is None or await rs.reminded(ctx.db, sw, due.due_on):
+            continue
 
-        async def work(tx: Transaction, reminder_id: str = reminder_id, data: pe.ObservationDue = data) -> None:
-            await ctx.db[rs.OBSERVATION_REMINDERS].insert_one({"_id": reminder_id, "social_worker_id": data.social_worker_id, "due_on": data.due_on.isoformat(), "sent_on": today.isoformat()}, session=tx.session)
-            tx.record(pe.OBSERVATION_DUE, data, subject=f"social-worker/{data.social_worker_id}")
+        async def work(tx: Transaction, due: ev.ObservationDue = due) -> None:
+            await rs.remember_reminder(tx, ctx.db, due.social_worker_id, due.due_on, today=today)
+            pe.record(tx, [due])
 
         try:
             await ctx.uow.run(work)
@@ -260,20 +190,20 @@ async def submit_monitoring_form(ctx: AuditContext, entries: MonitoringEntries, 
     if case is None:
         raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
     team_id = case.get("team_id")
-    team_manager = case.get("team_manager_id") or (await team_manager_of(ctx.db, team_id) if team_id else None)
+    team_manager = case.get("team_manager_id") or (await rs.team_manager_of(ctx.db, team_id) if team_id else None)
     on_time = report_on_time(entries.kind, entries.meeting_on, entries.report_received_on)
     doc = {
-        **stamp(uuid.uuid4().hex, entries, day=entries.meeting_on, team_id=team_id or "", by=caller.person_id, at=now),
+        **rs.record_document(uuid.uuid4().hex, entries, day=entries.meeting_on, team_id=team_id or "", by=caller.person_id, at=now),
         "report_on_time": on_time, "team_manager_id": team_manager,
     }
 
     async def work(tx: Transaction) -> Document:
         stored = await rs.insert(tx, ctx.db, rs.MONITORING_FORMS, doc, by=caller.person_id, at=now)
         await remember(tx, ctx.db, key, stored["_id"], now=now)
-        tx.record(pe.MONITORING_FORM_SUBMITTED, pe.MonitoringFormSubmitted(
+        pe.record(tx, [ev.MonitoringFormSubmitted(
             form_id=stored["_id"], kind=entries.kind.value, case_id=entries.case_id, team_id=team_id, team_manager_id=team_manager,
-            author_id=caller.person_id, meeting_on=entries.meeting_on, report_on_time=on_time, submitted_at=now,
-        ), subject=f"monitoring-form/{stored['_id']}")
+            by=caller.person_id, meeting_on=entries.meeting_on, report_on_time=on_time, at=now,
+        )])
         return stored
 
     return await ctx.uow.run(work)
@@ -284,7 +214,7 @@ async def read_record(ctx: AuditContext, collection: str, what: str, record_id: 
     doc = await rs.load(ctx.db, collection, record_id)
     if doc is None:
         raise RecordNotFound(what, record_id)
-    manager = doc.get("team_manager_id") or await team_manager_of(ctx.db, doc.get("team_id") or "")
+    manager = doc.get("team_manager_id") or await rs.team_manager_of(ctx.db, doc.get("team_id") or "")
     if caller.person_id != doc.get("recorded_by") and not reads_team(caller, doc.get("team_id") or "", manager):
         raise RecordNotFound(what, record_id)
     return doc
@@ -308,17 +238,17 @@ async def issue_collation(ctx: AuditContext, *, team_id: str, month: str, caller
         figures = collation_figures(collation)
         if current is not None and {k: current.get(k) for k in figures} == figures:
             return current, False
-        manager = await team_manager_of(ctx.db, team_id, tx.session)
+        manager = await rs.team_manager_of(ctx.db, team_id, tx=tx)
         doc = {"_id": collation_id, **figures, "team_manager_id": manager, "issued_by": caller.person_id, "issued_at": now}
         if current is None:
             stored = await rs.insert(tx, ctx.db, rs.MONITORING_COLLATIONS, doc, by=caller.person_id, at=now)
         else:
             stored = await rs.replace(tx, ctx.db, rs.MONITORING_COLLATIONS, doc, expected=current["version"], what="collation", by=caller.person_id, at=now)
-        tx.record(pe.MONITORING_COLLATION_ISSUED, pe.MonitoringCollationIssued(
+        pe.record(tx, [ev.CollationIssued(
             collation_id=collation_id, team_id=team_id, month=month, team_manager_id=manager, forms=collation.forms,
             reports_on_time=collation.reports_on_time, reports_late=collation.reports_late, plans_not_progressing=collation.plans_not_progressing,
-            version=stored["version"], issued_by=caller.person_id, issued_at=now,
-        ), subject=f"monitoring-collation/{collation_id}")
+            version=stored["version"], by=caller.person_id, at=now,
+        )])
         return stored, True
 
     return await ctx.uow.run(work)
@@ -355,7 +285,7 @@ async def record_feedback(ctx: AuditContext, entries: FeedbackEntries, *, caller
     now = _when(ctx)
     _not_future(entries.received_on, now, "received_on")
     await known_team(ctx.db, entries.team_id)
-    doc = stamp(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
+    doc = rs.record_document(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
     return await _create(ctx, rs.FEEDBACK, doc, caller=caller, key=key)
 
 
@@ -365,7 +295,7 @@ async def record_compliment(ctx: AuditContext, entries: ComplimentEntries, *, ca
     now = _when(ctx)
     _not_future(entries.received_on, now, "received_on")
     await known_team(ctx.db, entries.team_id)
-    doc = stamp(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
+    doc = rs.record_document(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
     return await _create(ctx, rs.COMPLIMENTS, doc, caller=caller, key=key)
 
 
@@ -381,10 +311,11 @@ async def _may_record_complaint(ctx: AuditContext, caller: Identity, team_id: st
 
 
 def _record_complaint(tx: Transaction, doc: Document) -> None:
-    tx.record(pe.COMPLAINT_LESSONS_RECORDED, pe.ComplaintLessonsRecorded(
+    """The lessons as stored (recorded, or revised: a later version)."""
+    pe.record(tx, [ev.ComplaintLessonsRecorded(
         record_id=doc["_id"], complaint_ref=doc["complaint_ref"], kind=doc["kind"], team_id=doc["team_id"], outcome=doc["outcome"],
-        actions_taken=list(doc["actions_taken"]), manager_id=doc["updated_by"], version=doc["version"], recorded_at=doc["updated_at"],
-    ), subject=f"complaint-lessons/{doc['_id']}")
+        actions_taken=tuple(doc["actions_taken"]), by=doc["updated_by"], version=doc["version"], at=doc["updated_at"],
+    )])
 
 
 async def record_complaint_lessons(ctx: AuditContext, entries: ComplaintLessonsEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
@@ -392,10 +323,10 @@ async def record_complaint_lessons(ctx: AuditContext, entries: ComplaintLessonsE
     await _may_record_complaint(ctx, caller, entries.team_id)
     now = _when(ctx)
     _not_future(entries.date_responded, now, "date_responded")
-    existing = await ctx.db[rs.COMPLAINT_LESSONS].find_one({"complaint_ref": entries.complaint_ref}, {"_id": 1})
+    existing = await rs.complaint_lessons_of(ctx.db, entries.complaint_ref)
     if existing is not None:
-        raise RecordExists("Complaint lessons", f"Lessons learned from complaint {entries.complaint_ref!r} are recorded already ({existing['_id']}): revise them.")
-    doc = stamp(uuid.uuid4().hex, entries, day=entries.date_responded, team_id=entries.team_id, by=caller.person_id, at=now)
+        raise RecordExists("Complaint lessons", f"Lessons learned from complaint {entries.complaint_ref!r} are recorded already ({existing}): revise them.")
+    doc = rs.record_document(uuid.uuid4().hex, entries, day=entries.date_responded, team_id=entries.team_id, by=caller.person_id, at=now)
     try:
         return await _create(ctx, rs.COMPLAINT_LESSONS, doc, caller=caller, key=key, complaint=True)
     except DuplicateKeyError as exc:
@@ -413,20 +344,16 @@ async def revise_complaint_lessons(
         current = await rs.load(ctx.db, rs.COMPLAINT_LESSONS, record_id, tx=tx)
         if current is None:
             raise RecordNotFound("Complaint lessons", record_id)
-        manager = await team_manager_of(ctx.db, current["team_id"], tx.session)
+        manager = await rs.team_manager_of(ctx.db, current["team_id"], tx=tx)
         if caller.person_id not in (current["recorded_by"], manager) and COMPLAINT_ROLES.isdisjoint(caller.roles):
             if not reads_team(caller, current["team_id"], manager):
                 raise RecordNotFound("Complaint lessons", record_id)
             raise NotAllowed("Lessons learned are revised by whoever recorded them, the team's manager, the complaints team or QA staff.")
         if (entries.complaint_ref, entries.team_id) != (current["complaint_ref"], current["team_id"]):
             raise InvalidEntries("The reference and team stay.", [{"field": "complaint_ref", "message": "record another complaint's lessons separately"}])
-        doc = {**current, **entries.model_dump(mode="json"), "updated_by": caller.person_id, "updated_at": now, "month": month_of(entries.date_responded)}
+        doc = {**current, **rs.entries_document(entries), "updated_by": caller.person_id, "updated_at": now, "month": month_of(entries.date_responded)}
         stored = await rs.replace(tx, ctx.db, rs.COMPLAINT_LESSONS, doc, expected=expected, what="complaint lessons", by=caller.person_id, at=now)
         _record_complaint(tx, stored)
         return stored
 
     return await ctx.uow.run(work)
-
-
-def entries_of(model: type[BaseModel], doc: Document) -> BaseModel:
-    return model.model_validate({k: doc[k] for k in model.model_fields if k in doc})

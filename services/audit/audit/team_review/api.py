@@ -21,7 +21,9 @@ from ..practice.api import VersionOut
 from ..practice.domain.errors import RecordNotFound
 from . import pdf, store
 from . import usecases as uc
-from .domain.review import ActionIn, ActionStatus, ImprovementAction, Review
+from .domain import review as dr
+from .domain.review import ActionStatus
+from .schemas import ActionIn, ImprovementAction, Review, action_out, new_action, review_out
 
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 
@@ -65,10 +67,10 @@ class RunOut(BaseModel):
     noticed: list[Noticed]
 
 
-def _out(review: Review, response: Response | None = None) -> Review:
+def _out(review: dr.Review, response: Response | None = None) -> Review:
     if response is not None:
         response.headers["ETag"] = etag(review.version)
-    return review
+    return review_out(review)
 
 
 @router.post("", response_model=Review, status_code=201, summary="Issue a team's six-monthly review pack (QA staff, the team manager, the service manager); 200 when it exists", responses={403: CHANGES[403], 422: CHANGES[422]})
@@ -84,7 +86,7 @@ async def issue(body: ReviewIn, caller: CurrentPerson, runtime: RuntimeDep, resp
 async def list_reviews(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, team_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[Review]:
     viewer = None if not QA_STAFF_ROLES.isdisjoint(caller.roles) else caller.person_id
     found = await store.listing(runtime.db, viewer=viewer, team_id=team_id, after=page.cursor.get("after") if page.cursor else None, limit=page.limit + 1)
-    return Page(items=found[: page.limit], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+    return Page(items=[review_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
 
 
 @router.post("/action-notices", response_model=RunOut, summary="Notify every improvement action at its due day unfinished (administrators; the scheduler)", responses={403: CHANGES[403]})
@@ -119,7 +121,7 @@ async def priorities(review_id: ReviewId, body: PrioritiesIn, caller: CurrentPer
 
 @router.post("/{review_id}/actions", response_model=Review, summary="Add an action to the improvement plan (service development: referred to the assistant director)", responses=CHANGES)
 async def add_action(review_id: ReviewId, body: ActionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
-    return _out(await uc.add_action(runtime.extra["audit"], review_id, body, caller=caller, expected=if_match), response)
+    return _out(await uc.add_action(runtime.extra["audit"], review_id, new_action(body), caller=caller, expected=if_match), response)
 
 
 class ActionOut(BaseModel):
@@ -135,13 +137,13 @@ class ActionOut(BaseModel):
     action: ImprovementAction
 
 
-def _action(review: Review, number: int, response: Response) -> ActionOut:
+def _action(review: dr.Review, number: int, response: Response) -> ActionOut:
     if not any(a.number == number for a in review.actions):
         raise RecordNotFound("Improvement action", f"{review.id}/{number}")
     response.headers["ETag"] = etag(review.version)
     return ActionOut(
         review_id=review.id, team_id=review.team_id, months=review.months, plan_status=review.status.value, version=review.version,
-        action=review.action(number),
+        action=action_out(review.action(number)),
     )
 
 

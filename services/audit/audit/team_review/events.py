@@ -1,10 +1,16 @@
-"""Integration events of the six-monthly team review (imports only shared.* and pydantic)."""
+"""Integration events of the six-monthly team review (imports only shared.*, pydantic and the plain
+domain events), and at the end the one translator from the domain events (``domain.events``) to
+them, staged in the transaction that wrote the review (the outbox)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from shared.events import EventData, EventType
+from shared.mongo import Transaction
+
+from .domain import events as ev
 
 SERVICE = "audit"
 
@@ -85,3 +91,48 @@ SERVICE_DEVELOPMENT_REFERRED = _type(
 EVENTS: list[EventType] = [
     TEAM_REVIEW_ISSUED, IMPROVEMENT_ACTION_DUE, IMPROVEMENT_ACTION_COMPLETED, IMPROVEMENT_ACTION_DROPPED, SERVICE_DEVELOPMENT_REFERRED,
 ]
+
+
+# --- from domain events to integration events --------------------------------------------------
+
+
+def integration_event(e: ev.DomainEvent) -> tuple[EventType, EventData, str] | None:
+    """The integration event a domain event publishes, with its subject (None: not published)."""
+    subject = f"team-review/{e.review_id}"
+    match e:
+        case ev.ReviewIssued():
+            return TEAM_REVIEW_ISSUED, TeamReviewIssued(
+                review_id=e.review_id, team_id=e.team_id, months=list(e.months), team_manager_id=e.team_manager_id,
+                service_manager_id=e.service_manager_id, assistant_director_id=e.assistant_director_id, completed_audits=e.completed_audits,
+                grades=dict(e.grades), issued_by=e.by, issued_at=e.at,
+            ), subject
+        case ev.ServiceDevelopmentReferred():
+            return SERVICE_DEVELOPMENT_REFERRED, ServiceDevelopmentReferred(
+                review_id=e.review_id, team_id=e.team_id, action_number=e.action_number, need=e.need,
+                assistant_director_id=e.assistant_director_id, service_manager_id=e.service_manager_id, referred_by=e.by, referred_at=e.at,
+            ), subject
+        case ev.ImprovementActionCompleted():
+            return IMPROVEMENT_ACTION_COMPLETED, ImprovementActionCompleted(
+                review_id=e.review_id, team_id=e.team_id, action_number=e.action_number, owner_id=e.owner_id, due_on=e.due_on,
+                completed_by=e.by, completed_at=e.at, plan_completed=e.plan_completed,
+            ), subject
+        case ev.ImprovementActionDropped():
+            return IMPROVEMENT_ACTION_DROPPED, ImprovementActionDropped(
+                review_id=e.review_id, team_id=e.team_id, action_number=e.action_number, owner_id=e.owner_id, due_on=e.due_on,
+                dropped_by=e.by, dropped_at=e.at, plan_completed=e.plan_completed,
+            ), subject
+        case ev.ImprovementActionDue():
+            return IMPROVEMENT_ACTION_DUE, ImprovementActionDue(
+                review_id=e.review_id, team_id=e.team_id, action_number=e.action_number, owner_id=e.owner_id, due_on=e.due_on,
+                status=e.status,
+            ), subject
+    return None
+
+
+def record(tx: Transaction, happened: Iterable[ev.DomainEvent]) -> None:
+    """Stage the integration events of what happened, in order, in the transaction that wrote it."""
+    for e in happened:
+        staged = integration_event(e)
+        if staged is not None:
+            event_type, data, subject = staged
+            tx.record(event_type, data, subject=subject)

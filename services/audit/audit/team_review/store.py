@@ -1,15 +1,19 @@
 """Team reviews in MongoDB: one per team and period (unique), version-guarded, every version kept
-in ``practice_history``; the scheduler finds due actions through ``next_notice_on``."""
+in ``practice_history``; the scheduler finds due actions through ``next_notice_on``. Also the
+team's social workers, read from the directory projection for the pack."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 
+from ..common.directory import PEOPLE
+from ..common.roles import Role
 from ..practice import store as rs
 from ..practice.domain.errors import RecordExists
 from .domain.review import Review
@@ -28,8 +32,11 @@ INDEXES = [
 ]
 
 
+_REVIEW = TypeAdapter(Review)
+
+
 def to_document(review: Review) -> Document:
-    doc = review.model_dump(mode="json", exclude={"version"})
+    doc: Document = _REVIEW.dump_python(review, mode="json", exclude={"version", "events"})
     doc["_id"] = doc.pop("id")
     doc.update({
         "issued_at": review.issued_at, "updated_at": review.updated_at,
@@ -42,7 +49,7 @@ def to_document(review: Review) -> Document:
 
 def from_document(doc: Document) -> Review:
     body = {k: v for k, v in doc.items() if k not in ("_id", "viewers", "next_notice_on", "version")}
-    return Review.model_validate({**body, "id": doc["_id"], "version": doc["version"]})
+    return _REVIEW.validate_python({**body, "id": doc["_id"], "version": doc["version"]})
 
 
 async def insert(tx: Transaction, db: AsyncDatabase[Document], review: Review) -> None:
@@ -83,3 +90,9 @@ async def listing(db: AsyncDatabase[Document], *, viewer: str | None, team_id: s
 
 async def with_notices_due(db: AsyncDatabase[Document], today: str, *, limit: int = 500) -> list[str]:
     return [d["_id"] for d in await db[TEAM_REVIEWS].find({"next_notice_on": {"$lte": today}}, {"_id": 1}).limit(limit).to_list()]
+
+
+async def social_worker_ids(db: AsyncDatabase[Document], team_id: str) -> list[str]:
+    """The team's active social workers (the directory projection), by id."""
+    found = await db[PEOPLE].find({"roles": Role.SOCIAL_WORKER, "team_id": team_id}, {"active": 1}).sort("_id", ASCENDING).to_list()
+    return [w["_id"] for w in found if w.get("active", True)]

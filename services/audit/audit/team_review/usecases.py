@@ -1,6 +1,7 @@
 """One function per thing done with a team review: issue the pack, agree priorities, add and
 track improvement actions, and the scheduler's notice of actions due. Each change is saved
-version-guarded with its events in one transaction."""
+version-guarded (``store``) with what the review recorded (published by ``events.record``) in one
+transaction."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 
-from pymongo import ASCENDING
 from shared.identity import Identity
 from shared.mongo import Transaction
 
 from ..common.context import SERVICE_ACTOR, AuditContext
-from ..common.directory import PEOPLE, Directory
+from ..common.directory import Directory
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, Role
 from ..cycles.domain.timetable import Month
@@ -23,7 +23,7 @@ from ..practice.usecases import known_team
 from ..reporting import usecases as reports
 from . import events as te
 from . import store
-from .domain.review import ActionIn, ActionStatus, ImprovementAction, Review, build_pack
+from .domain.review import ActionStatus, NewAction, Review, build_pack
 
 
 async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, caller: Identity) -> tuple[Review, bool]:
@@ -40,7 +40,6 @@ async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, call
         return existing, False
     audits = await reports.team_review(ctx.db, team_id, to_month, None)
     months = audits.months
-    workers = await ctx.db[PEOPLE].find({"roles": Role.SOCIAL_WORKER, "team_id": team_id}, {"active": 1}).sort("_id", ASCENDING).to_list()
     pack = build_pack(
         audits=audits,
         monitoring=await rs.for_team(ctx.db, rs.MONITORING_FORMS, team_id, months),
@@ -48,22 +47,17 @@ async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, call
         complaints=await rs.for_team(ctx.db, rs.COMPLAINT_LESSONS, team_id, months),
         compliments=await rs.for_team(ctx.db, rs.COMPLIMENTS, team_id, months),
         observations=await rs.for_team(ctx.db, rs.OBSERVATIONS, team_id, months),
-        social_worker_ids=[w["_id"] for w in workers if w.get("active", True)],
+        social_worker_ids=await store.social_worker_ids(ctx.db, team_id),
     )
     now = ctx.uow.clock.now()
-    review = Review(
-        id=uuid.uuid4().hex, team_id=team_id, to_month=str(to_month), months=months, team_manager_id=team_manager,
-        service_manager_id=service_manager, assistant_director_id=director, pack=pack, issued_by=caller.person_id, issued_at=now,
-        updated_by=caller.person_id, updated_at=now,
+    review = Review.issue(
+        review_id=uuid.uuid4().hex, team_id=team_id, to_month=str(to_month), team_manager_id=team_manager, service_manager_id=service_manager,
+        assistant_director_id=director, pack=pack, by=caller.person_id, at=now,
     )
 
     async def work(tx: Transaction) -> Review:
         await store.insert(tx, ctx.db, review)
-        tx.record(te.TEAM_REVIEW_ISSUED, te.TeamReviewIssued(
-            review_id=review.id, team_id=team_id, months=months, team_manager_id=team_manager, service_manager_id=service_manager,
-            assistant_director_id=director, completed_audits=pack.audits.completed, grades=pack.audits.grades, issued_by=caller.person_id,
-            issued_at=now,
-        ), subject=f"team-review/{review.id}")
+        te.record(tx, review.events)
         return review
 
     try:
@@ -87,57 +81,37 @@ async def read_review(ctx: AuditContext, review_id: str, caller: Identity, tx: T
 
 
 async def _act(
-    ctx: AuditContext, review_id: str, caller: Identity, expected: int, change: Callable[[Transaction, Review, datetime], None], *, action: int | None = None
+    ctx: AuditContext, review_id: str, caller: Identity, expected: int, change: Callable[[Review, datetime], object], *, action: int | None = None
 ) -> Review:
     async def work(tx: Transaction) -> Review:
         review = await read_review(ctx, review_id, caller, tx, action=action)
         if review.version != expected:
             raise StaleRecord("team review", review.version, expected)
-        change(tx, review, ctx.uow.clock.now())
+        change(review, ctx.uow.clock.now())
         await store.save(tx, ctx.db, review, expected)
+        te.record(tx, review.events)
         return review
 
     return await ctx.uow.run(work)
 
 
 async def agree_priorities(ctx: AuditContext, review_id: str, priorities: list[str], *, caller: Identity, expected: int) -> Review:
-    return await _act(ctx, review_id, caller, expected, lambda tx, r, now: r.agree_priorities(by=caller.person_id, priorities=priorities, at=now))
+    return await _act(ctx, review_id, caller, expected, lambda r, now: r.agree_priorities(by=caller.person_id, priorities=priorities, at=now))
 
 
-async def add_action(ctx: AuditContext, review_id: str, entries: ActionIn, *, caller: Identity, expected: int) -> Review:
+async def add_action(ctx: AuditContext, review_id: str, entries: NewAction, *, caller: Identity, expected: int) -> Review:
     if await Directory(ctx.db, ctx.overrides).person(entries.owner_id) is None:
         raise InvalidEntries("Unknown owner.", [{"field": "owner_id", "message": "the directory has not told the audit service of this person"}])
-
-    def change(tx: Transaction, review: Review, now: datetime) -> None:
-        action = review.add_action(by=caller.person_id, entries=entries, assistant_director_id=review.assistant_director_id, at=now)
-        if action.referral is not None:
-            tx.record(te.SERVICE_DEVELOPMENT_REFERRED, te.ServiceDevelopmentReferred(
-                review_id=review.id, team_id=review.team_id, action_number=action.number, need=action.referral.need,
-                assistant_director_id=action.referral.assistant_director_id, service_manager_id=review.service_manager_id,
-                referred_by=caller.person_id, referred_at=now,
-            ), subject=f"team-review/{review.id}")
-
-    return await _act(ctx, review_id, caller, expected, change)
+    return await _act(
+        ctx, review_id, caller, expected,
+        lambda r, now: r.add_action(by=caller.person_id, entries=entries, assistant_director_id=r.assistant_director_id, at=now),
+    )
 
 
 async def change_status(ctx: AuditContext, review_id: str, number: int, status: ActionStatus, note: str, *, caller: Identity, expected: int) -> Review:
-    def change(tx: Transaction, review: Review, now: datetime) -> None:
-        action = review.change_status(by=caller.person_id, number=number, status=status, note=note, at=now)
-        if action.status is ActionStatus.COMPLETED:
-            tx.record(te.IMPROVEMENT_ACTION_COMPLETED, _completed(review, action, caller.person_id, now), subject=f"team-review/{review.id}")
-        elif action.status is ActionStatus.DROPPED:
-            tx.record(te.IMPROVEMENT_ACTION_DROPPED, te.ImprovementActionDropped(
-                review_id=review.id, team_id=review.team_id, action_number=action.number, owner_id=action.owner_id, due_on=action.due_on,
-                dropped_by=caller.person_id, dropped_at=now, plan_completed=review.status.value == "completed",
-            ), subject=f"team-review/{review.id}")
-
-    return await _act(ctx, review_id, caller, expected, change, action=number)
-
-
-def _completed(review: Review, action: ImprovementAction, by: str, now: datetime) -> te.ImprovementActionCompleted:
-    return te.ImprovementActionCompleted(
-        review_id=review.id, team_id=review.team_id, action_number=action.number, owner_id=action.owner_id, due_on=action.due_on,
-        completed_by=by, completed_at=now, plan_completed=review.status.value == "completed",
+    return await _act(
+        ctx, review_id, caller, expected, lambda r, now: r.change_status(by=caller.person_id, number=number, status=status, note=note, at=now),
+        action=number,
     )
 
 
@@ -150,15 +124,10 @@ async def notice_actions_due(ctx: AuditContext, today: date) -> list[dict[str, o
             review = await store.load(ctx.db, review_id, tx=tx)
             if review is None:
                 return []
-            due = review.actions_due(today)
-            for action in due:
-                action.due_notice_for = action.due_on
-                tx.record(te.IMPROVEMENT_ACTION_DUE, te.ImprovementActionDue(
-                    review_id=review.id, team_id=review.team_id, action_number=action.number, owner_id=action.owner_id,
-                    due_on=action.due_on, status=action.status.value,
-                ), subject=f"team-review/{review.id}")
+            due = review.notice_actions_due(today)
             if due:
                 await store.save(tx, ctx.db, review, review.version, by=SERVICE_ACTOR)
+                te.record(tx, review.events)
             return [{"review_id": review.id, "action_number": a.number, "due_on": a.due_on.isoformat()} for a in due]
 
         try:

@@ -4,10 +4,17 @@ observation and their refusals, monitoring forms and their monthly collation, co
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.practice import events as pe
+from audit.practice import schemas, store
+from audit.practice.domain import events as ev
+from audit.practice.domain import observation as do
+from audit.practice.domain import records as dr
 from audit.practice.domain.observation import (
     Agreement,
     Observation,
@@ -17,22 +24,27 @@ from audit.practice.domain.observation import (
     Report,
     Situation,
     cadence,
+    due_reminder,
     observed_in_year,
     reminder_due,
 )
 from audit.practice.domain.records import (
     ActionTaken,
+    Aspect,
     ComplaintLessonsEntries,
     FormFacts,
     MonitoringEntries,
     MonitoringKind,
     Outcome,
+    Rating,
     check_complaint,
     check_monitoring,
     collate,
     report_on_time,
 )
+from pydantic import BaseModel
 from shared.calendar import is_working_day
+from shared.mongo import Transaction
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
@@ -179,7 +191,7 @@ def test_a_monitoring_form_is_completed_by_the_right_chair_after_the_meeting() -
     with pytest.raises(InvalidEntries) as refused:
         check_monitoring(entries, author_roles=frozenset({"cp_chair"}), today=date(2026, 10, 1))
     assert [e["field"] for e in refused.value.errors] == ["kind", "meeting_on", "plan_progressing"]
-    check_monitoring(entries.model_copy(update={"plan_progressing": None}), author_roles=frozenset({"iro"}), today=date(2026, 10, 2))
+    check_monitoring(replace(entries, plan_progressing=None), author_roles=frozenset({"iro"}), today=date(2026, 10, 2))
 
 
 def test_the_monthly_collation_counts_forms_by_kind_reports_in_time_and_ratings() -> None:
@@ -202,3 +214,178 @@ def test_compensation_on_a_complaint_states_its_cost_and_only_then() -> None:
     with pytest.raises(InvalidEntries):
         check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY], compensation_cost=50))  # type: ignore[arg-type]
     check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION], compensation_cost=50))  # type: ignore[arg-type]
+
+
+
+# --- what an observation records ---------------------------------------------------------------------
+
+
+def test_planning_records_the_plan_and_each_report_records_whether_it_revised_one_and_nothing_else_does() -> None:
+    o = planned()
+    assert o.events == [ev.ObservationPlanned(
+        observation_id="O-1", social_worker_id="SW1", observer_id="TM1", team_id="T1", situation="interview", planned_on=date(2026, 9, 21),
+        at=T0.replace(month=9, day=10),
+    )]
+    o.events.clear()
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    assert o.events == []
+    late = T0.replace(month=10, day=20)
+    o.record_report(by="TM1", report=report(), at=late)
+    o.record_report(by="TM1", report=report(positive_aspects="Warm, direct and clear"), at=late)
+    first, revision = o.events
+    assert first == ev.ObservationReported(
+        observation_id="O-1", social_worker_id="SW1", observer_id="TM1", team_id="T1", observed_on=date(2026, 9, 21),
+        feedback_due_on=date(2026, 10, 5), written_late=True, revised=False, at=late,
+    )
+    assert isinstance(revision, ev.ObservationReported) and revision.revised is True
+    o.events.clear()
+    o.reflect(by="SW1", reflection=reflection(), at=late)
+    assert o.events == []
+    with pytest.raises(WrongStage):
+        o.record_report(by="TM1", report=report(), at=late)
+    assert o.events == []  # refused: nothing happened
+
+
+def test_a_reminder_is_due_from_its_day_and_counts_the_years_observations() -> None:
+    kwargs: dict[str, Any] = {"line_manager_id": "TM1", "team_id": "T1", "counted_since": date(2026, 1, 5)}
+    observed = [date(2026, 5, 6), date(2025, 11, 3), date(2025, 4, 1)]
+    assert due_reminder("SW1", observed=observed, today=date(2026, 10, 22), **kwargs) is None
+    assert due_reminder("SW1", observed=observed, today=date(2026, 10, 23), **kwargs) == ev.ObservationDue(
+        social_worker_id="SW1", line_manager_id="TM1", team_id="T1", due_on=date(2026, 11, 6), remind_on=date(2026, 10, 23),
+        last_observed_on=date(2026, 5, 6), observations_last_12_months=2, overdue=False,
+    )
+    overdue = due_reminder("SW1", observed=observed, today=date(2026, 11, 9), **kwargs)
+    assert overdue is not None and overdue.overdue is True
+    never = due_reminder("SW2", observed=[], today=date(2026, 7, 3), **kwargs)
+    assert never is not None and (never.due_on, never.last_observed_on, never.observations_last_12_months) == (date(2026, 7, 3), None, 0)
+
+
+# --- from domain events to integration events ------------------------------------------------------
+
+AT = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
+
+
+def published(e: ev.DomainEvent) -> tuple[str, dict[str, Any], str]:
+    staged = pe.integration_event(e)
+    assert staged is not None
+    event_type, data, subject = staged
+    assert type(data) is event_type.data_model  # the type's own data model
+    return event_type.type, data.model_dump(mode="json"), subject
+
+
+def test_an_observation_planned_and_reported_are_published_as_its_integration_events() -> None:
+    assert published(ev.ObservationPlanned(
+        observation_id="O-1", social_worker_id="SW1", observer_id="TM1", team_id=None, situation="meeting", planned_on=date(2026, 10, 5), at=AT,
+    )) == (pe.OBSERVATION_PLANNED.type, {
+        "observation_id": "O-1", "social_worker_id": "SW1", "observer_id": "TM1", "team_id": None, "situation": "meeting",
+        "planned_on": "2026-10-05", "planned_at": "2026-10-01T09:30:00Z",
+    }, "observation/O-1")
+    assert published(ev.ObservationReported(
+        observation_id="O-1", social_worker_id="SW1", observer_id="TM1", team_id="T1", observed_on=date(2026, 9, 21),
+        feedback_due_on=date(2026, 10, 5), written_late=False, revised=True, at=AT,
+    )) == (pe.OBSERVATION_REPORTED.type, {
+        "observation_id": "O-1", "social_worker_id": "SW1", "observer_id": "TM1", "team_id": "T1", "observed_on": "2026-09-21",
+        "feedback_due_on": "2026-10-05", "written_late": False, "revised": True, "reported_at": "2026-10-01T09:30:00Z",
+    }, "observation/O-1")
+
+
+def test_a_reminder_is_published_for_the_social_worker() -> None:
+    assert published(ev.ObservationDue(
+        social_worker_id="SW1", line_manager_id="TM1", team_id="T1", due_on=date(2027, 3, 19), remind_on=date(2027, 3, 5),
+        last_observed_on=None, observations_last_12_months=0, overdue=True,
+    )) == (pe.OBSERVATION_DUE.type, {
+        "social_worker_id": "SW1", "line_manager_id": "TM1", "team_id": "T1", "due_on": "2027-03-19", "remind_on": "2027-03-05",
+        "last_observed_on": None, "observations_last_12_months": 0, "overdue": True,
+    }, "social-worker/SW1")
+
+
+def test_a_monitoring_form_its_collation_and_complaint_lessons_are_published_with_who_did_it() -> None:
+    assert published(ev.MonitoringFormSubmitted(
+        form_id="F1", kind="initial_cp_conference", case_id="C-1", team_id="T1", team_manager_id="TM1", by="CPC1",
+        meeting_on=date(2026, 9, 25), report_on_time=None, at=AT,
+    )) == (pe.MONITORING_FORM_SUBMITTED.type, {
+        "form_id": "F1", "kind": "initial_cp_conference", "case_id": "C-1", "team_id": "T1", "team_manager_id": "TM1", "author_id": "CPC1",
+        "meeting_on": "2026-09-25", "report_on_time": None, "submitted_at": "2026-10-01T09:30:00Z",
+    }, "monitoring-form/F1")
+    assert published(ev.CollationIssued(
+        collation_id="2026-09:T1", team_id="T1", month="2026-09", team_manager_id=None, forms=3, reports_on_time=1, reports_late=2,
+        plans_not_progressing=1, version=2, by="QA1", at=AT,
+    )) == (pe.MONITORING_COLLATION_ISSUED.type, {
+        "collation_id": "2026-09:T1", "team_id": "T1", "month": "2026-09", "team_manager_id": None, "forms": 3, "reports_on_time": 1,
+        "reports_late": 2, "plans_not_progressing": 1, "version": 2, "issued_by": "QA1", "issued_at": "2026-10-01T09:30:00Z",
+    }, "monitoring-collation/2026-09:T1")
+    assert published(ev.ComplaintLessonsRecorded(
+        record_id="L1", complaint_ref="CR/1", kind="members_enquiry", team_id="T1", outcome="upheld", actions_taken=("apology", "compensation"),
+        by="TM1", version=1, at=AT,
+    )) == (pe.COMPLAINT_LESSONS_RECORDED.type, {
+        "record_id": "L1", "complaint_ref": "CR/1", "kind": "members_enquiry", "team_id": "T1", "outcome": "upheld",
+        "actions_taken": ["apology", "compensation"], "manager_id": "TM1", "version": 1, "recorded_at": "2026-10-01T09:30:00Z",
+    }, "complaint-lessons/L1")
+
+
+def test_every_domain_event_is_published_and_record_stages_them_in_order() -> None:
+    kinds = {cls for cls in vars(ev).values() if isinstance(cls, type) and issubclass(cls, ev.DomainEvent) and cls is not ev.DomainEvent}
+    assert len(kinds) == len(pe.EVENTS)  # one integration event type each
+    assert pe.integration_event(ev.DomainEvent()) is None
+    o = planned()
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    o.record_report(by="TM1", report=report(), at=T0)
+    tx = Transaction(session=None)
+    pe.record(tx, [*o.events, ev.DomainEvent()])
+    assert [(t.type, type(d).__name__, s) for t, d, s in tx.staged] == [
+        (pe.OBSERVATION_PLANNED.type, "ObservationPlanned", "observation/O-1"), (pe.OBSERVATION_REPORTED.type, "ObservationReported", "observation/O-1"),
+    ]
+
+
+# --- the API's bodies and the stored records ------------------------------------------------------
+
+BODIES: list[tuple[type[BaseModel], type]] = [
+    (schemas.Plan, do.Plan), (schemas.Agreement, do.Agreement), (schemas.Report, do.Report), (schemas.Reflection, do.Reflection),
+    (schemas.MonitoringEntries, dr.MonitoringEntries), (schemas.FeedbackEntries, dr.FeedbackEntries),
+    (schemas.ComplaintLessonsEntries, dr.ComplaintLessonsEntries), (schemas.ComplimentEntries, dr.ComplimentEntries),
+]
+
+
+@pytest.mark.parametrize(("body", "entries"), BODIES, ids=[b.__name__ for b, _ in BODIES])
+def test_each_request_body_carries_exactly_the_fields_of_the_rules_entries(body: type[BaseModel], entries: type) -> None:
+    assert list(body.model_fields) == [f.name for f in fields(entries)]
+
+
+def test_a_body_becomes_the_rules_plain_entries_with_its_enums_and_stripped_text() -> None:
+    body = schemas.MonitoringEntries.model_validate({
+        "kind": "cp_midpoint_review", "case_id": "C-1", "meeting_on": "2026-09-25", "ratings": {"report": "good"}, "plan_progressing": False,
+        "comments": "  Plan drifting  ",
+    })
+    entries = schemas.to_domain(body, dr.MonitoringEntries)
+    assert entries == dr.MonitoringEntries(
+        kind=MonitoringKind.CP_MIDPOINT_REVIEW, case_id="C-1", meeting_on=date(2026, 9, 25), ratings={Aspect.REPORT: Rating.GOOD},
+        plan_progressing=False, comments="Plan drifting",
+    )
+    assert schemas.to_domain(schemas.Plan.model_validate({"situation": "interview", "planned_on": "2026-09-21", "observer_focus": "x"}), do.Plan) == Plan(
+        situation=Situation.INTERVIEW, planned_on=date(2026, 9, 21), observer_focus="x",
+    )
+
+
+def test_an_observation_is_stored_as_json_values_with_its_readers_and_month_and_read_back_whole() -> None:
+    o = planned()
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)
+    o.record_report(by="TM1", report=report(), at=T0)
+    o.version = 3
+    doc = store.observation_document(o)
+    assert (doc["_id"], doc["status"], doc["viewers"], doc["month"], doc["observed_on"]) == ("O-1", "reported", ["SW1", "TM1"], "2026-09", "2026-09-21")
+    assert doc["plan"]["situation"] == "interview" and doc["report"]["written_consent_on"] == "2026-09-14" and doc["agreed_at"] == "2026-10-01T09:00:00Z"
+    assert doc["created_at"] == T0.replace(month=9, day=10) and "version" not in doc and "events" not in doc
+    again = store.observation_from({**doc, "version": 3})
+    assert again == o and again.events == [] and again.report == o.report
+
+
+def test_a_record_is_stored_with_its_entries_as_json_values_team_month_and_who_recorded_it() -> None:
+    entries = ComplaintLessonsEntries(
+        complaint_ref="CR/1", team_id="T1", date_responded=date(2026, 9, 1), summary="Late visit", outcome=Outcome.UPHELD,
+        actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION], compensation_cost=50.0, lessons_learned="Confirm visits",
+    )
+    assert store.record_document("L1", entries, day=entries.date_responded, team_id="T1", by="TM1", at=T0) == {
+        "_id": "L1", "kind": "complaint", "complaint_ref": "CR/1", "team_id": "T1", "date_responded": "2026-09-01", "summary": "Late visit",
+        "outcome": "upheld", "actions_taken": ["apology", "compensation"], "compensation_cost": 50.0, "lessons_learned": "Confirm visits",
+        "month": "2026-09", "recorded_by": "TM1", "recorded_at": T0, "updated_by": "TM1", "updated_at": T0,
+    }

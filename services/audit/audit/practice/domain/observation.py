@@ -18,15 +18,15 @@ reminder goes ``REMINDER_WORKING_DAYS`` working days before the due day.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import add_working_days, is_working_day
 
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES
+from . import events as ev
 
 #: "At least twice-yearly": one every six months.
 OBSERVATIONS_A_YEAR = 2
@@ -35,12 +35,6 @@ INTERVAL_MONTHS = 12 // OBSERVATIONS_A_YEAR
 REMINDER_WORKING_DAYS = 10
 #: "A subsequent written record of this feedback given within two weeks".
 WRITTEN_FEEDBACK_DAYS = 14
-
-Text = Field(min_length=1, max_length=8000)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Situation(StrEnum):
@@ -60,48 +54,64 @@ class ObservationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Plan(_Model):
+# The entries of each step, as the rules read them (the API's request bodies, ``practice.schemas``,
+# hold their limits and descriptions).
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
     situation: Situation
     planned_on: date
-    case_id: str | None = Field(default=None, max_length=64, description="The child's case, when the session is about one")
-    observer_focus: str = Field(min_length=1, max_length=4000, description="The aspects of practice the observer expects to observe")
-    written_consent_on: date | None = Field(default=None, description="When the service user gave written agreement to the observation")
+    #: The child's case, when the session is about one.
+    case_id: str | None = None
+    #: The aspects of practice the observer expects to observe.
+    observer_focus: str
+    #: When the service user gave written agreement to the observation.
+    written_consent_on: date | None = None
 
 
-class Agreement(_Model):
-    aims: str = Field(min_length=1, max_length=4000, description="The social worker's aims of the session")
-    standards: str = Field(min_length=1, max_length=4000, description="The practice standards they hope to meet")
+@dataclass(frozen=True, kw_only=True)
+class Agreement:
+    #: The social worker's aims of the session.
+    aims: str
+    #: The practice standards they hope to meet.
+    standards: str
 
 
-class Report(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Report:
     """The observer's report, under the appendix's headings."""
 
     observed_on: date
-    verbal_consent_confirmed: bool = Field(description="The service user confirmed their agreement verbally on the day")
-    written_consent_on: date | None = Field(default=None, description="When not recorded with the plan")
-    situation: str = Text
-    aim_of_intervention: str = Text
-    those_present: str = Text
-    standards_observed: str = Field(min_length=1, max_length=8000, description="Agreed standards/competencies to be observed")
-    feedback_and_evidence: str = Field(min_length=1, max_length=8000, description="Knowledge, skills and values evidencing how the standards were met")
-    positive_aspects: str = Text
-    areas_for_development: str = Text
-    reflection: str = Field(min_length=1, max_length=8000, description="The social worker's ability to reflect on their practice, as discussed after the session")
-    designation: str = Field(min_length=1, max_length=200, description="e.g. Supervisor / line manager")
+    #: The service user confirmed their agreement verbally on the day.
+    verbal_consent_confirmed: bool
+    #: When not recorded with the plan.
+    written_consent_on: date | None = None
+    situation: str
+    aim_of_intervention: str
+    those_present: str
+    standards_observed: str
+    feedback_and_evidence: str
+    positive_aspects: str
+    areas_for_development: str
+    reflection: str
+    designation: str
 
 
-class Reflection(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Reflection:
     """The social worker's reflection on the direct observation."""
 
-    achieved_aims: str = Text
-    did_well: str = Text
-    could_improve: str = Text
-    how_to_improve: str = Text
-    unexpected_problems: str = Field(default="", max_length=8000)
-    other_comments: str = Field(default="", max_length=8000)
+    achieved_aims: str
+    did_well: str
+    could_improve: str
+    how_to_improve: str
+    unexpected_problems: str = ""
+    other_comments: str = ""
 
 
-class Observation(BaseModel):
+@dataclass(kw_only=True)
+class Observation:
     id: str
     social_worker_id: str
     observer_id: str
@@ -121,6 +131,8 @@ class Observation(BaseModel):
     updated_by: str
     updated_at: datetime
     version: int = 0
+    #: What happened since it was loaded (not stored): ``practice.events`` publishes them.
+    events: list[ev.DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def plan_with(
@@ -129,10 +141,15 @@ class Observation(BaseModel):
     ) -> Observation:
         if observer_id == social_worker_id:
             raise InvalidEntries("No one observes their own practice.", [{"field": "social_worker_id", "message": "the observer is the social worker"}])
-        return cls(
+        observation = cls(
             id=observation_id, social_worker_id=social_worker_id, observer_id=observer_id, line_manager_id=line_manager_id, team_id=team_id,
             plan=plan, created_by=observer_id, created_at=at, updated_by=observer_id, updated_at=at,
         )
+        observation.events.append(ev.ObservationPlanned(
+            observation_id=observation_id, social_worker_id=social_worker_id, observer_id=observer_id, team_id=team_id,
+            situation=plan.situation.value, planned_on=plan.planned_on, at=at,
+        ))
+        return observation
 
     # --- who ------------------------------------------------------------------------------------
 
@@ -188,11 +205,17 @@ class Observation(BaseModel):
         if errors:
             raise InvalidEntries("This observation cannot be reported.", errors)
         if report.written_consent_on is None:
-            report = report.model_copy(update={"written_consent_on": consent})
+            report = replace(report, written_consent_on=consent)
+        revised = self.report is not None
         self.report, self.status = report, ObservationStatus.REPORTED
         if self.reported_at is None:
             self.reported_at = at
         self._touch(by, at)
+        self.events.append(ev.ObservationReported(
+            observation_id=self.id, social_worker_id=self.social_worker_id, observer_id=self.observer_id, team_id=self.team_id,
+            observed_on=report.observed_on, feedback_due_on=report.observed_on + timedelta(days=WRITTEN_FEEDBACK_DAYS),
+            written_late=bool(self.written_late), revised=revised, at=at,
+        ))
 
     def reflect(self, *, by: str, reflection: Reflection, at: datetime) -> None:
         self._social_worker(by)
@@ -268,3 +291,17 @@ def observed_in_year(observed: list[date], today: date) -> int:
     """Observations in the twelve months to ``today``."""
     since = add_months(today, -12)
     return sum(since < d <= today for d in observed)
+
+
+def due_reminder(
+    social_worker_id: str, *, line_manager_id: str | None, team_id: str | None, observed: list[date], counted_since: date, today: date,
+) -> ev.ObservationDue | None:
+    """The reminder a social worker is due ``today`` (observed on ``observed``, the latest first
+    or in any order), or None when it is not yet their reminder day."""
+    due = cadence(social_worker_id, last_observed_on=max(observed, default=None), counted_since=counted_since)
+    if not reminder_due(due, today):
+        return None
+    return ev.ObservationDue(
+        social_worker_id=social_worker_id, line_manager_id=line_manager_id, team_id=team_id, due_on=due.due_on, remind_on=due.remind_on,
+        last_observed_on=due.last_observed_on, observations_last_12_months=observed_in_year(observed, today), overdue=today > due.due_on,
+    )

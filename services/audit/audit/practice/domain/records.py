@@ -1,5 +1,5 @@
 """The other operational quality assurance records (Hillingdon 4.3-4.5 and Appendix C), as plain
-rules over small pydantic models:
+rules over small plain records:
 
 - **Monitoring forms**: IROs and CP chairs complete one for each conference / review and each
   mid-point review, on the report, the process, the preparation of parents and children and the
@@ -9,16 +9,18 @@ rules over small pydantic models:
 - **Service-user feedback**: the feedback form at the end of each meeting, consultation forms and
   questionnaires; from children, parents and carers, partner agencies and social workers.
 - **Lessons learned from complaints and members' enquiries** (Appendix C) and **compliments**.
+
+The entries are plain values here; the API's request bodies (``practice.schemas``) hold their
+limits and descriptions.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import working_days_between
 
 from ...common.errors import InvalidEntries
@@ -27,10 +29,6 @@ from ...common.roles import Role
 #: Appendix A, 6: the initial conference report a minimum of 24 hours before, the review's 5 working days.
 INITIAL_CONFERENCE_REPORT_DAYS = 1
 REVIEW_CONFERENCE_REPORT_WORKING_DAYS = 5
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def month_of(day: date) -> str:
@@ -76,14 +74,18 @@ class Rating(StrEnum):
     POOR = "poor"
 
 
-class MonitoringEntries(_Model):
+@dataclass(frozen=True, kw_only=True)
+class MonitoringEntries:
     kind: MonitoringKind
-    case_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    case_id: str
     meeting_on: date
-    report_received_on: date | None = Field(default=None, description="When the chair had the social worker's report")
-    ratings: dict[Aspect, Rating] = Field(default_factory=dict, description="Aspects not rated are left out")
-    plan_progressing: bool | None = Field(default=None, description="Mid-point reviews: is the CP plan or care plan progressing?")
-    comments: str = Field(default="", max_length=8000)
+    #: When the chair had the social worker's report.
+    report_received_on: date | None = None
+    #: Aspects not rated are left out.
+    ratings: dict[Aspect, Rating] = field(default_factory=dict)
+    #: Mid-point reviews: is the CP plan or care plan progressing?
+    plan_progressing: bool | None = None
+    comments: str = ""
 
 
 def report_on_time(kind: MonitoringKind, meeting_on: date, received_on: date | None) -> bool | None:
@@ -167,14 +169,16 @@ class View(StrEnum):
     NEGATIVE = "negative"
 
 
-class FeedbackEntries(_Model):
+@dataclass(frozen=True, kw_only=True)
+class FeedbackEntries:
     kind: FeedbackKind
     respondent: Respondent
-    team_id: str = Field(min_length=1, max_length=64)
+    team_id: str
     received_on: date
-    view: View = Field(description="The respondent's overall view of the service")
-    case_id: str | None = Field(default=None, max_length=64)
-    comments: str = Field(default="", max_length=8000)
+    #: The respondent's overall view of the service.
+    view: View
+    case_id: str | None = None
+    comments: str = ""
 
 
 # --- complaints, members' enquiries and compliments ---------------------------------------------
@@ -200,21 +204,22 @@ class ActionTaken(StrEnum):
     COMPENSATION = "compensation"
 
 
-class ComplaintLessonsEntries(_Model):
+@dataclass(frozen=True, kw_only=True)
+class ComplaintLessonsEntries:
     """Appendix C. The complainant's name stays with the complaints team: the reference finds it."""
 
     kind: ComplaintKind = ComplaintKind.COMPLAINT
-    complaint_ref: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9/_.-]+$")
-    team_id: str = Field(min_length=1, max_length=64)
+    complaint_ref: str
+    team_id: str
     date_responded: date
-    summary: str = Field(min_length=1, max_length=8000, description="Summary of the complaint / member's enquiry (the complaints team)")
+    #: Summary of the complaint / member's enquiry (the complaints team).
+    summary: str
     outcome: Outcome
-    actions_taken: list[ActionTaken] = Field(default_factory=list, max_length=6)
-    compensation_cost: float | None = Field(default=None, ge=0, description="When compensation was paid: its cost")
-    lessons_learned: str = Field(
-        min_length=1, max_length=8000,
-        description="Action to improve service or performance, issues for service planning or development, changes to procedures",
-    )
+    actions_taken: list[ActionTaken] = field(default_factory=list)
+    #: When compensation was paid: its cost.
+    compensation_cost: float | None = None
+    #: Action to improve service or performance, issues for service planning or development, changes to procedures.
+    lessons_learned: str
 
 
 def check_complaint(entries: ComplaintLessonsEntries) -> None:
@@ -230,17 +235,15 @@ def check_complaint(entries: ComplaintLessonsEntries) -> None:
         raise InvalidEntries("This lessons learned form cannot be accepted.", errors)
 
 
-class ComplimentEntries(_Model):
-    team_id: str = Field(min_length=1, max_length=64)
+@dataclass(frozen=True, kw_only=True)
+class ComplimentEntries:
+    team_id: str
     received_on: date
     respondent: Respondent
-    summary: str = Field(min_length=1, max_length=4000, description="The good practice or strength the compliment names")
-    social_worker_id: str | None = Field(default=None, max_length=64)
+    #: The good practice or strength the compliment names.
+    summary: str
+    social_worker_id: str | None = None
 
 
-def stamp(doc_id: str, entries: BaseModel, *, day: date, team_id: str, by: str, at: datetime) -> dict[str, object]:
-    """A record's stored shape: its entries with the team, the month and who recorded it when."""
-    return {
-        "_id": doc_id, **entries.model_dump(mode="json"), "team_id": team_id, "month": month_of(day),
-        "recorded_by": by, "recorded_at": at, "updated_by": by, "updated_at": at,
-    }
+#: The entries of a practice record (each stored with its team, month and who recorded it when).
+Entries = MonitoringEntries | FeedbackEntries | ComplaintLessonsEntries | ComplimentEntries

@@ -8,17 +8,19 @@
   the key priorities and the actions (what, who, by when), tracked to completion; every status
   change is kept. An area needing support beyond the team is referred to service development:
   the assistant director is told.
+
+Plain records here; the API's response bodies (``team_review.schemas``) describe them. A review
+records what happens to it (``Review.events``) for ``team_review.events`` to publish.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES
@@ -34,11 +36,15 @@ from ...practice.domain.records import (
     View,
 )
 from ...reporting.domain.figures import TeamReview as AuditReview
+from . import events as ev
 
 # --- the pack -----------------------------------------------------------------------------------
 
 
-class IssueOut(BaseModel):
+@dataclass(kw_only=True)
+class Issue:
+    """An area to address common to the completed audits (a section or a question)."""
+
     kind: str
     key: str
     title: str
@@ -46,15 +52,18 @@ class IssueOut(BaseModel):
     share: float
 
 
-class AuditFigures(BaseModel):
+@dataclass(kw_only=True)
+class AuditFigures:
     audits: int
     completed: int
     grades: dict[str, int]
-    common_issues: list[IssueOut]
-    actions: int = Field(description="Actions the completed audits asked of the team (action plans, recommendations, inadequate practice)")
+    common_issues: list[Issue]
+    #: Actions the completed audits asked of the team (action plans, recommendations, inadequate practice).
+    actions: int
 
 
-class MonitoringFigures(BaseModel):
+@dataclass(kw_only=True)
+class MonitoringFigures:
     forms: int
     by_kind: dict[str, int]
     reports_on_time: int
@@ -63,7 +72,8 @@ class MonitoringFigures(BaseModel):
     plans_not_progressing: int
 
 
-class Views(BaseModel):
+@dataclass(kw_only=True)
+class Views:
     responses: int
     positive: int
     mixed: int
@@ -71,7 +81,8 @@ class Views(BaseModel):
     comments: list[str]
 
 
-class ComplaintFigures(BaseModel):
+@dataclass(kw_only=True)
+class ComplaintFigures:
     complaints: int
     members_enquiries: int
     outcomes: dict[str, int]
@@ -79,14 +90,18 @@ class ComplaintFigures(BaseModel):
     lessons: list[str]
 
 
-class ComplimentFigures(BaseModel):
+@dataclass(kw_only=True)
+class ComplimentFigures:
     compliments: int
     summaries: list[str]
 
 
-class ObservationFigures(BaseModel):
-    social_workers: int = Field(description="Social workers in the team")
-    observations: int = Field(description="Observations reported in the period")
+@dataclass(kw_only=True)
+class ObservationFigures:
+    #: Social workers in the team.
+    social_workers: int
+    #: Observations reported in the period.
+    observations: int
     social_workers_observed: int
     social_workers_observed_twice: int
     reflections: int
@@ -94,14 +109,17 @@ class ObservationFigures(BaseModel):
     areas_for_development: list[str]
 
 
-class Pack(BaseModel):
+@dataclass(kw_only=True)
+class Pack:
     """Every figure of the review pack (a snapshot taken when the review is issued)."""
 
     months: list[str]
     audits: AuditFigures
     monitoring: MonitoringFigures
-    consultation: dict[str, Views] = Field(description="Consultation forms and questionnaires, by respondent")
-    feedback: dict[str, Views] = Field(description="Feedback forms at the end of meetings, by respondent (parents, partner agencies, social workers, children)")
+    #: Consultation forms and questionnaires, by respondent.
+    consultation: dict[str, Views]
+    #: Feedback forms at the end of meetings, by respondent (parents, partner agencies, social workers, children).
+    feedback: dict[str, Views]
     complaints: ComplaintFigures
     compliments: ComplimentFigures
     observations: ObservationFigures
@@ -134,7 +152,7 @@ def build_pack(
         months=audits.months,
         audits=AuditFigures(
             audits=audits.audits, completed=audits.completed, grades=audits.grades,
-            common_issues=[IssueOut(**t.__dict__) for t in audits.common_issues], actions=len(audits.actions),
+            common_issues=[Issue(**t.__dict__) for t in audits.common_issues], actions=len(audits.actions),
         ),
         monitoring=MonitoringFigures(
             forms=len(monitoring), by_kind={k.value: kinds.get(k.value, 0) for k in MonitoringKind},
@@ -186,33 +204,36 @@ class ActionStatus(StrEnum):
         return self in (ActionStatus.COMPLETED, ActionStatus.DROPPED)
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+@dataclass(frozen=True, kw_only=True)
+class NewAction:
+    """An action to add to the improvement plan: what, who, by when."""
 
-
-class ActionIn(_In):
-    action: str = Field(min_length=1, max_length=4000)
-    owner_id: str = Field(min_length=1, max_length=64)
+    action: str
+    owner_id: str
     due_on: date
     kind: ActionKind = ActionKind.OTHER
-    need: str = Field(default="", max_length=4000, description="Service development: the support the department needs to provide")
+    #: Service development: the support the department needs to provide.
+    need: str = ""
 
 
-class StatusChange(BaseModel):
+@dataclass(kw_only=True)
+class StatusChange:
     status: ActionStatus
     note: str
     by: str
     at: datetime
 
 
-class Referral(BaseModel):
+@dataclass(kw_only=True)
+class Referral:
     need: str
     assistant_director_id: str | None
     referred_by: str
     referred_at: datetime
 
 
-class ImprovementAction(BaseModel):
+@dataclass(kw_only=True)
+class ImprovementAction:
     number: int
     action: str
     owner_id: str
@@ -231,7 +252,8 @@ class ReviewStatus(StrEnum):
     COMPLETED = "completed"  # every action of the plan completed or dropped
 
 
-class Review(BaseModel):
+@dataclass(kw_only=True)
+class Review:
     id: str
     team_id: str
     to_month: str
@@ -240,15 +262,34 @@ class Review(BaseModel):
     service_manager_id: str | None
     assistant_director_id: str | None
     pack: Pack
-    priorities: list[str] = Field(default_factory=list)
-    priorities_agreed_by: list[str] = Field(default_factory=list)
-    actions: list[ImprovementAction] = Field(default_factory=list)
+    priorities: list[str] = field(default_factory=list)
+    priorities_agreed_by: list[str] = field(default_factory=list)
+    actions: list[ImprovementAction] = field(default_factory=list)
     status: ReviewStatus = ReviewStatus.OPEN
     issued_by: str
     issued_at: datetime
     updated_by: str
     updated_at: datetime
     version: int = 0
+    #: What happened since it was loaded (not stored): ``team_review.events`` publishes them.
+    events: list[ev.DomainEvent] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def issue(
+        cls, *, review_id: str, team_id: str, to_month: str, team_manager_id: str | None, service_manager_id: str | None,
+        assistant_director_id: str | None, pack: Pack, by: str, at: datetime,
+    ) -> Review:
+        """The review of the six months ``pack.months``, issued with its pack."""
+        review = cls(
+            id=review_id, team_id=team_id, to_month=to_month, months=list(pack.months), team_manager_id=team_manager_id,
+            service_manager_id=service_manager_id, assistant_director_id=assistant_director_id, pack=pack, issued_by=by, issued_at=at,
+            updated_by=by, updated_at=at,
+        )
+        review.events.append(ev.ReviewIssued(
+            review_id=review_id, team_id=team_id, months=tuple(pack.months), team_manager_id=team_manager_id, service_manager_id=service_manager_id,
+            assistant_director_id=assistant_director_id, completed_audits=pack.audits.completed, grades=dict(pack.audits.grades), by=by, at=at,
+        ))
+        return review
 
     # --- who ------------------------------------------------------------------------------------
 
@@ -286,7 +327,7 @@ class Review(BaseModel):
             self.priorities_agreed_by = sorted({*self.priorities_agreed_by, by})
         self._touch(by, at)
 
-    def add_action(self, *, by: str, entries: ActionIn, assistant_director_id: str | None, at: datetime) -> ImprovementAction:
+    def add_action(self, *, by: str, entries: NewAction, assistant_director_id: str | None, at: datetime) -> ImprovementAction:
         self._managers(by)
         errors = []
         if entries.due_on < at.date():
@@ -306,6 +347,11 @@ class Review(BaseModel):
         self.actions.append(action)
         self.status = ReviewStatus.OPEN
         self._touch(by, at)
+        if action.referral is not None:
+            self.events.append(ev.ServiceDevelopmentReferred(
+                review_id=self.id, team_id=self.team_id, action_number=action.number, need=action.referral.need,
+                assistant_director_id=action.referral.assistant_director_id, service_manager_id=self.service_manager_id, by=by, at=at,
+            ))
         return action
 
     def action(self, number: int) -> ImprovementAction:
@@ -331,11 +377,33 @@ class Review(BaseModel):
         if self.actions and all(a.status.closed for a in self.actions):
             self.status = ReviewStatus.COMPLETED
         self._touch(by, at)
+        plan_completed = self.status is ReviewStatus.COMPLETED
+        if status is ActionStatus.COMPLETED:
+            self.events.append(ev.ImprovementActionCompleted(
+                review_id=self.id, team_id=self.team_id, action_number=action.number, owner_id=action.owner_id, due_on=action.due_on,
+                by=by, at=at, plan_completed=plan_completed,
+            ))
+        elif status is ActionStatus.DROPPED:
+            self.events.append(ev.ImprovementActionDropped(
+                review_id=self.id, team_id=self.team_id, action_number=action.number, owner_id=action.owner_id, due_on=action.due_on,
+                by=by, at=at, plan_completed=plan_completed,
+            ))
         return action
 
     def actions_due(self, today: date) -> list[ImprovementAction]:
         """Open actions at or past their due day whose notice was not yet sent for that day."""
         return [a for a in self.actions if not a.status.closed and a.due_on <= today and a.due_notice_for != a.due_on]
+
+    def notice_actions_due(self, today: date) -> list[ImprovementAction]:
+        """Notice every action ``actions_due``: each remembers its due day was noticed, once."""
+        due = self.actions_due(today)
+        for action in due:
+            action.due_notice_for = action.due_on
+            self.events.append(ev.ImprovementActionDue(
+                review_id=self.id, team_id=self.team_id, action_number=action.number, owner_id=action.owner_id, due_on=action.due_on,
+                status=action.status.value,
+            ))
+        return due
 
     @property
     def next_notice_on(self) -> str | None:
