@@ -16,6 +16,7 @@ from shared.errors import Problem
 from shared.identity import CurrentPerson
 
 from ..cycles.domain.timetable import Month, months_between, period_months
+from . import store as report_store
 from . import usecases as reports
 from .domain.figures import Completion, Theme, grade_counts, themes
 from .domain.figures import trend as trend_of
@@ -156,7 +157,7 @@ async def grades(
 ) -> GradesReport | Response:
     reports.may_read_reports(caller)
     months = period_months(period)
-    rows = await reports.rows_for_months(runtime.db, months, tool_id)
+    rows = await report_store.rows_for_months(runtime.db, months, tool_id)
     report = GradesReport(
         period=period, months=[str(m) for m in months], tool_id=tool_id, completed=sum(r.completed for r in rows),
         grades=grade_counts(rows), themes=[_theme(t) for t in themes(rows)],
@@ -178,7 +179,7 @@ async def trend(
     months = months_between(_month(from_month, "from"), _month(to_month, "to"))
     if not months or len(months) > MAX_TREND_MONTHS:
         raise Problem(422, "bad-range", "Bad range", f"'from' must not be after 'to', and the range at most {MAX_TREND_MONTHS} months.")
-    rows = await reports.rows_for_months(runtime.db, months, tool_id)
+    rows = await report_store.rows_for_months(runtime.db, months, tool_id)
     points = [TrendPointOut(**p.__dict__) for p in trend_of(rows, [str(m) for m in months])]
     if _csv(request, format):
         return _csv_response(

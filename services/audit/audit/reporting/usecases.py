@@ -1,26 +1,22 @@
-"""The reports' queries: each reads the report facts of the audits in its period through an
-index on (month, team) or (team, month), never a collection scan, then counts them with
-``domain.reporting``. The cost follows the audits in the period, not the years of history.
-"""
+"""The reports: who may read them, and each report from the rows of its period (read by
+``reporting.store``) counted by ``reporting.domain.figures``."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.identity import Identity
 from shared.mongo import Document
 
-from ..case_audit import store
 from ..common import directory
 from ..common.errors import NotAllowed
 from ..common.roles import REPORT_ROLES, Role
 from ..cycles import store as cycle_store
 from ..cycles.domain.timetable import Month
+from . import store as report_store
 from .domain import figures as reporting
 
-_FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "status": 1, "submitted": 1, "grade": 1, "weak_sections": 1, "no_answers": 1}
 UNKNOWN = "(unknown)"
 
 
@@ -41,25 +37,8 @@ def may_read_team_review(caller: Identity, team_id: str) -> None:
         raise NotAllowed("A team's review pack is for its team manager, the performance unit, QA staff and operational managers.")
 
 
-def _tool(query: dict[str, Any], tool_id: str | None) -> dict[str, Any]:
-    if tool_id is not None:
-        query["tool_id"] = tool_id
-    return query
-
-
-async def rows_for_months(db: AsyncDatabase[Document], months: list[Month], tool_id: str | None) -> list[reporting.Row]:
-    names = [str(m) for m in months]
-    query = _tool({"month": names[0] if len(names) == 1 else {"$in": names}}, tool_id)
-    return [reporting.Row.from_document(d) for d in await db[store.AUDITS].find(query, _FIELDS).to_list()]
-
-
-async def rows_for_team(db: AsyncDatabase[Document], team_id: str, first: Month, last: Month, tool_id: str | None) -> list[reporting.Row]:
-    query = _tool({"team_id": team_id, "month": {"$gte": str(first), "$lt": str(last.plus(1))}}, tool_id)
-    return [reporting.Row.from_document(d) for d in await db[store.AUDITS].find(query, _FIELDS).to_list()]
-
-
 async def completion(db: AsyncDatabase[Document], month: Month, by: GroupBy, tool_id: str | None) -> list[reporting.Completion]:
-    rows = await rows_for_months(db, [month], tool_id)
+    rows = await report_store.rows_for_months(db, [month], tool_id)
     teams = await directory.teams_by_id(db, [r.team_id for r in rows])
 
     def group_of(row: reporting.Row) -> str:
@@ -80,8 +59,7 @@ async def team_names(db: AsyncDatabase[Document], groups: list[str], by: GroupBy
 async def team_review(db: AsyncDatabase[Document], team_id: str, last: Month, tool_id: str | None) -> reporting.TeamReview:
     """The six months ending with ``last``."""
     first = last.plus(-5)
-    rows = await rows_for_team(db, team_id, first, last, tool_id)
+    rows = await report_store.rows_for_team(db, team_id, first, last, tool_id)
     completed = sorted(r.audit_id for r in rows if r.completed)
-    docs = await db[store.AUDITS].find({"_id": {"$in": completed}}).to_list() if completed else []
-    audits = [store.from_document(d) for d in docs]
+    audits = await report_store.audits(db, completed)
     return reporting.team_review(team_id, [str(first.plus(i)) for i in range(6)], rows, audits)
