@@ -17,9 +17,8 @@ from shared.identity import CurrentPerson
 
 from ..common.roles import QA_STAFF_ROLES, Role
 from . import pdf, store, usecases
+from .domain import moderation, work
 from .domain.audit import Audit, AuditStatus, OfficerPurpose
-from .domain.moderation import Grading
-from .domain.work import StageWork
 from .events import pdf_path
 from .schemas import (
     AuditCreate,
@@ -32,11 +31,15 @@ from .schemas import (
     EscalationRunIn,
     EscalationRunOut,
     EvidenceIn,
+    Grading,
     OfficerIn,
     PdfOut,
     ResolutionIn,
+    StageWork,
     audit_out,
     audit_summary,
+    evidence_of,
+    to_domain,
 )
 
 router = APIRouter(prefix="/v1", tags=["audits"])
@@ -113,13 +116,13 @@ async def drafts(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, 
 
 @router.put("/audits/{audit_id}/evidence", response_model=AuditOut, summary="Save the evidence list (the worker and supervisor preparing the file, or the auditor)", responses=CHANGES)
 async def save_evidence(audit_id: AuditId, body: EvidenceIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
-    audit = await usecases.save_evidence(runtime.extra["audit"], audit_id, body.evidence, caller=caller, expected=if_match)
+    audit = await usecases.save_evidence(runtime.extra["audit"], audit_id, evidence_of(body), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
 @router.put("/audits/{audit_id}/stage1", response_model=AuditOut, summary="Save the auditor's stage 1 draft", responses=CHANGES)
 async def save_stage1(audit_id: AuditId, body: StageWork, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
-    audit = await usecases.save_audit_draft(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    audit = await usecases.save_audit_draft(runtime.extra["audit"], audit_id, to_domain(body, work.StageWork), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
@@ -131,7 +134,7 @@ async def submit_stage1(audit_id: AuditId, caller: CurrentPerson, runtime: Runti
 
 @router.put("/audits/{audit_id}/peer-review", response_model=AuditOut, summary="Save the peer reviewer's draft", responses=CHANGES)
 async def save_peer_review(audit_id: AuditId, body: StageWork, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
-    audit = await usecases.save_peer_review_draft(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    audit = await usecases.save_peer_review_draft(runtime.extra["audit"], audit_id, to_domain(body, work.StageWork), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
@@ -143,7 +146,7 @@ async def submit_peer_review(audit_id: AuditId, caller: CurrentPerson, runtime: 
 
 @router.post("/audits/{audit_id}/moderation/proposals", response_model=AuditOut, summary="Propose a moderated grading (auditor or peer reviewer)", responses=CHANGES)
 async def propose(audit_id: AuditId, body: Grading, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
-    audit = await usecases.propose_moderated_grading(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    audit = await usecases.propose_moderated_grading(runtime.extra["audit"], audit_id, to_domain(body, moderation.Grading), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
@@ -167,7 +170,7 @@ async def appoint(audit_id: AuditId, purpose: OfficerPurpose, body: OfficerIn, c
 
 @router.post("/audits/{audit_id}/moderation/final-grading", response_model=AuditOut, summary="The practice development officer's grading, which is final", responses=CHANGES)
 async def final_grading(audit_id: AuditId, body: Grading, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
-    audit = await usecases.record_final_grading(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    audit = await usecases.record_final_grading(runtime.extra["audit"], audit_id, to_domain(body, moderation.Grading), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 

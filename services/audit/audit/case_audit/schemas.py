@@ -1,29 +1,76 @@
 """The audit API's request and response shapes (kept apart from the aggregate and its document).
 
-The answers a party writes (``StageWork``), a grading (``Grading``) and a tool definition are the
-same data in every layer, so the API takes the domain's value models for them as they are.
+What a party writes (``StageWork`` and its answers and action plan), a grading (``Grading``) and
+the evidence list are plain values in the domain (``domain.work``, ``domain.moderation``); here
+they have their limits and descriptions (the OpenAPI document). ``to_domain`` turns a body into
+the domain's value; a response reads the domain's values by attribute.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from shared.ids import IdField
 
 from ..common.grades import Grade
 from ..tools.domain.definition import AuditForm
-from .domain.audit import Audit
-from .domain.moderation import Grading
-from .domain.work import Evidence, StageWork
+from .domain import moderation as domain_moderation
+from .domain import work as domain_work
+from .domain.audit import Audit, Stage
 
 PersonId: TypeAlias = IdField
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Value(BaseModel):
+    """A value a party writes: taken in a request, answered back from the domain's own value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, from_attributes=True)
+
+
+class Evidence(_Value):
+    """Hampshire's evidence list: what, when and where, not how the standard was met."""
+
+    what: str = Field(min_length=1, max_length=500)
+    when: str = Field(min_length=1, max_length=100)
+    where: str = Field(min_length=1, max_length=200)
+
+
+class Answer(_Value):
+    value: str = Field(min_length=1, max_length=8000)
+    comment: str = Field(default="", max_length=8000)
+
+
+class ActionItem(_Value):
+    action: str = Field(min_length=1, max_length=2000)
+    owner: str = Field(min_length=1, max_length=200)
+    due: date | None = None
+
+
+class StageWork(_Value):
+    """One party's form: answers by question key, grades by section key, and the overview."""
+
+    answers: dict[str, Answer] = Field(default_factory=dict)
+    section_grades: dict[str, Grade] = Field(default_factory=dict)
+    oversight_comment: str = Field(default="", max_length=8000)
+    analysis: str = Field(default="", max_length=20000)
+    recommendations: str = Field(default="", max_length=20000)
+    overall_grade: Grade | None = None
+    action_plan: list[ActionItem] = Field(default_factory=list, max_length=50)
+
+
+class Grading(_Value):
+    """A full grading of the case: every graded sub-section (supervision included) and overall."""
+
+    section_grades: dict[str, Grade]
+    overall_grade: Grade
+    comment: str = Field(default="", max_length=8000)
 
 
 class AuditCreate(_In):
@@ -194,15 +241,38 @@ class DraftOut(BaseModel):
     work: dict[str, Any]
 
 
-def _stage(stage: Any, *, shown: bool) -> StageOut:
+D = TypeVar("D")
+
+
+#: One adapter per domain value a body becomes (building one is the costly part).
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def to_domain(body: BaseModel, kind: type[D]) -> D:
+    """A body as the domain's plain value ``kind`` (``domain_work.StageWork`` for ``StageWork`` ...):
+    the same fields, nested values included."""
+    adapter = _ADAPTERS.get(kind) or _ADAPTERS.setdefault(kind, TypeAdapter(kind))
+    value: D = adapter.validate_python(body.model_dump())
+    return value
+
+
+def evidence_of(body: EvidenceIn) -> dict[str, list[domain_work.Evidence]]:
+    return {key: [to_domain(e, domain_work.Evidence) for e in items] for key, items in body.evidence.items()}
+
+
+def _stage(stage: Stage, *, shown: bool) -> StageOut:
     return StageOut(
-        work=stage.work if shown else None, drafts=stage.drafts, saved_by=stage.saved_by, saved_at=stage.saved_at,
+        work=StageWork.model_validate(stage.work) if shown else None, drafts=stage.drafts, saved_by=stage.saved_by, saved_at=stage.saved_at,
         submitted_by=stage.submitted_by, submitted_at=stage.submitted_at,
     )
 
 
 def _dump(value: Any) -> dict[str, Any] | None:
     return asdict(value) if value is not None else None
+
+
+def _grading(value: domain_moderation.Grading | None) -> Grading | None:
+    return Grading.model_validate(value) if value is not None else None
 
 
 def audit_out(audit: Audit, caller_id: str) -> AuditOut:
@@ -217,12 +287,12 @@ def audit_out(audit: Audit, caller_id: str) -> AuditOut:
             supervision_inadequate=moderation.trigger.supervision_inadequate,
             differing_sections=list(moderation.trigger.differing_sections),
             overall_grades_differ=moderation.trigger.overall_grades_differ,
-            proposals=[ProposalOut(number=p.number, grading=p.grading, by=p.by, at=p.at) for p in moderation.proposals],
+            proposals=[ProposalOut(number=p.number, grading=Grading.model_validate(p.grading), by=p.by, at=p.at) for p in moderation.proposals],
             agreed_proposal=moderation.agreed_number, accepted_by=moderation.accepted_by, accepted_at=moderation.accepted_at,
             escalated_by=moderation.escalated_by, escalated_at=moderation.escalated_at, escalation_reason=moderation.escalation_reason,
             officer_id=moderation.officer_id, officer_appointed_by=moderation.officer_appointed_by,
-            officer_appointed_at=moderation.officer_appointed_at, final_grading=moderation.final_grading, final_by=moderation.final_by,
-            final_at=moderation.final_at, moderated_grading=moderation.outcome,
+            officer_appointed_at=moderation.officer_appointed_at, final_grading=_grading(moderation.final_grading), final_by=moderation.final_by,
+            final_at=moderation.final_at, moderated_grading=_grading(moderation.outcome),
         )
     return AuditOut(
         id=audit.id, version=audit.version, status=audit.status.value, programme=audit.form.programme.value,
@@ -230,7 +300,7 @@ def audit_out(audit: Audit, caller_id: str) -> AuditOut:
         case_id=audit.case.case_id if audit.child_identity_visible_to(caller_id) else None,
         case_type=audit.case.case_type.value, open_band=audit.form.open_band.value, auditor_id=audit.auditor_id,
         peer_reviewer_id=audit.peer_reviewer_id, coordinator_id=audit.coordinator_id, month=audit.month,
-        evidence_preparer_ids=audit.preparer_ids, evidence=audit.evidence, your_parts=sorted(audit.party_roles(caller_id)), form=audit.form,
+        evidence_preparer_ids=audit.preparer_ids, evidence={k: [Evidence.model_validate(e) for e in v] for k, v in audit.evidence.items()}, your_parts=sorted(audit.party_roles(caller_id)), form=audit.form,
         stage1=_stage(audit.stage1, shown=stage1_shown),
         stage2=_stage(stage2, shown=stage2.submitted or caller_id == audit.peer_reviewer_id) if stage2 else None,
         moderation=moderation_out, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None,
@@ -247,6 +317,3 @@ def audit_summary(audit: Audit) -> AuditSummaryOut:
         case_type=audit.case.case_type.value, auditor_id=audit.auditor_id, peer_reviewer_id=audit.peer_reviewer_id,
         month=audit.month, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None, created_at=audit.created_at,
     )
-
-
-__all__ = ["AuditCreate", "AuditOut", "Grading", "StageWork"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from bson import Binary
 from pydantic import TypeAdapter
+from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -152,7 +153,7 @@ async def _keep_drafts(tx: Transaction, db: AsyncDatabase[Document], audit: Audi
     for event in audit.events:
         if isinstance(event, ev.DraftSaved):
             await db[DRAFTS].insert_one(
-                {"audit_id": audit.id, "stage": event.stage, "number": event.number, "work": event.work, "by": event.by, "at": event.at},
+                {"audit_id": audit.id, "stage": event.stage, "number": event.number, "work": to_jsonable_python(event.work), "by": event.by, "at": event.at},
                 session=tx.session,
             )
 

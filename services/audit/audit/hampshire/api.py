@@ -22,7 +22,8 @@ from shared.ids import IdField
 from ..common.roles import Role
 from . import store, usecases
 from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible, SelectionRefused
-from .domain.prepared_file import AuditorWork, Delegation, FileStatus, Preparation, PreparedFile
+from .domain.prepared_file import Delegation, FileStatus, PreparedFile
+from .schemas import AuditorWork, Preparation, preparation_of, work_of
 
 router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
 
@@ -192,9 +193,9 @@ def file_out(f: PreparedFile, caller_id: str) -> FileOut:
         id=f.id, version=f.version, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id,
         supervisor_id=f.supervisor_id, service_manager_id=f.service_manager_id, tool_id=f.tool_id, tool_version=f.tool_version,
         status=f.status, standards=[StandardOut(key=s.key, text=s.text, section=s.section, choices=list(s.choices)) for s in f.standards],
-        preparation=f.preparation, prepared_by=f.prepared_by, prepared_at=f.prepared_at, ready_list_id=f.ready_list_id,
+        preparation=Preparation.model_validate(f.preparation), prepared_by=f.prepared_by, prepared_at=f.prepared_at, ready_list_id=f.ready_list_id,
         selected_by=f.selected_by, selected_at=f.selected_at, auditor_id=f.auditor_id, delegation_id=f.delegation_id,
-        delegated_by=f.delegated_by, work=f.work if judgements_shown else None, audited_at=f.audited_at,
+        delegated_by=f.delegated_by, work=AuditorWork.model_validate(f.work) if judgements_shown else None, audited_at=f.audited_at,
         not_selected_at=f.not_selected_at, created_by=f.created_by, created_at=f.created_at, updated_by=f.updated_by, updated_at=f.updated_at,
     )
 
@@ -245,7 +246,7 @@ async def history(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep) -
 
 @router.put("/files/{file_id}/preparation", response_model=FileOut, summary="Save the evidence per standard (the worker or their supervisor)", responses=CHANGES)
 async def save_preparation(file_id: FileId, body: Preparation, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
-    f = await usecases.save_preparation(runtime.extra["audit"], file_id, body, caller=caller, expected=if_match)
+    f = await usecases.save_preparation(runtime.extra["audit"], file_id, preparation_of(body), caller=caller, expected=if_match)
     return _answer(f, caller.person_id, response)
 
 
@@ -257,7 +258,7 @@ async def ready(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, res
 
 @router.put("/files/{file_id}/judgements", response_model=FileOut, summary="Save the auditor's judgement per standard (Yes / No / N/A) and comments", responses=CHANGES)
 async def save_judgements(file_id: FileId, body: AuditorWork, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
-    f = await usecases.save_judgements(runtime.extra["audit"], file_id, body, caller=caller, expected=if_match)
+    f = await usecases.save_judgements(runtime.extra["audit"], file_id, work_of(body), caller=caller, expected=if_match)
     return _answer(f, caller.person_id, response)
 
 

@@ -20,7 +20,7 @@ from . import store as st
 from .domain.crib_points import COLUMNS, CRIB_POINTS, THEMES_HEADING
 from .domain.errors import NotFound
 from .domain.report import EditableReport, ReportKind
-from .domain.review import ReviewOutcome, ReviewStatus
+from .domain.review import ReviewStatus
 from .domain.themed import ThemedPeriod
 from .schemas import (
     CribEntriesIn,
@@ -34,6 +34,7 @@ from .schemas import (
     ReportEditOut,
     ReportOut,
     ReviewOut,
+    ReviewOutcome,
     ScheduledPeriodOut,
     SessionIn,
     SessionOut,
@@ -41,6 +42,8 @@ from .schemas import (
     ThemedReportIn,
     VerificationIn,
     crib_sheet_out,
+    entries_of,
+    outcome_of,
     report_out,
     review_out,
     session_out,
@@ -104,7 +107,7 @@ async def read_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep,
 
 @router.put("/reviews/{review_id}/outcome", response_model=ReviewOut, summary="Record the review's outcome, actions taken and improvement plan (the case's service manager)", responses=CHANGES)
 async def record_outcome(review_id: Id, body: ReviewOutcome, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
-    review = await usecases.record_review_outcome(runtime.uow, review_id, body, caller=caller, expected=if_match)
+    review = await usecases.record_review_outcome(runtime.uow, review_id, outcome_of(body), caller=caller, expected=if_match)
     _tagged(response, review.version)
     return review_out(review)
 
@@ -276,7 +279,7 @@ async def read_crib_sheet(sheet_id: Id, caller: CurrentPerson, runtime: RuntimeD
 
 @router.put("/crib-sheets/{sheet_id}", response_model=CribSheetOut, summary="Fill in points of the crib sheet (the case's managers; every save kept)", responses=CHANGES)
 async def save_crib_sheet(sheet_id: Id, body: CribEntriesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> CribSheetOut:
-    return _sheet(await usecases.save_crib_sheet(runtime.uow, sheet_id, body.entries, caller=caller, expected=if_match), response)
+    return _sheet(await usecases.save_crib_sheet(runtime.uow, sheet_id, entries_of(body), caller=caller, expected=if_match), response)
 
 
 @router.post("/crib-sheets/{sheet_id}/check", response_model=CribSheetOut, summary="The manager checks the sheet (every point checked and dated)", responses=CHANGES)

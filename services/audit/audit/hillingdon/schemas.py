@@ -1,5 +1,7 @@
 """Request and response shapes of the Hillingdon and themed routes (apart from the records and
-their documents)."""
+their documents). A crib sheet's row (``CribEntry``) and a review's outcome (``ReviewOutcome``)
+are plain values in the domain; here they have their limits, ``entries_of`` and ``outcome_of``
+turn a body into the domain's values, and a response reads them by attribute."""
 
 from __future__ import annotations
 
@@ -9,16 +11,47 @@ from typing import Annotated, Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 from shared.ids import IdField
 
-from .domain.crib_sheet import CribEntry, CribSheet, ManagementSession
+from ..case_audit.schemas import ActionItem, to_domain
+from .domain import crib_sheet, review
+from .domain.crib_sheet import CribSheet, ManagementSession, Tick
 from .domain.report import EditableReport
-from .domain.review import PracticeReview, ReviewOutcome
+from .domain.review import PracticeReview
 
 PersonId: TypeAlias = IdField
 MonthText = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Value(_In):
+    """A value written in a request and answered back from the domain's own value."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+class ReviewOutcome(_Value):
+    """What the service manager records after reviewing the case."""
+
+    outcome: str = Field(min_length=1, max_length=20000)
+    actions_taken: list[Text] = Field(min_length=1, max_length=50)
+    practice_issues: bool
+    improvement_plan: list[ActionItem] = Field(default_factory=list, max_length=50)
+
+
+def outcome_of(body: ReviewOutcome) -> review.ReviewOutcome:
+    return to_domain(body, review.ReviewOutcome)
+
+
+class CribEntry(_Value):
+    """One point's row: the two columns, the follow-up action and the date checked by the manager."""
+
+    social_worker: Tick | None = None
+    manager: Tick | None = None
+    follow_up: str = Field(default="", max_length=4000)
+    checked_on: date | None = None
 
 
 class ReassignIn(_In):
@@ -67,10 +100,14 @@ def review_out(r: PracticeReview) -> ReviewOut:
     return ReviewOut(
         id=r.id, audit_id=r.audit_id, case_ref=r.case_ref, team_id=r.team_id, month=r.month, grade=r.grade.value, auditor_id=r.auditor_id,
         service_manager_id=r.service_manager_id, assistant_director_id=r.assistant_director_id, status=r.status.value, closed=r.closed,
-        outcome=r.outcome, opened_at=r.opened_at, reported_at=r.reported_at, verified_by=r.verified_by, verified_at=r.verified_at,
+        outcome=_outcome(r.outcome), opened_at=r.opened_at, reported_at=r.reported_at, verified_by=r.verified_by, verified_at=r.verified_at,
         verification=r.verification, version=r.version,
-        history=[RecordedOut(number=h.number, by=h.by, at=h.at, outcome=h.outcome) for h in r.history],
+        history=[RecordedOut(number=h.number, by=h.by, at=h.at, outcome=ReviewOutcome.model_validate(h.outcome)) for h in r.history],
     )
+
+
+def _outcome(outcome: review.ReviewOutcome | None) -> ReviewOutcome | None:
+    return ReviewOutcome.model_validate(outcome) if outcome is not None else None
 
 
 class MonthlyReportIn(_In):
@@ -147,6 +184,10 @@ class CribEntriesIn(_In):
     entries: dict[str, CribEntry] = Field(description="By point number, 1 to 16")
 
 
+def entries_of(body: CribEntriesIn) -> dict[str, crib_sheet.CribEntry]:
+    return {point: to_domain(entry, crib_sheet.CribEntry) for point, entry in body.entries.items()}
+
+
 class CribSheetOut(BaseModel):
     id: str
     case_id: str
@@ -166,7 +207,8 @@ class CribSheetOut(BaseModel):
 def crib_sheet_out(s: CribSheet) -> CribSheetOut:
     return CribSheetOut(
         id=s.id, case_id=s.case_id, team_id=s.team_id, month=s.month, social_worker_id=s.social_worker_id, team_manager_id=s.team_manager_id,
-        service_manager_id=s.service_manager_id, status=s.status.value, entries=s.entries, saves=len(s.history), checked_by=s.checked_by,
+        service_manager_id=s.service_manager_id, status=s.status.value,
+        entries={point: CribEntry.model_validate(e) for point, e in s.entries.items()}, saves=len(s.history), checked_by=s.checked_by,
         checked_at=s.checked_at, version=s.version,
     )
 

@@ -19,24 +19,14 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
+from ..case_audit.schemas import to_domain
 from ..common.grades import Grade
 from ..common.roles import QA_STAFF_ROLES
 from . import pdf, store, usecases
-from .domain.audit import (
-    ActionStatus,
-    Attendee,
-    BespokeTool,
-    ConsultationInput,
-    ConsultedParty,
-    MeetingInput,
-    MultiAgencyAudit,
-    Partner,
-    PersonId,
-    PlanInput,
-    ReportKind,
-    Stage,
-)
+from .domain import audit as domain
+from .domain.audit import ActionStatus, ConsultedParty, MultiAgencyAudit, ReportKind, Stage
 from .domain.errors import NoSuchAction
+from .schemas import Attendee, BespokeTool, ConsultationInput, MeetingInput, Partner, PersonId, PlanInput
 
 router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
 
@@ -188,12 +178,12 @@ def _out(a: MultiAgencyAudit, caller_id: str) -> MultiAgencyOut:
     plan = a.plan
     return MultiAgencyOut(
         id=a.id, version=a.version, stage=a.stage, case_ref=a.case_ref, theme=a.theme, tool_id=a.tool_id, tool_version=a.tool_version,
-        case_audit_path=f"/v1/audits/{a.id}", auditor_id=a.auditor_id, coordinator_id=a.coordinator_id, partners=a.partners,
+        case_audit_path=f"/v1/audits/{a.id}", auditor_id=a.auditor_id, coordinator_id=a.coordinator_id, partners=[Partner.model_validate(p) for p in a.partners],
         consultation_worker_ids=a.consultation_worker_ids, your_parts=sorted(a.party_roles(caller_id)),
         consultations=[
             ConsultationOut(
-                party=c.party, input=c.input, revision=c.revision, by=c.by, at=c.at,
-                history=[ConsultationRevisionOut(revision=h.revision, input=h.input, by=h.by, at=h.at) for h in c.history],
+                party=c.party, input=ConsultationInput.model_validate(c.input), revision=c.revision, by=c.by, at=c.at,
+                history=[ConsultationRevisionOut(revision=h.revision, input=ConsultationInput.model_validate(h.input), by=h.by, at=h.at) for h in c.history],
             )
             for c in sorted(a.consultations.values(), key=lambda c: list(ConsultedParty).index(c.party))
         ],
@@ -229,12 +219,8 @@ async def set_up(body: SetUpIn, caller: CurrentPerson, runtime: RuntimeDep, resp
         response.headers[REPLAYED_HEADER] = "true"
         audit_id = existing
     else:
-        request = usecases.SetUpRequest(
-            theme=body.theme, case_id=body.case_id, auditor_id=body.auditor_id, coordinator_id=body.coordinator_id, partners=body.partners,
-            consultation_worker_ids=body.consultation_worker_ids, tool=body.tool, case_code=body.case_code,
-        )
         try:
-            audit_id = await usecases.set_up(runtime.extra["audit"], request, caller=caller, key=key)
+            audit_id = await usecases.set_up(runtime.extra["audit"], to_domain(body, usecases.SetUpRequest), caller=caller, key=key)
         except KeyAlreadyUsed as used:
             audit_id = used.resource_id
     audit = await usecases.read(runtime.db, audit_id, caller)
@@ -276,7 +262,7 @@ async def record_consultation(
     audit_id: AuditId, party: ConsultedParty, body: ConsultationInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
     if_match: RequiredIfMatch,
 ) -> MultiAgencyOut:
-    audit = await usecases.record_consultation(runtime.extra["audit"], audit_id, party, body, caller=caller, expected=if_match)
+    audit = await usecases.record_consultation(runtime.extra["audit"], audit_id, party, to_domain(body, domain.ConsultationInput), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
@@ -285,7 +271,7 @@ async def record_consultation(
     summary="Record the multi-agency meeting: findings and Ofsted grade agreed with the partners present (the Lead QA Auditor)", responses=CHANGES,
 )
 async def hold_meeting(audit_id: AuditId, body: MeetingInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
-    audit = await usecases.hold_meeting(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    audit = await usecases.hold_meeting(runtime.extra["audit"], audit_id, to_domain(body, domain.MeetingInput), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
@@ -294,7 +280,7 @@ async def hold_meeting(audit_id: AuditId, body: MeetingInput, caller: CurrentPer
     summary="Record the multi-agency action plan, an owner per agency (the chair or the coordinator)", responses=CHANGES,
 )
 async def agree_plan(audit_id: AuditId, body: PlanInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
-    audit = await usecases.agree_plan(runtime.extra["audit"], audit_id, body, caller=caller, expected=if_match)
+    audit = await usecases.agree_plan(runtime.extra["audit"], audit_id, to_domain(body, domain.PlanInput), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 

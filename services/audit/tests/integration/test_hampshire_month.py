@@ -105,7 +105,8 @@ async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture
         unknown = await http.put(f"{a_url}/preparation", json={"standards": {"standard_99": {"not_applicable": True}}}, headers={**who["H-SW1"], "If-Match": '"1"'})
         assert is_problem(unknown, 422) and unknown.json()["errors"][0]["field"] == "standards.standard_99"
         both = {"standards": {"standard_01": {"missing": True, "action": "Ask", "evidence": [{"what": "a", "when": "b", "where": "c"}]}}}
-        assert is_problem(await http.put(f"{a_url}/preparation", json=both, headers={**who["H-SW1"], "If-Match": '"1"'}), 422)
+        mixed = await http.put(f"{a_url}/preparation", json=both, headers={**who["H-SW1"], "If-Match": '"1"'})
+        assert is_problem(mixed, 422) and mixed.json()["errors"][0]["field"] == "standards.standard_01"
         not_ready = await http.post(f"{a_url}/ready", headers={**who["H-SW1"], "If-Match": '"1"'})
         assert is_problem(not_ready, 422) and len(not_ready.json()["errors"]) == 14
         unchanged = await http.get(a_url, headers=who["H-SW1"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -66,7 +67,7 @@ def in_moderation() -> Audit:
     review = complete_work(audit.form, by_peer_reviewer=True)
     grades = dict(review.section_grades)
     grades["assessment"] = Grade.REQUIRES_IMPROVEMENT
-    audit.save_peer_review_draft(by="P-PR", work=review.model_copy(update={"section_grades": grades}), at=T0)
+    audit.save_peer_review_draft(by="P-PR", work=replace(review, section_grades=grades), at=T0)
     audit.submit_peer_review(by="P-PR", at=T0)
     audit.events.clear()
     return audit

@@ -23,7 +23,7 @@ def _text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
-def _moderated():  # type: ignore[no-untyped-def]
+def _moderated():
     audit = in_moderation()
     audit.escalate_moderation(by="P-PR", reason="No agreement", at=T0)
     audit.appoint_officer(purpose=OfficerPurpose.MODERATION, officer_id="P-PDO", by="P-QA", by_roles=frozenset({"lead_qa_auditor"}), at=T0)

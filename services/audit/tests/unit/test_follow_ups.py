@@ -3,6 +3,7 @@ officer, and the action for the operational service manager that escalates a mon
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -21,7 +22,7 @@ def _completed(grade: Grade) -> Audit:
     review = complete_work(audit.form, grade=grade, by_peer_reviewer=True)
     # Supervision graded well, so that only the practice is inadequate (no moderation).
     grades = {**review.section_grades, "supervision_and_oversight": Grade.GOOD}
-    audit.save_peer_review_draft(by="P-PR", work=review.model_copy(update={"section_grades": grades}), at=T0)
+    audit.save_peer_review_draft(by="P-PR", work=replace(review, section_grades=grades), at=T0)
     audit.submit_peer_review(by="P-PR", at=T0)
     assert audit.completed_at is not None
     return audit

@@ -35,7 +35,6 @@ from audit.hampshire.domain.prepared_file import (
     timetable,
 )
 from audit.tools.catalogue import HAMPSHIRE, shipped_tool
-from pydantic import ValidationError
 from shared.mongo import Transaction
 
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -136,10 +135,16 @@ def test_a_file_is_started_by_the_worker_or_their_supervisor_only() -> None:
 
 
 def test_a_standard_has_its_evidence_or_a_gap_not_both() -> None:
-    with pytest.raises(ValidationError):
-        StandardPreparation(evidence=evidence().evidence, missing=True, action="Ask again")
-    with pytest.raises(ValidationError):
-        StandardPreparation(not_applicable=True, missing=True)
+    f = new_file()
+    both = StandardPreparation(evidence=evidence().evidence, missing=True, action="Ask again")
+    neither = StandardPreparation(not_applicable=True, missing=True)
+    with pytest.raises(InvalidEntries) as refused:
+        f.save_preparation(by=WORKER, preparation=Preparation(standards={"standard_01": both, "standard_02": neither}), at=T0)
+    assert refused.value.errors == [
+        {"field": "standards.standard_01", "message": "a standard has its evidence listed or is marked missing, not both"},
+        {"field": "standards.standard_02", "message": "a standard that does not apply has no evidence and no gap"},
+    ]
+    assert f.preparation_saves == 0 and f.preparation == Preparation()
 
 
 def test_a_draft_may_be_incomplete_but_never_names_a_standard_the_tool_lacks() -> None:

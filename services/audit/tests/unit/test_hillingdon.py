@@ -97,10 +97,13 @@ def test_only_the_cases_service_manager_records_the_review_or_reports_it() -> No
 
 
 def test_outcome_and_actions_are_required() -> None:
-    with pytest.raises(ValueError):
-        ReviewOutcome(outcome="", actions_taken=["x"], practice_issues=False)
-    with pytest.raises(ValueError):
-        ReviewOutcome(outcome="Discussed.", actions_taken=[], practice_issues=False)
+    r = review()
+    with pytest.raises(InvalidEntries) as refused:
+        r.record_outcome(by="P-SM", outcome=ReviewOutcome(outcome=" ", actions_taken=[], practice_issues=False), at=T0)
+    assert [e["field"] for e in refused.value.errors] == ["outcome", "actions_taken"]
+    with pytest.raises(InvalidEntries):
+        r.record_outcome(by="P-SM", outcome=ReviewOutcome(outcome="Discussed.", actions_taken=[""], practice_issues=False), at=T0)
+    assert r.outcome is None and r.history == [] and r.status is ReviewStatus.OPEN
 
 
 def test_practice_issues_need_an_improvement_plan_and_a_refusal_changes_nothing() -> None:

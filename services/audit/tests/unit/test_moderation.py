@@ -3,6 +3,8 @@ development officer whose grading is final."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from audit.case_audit.domain import events as ev
 from audit.case_audit.domain.audit import AuditStatus, OfficerPurpose
@@ -20,9 +22,9 @@ def _grading(form: AuditForm, grade: Grade = Grade.GOOD, overall: Grade = Grade.
     return Grading(section_grades={k: grade for k in form.graded_sections(by_peer_reviewer=True)}, overall_grade=overall)
 
 
-def _review(audit, **grades: Grade):  # type: ignore[no-untyped-def]
+def _review(audit, **grades: Grade):
     review = complete_work(audit.form, by_peer_reviewer=True)
-    return review.model_copy(update={"section_grades": {**review.section_grades, **grades}})
+    return replace(review, section_grades={**review.section_grades, **grades})
 
 
 def test_a_differing_sub_section_grade_starts_moderation(kent_cp: AuditForm) -> None:
@@ -55,7 +57,7 @@ def test_supervision_graded_requires_improvement_alone_does_not_start_moderation
 
 def test_a_differing_overall_grade_starts_moderation(kent_cp: AuditForm) -> None:
     audit = submitted(kent_cp)
-    audit.save_peer_review_draft(by="P-PR", work=_review(audit).model_copy(update={"overall_grade": Grade.OUTSTANDING}), at=T0)
+    audit.save_peer_review_draft(by="P-PR", work=replace(_review(audit), overall_grade=Grade.OUTSTANDING), at=T0)
     audit.submit_peer_review(by="P-PR", at=T0)
     required = next(e for e in audit.events if isinstance(e, ev.ModerationRequired))
     assert required.overall_grades_differ and required.grades_differ
@@ -70,7 +72,7 @@ def test_both_agree_a_moderated_grade_and_it_becomes_the_grade_of_record() -> No
     assert audit.status is AuditStatus.COMPLETED
     assert audit.grade_of_record is Grade.REQUIRES_IMPROVEMENT
     assert audit.moderation is not None
-    assert (audit.moderation.agreed.by, audit.moderation.agreed.at) == ("P-TM", T0)  # type: ignore[union-attr]
+    assert (audit.moderation.agreed.by, audit.moderation.agreed.at) == ("P-TM", T0)
     assert (audit.moderation.accepted_by, audit.moderation.accepted_at) == ("P-PR", later)
     kinds = [type(e) for e in audit.events]
     assert kinds == [ev.ModerationProposed, ev.ModerationAgreed, ev.CopyDue, ev.AuditCompleted, ev.CaseNoteSummary]

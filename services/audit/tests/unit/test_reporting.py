@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from audit.case_audit.domain.audit import AuditStatus
 from audit.common.grades import Grade
 from audit.reporting.domain.figures import Row, completion, grade_counts, report_facts, themes, trend
@@ -9,8 +12,8 @@ from audit.reporting.domain.figures import Row, completion, grade_counts, report
 from .conftest import T0, complete_work, form, new_audit
 
 
-def row(audit_id: str, team: str = "T1", status: str = "completed", grade: str | None = "good", auditor: str = "A", month: str = "2026-11", **kw: object) -> Row:
-    return Row(audit_id=audit_id, month=month, team_id=team, auditor_id=auditor, status=status, submitted=status != "audit", grade=grade, **kw)  # type: ignore[arg-type]
+def row(audit_id: str, team: str = "T1", status: str = "completed", grade: str | None = "good", auditor: str = "A", month: str = "2026-11", **kw: Any) -> Row:
+    return Row(audit_id=audit_id, month=month, team_id=team, auditor_id=auditor, status=status, submitted=status != "audit", grade=grade, **kw)
 
 
 def test_completion_by_group_leaves_dispensed_auditors_out_of_the_rate() -> None:
@@ -48,17 +51,18 @@ def test_report_facts_of_a_completed_audit_use_the_grade_of_record() -> None:
     grades[planning] = Grade.REQUIRES_IMPROVEMENT
     question = next(iter(f.questions()))
     work = complete_work(f)
-    work = work.model_copy(update={"section_grades": grades, "answers": {**work.answers, question: work.answers[question].model_copy(update={"value": "no"})}})
+    work = replace(work, section_grades=grades, answers={**work.answers, question: replace(work.answers[question], value="no")})
     audit.save_audit_draft(by=audit.auditor_id, work=work, at=T0)
     facts = report_facts(audit)
     assert facts["grade"] is None and facts["submitted"] is False and facts["weak_sections"] == []
     audit.submit_audit(by=audit.auditor_id, at=T0)
     assert report_facts(audit)["submitted"] is True
     review = complete_work(f, by_peer_reviewer=True)
-    review = review.model_copy(update={
-        "section_grades": {**review.section_grades, planning: Grade.REQUIRES_IMPROVEMENT},
-        "answers": {**review.answers, question: work.answers[question]},
-    })
+    review = replace(
+        review,
+        section_grades={**review.section_grades, planning: Grade.REQUIRES_IMPROVEMENT},
+        answers={**review.answers, question: work.answers[question]},
+    )
     audit.save_peer_review_draft(by="P-PR", work=review, at=T0)
     audit.submit_peer_review(by="P-PR", at=T0)
     assert audit.status is AuditStatus.COMPLETED

@@ -4,6 +4,7 @@ tool definition keeps."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from audit.common.grades import AnswerScale, Grade
@@ -110,7 +111,8 @@ def test_add_months_crosses_years_and_clamps_to_month_end() -> None:
     assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
 
 
-def _definition(**changes: object) -> dict[str, object]:
+def _definition(**changes: object) -> dict[str, Any]:
+    """The shipped Kent tool as JSON (nested dicts and lists), with ``changes``."""
     base = shipped_tool(KENT).model_dump(mode="json")
     base.update(changes)
     return base
@@ -118,7 +120,7 @@ def _definition(**changes: object) -> dict[str, object]:
 
 def test_a_tool_with_duplicate_question_keys_is_refused() -> None:
     raw = _definition()
-    raw["sections"][1]["questions"][0]["key"] = raw["sections"][0]["questions"][0]["key"]  # type: ignore[index]
+    raw["sections"][1]["questions"][0]["key"] = raw["sections"][0]["questions"][0]["key"]
     with pytest.raises(ValidationError, match="question keys must be unique"):
         ToolDefinition.model_validate(raw)
 
@@ -132,7 +134,7 @@ def test_moderation_or_a_supervision_section_without_a_peer_review_stage_is_refu
 
 def test_a_tool_showing_nothing_for_a_case_says_so() -> None:
     raw = _definition()
-    for section in raw["sections"]:  # type: ignore[attr-defined]
+    for section in raw["sections"]:
         section["case_types"] = ["CP"]
     with pytest.raises(NoSectionsShown, match="no section for a CIN case"):
         ToolDefinition.model_validate(raw).form_for(KENT, 2, CaseType.CIN, OVER)

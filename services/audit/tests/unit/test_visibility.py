@@ -41,7 +41,7 @@ def test_a_single_agency_case_is_known_by_its_id() -> None:
 def test_allocation_refuses_a_missing_or_identical_peer_reviewer_and_a_coordinator_less_multi_agency_audit() -> None:
     def errors(**kwargs: object) -> list[str]:
         try:
-            new_audit(**kwargs)  # type: ignore[arg-type]
+            new_audit(**kwargs)
         except InvalidEntries as exc:
             return [e["field"] for e in exc.errors]
         return []

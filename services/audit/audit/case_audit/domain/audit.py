@@ -242,8 +242,7 @@ class Audit(FollowUps):
         self.evidence = {k: list(v) for k, v in evidence.items() if v}
         self.evidence_lists_saved += 1
         self._touch(by, at)
-        saved = {k: [e.model_dump(mode="json") for e in v] for k, v in self.evidence.items()}
-        self.events.append(ev.DraftSaved(at=at, stage="evidence", number=self.evidence_lists_saved, by=by, work=saved))
+        self.events.append(ev.DraftSaved(at=at, stage="evidence", number=self.evidence_lists_saved, by=by, work=dict(self.evidence)))
 
     def save_audit_draft(self, *, by: str, work: StageWork, at: datetime) -> None:
         self._only(by, self.auditor_id, "Only the assigned auditor writes stage 1 of this audit.")
@@ -468,7 +467,7 @@ class Audit(FollowUps):
     def _saved(self, stage: Stage, name: str, work: StageWork, by: str, at: datetime) -> Stage:
         saved = Stage(work=work, drafts=stage.drafts + 1, saved_by=by, saved_at=at)
         self._touch(by, at)
-        self.events.append(ev.DraftSaved(at=at, stage=name, number=saved.drafts, by=by, work=work.model_dump(mode="json")))
+        self.events.append(ev.DraftSaved(at=at, stage=name, number=saved.drafts, by=by, work=work))
         return saved
 
     def _touch(self, by: str, at: datetime) -> None:

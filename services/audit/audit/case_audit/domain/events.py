@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ...common.grades import Grade
+from .work import Evidence, StageWork
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ class DraftSaved(DomainEvent):
     stage: str
     number: int
     by: str
-    work: dict
+    #: What was saved: a party's work, or the evidence list by question.
+    work: StageWork | dict[str, list[Evidence]]
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ...common.grades import Grade
 from ...tools.domain.definition import AuditForm
 from .work import StageWork
 
 
-class Grading(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Grading:
     """A full grading of the case: every graded sub-section (supervision included) and overall."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     section_grades: dict[str, Grade]
     overall_grade: Grade
-    comment: str = Field(default="", max_length=8000)
+    comment: str = ""
 
 
 def grading_errors(form: AuditForm, grading: Grading) -> list[dict[str, Any]]:

@@ -1,53 +1,54 @@
 """What one party writes on an audit's form (answers, grades, comments, overview, action plan),
-the checks on a saved draft, and the list of gaps that stops a submission."""
+the checks on a saved draft, and the list of gaps that stops a submission.
+
+Plain values: the API's request bodies (``case_audit.schemas``) hold their limits and descriptions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ...common.grades import Grade
 from ...tools.domain.definition import AuditForm
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Evidence(_Value):
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
     """Hampshire's evidence list: what, when and where, not how the standard was met."""
 
-    what: str = Field(min_length=1, max_length=500)
-    when: str = Field(min_length=1, max_length=100)
-    where: str = Field(min_length=1, max_length=200)
+    what: str
+    when: str
+    where: str
 
 
-class Answer(_Value):
-    value: str = Field(min_length=1, max_length=8000)
-    comment: str = Field(default="", max_length=8000)
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    value: str
+    comment: str = ""
 
 
-class ActionItem(_Value):
-    action: str = Field(min_length=1, max_length=2000)
-    owner: str = Field(min_length=1, max_length=200)
+@dataclass(frozen=True, kw_only=True)
+class ActionItem:
+    action: str
+    owner: str
     due: date | None = None
 
 
-class StageWork(_Value):
+@dataclass(frozen=True, kw_only=True)
+class StageWork:
     """One party's form: answers by question key, grades by section key, and the overview."""
 
-    answers: dict[str, Answer] = Field(default_factory=dict)
-    section_grades: dict[str, Grade] = Field(default_factory=dict)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    section_grades: dict[str, Grade] = field(default_factory=dict)
     #: The auditor's comment on their own supervision / management oversight of the case.
-    oversight_comment: str = Field(default="", max_length=8000)
+    oversight_comment: str = ""
     #: "Analysis of audit findings" (Kent's overview; copied into the case note).
-    analysis: str = Field(default="", max_length=20000)
+    analysis: str = ""
     #: "Recommended action(s) to be taken".
-    recommendations: str = Field(default="", max_length=20000)
+    recommendations: str = ""
     overall_grade: Grade | None = None
-    action_plan: list[ActionItem] = Field(default_factory=list, max_length=50)
+    action_plan: list[ActionItem] = field(default_factory=list)
 
 
 def _error(field: str, message: str) -> dict[str, Any]:

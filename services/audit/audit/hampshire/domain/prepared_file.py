@@ -7,17 +7,17 @@ When it is ready the service manager is told (8); they, or a competent person th
 (9), select at least one file from each team (10.2) and judge each standard Yes / No / N/A (2.4).
 A file not selected keeps its partially completed tool (12.1); an audited one goes to the
 performance management unit for collation (12.2). Each file records its history of saves.
+
+Plain values: the API's request bodies (``hampshire.schemas``) hold their limits and descriptions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...case_audit.domain.work import Evidence
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
@@ -75,58 +75,64 @@ def standards_of(definition: ToolDefinition) -> list[Standard]:
 # --- what the worker and supervisor write, and what the auditor writes ---------------------------
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class StandardPreparation(_Value):
+@dataclass(frozen=True, kw_only=True)
+class StandardPreparation:
     """Column three of the tool for one standard: the evidence, a gap, or not applicable."""
 
-    evidence: list[Evidence] = Field(default_factory=list, max_length=30)
+    evidence: list[Evidence] = field(default_factory=list)
     #: The evidence is not on file (7.1): the worker and supervisor record what they will do.
     missing: bool = False
-    action: str = Field(default="", max_length=4000, description="What will be done about the gap (required when missing)")
+    #: What will be done about the gap (required when missing).
+    action: str = ""
     not_applicable: bool = False
-    note: str = Field(default="", max_length=4000)
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> StandardPreparation:
-        if self.missing and self.evidence:
-            raise ValueError("a standard has its evidence listed or is marked missing, not both")
-        if self.not_applicable and (self.evidence or self.missing):
-            raise ValueError("a standard that does not apply has no evidence and no gap")
-        return self
+    note: str = ""
 
     @property
     def covered(self) -> bool:
         return bool(self.evidence) or self.not_applicable or (self.missing and bool(self.action.strip()))
 
+    @property
+    def mixed(self) -> str | None:
+        """Why the entry is not one kind (its evidence, a gap, or not applicable), if it is not."""
+        if self.missing and self.evidence:
+            return "a standard has its evidence listed or is marked missing, not both"
+        if self.not_applicable and (self.evidence or self.missing):
+            return "a standard that does not apply has no evidence and no gap"
+        return None
 
-class Preparation(_Value):
+
+@dataclass(frozen=True, kw_only=True)
+class Preparation:
     """The partially completed audit tool: evidence per standard and the team/unit manager's comments."""
 
-    standards: dict[str, StandardPreparation] = Field(default_factory=dict)
+    standards: dict[str, StandardPreparation] = field(default_factory=dict)
     #: "Team/Unit Manager's Comments / Actions" (5.6): actions to take, good practice to highlight.
-    comments: str = Field(default="", max_length=20000)
+    comments: str = ""
 
 
-class Judgement(_Value):
+@dataclass(frozen=True, kw_only=True)
+class Judgement:
     """Column four: does the auditor judge that the standard is met (Yes / No / N/A), and why."""
 
-    value: str = Field(min_length=1, max_length=16)
-    comment: str = Field(default="", max_length=8000)
+    value: str
+    comment: str = ""
 
 
-class AuditorWork(_Value):
-    judgements: dict[str, Judgement] = Field(default_factory=dict)
+@dataclass(frozen=True, kw_only=True)
+class AuditorWork:
+    judgements: dict[str, Judgement] = field(default_factory=dict)
     #: "Service Manager's / Auditor's comments about the file overall".
-    comments: str = Field(default="", max_length=20000)
+    comments: str = ""
 
 
 def preparation_errors(standards: list[Standard], preparation: Preparation) -> list[dict[str, Any]]:
-    """What in a draft preparation does not fit the tool (a draft may be incomplete, never wrong)."""
+    """What in a draft preparation does not fit the tool (a draft may be incomplete, never wrong):
+    a standard the tool lacks, an entry both evidenced and missing, or not applicable and more."""
     keys = {s.key for s in standards}
-    return [_error(f"standards.{k}", "there is no such standard on this file's tool") for k in preparation.standards if k not in keys]
+    return [
+        _error(f"standards.{k}", "there is no such standard on this file's tool" if k not in keys else str(entry.mixed))
+        for k, entry in preparation.standards.items() if k not in keys or entry.mixed
+    ]
 
 
 def preparation_gaps(standards: list[Standard], preparation: Preparation) -> list[dict[str, Any]]:
@@ -435,7 +441,7 @@ class PreparedFile:
         self.preparation = preparation
         self.preparation_saves += 1
         self._touch(by, at)
-        self.events.append(Saved(at, "preparation", self.preparation_saves, by, preparation.model_dump(mode="json")))
+        self.events.append(Saved(at, "preparation", self.preparation_saves, by, asdict(preparation)))
 
     def mark_ready(self, *, by: str, at: datetime) -> None:
         """The file is prepared: every standard has its evidence, a gap with an action, or N/A."""
@@ -501,7 +507,7 @@ class PreparedFile:
         self.work = work
         self.judgement_saves += 1
         self._touch(by, at)
-        self.events.append(Saved(at, "judgements", self.judgement_saves, by, work.model_dump(mode="json")))
+        self.events.append(Saved(at, "judgements", self.judgement_saves, by, asdict(work)))
 
     def complete(self, *, by: str, at: datetime) -> None:
         self._auditing(by)

@@ -9,6 +9,8 @@ manager checks the sheet when every point is checked (a point not met needs its 
 Team Managers on two cases a month per team ... a report will be provided to the Divisional
 Director on a monthly basis." A session covers exactly two checked crib sheets of one team's
 cases in one month, and is reported to the assistant director.
+
+Plain values: the API's request bodies (``hillingdon.schemas``) hold their limits.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 
@@ -39,14 +39,13 @@ class Tick(StrEnum):
     NOT_APPLICABLE = "n/a"
 
 
-class CribEntry(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class CribEntry:
     """One point's row: the two columns, the follow-up action and the date checked by the manager."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     social_worker: Tick | None = None
     manager: Tick | None = None
-    follow_up: str = Field(default="", max_length=4000)
+    follow_up: str = ""
     checked_on: date | None = None
 
 
@@ -118,7 +117,7 @@ class CribSheet:
                 found.append({"field": f"entries.{key}.manager", "message": f"point {key} not checked by the manager"})
             if entry.checked_on is None:
                 found.append({"field": f"entries.{key}.checked_on", "message": f"point {key}: the date checked by the manager is missing"})
-            if Tick.NO in (entry.manager, entry.social_worker) and not entry.follow_up:
+            if Tick.NO in (entry.manager, entry.social_worker) and not entry.follow_up.strip():
                 found.append({"field": f"entries.{key}.follow_up", "message": f"point {key} is not met: give the follow-up action"})
         return found
 

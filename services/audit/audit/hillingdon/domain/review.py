@@ -10,6 +10,8 @@ A review opens for every completed Hillingdon audit with such a grade; only the 
 manager records its outcome (the outcome of the discussion, the actions taken and, where practice
 issues were found, the improvement plan) and reports it to the assistant director. It closes only
 when reported; after that it is never changed. Every recorded outcome is kept in ``history``.
+
+Plain values: the API's request body (``hillingdon.schemas.ReviewOutcome``) holds its limits.
 """
 
 from __future__ import annotations
@@ -17,9 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from audit.case_audit.domain.work import ActionItem
 from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
@@ -58,22 +57,18 @@ class ReviewStatus(StrEnum):
     VERIFIED = "verified"
 
 
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-
-
-class ReviewOutcome(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class ReviewOutcome:
     """What the service manager records after reviewing the case."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
     #: "Outcomes from discussions".
-    outcome: str = Field(min_length=1, max_length=20000)
+    outcome: str
     #: "Actions taken".
-    actions_taken: list[Text] = Field(min_length=1, max_length=50)
+    actions_taken: list[str]
     #: Whether the review found practice issues on the case.
     practice_issues: bool
     #: The improvement plan entered on the file (required where there are practice issues).
-    improvement_plan: list[ActionItem] = Field(default_factory=list, max_length=50)
+    improvement_plan: list[ActionItem] = field(default_factory=list)
 
 
 @dataclass
@@ -145,6 +140,11 @@ class PracticeReview:
         self._still_open()
         if by != self.service_manager_id:
             raise NotAllowed("Only the case's service manager records the outcome of the review.")
+        missing = [{"field": "outcome", "message": "the outcome of the discussion is missing"}] if not outcome.outcome.strip() else []
+        if not any(a.strip() for a in outcome.actions_taken):
+            missing.append({"field": "actions_taken", "message": "say what actions were taken"})
+        if missing:
+            raise InvalidEntries("The review reports the outcome of the discussion and the actions taken.", missing)
         if outcome.practice_issues and not outcome.improvement_plan:
             raise InvalidEntries(
                 "Practice issues were found: enter the improvement plan.",

@@ -11,7 +11,9 @@ report ... over an agreed period of time i.e. 6/12 months", Appendix E 5), and o
 once every action is done, which closes the plan.
 
 Plain Python: the aggregate checks the rules, changes its state and records domain events in
-``events``; its version number is its ETag. Nothing written is lost: a revised consultation keeps
+``events``; its version number is its ETag. The values people write (partners, consultation,
+meeting, plan, bespoke tool) are plain too: the API's request bodies (``multi_agency.schemas``)
+hold their limits and descriptions. Nothing written is lost: a revised consultation keeps
 its earlier revisions, every action keeps the history of its status changes.
 """
 
@@ -20,10 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeAlias
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from shared.ids import IdField
+from pydantic import ValidationError
 
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
@@ -44,9 +45,6 @@ from .events import (
 CHAIR_ROLE = Role.LEAD_QA_AUDITOR
 #: The Ofsted grading system the meeting grades with (5.4.2): no "critical" variant here.
 MEETING_GRADES = (Grade.OUTSTANDING, Grade.GOOD, Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE)
-
-AgencyKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. health, police, education")]
-PersonId: TypeAlias = IdField
 
 
 class ConsultedParty(StrEnum):
@@ -81,72 +79,73 @@ class Stage(StrEnum):
     REPORTED = "reported"
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Partner(_Value):
+@dataclass(frozen=True, kw_only=True)
+class Partner:
     """An agency taking part, with its named representative (its lead auditor or manager)."""
 
-    agency: AgencyKey
-    name: str = Field(min_length=1, max_length=200, description="The agency as people call it, e.g. 'Hillingdon Hospital'")
-    representative_id: PersonId
+    #: e.g. health, police, education.
+    agency: str
+    #: The agency as people call it, e.g. 'Hillingdon Hospital'.
+    name: str
+    representative_id: str
 
 
-class ConsultationInput(_Value):
+@dataclass(frozen=True, kw_only=True)
+class ConsultationInput:
     """One party's views on the impact of the work, or why they could not be obtained."""
 
     obtained: bool = True
     #: How: a visit by the participation worker, a call by the QA officer, a discussion, a questionnaire.
-    method: str = Field(min_length=1, max_length=100)
+    method: str
     held_on: date
-    views: str = Field(default="", max_length=20000)
-    reason_not_obtained: str = Field(default="", max_length=4000)
+    views: str = ""
+    reason_not_obtained: str = ""
 
 
-class Attendee(_Value):
+@dataclass(frozen=True, kw_only=True)
+class Attendee:
     """Someone at the meeting other than the partners' representatives."""
 
     #: social_worker, team_manager, reviewing_team, development_worker, ...
-    role: AgencyKey
-    person_id: PersonId
+    role: str
+    person_id: str
 
 
-class MeetingInput(_Value):
+@dataclass(frozen=True, kw_only=True)
+class MeetingInput:
     held_on: date
     #: The agencies whose representatives attended (each a partner of the audit).
-    partners_present: list[AgencyKey] = Field(min_length=1, max_length=20)
-    others_present: list[Attendee] = Field(default_factory=list, max_length=30)
-    findings: str = Field(min_length=1, max_length=20000)
+    partners_present: list[str]
+    others_present: list[Attendee] = field(default_factory=list)
+    findings: str
     agreed_grade: Grade
 
 
-class ActionInput(_Value):
-    agency: AgencyKey
-    action: str = Field(min_length=1, max_length=4000)
+@dataclass(frozen=True, kw_only=True)
+class ActionInput:
+    agency: str
+    action: str
     due_on: date
 
 
-class PlanInput(_Value):
+@dataclass(frozen=True, kw_only=True)
+class PlanInput:
     """The multi-agency action plan: an owner per agency, and the agencies' actions."""
 
-    owners: dict[AgencyKey, PersonId] = Field(min_length=1, max_length=20)
-    actions: list[ActionInput] = Field(min_length=1, max_length=100)
+    owners: dict[str, str]
+    actions: list[ActionInput]
 
 
-class BespokeTool(_Value):
-    """The audit group's tool for this audit: the base multi-agency tool with its own sections."""
+@dataclass(frozen=True, kw_only=True)
+class BespokeTool:
+    """The audit group's tool for this audit: the base multi-agency tool with its own sections
+    (their keys unique across the tool, as every tool's are)."""
 
-    base_tool_id: str = Field(default="multi-agency", min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")
-    base_version: int | None = Field(default=None, ge=1, description="Defaults to the base tool's latest version")
-    sections: list[Section] = Field(default_factory=list, max_length=20, description="Sections added for this audit's theme")
-
-    @model_validator(mode="after")
-    def _unique(self) -> BespokeTool:
-        keys = [s.key for s in self.sections]
-        if len(keys) != len(set(keys)):
-            raise ValueError("section keys must be unique")
-        return self
+    base_tool_id: str = "multi-agency"
+    #: None: the base tool's latest version.
+    base_version: int | None = None
+    #: Sections added for this audit's theme.
+    sections: list[Section] = field(default_factory=list)
 
 
 def _error(field_name: str, message: str) -> dict[str, Any]:
@@ -375,9 +374,9 @@ class MultiAgencyAudit:
         errors = []
         if consultation.held_on > at.date():
             errors.append(_error("held_on", "the consultation cannot be dated in the future"))
-        if consultation.obtained and not consultation.views:
+        if consultation.obtained and not consultation.views.strip():
             errors.append(_error("views", f"the views of the {party.value.replace('_', ' ')} are missing"))
-        if not consultation.obtained and not consultation.reason_not_obtained:
+        if not consultation.obtained and not consultation.reason_not_obtained.strip():
             errors.append(_error("reason_not_obtained", "say why the views could not be obtained"))
         if errors:
             raise InvalidEntries("The consultation cannot be recorded as written.", errors)
@@ -411,6 +410,8 @@ class MultiAgencyAudit:
         errors = []
         if meeting.held_on > at.date():
             errors.append(_error("held_on", "the meeting cannot be dated in the future"))
+        if not meeting.partners_present:
+            errors.append(_error("partners_present", "the findings are agreed with the partners present: name at least one"))
         for agency in meeting.partners_present:
             if self.partner(agency) is None:
                 errors.append(_error("partners_present", f"{agency!r} is not a partner agency of this audit"))
