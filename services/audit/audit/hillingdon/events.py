@@ -158,12 +158,13 @@ EVENTS: list[EventType] = [
 # staged in the same transaction as the record (the outbox).
 
 def record(tx: Transaction, thing: Any) -> None:
+    """Stage what ``thing`` recorded. Its events are left in place: a transaction that is run
+    again after a transient conflict (``UnitOfWork.run``) stages them again."""
     for happened in thing.events:
         staged = _integration(thing, happened.name)
         if staged is not None:
             event_type, data, subject = staged
             tx.record(event_type, data, subject=subject)
-    thing.events.clear()
 
 
 def _integration(thing: Any, name: str) -> tuple[Any, Any, str] | None:

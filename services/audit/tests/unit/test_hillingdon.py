@@ -11,6 +11,7 @@ import pytest
 from audit.case_audit.domain.work import ActionItem
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from audit.common.grades import Grade
+from audit.hillingdon import events as hillingdon_events
 from audit.hillingdon import pdf
 from audit.hillingdon.domain import report as rp
 from audit.hillingdon.domain.crib_points import CRIB_POINTS
@@ -19,6 +20,7 @@ from audit.hillingdon.domain.errors import Issued
 from audit.hillingdon.domain.review import PracticeReview, ReviewOutcome, ReviewStatus, needs_review
 from audit.reporting.domain.figures import Row
 from pypdf import PdfReader
+from shared.mongo import Transaction
 
 T0 = datetime(2026, 10, 30, 9, 0, tzinfo=UTC)
 LEAD = frozenset({"lead_qa_auditor"})
@@ -71,6 +73,17 @@ def test_opening_records_the_task_for_the_service_manager() -> None:
     assert r.status is ReviewStatus.OPEN and not r.closed
     assert [e.name for e in r.events] == ["opened"]
     assert r.viewers() == ["P-AD", "P-SM", "P-TM"]
+
+
+def test_a_transaction_run_again_stages_the_same_events() -> None:
+    """UnitOfWork.run re-runs the work after a transient conflict; what the record recorded must
+    be staged again, not lost with the aborted attempt."""
+    r = review(Grade.INADEQUATE)
+    first, again = Transaction(session=None), Transaction(session=None)  # type: ignore[arg-type]  # staging needs no session
+    hillingdon_events.record(first, r)
+    hillingdon_events.record(again, r)
+    assert [t.routing_key for t, _, _ in first.staged] == [hillingdon_events.PRACTICE_REVIEW_OPENED.routing_key]
+    assert again.staged == first.staged
 
 
 # --- the review loop -----------------------------------------------------------------------------
