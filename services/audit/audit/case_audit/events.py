@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 from shared.events import EventData, EventType
+from shared.mongo import Transaction
 
 from ..cycles.domain.timetable import Month, audit_due_on
 from .domain import events as ev
@@ -375,3 +376,9 @@ def integration_events(audit: Audit, recorded: list[ev.DomainEvent]) -> Iterator
                 # Draft saves go to the draft history, due copies become PDFs: neither is published;
                 # a coded case's case note stays with the audit.
                 continue
+
+
+def record(tx: Transaction, audit: Audit) -> None:
+    """Stage, in the transaction that saves ``audit``, the integration events of what it recorded."""
+    for event_type, data in integration_events(audit, audit.events):
+        tx.record(event_type, data, subject=f"audit/{audit.id}")

@@ -33,7 +33,7 @@ from .domain.audit import Audit, CaseFacts, CaseNote, OfficerPurpose
 from .domain.moderation import Grading
 from .domain.routing import CopyStage, copies_the_case_team, copy_recipients
 from .domain.work import Evidence, StageWork
-from .events import integration_events
+from .events import record
 
 # --- allocation --------------------------------------------------------------------------------
 
@@ -110,7 +110,7 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
         preparer_ids=list(request.evidence_preparer_ids),
     )
     await store.insert(tx, ctx.db, audit)
-    _record(tx, audit)
+    record(tx, audit)
     return audit
 
 
@@ -148,15 +148,10 @@ async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int
         change(audit, now)
         await _follow_up(tx, ctx, audit, now)
         await store.save(tx, ctx.db, audit)
-        _record(tx, audit)
+        record(tx, audit)
         return audit
 
     return await ctx.uow.run(work)
-
-
-def _record(tx: Transaction, audit: Audit) -> None:
-    for event_type, data in integration_events(audit, audit.events):
-        tx.record(event_type, data, subject=f"audit/{audit.id}")
 
 
 async def _follow_up(tx: Transaction, ctx: AuditContext, audit: Audit, now: datetime) -> None:
@@ -275,7 +270,7 @@ async def escalate_due_inadequate_actions(ctx: AuditContext, today: date) -> lis
             director = await Directory(ctx.db, ctx.overrides, tx.session).assistant_director_above(owner)
             audit.escalate_inadequate_action(today=today, assistant_director_id=director, at=ctx.uow.clock.now())
             await store.save(tx, ctx.db, audit)
-            _record(tx, audit)
+            record(tx, audit)
             return True
 
         try:
