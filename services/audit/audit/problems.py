@@ -17,7 +17,7 @@ from .cycles.usecases import CycleRefused
 from .hampshire import api as hampshire_api
 from .hillingdon import api as hillingdon_api
 from .multi_agency import api as multi_agency_api
-from .practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
+from .practice.domain.errors import RecordExists, RecordNotFound
 
 
 def _stale(exc: Exception) -> Problem:
@@ -45,6 +45,5 @@ PROBLEMS: ProblemMap = {
     **hampshire_api.ERRORS,
     **hillingdon_api.DOMAIN_ERRORS,
     RecordNotFound: lambda e: not_found(e.what, e.record_id),
-    StaleRecord: lambda e: not_found(e.what.capitalize(), "") if e.current is None else stale(e.current, e.expected, e.what),
     RecordExists: lambda e: Problem(409, "exists", f"{e.what} exists", e.detail),
 }

@@ -14,10 +14,10 @@ from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import replace_versioned
 
 from ..common.directory import PEOPLE, TEAMS
 from ..common.roles import Role
-from .domain.errors import StaleRecord
 from .domain.observation import Observation, ObservationStatus
 from .domain.records import Entries, month_of
 
@@ -68,12 +68,9 @@ async def insert(tx: Transaction, db: AsyncDatabase[Document], collection: str, 
 async def replace(
     tx: Transaction, db: AsyncDatabase[Document], collection: str, doc: Document, *, expected: int, what: str, by: str, at: datetime
 ) -> Document:
-    """Replace the record if it is still at ``expected``; else ``StaleRecord``. Keeps the new version."""
+    """Replace the record if it is still at ``expected``; else ``Stale``. Keeps the new version."""
     doc = {**doc, "version": expected + 1}
-    result = await db[collection].replace_one({"_id": doc["_id"], "version": expected}, doc, session=tx.session)
-    if result.matched_count != 1:
-        current = await db[collection].find_one({"_id": doc["_id"]}, {"version": 1}, session=tx.session)
-        raise StaleRecord(what, current["version"] if current else None, expected)
+    await replace_versioned(db[collection], doc["_id"], doc, expected, what=what, session=tx.session)
     await _keep(tx, db, collection, doc, by, at)
     return doc
 

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
+from shared.versioned import Stale
 
 from ..common.context import AuditContext
 from ..common.directory import Directory
@@ -23,7 +24,7 @@ from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from . import events as pe
 from . import store as rs
 from .domain import events as ev
-from .domain.errors import RecordExists, RecordNotFound, StaleRecord
+from .domain.errors import RecordExists, RecordNotFound
 from .domain.observation import Agreement, Observation, Plan, Reflection, Report, due_reminder
 from .domain.records import (
     Collation,
@@ -118,7 +119,7 @@ async def _act(ctx: AuditContext, observation_id: str, caller: Identity, expecte
     async def work(tx: Transaction) -> Observation:
         observation = await read_observation(ctx, observation_id, caller, tx)
         if observation.version != expected:
-            raise StaleRecord("observation", observation.version, expected)
+            raise Stale("observation", observation.version, expected, ident=observation.id)
         now = _when(ctx)
         change(observation, now)
         await rs.save_observation(tx, ctx.db, observation, expected=expected, by=caller.person_id, at=now)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from shared.identity import Identity
 from shared.mongo import Transaction
+from shared.versioned import Stale
 
 from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.directory import Directory
@@ -18,7 +19,7 @@ from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, Role
 from ..cycles.domain.timetable import Month
 from ..practice import store as rs
-from ..practice.domain.errors import RecordExists, RecordNotFound, StaleRecord
+from ..practice.domain.errors import RecordExists, RecordNotFound
 from ..practice.usecases import known_team
 from ..reporting import usecases as reports
 from . import events as te
@@ -86,7 +87,7 @@ async def _act(
     async def work(tx: Transaction) -> Review:
         review = await read_review(ctx, review_id, caller, tx, action=action)
         if review.version != expected:
-            raise StaleRecord("team review", review.version, expected)
+            raise Stale("team review", review.version, expected, ident=review.id)
         change(review, ctx.uow.clock.now())
         await store.save(tx, ctx.db, review, expected)
         te.record(tx, review.events)
@@ -132,7 +133,7 @@ async def notice_actions_due(ctx: AuditContext, today: date) -> list[dict[str, o
 
         try:
             noticed += await ctx.uow.run(work)
-        except StaleRecord:
+        except Stale:
             continue  # changed meanwhile: the next run looks again
     return noticed
 

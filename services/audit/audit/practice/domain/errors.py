@@ -1,5 +1,5 @@
 """Refusals of the practice and team review records that the audit's own errors do not name
-(mapped to problem+json in ``audit.main``)."""
+(mapped to problem+json in ``audit.problems``; a stale version is ``shared.versioned.Stale``)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ class RecordNotFound(Exception):
     def __init__(self, what: str, record_id: str) -> None:
         super().__init__(f"{what} {record_id!r}")
         self.what, self.record_id = what, record_id
-
-
-class StaleRecord(Exception):
-    """The record changed since the version the caller read (412), or is gone (404)."""
-
-    def __init__(self, what: str, current: int | None, expected: int) -> None:
-        super().__init__(f"{what} is at version {current}, not {expected}")
-        self.what, self.current, self.expected = what, current, expected
 
 
 class RecordExists(Exception):
