@@ -21,7 +21,7 @@ from .callers import Caller, CallerResolver
 from .directory import api as directory_api
 from .directory.jobs import INDEXES as IMPORT_INDEXES
 from .directory.jobs import ImportRunner
-from .directory.store import INDEXES, PEOPLE
+from .directory.store import INDEXES, PEOPLE, ImportRaced
 from .docs import api as docs_api
 from .docs.openapi import OpenApiAggregator
 from .integrations import api as integrations_api
@@ -83,6 +83,10 @@ def _api_router() -> APIRouter:
         return Me(person_id=caller.person_id, name=caller.name, roles=sorted(caller.roles), teams=sorted(caller.teams))
 
     return router
+
+
+def _raced(exc: Exception) -> Problem:
+    return Problem(409, "conflict", "Changed during the import", str(exc))
 
 
 def _refused(exc: Exception) -> Problem:
@@ -173,7 +177,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES],
         # Bound only to the types some endpoint wants (integrations.webhooks.Bindings), a batch per transaction.
         consumers=[ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions(), batch=True, bind=False)],
-        domain_errors={IntegrationRefused: _refused},
+        domain_errors={IntegrationRefused: _refused, ImportRaced: _raced},
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         behind_gateway=False,

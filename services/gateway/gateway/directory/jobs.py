@@ -21,7 +21,6 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from shared.errors import Problem
 from shared.identity import Identity
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
 from shared.worker import BackgroundWorker
@@ -214,8 +213,8 @@ class ImportRunner(BackgroundWorker):
         except LostClaim:
             log.info("import job taken over by another runner", extra={"job_id": job["_id"], "batch": n + 1})
             return None
-        except Problem as exc:  # the batch kept meeting concurrent changes (409 on the synchronous path)
-            await self._fail(job, exc.detail or exc.title)
+        except store.ImportRaced as exc:  # the batch kept meeting concurrent changes (409 on the synchronous path)
+            await self._fail(job, str(exc))
             return None
         if last:
             await self._finished(after)

@@ -14,7 +14,6 @@ from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from shared.errors import Problem
 from shared.events import EventData, EventType
 from shared.identity import Identity
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
@@ -124,6 +123,14 @@ class _Raced(Exception):
     """A record of the batch changed while the batch was being written; the batch is read again."""
 
 
+class ImportRaced(Exception):
+    """The batch met concurrent changes three times running (409 on the synchronous path; the
+    asynchronous job fails with this reason)."""
+
+    def __init__(self) -> None:
+        super().__init__(RACED_REASON)
+
+
 async def import_records(
     uow: UnitOfWork, kind: Kind, records: Sequence[tuple[str, BaseModel]], *, by: Identity, batch_size: int = 200
 ) -> ImportCounts:
@@ -170,7 +177,7 @@ async def write_batch(
             return await uow.run(work)
         except _Raced:
             if attempt == 2:
-                raise Problem(409, "conflict", "Changed during the import", RACED_REASON) from None
+                raise ImportRaced from None
     raise AssertionError("unreachable")
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from shared.errors import Problem
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
 from shared.versioned import Stale, replace_versioned
 
@@ -103,5 +102,5 @@ async def newest_first(
 async def load(db: AsyncDatabase[Document], collection: str, ident: str, what: str) -> Document:
     doc = await db[collection].find_one({"_id": ident})
     if doc is None:
-        raise Problem(404, "not-found", f"{what} not found", f"There is no {what.lower()} {ident!r}.")
+        raise Stale(what.lower(), None, None, ident=ident)  # answered 404 not-found
     return doc
