@@ -86,6 +86,27 @@ def _domain_modules() -> list[Path]:
     return [p for p in _sources() if "domain" in p.relative_to(ROOT).parts[:-1] or p.stem == "domain"]
 
 
+#: The parts every bounded context of a service has, in the same places (sign-off's shape).
+PARTS = ("domain/__init__.py", "usecases.py", "store.py", "api.py")
+#: Contexts that publish nothing, so have no events.py.
+PUBLISH_NOTHING = {"audit.tools", "audit.reporting"}
+
+
+def test_every_audit_context_has_the_same_parts() -> None:
+    root = PACKAGES["audit"]
+    contexts = sorted(p.parent for p in root.glob("*/__init__.py") if p.parent.name != "common")
+    assert len(contexts) >= 9, contexts
+    missing = [
+        f"audit.{c.name}: {part}"
+        for c in contexts
+        for part in (*PARTS, *(() if f"audit.{c.name}" in PUBLISH_NOTHING else ("events.py",)))
+        if not (c / part).exists()
+    ]
+    assert not missing, missing
+    loose = sorted(p.name for p in root.glob("*.py") if p.stem not in {"__init__", "main", "settings", "problems", "consumers", "scheduler", "events"})
+    assert not loose, f"the package root is wiring only: {loose}"
+
+
 def test_the_check_sees_every_domain_module() -> None:
     found = {_module_name(p) for p in _domain_modules()}
     assert "audit.case_audit.domain.audit" in found and "signoff.domain.exemplar" in found
