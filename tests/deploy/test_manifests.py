@@ -213,7 +213,7 @@ def test_the_scaled_object_is_well_formed(overlay: Rendered) -> None:
     assert scaled["apiVersion"] == "keda.sh/v1alpha1"
     assert scaled["spec"]["scaleTargetRef"] == {"name": "audit"}
     triggers = {t["name"]: t for t in scaled["spec"]["triggers"]}
-    assert [t["type"] for t in scaled["spec"]["triggers"]] == ["rabbitmq", "cron", "cron", "cpu"]
+    assert [t["type"] for t in scaled["spec"]["triggers"]] == ["rabbitmq", *["cron"] * 6, "cpu"]
     backlog = triggers["allocation-backlog"]["metadata"]
     namespace = overlay.configmap("qa-config")["QA_NAMESPACE"]
     assert backlog["queueName"] == f"{namespace}.audit.allocation"
@@ -223,7 +223,7 @@ def test_the_scaled_object_is_well_formed(overlay: Rendered) -> None:
     overlay.get("TriggerAuthentication", triggers["allocation-backlog"]["authenticationRef"]["name"])
     for trigger in scaled["spec"]["triggers"]:
         assert all(isinstance(v, str) for v in trigger["metadata"].values()), "KEDA metadata values are strings"
-    for name in ("month-start", "month-start-february-march"):
+    for name in ("month-start", "month-start-february-march", "draw-day-20th", "draw-day-21st", "draw-day-23rd", "draw-day-24th"):
         cron = triggers[name]["metadata"]
         assert set(cron) == {"timezone", "start", "end", "desiredReplicas"}
         assert scaled["spec"]["minReplicaCount"] < int(cron["desiredReplicas"]) <= scaled["spec"]["maxReplicaCount"]

@@ -1,7 +1,8 @@
 """The scaling and shutdown numbers: what deploy/README.md's table says is what the production
 overlay deploys; the month-start cron windows, evaluated the way KEDA evaluates them, contain
 the real window (last working day before the month to the third working day of it) every month
-for fifty years; the pod's termination grace period covers the preStop sleep, uvicorn's drain and
+for fifty years, and the draw-day windows contain every draw day the audit timetable gives
+(``audit.cycles.domain.timetable.draw_day``) over the same fifty years; the pod's termination grace period covers the preStop sleep, uvicorn's drain and
 the consumers' grace with a margin."""
 
 from __future__ import annotations
@@ -14,15 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit.cycles.domain.timetable import Month, draw_day
 from shared.calendar import is_working_day, last_working_day_before
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW_TRIGGERS = ("month-start", "month-start-february-march")
+DRAW_TRIGGERS = ("draw-day-20th", "draw-day-21st", "draw-day-23rd", "draw-day-24th")
 YEARS = range(2025, 2075)
 #: Pre-scaling starts this early on the last working day, and lasts until this late on the third.
 WORKDAY_START, WORKDAY_END = 6, 20
 #: No window may run longer than this (the approximation's cost).
 MAX_WINDOW = timedelta(days=13)
+MAX_DRAW_WINDOW = timedelta(days=8)
+#: The draw runs at the scheduler's first pass of the draw day (from midnight, local time) and its
+#: allocations follow within the day: the window must be open from before midnight to this hour.
+DRAW_END = 20
 
 
 # --- the README's table against the production overlay --------------------------------------------
@@ -41,7 +48,7 @@ def test_the_scaled_object_matches_the_readme(rendered: dict[str, Any], document
     assert str(spec["minReplicaCount"]) == documented_numbers["audit.min_replicas"]
     assert str(spec["maxReplicaCount"]) == documented_numbers["audit.max_replicas"]
     assert triggers["cpu"]["metadata"]["value"] == documented_numbers["audit.cpu_utilisation"]
-    for name in WINDOW_TRIGGERS:
+    for name in (*WINDOW_TRIGGERS, *DRAW_TRIGGERS):
         cron = triggers[name]["metadata"]
         assert cron["start"] == documented_numbers[f"audit.window.{name}.start"]
         assert cron["end"] == documented_numbers[f"audit.window.{name}.end"]
@@ -178,13 +185,48 @@ def test_the_model_follows_keda_rule_for_multi_day_expressions() -> None:
     assert windows[0] == (datetime(2025, 2, 26, 6), datetime(2025, 6, 7, 20)), "end in every month: active for months"
 
 
-@pytest.fixture(scope="module")
-def deployed_windows(rendered: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+def _windows(rendered: dict[str, Any], names: tuple[str, ...]) -> list[tuple[datetime, datetime]]:
     triggers = {t["name"]: t["metadata"] for t in _audit(rendered)["triggers"]}
     windows: list[tuple[datetime, datetime]] = []
-    for name in WINDOW_TRIGGERS:
+    for name in names:
         windows += active_windows(triggers[name]["start"], triggers[name]["end"], date(YEARS[0] - 1, 12, 1), date(YEARS[-1] + 1, 1, 31))
     return sorted(windows)
+
+
+@pytest.fixture(scope="module")
+def deployed_windows(rendered: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    return _windows(rendered, WINDOW_TRIGGERS)
+
+
+@pytest.fixture(scope="module")
+def draw_windows(rendered: dict[str, Any]) -> list[tuple[datetime, datetime]]:
+    return _windows(rendered, DRAW_TRIGGERS)
+
+
+def draw_days() -> Iterator[tuple[datetime, datetime]]:
+    """From the midnight that starts each month's draw day to the end of its allocations."""
+    for year in YEARS:
+        for month in range(1, 13):
+            day = draw_day(Month(year, month))
+            yield datetime.combine(day, datetime.min.time()), datetime.combine(day, datetime.min.time()).replace(hour=DRAW_END)
+
+
+def test_the_draw_day_windows_contain_every_draw_day_for_fifty_years(draw_windows: list[tuple[datetime, datetime]]) -> None:
+    uncovered = [(begin, finish) for begin, finish in draw_days() if not any(start < begin and finish <= end for start, end in draw_windows)]
+    assert not uncovered, f"draw day not pre-scaled: {uncovered[:5]}"
+
+
+def test_the_draw_day_windows_are_short_and_one_a_month(draw_windows: list[tuple[datetime, datetime]]) -> None:
+    longest = max(end - start for start, end in draw_windows)
+    assert longest <= MAX_DRAW_WINDOW, f"a draw-day window of {longest}"
+    assert len([w for w in draw_windows if w[0].year == 2030]) == 12, "one window a month"
+
+
+def test_a_draw_day_outside_its_window_is_caught(draw_windows: list[tuple[datetime, datetime]]) -> None:
+    """The check above can fail: a draw a working day earlier than the timetable's (six working
+    days before the month) falls outside some month's window."""
+    earlier = [datetime.combine(draw_day(Month(y, m), 6), datetime.min.time()) for y in YEARS for m in range(1, 13)]
+    assert any(not any(start < day < end for start, end in draw_windows) for day in earlier)
 
 
 def test_the_month_start_windows_contain_every_real_window_for_fifty_years(deployed_windows: list[tuple[datetime, datetime]]) -> None:
