@@ -35,7 +35,6 @@ FORBIDDEN_SHARED = ("shared.app", "shared.http", "shared.mongo", "shared.outbox"
 #: Domain modules whose pydantic models some route still takes or answers with. Shrink only.
 STILL_COUPLED = frozenset({
     "gateway.directory.domain",
-    "audit.tools.domain.definition",
 })
 
 

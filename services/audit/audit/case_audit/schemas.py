@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from shared.ids import IdField
 
 from ..common.grades import Grade
-from ..tools.domain.definition import AuditForm
+from ..tools.schemas import AuditForm
 from .domain import moderation as domain_moderation
 from .domain import work as domain_work
 from .domain.audit import Audit, Stage
@@ -300,7 +300,7 @@ def audit_out(audit: Audit, caller_id: str) -> AuditOut:
         case_id=audit.case.case_id if audit.child_identity_visible_to(caller_id) else None,
         case_type=audit.case.case_type.value, open_band=audit.form.open_band.value, auditor_id=audit.auditor_id,
         peer_reviewer_id=audit.peer_reviewer_id, coordinator_id=audit.coordinator_id, month=audit.month,
-        evidence_preparer_ids=audit.preparer_ids, evidence={k: [Evidence.model_validate(e) for e in v] for k, v in audit.evidence.items()}, your_parts=sorted(audit.party_roles(caller_id)), form=audit.form,
+        evidence_preparer_ids=audit.preparer_ids, evidence={k: [Evidence.model_validate(e) for e in v] for k, v in audit.evidence.items()}, your_parts=sorted(audit.party_roles(caller_id)), form=AuditForm.model_validate(audit.form),
         stage1=_stage(audit.stage1, shown=stage1_shown),
         stage2=_stage(stage2, shown=stage2.submitted or caller_id == audit.peer_reviewer_id) if stage2 else None,
         moderation=moderation_out, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.ids import IdField
 
 from ..common.grades import Grade
-from ..tools.domain.definition import Section
+from ..tools.schemas import Section
 
 AgencyKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. health, police, education")]
 PersonId: TypeAlias = IdField

@@ -14,8 +14,8 @@ from shared.identity import CurrentPerson
 
 from . import store as tool_store
 from . import usecases
-from .domain.definition import AuditForm, CaseType, NoSectionsShown, OpenBand, ToolDefinition
-from .schemas import ToolOut, ToolSummaryOut
+from .domain.definition import CaseType, NoSectionsShown, OpenBand
+from .schemas import AuditForm, ToolDefinition, ToolOut, ToolSummaryOut
 
 router = APIRouter(prefix="/v1/tools", tags=["audit tools"])
 
@@ -55,7 +55,7 @@ async def add_version(
     else:
         try:
             version_number = await usecases.add_tool_version(
-                runtime.extra["audit"], tool_id=tool_id, definition=body, expected=if_match, caller=caller, key=key
+                runtime.extra["audit"], tool_id=tool_id, definition=body.to_domain(), expected=if_match, caller=caller, key=key
             )
             name, version = tool_id, str(version_number)
         except KeyAlreadyUsed as used:
@@ -105,6 +105,7 @@ async def get_form(
     if doc is None:
         raise not_found("Tool version", f"{tool_id}@{version}")
     try:
-        return tool_store.definition_of(doc).form_for(tool_id, version, case_type, open_band)
+        form = tool_store.definition_of(doc).form_for(tool_id, version, case_type, open_band)
     except NoSectionsShown as exc:
         raise Problem(422, "no-sections-shown", "Nothing to audit", str(exc)) from exc
+    return AuditForm.model_validate(form)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from .domain.definition import ToolDefinition
+from .schemas import parse_definition
 
 KENT = "kent-online-peer-review"
 HAMPSHIRE = "hampshire-quality-practice"
@@ -27,7 +28,7 @@ def shipped_tools() -> list[ShippedTool]:
     for entry in sorted(resources.files("audit.tools").joinpath("tooldata").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".json"):
             raw = json.loads(entry.read_text(encoding="utf-8"))
-            tools.append(ShippedTool(raw["tool_id"], ToolDefinition.model_validate(raw["definition"])))
+            tools.append(ShippedTool(raw["tool_id"], parse_definition(raw["definition"])))
     return tools
 
 

@@ -13,6 +13,7 @@ from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Stale
 
 from .domain.definition import ToolDefinition
+from .schemas import definition_json, parse_definition
 
 TOOLS = "audit_tools"
 TOOL_VERSIONS = "audit_tool_versions"
@@ -49,7 +50,7 @@ async def add_version(
         await db[TOOL_VERSIONS].insert_one(
             {
                 "_id": f"{tool_id}@{version}", "tool_id": tool_id, "version": version,
-                "definition": definition.model_dump(mode="json"), "created_by": by, "created_at": at,
+                "definition": definition_json(definition), "created_by": by, "created_at": at,
             },
             session=tx.session,
         )
@@ -85,7 +86,7 @@ async def version_definition(db: AsyncDatabase[Document], tool_id: str, version:
 
 
 def definition_of(doc: Document) -> ToolDefinition:
-    return ToolDefinition.model_validate(doc["definition"])
+    return parse_definition(doc["definition"])
 
 
 async def list_tools(db: AsyncDatabase[Document], *, after: str | None, limit: int) -> list[Document]:

@@ -3,6 +3,7 @@ tool definition keeps."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,10 +15,10 @@ from audit.tools.domain.definition import (
     NoSectionsShown,
     OpenBand,
     ProgrammeKind,
-    ToolDefinition,
     add_months,
     open_band,
 )
+from audit.tools.schemas import ToolDefinition, definition_json, parse_definition
 from pydantic import ValidationError
 
 from .conftest import form
@@ -113,7 +114,7 @@ def test_add_months_crosses_years_and_clamps_to_month_end() -> None:
 
 def _definition(**changes: object) -> dict[str, Any]:
     """The shipped Kent tool as JSON (nested dicts and lists), with ``changes``."""
-    base = shipped_tool(KENT).model_dump(mode="json")
+    base = definition_json(shipped_tool(KENT))
     base.update(changes)
     return base
 
@@ -122,14 +123,23 @@ def test_a_tool_with_duplicate_question_keys_is_refused() -> None:
     raw = _definition()
     raw["sections"][1]["questions"][0]["key"] = raw["sections"][0]["questions"][0]["key"]
     with pytest.raises(ValidationError, match="question keys must be unique"):
-        ToolDefinition.model_validate(raw)
+        parse_definition(raw)
 
 
 def test_moderation_or_a_supervision_section_without_a_peer_review_stage_is_refused() -> None:
     with pytest.raises(ValidationError, match="moderation needs a peer review"):
-        ToolDefinition.model_validate(_definition(peer_review=False))
-    with pytest.raises(ValidationError, match="graded by a peer reviewer"):
+        parse_definition(_definition(peer_review=False))
+    with pytest.raises(ValidationError, match="Value error, a supervision / management oversight section is graded by a peer reviewer"):
         ToolDefinition.model_validate(_definition(peer_review=False, moderation=False))
+
+
+def test_the_domain_keeps_the_rules_across_fields_and_a_definition_reads_back_as_stored() -> None:
+    kent = shipped_tool(KENT)
+    with pytest.raises(ValueError, match="moderation needs a peer review"):
+        replace(kent, peer_review=False)
+    with pytest.raises(ValueError, match="section keys must be unique"):
+        replace(kent, sections=[*kent.sections, kent.sections[0]])
+    assert parse_definition(definition_json(kent)) == kent
 
 
 def test_a_tool_showing_nothing_for_a_case_says_so() -> None:
@@ -137,4 +147,4 @@ def test_a_tool_showing_nothing_for_a_case_says_so() -> None:
     for section in raw["sections"]:
         section["case_types"] = ["CP"]
     with pytest.raises(NoSectionsShown, match="no section for a CIN case"):
-        ToolDefinition.model_validate(raw).form_for(KENT, 2, CaseType.CIN, OVER)
+        parse_definition(raw).form_for(KENT, 2, CaseType.CIN, OVER)

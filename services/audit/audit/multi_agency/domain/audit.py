@@ -19,12 +19,10 @@ its earlier revisions, every action keeps the history of its status changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-
-from pydantic import ValidationError
 
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
@@ -165,18 +163,13 @@ def bespoke_definition(base: ToolDefinition, *, theme: str, tool: BespokeTool) -
     """
     if base.programme is not ProgrammeKind.MULTI_AGENCY:
         raise InvalidEntries("The base tool is not a multi-agency tool.", [_error("tool.base_tool_id", f"a {base.programme.value} tool")])
-    raw = base.model_dump(mode="json")
-    raw.update(
-        title=f"{base.title}: {theme}"[:200],
-        sections=[*raw["sections"], *(s.model_dump(mode="json") for s in tool.sections)],
-        coded_case=True,
-        action_plan_for_grades=[],
-    )
     try:
-        return ToolDefinition.model_validate(raw)
-    except ValidationError as exc:
-        errors = [_error("tool.sections", str(e.get("msg", ""))) for e in exc.errors()]
-        raise InvalidEntries("The bespoke tool does not fit with its base tool.", errors) from None
+        return replace(
+            base, title=f"{base.title}: {theme}"[:200], sections=[*base.sections, *tool.sections], coded_case=True, action_plan_for_grades=[],
+        )
+    except ValueError as exc:
+        # The same words as the API's answer to a tool breaking these rules.
+        raise InvalidEntries("The bespoke tool does not fit with its base tool.", [_error("tool.sections", f"Value error, {exc}")]) from None
 
 
 # --- the aggregate's parts -----------------------------------------------------------------------

@@ -11,16 +11,11 @@ more than 3 months").
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...common.grades import AnswerScale, Grade
-
-Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
-ToolId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
 
 
 class CaseType(StrEnum):
@@ -64,58 +59,64 @@ ALL_CASE_TYPES = [CaseType.CIN, CaseType.CP, CaseType.CIC]
 ALL_BANDS = [OpenBand.UNDER_3_MONTHS, OpenBand.OVER_3_MONTHS]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: How many sections a tool may have.
+MAX_SECTIONS = 40
 
 
-class Question(_Model):
-    key: Key
-    text: str = Field(min_length=1, max_length=1000)
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    key: str
+    text: str
     scale: AnswerScale = AnswerScale.YES_NO_NA
-    guidance: str = Field(default="", max_length=4000)
+    guidance: str = ""
     #: Hampshire: the worker and supervisor list the evidence (what, when, where); a standard
     #: judged as met ("yes") needs at least one item of evidence.
     evidence_list: bool = False
 
 
-class Section(_Model):
-    key: Key
-    title: str = Field(min_length=1, max_length=200)
-    guidance: str = Field(default="", max_length=4000)
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    key: str
+    title: str
+    guidance: str = ""
     #: Graded at the end of the section (Kent's sub-sections).
     graded: bool = False
     #: Supervision / management oversight: the auditor comments on their own oversight instead
     #: of grading it; the peer reviewer grades it.
     oversight: bool = False
-    case_types: list[CaseType] = Field(default_factory=lambda: list(ALL_CASE_TYPES), min_length=1)
-    open_bands: list[OpenBand] = Field(default_factory=lambda: list(ALL_BANDS), min_length=1)
-    questions: list[Question] = Field(min_length=1, max_length=100)
+    case_types: list[CaseType] = field(default_factory=lambda: list(ALL_CASE_TYPES))
+    open_bands: list[OpenBand] = field(default_factory=lambda: list(ALL_BANDS))
+    questions: list[Question]
 
     def shown_for(self, case_type: CaseType, band: OpenBand) -> bool:
         return case_type in self.case_types and band in self.open_bands
 
 
-class ToolDefinition(_Model):
-    """One version of an audit tool, as an administrator or QA officer writes it."""
+@dataclass(frozen=True, kw_only=True)
+class ToolDefinition:
+    """One version of an audit tool, as an administrator or QA officer writes it. The API's model
+    (``tools.schemas``) holds the limits of each field; the rules across fields are checked here
+    (``ValueError``)."""
 
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
+    title: str
+    description: str = ""
     programme: ProgrammeKind
     #: Where the tool comes from (a procedure, a seed document).
-    source: str = Field(default="", max_length=500)
+    source: str = ""
     peer_review: bool = False
     moderation: bool = False
     overall_grade: bool = True
     analysis_required: bool = True
     recommendations_required: bool = True
     #: An action plan is required when the overall grade is one of these (Hillingdon).
-    action_plan_for_grades: list[Grade] = Field(default_factory=list)
+    action_plan_for_grades: list[Grade] = field(default_factory=list)
     #: Multi-agency: the case is known by a code to all but the auditors and the coordinator.
     coded_case: bool = False
-    sections: list[Section] = Field(min_length=1, max_length=40)
+    sections: list[Section]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ToolDefinition:
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.sections) <= MAX_SECTIONS:
+            raise ValueError(f"a tool has 1 to {MAX_SECTIONS} sections, not {len(self.sections)}")
         section_keys = [s.key for s in self.sections]
         if len(set(section_keys)) != len(section_keys):
             raise ValueError("section keys must be unique")
@@ -128,7 +129,6 @@ class ToolDefinition(_Model):
             raise ValueError("a supervision / management oversight section is graded by a peer reviewer")
         if self.action_plan_for_grades and not self.overall_grade:
             raise ValueError("an action plan tied to grades needs an overall grade")
-        return self
 
     def form_for(self, tool_id: str, version: int, case_type: CaseType, band: OpenBand) -> AuditForm:
         sections = [s for s in self.sections if s.shown_for(case_type, band)]
@@ -139,7 +139,7 @@ class ToolDefinition(_Model):
             tool_version=version,
             case_type=case_type,
             open_band=band,
-            **self.model_dump(exclude={"sections", "description", "source"}),
+            **{name: getattr(self, name) for name in _RULES},
             sections=sections,
         )
 
@@ -149,7 +149,8 @@ class NoSectionsShown(Exception):
         super().__init__(f"tool {tool_id} version {version} shows no section for a {case_type} case open {band.value.replace('_', ' ')}")
 
 
-class AuditForm(_Model):
+@dataclass(frozen=True, kw_only=True)
+class AuditForm:
     """What one audit fills in: the tool's rules and the sections shown for its case."""
 
     tool_id: str
@@ -179,3 +180,7 @@ class AuditForm(_Model):
 
     def oversight_sections(self) -> list[str]:
         return [s.key for s in self.sections if s.oversight]
+
+
+#: The tool's rules a form carries: the fields a form shares with its tool, but its sections.
+_RULES = tuple(f.name for f in fields(AuditForm) if f.name != "sections" and f.name in {g.name for g in fields(ToolDefinition)})
