@@ -17,9 +17,9 @@ from shared.identity import Identity
 from shared.mongo import Document
 
 from ..callers import Caller, CallerResolver
-from . import bulk, imports, jobs, store
+from . import bulk, imports, jobs, schemas, store
 from .domain import DIRECTORY_WRITERS, CaseReader
-from .store import CASES, KINDS, Kind
+from .store import CASES, PEOPLE, TEAMS, Kind
 
 RecordId = Annotated[str, id_path(description="The case-management system's id")]
 
@@ -97,8 +97,8 @@ PreferHeader = Annotated[
 ]
 
 
-def _import_body_doc(kind: Kind) -> dict[str, Any]:
-    fields = ", ".join(kind.model.model_fields)
+def _import_body_doc(kind: Kind, model: type[schemas.Body]) -> dict[str, Any]:
+    fields = ", ".join(model.model_fields)
     return {
         "requestBody": {
             "required": True,
@@ -149,8 +149,7 @@ CASE_READERS_DOC = (
 )
 
 
-def _routes(router: APIRouter, kind: Kind) -> None:
-    model = kind.model
+def _routes(router: APIRouter, kind: Kind, model: type[schemas.Body]) -> None:
     tag = "directory"
     read_doc = CASE_READERS_DOC if kind is CASES else None
 
@@ -164,7 +163,8 @@ def _routes(router: APIRouter, kind: Kind) -> None:
     )
     async def put(record_id: RecordId, body: model, caller: Caller, runtime: RuntimeDep, response: Response, if_match: OptionalIfMatch) -> RecordOut:  # type: ignore[valid-type]
         _require_writer(caller)
-        doc, changed = await store.put_record(runtime.uow, kind, record_id, body, by=caller, if_match=if_match)
+        written: schemas.Body = body
+        doc, changed = await store.put_record(runtime.uow, kind, record_id, written.to_domain(), by=caller, if_match=if_match)
         if changed and doc["version"] == 1:
             response.status_code = 201
         if kind.name in ("person", "team"):
@@ -194,7 +194,7 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         tags=[tag],
         summary=f"Import many {kind.plural} at once (JSON or CSV); bad rows are reported, good ones kept",
         name=f"import_{kind.plural}",
-        openapi_extra=_import_body_doc(kind),
+        openapi_extra=_import_body_doc(kind, model),
         responses={
             202: {
                 "model": ImportJob,
@@ -212,13 +212,14 @@ def _routes(router: APIRouter, kind: Kind) -> None:
         if content_type.split(";", 1)[0].strip().lower() not in ("application/json", "text/csv", "application/csv"):
             raise Problem(415, "unsupported-media-type", "Unsupported media type", "Send the records as application/json (an array of objects) or text/csv.")
         try:
-            rows = bulk.read_rows(await request.body(), content_type, kind.model, max_rows=settings.max_import_rows)
+            rows = bulk.read_rows(await request.body(), content_type, model, max_rows=settings.max_import_rows)
         except bulk.UnreadableImport as exc:
             raise Problem(400, "unreadable-import", "The file cannot be imported", str(exc)) from exc
-        checked = bulk.check_rows(rows, kind.model)
+        checked = bulk.check_rows(rows, model)
+        good = [(record_id, record.to_domain()) for _, record_id, record in checked.good]
         if imports.prefers_respond_async(request.headers.getlist("prefer")):
             job, rejections = await jobs.store_job(
-                runtime.uow, runtime.clock.now(), kind, checked, by=caller.person_id,
+                runtime.uow, runtime.clock.now(), kind, good, checked.rejected, received=checked.received, by=caller.person_id,
                 batch_size=settings.import_batch_size,
             )
             runtime.extra["imports"].wake()
@@ -226,10 +227,7 @@ def _routes(router: APIRouter, kind: Kind) -> None:
                 ImportJob.model_validate(imports.report(job, rejections)).model_dump(mode="json"), status_code=202,
                 headers={"Location": f"/api/v1/directory/imports/{job['_id']}", "Preference-Applied": "respond-async"},
             )
-        counts = await store.import_records(
-            runtime.uow, kind, [(record_id, record) for _, record_id, record in checked.good], by=caller,
-            batch_size=settings.import_batch_size,
-        )
+        counts = await store.import_records(runtime.uow, kind, good, by=caller, batch_size=settings.import_batch_size)
         if kind.name in ("person", "team") and counts.created + counts.updated:
             resolver: CallerResolver = runtime.extra["callers"]
             resolver.forget()
@@ -290,6 +288,6 @@ def _import_routes(router: APIRouter) -> None:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1/directory")
     _import_routes(router)
-    for kind in KINDS:
-        _routes(router, kind)
+    for kind, model in ((TEAMS, schemas.Team), (PEOPLE, schemas.Person), (CASES, schemas.ChildCase)):
+        _routes(router, kind, model)
     return router

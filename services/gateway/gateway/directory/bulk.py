@@ -17,12 +17,14 @@ import io
 import json
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from shared.ids import is_id
 
 LIST_SEPARATOR = ";"
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class UnreadableImport(Exception):
@@ -43,10 +45,10 @@ class Rejected:
 
 
 @dataclass
-class CheckedRows:
-    """Rows that passed (row number, id, record) and rows that did not."""
+class CheckedRows(Generic[M]):
+    """Rows that passed (row number, id, record as the API's body) and rows that did not."""
 
-    good: list[tuple[int, str, BaseModel]] = field(default_factory=list)
+    good: list[tuple[int, str, M]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
 
     @property
@@ -116,9 +118,10 @@ def _csv_rows(text: str, model: type[BaseModel]) -> list[Any]:
     return rows
 
 
-def check_rows(rows: list[Any], model: type[BaseModel]) -> CheckedRows:
-    """Check every row against the record's rules; a repeated id is refused after its first row."""
-    checked = CheckedRows()
+def check_rows(rows: list[Any], model: type[M]) -> CheckedRows[M]:
+    """Check every row against the record's rules (``model``, its body in the API: ``schemas``);
+    a repeated id is refused after its first row."""
+    checked: CheckedRows[M] = CheckedRows()
     first_row: dict[str, int] = {}
     for number, raw in enumerate(rows, start=1):
         if not isinstance(raw, dict):

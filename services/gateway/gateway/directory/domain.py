@@ -1,8 +1,9 @@
-"""Directory records and their rules (plain pydantic, no I/O).
+"""Directory records and their rules (plain Python, no I/O).
 
 A record is one team, one person (a member of staff) or one child's case. Each is identified by
 the case-management system's own id, carries a version number (its ETag), and every change keeps
-the previous version in the record's history.
+the previous version in the record's history. The API's request bodies, with their limits, are
+``schemas``; the stored document is the record's fields as JSON (``store``).
 
 A child's case (it carries the child's name) is read only by people with a reason to: see
 ``CaseReader`` (the need-to-know directory). Teams and people stay readable by all staff.
@@ -11,15 +12,10 @@ A child's case (it carries the child's name) is read only by people with a reaso
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeAlias
-
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
-from shared.ids import IdField
-
-Ident: TypeAlias = IdField
+from typing import Any
 
 
 class Role(StrEnum):
@@ -87,54 +83,49 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+@dataclass(frozen=True, kw_only=True)
+class Team:
+    """A team, and who manages it."""
+
+    name: str
+    district: str
+    area: str
+    service: str
+    manager_id: str | None = None
 
 
-class Team(_Record):
-    name: str = Field(min_length=1, max_length=200)
-    district: str = Field(min_length=1, max_length=200)
-    area: str = Field(min_length=1, max_length=200)
-    service: str = Field(min_length=1, max_length=200)
-    manager_id: Ident | None = None
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    """A member of staff: their roles, team and line manager."""
 
-
-class Person(_Record):
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
-    roles: list[Role] = Field(min_length=1)
-    team_id: Ident | None = None
-    line_manager_id: Ident | None = None
+    name: str
+    email: str
+    #: Each role once, in order (the API's body sorts them).
+    roles: list[Role]
+    team_id: str | None = None
+    line_manager_id: str | None = None
     active: bool = True
 
-    @field_validator("roles")
-    @classmethod
-    def _distinct(cls, roles: list[Role]) -> list[Role]:
-        return sorted(set(roles))
 
+@dataclass(frozen=True, kw_only=True)
+class ChildCase:
+    """A child's case: its type and status, team, allocated worker and siblings' cases."""
 
-class ChildCase(_Record):
-    child_name: str = Field(min_length=1, max_length=200)
+    child_name: str
     date_of_birth: date | None = None
     case_type: CaseType
     status: CaseStatus = CaseStatus.OPEN
-    team_id: Ident
-    allocated_worker_id: Ident | None = None
-    team_manager_id: Ident | None = None
-    sibling_case_ids: list[Ident] = Field(default_factory=list, max_length=30)
+    team_id: str
+    allocated_worker_id: str | None = None
+    team_manager_id: str | None = None
+    #: Each sibling's case once, in order (the API's body sorts them).
+    sibling_case_ids: list[str] = field(default_factory=list)
     opened_on: date
     closed_on: date | None = None
 
-    @field_validator("sibling_case_ids")
-    @classmethod
-    def _distinct_siblings(cls, ids: list[str]) -> list[str]:
-        return sorted(set(ids))
-
-    @model_validator(mode="after")
-    def _closed_after_opened(self) -> ChildCase:
+    def __post_init__(self) -> None:
         if self.closed_on is not None and self.closed_on < self.opened_on:
             raise ValueError(f"closed_on ({self.closed_on}) is before opened_on ({self.opened_on})")
-        return self
 
 
 # --- the need-to-know directory: who may read a child's case ------------------------------------

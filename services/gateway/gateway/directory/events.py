@@ -10,6 +10,9 @@ from datetime import date
 
 from shared.events import EventData, EventRegistry, EventType
 
+#: The fields of a case that never leave the directory.
+CHILD_DETAILS = frozenset({"child_name", "date_of_birth"})
+
 
 class TeamChanged(EventData):
     team_id: str

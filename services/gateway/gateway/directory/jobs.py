@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from shared.mongo import Document, Indexes, Transaction, UnitOfWork
 from shared.worker import BackgroundWorker
 
 from . import imports, store
-from .bulk import CheckedRows
+from .bulk import Rejected
 from .imports import COMPLETED, FAILED, RUNNING
 from .store import KINDS_BY_NAME, Kind
 
@@ -51,8 +51,12 @@ INDEXES = [
 MAX_FAILURES = 5
 
 
-async def store_job(uow: UnitOfWork, now: datetime, kind: Kind, checked: CheckedRows, *, by: str, batch_size: int) -> tuple[Document, list[dict[str, Any]]]:
-    """Store a checked import as a job and return it with its rejections.
+async def store_job(
+    uow: UnitOfWork, now: datetime, kind: Kind, good: Sequence[tuple[str, Any]], rejected: Sequence[Rejected], *,
+    received: int, by: str, batch_size: int,
+) -> tuple[Document, list[dict[str, Any]]]:
+    """Store a checked import (its ``good`` records by id, its ``rejected`` rows) as a job and
+    return it with its rejections.
 
     The rows and the rejections go first, marked to expire; then one transaction stores the job
     and keeps its rejections. A gateway stopped in between leaves nothing that stays: what it
@@ -60,14 +64,14 @@ async def store_job(uow: UnitOfWork, now: datetime, kind: Kind, checked: Checked
     db = uow.db
     job_id = uuid.uuid4().hex
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as MongoDB keeps it, so the 202 and later reports agree
-    batches = imports.split([(record_id, record) for _, record_id, record in checked.good], batch_size)
-    rejections = imports.rejection_documents(checked.rejected)
+    batches = imports.split(good, batch_size)
+    rejections = imports.rejection_documents(rejected)
     expires_at = now + imports.ROWS_RETENTION  # moved on when the job finishes
     if batches:
         await db[ROWS].insert_many([
             {
                 "_id": f"{job_id}:{n}", "job_id": job_id, "batch": n, "expires_at": expires_at,
-                "records": [{"id": record_id, "data": record.model_dump(mode="json")} for record_id, record in batch],
+                "records": [{"id": record_id, "data": kind.data_of(record)} for record_id, record in batch],
             }
             for n, batch in enumerate(batches)
         ])
@@ -77,7 +81,7 @@ async def store_job(uow: UnitOfWork, now: datetime, kind: Kind, checked: Checked
             for n, chunk in enumerate(imports.split(rejections, imports.REJECTIONS_PER_DOCUMENT))
         ])
     job = imports.new_job(
-        job_id, kind.name, by=by, received=checked.received, accepted=len(checked.good), rejected=len(checked.rejected),
+        job_id, kind.name, by=by, received=received, accepted=len(good), rejected=len(rejected),
         batches_total=len(batches), now=now,
     )
 
@@ -190,7 +194,7 @@ class ImportRunner(BackgroundWorker):
             days = imports.ROWS_RETENTION.days
             await self._fail(job, f"The rows of batch {n + 1} are no longer stored (they are kept {days} days); send the file again.")
             return None
-        batch = [(row["id"], kind.model.model_validate(row["data"])) for row in rows["records"]]
+        batch = [(row["id"], kind.record_of(row["data"])) for row in rows["records"]]
         last = n + 1 == job["batches_total"]
         after: dict[str, Any] = {}
 

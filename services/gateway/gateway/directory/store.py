@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -27,33 +28,47 @@ HISTORY = "directory_history"
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of directory record: its names, model, collection and event."""
+    """One kind of directory record: its names, domain record, collection and event (made from
+    the record's stored data)."""
 
     name: str
     plural: str
-    model: type[BaseModel]
+    record: type[Any]
     event_type: EventType
-    to_event: Callable[[str, int, Any], EventData]
+    to_event: Callable[[str, int, Document], EventData]
     filters: tuple[str, ...]
 
     @property
     def collection(self) -> str:
         return self.plural
 
+    @cached_property
+    def _adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.record)
+
+    def data_of(self, record: Any) -> Document:
+        """A record's stored data: its fields as JSON (dates as ISO strings, enums as their values)."""
+        data: Document = self._adapter.dump_python(record, mode="json")
+        return data
+
+    def record_of(self, data: Document) -> Any:
+        """The record whose stored data is ``data``."""
+        return self._adapter.validate_python(data)
+
 
 TEAMS = Kind(
     "team", "teams", Team, events.TEAM_CHANGED,
-    lambda i, v, r: events.TeamChanged(team_id=i, version=v, **r.model_dump(mode="json")),
+    lambda i, v, d: events.TeamChanged(team_id=i, version=v, **d),
     ("manager_id", "district", "area"),
 )
 PEOPLE = Kind(
     "person", "people", Person, events.PERSON_CHANGED,
-    lambda i, v, r: events.PersonChanged(person_id=i, version=v, **r.model_dump(mode="json")),
+    lambda i, v, d: events.PersonChanged(person_id=i, version=v, **d),
     ("team_id", "line_manager_id"),
 )
 CASES = Kind(
     "case", "cases", ChildCase, events.CASE_CHANGED,
-    lambda i, v, r: events.CaseChanged(case_id=i, version=v, **r.model_dump(mode="json", exclude={"child_name", "date_of_birth"})),
+    lambda i, v, d: events.CaseChanged(case_id=i, version=v, **{f: x for f, x in d.items() if f not in events.CHILD_DETAILS}),
     ("team_id", "allocated_worker_id", "team_manager_id"),  # also who may read a case (domain.CASE_ACCESS_FIELDS)
 )
 KINDS = (TEAMS, PEOPLE, CASES)
@@ -68,9 +83,9 @@ INDEXES = [
 ]
 
 
-def _next_version(kind: Kind, record_id: str, current: Document | None, record: BaseModel, *, now: datetime, by: Identity) -> tuple[Document, Document] | None:
+def _next_version(kind: Kind, record_id: str, current: Document | None, record: Any, *, now: datetime, by: Identity) -> tuple[Document, Document] | None:
     """The record's next document and its history entry, or None when nothing changed."""
-    data = record.model_dump(mode="json")
+    data = kind.data_of(record)
     if current is not None and current["data"] == data:
         return None
     version = (current["version"] if current else 0) + 1
@@ -83,7 +98,7 @@ def _next_version(kind: Kind, record_id: str, current: Document | None, record: 
 
 
 async def put_record(
-    uow: UnitOfWork, kind: Kind, record_id: str, record: BaseModel, *, by: Identity, if_match: int | None
+    uow: UnitOfWork, kind: Kind, record_id: str, record: Any, *, by: Identity, if_match: int | None
 ) -> tuple[Document, bool]:
     """Create or replace one record. Returns the stored document and whether anything changed.
 
@@ -106,7 +121,7 @@ async def put_record(
         else:
             await replace_versioned(collection, record_id, doc, current["version"], what=kind.name, session=tx.session)
         await uow.db[HISTORY].insert_one(entry, session=tx.session)
-        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], record), subject=f"{kind.name}/{record_id}")
+        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], doc["data"]), subject=f"{kind.name}/{record_id}")
         return doc, True
 
     return await uow.run(work)
@@ -132,7 +147,7 @@ class ImportRaced(Exception):
 
 
 async def import_records(
-    uow: UnitOfWork, kind: Kind, records: Sequence[tuple[str, BaseModel]], *, by: Identity, batch_size: int = 200
+    uow: UnitOfWork, kind: Kind, records: Sequence[tuple[str, Any]], *, by: Identity, batch_size: int = 200
 ) -> ImportCounts:
     """Create or replace many records (ids distinct), ``batch_size`` per transaction.
 
@@ -156,7 +171,7 @@ RACED_REASON = "Records of this import kept changing while it ran; send it again
 
 
 async def write_batch(
-    uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, BaseModel]], *, by: Identity,
+    uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, Any]], *, by: Identity,
     also: Callable[[Transaction, tuple[int, int, int]], Awaitable[None]] | None = None,
 ) -> tuple[int, int, int]:
     """Write one batch in one transaction; returns (created, updated, unchanged).
@@ -181,7 +196,7 @@ async def write_batch(
     raise AssertionError("unreachable")
 
 
-async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, BaseModel]], tx: Transaction, by: Identity) -> tuple[int, int, int]:
+async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, Any]], tx: Transaction, by: Identity) -> tuple[int, int, int]:
     collection = uow.db[kind.collection]
     ids = [record_id for record_id, _ in batch]
     current = {d["_id"]: d for d in await collection.find({"_id": {"$in": ids}}, session=tx.session).to_list()}
@@ -200,7 +215,7 @@ async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, 
         else:
             replaces.append(ReplaceOne({"_id": record_id, "version": existing["version"]}, doc))
         entries.append(entry)
-        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], record), subject=f"{kind.name}/{record_id}")
+        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], doc["data"]), subject=f"{kind.name}/{record_id}")
     try:
         if inserts:
             await collection.insert_many(inserts, session=tx.session)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from gateway.directory.bulk import UnreadableImport, check_rows, read_rows
-from gateway.directory.domain import ChildCase, Person, Team
+from gateway.directory.schemas import ChildCase, Person, Team
 
 CASE = {"case_type": "CIN", "team_id": "T-1", "opened_on": "2026-01-05", "child_name": "Child Example"}
 
