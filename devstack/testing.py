@@ -4,28 +4,41 @@ per test so runs never collide and leave nothing behind, and the whole system as
 Where the infrastructure comes from, in order: ``MONGODB_URL`` / ``AMQP_URL`` if set; else
 testcontainers' ``mongo`` and ``rabbitmq`` containers where a Docker engine answers; else an
 embedded SecantusDB process and the local RabbitMQ on 127.0.0.1:5672.
+
+For tests that run a service in-process: ``running_service``, events published as their
+producer would (``publish``, ``republish``), waiting on a condition (``eventually``), and a real
+SMTP server for notify (the ``smtp`` fixture).
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import itertools
 import logging
 import os
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import aio_pika
 import pytest
+from pydantic import BaseModel
 from pymongo import MongoClient
 
 from .infra import LOCAL_AMQP_URL, ensure_rabbitmq, free_port, start_embedded_mongo
 from .stack import DEFAULT_PORTS, Stack
+
+if TYPE_CHECKING:
+    from shared.events import Envelope, EventType
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +307,54 @@ class running_service:  # noqa: N801 - used as ``async with running_service(crea
         await self._lifespan.__aexit__(*exc)
 
 
+class ConsumerOutcomes:
+    """How many messages an in-process consumer took from its queue since this object was made,
+    by outcome (``handled``, ``duplicate``, ``retried``, ``dead_lettered``), read from the
+    service's ``qa_messages_total`` counter, which moves only once a message was settled with the
+    broker. The positive barrier for "the duplicate was delivered and taken": wait for the
+    ``duplicate`` and then assert what it must not have done.
+    """
+
+    def __init__(self, service: str, queue: str) -> None:
+        self.service = service
+        self.queue = queue
+        self._baseline = {outcome: self._total(outcome) for outcome in ("handled", "duplicate", "retried", "dead_lettered")}
+
+    def _total(self, outcome: str) -> float:
+        from prometheus_client import REGISTRY
+
+        labels = {"service": self.service, "queue": self.queue, "outcome": outcome}
+        return REGISTRY.get_sample_value("qa_messages_total", labels) or 0.0
+
+    def since(self, outcome: str) -> int:
+        return int(self._total(outcome) - self._baseline.get(outcome, 0.0))
+
+    async def wait_for(self, outcome: str, count: int = 1, *, timeout: float = 10.0) -> None:
+        """Returns once ``count`` more messages were settled with ``outcome`` (fails the test after timeout)."""
+
+        async def enough() -> bool:
+            return self.since(outcome) >= count
+
+        await eventually(enough, timeout=timeout, message=f"{count} message(s) {outcome} by {self.service}'s {self.queue} consumer")
+
+    def in_flight(self) -> int:
+        from prometheus_client import REGISTRY
+
+        return int(REGISTRY.get_sample_value("qa_messages_in_flight", {"service": self.service, "queue": self.queue}) or 0)
+
+    async def idle(self, *, timeout: float = 10.0) -> None:
+        """Returns once the consumer holds no message unsettled. Deliveries reach the consumer in
+        queue order, so after a later message was settled this means every earlier one was too."""
+
+        async def idle() -> bool:
+            return self.in_flight() == 0
+
+        await eventually(idle, timeout=timeout, message=f"{self.service}'s {self.queue} consumer idle")
+
+
+_SENTINEL_HEADER = "x-qa-test-sentinel"
+
+
 class EventCapture:
     """Collects every event published in a namespace with the given routing keys (``#`` for all),
     through an exclusive queue bound on both exchanges, the integrator-visible ``<ns>.events`` and
@@ -308,14 +369,17 @@ class EventCapture:
         self.events: list[Any] = []
         self.messages: list[Any] = []
         self._connection: Any = None
+        self._channel: Any = None
+        self._queue: Any = None
+        self._sentinels: set[str] = set()
 
     async def __aenter__(self) -> EventCapture:
         from shared.broker import declare_events_exchange
         from shared.events import parse_envelope
 
         self._connection = await aio_pika.connect(self.amqp_url)
-        channel = await self._connection.channel()
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        self._channel = channel = await self._connection.channel()
+        self._queue = queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         for name in self.exchanges:
             exchange = await declare_events_exchange(channel, name)
             for key in self.routing_keys:
@@ -323,6 +387,10 @@ class EventCapture:
 
         async def on_message(message: Any) -> None:
             async with message.process():
+                sentinel = (message.headers or {}).get(_SENTINEL_HEADER)
+                if sentinel is not None:
+                    self._sentinels.add(str(sentinel))
+                    return
                 self.messages.append(message)
                 self.events.append(parse_envelope(message.body))
 
@@ -344,8 +412,38 @@ class EventCapture:
 
         return list(await eventually(enough, timeout=timeout, message=f"{count} × {event_type}"))
 
+    async def flushed(self, *outboxes: Any, timeout: float = 10.0) -> None:
+        """Returns once every event written to the given services' outboxes (their databases:
+        ``svc.db``, or the database of a service running as a process) was published and reached
+        this capture; then ``events`` holds them all, and an event that is not there was never
+        written. The positive barrier to take before asserting that something was published once,
+        or not at all.
+
+        Each outbox first holds nothing pending (the relay marks an event sent only once the
+        broker confirmed it, that is, once it was put in this capture's queue); then a sentinel
+        put in the queue behind them arrives (a queue keeps its order).
+        """
+        from shared.documents import OUTBOX
+        from shared.outbox import PENDING
+
+        for db in outboxes:
+
+            async def drained(db: Any = db) -> bool:
+                return bool(await db[OUTBOX].count_documents({"status": PENDING}) == 0)
+
+            await eventually(drained, timeout=timeout, message=f"the outbox of {db.name} drained")
+        token = uuid.uuid4().hex
+        # Straight to this capture's queue (the default exchange), so that no other queue sees it.
+        await self._channel.default_exchange.publish(aio_pika.Message(b"", headers={_SENTINEL_HEADER: token}), routing_key=self._queue.name)
+
+        async def arrived() -> bool:
+            return token in self._sentinels
+
+        await eventually(arrived, timeout=timeout, message="the capture's sentinel")
+
     async def settle(self, seconds: float = 0.5) -> None:
-        """Wait a little so that any extra (duplicate) event would have arrived."""
+        """Wait a little so that any extra (duplicate) event would have arrived. A fixed sleep:
+        prefer ``flushed``, which waits until the events written have all arrived."""
         await asyncio.sleep(seconds)
 
 
@@ -354,3 +452,131 @@ async def capture(infrastructure: Infrastructure, namespace: str) -> Any:
     """Every event published in this test's namespace."""
     async with EventCapture(infrastructure.amqp_url, namespace) as events:
         yield events
+
+
+# --- Events as their producers publish them, and a real SMTP server for notify --------------------
+
+
+async def publish(svc: ServiceClient, event_type: EventType, data: BaseModel | dict[str, Any], *, source: str | None = None,
+                  event_id: str | None = None, time: datetime | None = None) -> Envelope:
+    """Publish an event as its producer would (an envelope on the namespace's exchange), through
+    ``svc``'s publisher. ``data`` is a model of ``event_type`` (the producer's own, in a contract
+    test) or a dict validated by it."""
+    model = data if isinstance(data, BaseModel) else event_type.data_model.model_validate(data)
+    envelope = event_type.envelope(model, source=source or event_type.source, subject=None, time=time or datetime.now(UTC), event_id=event_id)
+    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id,
+                                        event_type=envelope.type, internal=event_type.internal)
+    return envelope
+
+
+async def republish(svc: ServiceClient, envelope: Envelope, *, internal: bool = False) -> None:
+    """The same envelope again: what a redelivery by the broker looks like to the consumer."""
+    await svc.runtime.publisher.publish(envelope.to_json(), routing_key=envelope.type, message_id=envelope.id, event_type=envelope.type,
+                                        internal=internal)
+
+
+async def add_people(svc: ServiceClient, *people: dict[str, Any]) -> None:
+    """Staff as the directory announces them to notify; returns once notify has projected every one."""
+    from notify.directory import PERSON_CHANGED, RECIPIENTS, PersonChanged
+
+    for i, person in enumerate(people):
+        fields = {"version": 1, "roles": ["social_worker"], "email": f"{person['person_id'].lower()}@council.example",
+                  "name": f"Person {i}", **person}
+        await publish(svc, PERSON_CHANGED, PersonChanged(**fields), source="/qa/gateway")
+
+    async def all_there() -> bool:
+        ids = [p["person_id"] for p in people]
+        return bool(await svc.db[RECIPIENTS].count_documents({"_id": {"$in": ids}}) == len(ids))
+
+    await eventually(all_there, message="people projected")
+
+
+class MailCatcher:
+    """An SMTP server's handler: keeps every accepted message; can refuse the first N with 451."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self.refuse_next = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        with self._lock:
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                self.refused += 1
+                return "451 4.3.0 Mailbox busy, try again later"
+            self.messages.append(BytesParser(policy=email.policy.default).parsebytes(envelope.content))
+            self.recipients.append(list(envelope.rcpt_tos))
+        return "250 2.0.0 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    async def wait_for(self, count: int, *, timeout: float = 10.0) -> list[EmailMessage]:
+        async def enough() -> list[EmailMessage] | None:
+            return list(self.messages) if len(self.messages) >= count else None
+
+        return list(await eventually(enough, timeout=timeout, message=f"{count} email(s) received"))
+
+
+def email_text(message: EmailMessage, subtype: str = "plain") -> str:
+    """The text of ``message``'s ``plain`` (or ``html``) body; fails the test if it has none."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body in {message['Subject']!r}"
+    return str(part.get_content())
+
+
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd) whose received mail the test reads back."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.catcher = MailCatcher()
+        self._controller: Any = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self.catcher, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A running SMTP server on loopback, and notify's environment pointed at it."""
+    server = SmtpServer(free_port())
+    server.start()
+    for key, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(server.port),
+        "MAIL_FROM": "QA Platform <qa@council.example>",
+        "MAIL_POLL_INTERVAL_S": "0.1",
+        "MAIL_RETRY_BASE_S": "0.2",
+        "MAIL_RETRY_MAX_S": "1",
+        "FRONTEND_BASE_URL": "https://qa.council.example",
+        # The scheduler runs where a test asks for it (with its clock), not on its own.
+        "REMINDER_SCHEDULER_ENABLED": "false",
+    }.items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def mail_outbox_drained(svc: ServiceClient, *, timeout: float = 10.0) -> None:
+    """Returns once notify's mail outbox holds nothing still to send: every mail it queued was
+    sent or given up. After this, a mail that was going to go has gone."""
+    from notify.mail.outbox import EMAILS, PENDING
+
+    async def drained() -> bool:
+        return bool(await svc.db[EMAILS].count_documents({"status": PENDING}) == 0)
+
+    await eventually(drained, timeout=timeout, message="notify's mail outbox drained")

@@ -4,6 +4,7 @@ goes through the gateway."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,7 @@ async def gateway(system: Stack) -> AsyncIterator[Gateway]:
 
 
 @pytest.fixture
-async def mongo(infrastructure: Infrastructure) -> AsyncIterator[AsyncMongoClient]:  # type: ignore[type-arg]
-    client: AsyncMongoClient = AsyncMongoClient(infrastructure.mongodb_url, tz_aware=True)  # type: ignore[type-arg]
+async def mongo(infrastructure: Infrastructure) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infrastructure.mongodb_url, tz_aware=True)
     yield client
     await client.close()

@@ -32,7 +32,7 @@ def test_every_service_answers_ready(system: Stack) -> None:
         assert readyz(system.url(name)) == 200, name
 
 
-async def test_a_directory_change_reaches_notify_exactly_once_even_when_delivered_twice(gateway, mongo, system: Stack, infrastructure: Infrastructure) -> None:  # type: ignore[no-untyped-def]
+async def test_a_directory_change_reaches_notify_exactly_once_even_when_delivered_twice(gateway, mongo, system: Stack, infrastructure: Infrastructure) -> None:
     person_id = f"P-{uuid.uuid4().hex[:6]}"
     resp = await gateway.http.put(f"/api/v1/directory/people/{person_id}", json=_person("Nia Twice"), headers=await gateway.as_integration())
     assert resp.status_code == 201, resp.text
@@ -61,7 +61,7 @@ async def test_a_directory_change_reaches_notify_exactly_once_even_when_delivere
     assert await mongo[f"{system.namespace}_notify"]["processed_events"].count_documents({"event_id": sent["_id"]}) == 1
 
 
-async def test_a_service_killed_after_its_write_publishes_the_event_once_after_restart(mongo, system: Stack) -> None:  # type: ignore[no-untyped-def]
+async def test_a_service_killed_after_its_write_publishes_the_event_once_after_restart(mongo, system: Stack) -> None:
     # The gateway writes but does not get to publish: its relay is off, then it is killed outright.
     system.restart("gateway", overrides={"OUTBOX_RELAY_ENABLED": "false"})
     person_id = f"P-{uuid.uuid4().hex[:6]}"
@@ -84,7 +84,7 @@ async def test_a_service_killed_after_its_write_publishes_the_event_once_after_r
     assert await mongo[f"{system.namespace}_notify"]["processed_events"].count_documents({"event_id": pending["_id"]}) == 1
 
 
-async def test_a_malformed_message_is_dead_lettered_and_later_messages_are_still_handled(gateway, mongo, system: Stack, infrastructure: Infrastructure) -> None:  # type: ignore[no-untyped-def]
+async def test_a_malformed_message_is_dead_lettered_and_later_messages_are_still_handled(gateway, mongo, system: Stack, infrastructure: Infrastructure) -> None:
     connection = await aio_pika.connect(infrastructure.amqp_url)
     async with connection:
         channel = await connection.channel()
@@ -108,7 +108,7 @@ async def test_a_malformed_message_is_dead_lettered_and_later_messages_are_still
         assert "not a CloudEvents" in str(dead.headers["x-qa-dead-letter-reason"])
 
 
-async def test_a_request_reaches_the_service_with_the_callers_identity_and_a_forged_one_is_ignored(gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_a_request_reaches_the_service_with_the_callers_identity_and_a_forged_one_is_ignored(gateway) -> None:
     forged = {"X-QA-Identity": "eyJwZXJzb25faWQiOiJQLUFEIn0.forged"}
     for service in ("signoff", "resolution", "audit", "notify"):
         resp = await gateway.http.get(f"/api/v1/{service}/me", headers={**await gateway.as_person("P-SW1"), **forged})
@@ -131,7 +131,7 @@ async def test_a_service_refuses_an_identity_not_signed_by_the_gateway(system: S
     assert resp.json()["type"].endswith("/unauthenticated")
 
 
-async def test_the_correlation_id_travels_from_the_request_into_the_event(gateway, mongo, system: Stack) -> None:  # type: ignore[no-untyped-def]
+async def test_the_correlation_id_travels_from_the_request_into_the_event(gateway, mongo, system: Stack) -> None:
     person_id = f"P-{uuid.uuid4().hex[:6]}"
     headers = {**await gateway.as_integration(), "X-Correlation-ID": f"trace-{person_id}"}
     resp = await gateway.http.put(f"/api/v1/directory/people/{person_id}", json=_person("Cor Relation"), headers=headers)
@@ -145,7 +145,7 @@ async def test_the_correlation_id_travels_from_the_request_into_the_event(gatewa
     [None, "Bearer", "Basic dXNlcjpwYXNz", "Bearer not.a.jwt", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJQLUFEIn0."],
     ids=["missing", "empty", "not-bearer", "garbage", "unsigned"],
 )
-async def test_the_gateway_refuses_requests_without_a_valid_token(gateway, authorization: str | None) -> None:  # type: ignore[no-untyped-def]
+async def test_the_gateway_refuses_requests_without_a_valid_token(gateway, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     resp = await gateway.http.get("/api/v1/me", headers=headers)
     assert resp.status_code == 401

@@ -39,7 +39,7 @@ async def _tasks(gateway: Any, headers: dict[str, str], kind: str, status: str |
     return list(resp.json()["items"])
 
 
-async def test_a_requires_improvement_audit_is_copied_reviewed_reported_and_verified_across_the_services(gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_a_requires_improvement_audit_is_copied_reviewed_reported_and_verified_across_the_services(gateway) -> None:
     n = uuid.uuid4().hex[:6].upper()
     ids = {role: f"QA{n}-{role}" for role in ("AD", "SM", "TM", "SW", "AUD", "QA")}
     team, case = f"T-QA{n}", f"C-QA{n}"

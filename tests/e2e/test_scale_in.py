@@ -96,11 +96,30 @@ async def _publish_all(amqp_url: str, namespace: str) -> None:
             ))
 
 
-def _handled_by(process: ServiceProcess, queue: str = "directory") -> float:
+def _metrics(process: ServiceProcess) -> str:
     with urllib.request.urlopen(f"{process.url}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
-    match = re.search(rf'qa_messages_total\{{outcome="handled",queue="{queue}",service="audit"\}} ([0-9.e+]+)', text)
+        return str(resp.read().decode())
+
+
+def _handled_by(process: ServiceProcess, queue: str = "directory") -> float:
+    match = re.search(rf'qa_messages_total\{{outcome="handled",queue="{queue}",service="audit"\}} ([0-9.e+]+)', _metrics(process))
     return float(match.group(1)) if match else 0.0
+
+
+def _in_hand(process: ServiceProcess, queue: str) -> float:
+    match = re.search(rf'qa_messages_in_flight\{{queue="{queue}",service="audit"\}} ([0-9.e+-]+)', _metrics(process))
+    assert match, "the consumer's in-flight gauge"
+    return float(match.group(1))
+
+
+async def _quiet(amqp_url: str, queue: str, process: ServiceProcess, purpose: str) -> None:
+    """Nothing waits in the queue and the process consuming it holds nothing: every delivery,
+    whatever the stopped replica gave back included, was taken and settled."""
+
+    async def quiet() -> bool:
+        return await _depth(amqp_url, queue) == 0 and await asyncio.to_thread(_in_hand, process, purpose) == 0
+
+    await eventually(quiet, timeout=60, interval=0.2, message=f"{queue} drained and its consumer idle")
 
 
 async def _depth(amqp_url: str, queue: str) -> int:
@@ -180,7 +199,7 @@ async def test_a_replica_stopped_mid_batch_exits_in_time_and_every_event_is_hand
             return await db.processed_events.count_documents({}) >= EVENTS
 
         await eventually(all_done, timeout=180, interval=0.2, message="the staying process finished the batch")
-        await asyncio.sleep(1.5)  # any duplicate or straggler would land now
+        await _quiet(infrastructure.amqp_url, queue, staying, "directory")  # any duplicate or straggler has landed
 
         # Exactly once: one processed marker per event (the marker commits with the work), no more.
         assert await db.processed_events.count_documents({}) == EVENTS
@@ -284,7 +303,7 @@ async def test_a_replica_stopped_mid_allocation_exits_in_time_and_every_auditor_
             return await db.outbox.count_documents({"routing_key": ALLOCATED, "status": {"$ne": "sent"}}) == 0
 
         await eventually(all_announced, timeout=60, interval=0.2, message="every allocation announced")
-        await asyncio.sleep(1.5)  # any duplicate or straggler would land now
+        await _quiet(infrastructure.amqp_url, queue, staying, "allocation")  # any duplicate or straggler has landed
 
         # Exactly once: one audit per auditor for the month, and one announcement per audit.
         owners = [d["auditor_id"] for d in await db.audits.find({"month": MONTH}, {"auditor_id": 1}).to_list()]

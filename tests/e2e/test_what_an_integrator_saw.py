@@ -9,17 +9,17 @@ nothing written to a person, and no multi-agency audit whose code sits beside th
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
+import uuid
 from typing import Any
 
 import aio_pika
 import pytest
 
 from devstack import demo
-from devstack.stack import Stack
-from devstack.testing import Infrastructure, integrator_view_queue
+from devstack.stack import DEFAULT_PORTS, Stack
+from devstack.testing import Infrastructure, eventually, integrator_view_queue
 
 pytestmark = pytest.mark.e2e
 
@@ -36,27 +36,45 @@ def _keys(value: Any) -> set[str]:
     return set()
 
 
+async def _outboxes_drained(mongo: Any, system: Stack) -> None:
+    """Every event the services have written so far was published (each outbox holds nothing pending)."""
+
+    async def drained() -> bool:
+        for service in DEFAULT_PORTS:
+            if await mongo[f"{system.namespace}_{service}"]["outbox"].count_documents({"status": "pending"}):
+                return False
+        return True
+
+    await eventually(drained, timeout=60, message="every service's outbox drained")
+
+
 async def _drain(amqp_url: str, queue_name: str) -> list[dict[str, Any]]:
+    """Everything in the queue up to now: a sentinel goes in behind it (a queue keeps its order)
+    and the queue is read up to the sentinel."""
     connection = await aio_pika.connect(amqp_url)
     seen: list[dict[str, Any]] = []
+    sentinel = uuid.uuid4().hex
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=500)
         queue = await channel.get_queue(queue_name, ensure=True)
-        idle = 0
-        while idle < 3:
-            message = await queue.get(fail=False, timeout=10)
-            if message is None:
-                idle += 1
-                await asyncio.sleep(0.3)
-                continue
-            idle = 0
-            seen.append({"routing_key": message.routing_key, "text": message.body.decode(), "event": json.loads(message.body)})
-            await message.ack()
+        # Straight into this queue (the default exchange): no other queue sees it.
+        await channel.default_exchange.publish(aio_pika.Message(b"", message_id=sentinel), routing_key=queue_name)
+
+        async def read_up_to_the_sentinel() -> bool:
+            while (message := await queue.get(fail=False, timeout=10)) is not None:
+                await message.ack()
+                if message.message_id == sentinel:
+                    return True
+                seen.append({"routing_key": message.routing_key, "text": message.body.decode(), "event": json.loads(message.body)})
+            return False
+
+        await eventually(read_up_to_the_sentinel, timeout=60, message="the sentinel behind every event published")
     return seen
 
 
-async def test_the_integrator_visible_exchange_carried_nothing_personal_or_documentary(system: Stack, infrastructure: Infrastructure) -> None:
+async def test_the_integrator_visible_exchange_carried_nothing_personal_or_documentary(system: Stack, infrastructure: Infrastructure, mongo: Any) -> None:
+    await _outboxes_drained(mongo, system)
     seen = await _drain(infrastructure.amqp_url, integrator_view_queue(system.namespace))
     assert any(s["routing_key"] == "directory.case.changed.v1" for s in seen), "the demo load alone publishes cases"
 

@@ -18,6 +18,7 @@ from gateway.main import create_app
 from gateway.settings import GatewaySettings
 
 from devstack.infra import free_port
+from devstack.testing import eventually
 
 INTEGRATION = "lcs-sync"
 
@@ -123,15 +124,18 @@ class RunningGateway:
 @asynccontextmanager
 async def serve_gateway(**overrides: Any) -> AsyncIterator[RunningGateway]:
     """The gateway app (needs ``service_env``) with settings ``overrides``, served by uvicorn."""
-    settings = GatewaySettings(**{"dev_issuer_enabled": True, "integration_clients": [INTEGRATION], **overrides})  # type: ignore[arg-type]
+    settings = GatewaySettings(**{"dev_issuer_enabled": True, "integration_clients": [INTEGRATION], **overrides})
     app = create_app(settings)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+
+    async def started() -> bool:
         if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
+            task.result()  # it failed to start: its error, not a timeout
+        return bool(server.started)
+
+    await eventually(started, interval=0.02, message="the gateway served by uvicorn")
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:

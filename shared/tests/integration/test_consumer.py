@@ -141,6 +141,11 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_with_the_reason(har
     assert await harness.w.db[PROCESSED_EVENTS].count_documents({"event_id": "evt-3"}) == 0
 
 
+async def _holding(consumer: EventConsumer, count: int) -> bool:
+    """The consumer holds ``count`` messages: delivered to it, not merely published."""
+    return consumer.in_flight == count
+
+
 def _envelope_body_of(message: aio_pika.abc.AbstractIncomingMessage) -> bytes:
     from shared.events import parse_envelope
 
@@ -239,8 +244,10 @@ async def test_messages_unfinished_when_the_grace_period_ends_return_to_the_queu
 
     replacement = await harness.start(recording(harness.w))
     await eventually(lambda: harness.w.db.handled.distinct("thing_id"), message="handled by the replacement")
+    # The queue drained and no consumer holds a message: the first consumer's orphaned handlers
+    # too have finished (committed or not) or been cancelled, so whatever they did is visible.
     await eventually(harness.settled)
-    await asyncio.sleep(1.2)  # let the first consumer's orphaned handlers finish, if they still run
+    assert consumer.in_flight == 0
     rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
     assert sorted(r["thing_id"] for r in rows) == [20, 21, 22], "each handled exactly once"
     await replacement.stop(grace_s=2)
@@ -259,12 +266,12 @@ async def test_a_batch_consumer_handles_the_events_in_hand_together_each_once(ha
         transactions.add(id(tx))
         await record(event, tx)
 
-    await harness.start(projecting, prefetch=20, batch=True)
+    consumer = await harness.start(projecting, prefetch=20, batch=True)
     for n in range(60):
         await harness.publish(_envelope(100 + n, event_id=f"evt-{100 + n}"))
     for n in range(0, 60, 10):  # redeliveries, some landing in the same batch as the original
         await harness.publish(_envelope(100 + n, event_id=f"evt-{100 + n}"))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: _holding(consumer, 20), message="as many in hand as the prefetch allows")
     release.set()
 
     await eventually(lambda: harness.w.db.handled.count_documents({}), message="handling started")
@@ -291,10 +298,10 @@ async def test_in_a_batch_a_failing_event_is_retried_or_dead_lettered_alone_and_
         if thing == 211:
             raise RuntimeError("a bug this event always meets")
 
-    await harness.start(projecting, prefetch=20, max_attempts=3, batch=True)
+    consumer = await harness.start(projecting, prefetch=20, max_attempts=3, batch=True)
     for n in range(20):
         await harness.publish(_envelope(200 + n, event_id=f"evt-{200 + n}"))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: _holding(consumer, 20), message="all twenty in hand")
     release.set()
 
     await eventually(lambda: harness.depth(f"{harness.queue}.dead"), timeout=30, message="the broken event dead-lettered")

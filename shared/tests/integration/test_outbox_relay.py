@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 
 import aio_pika
 import pytest
 from shared.events import parse_envelope
 from shared.mongo import OUTBOX, Transaction
 from shared.observability import correlation_id
+from shared.outbox import OutboxRelay
 
+from devstack.testing import eventually
 from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
 
 
@@ -26,17 +29,24 @@ async def _write_things(w: Wiring, ids: range) -> None:
         await w.uow.run(work)
 
 
-async def _drain(queue: aio_pika.abc.AbstractQueue, *, settle_s: float = 0.5) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    messages = []
-    while True:
-        message = await queue.get(fail=False, timeout=5)
-        if message is None:
-            await asyncio.sleep(settle_s)
-            message = await queue.get(fail=False, timeout=5)
-            if message is None:
-                return messages
-        await message.ack()
-        messages.append(message)
+async def _drain(channel: aio_pika.abc.AbstractChannel, queue: aio_pika.abc.AbstractQueue) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    """Every message in ``queue`` published before now. A sentinel goes in behind them (a queue
+    keeps its order) and the queue is read up to it: what was published is all there, and what is
+    not there was not published."""
+    sentinel = uuid.uuid4().hex
+    await channel.default_exchange.publish(aio_pika.Message(b"", message_id=sentinel), routing_key=queue.name)
+    messages: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+    async def read_up_to_the_sentinel() -> bool:
+        while (message := await queue.get(fail=False, timeout=5)) is not None:
+            await message.ack()
+            if message.message_id == sentinel:
+                return True
+            messages.append(message)
+        return False
+
+    await eventually(read_up_to_the_sentinel, message="the sentinel behind what was published")
+    return messages
 
 
 async def test_a_committed_change_publishes_its_event_once_confirmed_and_persistent(wiring: Wiring) -> None:
@@ -51,7 +61,7 @@ async def test_a_committed_change_publishes_its_event_once_confirmed_and_persist
     assert await relay.publish_pending() == 1
     assert await relay.publish_pending() == 0
 
-    [message] = await _drain(queue)
+    [message] = await _drain(channel, queue)
     envelope = parse_envelope(message.body)
     assert envelope.type == "test.thing.happened.v1"
     assert envelope.source == "/qa/test"
@@ -81,7 +91,7 @@ async def test_an_aborted_change_writes_no_event_and_publishes_nothing(wiring: W
     assert await wiring.db.things.count_documents({}) == 0
     assert await wiring.db[OUTBOX].count_documents({}) == 0
     assert await wiring.relay().publish_pending() == 0
-    assert await _drain(queue, settle_s=0.2) == []
+    assert await _drain(channel, queue) == []
     await channel.close()
 
 
@@ -90,17 +100,17 @@ async def test_two_relays_share_the_backlog_and_publish_each_event_once(wiring: 
     await _write_things(wiring, range(1, 121))
     first, second = wiring.relay(batch_size=25), wiring.relay(batch_size=25)
 
-    async def run(relay: object) -> int:
+    async def run(relay: OutboxRelay) -> int:
         total = 0
         while await wiring.db[OUTBOX].count_documents({"status": "pending"}):
-            total += await relay.publish_pending()  # type: ignore[attr-defined]
+            total += await relay.publish_pending()
             await asyncio.sleep(0)
         return total
 
     published = await asyncio.gather(run(first), run(second))
 
     assert sum(published) == 120
-    messages = await _drain(queue)
+    messages = await _drain(channel, queue)
     ids = [json.loads(m.body)["data"]["thing_id"] for m in messages]
     assert sorted(ids) == list(range(1, 121))
     assert await wiring.db[OUTBOX].count_documents({"status": "pending"}) == 0
@@ -124,7 +134,7 @@ async def test_an_unconfirmed_publish_stays_pending_and_is_retried_after_a_back_
     await wiring.publisher.open()
     wiring.clock.advance(seconds=5)
     assert await relay.publish_pending() == 2
-    assert len(await _drain(queue)) == 2
+    assert len(await _drain(channel, queue)) == 2
     await channel.close()
 
 
@@ -137,5 +147,5 @@ async def test_events_of_one_change_are_published_in_the_order_recorded(wiring: 
 
     await wiring.uow.run(work)
     assert await wiring.relay().publish_pending() == 5
-    assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(queue)] == [0, 1, 2, 3, 4]
+    assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [0, 1, 2, 3, 4]
     await channel.close()

@@ -21,7 +21,7 @@ async def test_inside_a_transaction_an_older_state_leaves_the_transaction_usable
     people = wiring.db.people
     await apply_if_newer(people, "P-2", 3, {"team_id": "T-3"})
 
-    async def work(tx):  # type: ignore[no-untyped-def]
+    async def work(tx):
         applied = await apply_if_newer(people, "P-2", 1, {"team_id": "T-1"}, session=tx.session)
         await wiring.db.other.insert_one({"_id": "written-after"}, session=tx.session)
         return applied

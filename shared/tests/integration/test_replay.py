@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 
 import pytest
@@ -102,6 +102,7 @@ async def test_a_dead_letter_replayed_after_the_fix_is_handled_once_and_a_dry_ru
     await setup.dead_lettered(1)
     assert setup.handler.calls == 2, "tried max_attempts times before dead-lettering"
     assert await setup.handled() == []
+    await setup.stop()  # no consumer: were anything moved, it would wait in the queue for us to see
 
     dry = await asyncio.to_thread(setup.replay, "--dry-run")
 
@@ -110,9 +111,12 @@ async def test_a_dead_letter_replayed_after_the_fix_is_handled_once_and_a_dry_ru
     assert line.startswith(f"{event_id}\t{THING_HAPPENED.routing_key}\tattempts=2\tfailed-at=20")
     assert "template missing for this event" in line
     assert "nothing moved" in summary
-    await asyncio.sleep(0.5)  # were anything moved, the (still broken) consumer would run again
-    assert await setup.depth(setup.dead) == 1
+    # The command has exited, every copy it published confirmed: the letter it held is back in the
+    # dead-letter queue, and nothing is in the queue.
+    await eventually(lambda: _equal(setup.depth(setup.dead), 1), message="the listed letter back in the dead-letter queue")
+    assert await setup.depth(setup.queue) == 0
     assert setup.handler.calls == 2
+    await setup.start()
 
     setup.handler.broken = False  # the fix is deployed
     done = await asyncio.to_thread(setup.replay)
@@ -124,10 +128,11 @@ async def test_a_dead_letter_replayed_after_the_fix_is_handled_once_and_a_dry_ru
     assert await setup.depth(setup.dead) == 0
     assert setup.handler.calls == 3, "handled once after the replay"
 
+    await setup.stop()  # no consumer: were anything moved again, it would wait in the queue for us to see
     again = await asyncio.to_thread(setup.replay)  # nothing left: replaying twice does no harm
     assert again.returncode == 0, again.stderr
     assert "replayed 0 of 0" in again.stdout
-    await asyncio.sleep(0.5)
+    assert await setup.depth(setup.queue) == 0  # the command has exited, every copy it published confirmed
     assert await setup.handled() == [event_id]
     assert await setup.w.db[PROCESSED_EVENTS].count_documents({"event_id": event_id}) == 1
 
@@ -168,7 +173,10 @@ async def test_the_limit_moves_only_that_many(setup: Setup) -> None:
     assert done.returncode == 0, done.stderr
     assert "replayed 2 of 3" in done.stdout
     await eventually(lambda: _count(setup.handled(), 2), message="two handled")
-    await asyncio.sleep(0.5)
+    # The consumer stops after the messages in hand (any it was given and had not begun go back to
+    # the queue): a third copy would be handled by now, or wait in the queue.
+    await setup.stop()
+    assert await setup.depth(setup.queue) == 0
     assert len(await setup.handled()) == 2
     assert await setup.depth(setup.dead) == 1
 
@@ -185,9 +193,13 @@ async def test_a_wrong_queue_name_is_refused_and_nothing_moves(setup: Setup) -> 
     assert await setup.depth(setup.dead) == 1
 
 
-async def _zero(depth: object) -> bool:
-    return await depth == 0  # type: ignore[misc]
+async def _zero(depth: Awaitable[int]) -> bool:
+    return await depth == 0
 
 
-async def _count(handled: object, n: int) -> bool:
-    return len(await handled) == n  # type: ignore[misc]
+async def _equal(depth: Awaitable[int], n: int) -> bool:
+    return await depth == n
+
+
+async def _count(handled: Awaitable[list[str]], n: int) -> bool:
+    return len(await handled) == n

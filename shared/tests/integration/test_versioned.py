@@ -84,7 +84,7 @@ async def test_a_first_version_meeting_an_existing_record_is_stale_at_its_versio
         await insert_versioned(things, {"_id": "t-1", "version": 1, "by": "second"}, what="thing")
 
     assert (caught.value.current, caught.value.expected, caught.value.ident) == (2, 0, "t-1")
-    assert (await things.find_one({"_id": "t-1"}))["by"] == "first"  # type: ignore[index]
+    assert (await things.find_one({"_id": "t-1"}))["by"] == "first"
 
 
 async def test_a_duplicate_on_another_unique_index_is_not_a_version_conflict(wiring: Wiring) -> None:

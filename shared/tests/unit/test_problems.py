@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -14,9 +15,10 @@ from shared.settings import ServiceSettings
 from shared.versioned import Stale, check_version
 
 
-def _body(problem: Problem) -> dict[str, object]:
+def _body(problem: Problem) -> dict[str, Any]:
+    """The problem as a client reads it: its status and its JSON body."""
     response = problem_response(None, problem)
-    return {"status": response.status_code, **json.loads(response.body)}
+    return {"status": response.status_code, **json.loads(bytes(response.body))}
 
 
 def test_a_record_at_another_version_is_a_412_with_the_current_version() -> None:
@@ -42,7 +44,7 @@ def test_a_version_named_of_a_record_that_does_not_exist_is_a_412_without_a_curr
     body = _body(stale_problem(Stale("team", None, 3, ident="T1")))
 
     assert body["status"] == 412
-    assert body["type"].endswith("/stale-version")  # type: ignore[union-attr]
+    assert body["type"].endswith("/stale-version")
     assert body["detail"] == "There is no team 'T1' at version 3."
     assert "current_version" not in body
 
@@ -59,7 +61,7 @@ def test_an_existing_record_changed_without_a_version_needs_if_match() -> None:
     body = _body(stale_problem(Stale("theme", 4, None)))
 
     assert body["status"] == 428
-    assert body["type"].endswith("/if-match-required")  # type: ignore[union-attr]
+    assert body["type"].endswith("/if-match-required")
 
 
 def test_check_version_refuses_only_another_version() -> None:

@@ -14,7 +14,7 @@ from devstack.testing import EventCapture, running_service
 from .conftest import QA_OFFICER, clock, complete, seed_directory
 
 
-async def test_a_hampshire_audit_with_its_evidence_list_prepared_by_worker_and_supervisor(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_hampshire_audit_with_its_evidence_list_prepared_by_worker_and_supervisor(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed_directory(svc.db)
         http = svc.http

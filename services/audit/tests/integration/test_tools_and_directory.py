@@ -13,7 +13,7 @@ from devstack.testing import EventCapture, eventually, running_service
 KENT = "kent-online-peer-review"
 
 
-async def test_tools_are_seeded_once_read_by_anyone_and_versioned_by_qa_staff(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_tools_are_seeded_once_read_by_anyone_and_versioned_by_qa_staff(service_env) -> None:
     async with running_service(create_app) as svc:
         http = svc.http
         anyone = svc.as_person("P-SW", roles=["social_worker"])
@@ -56,13 +56,13 @@ async def test_tools_are_seeded_once_read_by_anyone_and_versioned_by_qa_staff(se
         assert len(tools) == 6
 
 
-async def _publish(svc, event_type, data, subject: str) -> None:  # type: ignore[no-untyped-def]
+async def _publish(svc, event_type, data, subject: str) -> None:
     envelope = event_type.envelope(data, source="/qa/gateway", subject=subject, time=datetime.now(UTC))
     await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type,
                                         internal=event_type.internal)
 
 
-async def test_the_directory_projection_follows_the_gateways_events_and_ignores_older_versions(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_the_directory_projection_follows_the_gateways_events_and_ignores_older_versions(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await _publish(svc, PERSON_CHANGED, PersonChanged(person_id="P-1", version=2, name="Ann", roles=["practice_development_officer"], line_manager_id="P-2"), "person/P-1")
         await _publish(svc, CASE_CHANGED, CaseChanged(case_id="C-1", version=1, case_type="CIC", team_id="T-1", opened_on=date(2026, 1, 2)), "case/C-1")

@@ -12,7 +12,7 @@ from devstack.infra import free_port
 from ..conftest import Upstream, serve_gateway
 
 
-async def test_the_openapi_document_joins_the_gateways_routes_with_each_services_and_validates(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_the_openapi_document_joins_the_gateways_routes_with_each_services_and_validates(service_env, upstream: Upstream) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     async with serve_gateway(signoff_url=upstream.url, resolution_url=closed, audit_url=closed, notify_url=closed, docs_cache_s=60) as gw:
         resp = await gw.http.get("/api/openapi.json")  # no token needed to read the docs
@@ -34,7 +34,7 @@ async def test_the_openapi_document_joins_the_gateways_routes_with_each_services
         assert upstream.openapi_fetches == 1
 
 
-async def test_the_pages_and_their_assets_come_from_the_gateway_itself(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_pages_and_their_assets_come_from_the_gateway_itself(service_env) -> None:
     async with serve_gateway() as gw:
         page = await gw.http.get("/docs")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]

@@ -21,7 +21,7 @@ from gateway.integrations.domain import verify
 
 from devstack.broker import management_url_for
 from devstack.infra import free_port
-from devstack.testing import Infrastructure, eventually
+from devstack.testing import ConsumerOutcomes, Infrastructure, eventually
 
 from ..conftest import RunningGateway, serve_gateway
 
@@ -96,6 +96,15 @@ async def _publish(infrastructure: Infrastructure, namespace: str, event_type: s
     return event_id
 
 
+async def _deliveries_settled(gw: RunningGateway) -> None:
+    """Returns once no webhook delivery is still to be attempted (each delivered, failed or held)."""
+
+    async def settled() -> bool:
+        return bool(await gw.runtime.db["webhook_deliveries"].count_documents({"status": "pending"}) == 0)
+
+    await eventually(settled, message="webhook deliveries settled")
+
+
 async def test_only_an_administrator_manages_integrations_and_bad_input_changes_nothing(gw: RunningGateway) -> None:
     admin, worker = await gw.as_person(ADMIN), await gw.as_person("P-SW")
     assert (await gw.http.get("/api/v1/integrations/webhooks")).status_code == 401
@@ -148,11 +157,16 @@ async def test_a_webhook_gets_its_granted_types_signed_once_each_retried_logged_
 
     # One granted event, one not granted, one forged (an attacker's source): only the first arrives.
     receiver.answers = [500]  # the first attempt fails; the retry delivers
+    taken = ConsumerOutcomes("gateway", "webhooks")
     first = await _publish(infrastructure, namespace, COUNTER_SIGNED, "/qa/signoff")
     await _publish(infrastructure, namespace, FORM_RAISED, "/qa/resolution")
     await _publish(infrastructure, namespace, COUNTER_SIGNED, "/qa/attacker")
     await eventually(lambda: _async(len(receiver.received) >= 2), message="delivered after a retry")
-    await asyncio.sleep(0.5)
+    # The forged event (published last) was dead-lettered, and everything before it was taken;
+    # then every delivery that made was attempted: anything else would have arrived by now.
+    await taken.wait_for("dead_lettered")
+    await taken.idle()
+    await _deliveries_settled(gw)
     assert receiver.ids() == [first, first] and receiver.bad_signatures == 0
     log = (await gw.http.get(f"{hook}/deliveries", headers=admin)).json()["items"]
     assert [(d["event_id"], d["status"], [a["status_code"] for a in d["attempts"]]) for d in log] == [(first, "delivered", [500, 204])]
@@ -226,8 +240,9 @@ async def test_an_amqp_integrator_reads_its_granted_types_with_its_own_login_unt
         await _publish(infrastructure, namespace, FORM_RAISED, "/qa/resolution")
         await _publish(infrastructure, namespace, WORKFLOW_MESSAGE, "/qa/signoff", exchange="platform")
         await _publish(infrastructure, namespace, COUNTER_SIGNED, "/qa/signoff")
+        # The granted event was published last, each publish confirmed before the next: anything
+        # routed to this queue before it would have arrived first.
         await eventually(lambda: _async(got), message="the granted event")
-        await asyncio.sleep(0.3)
         assert got == [COUNTER_SIGNED]
         publisher = await connection.channel(publisher_confirms=True)
         with pytest.raises(ChannelAccessRefused):
@@ -292,9 +307,14 @@ async def test_two_gateway_replicas_deliver_each_event_to_an_endpoint_once(
     created = (await gw.http.post("/api/v1/integrations/webhooks", json={"url": receiver.url, "event_types": [COUNTER_SIGNED]}, headers=admin)).json()
     receiver.secrets.append(created["secret"])
     async with serve_gateway(webhook_allow_insecure_urls=True, webhook_poll_interval_s=0.05):
+        taken = ConsumerOutcomes("gateway", "webhooks")  # both replicas' consumers (in this process)
         sent = [await _publish(infrastructure, namespace, COUNTER_SIGNED, "/qa/signoff") for _ in range(30)]
         await eventually(lambda: _async(set(sent) <= set(receiver.ids())), timeout=30, message="every event delivered")
-        await asyncio.sleep(1)
+        # Every delivery the two replicas took was settled, and every delivery made was attempted:
+        # a second copy would have arrived by now.
+        await taken.wait_for("handled", len(sent))
+        await taken.idle()
+        await _deliveries_settled(gw)
     assert sorted(receiver.ids()) == sorted(sent), "each event once, though both replicas consume and dispatch"
 
 

@@ -143,7 +143,7 @@ async def test_when_the_issuers_keys_cannot_be_fetched_at_all_tokens_are_refused
         await verifier.verify(idp.keys[0].mint())
 
 
-async def test_the_gateway_accepts_the_issuers_tokens_and_refuses_each_kind_of_bad_one(service_env, idp: Issuer) -> None:  # type: ignore[no-untyped-def]
+async def test_the_gateway_accepts_the_issuers_tokens_and_refuses_each_kind_of_bad_one(service_env, idp: Issuer) -> None:
     async with serve_gateway(dev_issuer_enabled=False, jwks_url=idp.url, jwt_issuer=ISSUER) as gw:
         key = idp.keys[0]
         writer = {"Authorization": f"Bearer {key.mint(INTEGRATION)}"}

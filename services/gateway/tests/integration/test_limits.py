@@ -7,7 +7,7 @@ from ..conftest import Upstream, serve_gateway
 FRONT_END = "https://qa.council.example"
 
 
-async def test_the_front_ends_origin_may_call_from_a_browser_and_others_may_not(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_the_front_ends_origin_may_call_from_a_browser_and_others_may_not(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url, cors_origins=[FRONT_END]) as gw:
         await gw.add_person("P-1")
         preflight = {"Origin": FRONT_END, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization,if-match,content-type"}
@@ -31,13 +31,13 @@ async def test_the_front_ends_origin_may_call_from_a_browser_and_others_may_not(
         assert unauthenticated.headers["access-control-allow-origin"] == FRONT_END
 
 
-async def test_without_configured_origins_no_cross_origin_call_is_allowed(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_without_configured_origins_no_cross_origin_call_is_allowed(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         resp = await gw.http.get("/api/v1/me", headers={"Origin": FRONT_END})
     assert "access-control-allow-origin" not in resp.headers
 
 
-async def test_a_person_over_the_rate_limit_gets_429_with_retry_after_and_others_are_unaffected(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_over_the_rate_limit_gets_429_with_retry_after_and_others_are_unaffected(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url, rate_limit_per_minute=6, rate_limit_burst=3) as gw:
         for person in ("P-1", "P-2"):
             await gw.add_person(person)
@@ -54,7 +54,7 @@ async def test_a_person_over_the_rate_limit_gets_429_with_retry_after_and_others
         assert (await gw.http.get("/api/v1/signoff/echo", headers=p2)).status_code == 200
 
 
-async def test_bodies_over_the_limit_are_refused_with_413_and_the_bulk_import_takes_more(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_bodies_over_the_limit_are_refused_with_413_and_the_bulk_import_takes_more(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url, max_request_bytes=2048, max_import_bytes=64 * 1024) as gw:
         await gw.add_person("P-1")
         person = await gw.as_person("P-1")

@@ -61,7 +61,7 @@ def _without_id(body: dict[str, Any], record_id: str) -> dict[str, Any]:
     return {k: (v.replace(record_id, "<id>") if isinstance(v, str) else v) for k, v in body.items() if k != "correlation_id"}
 
 
-async def test_only_those_with_a_reason_read_a_childs_case_and_its_history(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_only_those_with_a_reason_read_a_childs_case_and_its_history(service_env) -> None:
     cases = {
         "C-A1": _case("T-A", "P-SWA", "P-TMA"),
         "C-A2": _case("T-A", "P-SWB", "P-TMA"),  # allocated to a worker of another team
@@ -133,7 +133,7 @@ async def _pages(gw: RunningGateway, headers: dict[str, str], limit: int, **para
 
 
 @pytest.mark.parametrize("small", [False, True], ids=["as-configured", "chunked"])
-async def test_a_paginated_list_holds_exactly_the_cases_the_caller_may_read(service_env, monkeypatch: pytest.MonkeyPatch, small: bool) -> None:  # type: ignore[no-untyped-def]
+async def test_a_paginated_list_holds_exactly_the_cases_the_caller_may_read(service_env, monkeypatch: pytest.MonkeyPatch, small: bool) -> None:
     if small:  # every $in asked one value at a time, and every walk down the chain done in memory
         monkeypatch.setattr(store, "IN_CHUNK", 1)
         monkeypatch.setattr(store, "WHOLE_STAFF", 0)

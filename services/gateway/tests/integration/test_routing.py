@@ -9,13 +9,14 @@ import httpx
 from shared.identity import verify_identity
 
 from devstack.infra import free_port
+from devstack.testing import eventually
 
 from ..conftest import Upstream, serve_gateway
 
 KEY = "IDENTITY_SIGNING_KEY"
 
 
-async def test_a_request_reaches_the_service_with_the_signed_identity_and_a_forged_one_is_dropped(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_request_reaches_the_service_with_the_signed_identity_and_a_forged_one_is_dropped(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         await gw.add_person("P-1", roles=["team_manager"], team_id="T-9")
         headers = {**await gw.as_person("P-1"), "X-QA-Identity": "forged.value", "X-Correlation-ID": "trace-42", "If-Match": '"3"'}
@@ -32,7 +33,7 @@ async def test_a_request_reaches_the_service_with_the_signed_identity_and_a_forg
     assert resp.headers["x-correlation-id"] == "trace-42"
 
 
-async def test_a_body_and_the_services_status_pass_through(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_body_and_the_services_status_pass_through(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         await gw.add_person("P-1")
         resp = await gw.http.post("/api/v1/signoff/echo?status=409", json={"note": "é" * 10}, headers=await gw.as_person("P-1"))
@@ -40,7 +41,7 @@ async def test_a_body_and_the_services_status_pass_through(service_env, upstream
     assert resp.json()["method"] == "POST" and resp.json()["body"] == '{"note":"' + "é" * 10 + '"}'
 
 
-async def test_without_a_valid_token_nothing_is_forwarded(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_without_a_valid_token_nothing_is_forwarded(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         for headers in ({}, {"Authorization": "Bearer nonsense"}, {"X-QA-Identity": "forged.value"}):
             resp = await gw.http.get("/api/v1/signoff/echo", headers=headers)
@@ -50,21 +51,21 @@ async def test_without_a_valid_token_nothing_is_forwarded(service_env, upstream:
     assert upstream.requests == []
 
 
-async def test_a_person_not_in_the_directory_is_refused(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_not_in_the_directory_is_refused(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         issuer = gw.runtime.extra["dev_issuer"]
         resp = await gw.http.get("/api/v1/signoff/echo", headers={"Authorization": f"Bearer {issuer.mint('P-GONE')}"})
     assert resp.status_code == 403 and resp.json()["type"].endswith("/not-in-directory")
 
 
-async def test_an_unknown_service_is_not_found(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_service_is_not_found(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         await gw.add_person("P-1")
         resp = await gw.http.get("/api/v1/payroll/echo", headers=await gw.as_person("P-1"))
     assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json"
 
 
-async def test_a_service_that_is_not_running_is_a_503_at_once(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_service_that_is_not_running_is_a_503_at_once(service_env) -> None:
     async with serve_gateway(resolution_url=f"http://127.0.0.1:{free_port()}") as gw:
         await gw.add_person("P-1")
         headers = await gw.as_person("P-1")
@@ -77,7 +78,7 @@ async def test_a_service_that_is_not_running_is_a_503_at_once(service_env) -> No
     assert elapsed < 1.0
 
 
-async def test_a_slow_service_is_a_504_after_the_read_timeout(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_slow_service_is_a_504_after_the_read_timeout(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url, upstream_read_timeout_s=0.5) as gw:
         await gw.add_person("P-1")
         headers = await gw.as_person("P-1")
@@ -89,7 +90,7 @@ async def test_a_slow_service_is_a_504_after_the_read_timeout(service_env, upstr
     assert 0.4 < elapsed < 2.5
 
 
-async def test_server_sent_events_pass_through_as_they_are_produced_and_close_with_the_client(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_server_sent_events_pass_through_as_they_are_produced_and_close_with_the_client(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url, upstream_read_timeout_s=0.5) as gw:
         await gw.add_person("P-1")
         headers = {**await gw.as_person("P-1"), "Accept": "text/event-stream"}
@@ -107,7 +108,7 @@ async def test_server_sent_events_pass_through_as_they_are_produced_and_close_wi
         await asyncio.wait_for(upstream.stream_closed.wait(), timeout=5)
 
 
-async def test_a_chunked_answer_is_relayed_whole(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_chunked_answer_is_relayed_whole(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         await gw.add_person("P-1")
         resp = await gw.http.get("/api/v1/signoff/chunked", headers=await gw.as_person("P-1"))
@@ -115,16 +116,22 @@ async def test_a_chunked_answer_is_relayed_whole(service_env, upstream: Upstream
     assert resp.text == '{"i": 0}\n{"i": 1}\n{"i": 2}\n'
 
 
-async def test_a_service_restarting_behind_a_pooled_connection_is_retried_for_reads(service_env, upstream: Upstream) -> None:  # type: ignore[no-untyped-def]
+async def test_a_service_restarting_behind_a_pooled_connection_is_retried_for_reads(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url) as gw:
         await gw.add_person("P-1")
         headers = await gw.as_person("P-1")
         assert (await gw.http.get("/api/v1/signoff/echo", headers=headers)).status_code == 200
         # Drop the pooled keep-alive connections under the gateway's feet, as a restart would.
         connector = gw.runtime.extra["http"].connector
-        for protocol in [p for conns in connector._conns.values() for p, _ in conns]:
+        dropped = [p for conns in connector._conns.values() for p, _ in conns]
+        assert dropped, "no pooled connection to drop"
+        for protocol in dropped:
             protocol.transport.close()
-        await asyncio.sleep(0.05)
+
+        async def all_lost() -> bool:
+            return all(p.transport is None for p in dropped)  # aiohttp's connection_lost ran for each
+
+        await eventually(all_lost, interval=0.01, message="the pooled connections lost")
         assert (await gw.http.get("/api/v1/signoff/echo", headers=headers)).status_code == 200
 
 

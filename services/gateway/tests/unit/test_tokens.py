@@ -27,9 +27,9 @@ def verifier(issuer: DevIssuer) -> TokenVerifier:
     return TokenVerifier(audience=AUDIENCE, issuer=None, jwks_url=None, session=None, dev_issuer=issuer)
 
 
-def _forge(claims: dict[str, object], *, kid: str, key: object | None = None, algorithm: str = "RS256") -> str:
+def _forge(claims: dict[str, object], *, kid: str, key: rsa.RSAPrivateKey | None = None, algorithm: str = "RS256") -> str:
     key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})  # type: ignore[arg-type]
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})
 
 
 def _claims(issuer: DevIssuer, **overrides: object) -> dict[str, object]:

@@ -10,13 +10,13 @@ from notify.main import create_app
 from devstack.testing import EventCapture, eventually, running_service
 
 
-async def _publish(svc, person_id: str, version: int, email: str) -> None:  # type: ignore[no-untyped-def]
+async def _publish(svc, person_id: str, version: int, email: str) -> None:
     data = PersonChanged(person_id=person_id, version=version, name="Ann Example", email=email, roles=["social_worker"], team_id="T1")
     envelope = PERSON_CHANGED.envelope(data, source="/qa/gateway", subject=f"person/{person_id}", time=datetime.now(UTC))
     await svc.runtime.publisher.publish(envelope.to_json(), routing_key=PERSON_CHANGED.routing_key, message_id=envelope.id, event_type=envelope.type, internal=True)
 
 
-async def test_a_person_change_is_projected_and_an_older_version_arriving_late_changes_nothing(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_person_change_is_projected_and_an_older_version_arriving_late_changes_nothing(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await _publish(svc, "P-1", 2, "new@council.example")
         recipients = svc.db[RECIPIENTS]

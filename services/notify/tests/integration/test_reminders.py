@@ -7,13 +7,13 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import notify.mappings.audit as a
 from notify.main import create_app
-from notify.mappings import audit as a
 from notify.scheduler import DIGESTS, REMINDERS, send_due_reminders
 from notify.store import TASKS
 from shared.clock import FixedClock
 
-from devstack.testing import eventually, running_service
+from devstack.testing import eventually, mail_outbox_drained, running_service
 
 
 def _at(day: date) -> datetime:
@@ -29,7 +29,7 @@ async def _allocate(svc: Any, kit: Any, audit_id: str, auditor_id: str, month: s
     return await eventually(lambda: svc.db[TASKS].find_one({"assignee_id": auditor_id, "kind": "audit"}), message="task opened")
 
 
-async def test_reminders_every_ten_working_days_skip_the_christmas_bank_holidays_and_stop_when_done(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_reminders_every_ten_working_days_skip_the_christmas_bank_holidays_and_stop_when_done(smtp, kit) -> None:
     clock = FixedClock(_at(date(2026, 12, 17)))  # a Thursday
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await kit.add_people(svc, {"person_id": "TM-1", "name": "Tom Manager", "roles": ["team_manager"]})
@@ -50,7 +50,7 @@ async def test_reminders_every_ten_working_days_skip_the_christmas_bank_holidays
         clock.set(_at(date(2027, 1, 19)))
         assert (await _run(svc, clock)).reminders == 0  # the same day again: nothing more
         messages = await smtp.catcher.wait_for(3)
-        await asyncio.sleep(0.5)
+        await mail_outbox_drained(svc)  # nothing left to send: a further reminder would have gone by now
         assert [m["Subject"] for m in smtp.catcher.messages[1:]] == ["Reminder: Audit A-1 for 2027-01"] * 2
         assert "This is reminder 2" in messages[2].get_body(("plain",)).get_content()
 
@@ -66,7 +66,7 @@ async def test_reminders_every_ten_working_days_skip_the_christmas_bank_holidays
         assert await svc.db[REMINDERS].count_documents({}) == 2
 
 
-async def test_nothing_is_sent_on_a_bank_holiday_or_a_weekend(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_nothing_is_sent_on_a_bank_holiday_or_a_weekend(smtp, kit) -> None:
     clock = FixedClock(_at(date(2026, 12, 10)))
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await _allocate(svc, kit, "A-1", "TM-1")
@@ -78,7 +78,7 @@ async def test_nothing_is_sent_on_a_bank_holiday_or_a_weekend(smtp, kit) -> None
         assert (await _run(svc, clock)).reminders == 1
 
 
-async def test_two_replicas_running_the_scheduler_at_once_send_each_reminder_once(smtp, kit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_two_replicas_running_the_scheduler_at_once_send_each_reminder_once(smtp, kit, monkeypatch) -> None:
     monkeypatch.setenv("REMINDER_SCHEDULER_ENABLED", "true")
     monkeypatch.setenv("REMINDER_INTERVAL_S", "0.05")
     clock = FixedClock(_at(date(2026, 12, 17)))
@@ -93,7 +93,11 @@ async def test_two_replicas_running_the_scheduler_at_once_send_each_reminder_onc
         results = await asyncio.gather(*[_run(svc, clock) for svc in (one, two) for _ in range(3)])
         await eventually(lambda: _count_at_least(one, REMINDERS, 6), message="six reminders")
         await smtp.catcher.wait_for(12)
-        await asyncio.sleep(1.0)
+        # A pass of each after the six were recorded finds nothing due; then both background loops
+        # stop after the pass in hand, and whatever any pass queued has gone.
+        assert [r.reminders for r in await asyncio.gather(_run(one, clock), _run(two, clock))] == [0, 0]
+        await asyncio.gather(one.runtime.extra["scheduler"].stop(), two.runtime.extra["scheduler"].stop())
+        await mail_outbox_drained(one)
         assert sum(r.reminders for r in results) <= 6
         assert await one.db[REMINDERS].count_documents({}) == 6
         reminders = [m for m in smtp.catcher.messages if m["Subject"].startswith("Reminder:")]
@@ -105,7 +109,7 @@ async def _count_at_least(svc: Any, collection: str, n: int) -> bool:
     return await svc.db[collection].count_documents({}) >= n
 
 
-async def test_the_mid_month_digest_lists_incomplete_audits_to_the_managers_up_the_line_once(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_the_mid_month_digest_lists_incomplete_audits_to_the_managers_up_the_line_once(smtp, kit) -> None:
     clock = FixedClock(_at(date(2026, 12, 24)))
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await kit.add_people(
@@ -134,7 +138,7 @@ async def test_the_mid_month_digest_lists_incomplete_audits_to_the_managers_up_t
             return found if len(found) >= 2 else None
 
         digests = await eventually(two_digests, message="two digests")
-        await asyncio.sleep(0.5)
+        await mail_outbox_drained(svc)  # nothing left to send: a third digest would have gone by now
         assert len([m for m in smtp.catcher.messages if m["Subject"].startswith("Audits not yet completed")]) == 2
         assert sorted(m["To"] for m in digests) == ["ad-1@council.example", "sm-1@council.example"]
         for message in digests:

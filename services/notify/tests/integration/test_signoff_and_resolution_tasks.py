@@ -3,7 +3,6 @@ them arrives; a duplicate event changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.consumer import AMQP_QUEUES, PROCESSED_EVENTS
 from shared.events import EventType
 
-from devstack.testing import eventually, running_service
+from devstack.testing import ConsumerOutcomes, eventually, running_service
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC).isoformat()
 EXEMPLAR = {"exemplar_id": "E-1", "case_id": "C-1", "team_id": "T-1", "type_code": "INIASS", "version": 2}
@@ -50,10 +49,11 @@ def _ready_for_counter_sign(**extra: Any) -> dict[str, Any]:
             "due_on": "2026-03-11", "sent_at": NOW, "clone_of_exemplar_id": None, "clone_of_version": None, "send_email": False, **extra}
 
 
-async def test_sign_offs_ready_for_counter_sign_message_is_one_counter_sign_task_and_counter_signing_closes_it(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_sign_offs_ready_for_counter_sign_message_is_one_counter_sign_task_and_counter_signing_closes_it(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         await kit.add_people(svc, {"person_id": "M-1", "name": "Mo Senior", "roles": ["senior_practitioner"]},
                              {"person_id": "W-1", "name": "Wendy Worker", "roles": ["social_worker"], "line_manager_id": "M-1"})
+        taken = ConsumerOutcomes("notify", consumers.PURPOSE)
         # What sign-off publishes at a first signature: the first-signed fact (not notify's concern)
         # and its message to the counter-signer (the task).
         await kit.publish(svc, FIRST_SIGNED, {**EXEMPLAR, "signed_by": "W-1", "signed_at": NOW, "start_date": "2026-03-02"})
@@ -69,13 +69,17 @@ async def test_sign_offs_ready_for_counter_sign_message_is_one_counter_sign_task
         })
         [closed] = await _wait_status(svc, "M-1", "done")
         assert (closed["status_changed_by"], closed["version"], closed["next_reminder_on"]) == ("M-1", 2, None)
-        await asyncio.sleep(0.5)
+        # The duplicate was taken, and so was everything delivered before the counter-signature:
+        # a first-signed event, had the queue been bound to it, would have been delivered first.
+        await taken.wait_for("duplicate")
+        await taken.idle()
         assert len(await _tasks(svc)) == 1  # neither the first-signed event nor the duplicate message made a second task
         assert await svc.db[EMAILS].count_documents({}) == 0  # counter-sign tasks go to the tray only
 
 
-async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_the_version_is_counter_signed(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_the_version_is_counter_signed(smtp, kit) -> None:
     async with running_service(create_app) as svc:
+        taken = ConsumerOutcomes("notify", consumers.PURPOSE)
         message = await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, {
             **EXEMPLAR, "message_id": "m-1", "to_person_id": "M-1", "assigned_by": "W-1", "from_system": False,
             "action": "ready_for_counter_sign", "subject": "Initial assessment for counter-sign", "due_on": "2026-03-12", "sent_at": NOW,
@@ -85,11 +89,11 @@ async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_th
         assert (task["kind"], task["assigned_by"], task["origin"], task["due_on"]) == ("counter_sign", "W-1", "person", "2026-03-12")
         await kit.publish(svc, s.COUNTER_SIGNED, {**EXEMPLAR, "counter_signed_by": "M-1", "first_signed_by": "W-1"})
         await _wait_status(svc, "M-1", "done")
-        await asyncio.sleep(0.5)
+        await taken.wait_for("duplicate")  # the redelivery was taken, and known for what it is
         assert len(await _tasks(svc)) == 1
 
 
-async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_earlier_release_bound_it(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_earlier_release_bound_it(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         queue = await svc.db[AMQP_QUEUES].find_one({"purpose": consumers.PURPOSE})
         assert s.WORKFLOW_MESSAGE_SENT.routing_key in queue["routing_keys"] and s.COUNTER_SIGNED.routing_key in queue["routing_keys"]
@@ -100,10 +104,14 @@ async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_ea
             await bound.bind(svc.runtime.settings.exchange_name, routing_key=FIRST_SIGNED.routing_key)
 
     async with running_service(create_app) as svc:  # the next start unbinds it
+        taken = ConsumerOutcomes("notify", consumers.PURPOSE)
         await kit.publish(svc, FIRST_SIGNED, {**EXEMPLAR, "signed_by": "W-1", "signed_at": NOW, "start_date": "2026-03-02"})
         await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign())
         await _wait_status(svc, "M-1", "open")
-        await asyncio.sleep(0.5)  # time enough for a first-signed event to be dead-lettered, were it delivered
+        # The message was taken, and so was everything delivered before it: a first-signed event,
+        # had it been delivered, would have been dead-lettered (and the dead letter confirmed) by now.
+        await taken.wait_for("handled")
+        await taken.idle()
         async with svc.runtime.amqp.channel() as channel:
             dead = await channel.declare_queue(queue["dead"], passive=True)
             assert dead.declaration_result.message_count == 0
@@ -111,7 +119,7 @@ async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_ea
         assert len(await _tasks(svc)) == 1
 
 
-async def test_a_delegated_section_is_a_task_for_the_delegate_until_finalised(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_a_delegated_section_is_a_task_for_the_delegate_until_finalised(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         base = {"form_id": "F-1", "case_id": "C-1", "stage": "stage_1", "stage_title": "Stage 1 (team manager)"}
         await kit.publish(svc, r.SECTION_DELEGATED, {**base, "delegate_id": "D-1", "delegation_number": 1, "delegated_by": "IRO-1",
@@ -125,7 +133,7 @@ async def test_a_delegated_section_is_a_task_for_the_delegate_until_finalised(sm
         assert done["status_changed_by"] == "D-1"
 
 
-async def test_re_delegating_cancels_the_earlier_delegates_task_and_retracting_cancels_the_new_one(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_re_delegating_cancels_the_earlier_delegates_task_and_retracting_cancels_the_new_one(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         base = {"form_id": "F-1", "case_id": "C-1", "stage": "stage_2", "stage_title": "Stage 2"}
         await kit.publish(svc, r.SECTION_DELEGATED, {**base, "delegate_id": "D-1", "delegation_number": 1, "delegated_by": "IRO-1", "delegated_at": NOW})

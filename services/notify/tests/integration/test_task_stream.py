@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import notify.mappings.audit as a
 import uvicorn
 from notify.main import create_app
-from notify.mappings import audit as a
 from notify.mappings import signoff as s
 
 from devstack.infra import free_port
@@ -26,8 +26,11 @@ async def serving(svc: Any) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(svc.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
+
+    async def started() -> bool:
+        return bool(server.started)
+
+    await eventually(started, interval=0.02, message="the app served over HTTP")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -45,7 +48,7 @@ async def _next_task_event(lines: AsyncIterator[str]) -> dict[str, Any]:
     raise AssertionError("stream ended")
 
 
-async def test_a_stream_receives_a_new_task_within_a_second_whichever_replica_handles_the_event(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stream_receives_a_new_task_within_a_second_whichever_replica_handles_the_event(smtp, kit) -> None:
     async with running_service(create_app) as one, running_service(create_app) as two, serving(two) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client, client.stream(
             "GET", "/v1/tasks/stream", headers=two.as_person("TM-1")
@@ -65,7 +68,7 @@ async def test_a_stream_receives_a_new_task_within_a_second_whichever_replica_ha
                 assert elapsed < 1.0, f"task arrived after {elapsed:.3f}s"
 
 
-async def test_a_change_to_a_task_is_pushed_too(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_a_change_to_a_task_is_pushed_too(smtp, kit) -> None:
     async with running_service(create_app) as svc, serving(svc) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client, client.stream(
             "GET", "/v1/tasks/stream", headers=svc.as_person("M-1")
@@ -84,7 +87,7 @@ async def test_a_change_to_a_task_is_pushed_too(smtp, kit) -> None:  # type: ign
             assert (closed["status"], closed["version"]) == ("done", 2)
 
 
-async def test_the_stream_sends_heartbeats_and_needs_an_identity(smtp, kit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_stream_sends_heartbeats_and_needs_an_identity(smtp, kit, monkeypatch) -> None:
     monkeypatch.setenv("SSE_HEARTBEAT_S", "0.2")
     async with running_service(create_app) as svc, serving(svc) as url:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:

@@ -14,7 +14,7 @@ from notify.mappings import signoff as s
 from notify.store import TASKS
 from shared.clock import FixedClock
 
-from devstack.testing import eventually, running_service
+from devstack.testing import ConsumerOutcomes, eventually, mail_outbox_drained, running_service
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # a Tuesday
 
@@ -49,7 +49,7 @@ async def _list(svc: Any, person: str = "M-1", **params: Any) -> Any:
     return await svc.http.get("/v1/tasks", params=params, headers=svc.as_person(person))
 
 
-async def test_the_tray_lists_only_the_callers_tasks_in_due_order_with_filters_and_pages(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_the_tray_lists_only_the_callers_tasks_in_due_order_with_filters_and_pages(smtp, kit) -> None:
     clock = FixedClock(NOW)
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await _seed(svc, kit)
@@ -84,7 +84,7 @@ async def test_the_tray_lists_only_the_callers_tasks_in_due_order_with_filters_a
         assert (await _list(svc, person="nobody")).json() == {"items": [], "next": None}
 
 
-async def test_bad_filters_and_cursors_are_refused_with_problem_json(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_filters_and_cursors_are_refused_with_problem_json(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         for params in ({"due": "tomorrow"}, {"kind": "gossip"}, {"status": "maybe"}, {"limit": 0}):
             response = await _list(svc, **params)
@@ -94,7 +94,7 @@ async def test_bad_filters_and_cursors_are_refused_with_problem_json(smtp, kit) 
         assert (await svc.http.get("/v1/tasks")).status_code == 401
 
 
-async def test_marking_done_and_cancelling_need_the_current_etag_and_an_open_task_of_ones_own(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_marking_done_and_cancelling_need_the_current_etag_and_an_open_task_of_ones_own(smtp, kit) -> None:
     clock = FixedClock(NOW)
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await _seed(svc, kit)
@@ -126,7 +126,7 @@ async def test_marking_done_and_cancelling_need_the_current_etag_and_an_open_tas
                                     headers={**svc.as_person("M-1"), "If-Match": '"2"'})).status_code == 422
 
 
-async def test_two_people_at_once_marking_the_same_task_one_wins_the_other_gets_412_or_409(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_two_people_at_once_marking_the_same_task_one_wins_the_other_gets_412_or_409(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, _message(1, "2026-03-10"))
         task = await eventually(lambda: svc.db[TASKS].find_one({}), message="task")
@@ -137,7 +137,7 @@ async def test_two_people_at_once_marking_the_same_task_one_wins_the_other_gets_
         assert (await svc.db[TASKS].find_one({}))["version"] == 2
 
 
-async def test_preferences_turn_optional_emails_off_but_never_statutory_ones(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_preferences_turn_optional_emails_off_but_never_statutory_ones(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         await kit.add_people(svc, {"person_id": "M-1", "name": "Mo Manager", "roles": ["team_manager"]},
                              {"person_id": "M-3", "name": "Mel Manager", "roles": ["team_manager"]})
@@ -160,9 +160,11 @@ async def test_preferences_turn_optional_emails_off_but_never_statutory_ones(smt
         assert stale.status_code == 412
 
         # A workflow message asking for an email: the tray gets it, the mailbox does not.
+        taken = ConsumerOutcomes("notify", "work-tray")
         await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, _message(1, "2026-03-10", send_email=True))
         await kit.publish(svc, s.WORKFLOW_MESSAGE_SENT, _message(2, "2026-03-10", to="M-3", send_email=True))
         await smtp.catcher.wait_for(1)
-        await asyncio.sleep(0.8)
+        await taken.wait_for("handled", 2)  # both messages handled: any email either queued is in the outbox
+        await mail_outbox_drained(svc)  # and has gone
         assert [m["To"] for m in smtp.catcher.messages] == ["m-3@council.example"]
         assert await svc.db[TASKS].count_documents({}) == 2 and await svc.db[EMAILS].count_documents({}) == 1

@@ -1,16 +1,17 @@
-"""Each event mapping: which tasks it opens (with or without an email) and which it closes."""
+"""Each event mapping: which tasks it opens (with or without an email) and which it closes. How the audit
+service's routed copy (built with its own model) becomes tasks is a contract between the two services:
+tests/contract/test_audit_copies_meet_notify.py."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
+import notify.mappings.audit as a
 import pytest
-from audit.case_audit import events as ie
 from notify.domain.kinds import TaskKind, is_chased
 from notify.domain.tasks import Origin, TaskStatus
 from notify.mappings import all_mappings
-from notify.mappings import audit as a
 from notify.mappings import resolution as r
 from notify.mappings import signoff as s
 from shared.consumer import ReceivedEvent
@@ -32,7 +33,7 @@ def _event(event_type: EventType, data: dict[str, Any]) -> ReceivedEvent:
     return ReceivedEvent(envelope, event_type.parse_data(envelope))
 
 
-async def _effects(event_type: EventType, data: dict[str, Any], people: People | None = None):  # type: ignore[no-untyped-def]
+async def _effects(event_type: EventType, data: dict[str, Any], people: People | None = None):
     mapping = next(m for m in all_mappings() if m.event_type.routing_key == event_type.routing_key)
     return await mapping.translate(_event(event_type, data), people or People())
 
@@ -168,54 +169,6 @@ async def test_an_appointed_officer_gets_a_moderation_task_closed_when_the_moder
     critical = await _effects(a.OFFICER_APPOINTED, {"audit_id": "A-1", "purpose": "critical_confirmation", "officer_id": "PDO-1"})
     confirmed = await _effects(a.CRITICAL_GRADE_CONFIRMED, {"audit_id": "A-1", "officer_id": "PDO-1"})
     assert critical.open[0].closes_on == confirmed.close[0].key == a.stage_key("A-1", "critical-confirmation")
-
-
-def _routed(**changes: Any) -> ie.CopyRouted:
-    """A routed copy as the audit service builds it (its own model)."""
-    fields: dict[str, Any] = {
-        "audit_id": "A-1", "case_ref": "C-1", "programme": "peer_review", "coded_case": False, "stage": "peer_review", "pdf_id": "pdf-1",
-        "document_path": "/api/v1/audit/audits/A-1/pdfs/pdf-1",
-        "recipients": [ie.CopyRecipient(person_id="SM-1", reasons=["accountable_service_manager"]), ie.CopyRecipient(person_id="IRO-1", reasons=[])],
-        "recipient_ids": ["SM-1", "IRO-1", "QA-1"], "grade": "good", "routed_at": NOW,
-    }
-    return ie.CopyRouted(**{**fields, **changes})
-
-
-async def _published_effects(published: EventType, data: Any):  # type: ignore[no-untyped-def]
-    """``data`` as the audit service publishes it, read through notify's mapping of that routing key."""
-    envelope = published.envelope(data, source=published.source, subject=None, time=NOW)
-    mapping = next(m for m in all_mappings() if m.event_type.routing_key == published.routing_key)
-    return await mapping.translate(ReceivedEvent(envelope, mapping.event_type.parse_data(envelope)), People())
-
-
-def test_notify_reads_the_copy_routed_the_audit_service_publishes_on_the_platform_exchange_and_needs_only_what_it_always_carries() -> None:
-    assert (a.COPY_ROUTED.routing_key, a.COPY_ROUTED.publisher) == (ie.COPY_ROUTED.routing_key, ie.COPY_ROUTED.publisher) == ("audit.copy.routed.v2", "audit")
-    assert a.COPY_ROUTED.internal and ie.COPY_ROUTED.internal
-    theirs = ie.COPY_ROUTED.data_model.model_fields
-    for name, field in a.COPY_ROUTED.data_model.model_fields.items():
-        if field.is_required():
-            assert name in theirs and theirs[name].is_required(), f"notify requires {name}, audit may omit it"
-    assert "audit.copy.routed.v1" not in {m.event_type.routing_key for m in all_mappings()}
-
-
-async def test_a_routed_copy_is_a_task_and_an_email_with_a_link_to_the_pdf_for_each_recipient_once() -> None:
-    effects = await _published_effects(ie.COPY_ROUTED, _routed())
-    assert [t.assignee_id for t in effects.open] == ["SM-1", "IRO-1", "QA-1"]
-    assert "accountable service manager" in effects.open[0].action
-    for task in effects.open:
-        assert task.kind is TaskKind.AUDIT_COPY and task.subject == "Copy of audit A-1 (stages 1 and 2, peer review)"
-        assert task.email is not None and task.email.template == "audit_copy"
-        assert task.email.document_path == "/api/v1/audit/audits/A-1/pdfs/pdf-1"
-        assert not hasattr(task.email, "attachment")
-
-
-async def test_a_routed_copy_of_a_multi_agency_audit_names_neither_the_code_nor_the_case() -> None:
-    effects = await _published_effects(ie.COPY_ROUTED, _routed(case_ref="MA-CODE-7", programme="multi_agency", coded_case=True, stage="audit"))
-    for task in effects.open:
-        assert task.subject == "Copy of a multi-agency audit (stage 1, audit)"
-        assert task.email is not None and task.email.context["what"] == "a multi-agency audit"
-        shown = task.subject + task.action + str(task.context) + str(task.email.context)
-        assert "MA-CODE-7" not in shown and "C-1" not in shown
 
 
 async def test_completion_closes_every_open_stage_of_the_audit() -> None:

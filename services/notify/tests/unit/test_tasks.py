@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from notify.domain.kinds import TaskKind
@@ -11,14 +12,14 @@ from notify.domain.tasks import Link, Origin, Task, TaskClosed, TaskNotFound, Ta
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _task(kind: TaskKind = TaskKind.AUDIT, **overrides: object) -> Task:
-    args: dict[str, object] = dict(
+def _task(kind: TaskKind = TaskKind.AUDIT, **overrides: Any) -> Task:
+    args: dict[str, Any] = dict(
         event_id="ev-1", event_type="audit.audit.allocated.v1", assignee_id="P-1", kind=kind, subject="Audit A-1",
         action="Audit the case", due_on=date(2026, 3, 31), assigned_by=None, origin=Origin.SYSTEM,
         link=Link("audit", "/audits/A-1"), at=AT, closes_on="audit:audit/A-1:audit", first_reminder_on=date(2026, 3, 16),
     )
     args.update(overrides)
-    return Task.open(**args)  # type: ignore[arg-type]
+    return Task.open(**args)
 
 
 def test_a_new_task_is_open_at_version_1_with_its_creation_in_the_history() -> None:

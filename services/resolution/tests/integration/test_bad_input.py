@@ -32,7 +32,7 @@ async def test_a_bad_raise_is_refused_and_creates_nothing(resolution, capture: E
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["type"].endswith("/" + slug) and response.json()["detail"]
     assert await resolution.db["forms"].count_documents({}) == 0
-    await capture.settle(0.3)
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert not [e for e in capture.events if e.type.startswith("resolution.")]
 
 
@@ -55,7 +55,7 @@ async def test_edits_without_if_match_or_with_a_stale_or_malformed_one_change_no
     malformed = await resolution.http.post(path, json=body, headers=resolution.as_("IRO-1", **{"If-Match": "yesterday"}))
     assert malformed.status_code == 400
     assert (await resolution.form(form["id"]))["version"] == 1
-    await capture.settle(0.3)
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert capture.of_type("resolution.section.delegated.v1") == []
 
 
@@ -87,7 +87,7 @@ async def test_bad_changes_get_problem_json_and_change_nothing(resolution, captu
     assert response.headers["content-type"] == PROBLEM and response.json()["detail"]
     after = await resolution.form(form["id"])
     assert after["version"] == 1 and after == form
-    await capture.settle(0.3)
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert [e.type for e in capture.events if e.type.startswith("resolution.")] == ["resolution.form.raised.v1"]
 
 

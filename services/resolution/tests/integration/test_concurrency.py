@@ -63,7 +63,7 @@ async def test_the_delegate_saving_while_the_owner_retracts_loses_nothing(resolu
     else:
         assert section["response"] == "Draft one" and section["state"] == "with-owner"
     await capture.wait_for("resolution.section.retracted.v1")
-    await capture.settle(0.3)
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert len(capture.of_type("resolution.section.retracted.v1")) == 1
 
 

@@ -10,7 +10,7 @@ from resolution.directory import CASE_CHANGED, CASES, PEOPLE, PERSON_CHANGED
 from devstack.testing import eventually
 
 
-async def _publish(svc, event_type, data: dict, subject: str) -> None:  # type: ignore[no-untyped-def]
+async def _publish(svc, event_type, data: dict, subject: str) -> None:
     envelope = event_type.envelope(event_type.data_model(**data), source="/qa/gateway", subject=subject, time=datetime.now(UTC))
     await svc.runtime.publisher.publish(envelope.to_json(), routing_key=event_type.routing_key, message_id=envelope.id, event_type=envelope.type,
                                         internal=event_type.internal)

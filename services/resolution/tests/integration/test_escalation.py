@@ -32,7 +32,7 @@ async def test_escalated_through_every_stage_then_resolved_each_event_once(resol
     [done] = await capture.wait_for("resolution.form.resolved.v1")
     await capture.wait_for("resolution.section.delegated.v1", 5)
     await capture.wait_for("resolution.section.finalised.v1", 5)
-    await capture.settle()
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert [(e.data["from_stage"], e.data["to_stage"]) for e in escalations] == [
         ("informal", "stage-1"), ("stage-1", "stage-2"), ("stage-2", "stage-3"), ("stage-3", "stage-4"), ("stage-4", "stage-5"),
     ]
@@ -55,7 +55,7 @@ async def test_closed_unresolved_with_a_reason(resolution, capture: EventCapture
     assert closed["status"] == "closed-unresolved"
     assert closed["stages"][0]["resolution"]["close_reason"] == "The child has moved to another authority"
     [event] = await capture.wait_for("resolution.form.closed-unresolved.v1")
-    await capture.settle(0.3)
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert len(capture.of_type("resolution.form.closed-unresolved.v1")) == 1 and event.data["stage"] == "stage-1"
 
 

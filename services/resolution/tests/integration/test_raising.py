@@ -19,7 +19,7 @@ async def test_raising_publishes_resolution_raised_once_with_the_envelope(resolu
     assert event.subject == f"form/{form['id']}"
     assert event.data["form_id"] == form["id"] and event.data["case_id"] == "CASE-1" and event.data["team_id"] == "T-1"
     assert event.data["theme_ids"] == ["care-planning", "contact"] and event.data["owner_role"] == "iro"
-    await capture.settle()
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert len(capture.of_type("resolution.form.raised.v1")) == 1
     assert capture.of_type("resolution.case-contact.reported.v1") == []
 
@@ -34,7 +34,7 @@ async def test_a_missing_team_manager_entered_on_the_form_is_reported_to_the_dir
     reported = await capture.wait_for("resolution.case-contact.reported.v1", 2)
     assert [(e.data["team_manager_id"], e.data["allocated_worker_id"]) for e in reported] == [("TM-2", None), (None, "SW-2")]
     assert all(e.data["case_id"] == "CASE-2" and e.data["reported_by"] == "IRO-1" for e in reported)
-    await capture.settle()
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert len(capture.of_type("resolution.case-contact.reported.v1")) == 2
 
 
@@ -47,7 +47,7 @@ async def test_a_retried_raise_with_the_same_idempotency_key_creates_one_form(re
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
     await capture.wait_for("resolution.form.raised.v1")
-    await capture.settle()
+    await capture.flushed(resolution.db)  # every event written has arrived
     assert len(capture.of_type("resolution.form.raised.v1")) == 1
     assert await resolution.db["forms"].count_documents({}) == 1
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from devstack.testing import EventCapture
 
+from .conftest import Resolution
 
-async def _once(capture: EventCapture, event_type: str, count: int = 1) -> list:
+
+async def _once(resolution: Resolution, capture: EventCapture, event_type: str, count: int = 1) -> list:
     events = await capture.wait_for(event_type, count)
-    await capture.settle(0.3)
+    await capture.flushed(resolution.db)  # every event written has arrived: a second one would be here
     assert len(capture.of_type(event_type)) == count, f"{event_type} published more than once per action"
     return events
 
@@ -22,7 +24,7 @@ async def test_delegate_write_finalise_each_publishing_once(resolution, capture:
     delegated = await resolution.act("POST", f"{base}/section/delegation", "IRO-1", v, {"delegate_id": "SW-1"})
     section = delegated["stages"][0]["section"]
     assert section["state"] == "delegated" and section["delegate_id"] == "SW-1"
-    [event] = await _once(capture, "resolution.section.delegated.v1")
+    [event] = await _once(resolution, capture, "resolution.section.delegated.v1")
     assert event.subject == f"form/{form['id']}" and event.source == "/qa/resolution"
     assert {k: event.data[k] for k in ("form_id", "stage", "delegate_id", "delegated_by", "due_on", "delegation_number")} == {
         "form_id": form["id"], "stage": "informal", "delegate_id": "SW-1", "delegated_by": "IRO-1", "due_on": "2099-01-05", "delegation_number": 1,
@@ -39,7 +41,7 @@ async def test_delegate_write_finalise_each_publishing_once(resolution, capture:
 
     finalised = await resolution.act("POST", f"{base}/section/finalise", "SW-1", draft["version"])
     assert finalised["stages"][0]["section"]["state"] == "finalised"
-    [event] = await _once(capture, "resolution.section.finalised.v1")
+    [event] = await _once(resolution, capture, "resolution.section.finalised.v1")
     assert event.data["delegate_id"] == "SW-1" and event.data["finalised_by"] == "SW-1"
 
     again = await resolution.http.post(f"{base}/section/finalise", headers=resolution.edit("SW-1", finalised["version"]))
@@ -50,7 +52,7 @@ async def test_delegate_write_finalise_each_publishing_once(resolution, capture:
 
     reactivated = await resolution.act("POST", f"{base}/section/reactivate", "IRO-1", finalised["version"])
     assert reactivated["stages"][0]["section"]["state"] == "delegated"
-    [event] = await _once(capture, "resolution.section.reactivated.v1")
+    [event] = await _once(resolution, capture, "resolution.section.reactivated.v1")
     assert event.data["delegate_id"] == "SW-1" and event.data["reactivated_by"] == "IRO-1"
 
     history = (await resolution.http.get(f"{base}/section/history", headers=resolution.as_("IRO-1"))).json()["items"]
@@ -72,12 +74,12 @@ async def test_retract_keeps_the_draft_and_re_delegating_keeps_it_readable(resol
     section = retracted["stages"][0]["section"]
     assert section["state"] == "with-owner" and section["response"] == "Unfinished answer from SW-1"
     assert section["delegations"][0]["status"] == "retracted" and section["delegations"][0]["retract_reason"] == "Not completed in time"
-    [event] = await _once(capture, "resolution.section.retracted.v1")
+    [event] = await _once(resolution, capture, "resolution.section.retracted.v1")
     assert event.data["delegate_id"] == "SW-1" and event.data["draft_kept"] is True
 
     redelegated = await resolution.act("POST", f"{base}/section/delegation", "IRO-1", retracted["version"], {"delegate_id": "SW-2"})
     assert redelegated["stages"][0]["section"]["response"] == "Unfinished answer from SW-1"
-    await _once(capture, "resolution.section.delegated.v1", 2)
+    await _once(resolution, capture, "resolution.section.delegated.v1", 2)
     # The earlier draft is in the section's history for the owner and the new delegate.
     for reader in ("IRO-1", "SW-2"):
         history = (await resolution.http.get(f"{base}/section/history", headers=resolution.as_(reader))).json()["items"]

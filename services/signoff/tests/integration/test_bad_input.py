@@ -37,7 +37,7 @@ def is_problem(resp: Any, status: int) -> dict[str, Any]:
     ],
 )
 async def test_starting_with_an_unknown_type_or_case_or_malformed_answers_changes_nothing(
-    service_env, capture: EventCapture, body: dict[str, Any], field: str  # type: ignore[no-untyped-def]
+    service_env, capture: EventCapture, body: dict[str, Any], field: str
 ) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
@@ -46,11 +46,11 @@ async def test_starting_with_an_unknown_type_or_case_or_malformed_answers_change
         assert field in {e["field"] for e in problem["errors"]}
         assert await svc.db[store.EXEMPLARS].count_documents({}) == 0
         assert await svc.db[store.CHRONOLOGY].count_documents({}) == 0
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert capture.events == []
 
 
-async def test_answers_that_are_not_an_object_are_refused(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_answers_that_are_not_an_object_are_refused(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         resp = await svc.http.post("/v1/exemplars", json={"case_id": "C-1001", "type_code": "INIASS", "answers": ["x"]}, headers=who(svc, "P-SW1"))
@@ -58,14 +58,14 @@ async def test_answers_that_are_not_an_object_are_refused(service_env) -> None: 
         assert await svc.db[store.EXEMPLARS].count_documents({}) == 0
 
 
-async def test_a_closed_case_gets_no_new_exemplar(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_closed_case_gets_no_new_exemplar(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         resp = await svc.http.post("/v1/exemplars", json={"case_id": "C-3001", "type_code": "INIASS"}, headers=who(svc, "P-SWCP"))
         assert "closed" in is_problem(resp, 409)["detail"]
 
 
-async def test_edits_with_malformed_answers_or_a_wrong_or_missing_if_match_change_nothing(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_edits_with_malformed_answers_or_a_wrong_or_missing_if_match_change_nothing(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = await create(svc)
@@ -91,11 +91,11 @@ async def test_edits_with_malformed_answers_or_a_wrong_or_missing_if_match_chang
         assert "cannot counter-sign" in not_a_counter_signer.json()["detail"]
 
         assert await snapshot(svc) == before
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert [e.type for e in capture.events] == [events.EXEMPLAR_CREATED.type]
 
 
-async def test_a_stale_counter_signature_or_unlock_changes_nothing(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stale_counter_signature_or_unlock_changes_nothing(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = await create(svc)
@@ -106,11 +106,11 @@ async def test_a_stale_counter_signature_or_unlock_changes_nothing(service_env, 
         await act(svc, "P-DS", first, "unlock", {"reason": "x"}, expect=409)  # not locked yet
         await act(svc, "P-DS", first, "unlock", {"reason": ""}, expect=422)
         assert await snapshot(svc) == before
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert not capture.of_type(events.EXEMPLAR_COUNTER_SIGNED.type) and not capture.of_type(events.EXEMPLAR_UNLOCKED.type)
 
 
-async def test_unknown_exemplars_versions_and_cases_are_404(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_unknown_exemplars_versions_and_cases_are_404(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         done = await signed_off(svc)
@@ -123,14 +123,14 @@ async def test_unknown_exemplars_versions_and_cases_are_404(service_env) -> None
         is_problem(await svc.http.get(f"/v1/exemplars/{done.json()['id']}"), 401)
 
 
-async def test_an_unknown_type_and_an_unknown_case_are_both_reported(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_type_and_an_unknown_case_are_both_reported(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         resp = await svc.http.post("/v1/exemplars", json={"case_id": "C-404", "type_code": "NOSUCH"}, headers=who(svc, "P-SW1"))
         assert {e["field"] for e in is_problem(resp, 422)["errors"]} == {"type_code", "case_id"}
 
 
-async def test_a_repeated_creation_with_the_same_idempotency_key_creates_one_exemplar(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_repeated_creation_with_the_same_idempotency_key_creates_one_exemplar(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         body = {"case_id": "C-1001", "type_code": "INIASS", "answers": {"analysis": "x"}}
@@ -142,5 +142,5 @@ async def test_a_repeated_creation_with_the_same_idempotency_key_creates_one_exe
         other = await svc.http.post("/v1/exemplars", json={**body, "case_id": "C-1002"}, headers=headers)
         is_problem(other, 422)
         assert await svc.db[store.EXEMPLARS].count_documents({}) == 1
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert len(capture.of_type(events.EXEMPLAR_CREATED.type)) == 1

@@ -9,7 +9,7 @@ from devstack.testing import EventCapture, running_service
 from services.signoff.tests.integration.harness import act, create, load_directory, signed_off, who
 
 
-async def test_cloning_to_siblings_marks_each_clone_and_publishes_one_event_each(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_cloning_to_siblings_marks_each_clone_and_publishes_one_event_each(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         index = (await signed_off(svc)).json()
@@ -49,12 +49,12 @@ async def test_cloning_to_siblings_marks_each_clone_and_publishes_one_event_each
         sibling = (await svc.http.get("/v1/cases/C-1002/chronology", headers=who(svc, "P-SW1"))).json()["items"]
         assert sibling[0]["kind"] == "cloned" and index["id"] in sibling[0]["summary"]
 
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert len(capture.of_type(events.EXEMPLAR_CLONED.type)) == 2
         assert len(capture.of_type(events.EXEMPLAR_CREATED.type)) == 1  # clones are announced as cloned, not created
 
 
-async def test_cloning_to_a_case_that_is_not_a_sibling_or_unknown_changes_nothing(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_cloning_to_a_case_that_is_not_a_sibling_or_unknown_changes_nothing(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         index = (await signed_off(svc)).json()
@@ -62,11 +62,11 @@ async def test_cloning_to_a_case_that_is_not_a_sibling_or_unknown_changes_nothin
             resp = await svc.http.post(f"/v1/exemplars/{index['id']}/clones", json={"case_ids": case_ids}, headers=who(svc, "P-SW1"))
             assert resp.status_code == status, resp.text
         assert await svc.db[store.EXEMPLARS].count_documents({}) == 1
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert not capture.of_type(events.EXEMPLAR_CLONED.type)
 
 
-async def test_a_draft_is_not_cloned(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_draft_is_not_cloned(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         draft = (await create(svc)).json()
@@ -74,7 +74,7 @@ async def test_a_draft_is_not_cloned(service_env) -> None:  # type: ignore[no-un
         assert resp.status_code == 409 and "not counter-signed" in resp.json()["detail"]
 
 
-async def test_a_workflow_message_from_a_person_is_published_once_for_the_work_tray(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_workflow_message_from_a_person_is_published_once_for_the_work_tray(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = (await create(svc)).json()
@@ -108,12 +108,12 @@ async def test_a_workflow_message_from_a_person_is_published_once_for_the_work_t
         assert refused.status_code == 422
         unknown = await svc.http.post(f"/v1/exemplars/{created['id']}/messages", json={**body, "to_person_id": "P-X"}, headers=who(svc, "P-DS"))
         assert unknown.status_code == 422
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert len(capture.of_type(events.WORKFLOW_MESSAGE_SENT.type)) == 1
         assert await svc.db[store.MESSAGES].count_documents({}) == 1
 
 
-async def test_a_sender_who_asks_for_an_email_has_the_request_carried_to_notify(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_sender_who_asks_for_an_email_has_the_request_carried_to_notify(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = (await create(svc)).json()
@@ -133,5 +133,5 @@ async def test_a_sender_who_asks_for_an_email_has_the_request_carried_to_notify(
             f"/v1/exemplars/{created['id']}/messages", json={**body, "send_email": "perhaps"}, headers=who(svc, "P-DS")
         )
         assert not_a_flag.status_code == 422
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert len(capture.of_type(events.WORKFLOW_MESSAGE_SENT.type)) == 1

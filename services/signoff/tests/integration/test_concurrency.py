@@ -11,14 +11,14 @@ from devstack.testing import EventCapture, running_service
 from services.signoff.tests.integration.harness import act, create, if_match, load_directory, who
 
 
-async def test_two_concurrent_counter_signatures_give_one_success_and_one_refusal(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_two_concurrent_counter_signatures_give_one_success_and_one_refusal(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = await create(svc)
         first = await act(svc, "P-SW1", created, "first-signature")
         x_id = first.json()["id"]
 
-        async def counter_sign(person: str):  # type: ignore[no-untyped-def]
+        async def counter_sign(person: str):
             return await svc.http.post(
                 f"/v1/exemplars/{x_id}/counter-signature", json={"comments": f"signed by {person}"},
                 headers={**who(svc, person), **if_match(first)},
@@ -36,12 +36,12 @@ async def test_two_concurrent_counter_signatures_give_one_success_and_one_refusa
         assert doc["versions"][0]["counter_signature"]["comments"] == f"signed by {winner['by']}"
         assert await svc.db[store.CHRONOLOGY].count_documents({"kind": "counter_signed"}) == 1
         [published] = await capture.wait_for(events.EXEMPLAR_COUNTER_SIGNED.type)
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert len(capture.of_type(events.EXEMPLAR_COUNTER_SIGNED.type)) == 1
         assert published.data["counter_signed_by"] == winner["by"]
 
 
-async def test_a_save_from_a_stale_read_is_refused_by_the_stores_revision_guard(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_save_from_a_stale_read_is_refused_by_the_stores_revision_guard(service_env) -> None:
     import pytest
     from shared.versioned import Stale
     from signoff.domain.access import Actor, Relation

@@ -20,7 +20,7 @@ async def publish(svc: ServiceClient, event_type: Any, data: Any, subject: str) 
                                         internal=event_type.internal)
 
 
-async def test_cases_people_and_teams_arrive_from_the_directorys_events(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_cases_people_and_teams_arrive_from_the_directorys_events(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await publish(svc, TEAM_CHANGED, TeamChanged(team_id="T-X", version=1, district="Dover", manager_id="P-M"), "team/T-X")
         await publish(svc, PERSON_CHANGED, PersonChanged(person_id="P-W", version=1, roles=["social_worker"], team_id="T-X"), "person/P-W")
@@ -46,7 +46,7 @@ async def test_cases_people_and_teams_arrive_from_the_directorys_events(service_
         assert resp.json()["team_id"] == "T-X"
 
 
-async def test_a_childs_exemplars_and_a_persons_are_listed_in_pages(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_childs_exemplars_and_a_persons_are_listed_in_pages(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         ids = [(await create(svc)).json()["id"] for _ in range(3)]
@@ -67,7 +67,7 @@ async def test_a_childs_exemplars_and_a_persons_are_listed_in_pages(service_env)
         assert await svc.db[store.EXEMPLARS].count_documents({"case_id": "C-1001"}) == 4
 
 
-async def test_reading_an_exemplar_gives_its_etag_assistant_and_every_version(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_reading_an_exemplar_gives_its_etag_assistant_and_every_version(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = await create(svc, answers={"date_commenced": "2026-03-02"})

@@ -30,7 +30,7 @@ def check_envelope(envelope: Any, event_type: Any, exemplar_id: str) -> None:
     assert "child_name" not in envelope.data
 
 
-async def test_create_sign_counter_sign_lock_unlock_each_publish_once(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_create_sign_counter_sign_lock_unlock_each_publish_once(service_env, capture: EventCapture) -> None:
     clock = FixedClock(T0)
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await load_directory(svc)
@@ -120,7 +120,7 @@ async def test_create_sign_counter_sign_lock_unlock_each_publish_once(service_en
             ("counter_signed", 1, "P-DS", "INIASS"), ("unlocked", 1, "P-SW1", "INIASS"), ("version_created", 2, "P-SW1", "INIASS"),
         ]
 
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         counts = {t.type: len(capture.of_type(t.type)) for t in events.EVENTS}
         assert counts == {
             "signoff.exemplar.cloned.v1": 0, "signoff.exemplar.counter-signed.v1": 1, "signoff.exemplar.created.v1": 1,

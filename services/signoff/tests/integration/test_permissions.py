@@ -9,7 +9,7 @@ from devstack.testing import EventCapture, running_service
 from services.signoff.tests.integration.harness import act, create, load_directory, signed_off, who
 
 
-async def test_counter_signature_by_a_social_worker_is_forbidden(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_counter_signature_by_a_social_worker_is_forbidden(service_env, capture: EventCapture) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         first = await act(svc, "P-SW1", await create(svc), "first-signature")
@@ -17,11 +17,11 @@ async def test_counter_signature_by_a_social_worker_is_forbidden(service_env, ca
         assert "counter-signature" in refused.json()["detail"]
         doc = await svc.db[store.EXEMPLARS].find_one({"_id": first.json()["id"]})
         assert doc["status"] == "first_signed" and doc["revision"] == 2
-        await capture.settle()
+        await capture.flushed(svc.db)  # every event written has arrived
         assert not capture.of_type(events.EXEMPLAR_COUNTER_SIGNED.type)
 
 
-async def test_a_manager_of_another_team_does_not_even_see_the_exemplar(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_manager_of_another_team_does_not_even_see_the_exemplar(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         first = await act(svc, "P-SW1", await create(svc), "first-signature")
@@ -30,7 +30,7 @@ async def test_a_manager_of_another_team_does_not_even_see_the_exemplar(service_
         assert (await svc.http.get("/v1/cases/C-1001/chronology", headers=who(svc, "P-SP"))).status_code == 404
 
 
-async def test_the_district_manager_of_the_teams_district_may_counter_sign(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_district_manager_of_the_teams_district_may_counter_sign(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         first = await act(svc, "P-SW1", await create(svc), "first-signature")
@@ -38,7 +38,7 @@ async def test_the_district_manager_of_the_teams_district_may_counter_sign(servi
         assert done.json()["current"]["counter_signature"]["by"] == "P-DM"
 
 
-async def test_the_first_signer_may_not_counter_sign_a_core_assessment(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_first_signer_may_not_counter_sign_a_core_assessment(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         answers = {"date_commenced": "2026-03-02", "child_seen": True, "developmental_needs": "a", "parenting_capacity": "b",
@@ -52,14 +52,14 @@ async def test_the_first_signer_may_not_counter_sign_a_core_assessment(service_e
         assert refused.status_code == 403 and "someone else" in refused.json()["detail"]
 
 
-async def test_first_signature_by_a_role_the_type_does_not_name_is_forbidden(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_first_signature_by_a_role_the_type_does_not_name_is_forbidden(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         created = await create(svc)
         await act(svc, "P-PS", created, "first-signature", expect=403)  # a practice supervisor does not first-sign
 
 
-async def test_unlock_by_administrator_and_refusal_for_someone_outside_the_team(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_unlock_by_administrator_and_refusal_for_someone_outside_the_team(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         done = await signed_off(svc)
@@ -67,7 +67,7 @@ async def test_unlock_by_administrator_and_refusal_for_someone_outside_the_team(
         assert (await act(svc, "P-ADMIN", done, "unlock", {"reason": "data quality fix"})).json()["version"] == 2
 
 
-async def test_only_an_administrator_changes_exemplar_types(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_only_an_administrator_changes_exemplar_types(service_env) -> None:
     async with running_service(create_app) as svc:
         current = await svc.http.get("/v1/exemplar-types/INIASS", headers=who(svc, "P-TM1"))
         body = {k: v for k, v in current.json().items() if k not in ("code", "version")}
@@ -76,7 +76,7 @@ async def test_only_an_administrator_changes_exemplar_types(service_env) -> None
         assert (await svc.http.get("/v1/exemplar-types/INIASS", headers=who(svc, "P-TM1"))).json()["version"] == 1
 
 
-async def test_the_timeliness_report_is_for_managers_and_performance_staff(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_timeliness_report_is_for_managers_and_performance_staff(service_env) -> None:
     async with running_service(create_app) as svc:
         url = "/v1/reports/timeliness?from=2026-01-01&to=2026-12-31"
         assert (await svc.http.get(url, headers=who(svc, "P-SW1"))).status_code == 403

@@ -16,7 +16,7 @@ def editable(t: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in t.items() if k not in ("code", "version")}
 
 
-async def test_the_seed_types_are_stored_at_start_up_once(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_seed_types_are_stored_at_start_up_once(service_env) -> None:
     async with running_service(create_app) as svc:
         listed = (await svc.http.get("/v1/exemplar-types?limit=3", headers=who(svc, "P-SW1"))).json()
         nxt = (await svc.http.get(f"/v1/exemplar-types?limit=3&cursor={listed['next']}", headers=who(svc, "P-SW1"))).json()
@@ -29,7 +29,7 @@ async def test_the_seed_types_are_stored_at_start_up_once(service_env) -> None: 
         assert "duty_senior" in ia["counter_signers"] and ia["role_notes"]
 
 
-async def test_an_administrator_changes_a_type_as_a_new_version_and_work_under_way_keeps_its_rules(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_an_administrator_changes_a_type_as_a_new_version_and_work_under_way_keeps_its_rules(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         admin = who(svc, "P-ADMIN")
@@ -61,7 +61,7 @@ async def test_an_administrator_changes_a_type_as_a_new_version_and_work_under_w
         assert (await svc.http.get("/v1/exemplar-types/INIASS", headers=admin)).json()["version"] == 2
 
 
-async def test_an_administrator_adds_a_type_without_code(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_an_administrator_adds_a_type_without_code(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         body = {
@@ -75,7 +75,7 @@ async def test_an_administrator_adds_a_type_without_code(service_env) -> None:  
         assert created.json()["type_name"] == "Child in Need Review"
 
 
-async def test_timeliness_is_taken_from_the_latest_versions_counter_signature(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_timeliness_is_taken_from_the_latest_versions_counter_signature(service_env) -> None:
     clock = FixedClock(T0)  # Monday 2 March 2026
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await load_directory(svc)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+
 from signoff.domain.access import CaseView, PersonView, Relation, TeamView, relation_to_case
 
 CASE = CaseView("C-1", "T-DA", allocated_worker_id="P-SW1", team_manager_id="P-TM1")
@@ -23,7 +26,8 @@ TEAMS = {
 }
 
 
-def rel(person_id: str, roles: set[str] = frozenset(), teams: set[str] = frozenset(), people: dict = PEOPLE) -> Relation:  # type: ignore[assignment,type-arg]
+def rel(person_id: str, roles: AbstractSet[str] = frozenset(), teams: AbstractSet[str] = frozenset(),
+        people: Mapping[str, PersonView] = PEOPLE) -> Relation:
     return relation_to_case(person_id, frozenset(roles), frozenset(teams), CASE, TEAM, people, TEAMS)
 
 

@@ -21,7 +21,7 @@ SENIOR = PersonView("P-DS", frozenset({"duty_senior"}), "T-A", "P-TM")
 WORKER = PersonView("P-SW", frozenset({"social_worker"}), "T-A", "P-DS")
 
 
-def send(x: Exemplar, **overrides):  # type: ignore[no-untyped-def]
+def send(x: Exemplar, **overrides):
     args = dict(sender=SW, recipient=SENIOR, subject="Case C-1 initial assessment", action=Action.READY_FOR_COUNTER_SIGN,
                 text=None, due_on=date(2026, 3, 4), at=T0)
     args.update(overrides)
@@ -58,7 +58,7 @@ def test_free_text_is_needed_for_other() -> None:
     [{"subject": "  "}, {"subject": "x" * 201}, {"due_on": date(2026, 3, 1)}, {"recipient": None},
      {"recipient": replace(SENIOR, active=False)}, {"text": "x" * 4001}],
 )
-def test_bad_messages_are_refused_and_record_nothing(overrides) -> None:  # type: ignore[no-untyped-def]
+def test_bad_messages_are_refused_and_record_nothing(overrides) -> None:
     x = start(INITIAL_ASSESSMENT)
     with pytest.raises(InvalidInput):
         send(x, **overrides)
