@@ -2,7 +2,7 @@
 
 What a party writes (``StageWork`` and its answers and action plan), a grading (``Grading``) and
 the evidence list are plain values in the domain (``domain.work``, ``domain.moderation``); here
-they have their limits and descriptions (the OpenAPI document). ``to_domain`` turns a body into
+they have their limits and descriptions (the OpenAPI document). ``common.schemas.to_domain`` turns a body into
 the domain's value; a response reads the domain's values by attribute.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 from shared.ids import IdField
 
 from ..common.grades import Grade
+from ..common.schemas import to_domain
 from ..tools.schemas import AuditForm
 from .domain import moderation as domain_moderation
 from .domain import work as domain_work
@@ -239,21 +240,6 @@ class DraftOut(BaseModel):
     by: str
     at: datetime
     work: dict[str, Any]
-
-
-D = TypeVar("D")
-
-
-#: One adapter per domain value a body becomes (building one is the costly part).
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
-
-
-def to_domain(body: BaseModel, kind: type[D]) -> D:
-    """A body as the domain's plain value ``kind`` (``domain_work.StageWork`` for ``StageWork`` ...):
-    the same fields, nested values included."""
-    adapter = _ADAPTERS.get(kind) or _ADAPTERS.setdefault(kind, TypeAdapter(kind))
-    value: D = adapter.validate_python(body.model_dump())
-    return value
 
 
 def evidence_of(body: EvidenceIn) -> dict[str, list[domain_work.Evidence]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..case_audit.schemas import Evidence, to_domain
+from ..case_audit.schemas import Evidence
+from ..common.schemas import to_domain
 from .domain import prepared_file
 
 

@@ -11,7 +11,8 @@ from typing import Annotated, Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 from shared.ids import IdField
 
-from ..case_audit.schemas import ActionItem, to_domain
+from ..case_audit.schemas import ActionItem
+from ..common.schemas import to_domain
 from .domain import crib_sheet, review
 from .domain.crib_sheet import CribSheet, ManagementSession, Tick
 from .domain.report import EditableReport

@@ -19,9 +19,9 @@ from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
-from ..case_audit.schemas import to_domain
 from ..common.grades import Grade
 from ..common.roles import QA_STAFF_ROLES
+from ..common.schemas import to_domain
 from . import pdf, store, usecases
 from .domain import audit as domain
 from .domain.audit import ActionStatus, ConsultedParty, MultiAgencyAudit, ReportKind, Stage

@@ -17,6 +17,7 @@ from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUse
 from shared.identity import CurrentPerson
 
 from ..common.roles import Role
+from ..common.schemas import to_domain
 from . import store as rs
 from . import usecases as uc
 from .domain import observation as do
@@ -31,7 +32,6 @@ from .schemas import (
     Plan,
     Reflection,
     Report,
-    to_domain,
 )
 
 router = APIRouter(prefix="/v1")

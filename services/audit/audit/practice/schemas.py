@@ -4,9 +4,7 @@ limits and descriptions (the OpenAPI document). The rules read the same entries 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -109,12 +107,3 @@ class ComplimentEntries(_Model):
     respondent: Respondent
     summary: str = Field(min_length=1, max_length=4000, description="The good practice or strength the compliment names")
     social_worker_id: str | None = Field(default=None, max_length=64)
-
-
-D = TypeVar("D")
-
-
-def to_domain(body: BaseModel, kind: Callable[..., D]) -> D:
-    """The body's entries as the rules' plain values: ``kind`` is the domain's record of the same
-    fields (``domain.observation.Plan`` for ``Plan`` ...)."""
-    return kind(**body.model_dump())

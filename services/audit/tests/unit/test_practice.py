@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from audit.common.errors import InvalidEntries, NotAllowed, WrongStage
+from audit.common.schemas import to_domain
 from audit.practice import events as pe
 from audit.practice import schemas, store
 from audit.practice.domain import events as ev
@@ -356,12 +357,12 @@ def test_a_body_becomes_the_rules_plain_entries_with_its_enums_and_stripped_text
         "kind": "cp_midpoint_review", "case_id": "C-1", "meeting_on": "2026-09-25", "ratings": {"report": "good"}, "plan_progressing": False,
         "comments": "  Plan drifting  ",
     })
-    entries = schemas.to_domain(body, dr.MonitoringEntries)
+    entries = to_domain(body, dr.MonitoringEntries)
     assert entries == dr.MonitoringEntries(
         kind=MonitoringKind.CP_MIDPOINT_REVIEW, case_id="C-1", meeting_on=date(2026, 9, 25), ratings={Aspect.REPORT: Rating.GOOD},
         plan_progressing=False, comments="Plan drifting",
     )
-    assert schemas.to_domain(schemas.Plan.model_validate({"situation": "interview", "planned_on": "2026-09-21", "observer_focus": "x"}), do.Plan) == Plan(
+    assert to_domain(schemas.Plan.model_validate({"situation": "interview", "planned_on": "2026-09-21", "observer_focus": "x"}), do.Plan) == Plan(
         situation=Situation.INTERVIEW, planned_on=date(2026, 9, 21), observer_focus="x",
     )
 
