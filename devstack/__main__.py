@@ -5,24 +5,27 @@ Environment: ``MONGODB_URL`` (else an embedded SecantusDB keeping its data under
 installed and stopped: each service gets its own least-privilege broker user created from it),
 ``BROKER_MANAGEMENT_URL`` (else port 15672 beside ``AMQP_URL``; the plugin is enabled on a local
 broker if it is off), ``QA_NAMESPACE``,
-``IDENTITY_SIGNING_KEY`` (else a random one for this run), ``GATEWAY_PORT`` (8000),
-``QA_DATA_DIR`` (``./var``).
+``IDENTITY_SIGNING_KEY`` (else one kept in ``./var/dev-keys``, as is the dev issuer's key, so a
+token survives a restart), ``GATEWAY_PORT`` (8000), ``QA_DATA_DIR`` (``./var``),
+``CORS_ORIGIN_REGEX`` (else any ``http://localhost:<port>`` and ``http://127.0.0.1:<port>``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import sys
 import time
 from pathlib import Path
 
-from . import demo
+from . import demo, devkeys
 from .broker import management_url_for, provision
 from .infra import LOCAL_AMQP_URL, InfraError, ensure_rabbitmq, free_port, port_open, start_embedded_mongo
 from .stack import DEFAULT_PORTS, SERVICES, Stack
+
+#: ``./dev up`` only: a front end served from any local port may call the API from a browser.
+DEV_CORS_ORIGIN_REGEX = r"http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?"
 
 
 def up(args: argparse.Namespace) -> int:
@@ -51,17 +54,26 @@ def up(args: argparse.Namespace) -> int:
             mongo.stop()
         return 1
 
+    keys = devkeys.ensure(data_dir / "dev-keys")
     stack = Stack(
         mongodb_url=mongodb_url,
         amqp_url=amqp_url,
         namespace=namespace,
         amqp_urls=amqp_urls,
         management_url=management_url_for(amqp_url),
-        signing_key=os.environ.get("IDENTITY_SIGNING_KEY") or secrets.token_urlsafe(32),
+        signing_key=os.environ.get("IDENTITY_SIGNING_KEY") or keys.identity_signing_key,
         log_dir=data_dir / "logs",
         ports=ports,
         mail_dir=data_dir / "mail",
         smtp_port=1025 if not port_open("127.0.0.1", 1025) else free_port(),
+        # A local run may move time on through the API (POST /api/v1/<service>/scheduler/runs).
+        extra_env={
+            "*": {"SCHEDULER_AS_OF_ENABLED": "true"},
+            "gateway": {
+                "CORS_ORIGIN_REGEX": os.environ.get("CORS_ORIGIN_REGEX", DEV_CORS_ORIGIN_REGEX),
+                "DEV_ISSUER_KEY_FILE": os.environ.get("DEV_ISSUER_KEY_FILE", str(keys.issuer_key_file)),
+            },
+        },
     )
     stopping = False
 
@@ -78,17 +90,8 @@ def up(args: argparse.Namespace) -> int:
         if not args.no_demo:
             counts = demo.load(stack.url("gateway"))
             print("Loaded demo directory: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-        gw = stack.url("gateway")
-        print(
-            f"\nThe QA platform is running. Gateway: {gw}\n"
-            f"  API docs:       {gw}/docs\n"
-            f"  Get a token:    curl -s -X POST {gw}/auth/dev/token -H 'content-type: application/json' -d '{{\"person_id\": \"P-SW1\"}}'\n"
-            f"  Use it:         curl -s {gw}/api/v1/me -H \"Authorization: Bearer $TOKEN\"\n"
-            f"  Demo people:    {', '.join(sorted(demo.PEOPLE))}\n"
-            f"  Mail sent:      saved as .eml files in {data_dir / 'mail'}\n"
-            "Ctrl-C stops everything.",
-            flush=True,
-        )
+            print(f"Loaded {demo.load_themes(stack.url('gateway'))} demo resolution themes")
+        print(demo.banner(stack.url("gateway"), data_dir=str(data_dir)), flush=True)
         while not stopping:
             for name, proc in stack.services.items():
                 if not proc.running():

@@ -8,13 +8,16 @@ its image has it). Tests keep both copies current.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from shared.events import Envelope, EventRegistry
+from shared.events import Envelope, EventRegistry, EventType
+
+from . import asyncapi_examples as examples
 
 PUBLISHERS = ("gateway", "signoff", "resolution", "audit", "notify")
 REF = "#/components/schemas/{model}"
@@ -36,9 +39,56 @@ def registries() -> dict[str, EventRegistry]:
 
 
 def _hoist(schema: dict[str, Any], into: dict[str, Any]) -> dict[str, Any]:
+    """Move a schema's ``$defs`` (its nested models, named by their class) into the components."""
     for name, definition in schema.pop("$defs", {}).items():
+        if name in into and into[name] != definition:
+            raise ValueError(f"two different nested models are both called {name}: rename one")
         into[name] = definition
     return schema
+
+
+def payload_name(event_type: EventType) -> str:
+    """The component name of a type's payload (envelope and data): its routing key in PascalCase,
+    with a word repeated next to itself said once (``audit.audit.allocated.v1`` -> ``AuditAllocatedV1``)."""
+    words: list[str] = []
+    for part in event_type.routing_key.replace("-", ".").split("."):
+        word = part[:1].upper() + part[1:]
+        if not words or words[-1] != word:
+            words.append(word)
+    return "".join(words)
+
+
+def _wire(prop: dict[str, Any]) -> dict[str, Any]:
+    """An envelope attribute as it is on the wire: ``None`` is left out (``Envelope.to_json``), never null."""
+    options = [o for o in prop.get("anyOf", []) if o != {"type": "null"}]
+    if len(options) == 1:
+        rest = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+        return {**options[0], **rest}
+    return prop
+
+
+def _envelope() -> dict[str, Any]:
+    schema = Envelope.model_json_schema(ref_template=REF)
+    schema["properties"] = {name: _wire(prop) for name, prop in schema["properties"].items()}
+    schema["title"] = "CloudEventEnvelope"
+    return schema
+
+
+def _payload(service: str, event_type: EventType, envelope: dict[str, Any], data_name: str) -> dict[str, Any]:
+    """A type's whole message (envelope and data) as one named object schema: the envelope's
+    attributes with this type's fixed values, and ``data`` as the type's data schema."""
+    properties = {name: dict(prop) for name, prop in envelope["properties"].items()}
+    for name, value in (("type", event_type.type), ("source", f"/qa/{service}"), ("dataschema", event_type.dataschema)):
+        properties[name] = {"type": "string", "const": value, "description": properties[name]["description"]}
+    properties["data"] = {"$ref": f"#/components/schemas/{data_name}"}
+    return {
+        "type": "object",
+        "title": payload_name(event_type),
+        "description": f"{event_type.type}: {event_type.summary} A CloudEvents 1.0 envelope with the event's data.",
+        "required": sorted({*envelope["required"], "source", "type", "dataschema", "data"}, key=list(properties).index),
+        "properties": properties,
+        "additionalProperties": envelope.get("additionalProperties", True),
+    }
 
 
 def document() -> dict[str, Any]:
@@ -46,38 +96,30 @@ def document() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
-    envelope = Envelope.model_json_schema(ref_template=REF)
-    envelope["properties"].pop("data")
-    envelope["required"] = [r for r in envelope["required"] if r != "data"]
-    schemas["CloudEventEnvelope"] = _hoist(envelope, schemas)
+    envelope = _envelope()
+    schemas["CloudEventEnvelope"] = _hoist(copy.deepcopy(envelope), schemas)
     for service, registry in registries().items():
         for event_type in registry:
             key = event_type.routing_key
             exchange = "platform" if event_type.internal else "events"
-            data_schema = event_type.data_model.model_json_schema(ref_template=REF)
-            data_name = f"{key}.data"
-            schemas[data_name] = _hoist(data_schema, schemas)
+            name = payload_name(event_type)
+            data_name = f"{name}Data"
+            if name in schemas or data_name in schemas:
+                raise ValueError(f"{key}: its payload's name {name} is taken")
+            data_schema = _hoist(event_type.data_model.model_json_schema(ref_template=REF), schemas)
+            data_schema["title"] = data_name
+            data_schema["description"] = f"The data of {key} ({event_type.data_model.__name__}): {event_type.summary}"
+            schemas[data_name] = data_schema
+            schemas[name] = _payload(service, event_type, envelope, data_name)
+            sample = examples.example(event_type)
             messages[key] = {
-                "name": key,
-                "title": event_type.data_model.__name__,
+                "name": name,
+                "title": key,
                 "summary": event_type.summary,
                 "contentType": "application/cloudevents+json",
                 "correlationId": {"description": "The request that caused the event", "location": "$message.payload#/correlationid"},
-                "payload": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/CloudEventEnvelope"},
-                        {
-                            "type": "object",
-                            "required": ["data"],
-                            "properties": {
-                                "type": {"const": event_type.type},
-                                "source": {"const": f"/qa/{service}"},
-                                "dataschema": {"const": event_type.dataschema},
-                                "data": {"$ref": f"#/components/schemas/{data_name}"},
-                            },
-                        },
-                    ]
-                },
+                "payload": {"$ref": f"#/components/schemas/{name}"},
+                "examples": [{"name": f"{name}Example", "summary": f"An example of {key} as published", "payload": sample}],
                 "bindings": {"amqp": {"messageType": key, "bindingVersion": "0.3.0"}},
                 # Read by the gateway to know which types exist, who may publish them, and which
                 # may be granted to an integrator (only those on the integrator-visible exchange).

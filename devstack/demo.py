@@ -75,3 +75,60 @@ def load(gateway_url: str) -> dict[str, int]:
                     raise RuntimeError(f"loading {plural}/{record_id} failed: {resp.status_code} {resp.text}")
             counts[plural] = len(records)
         return counts
+
+
+#: The themes a resolution's concerns are filed under (seed 001: "the concerns are collected into
+#: themes so that we can monitor areas for team and service improvement"), seeded by ``./dev up``.
+THEMES: dict[str, str] = {
+    "Care planning": "The child's plan: its outcomes, actions, timescales and who is responsible.",
+    "Contact arrangements": "Family time and contact with parents, siblings and others who matter to the child.",
+    "Placement stability": "Moves, matching and the support a placement needs to last.",
+    "Health": "Health assessments, appointments and the child's health needs.",
+    "Education": "School place, attendance, the personal education plan and the virtual school.",
+    "Assessment": "Assessments not done, out of date or not reflecting the child's needs.",
+    "Timeliness of reports": "Reports and plans not shared before the review or conference.",
+    "Multi-agency working": "Partners not involved, information not shared, actions not followed up.",
+    "Voice of the child": "The child's wishes and feelings not sought or not reflected in the plan.",
+}
+#: Who adds the demo themes (administrators and QA officers manage the list).
+THEME_OWNER = "P-ADMIN"
+
+
+def load_themes(gateway_url: str) -> int:
+    """Add the demo resolution themes through the gateway; safe to run again (a theme already
+    there is left as it is). Returns how many the list holds of ours."""
+    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        headers = {"Authorization": f"Bearer {dev_token(client, THEME_OWNER)}"}
+        for name, description in THEMES.items():
+            resp = client.post("/api/v1/resolution/themes", json={"name": name, "description": description},
+                               headers={**headers, "Idempotency-Key": f"demo-theme-{name.lower().replace(' ', '-')}"})
+            if resp.status_code not in (200, 201, 409):
+                raise RuntimeError(f"adding theme {name!r} failed: {resp.status_code} {resp.text}")
+        return len(THEMES)
+
+
+def banner(gateway_url: str, *, data_dir: str) -> str:
+    """What ``./dev up`` prints once the system runs: where the API is, each demo person's id and
+    roles, and how to get a token for one (a front-end developer's starting point)."""
+    width = max(len(person_id) for person_id in PEOPLE)
+    people = "\n".join(
+        f"    {person_id:<{width}}  {p['name']:<16} {', '.join(p['roles'])}" + (f"  ({TEAMS[p['team_id']]['name']})" if p.get("team_id") in TEAMS else "")
+        for person_id, p in PEOPLE.items()
+    )
+    token = (
+        f"TOKEN=$(curl -s -X POST {gateway_url}/auth/dev/token -H 'content-type: application/json' -d '{{\"person_id\": \"P-SW1\"}}' \\\n"
+        "                  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+    return (
+        f"\nThe QA platform is running. Gateway: {gateway_url}\n"
+        f"  API docs:       {gateway_url}/docs  (the whole API: {gateway_url}/api/openapi.json)\n"
+        f"  Get a token:    {token}\n"
+        f"                  (any person below; the case-management system is {INTEGRATION_CLIENT!r}; tokens last 8 hours and\n"
+        "                  survive a restart of ./dev up: the dev signing keys are kept in var/dev-keys)\n"
+        f"  Use it:         curl -s {gateway_url}/api/v1/me -H \"Authorization: Bearer $TOKEN\"\n"
+        "  From a browser: CORS allows any http://localhost:<port> and http://127.0.0.1:<port> origin\n"
+        f"  Demo people (id, name, roles, team):\n{people}\n"
+        f"  Demo cases:     {', '.join(sorted(CASES))};  resolution themes: {len(THEMES)}\n"
+        f"  Mail sent:      saved as .eml files in {data_dir}/mail\n"
+        "Ctrl-C stops everything."
+    )

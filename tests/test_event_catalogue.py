@@ -9,9 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devstack import asyncapi
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
+REF = "#/components/schemas/"
+
+
+def data_name(document: dict[str, Any], key: str) -> str:
+    """The component name of an event type's data schema: its payload's ``data`` refers to it."""
+    schemas = document["components"]["schemas"]
+    payload = schemas[document["components"]["messages"][key]["payload"]["$ref"].removeprefix(REF)]
+    return str(payload["properties"]["data"]["$ref"].removeprefix(REF))
 
 
 def test_the_committed_asyncapi_document_is_current() -> None:
@@ -26,8 +36,10 @@ def test_every_published_event_type_has_a_channel_message_and_data_schema() -> N
         key = event_type.routing_key
         assert document["channels"][key]["address"] == key
         message = document["components"]["messages"][key]
-        assert message["payload"]["allOf"][1]["properties"]["type"]["const"] == event_type.type
-        data_schema = document["components"]["schemas"][f"{key}.data"]
+        payload = document["components"]["schemas"][message["payload"]["$ref"].removeprefix(REF)]
+        assert payload["properties"]["type"]["const"] == event_type.type
+        assert payload["properties"]["source"]["const"] == event_type.source
+        data_schema = document["components"]["schemas"][data_name(document, key)]
         assert set(data_schema["required"]) == {n for n, f in event_type.data_model.model_fields.items() if f.is_required()}
 
 
@@ -83,7 +95,7 @@ def catalogue_problems(document: dict[str, Any]) -> list[str]:
         internal = message["x-qa-exchange"] == "platform"
         if message["x-qa-grantable"] == internal:
             problems.append(f"{key}: grantable must mean on the integrator-visible exchange")
-        data = schemas[f"{key}.data"]
+        data = schemas[data_name(document, key)]
         names = set()
         for name, prop in _properties(data, schemas):
             names.add(name)
@@ -106,7 +118,8 @@ def test_the_catalogue_check_catches_each_kind_of_field_it_forbids() -> None:
     """The check above would fail if a schema gained such a field (it is not a check that cannot fail)."""
     document = json.loads(DOC.read_text())
     key = "audit.audit.completed.v1"
-    data = document["components"]["schemas"][f"{key}.data"]
+    name = data_name(document, key)
+    data = document["components"]["schemas"][name]
     for field, expected in [
         ("pdf_base64", "can carry a document"),
         ("child_name", "a child's identity"),
@@ -116,11 +129,11 @@ def test_the_catalogue_check_catches_each_kind_of_field_it_forbids() -> None:
         ("case_id", "joins a multi-agency code"),
     ]:
         changed = copy.deepcopy(document)
-        changed["components"]["schemas"][f"{key}.data"] = {**data, "properties": {**data["properties"], field: {"type": "string"}}}
+        changed["components"]["schemas"][name] = {**data, "properties": {**data["properties"], field: {"type": "string"}}}
         found = catalogue_problems(changed)
         assert any(expected in p and key in p for p in found), (field, found)
     changed = copy.deepcopy(document)
-    changed["components"]["schemas"][f"{key}.data"]["properties"]["grade"] = {"type": "string", "contentEncoding": "base64"}
+    changed["components"]["schemas"][name]["properties"]["grade"] = {"type": "string", "contentEncoding": "base64"}
     assert any("can carry a document" in p for p in catalogue_problems(changed))
 
 
@@ -130,3 +143,126 @@ def test_the_readmes_event_table_lists_every_event_as_the_code_defines_it() -> N
     readme = (DOC.parents[1] / "README.md").read_text()
     start, end = readme.index(eventtable.BEGIN), readme.index(eventtable.END) + len(eventtable.END)
     assert readme[start:end] == eventtable.table(), "regenerate: python -m devstack.eventtable, and paste it into the README"
+
+
+# --- What an integrator generates from: named payloads, descriptions, one real example each -----
+
+
+def _published() -> dict[str, Any]:
+    return {t.routing_key: t for registry in asyncapi.registries().values() for t in registry}
+
+
+def _all_schemas_reachable(schema: dict[str, Any], schemas: dict[str, Any], seen: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object schema reachable from ``schema`` (itself, and each named one it refers to), once."""
+    yield "", schema
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(REF) and (name := ref.removeprefix(REF)) not in seen:
+                seen.add(name)
+                yield name, schemas[name]
+                stack.append(schemas[name])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def undescribed_fields(document: dict[str, Any]) -> list[str]:
+    """Every field of every message (envelope, data and the models the data nests) without a description."""
+    schemas = document["components"]["schemas"]
+    missing = []
+    for key, message in document["components"]["messages"].items():
+        for name, schema in _all_schemas_reachable(message["payload"], schemas, set()):
+            for field, prop in schema.get("properties", {}).items():
+                target = schemas.get(prop.get("$ref", "").removeprefix(REF), {}) if "$ref" in prop else prop
+                if not str(target.get("description", "")).strip():
+                    missing.append(f"{key}: {name or 'payload'}.{field}")
+    return missing
+
+
+def test_every_field_of_every_event_has_a_description() -> None:
+    document = json.loads(DOC.read_text())
+    assert undescribed_fields(document) == []
+    # The check can fail: a field without a description is found.
+    changed = copy.deepcopy(document)
+    name = data_name(changed, "audit.audit.allocated.v1")
+    changed["components"]["schemas"][name]["properties"]["auditor_id"].pop("description")
+    assert undescribed_fields(changed) == [f"audit.audit.allocated.v1: {name}.auditor_id"]
+
+
+def test_a_fields_own_description_wins_over_the_glossary() -> None:
+    from shared.events import FIELD_GLOSSARY
+
+    document = json.loads(DOC.read_text())
+    schemas = document["components"]["schemas"]
+    allocated = schemas[data_name(document, "audit.audit.allocated.v1")]["properties"]
+    assert allocated["audit_id"]["description"] == FIELD_GLOSSARY["audit_id"]  # the glossary's, as it has none of its own
+    assert allocated["auditor_id"]["description"] != FIELD_GLOSSARY["auditor_id"]  # its own docstring
+    signed = schemas[data_name(document, "signoff.exemplar.counter-signed.v1")]["properties"]
+    assert signed["on_time"]["description"].startswith("Within the type's timescale")  # its own Field(description=...)
+
+
+def test_every_payload_and_nested_model_is_a_named_component_with_a_clean_name() -> None:
+    document = json.loads(DOC.read_text())
+    schemas = document["components"]["schemas"]
+    published = _published()
+    assert set(document["components"]["messages"]) == set(published)
+    names = set()
+    for key, message in document["components"]["messages"].items():
+        name = message["payload"]["$ref"].removeprefix(REF)
+        assert name == asyncapi.payload_name(published[key]) == message["name"]
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]*V[0-9]+", name), name
+        assert schemas[name]["title"] == name and schemas[name]["type"] == "object"
+        names.add(name)
+    assert len(names) == len(published), "two types share a payload name"
+    assert asyncapi.payload_name(published["audit.audit.allocated.v1"]) == "AuditAllocatedV1"
+    for component, schema in schemas.items():
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]*", component), component
+        assert schema.get("title") == component, component
+        # No anonymous object anywhere: every object with properties is a named component.
+        inline = [field for field, _ in _nested_objects(schema)]
+        assert not inline, f"{component}: inline object schemas at {inline} would be anonymous in generated models"
+
+
+def _nested_objects(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for field, prop in schema.get("properties", {}).items():
+        for option in [prop, prop.get("items", {}), *prop.get("anyOf", []), prop.get("additionalProperties")]:
+            if isinstance(option, dict) and "properties" in option:
+                yield field, option
+
+
+def test_every_message_has_one_example_that_is_the_event_as_published() -> None:
+    from jsonschema import Draft202012Validator
+    from shared.events import Envelope
+
+    document = json.loads(DOC.read_text())
+    schemas = document["components"]["schemas"]
+    for key, event_type in _published().items():
+        message = document["components"]["messages"][key]
+        assert len(message["examples"]) == 1, key
+        example = message["examples"][0]["payload"]
+        envelope = Envelope.model_validate(example)
+        assert envelope.type == key and envelope.source == event_type.source and envelope.dataschema == event_type.dataschema
+        data = event_type.parse_data(envelope)  # valid against the type's data model
+        assert data.model_dump(mode="json") == example["data"]
+        # ... and against the document's own payload schema, with its components.
+        root = {**schemas[message["payload"]["$ref"].removeprefix(REF)], "$defs": schemas}
+        validator = Draft202012Validator(json.loads(json.dumps(root).replace(f'"{REF}', '"#/$defs/')))
+        assert not list(validator.iter_errors(example)), (key, [e.message for e in validator.iter_errors(example)])
+    # The examples carry identifiers only, like the events (no child's name anywhere).
+    assert "Child A Example" not in DOC.read_text()
+
+
+def test_an_example_that_does_not_match_its_model_is_refused() -> None:
+    from devstack import asyncapi_examples
+
+    allocated = _published()["audit.audit.allocated.v1"]
+    asyncapi_examples.BY_MODEL["AuditAllocated"]["tool_version"] = "three"
+    try:
+        with pytest.raises(ValueError):
+            asyncapi_examples.example(allocated)
+    finally:
+        asyncapi_examples.BY_MODEL["AuditAllocated"].pop("tool_version")
+    assert asyncapi_examples.example(allocated)["data"]["tool_version"] == 3

@@ -8,6 +8,7 @@ consumers; ``uvicorn <service>.main:create_app --factory`` runs it.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 import uuid
@@ -23,9 +24,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import broker, mongo
+from . import broker, mongo, openapi
 from .clock import Clock, SystemClock
 from .consumer import PROCESSED_INDEXES, EventConsumer, Subscription
 from .errors import Problem, install_problem_handlers, problem_response
@@ -173,15 +177,21 @@ def create_service_app(
             await client.close()
             log.info("stopped")
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # No redirect for a trailing slash: behind the gateway its Location would name the service's own
+    # address. Such a path is a 404 problem that says to drop the slash (``_not_found``).
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
     install_problem_handlers(app, with_common_problems(domain_errors))
+    install_http_hygiene(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name, access_log=settings.access_log)
+    # Inside the request context (so a 408 carries the correlation id), outside everything else.
+    app.user_middleware.append(Middleware(BodyReadTimeoutMiddleware, timeout_s=settings.body_read_timeout_s))
     app.include_router(operations_router())
     if behind_gateway:
         app.include_router(identity_router())
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
@@ -235,6 +245,112 @@ def identity_router() -> APIRouter:
     return router
 
 
+class BodyReadTimeout(StarletteHTTPException):
+    """The client declared a body and did not send it (or stalled) for ``timeout_s``.
+
+    An HTTPException so that FastAPI's body reading lets it through as it is; answered as 408
+    problem+json with ``Connection: close`` (the rest of the body may still arrive, and must not be
+    read as the next request).
+    """
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(408, f"The request body did not arrive within {timeout_s:g} s.", headers={"Connection": "close"})
+
+    def problem(self) -> Problem:
+        return Problem(408, "request-timeout", "Request timeout", str(self.detail), headers={"Connection": "close"})
+
+
+class BodyReadTimeoutMiddleware:
+    """Bounds the wait for each part of a request body to ``timeout_s`` (pure ASGI), so a client
+    that declares a body and sends none (or stops half-way) cannot hold a request open.
+
+    Only the body is timed: once it has been read whole, later ``receive`` calls (a stream
+    waiting for the client to go away) wait as long as they need.
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_read = False
+        started = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_read
+            if body_read:
+                return await receive()
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyReadTimeout(self.timeout_s) from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_read = True
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, tracked_send)
+        except BodyReadTimeout as exc:
+            if started:
+                raise
+            await problem_response(Request(scope), exc.problem())(scope, receive, send)
+
+
+#: The order methods are listed in an ``Allow`` header.
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(router: Router, scope: Scope) -> list[str]:
+    """Every method some route of ``router`` takes at ``scope``'s path (for ``Allow``): each is
+    tried, as included routers hide their routes' methods."""
+    return [
+        method for method in _METHOD_ORDER
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in router.routes)
+    ]
+
+
+def install_http_hygiene(app: FastAPI) -> None:
+    """A 405 lists every method the path takes in ``Allow`` (Starlette names only the first
+    route's); a path with a trailing slash is a 404 problem saying to drop it (no redirect);
+    a body that does not arrive in time is a 408 problem."""
+    router = app.router
+    http_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            allow = allowed_methods(router, request.scope)
+            if allow:
+                exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allow)}
+        response = http_handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    async def body_timeout(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BodyReadTimeout)
+        return problem_response(request, exc.problem())
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            without = {**scope, "path": path.rstrip("/") or "/"}
+            if any(route.matches(without)[0] is not Match.NONE for route in router.routes):
+                raise Problem(404, "not-found", "Not found", "There is nothing at this path; drop the trailing slash.")
+        await router.not_found(scope, receive, send)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(BodyReadTimeout, body_timeout)
+    router.default = not_found
+
+
 class RequestContextMiddleware:
     """Correlation id in and out, request metrics, one JSON log line a request (pure ASGI)."""
 
@@ -284,4 +400,4 @@ class RequestContextMiddleware:
             correlation_id.reset(token)
 
 
-__all__ = ["ConsumerSpec", "Runtime", "RuntimeDep", "create_service_app", "CORRELATION_HEADER"]
+__all__ = ["BodyReadTimeout", "BodyReadTimeoutMiddleware", "ConsumerSpec", "Runtime", "RuntimeDep", "create_service_app", "CORRELATION_HEADER"]

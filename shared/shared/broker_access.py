@@ -138,6 +138,17 @@ class BrokerAdminError(RuntimeError):
         self.status = status
 
 
+class BrokerUnavailable(BrokerAdminError):
+    """The management API could not be reached in time, or answered that the broker is unavailable
+    (502, 503, 504): a request that needed it is answered 503 ``broker-unavailable``
+    (``shared.problems``). Every call is idempotent, so the caller may simply try again."""
+
+    def __init__(self, message: str, *, status: int = 503) -> None:
+        RuntimeError.__init__(self, f"RabbitMQ management API unavailable: {message}")
+        self.status = status
+
+
+
 class BrokerAdmin:
     """The RabbitMQ management HTTP API, as an administrator (``http://user:pass@host:15672/``).
 
@@ -145,14 +156,14 @@ class BrokerAdmin:
     after a failure half way, and by several replicas.
     """
 
-    def __init__(self, management_url: str, *, vhost: str = "/", timeout_s: float = 10.0) -> None:
+    def __init__(self, management_url: str, *, vhost: str = "/", timeout_s: float = 10.0, connect_timeout_s: float = 2.0) -> None:
         import aiohttp
 
         parts = urlsplit(management_url)
         self._base = urlunsplit((parts.scheme, f"{parts.hostname}:{parts.port or 15672}", parts.path.rstrip("/"), "", ""))
         self._headers = {"Authorization": aiohttp.encode_basic_auth(unquote(parts.username or "guest"), unquote(parts.password or "guest"))}
         self.vhost = vhost
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=connect_timeout_s)
         self._session: Any = None
 
     async def __aenter__(self) -> BrokerAdmin:
@@ -176,14 +187,19 @@ class BrokerAdmin:
         if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
         url = URL(self._base + "/api" + path, encoded=True)
-        async with self._session.request(method, url, json=body) as resp:
-            if resp.status == 404 and ok_missing:
-                return None
-            if resp.status >= 400:
-                raise BrokerAdminError(resp.status, (await resp.text())[:500])
-            if resp.status == 204 or resp.content_length == 0:
-                return None
-            return await resp.json(content_type=None)
+        try:
+            async with self._session.request(method, url, json=body) as resp:
+                if resp.status == 404 and ok_missing:
+                    return None
+                if resp.status in (502, 503, 504):
+                    raise BrokerUnavailable(f"{method} {path} answered {resp.status}", status=resp.status)
+                if resp.status >= 400:
+                    raise BrokerAdminError(resp.status, (await resp.text())[:500])
+                if resp.status == 204 or resp.content_length == 0:
+                    return None
+                return await resp.json(content_type=None)
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"{method} {path}: {exc!r}") from exc
 
     # --- users and permissions -------------------------------------------------------------------
 

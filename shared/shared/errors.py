@@ -8,16 +8,17 @@ unknown routes and unexpected failures into ``application/problem+json`` respons
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .observability import correlation_id
+from .paths import public_path
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,46 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://qa-platform.example/problems/"
 
 
+def _optional_fields_without_default(schema: dict[str, Any]) -> None:
+    """An optional field of an error body is omitted, never sent as null: say so in the schema
+    (no ``default: null``, no null type), so generated clients do not expect it to be there."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+        variants = prop.get("anyOf")
+        if variants is not None:
+            kept = [v for v in variants if v != {"type": "null"}]
+            if len(kept) == 1:
+                del prop["anyOf"]
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+
+
+class FieldError(BaseModel):
+    """One thing wrong with a request, the same for request validation and for a domain's rules."""
+
+    #: A rule may add what it refers to (e.g. ``team_id``).
+    model_config = ConfigDict(extra="allow")
+
+    field: str = Field(
+        description="Dotted path of what is wrong. Request validation starts with where it was "
+        "(``body.sections.0.answer``, ``query.month``, ``path.exemplar_id``, ``header.if-match``); "
+        "a domain rule names the entry of the record or request it refers to (``answers.child_seen``).",
+        examples=["body.answers.child_seen"],
+    )
+    message: str = Field(description="What is wrong, for a person to read", examples=["Field required"])
+    code: str = Field(
+        description="What is wrong, for a program: pydantic's error type for request validation "
+        "(``missing``, ``string_pattern_mismatch``...), the domain's own code otherwise",
+        examples=["missing"],
+    )
+
+
 class ProblemDetail(BaseModel):
-    """The body of every error response (RFC 9457)."""
+    """The body of every error response (RFC 9457). Optional members are omitted when empty; a
+    problem type may add its own members (e.g. ``current_version`` of ``stale-version``)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_optional_fields_without_default)
 
     type: str
     title: str
@@ -34,11 +73,27 @@ class ProblemDetail(BaseModel):
     detail: str | None = None
     instance: str | None = None
     correlation_id: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldError] | None = None
+
+
+def field_errors(errors: Iterable[FieldError | Mapping[str, Any]], *, default_code: str) -> list[dict[str, Any]]:
+    """``errors`` in the one ``FieldError`` shape (``field``, ``message``, ``code``; a rule's extra
+    members kept). ``default_code`` is the code of an entry that names none (the problem's slug)."""
+    out = []
+    for error in errors:
+        item = error.model_dump() if isinstance(error, FieldError) else dict(error)
+        if "field" not in item and "location" in item:  # pydantic's shape: loc, msg, type
+            item["field"] = ".".join(str(part) for part in item.pop("location"))
+        item.setdefault("field", "")
+        item.setdefault("message", "")
+        item.setdefault("code", item.pop("type", None) or default_code)
+        out.append(FieldError.model_validate(item).model_dump())
+    return out
 
 
 class Problem(Exception):
-    """An error to answer with problem+json. ``slug`` names the problem type."""
+    """An error to answer with problem+json. ``slug`` names the problem type; one slug has one
+    ``title`` everywhere (tests/test_problem_titles.py checks it): the specifics go in ``detail``."""
 
     def __init__(
         self,
@@ -47,7 +102,7 @@ class Problem(Exception):
         title: str,
         detail: str | None = None,
         *,
-        errors: list[dict[str, Any]] | None = None,
+        errors: Iterable[FieldError | Mapping[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
@@ -56,13 +111,14 @@ class Problem(Exception):
         self.slug = slug
         self.title = title
         self.detail = detail
-        self.errors = errors
+        self.errors = field_errors(errors, default_code=slug) if errors else None
         self.headers = headers or {}
         self.extensions = extensions
 
 
 def not_found(what: str, ident: str) -> Problem:
-    return Problem(404, "not-found", f"{what} not found", f"There is no {what.lower()} {ident!r}.")
+    """404 ``not-found``; ``what`` (e.g. "Audit") is named in the detail, the title is the slug's."""
+    return Problem(404, "not-found", "Not found", f"There is no {what.lower()} {ident!r}.")
 
 
 def problem_response(request: Request | None, problem: Problem) -> JSONResponse:
@@ -74,7 +130,7 @@ def problem_response(request: Request | None, problem: Problem) -> JSONResponse:
     if problem.detail:
         body["detail"] = problem.detail
     if request is not None:
-        body["instance"] = request.url.path
+        body["instance"] = public_path(request, request.url.path)
     cid = correlation_id.get()
     if cid:
         body["correlation_id"] = cid
@@ -111,7 +167,7 @@ def install_problem_handlers(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")}
+            FieldError(field=".".join(str(part) for part in e.get("loc", ())), message=e.get("msg", ""), code=e.get("type", "") or "invalid")
             for e in exc.errors()
         ]
         return problem_response(

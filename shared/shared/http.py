@@ -1,5 +1,5 @@
 """HTTP conventions every service keeps: ETag / If-Match from an aggregate's version number,
-and cursor pagination on every list."""
+cursor pagination on every list, and links written as the path the caller used (``public_path``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from pydantic import BaseModel, Field
 
 from .errors import Problem
 from .ids import ID_MAX_LENGTH, ID_PATTERN
+from .paths import FORWARDED_PREFIX_HEADER as FORWARDED_PREFIX_HEADER  # links as the caller can follow them (shared.paths)
+from .paths import forwarded_prefix as forwarded_prefix
+from .paths import public_path as public_path
 
 T = TypeVar("T")
 

@@ -4,17 +4,38 @@ the events it causes.
 Motor reached end of life on 2026-05-14; PyMongo's ``AsyncMongoClient`` has the same shape and is
 what its maintainers direct new code to. Each service owns one database
 (``<QA_NAMESPACE>_<service>``) and declares its indexes, created at start-up.
+
+**Two kinds of patience with an unreachable database.** A request waits at most
+``MONGODB_REQUEST_TIMEOUT_MS`` (default 1 s) for a reachable server, then fails with a
+``pymongo.errors.ConnectionFailure`` that ``shared.problems`` answers with 503
+``database-unavailable`` and ``Retry-After``. The background work a service's start-up begins
+(outbox relay, consumers, workers, schedulers, job runners) waits as long as it always has
+(``PATIENT_SERVER_SELECTION_MS``) and keeps its own retry and back-off. Only the wait for a
+reachable server is shortened: once a server is selected, a query runs as long as it needs (some
+reports take seconds). PyMongo's ``pymongo.timeout()`` would bound the whole operation instead,
+so it is not used for this.
+
+How a context is told apart: ``connect()`` marks the context that calls it (a service's
+lifespan, a test fixture, a script) as patient, and everything started from it inherits the mark
+(asyncio tasks copy their creator's context). The ASGI server runs each request in a task of its
+own that does not descend from the lifespan, so requests get the short wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import random
+import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from .clock import Clock
 from .documents import OUTBOX, PROCESSED_EVENTS, Document, Indexes, create_indexes
@@ -27,18 +48,101 @@ T = TypeVar("T")
 __all__ = [
     "OUTBOX",
     "PROCESSED_EVENTS",
+    "DatabaseUnavailable",
     "Document",
     "Indexes",
     "Transaction",
     "UnitOfWork",
     "connect",
     "create_indexes",
+    "patient",
     "ping",
 ]
 
+#: How long background work waits for a reachable server (what every caller waited before).
+PATIENT_SERVER_SELECTION_MS = 5000
+#: How long a request waits for one, unless ``MONGODB_REQUEST_TIMEOUT_MS`` says otherwise.
+DEFAULT_REQUEST_TIMEOUT_MS = 1000
+#: How long a request's transaction is re-run after transient conflicts (PyMongo's own limit).
+_TRANSACTION_RETRY_S = 120.0
 
-def connect(url: str) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", serverSelectionTimeoutMS=5000)
+_patient: ContextVar[bool] = ContextVar("shared_mongo_patient", default=False)
+
+
+class DatabaseUnavailable(ConnectionFailure):
+    """A request's transaction met an unreachable database.
+
+    ``outcome_unknown``: it went away while committing, so whether the change was saved is not
+    known (every other case changed nothing)."""
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+
+
+def patient() -> bool:
+    """True in background work (the context that called ``connect()`` and what it started)."""
+    return _patient.get()
+
+
+class _Client(AsyncMongoClient[Document]):
+    """An ``AsyncMongoClient`` whose wait for a reachable server depends on who is asking.
+
+    PyMongo reads the wait from its topology's ``get_server_selection_timeout`` (the client's
+    ``serverSelectionTimeoutMS``, or what is left of a ``pymongo.timeout()`` block); outside
+    patient contexts it is capped at the request timeout. The topology is (re)built in
+    ``_init_background`` (at construction, after an SRV lookup, after a fork), so the cap is
+    applied there. Checked against this PyMongo version by shared/tests/integration/test_outages.py.
+    """
+
+    _qa_request_timeout_s: float
+
+    def __init__(self, url: str, *, request_timeout_ms: int, **kwargs: Any) -> None:
+        self._qa_request_timeout_s = request_timeout_ms / 1000
+        super().__init__(url, **kwargs)
+
+    def _init_background(self, old_pid: int | None = None) -> None:
+        super()._init_background(old_pid)
+        topology = self._topology
+        configured = topology.get_server_selection_timeout
+        cap = self._qa_request_timeout_s
+
+        def server_selection_timeout() -> float:
+            wait = configured()
+            return wait if _patient.get() else min(wait, cap)
+
+        topology.get_server_selection_timeout = server_selection_timeout  # type: ignore[method-assign]
+
+
+def _request_timeout_from_environment() -> int:
+    raw = os.environ.get("MONGODB_REQUEST_TIMEOUT_MS", "").strip()
+    try:
+        value = int(raw) if raw else DEFAULT_REQUEST_TIMEOUT_MS
+    except ValueError:
+        raise ValueError(f"MONGODB_REQUEST_TIMEOUT_MS must be a whole number of milliseconds, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError("MONGODB_REQUEST_TIMEOUT_MS must be positive")
+    return value
+
+
+def connect(
+    url: str, *, request_timeout_ms: int | None = None, patient_timeout_ms: int = PATIENT_SERVER_SELECTION_MS
+) -> AsyncMongoClient[Document]:
+    """A client for ``url``; the calling context (and what it starts) becomes patient.
+
+    ``request_timeout_ms``: the longest a request waits for a reachable server
+    (``ServiceSettings.mongodb_request_timeout_ms``; read from ``MONGODB_REQUEST_TIMEOUT_MS``
+    when not given). ``patient_timeout_ms``: the wait of background work.
+    """
+    client = _Client(
+        url,
+        request_timeout_ms=request_timeout_ms if request_timeout_ms is not None else _request_timeout_from_environment(),
+        tz_aware=True,
+        uuidRepresentation="standard",
+        serverSelectionTimeoutMS=patient_timeout_ms,
+    )
+    _patient.set(True)
+    return client
 
 
 async def ping(client: AsyncMongoClient[Document]) -> None:
@@ -63,6 +167,10 @@ class UnitOfWork:
     ``await uow.run(work)`` calls ``work(tx)``; everything it writes with ``tx.session`` and every
     event it records with ``tx.record`` commit together or not at all. A transient conflict
     re-runs ``work`` from the start, so ``work`` must do nothing outside the database.
+
+    Background work retries an unreachable database as PyMongo's ``with_transaction`` does (up
+    to two minutes). A request does not: it raises ``DatabaseUnavailable`` at once, which is
+    answered with 503 and ``Retry-After``.
     """
 
     def __init__(
@@ -94,6 +202,64 @@ class UnitOfWork:
                 await self.db[OUTBOX].insert_many(docs, session=session)
 
         async with self.client.start_session() as session:
-            await session.with_transaction(attempt)
+            if _patient.get():
+                await session.with_transaction(attempt)
+            else:
+                await _with_transaction_failing_fast(session, attempt)
         self._on_commit()
         return result[0]
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError")
+
+
+def _max_time_expired(exc: PyMongoError) -> bool:
+    if isinstance(exc, OperationFailure):
+        if exc.code == 50:
+            return True
+        details = exc.details or {}
+        return bool((details.get("writeConcernError") or {}).get("code") == 50)
+    return False
+
+
+async def _with_transaction_failing_fast(session: AsyncClientSession, attempt: Callable[[AsyncClientSession], Awaitable[None]]) -> None:
+    """``session.with_transaction(attempt)`` for a request: the same re-runs after a write
+    conflict and the same commit retries, but an unreachable database ends it at once.
+
+    (``with_transaction`` labels a lost connection or a failed server selection as transient and
+    would re-run the transaction, and retry its commit, for two minutes.)
+    """
+    started = time.monotonic()
+    retry = 0
+    while True:
+        if retry:  # the back-off with_transaction uses between re-runs
+            await asyncio.sleep(random.random() * min(0.005 * 1.5**retry, 0.5))  # noqa: S311 - jitter
+        retry += 1
+        await session.start_transaction()
+        try:
+            await attempt(session)
+        except BaseException as exc:
+            if session.in_transaction:
+                await session.abort_transaction()
+            if isinstance(exc, ConnectionFailure) and not isinstance(exc, DatabaseUnavailable):
+                raise DatabaseUnavailable(f"the database is unreachable: {exc}") from exc
+            if _transient(exc) and time.monotonic() - started < _TRANSACTION_RETRY_S:
+                continue
+            raise
+        if not session.in_transaction:  # the work ended the transaction itself
+            return
+        while True:
+            try:
+                await session.commit_transaction()
+                return
+            except ConnectionFailure as exc:
+                # PyMongo already retried the commit once; whether it was applied is not known.
+                raise DatabaseUnavailable(f"the database became unreachable while committing: {exc}", outcome_unknown=True) from exc
+            except PyMongoError as exc:
+                within = time.monotonic() - started < _TRANSACTION_RETRY_S
+                if exc.has_error_label("UnknownTransactionCommitResult") and not _max_time_expired(exc) and within:
+                    continue
+                if exc.has_error_label("TransientTransactionError") and within:
+                    break
+                raise

@@ -18,6 +18,11 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
 
     mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    #: How long a request waits for a reachable MongoDB before it is answered 503
+    #: ``database-unavailable`` with ``Retry-After`` (milliseconds). Only the wait for a server:
+    #: a query that reached one runs as long as it needs. Background work (outbox relay,
+    #: consumers, workers) keeps its own, longer wait (``shared.mongo``).
+    mongodb_request_timeout_ms: int = Field(default=1000, ge=50, le=60000)
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     qa_namespace: str = Field(default="qa", pattern=r"^[a-z][a-z0-9_]{0,30}$")
 
@@ -44,8 +49,16 @@ class ServiceSettings(BaseSettings):
     #: How long a relay replica holds events it has claimed before another may take them over.
     outbox_claim_s: float = Field(default=30.0, gt=0)
 
+    #: Seconds a request may wait for the next part of its body (a client that declares a body and
+    #: sends none, or stalls mid-way, gets 408 and the connection is closed).
+    body_read_timeout_s: float = Field(default=10.0, gt=0)
+
     #: Seconds a stopping process waits for in-flight messages before giving them back.
     shutdown_grace_s: float = Field(default=20.0, ge=0)
+
+    #: Whether ``POST /v1/scheduler/runs`` may run the service's time-driven work "as of" a given
+    #: date (administrators only). Off unless set: ``./dev up`` and the test fixtures turn it on.
+    scheduler_as_of_enabled: bool = False
 
     @property
     def database_name(self) -> str:

@@ -3,6 +3,7 @@ AsyncAPI generator, the event table and the broker's topic permissions as ``audi
 
 from __future__ import annotations
 
+from shared.directory_sync import applied_type
 from shared.events import EventRegistry
 
 from .case_audit import events as case_audit_events
@@ -21,3 +22,4 @@ EVENTS = EventRegistry(
         *hillingdon_events.EVENTS, *practice_events.EVENTS, *team_review_events.EVENTS,
     ]
 )
+EVENTS.register(applied_type(SERVICE))  # the directory sync signal (shared.directory_sync)

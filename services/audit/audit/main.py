@@ -24,6 +24,7 @@ from .practice import store as practice_store
 from .problems import PROBLEMS
 from .reporting import api as api_reports
 from .scheduler import CycleScheduler
+from .scheduler import router as scheduler_router
 from .settings import AuditSettings
 from .team_review import api as team_review_api
 from .team_review import store as team_review_store
@@ -64,7 +65,7 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         settings,
         title="Audit",
         description="Audit: programmes and tools, monthly sampling and allocation, audit, peer review and moderation.",
-        routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router],
+        routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router, scheduler_router],
         indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
         consumers=[*CONSUMERS, allocation(settings.audit_allocation_prefetch)],
         domain_errors=PROBLEMS,

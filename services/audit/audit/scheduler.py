@@ -6,19 +6,34 @@ The same pass sends what falls due on the day, each once however many passes or 
 practice-observation reminders, improvement-plan actions due, the escalation of inadequate
 practice still open a month on, and Hampshire's lists of last month's files ready for audit (from
 the first of the month, in time for "by the 5th"; a file that becomes ready later goes in the
-next pass's list)."""
+next pass's list).
+
+``run_pass(ctx, settings, today)`` is that pass, for one day. The background loop runs it for the
+clock's day; ``POST /v1/scheduler/runs`` (``router``; through the gateway
+``/api/v1/audit/scheduler/runs``) runs it as of a day an administrator names, where
+``SCHEDULER_AS_OF_ENABLED`` allows it (``./dev up`` and the tests; off by default: 404 elsewhere)."""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from shared.app import RuntimeDep
 from shared.clock import Clock
+from shared.errors import Problem
+from shared.identity import CurrentPerson
 from shared.worker import BackgroundWorker
 
 from .case_audit.usecases import escalate_due_inadequate_actions
 from .common.context import AuditContext
+from .common.roles import Role
 from .cycles.domain.timetable import Month
 from .cycles.usecases import CycleSettings, draw_due_cycles
 from .hampshire.usecases import send_ready_lists
@@ -35,6 +50,70 @@ def local_date(at: datetime) -> date:
     return at.astimezone(LOCAL).date()
 
 
+#: Who a scheduled list is sent by, as events and the list record say.
+SCHEDULER = "audit-scheduler"
+
+
+async def _last_months_ready_lists(ctx: AuditContext, today: date) -> list[str]:
+    return await send_ready_lists(ctx, str(Month.of(today).plus(-1)), by=SCHEDULER)
+
+
+Job = Callable[[AuditContext, date], Awaitable[Sequence[Any]]]
+JobName = Literal["draws", "observation-reminders", "improvement-actions-due", "inadequate-practice-escalations", "hampshire-ready-lists"]
+
+#: What falls due on a day, in the order a pass sends it (after the draws): job name, what it does.
+DUE_TODAY: tuple[tuple[JobName, str, Job], ...] = (
+    ("observation-reminders", "observation reminders", observations_due),
+    ("improvement-actions-due", "improvement actions due", notice_actions_due),
+    ("inadequate-practice-escalations", "inadequate practice escalations", escalate_due_inadequate_actions),
+    ("hampshire-ready-lists", "Hampshire ready lists", _last_months_ready_lists),
+)
+
+
+@dataclass
+class JobRun:
+    job: JobName
+    #: What this run sent or drew (0 when it had been done already).
+    count: int = 0
+    #: The ids of what it drew or sent, where the job names them by id.
+    ids: list[str] = field(default_factory=list)
+    failed: bool = False
+
+
+async def _run_job(name: JobName, label: str, run: Callable[[], Awaitable[Sequence[Any]]]) -> JobRun:
+    """One job of a pass: its failure is logged and the pass goes on (the next pass tries again)."""
+    try:
+        done = await run()
+    except Exception:
+        log.exception("scheduled run failed; trying again at the next pass", extra={"run": label})
+        return JobRun(name, failed=True)
+    if done:
+        log.info("scheduled notices sent", extra={"run": label, "count": len(done)})
+    return JobRun(name, count=len(done), ids=[x for x in done if isinstance(x, str)])
+
+
+async def run_due_today(ctx: AuditContext, today: date) -> list[JobRun]:
+    """Send what falls due on ``today``: each kind on its own, a failure logged and tried again next pass."""
+    runs = []
+    for name, label, run in DUE_TODAY:
+
+        async def job(run: Job = run) -> Sequence[Any]:
+            return await run(ctx, today)
+
+        runs.append(await _run_job(name, label, job))
+    return runs
+
+
+async def run_pass(ctx: AuditContext, settings: CycleSettings, today: date) -> list[JobRun]:
+    """The scheduler's whole pass for ``today``: the due draws, then what falls due that day. What
+    the background loop runs, and what ``POST /v1/scheduler/runs`` runs as of a named day."""
+    async def draws_due() -> list[str]:
+        return await draw_due_cycles(ctx, today, settings)
+
+    draws = await _run_job("draws", "scheduled draw", draws_due)
+    return [draws, *await run_due_today(ctx, today)]
+
+
 class CycleScheduler(BackgroundWorker):
     """A pass every ``interval_s``: the due draws, then what falls due today (each part's failure
     is logged and tried again at the next pass, so the loop itself never backs off)."""
@@ -44,33 +123,87 @@ class CycleScheduler(BackgroundWorker):
         self.ctx, self.settings, self.clock = ctx, settings, clock
 
     async def run_once(self) -> None:
-        try:
-            drawn = await draw_due_cycles(self.ctx, local_date(self.clock.now()), self.settings)
-            if drawn:
-                log.info("scheduled draw", extra={"cycles": drawn})
-        except Exception:
-            log.exception("scheduled draw failed; trying again at the next pass")
-        await self.due_today(local_date(self.clock.now()))
+        await run_pass(self.ctx, self.settings, local_date(self.clock.now()))
 
     async def due_today(self, today: date) -> None:
-        """Send what falls due on ``today``: each kind on its own, a failure logged and tried again next pass."""
-        for name, run in (
-            ("observation reminders", observations_due),
-            ("improvement actions due", notice_actions_due),
-            ("inadequate practice escalations", escalate_due_inadequate_actions),
-            ("Hampshire ready lists", _last_months_ready_lists),
-        ):
-            try:
-                sent = await run(self.ctx, today)
-                if sent:
-                    log.info("scheduled notices sent", extra={"run": name, "count": len(sent)})
-            except Exception:
-                log.exception("scheduled run failed; trying again at the next pass", extra={"run": name})
+        """Send what falls due on ``today`` (the pass without the draws)."""
+        await run_due_today(self.ctx, today)
 
 
-#: Who a scheduled list is sent by, as events and the list record say.
-SCHEDULER = "audit-scheduler"
+# --- POST /v1/scheduler/runs: the pass as of a day (administrators; local and test settings) ----
+
+#: Days the scheduler can be run as of: anything else is a mistake (or would take the calendar past its range).
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+_AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$")
 
 
-async def _last_months_ready_lists(ctx: AuditContext, today: date) -> list[str]:
-    return await send_ready_lists(ctx, str(Month.of(today).plus(-1)), by=SCHEDULER)
+def parse_as_of(value: str) -> date:
+    """``YYYY-MM-DD``, or an RFC 3339 date-time with its offset (its day in England); ValueError otherwise."""
+    if not _AS_OF.match(value):
+        raise ValueError("as_of is a date (YYYY-MM-DD) or a date-time with its offset (2026-03-16T09:00:00Z)")
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else local_date(datetime.fromisoformat(value))
+    except ValueError as exc:
+        raise ValueError(f"as_of is not a real date: {exc}") from None
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"as_of must fall between {EARLIEST} and {LATEST}")
+    return day
+
+
+class AuditSchedulerRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: str = Field(
+        description="Run as of this day: a date, or an RFC 3339 date-time with its offset (its day in England)",
+        examples=["2026-03-16", "2026-03-16T09:00:00Z"],
+    )
+
+    @field_validator("as_of")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        parse_as_of(value)
+        return value
+
+
+class AuditSchedulerJobOut(BaseModel):
+    job: JobName
+    status: Literal["ran", "failed"] = Field(description="failed: logged; the next pass (or run) tries again")
+    count: int = Field(description="What this run drew or sent; 0 when it was done already")
+    ids: list[str] = Field(description="The cycles drawn, audits escalated or ready lists sent, by id (empty for the other jobs)")
+
+
+class AuditSchedulerRunOut(BaseModel):
+    service: Literal["audit"] = "audit"
+    as_of: date = Field(description="The day the pass ran as")
+    jobs: list[AuditSchedulerJobOut]
+
+
+def _enabled(runtime: RuntimeDep) -> None:
+    if not runtime.settings.scheduler_as_of_enabled:
+        raise Problem(404, "scheduler-as-of-disabled", "Running the scheduler as of a date is disabled",
+                      "This installation does not run its scheduler as of a given date (SCHEDULER_AS_OF_ENABLED is off).")
+
+
+def _administrator(caller: CurrentPerson) -> None:
+    if not caller.has_role(Role.ADMINISTRATOR):
+        raise Problem(403, "forbidden", "Not allowed", "Only an administrator runs the scheduler as of a date.")
+
+
+router = APIRouter(prefix="/v1", tags=["audit schedule"])
+
+
+@router.post(
+    "/scheduler/runs",
+    response_model=AuditSchedulerRunOut,
+    dependencies=[Depends(_enabled), Depends(_administrator)],
+    summary="Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists (administrators; local and test settings)",
+    responses={403: {"description": "Not an administrator"}, 404: {"description": "Disabled here (SCHEDULER_AS_OF_ENABLED is off)"},
+               422: {"description": "Not a date, or out of range"}},
+)
+async def run_scheduler(body: AuditSchedulerRunIn, runtime: RuntimeDep) -> AuditSchedulerRunOut:
+    today = parse_as_of(body.as_of)
+    runs = await run_pass(runtime.extra["audit"], runtime.extra["cycle_settings"], today)
+    return AuditSchedulerRunOut(as_of=today, jobs=[
+        AuditSchedulerJobOut(job=r.job, status="failed" if r.failed else "ran", count=r.count, ids=r.ids)
+        for r in runs
+    ])

@@ -9,6 +9,7 @@ a fresh RSA key per process and mints tokens for people in the directory.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -29,11 +31,19 @@ class InvalidToken(Exception):
 class DevIssuer:
     """Mints RS256 tokens for demo people. Never enabled unless explicitly configured."""
 
-    def __init__(self, issuer: str, audience: str) -> None:
+    def __init__(self, issuer: str, audience: str, private_key_pem: bytes | None = None) -> None:
         self.issuer = issuer
         self.audience = audience
-        self.kid = f"dev-{uuid.uuid4().hex[:8]}"
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if private_key_pem is None:
+            self.kid = f"dev-{uuid.uuid4().hex[:8]}"
+            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:  # a key kept across restarts (DEV_ISSUER_KEY_FILE): its tokens stay valid, under the same kid
+            key = serialization.load_pem_private_key(private_key_pem, password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                raise ValueError("the dev issuer's key must be an RSA private key (PEM)")
+            self._key = key
+            public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            self.kid = f"dev-{hashlib.sha256(public).hexdigest()[:8]}"
 
     @property
     def public_key(self) -> Any:

@@ -7,6 +7,8 @@ FastAPI's routes: ``/api/v1/me``, the directory, the docs and the dev issuer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiohttp
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,6 +21,7 @@ from starlette.middleware import Middleware
 from .auth import DevIssuer, TokenVerifier
 from .callers import Caller, CallerResolver
 from .directory import api as directory_api
+from .directory import sync as directory_sync
 from .directory.jobs import INDEXES as IMPORT_INDEXES
 from .directory.jobs import ImportRunner
 from .directory.store import INDEXES, PEOPLE, ImportRaced
@@ -60,15 +63,15 @@ def _dev_router() -> APIRouter:
     router = APIRouter(prefix="/auth/dev", tags=["dev issuer"])
 
     @router.post("/token", response_model=DevToken, summary="Mint a token for a person in the directory (local runs and tests only)")
-    async def token(body: DevTokenRequest, runtime: RuntimeDep) -> DevToken:
+    async def mint_dev_token(body: DevTokenRequest, runtime: RuntimeDep) -> DevToken:
         issuer: DevIssuer = runtime.extra["dev_issuer"]
         known = body.person_id in runtime.settings.integration_clients
         if not known and await runtime.db[PEOPLE.collection].find_one({"_id": body.person_id}, {"_id": 1}) is None:
-            raise Problem(404, "not-found", "Person not found", f"There is no person {body.person_id!r} in the directory.")
+            raise Problem(404, "not-found", "Not found", f"There is no person {body.person_id!r} in the directory.")
         return DevToken(access_token=issuer.mint(body.person_id, ttl_s=body.ttl_s), expires_in=body.ttl_s)
 
     @router.get("/jwks.json", summary="The dev issuer's public keys")
-    async def jwks(runtime: RuntimeDep) -> dict[str, object]:
+    async def dev_jwks(runtime: RuntimeDep) -> dict[str, object]:
         issuer: DevIssuer = runtime.extra["dev_issuer"]
         return issuer.jwks()
 
@@ -86,7 +89,7 @@ def _api_router() -> APIRouter:
 
 
 def _raced(exc: Exception) -> Problem:
-    return Problem(409, "conflict", "Changed during the import", str(exc))
+    return Problem(409, "import-raced", "Changed during the import", str(exc))
 
 
 def _refused(exc: Exception) -> Problem:
@@ -106,7 +109,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # Forward the caller's own Accept and Accept-Encoding, nothing aiohttp would add.
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
         )
-        dev_issuer = DevIssuer(settings.dev_issuer, settings.jwt_audience) if settings.dev_issuer_enabled else None
+        dev_key = Path(settings.dev_issuer_key_file).read_bytes() if settings.dev_issuer_key_file else None
+        dev_issuer = DevIssuer(settings.dev_issuer, settings.jwt_audience, dev_key) if settings.dev_issuer_enabled else None
         verifier = TokenVerifier(
             audience=settings.jwt_audience, issuer=settings.jwt_issuer, jwks_url=settings.jwks_url,
             session=session, cache_s=settings.jwks_cache_s, dev_issuer=dev_issuer, min_refetch_s=settings.jwks_min_refetch_s,
@@ -120,7 +124,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 integration_clients=frozenset(settings.integration_clients),
             ),
             proxy=ServiceProxy(settings.service_urls(), session, read_timeout_s=settings.upstream_read_timeout_s),
-            limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, exempt=frozenset(settings.rate_limit_exempt)),
             docs=OpenApiAggregator(settings.service_urls(), session, cache_s=settings.docs_cache_s),
         )
 
@@ -176,7 +180,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=routers,
         indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES],
         # Bound only to the types some endpoint wants (integrations.webhooks.Bindings), a batch per transaction.
-        consumers=[ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions(), batch=True, bind=False)],
+        consumers=[
+            ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions(), batch=True, bind=False),
+            # The services' reports of how far they have applied the directory (the directory sync signal).
+            ConsumerSpec("directory-sync", lambda runtime: directory_sync.subscriptions(runtime.db), batch=True),
+        ],
         domain_errors={IntegrationRefused: _refused, ImportRaced: _raced},
         on_startup=on_startup,
         on_shutdown=on_shutdown,
@@ -184,10 +192,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     docs_api.install(app)
     # Inside the shared request-context middleware (so correlation ids and metrics cover them all).
-    if settings.cors_origins:
+    if settings.cors_origins or settings.cors_origin_regex:
         app.user_middleware.append(
             Middleware(
-                CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                CORSMiddleware, allow_origins=settings.cors_origins, allow_origin_regex=settings.cors_origin_regex, allow_credentials=True,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"], allow_headers=CORS_REQUEST_HEADERS,
                 expose_headers=CORS_EXPOSED_HEADERS, max_age=600,
             )

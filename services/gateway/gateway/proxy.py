@@ -9,18 +9,30 @@ resolution, no request object, headers copied once as bytes.
 Request bodies are bounded (``MAX_REQUEST_BYTES``) and read whole before forwarding; answers
 stream back as they are produced, so Server-Sent Events pass through and a client that goes
 away closes the upstream stream. An unreachable service is a 503 at once, a slow one a 504 after
-``UPSTREAM_READ_TIMEOUT_S``, a broken answer a 502: never a hang.
+``UPSTREAM_READ_TIMEOUT_S``, a broken answer a 502: never a hang. A body that does not arrive
+is a 408 after ``BODY_READ_TIMEOUT_S``.
+
+The path goes on as the client encoded it (``raw_path``, never the decoded ``path``), so an
+encoded ``?``, ``#`` or ``/`` stays data and a non-ASCII id reaches the service, which answers
+it. What could confuse the service is refused with 400 problem+json and nothing forwarded:
+control characters (``%00``-``%1F``, ``%7F``), dot segments (``.``/``..`` however encoded,
+``..%2F`` included: they are refused, not normalised), a malformed ``%`` escape, an encoded
+``/api/v1/<service>/`` prefix. The service learns the prefix it is reached under from
+``X-Forwarded-Prefix``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from fastapi import Request
+from shared.app import BodyReadTimeout
 from shared.errors import Problem, problem_response
 from shared.identity import IDENTITY_HEADER
 from shared.observability import CORRELATION_HEADER, correlation_id
@@ -31,6 +43,8 @@ from .limits import BodyTooLarge
 
 PREFIX = "/api/v1/"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE"
+FORWARDED_PREFIX = b"x-forwarded-prefix"
 _IDEMPOTENT = frozenset({"GET", "HEAD"})
 
 # Hop-by-hop headers (RFC 9110 §7.6.1), and those the gateway sets itself.
@@ -38,6 +52,7 @@ _DROP_REQUEST = frozenset(
     h.encode() for h in (
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
         "upgrade", "host", "content-length", "authorization", IDENTITY_HEADER.lower(), CORRELATION_HEADER.lower(),
+        FORWARDED_PREFIX.decode(),
     )
 )
 _DROP_RESPONSE = frozenset(
@@ -48,6 +63,40 @@ _DROP_RESPONSE = frozenset(
 )
 _IDENTITY = IDENTITY_HEADER.encode()
 _CORRELATION = CORRELATION_HEADER.encode()
+
+
+#: What a forwarded path may hold as it is: RFC 3986 ``pchar`` and ``/``; ``%`` only as an escape.
+_PATH_SAFE = re.compile(rb"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+_ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
+_DOT_SEGMENT = re.compile(rb"(?:^|[/\\])\.{1,2}(?=$|[/\\])")
+_UNSAFE_BYTE = re.compile(rb"[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]")
+
+
+def invalid_path(detail: str) -> Problem:
+    return Problem(400, "invalid-path", "Invalid path", detail)
+
+
+def forwarded_path(raw_path: bytes, prefix: bytes) -> str:
+    """The part of ``raw_path`` (as the client encoded it) after ``prefix``, safe to put in the
+    service's request line; a ``Problem`` (400) for a path that could confuse the service."""
+    raw_path = raw_path.split(b"?", 1)[0]  # a raw_path that carries its query (some servers)
+    if raw_path + b"/" == prefix:
+        return ""
+    if not raw_path.startswith(prefix):
+        raise invalid_path(f"Write the {prefix.decode()} prefix of the path without percent-escapes.")
+    rest = raw_path[len(prefix):]
+    if not _PATH_SAFE.fullmatch(rest):
+        if re.search(rb"%(?![0-9A-Fa-f]{2})", rest):
+            raise invalid_path("The path holds a '%' that does not begin a percent-escape (write it as %25).")
+        # Raw bytes a server let through (non-ASCII, spaces): escape them, as a client should have.
+        rest = _UNSAFE_BYTE.sub(lambda m: b"%%%02X" % m[0][0], rest)
+    decoded = _ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), rest)
+    if _CONTROL.search(decoded):
+        raise invalid_path("The path holds a control character (such as %00); no resource has one in its path.")
+    if _DOT_SEGMENT.search(decoded):
+        raise invalid_path("The path holds a '.' or '..' segment (perhaps percent-encoded); name the resource directly.")
+    return rest.decode("ascii")
 
 
 def unavailable(service: str) -> Problem:
@@ -81,15 +130,16 @@ class ServiceProxy:
 
     async def forward(
         self, scope: Scope, receive: Receive, send: Send, service: str, path: str, headers: list[tuple[bytes, bytes]],
-        *, has_body: bool, event_stream: bool,
+        *, has_body: bool, event_stream: bool, body_read_timeout_s: float | None = None,
     ) -> None:
-        """Forward with ``headers`` (already stripped, identity and correlation added)."""
+        """Forward with ``headers`` (already stripped, identity and correlation added); ``path`` is
+        still percent-encoded (``forwarded_path``)."""
         method = scope["method"]
         query = scope.get("query_string", b"")
         url = f"{self.services[service]}/v1/{path}"
         if query:
             url = f"{url}?{query.decode('latin-1')}"
-        body = await _read_body(receive) if has_body else None
+        body = await _read_body(receive, body_read_timeout_s) if has_body else None
         upstream = await self._send(service, method, URL(url, encoded=True), headers, body, event_stream)
         try:
             reply_headers = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _DROP_RESPONSE]
@@ -140,10 +190,14 @@ class ServiceProxy:
         raise AssertionError("unreachable")
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, timeout_s: float | None) -> bytes:
     chunks = []
     while True:
-        message = await receive()
+        try:
+            async with asyncio.timeout(timeout_s):
+                message = await receive()
+        except TimeoutError:
+            raise BodyReadTimeout(timeout_s or 0) from None
         if message["type"] == "http.disconnect":
             raise Problem(400, "client-disconnected", "Client disconnected", "The request body was not sent in full.")
         chunks.append(message.get("body", b""))
@@ -196,7 +250,7 @@ class ForwardingMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
             await self.app(scope, receive, send)
             return
-        service, _, path = scope["path"][len(PREFIX):].partition("/")
+        service = scope["path"][len(PREFIX):].partition("/")[0]
         runtime = getattr(scope["app"].state, "runtime", None)
         proxy: ServiceProxy | None = runtime.extra.get("proxy") if runtime is not None else None
         if proxy is None or service not in proxy.services:
@@ -212,16 +266,23 @@ class ForwardingMiddleware:
             await send(message)
 
         try:
-            await self._forward(scope, receive, tracked, proxy, service, path, runtime.extra)
-        except (Problem, BodyTooLarge) as exc:
+            await self._forward(scope, receive, tracked, proxy, service, runtime.extra, runtime.settings.body_read_timeout_s)
+        except (Problem, BodyTooLarge, BodyReadTimeout) as exc:
             if started:
                 raise
-            problem = exc.problem() if isinstance(exc, BodyTooLarge) else exc
+            problem = exc.problem() if isinstance(exc, BodyTooLarge | BodyReadTimeout) else exc
             await problem_response(Request(scope), problem)(scope, receive, send)
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, proxy: ServiceProxy, service: str, path: str, extra: dict[str, Any]) -> None:
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, proxy: ServiceProxy, service: str, extra: dict[str, Any], body_read_timeout_s: float,
+    ) -> None:
         if scope["method"] not in METHODS:
-            raise Problem(405, "method-not-allowed", "Method not allowed", f"{scope['method']} is not forwarded to the services.")
+            raise Problem(
+                405, "method-not-allowed", "Method not allowed", f"{scope['method']} is not forwarded to the services.", headers={"Allow": ALLOW}
+            )
+        prefix = f"{PREFIX}{service}"
+        raw_path = scope.get("raw_path") or quote(scope["path"], safe="/:@!$&'()*+,;=").encode()
+        path = forwarded_path(raw_path, f"{prefix}/".encode())
         authorization = None
         event_stream = has_body = False
         headers: list[tuple[bytes, bytes]] = []
@@ -239,4 +300,7 @@ class ForwardingMiddleware:
         extra["limiter"].check(identity.person_id)
         headers.append((_IDENTITY, resolver.signed(identity).encode()))
         headers.append((_CORRELATION, (correlation_id.get() or "").encode("latin-1")))
-        await proxy.forward(scope, receive, send, service, path, headers, has_body=has_body, event_stream=event_stream)
+        headers.append((FORWARDED_PREFIX, prefix.encode()))
+        await proxy.forward(
+            scope, receive, send, service, path, headers, has_body=has_body, event_stream=event_stream, body_read_timeout_s=body_read_timeout_s,
+        )

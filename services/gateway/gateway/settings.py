@@ -43,12 +43,20 @@ class GatewaySettings(ServiceSettings):
 
     #: Origins of the front end allowed to call the API from a browser (JSON list; empty: none).
     cors_origins: list[str] = []
+    #: Origins allowed besides, as a regular expression matched against the whole origin (``./dev up``
+    #: sets it to any ``http://localhost:<port>`` and ``http://127.0.0.1:<port>``; unset: none).
+    cors_origin_regex: str | None = None
+    #: Local runs: a PEM file holding the dev issuer's RSA key, so its tokens survive a restart
+    #: (unset: a fresh key per process).
+    dev_issuer_key_file: str | None = None
 
     #: Requests a person may make per minute, and how many at once above that pace (a token
     #: bucket). Kept in memory per gateway replica: with N replicas a person may reach N times it.
     #: 0 turns the limit off.
     rate_limit_per_minute: int = Field(default=1200, ge=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    #: Person ids never rate-limited (a load test's or fuzzer's own identity in a test system). Empty in production.
+    rate_limit_exempt: list[str] = []
 
     #: Largest request body accepted (bytes); the directory's bulk import takes up to ``max_import_bytes``.
     max_request_bytes: int = Field(default=1 << 20, ge=1024)

@@ -16,7 +16,7 @@ from shared.errors import Problem
 from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
 
-from . import store, usecases
+from . import scheduler_api, store, usecases
 from .domain.kinds import STATUTORY, TaskKind
 from .domain.preferences import Preferences
 from .domain.tasks import Origin, TaskStatus
@@ -137,7 +137,7 @@ def build_router() -> APIRouter:
             due_on = today.isoformat()
         elif due is Due.OVERDUE:
             if status not in (None, TaskStatus.OPEN):
-                raise Problem(400, "bad-filter", "Contradictory filters", "Overdue tasks are open ones: leave out status or use status=open.")
+                raise Problem(400, "contradictory-filters", "Contradictory filters", "Overdue tasks are open ones: leave out status or use status=open.")
             status = TaskStatus.OPEN
             due_before = today.isoformat()
         after = None
@@ -162,7 +162,7 @@ def build_router() -> APIRouter:
         summary="Server-Sent Events: the caller's new and changed tasks as they happen",
         responses={200: {"content": {"text/event-stream": {}}, "description": "`event: task` with a TaskOut as data; heartbeat comments"}},
     )
-    async def stream(caller: CurrentPerson, runtime: RuntimeDep, request: Request) -> StreamingResponse:
+    async def stream_tasks(caller: CurrentPerson, runtime: RuntimeDep, request: Request) -> StreamingResponse:
         hub: TaskHub = runtime.extra["hub"]
         notifier = _notifier(runtime)
         base = notifier.settings.frontend_base_url
@@ -182,7 +182,7 @@ def build_router() -> APIRouter:
         return _detail(task, _notifier(runtime).settings.frontend_base_url)
 
     @router.post("/tasks/{task_id}/done", response_model=TaskDetailOut, tags=["work tray"], summary="Mark a task of the caller's tray done")
-    async def mark_done(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
+    async def mark_task_done(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
                         body: DoneIn | None = None) -> TaskDetailOut:
         task = await usecases.mark_done(runtime.uow, runtime.db, task_id, by=caller.person_id, if_match=if_match,
                                         note=body.note if body else None)
@@ -190,7 +190,7 @@ def build_router() -> APIRouter:
         return _detail(task, _notifier(runtime).settings.frontend_base_url)
 
     @router.post("/tasks/{task_id}/cancel", response_model=TaskDetailOut, tags=["work tray"], summary="Cancel a task of the caller's tray")
-    async def cancel(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
+    async def cancel_task(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
                      body: CancelIn | None = None) -> TaskDetailOut:
         task = await usecases.cancel_task(runtime.uow, runtime.db, task_id, by=caller.person_id, if_match=if_match,
                                           reason=body.reason if body else None)
@@ -219,4 +219,5 @@ def build_router() -> APIRouter:
         response.headers["ETag"] = etag(prefs.version)
         return prefs_out(prefs)
 
+    router.include_router(scheduler_api.build_router())
     return router

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_sync import applied_type, record_applied
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
 from shared.projection import apply_if_newer
@@ -25,6 +26,8 @@ class PersonChanged(BaseModel):
 
     person_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     name: str
     email: str
     roles: list[str]
@@ -37,6 +40,8 @@ PERSON_CHANGED = EventType(
     "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway",
     internal=True,  # as the gateway publishes it: on the platform exchange (staff contact details)
 )
+#: What notify reports of its copy (the directory sync signal).
+APPLIED = applied_type("notify")
 
 INDEXES = [Indexes(RECIPIENTS, [IndexModel([("team_id", ASCENDING)]), IndexModel([("roles", ASCENDING)])])]
 
@@ -44,7 +49,8 @@ INDEXES = [Indexes(RECIPIENTS, [IndexModel([("team_id", ASCENDING)]), IndexModel
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     async def project_person(event: ReceivedEvent, tx: Transaction) -> None:
         person: PersonChanged = event.data
-        fields = {**person.model_dump(exclude={"person_id", "version"}), "event_id": event.id, "updated_at": event.envelope.time}
+        fields = {**person.model_dump(exclude={"person_id", "version", "sequence"}), "event_id": event.id, "updated_at": event.envelope.time}
         await apply_if_newer(db[RECIPIENTS], person.person_id, person.version, fields, session=tx.session, also={"$inc": {"changes_applied": 1}})
+        await record_applied(db, tx, APPLIED, "person", person.sequence)
 
     return [Subscription(PERSON_CHANGED, project_person)]

@@ -22,7 +22,7 @@ from .usecases import Notifier
 
 def _errors() -> dict[type[Exception], object]:
     return {
-        TaskNotFound: lambda e: Problem(404, "not-found", "Task not found", str(e)),
+        TaskNotFound: lambda e: Problem(404, "not-found", "Not found", str(e)),
         TaskClosed: lambda e: Problem(409, "task-closed", "Task already closed", str(e)),
         StatutoryEmail: lambda e: Problem(422, "statutory-email", "This email cannot be turned off", str(e),
                                           kinds=sorted(k.value for k in e.kinds)),

@@ -2,6 +2,9 @@
 of incomplete audits to assistant directors and service managers.
 
 ``send_due_reminders(now)`` is one pass; any number of replicas may run it at the same moment.
+The background loop runs it with the clock's time, and ``POST /v1/scheduler/runs`` (``scheduler_api``,
+where ``SCHEDULER_AS_OF_ENABLED`` allows it) with a moment an administrator names: the same pass,
+through ``SchedulerLoop.run_at``.
 Each reminder is recorded under the id ``<task>:<reminder date>`` in the same transaction as its
 email and the task's update, and each digest under ``<month>:<recipient>``, so whichever replica
 commits first sends it and the others find it done.
@@ -45,6 +48,8 @@ DIGEST_EVENT_TYPE = "notify.digest.incomplete-audits"
 class SchedulerPass:
     reminders: int = 0
     digests: int = 0
+    #: False on a weekend or bank holiday: nothing was looked at.
+    working_day: bool = True
 
 
 async def send_due_reminders(n: Notifier, uow: UnitOfWork, now: datetime, *, batch: int = 500) -> SchedulerPass:
@@ -52,6 +57,7 @@ async def send_due_reminders(n: Notifier, uow: UnitOfWork, now: datetime, *, bat
     today = local_date(now)
     result = SchedulerPass()
     if not is_working_day(today):
+        result.working_day = False
         return result  # reminders and digests go on working days only
     # "On or before today" as "before tomorrow": SecantusDB 0.7.0b3 can miss keys equal to a $lte bound.
     tomorrow = (today + timedelta(days=1)).isoformat()
@@ -207,7 +213,7 @@ async def _digest(n: Notifier, uow: UnitOfWork, month: str, recipient_id: str, i
 
 
 class SchedulerLoop(BackgroundWorker):
-    """Runs ``send_due_reminders`` every ``REMINDER_INTERVAL_S`` seconds."""
+    """Runs ``send_due_reminders`` every ``REMINDER_INTERVAL_S`` seconds (``run_at`` the clock's time)."""
 
     def __init__(self, n: Notifier, uow: UnitOfWork, interval_s: float, on_mail: Any = None) -> None:
         super().__init__(
@@ -219,6 +225,12 @@ class SchedulerLoop(BackgroundWorker):
         self.on_mail = on_mail
 
     async def run_once(self) -> None:
-        done = await send_due_reminders(self.n, self.uow, self.n.clock.now())
+        await self.run_at(self.n.clock.now())
+
+    async def run_at(self, now: datetime) -> SchedulerPass:
+        """One pass as of ``now``: what the loop runs each interval, and what an administrator runs
+        "as of" a date (``POST /v1/scheduler/runs``). Each reminder and digest goes once whichever runs it."""
+        done = await send_due_reminders(self.n, self.uow, now)
         if (done.reminders or done.digests) and self.on_mail is not None:
             self.on_mail()
+        return done

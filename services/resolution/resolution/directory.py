@@ -16,6 +16,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_sync import applied_type, record_applied
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
 from shared.projection import apply_if_newer
@@ -33,6 +34,8 @@ class CaseChanged(BaseModel):
 
     case_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     case_type: str
     status: str = "open"
     team_id: str
@@ -49,6 +52,8 @@ class PersonChanged(BaseModel):
 
     person_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     roles: list[str]
     team_id: str | None = None
     active: bool = True
@@ -56,12 +61,14 @@ class PersonChanged(BaseModel):
 
 CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
 PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway", internal=True)
+#: What resolution reports of its copy (the directory sync signal).
+APPLIED = applied_type("resolution")
 
 INDEXES = [Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]), Indexes(PEOPLE, [IndexModel([("team_id", ASCENDING)])])]
 
 
 async def _project(db: AsyncDatabase[Document], collection: str, ident: str, record: BaseModel, key: str, session: AsyncClientSession | None) -> bool:
-    fields = record.model_dump(mode="json", exclude={key, "version"})
+    fields = record.model_dump(mode="json", exclude={key, "version", "sequence"})
     return await apply_if_newer(db[collection], ident, record.version, fields, session=session)  # type: ignore[attr-defined]
 
 
@@ -76,9 +83,11 @@ async def project_person(db: AsyncDatabase[Document], person: PersonChanged, ses
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     async def on_case(event: ReceivedEvent, tx: Transaction) -> None:
         await project_case(db, event.data, tx.session)
+        await record_applied(db, tx, APPLIED, "case", event.data.sequence)
 
     async def on_person(event: ReceivedEvent, tx: Transaction) -> None:
         await project_person(db, event.data, tx.session)
+        await record_applied(db, tx, APPLIED, "person", event.data.sequence)
 
     return [Subscription(CASE_CHANGED, on_case), Subscription(PERSON_CHANGED, on_person)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from shared.directory_sync import applied_type
 from shared.events import EventData, EventRegistry, EventType
 
 from .domain import events as ev
@@ -20,11 +21,17 @@ class ResolutionRaised(EventData):
     form_id: str
     case_id: str
     case_type: str
+    """The case's type code in the directory: CIN, CP or CIC."""
     team_id: str
+    """The id of the team that holds the child's case."""
     owner_id: str
+    """The person who raised the resolution and owns it (an IRO, a CP chair or an FGC coordinator)."""
     owner_role: str
+    """The role the owner raised it as: iro, cp_chair or fgc_coordinator."""
     first_stage: str
+    """The stage the resolution starts at (informal or stage-1 .. stage-5)."""
     theme_ids: list[str]
+    """The ids of the themes (categories of concern) the form's concerns are filed under, e.g. care-planning."""
     raised_at: datetime
 
 
@@ -34,7 +41,9 @@ class CaseContactReported(EventData):
     form_id: str
     case_id: str
     team_manager_id: str | None = None
+    """The person id of the case's team manager as entered on the form; null when not entered."""
     allocated_worker_id: str | None = None
+    """The person id of the case's allocated worker as entered on the form; null when not entered."""
     reported_by: str
     reported_at: datetime
 
@@ -47,12 +56,14 @@ class SectionDelegated(EventData):
     stage: str
     stage_title: str
     delegate_id: str
+    """The person the section is delegated to: the task goes to their work tray."""
     delegation_number: int
     delegated_by: str
     delegated_at: datetime
     due_on: date | None = None
-    #: The previous delegate when this re-delegates the section (their task is over).
+    """The date the delegate is asked to finalise the section by; null when none was set."""
     recalled_delegate_id: str | None = None
+    """The previous delegate when this re-delegates the section (their task is over)."""
 
 
 class SectionFinalised(EventData):
@@ -61,7 +72,9 @@ class SectionFinalised(EventData):
     stage: str
     finalised_by: str
     delegate_id: str | None = None
+    """The delegate who held the section; null when the owner held it."""
     delegation_number: int | None = None
+    """The delegation that ended; null when the owner held the section."""
     finalised_at: datetime
 
 
@@ -71,10 +84,11 @@ class SectionReactivated(EventData):
     stage: str
     stage_title: str
     reactivated_by: str
-    #: The delegate who takes the section up again (None when the owner held it).
     delegate_id: str | None = None
+    """The delegate who takes the section up again (None when the owner held it)."""
     delegation_number: int | None = None
     due_on: date | None = None
+    """The new date the section is due by; null when none was set."""
     reactivated_at: datetime
 
 
@@ -83,20 +97,25 @@ class SectionRetracted(EventData):
     case_id: str
     stage: str
     delegate_id: str
+    """The delegate whose task is cancelled."""
     delegation_number: int
     retracted_by: str
     retracted_at: datetime
-    #: The delegate's unfinalised draft stays with the section (true when there was one).
     draft_kept: bool
+    """The delegate's unfinalised draft stays with the section (true when there was one)."""
 
 
 class StageEscalated(EventData):
     form_id: str
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     from_stage: str
+    """The stage it was not resolved at."""
     to_stage: str
+    """The later stage it is escalated to (escalation only ever goes up)."""
     to_stage_title: str
+    """The later stage's heading, e.g. 'Stage 2 (head of service)'."""
     escalated_by: str
     escalated_at: datetime
 
@@ -105,20 +124,26 @@ class ResolutionResolved(EventData):
     form_id: str
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     stage: str
+    """The stage it was resolved at."""
     resolved_by: str
     resolved_at: datetime
     days_to_resolution: int
+    """Days from raising the resolution to resolving it."""
 
 
 class ResolutionClosedUnresolved(EventData):
     form_id: str
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     stage: str
+    """The stage it was closed at."""
     closed_by: str
     closed_at: datetime
     days_open: int
+    """Days from raising the resolution to closing it."""
 
 
 RAISED = EventType("resolution.form.raised", 1, ResolutionRaised, "A resolution was raised about a child's case.", PUBLISHER)
@@ -150,6 +175,7 @@ CLOSED_UNRESOLVED = EventType(
 EVENTS = EventRegistry(
     [RAISED, CASE_CONTACT_REPORTED, SECTION_DELEGATED, SECTION_FINALISED, SECTION_REACTIVATED, SECTION_RETRACTED, STAGE_ESCALATED, RESOLVED, CLOSED_UNRESOLVED]
 )
+EVENTS.register(applied_type(PUBLISHER))  # the directory sync signal (shared.directory_sync)
 
 
 def integration_event(event: ev.DomainEvent) -> tuple[EventType, EventData]:

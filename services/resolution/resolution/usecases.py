@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.directory_sync import not_yet_known
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
@@ -46,7 +47,8 @@ def _record_events(tx: Transaction, form: ResolutionForm) -> None:
 async def _known_person(db: AsyncDatabase[Document], person_id: str, session: Session, what: str) -> PersonRef:
     person = await directory.person(db, person_id, session)
     if person is None:
-        raise InvalidInput(f"There is no {person_id!r} in the directory to be the {what}.")
+        raise await not_yet_known(db, "person", person_id, field="person_id", service="resolution", otherwise=InvalidInput(
+            f"There is no {person_id!r} in the directory to be the {what}."))
     return person
 
 
@@ -96,7 +98,8 @@ async def raise_resolution(uow: UnitOfWork, request: RaiseRequest, *, caller: Id
         now = _now(uow)
         case = await directory.case_snapshot(db, request.case_id, tx.session)
         if case is None:
-            raise InvalidInput(f"The case {request.case_id!r} is not known to the directory.")
+            raise await not_yet_known(db, "case", request.case_id, field="case_id", service="resolution", otherwise=InvalidInput(
+                f"The case {request.case_id!r} is not known to the directory."))
         themes = await _themes(db, [theme_id for theme_id, _ in request.concerns], tx.session)
         form = ResolutionForm.raise_form(
             new_form_id(now),

@@ -16,6 +16,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_sync import applied_type, record_applied
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
 from shared.projection import apply_if_newer
@@ -34,6 +35,8 @@ class _Tolerant(BaseModel):
 class CaseChanged(_Tolerant):
     case_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     case_type: str
     status: str
     team_id: str
@@ -47,6 +50,8 @@ class CaseChanged(_Tolerant):
 class PersonChanged(_Tolerant):
     person_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     roles: list[str] = []
     team_id: str | None = None
     line_manager_id: str | None = None
@@ -56,6 +61,8 @@ class PersonChanged(_Tolerant):
 class TeamChanged(_Tolerant):
     team_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     district: str | None = None
     area: str | None = None
     manager_id: str | None = None
@@ -64,6 +71,8 @@ class TeamChanged(_Tolerant):
 CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
 PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway", internal=True)
 TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
+#: What sign-off reports of its copy (the directory sync signal).
+APPLIED = applied_type("signoff")
 
 INDEXES = [
     Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]),
@@ -73,10 +82,11 @@ INDEXES = [
 
 
 async def _project(db: AsyncDatabase[Document], collection: str, key: str, record: BaseModel, event: ReceivedEvent, tx: Transaction) -> None:
-    fields: dict[str, Any] = record.model_dump(mode="json")
+    fields: dict[str, Any] = record.model_dump(mode="json", exclude={"sequence"})
     record_id, version = fields.pop(key), fields.pop("version")
     fields.update(event_id=event.id, updated_at=event.envelope.time)
     await apply_if_newer(db[collection], record_id, version, fields, session=tx.session)
+    await record_applied(db, tx, APPLIED, key.removesuffix("_id"), getattr(record, "sequence", None))
 
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
@@ -98,7 +108,7 @@ def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
 async def put(db: AsyncDatabase[Document], record: CaseChanged | PersonChanged | TeamChanged) -> None:
     """Store a directory record as the projection would (only if newer), outside a consumer."""
     collection, key = {CaseChanged: (CASES, "case_id"), PersonChanged: (PEOPLE, "person_id"), TeamChanged: (TEAMS, "team_id")}[type(record)]
-    fields = record.model_dump(mode="json")
+    fields = record.model_dump(mode="json", exclude={"sequence"})
     record_id, version = fields.pop(key), fields.pop("version")
     await apply_if_newer(db[collection], record_id, version, fields)
 

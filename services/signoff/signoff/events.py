@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import Field
+from shared.directory_sync import applied_type
 from shared.events import EventData, EventRegistry, EventType
 
 from .domain import events as ev
@@ -24,6 +25,7 @@ class ExemplarFacts(EventData):
     exemplar_id: str
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     type_code: str = Field(description="The exemplar type's code, e.g. INIASS (Initial Assessment)")
     version: int = Field(description="The exemplar's Version N the event is about")
 
@@ -32,6 +34,7 @@ class ExemplarCreated(ExemplarFacts):
     created_by: str
     created_at: datetime
     start_date: date
+    """The exemplar's start date (the day timeliness is counted from), as entered when it was created."""
 
 
 class ExemplarFirstSigned(ExemplarFacts):
@@ -42,12 +45,15 @@ class ExemplarFirstSigned(ExemplarFacts):
 
 class ExemplarCounterSigned(ExemplarFacts):
     first_signed_by: str
+    """The person who first-signed this version (a directory person id)."""
     counter_signed_by: str
     counter_signed_at: datetime
     start_date: date
     counter_signed_on: date = Field(description="The date timeliness is measured to (local date of the counter-signature)")
     timescale_working_days: int | None
+    """The exemplar type's timescale in working days; null when the type has none."""
     working_days_taken: int
+    """Working days from the start date to the counter-signature."""
     on_time: bool | None = Field(description="Within the type's timescale; null when the type has none")
 
 
@@ -55,6 +61,7 @@ class ExemplarUnlocked(ExemplarFacts):
     """``version`` was unlocked; ``new_version`` is the editable copy of its data."""
 
     new_version: int
+    """The new, editable version that holds the unlocked version's data (version + 1)."""
     unlocked_by: str
     unlocked_at: datetime
 
@@ -63,25 +70,36 @@ class ExemplarCloned(ExemplarFacts):
     """A new exemplar (``exemplar_id``, Version 1, on a sibling's case) cloned from the index child's."""
 
     index_exemplar_id: str
+    """The index child's exemplar it was cloned from."""
     index_case_id: str
+    """The index child's case id (the sibling whose exemplar was cloned)."""
     index_version: int
+    """The version of the index child's exemplar that was cloned."""
     cloned_by: str
     cloned_at: datetime
     start_date: date
+    """The clone's start date (the day timeliness is counted from)."""
 
 
 class WorkflowMessageSent(ExemplarFacts):
     message_id: str
+    """The workflow message's id in the sign-off service."""
     to_person_id: str
+    """The recipient's person id: the message becomes a task in their work tray."""
     assigned_by: str = Field(description="The sender, or the person on whose behalf the system sent it")
     from_system: bool
+    """True when the system sent it on someone's behalf (e.g. on first signature), false when a person sent it."""
     action: str = Field(description="ready_for_first_sign_off | ready_for_counter_sign | changes_needed | other")
     subject: str
+    """The message's subject line, written by the sender (who is asked to refer to the child by case, never by name)."""
     text: str | None = None
+    """The message's text, written by the sender; null when there is none."""
     due_on: date
+    """The date the recipient is asked to act by."""
     sent_at: datetime
     clone_of_exemplar_id: str | None = Field(default=None, description="Set when the exemplar is a clone: the index exemplar")
     clone_of_version: int | None = None
+    """Set when the exemplar is a clone: the version of the index exemplar it was cloned from."""
     send_email: bool = Field(default=False, description="the sender asked for an email as well as the work-tray entry")
 
 
@@ -114,6 +132,7 @@ WORKFLOW_MESSAGE_SENT = EventType(
 EVENTS = EventRegistry(
     [EXEMPLAR_CREATED, EXEMPLAR_FIRST_SIGNED, EXEMPLAR_COUNTER_SIGNED, EXEMPLAR_UNLOCKED, EXEMPLAR_CLONED, WORKFLOW_MESSAGE_SENT]
 )
+EVENTS.register(applied_type(PUBLISHER))  # the directory sync signal (shared.directory_sync)
 
 
 def integration_event(e: ev.ExemplarEvent) -> tuple[EventType, EventData] | None:

@@ -18,12 +18,12 @@ from .settings import SignoffSettings
 
 DOMAIN_ERRORS = {
     NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
-    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),
+    NotFound: lambda e: Problem(404, "not-found", "Not found", str(e)),
     Locked: lambda e: Problem(409, "locked", "Locked", str(e)),
     Conflict: lambda e: Problem(409, "conflict", "Conflict", str(e)),
     # The common mapping (shared.problems), in sign-off's word for its versions.
     Stale: lambda e: stale_problem(e, counter="revision"),
-    InvalidInput: lambda e: Problem(422, "invalid-input", "Invalid input", str(e), errors=[x.as_dict() for x in e.errors] or None),
+    InvalidInput: lambda e: Problem(422, "invalid-input", "Invalid input", str(e), errors=[x.as_dict() for x in e.errors]),
     MandatoryUnanswered: lambda e: Problem(
         422, "mandatory-questions-unanswered", "Mandatory questions unanswered", str(e),
         version=e.version, unanswered=[{"question_id": u.question_id, "text": u.text} for u in e.unanswered],

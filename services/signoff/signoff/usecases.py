@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.directory_sync import not_yet_known
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
@@ -65,10 +66,10 @@ def may_read(actor: Actor) -> bool:
 async def known_case(db: AsyncDatabase[Document], case_id: str, session: AsyncClientSession | None = None) -> CaseView:
     case = await directory.case(db, case_id, session)
     if case is None:
-        raise InvalidInput(
+        raise await not_yet_known(db, "case", case_id, field="case_id", service="signoff", otherwise=InvalidInput(
             f"Case {case_id!r} is not known to sign-off: cases come from the directory.",
-            [FieldError("case_id", "unknown case")],
-        )
+            [FieldError("case_id", "unknown case", "unknown")],
+        ))
     return case
 
 
@@ -110,8 +111,8 @@ async def start(
             exemplar_type = None
         case = await directory.case(uow.db, case_id, tx.session)
         if exemplar_type is None or case is None:
-            errors = [FieldError("type_code", f"unknown exemplar type {type_code!r}")] if exemplar_type is None else []
-            errors += [FieldError("case_id", f"case {case_id!r} is not known (cases come from the directory)")] if case is None else []
+            errors = [FieldError("type_code", f"unknown exemplar type {type_code!r}", "unknown")] if exemplar_type is None else []
+            errors += [FieldError("case_id", f"case {case_id!r} is not known (cases come from the directory)", "unknown")] if case is None else []
             raise InvalidInput("The exemplar cannot be started: " + "; ".join(e.message for e in errors) + ".", errors)
         actor = await actor_for(uow.db, caller, case, tx.session)
         exemplar = Exemplar.start(new_id(), case, exemplar_type, actor, answers, uow.clock.now())
@@ -190,7 +191,7 @@ async def clone(uow: UnitOfWork, caller: Identity, exemplar_id: str, case_ids: l
     Returns the id of the batch (its clones are read with ``store.clones_in_batch``)."""
     targets = list(dict.fromkeys(case_ids))
     if not targets:
-        raise InvalidInput("Name at least one sibling case to clone to.", [FieldError("case_ids", "empty")])
+        raise InvalidInput("Name at least one sibling case to clone to.", [FieldError("case_ids", "empty", "missing")])
 
     async def work(tx: Transaction) -> str:
         loaded = await load_for(uow.db, caller, exemplar_id, tx.session)
@@ -199,7 +200,7 @@ async def clone(uow: UnitOfWork, caller: Identity, exemplar_id: str, case_ids: l
         if unknown:
             raise InvalidInput(
                 f"Case(s) {', '.join(unknown)} are not known to sign-off: cases come from the directory.",
-                [FieldError("case_ids", f"unknown case {c!r}") for c in unknown],
+                [FieldError("case_ids", f"unknown case {c!r}", "unknown") for c in unknown],
             )
         for case_id in targets:
             case = await known_case(uow.db, case_id, tx.session)
@@ -238,7 +239,8 @@ async def send_message(
 async def _person_or_invalid(db: AsyncDatabase[Document], person_id: str, field: str, session: AsyncClientSession) -> PersonView:
     person = await directory.person(db, person_id, session)
     if person is None:
-        raise InvalidInput(f"There is no member of staff {person_id!r} in the directory.", [FieldError(field, "unknown person")])
+        raise await not_yet_known(db, "person", person_id, field=field, service="signoff", otherwise=InvalidInput(
+            f"There is no member of staff {person_id!r} in the directory.", [FieldError(field, "unknown person", "unknown")]))
     return person
 
 

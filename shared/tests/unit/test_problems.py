@@ -53,7 +53,7 @@ def test_a_record_that_does_not_exist_with_no_version_named_is_not_found() -> No
     body = _body(stale_problem(Stale("webhook endpoint", None, None, ident="wh-1")))
 
     assert body["status"] == 404
-    assert body["title"] == "Webhook endpoint not found"
+    assert body["title"] == "Not found"
     assert body["detail"] == "There is no webhook endpoint 'wh-1'."
 
 

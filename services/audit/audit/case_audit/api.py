@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from shared.app import RuntimeDep
+from shared.disposition import attachment
 from shared.errors import Problem, not_found
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -61,7 +62,7 @@ def _answer(audit: Audit, caller_id: str, response: Response) -> AuditOut:
 
 
 @router.post("/audits", response_model=AuditOut, status_code=201, summary="Allocate an audit (QA staff)", responses={403: {"description": "Not QA staff"}, 422: {"description": "Unknown tool or case, or missing parties"}})
-async def create(body: AuditCreate, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> AuditOut:
+async def allocate_audit(body: AuditCreate, caller: CurrentPerson, runtime: RuntimeDep, http_request: Request, response: Response, key: IdempotencyKeyDep) -> AuditOut:
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
         audit_id = existing
@@ -72,7 +73,7 @@ async def create(body: AuditCreate, caller: CurrentPerson, runtime: RuntimeDep, 
         except KeyAlreadyUsed as used:
             audit_id = used.resource_id
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
-    response.headers["Location"] = f"/v1/audits/{audit.id}"
+    response.headers["Location"] = public_path(http_request, f"/v1/audits/{audit.id}")
     return _answer(audit, caller.person_id, response)
 
 
@@ -92,12 +93,12 @@ async def list_audits(
 
 
 @router.get("/audits/{audit_id}", response_model=AuditOut, summary="Read an audit", responses={404: CHANGES[404]})
-async def read(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> AuditOut:
+async def read_audit(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> AuditOut:
     return _answer(await usecases.read_audit(runtime.db, audit_id, caller), caller.person_id, response)
 
 
 @router.get("/audits/{audit_id}/drafts", response_model=Page[DraftOut], summary="Every saved draft of the caller's own stage (QA staff: all)", responses={404: CHANGES[404]})
-async def drafts(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DraftOut]:
+async def list_drafts(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DraftOut]:
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
     allowed = {"audit", "evidence"} if caller.person_id == audit.auditor_id else set()
     if caller.person_id in audit.preparer_ids:
@@ -145,25 +146,25 @@ async def submit_peer_review(audit_id: AuditId, caller: CurrentPerson, runtime: 
 
 
 @router.post("/audits/{audit_id}/moderation/proposals", response_model=AuditOut, summary="Propose a moderated grading (auditor or peer reviewer)", responses=CHANGES)
-async def propose(audit_id: AuditId, body: Grading, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+async def propose_moderation(audit_id: AuditId, body: Grading, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
     audit = await usecases.propose_moderated_grading(runtime.extra["audit"], audit_id, to_domain(body, moderation.Grading), caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
 @router.post("/audits/{audit_id}/moderation/accept", response_model=AuditOut, summary="Accept the other party's latest proposed grading", responses=CHANGES)
-async def accept(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+async def accept_moderation(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
     audit = await usecases.accept_moderated_grading(runtime.extra["audit"], audit_id, caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
 @router.post("/audits/{audit_id}/moderation/escalate", response_model=AuditOut, summary="No agreement: the peer reviewer asks for a practice development officer", responses=CHANGES)
-async def escalate(audit_id: AuditId, body: EscalationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+async def escalate_moderation(audit_id: AuditId, body: EscalationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
     audit = await usecases.escalate_moderation(runtime.extra["audit"], audit_id, body.reason, caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 
 @router.put("/audits/{audit_id}/officers/{purpose}", response_model=AuditOut, summary="Appoint a practice development officer (QA officer or lead QA auditor)", responses=CHANGES)
-async def appoint(audit_id: AuditId, purpose: OfficerPurpose, body: OfficerIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
+async def appoint_officer(audit_id: AuditId, purpose: OfficerPurpose, body: OfficerIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
     audit = await usecases.appoint_officer(runtime.extra["audit"], audit_id, purpose, body.person_id, caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
@@ -206,11 +207,11 @@ async def case_note(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDe
 
 
 @router.get("/audits/{audit_id}/pdfs", response_model=Page[PdfOut], summary="The PDFs produced after each stage", responses={404: CHANGES[404]})
-async def list_pdfs(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[PdfOut]:
+async def list_pdfs(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, request: Request, page: Pagination) -> Page[PdfOut]:
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
     start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
     copies = audit.copies[start : start + page.limit]
-    items = [PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=pdf_path(audit.id, c.pdf_id)) for c in copies]
+    items = [PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=public_path(request, pdf_path(audit.id, c.pdf_id))) for c in copies]
     more = start + page.limit < len(audit.copies)
     return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
 
@@ -241,7 +242,7 @@ async def download_pdf(
     return Response(
         bytes(doc["content"]),
         media_type="application/pdf",
-        headers={**headers, "Content-Disposition": f'attachment; filename="{pdf.filename(audit.id, doc["stage"])}"'},
+        headers={**headers, "Content-Disposition": attachment(pdf.filename(audit.id, doc["stage"]))},
     )
 
 

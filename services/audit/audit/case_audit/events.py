@@ -28,11 +28,13 @@ class AuditAllocated(EventData):
     case_ref: str
     case_type: str
     auditor_id: str
+    """The auditor the audit is allocated to (stage 1)."""
     peer_reviewer_id: str | None = None
     coordinator_id: str | None = None
     month: str | None = None
-    #: When the audit is to be completed (the end of its month in a monthly cycle).
+    """The audit month (YYYY-MM) of a monthly cycle; null for an audit allocated outside one."""
     due_on: date | None = None
+    """When the audit is to be completed (the end of its month in a monthly cycle)."""
     allocated_by: str
     allocated_at: datetime
 
@@ -43,6 +45,7 @@ class AuditSubmitted(EventData):
     auditor_id: str
     peer_reviewer_id: str | None = None
     overall_grade: str | None = None
+    """The auditor's overall grade on the Ofsted scale; null when the tool has none."""
     submitted_at: datetime
 
 
@@ -51,8 +54,11 @@ class PeerReviewSubmitted(EventData):
     case_ref: str
     auditor_id: str
     peer_reviewer_id: str
+    """The peer reviewer who submitted stage 2."""
     overall_grade: str | None = None
+    """The peer reviewer's overall grade on the Ofsted scale; null when the tool has none."""
     differing_answers: list[str]
+    """The keys of the questions the peer reviewer answered differently from the auditor."""
     submitted_at: datetime
 
 
@@ -61,20 +67,29 @@ class ModerationRequired(EventData):
     case_ref: str
     auditor_id: str
     peer_reviewer_id: str
+    """The peer reviewer who moderates with the auditor."""
     grades_differ: bool
+    """True when the auditor's and the peer reviewer's grades differ."""
     supervision_inadequate: bool
+    """True when supervision was graded inadequate (moderation is then required whatever the grades)."""
     differing_sections: list[str]
+    """The keys of the sections whose grades differ."""
     overall_grades_differ: bool
+    """True when the two overall grades differ."""
     required_at: datetime
+    """When moderation was found to be required: an RFC 3339 timestamp in UTC."""
 
 
 class ModerationProposed(EventData):
     audit_id: str
     proposal: int
+    """The proposal's number in the moderation (1 for the first)."""
     proposed_by: str
-    #: Who is asked to accept it (the other party).
+    """The party who proposed it: the auditor or the peer reviewer."""
     awaiting_id: str
+    """Who is asked to accept it (the other party)."""
     overall_grade: str
+    """The proposed overall grade on the Ofsted scale."""
     proposed_at: datetime
 
 
@@ -82,7 +97,9 @@ class ModerationAgreed(EventData):
     audit_id: str
     case_ref: str
     proposed_by: str
+    """The party whose proposal was accepted."""
     accepted_by: str
+    """The other party, who accepted it."""
     moderated_grade: str
     agreed_at: datetime
 
@@ -91,16 +108,19 @@ class ModerationEscalated(EventData):
     audit_id: str
     case_ref: str
     escalated_by: str
+    """The peer reviewer, who asked for further moderation."""
     reason: str
+    """Why no moderated grading could be agreed, as the peer reviewer wrote it."""
     escalated_at: datetime
 
 
 class OfficerAppointed(EventData):
     audit_id: str
     case_ref: str
-    #: ``moderation`` (an escalated moderation) or ``critical_confirmation``.
     purpose: str
+    """``moderation`` (an escalated moderation) or ``critical_confirmation``."""
     officer_id: str
+    """The practice development officer appointed."""
     appointed_by: str
     appointed_at: datetime
 
@@ -109,13 +129,16 @@ class ModerationFinalised(EventData):
     audit_id: str
     case_ref: str
     officer_id: str
+    """The practice development officer whose grading is final."""
     moderated_grade: str
     finalised_at: datetime
 
 
 class CopyRecipient(EventData):
     person_id: str
+    """The recipient's person id in the directory."""
     reasons: list[str]
+    """Why they receive a copy, e.g. auditor, peer_reviewer, accountable_service_manager, iro_team_manager, qa_team."""
 
 
 # ``audit.copy.routed.v1`` was withdrawn: it carried the routed PDF itself (``pdf_base64``) to
@@ -129,20 +152,24 @@ class CopyRouted(EventData):
     audit's parties only."""
 
     audit_id: str
-    #: The case's reference: its code in a multi-agency audit (never to be put in an email).
     case_ref: str
+    """The case's reference: its code in a multi-agency audit (never to be put in an email)."""
     programme: str
-    #: The case is known by a code (a multi-agency audit): say nothing of it in an email.
     coded_case: bool
-    #: ``audit`` (stage 1), ``peer_review`` (both stages side by side) or ``moderated``.
+    """The case is known by a code (a multi-agency audit): say nothing of it in an email."""
     stage: str
+    """``audit`` (stage 1), ``peer_review`` (both stages side by side) or ``moderated``."""
     pdf_id: str
+    """The stored PDF's id in the audit service."""
     document_path: str = Field(
         description="Where an entitled person fetches the PDF through the gateway (authenticated; 404 to anyone else)."
     )
     recipients: list[CopyRecipient]
+    """Who is to be told of the copy, each with why."""
     recipient_ids: list[str]
+    """The recipients' person ids (the same people as recipients)."""
     grade: str | None = None
+    """The audit's grade of record when the copy was made, on the Ofsted scale; null before there is one."""
     routed_at: datetime
 
 
@@ -152,13 +179,16 @@ class AuditCompleted(EventData):
     programme: str
     case_ref: str
     case_type: str
-    #: The child's team; omitted for a multi-agency audit (the team beside the code would point at the child).
     team_id: str | None = None
+    """The child's team; omitted for a multi-agency audit (the team beside the code would point at the child)."""
     month: str | None = None
+    """The audit month (YYYY-MM) of a monthly cycle; null for an audit outside one."""
     auditor_id: str
     peer_reviewer_id: str | None = None
     grade: str | None = None
+    """The grade of record on the Ofsted scale (the moderated grade when the audit was moderated); null when the tool has none."""
     moderated: bool
+    """True when the grade of record came from moderation."""
     completed_at: datetime
 
 
@@ -171,11 +201,17 @@ class CaseNoteSummary(EventData):
     audit_id: str
     case_id: str
     note_type: str
+    """The case note's type on the child's record: 'Case Audit - Online Audit Programme'."""
     author_id: str
+    """The person id of the note's author."""
     analysis: str
+    """The overview's analysis, as written for the child's record."""
     recommended_actions: str
+    """The overview's recommended actions, as written for the child's record."""
     grade: str | None = None
+    """The grade of record on the Ofsted scale; null when the tool has none."""
     moderated_on: date | None = None
+    """The date the grading was moderated; null when it was not."""
     completed_at: datetime
 
 
@@ -183,17 +219,21 @@ class CriticalGradeConfirmed(EventData):
     audit_id: str
     case_ref: str
     officer_id: str
+    """The practice development officer who confirmed or revised the grade."""
     confirmed: bool
+    """True when the inadequate (critical) grade was confirmed, false when it was revised."""
     grade: str
+    """The grade after the officer's decision, on the Ofsted scale."""
     confirmed_at: datetime
 
 
 class InadequateActionOpened(EventData):
     audit_id: str
     case_ref: str
-    #: The operational service manager (None when the directory does not say who it is).
     owner_id: str | None = None
+    """The operational service manager (None when the directory does not say who it is)."""
     escalate_on: date
+    """The date the action is escalated to the assistant director if practice is still inadequate (a month later)."""
     opened_at: datetime
 
 
@@ -201,7 +241,9 @@ class InadequateActionEscalated(EventData):
     audit_id: str
     case_ref: str
     owner_id: str | None = None
+    """The operational service manager who owns the action; null when the directory does not say who it is."""
     assistant_director_id: str | None = None
+    """The assistant director it is escalated to; null when the directory does not say who it is."""
     escalated_at: datetime
 
 

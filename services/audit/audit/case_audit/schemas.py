@@ -81,7 +81,7 @@ class AuditCreate(_In):
     auditor_id: PersonId
     peer_reviewer_id: PersonId | None = None
     coordinator_id: PersonId | None = Field(default=None, description="Multi-agency audits: the coordinator")
-    month: str | None = Field(default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")
+    month: str | None = Field(default=None, pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")
     case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="Multi-agency: the case's code (generated when absent)")
     evidence_preparer_ids: tuple[PersonId, ...] = Field(default=(), max_length=5, description="Quality practice audits: the worker and supervisor who list the evidence")
 

@@ -90,10 +90,10 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
     version = request.tool_version or await tool_store.latest_version(ctx.db, request.tool_id, tx=tx)
     definition = await tool_store.version_definition(ctx.db, request.tool_id, version, tx=tx) if version else None
     if definition is None or version is None:
-        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {request.tool_id!r} version {version}"}])
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {request.tool_id!r} version {version}", "code": "unknown"}])
     case = await Directory(ctx.db, ctx.overrides, tx.session).case(request.case_id)
     if case is None:
-        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
+        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}])
     case_type = CaseType(audit_type_of(case))
     opened_on = date.fromisoformat(case["opened_on"])
     try:

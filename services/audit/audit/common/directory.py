@@ -20,6 +20,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_sync import applied_type, not_yet_known, record_applied
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
 from shared.projection import apply_if_newer
@@ -45,6 +46,8 @@ class PersonChanged(_Tolerant):
 
     person_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     name: str = ""
     roles: list[str] = []
     team_id: str | None = None
@@ -55,6 +58,8 @@ class PersonChanged(_Tolerant):
 class TeamChanged(_Tolerant):
     team_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     name: str = ""
     district: str = ""
     area: str = ""
@@ -64,6 +69,8 @@ class TeamChanged(_Tolerant):
 class CaseChanged(_Tolerant):
     case_id: str
     version: int
+    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
+    sequence: int | None = None
     case_type: str
     #: Not in the directory's v1 event (one type per case); read when an integration flags a case
     #: as more than one type (a child in care who is also subject to a CP plan). The case is
@@ -83,6 +90,8 @@ PERSON_CHANGED = EventType(
 )
 TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
 CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
+#: What audit reports of its copy (the directory sync signal).
+APPLIED = applied_type("audit")
 
 INDEXES = [
     Indexes(PEOPLE, [IndexModel([("roles", ASCENDING), ("_id", ASCENDING)])]),
@@ -99,15 +108,15 @@ async def project(db: AsyncDatabase[Document], collection: str, record_id: str, 
 
 
 async def project_person(db: AsyncDatabase[Document], person: PersonChanged, *, session: AsyncClientSession | None = None) -> bool:
-    return await project(db, PEOPLE, person.person_id, person.version, person.model_dump(mode="json", exclude={"person_id", "version"}), session=session)
+    return await project(db, PEOPLE, person.person_id, person.version, person.model_dump(mode="json", exclude={"person_id", "version", "sequence"}), session=session)
 
 
 async def project_team(db: AsyncDatabase[Document], team: TeamChanged, *, session: AsyncClientSession | None = None) -> bool:
-    return await project(db, TEAMS, team.team_id, team.version, team.model_dump(mode="json", exclude={"team_id", "version"}), session=session)
+    return await project(db, TEAMS, team.team_id, team.version, team.model_dump(mode="json", exclude={"team_id", "version", "sequence"}), session=session)
 
 
 def _case_fields(case: CaseChanged) -> dict[str, object]:
-    fields = case.model_dump(mode="json", exclude={"case_id", "version", "case_types"})
+    fields = case.model_dump(mode="json", exclude={"case_id", "version", "case_types", "sequence"})
     types = sorted({case.case_type.upper(), *(t.upper() for t in case.case_types)})
     fields["case_types"] = types
     fields["audit_case_type"] = audit_case_type(types) or case.case_type
@@ -122,8 +131,8 @@ async def project_many(db: AsyncDatabase[Document], people: list[PersonChanged],
     """Apply many records at once (a directory snapshot: a bulk import, the benchmark's authority),
     each only where it is newer than what is held, like the events."""
     batches = [
-        (PEOPLE, [(p.person_id, p.version, p.model_dump(mode="json", exclude={"person_id", "version"})) for p in people]),
-        (TEAMS, [(t.team_id, t.version, t.model_dump(mode="json", exclude={"team_id", "version"})) for t in teams]),
+        (PEOPLE, [(p.person_id, p.version, p.model_dump(mode="json", exclude={"person_id", "version", "sequence"})) for p in people]),
+        (TEAMS, [(t.team_id, t.version, t.model_dump(mode="json", exclude={"team_id", "version", "sequence"})) for t in teams]),
         (CASES, [(c.case_id, c.version, _case_fields(c)) for c in cases]),
     ]
     for collection, records in batches:
@@ -185,15 +194,25 @@ async def teams_by_id(db: AsyncDatabase[Document], team_ids: list[str]) -> dict[
     return {d["_id"]: d for d in docs}
 
 
+async def unknown(db: AsyncDatabase[Document], kind: str, record_id: str, refusal: Exception, *, field: str | None = None) -> Exception:
+    """What to raise for a ``kind`` the projection does not hold: a retryable 409 while the
+    directory's changes of that kind are still arriving (``shared.directory_sync.not_yet_known``),
+    else ``refusal`` (the 422 "Unknown ...")."""
+    return await not_yet_known(db, kind, record_id, field=field or f"{kind}_id", service="audit", otherwise=refusal)
+
+
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     async def on_person(event: ReceivedEvent, tx: Transaction) -> None:
         await project_person(db, event.data, session=tx.session)
+        await record_applied(db, tx, APPLIED, "person", event.data.sequence)
 
     async def on_team(event: ReceivedEvent, tx: Transaction) -> None:
         await project_team(db, event.data, session=tx.session)
+        await record_applied(db, tx, APPLIED, "team", event.data.sequence)
 
     async def on_case(event: ReceivedEvent, tx: Transaction) -> None:
         await project_case(db, event.data, session=tx.session)
+        await record_applied(db, tx, APPLIED, "case", event.data.sequence)
 
     return [Subscription(PERSON_CHANGED, on_person), Subscription(TEAM_CHANGED, on_team), Subscription(CASE_CHANGED, on_case)]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -26,7 +26,7 @@ from .domain.timetable import Month
 
 router = APIRouter(prefix="/v1", tags=["audit cycle"])
 
-MonthPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")]
+MonthPath = Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")]
 ToolQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")]
 
 
@@ -131,7 +131,7 @@ async def _cycle_out(runtime: RuntimeDep, cycle: Cycle) -> CycleOut:
                409: {"description": "The month is over, the programme is not drawn monthly, or no peer reviewer is available"},
                422: {"description": "Unknown tool"}},
 )
-async def draw(month: MonthPath, body: DrawIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> CycleOut:
+async def draw_cycle(month: MonthPath, body: DrawIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> CycleOut:
     tool_id = _tool(runtime, body.tool_id)
     replayed = await previously_created(runtime.db, key) if key else None
     if replayed is None:
@@ -151,7 +151,7 @@ async def draw(month: MonthPath, body: DrawIn, caller: CurrentPerson, runtime: R
         response.headers[REPLAYED_HEADER] = "true"
     if not created:
         response.status_code = 200
-    response.headers["Location"] = f"/v1/cycles/{cycle.month}?tool_id={cycle.tool_id}"
+    response.headers["Location"] = public_path(request, f"/v1/cycles/{cycle.month}?tool_id={cycle.tool_id}")
     return await _cycle_out(runtime, cycle)
 
 
@@ -182,7 +182,7 @@ async def read_cycle(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDe
 
 
 @router.get("/cycles/{month}/assignments", response_model=Page[AssignmentOut], summary="The month's sample, auditor by auditor, with each audit once allocated (QA staff)", responses={404: {"description": "Not drawn"}})
-async def assignments(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[AssignmentOut]:
+async def list_assignments(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[AssignmentOut]:
     _qa(caller)
     cycle = await _load(runtime, month, tool_id)
     after = str(page.cursor.get("after", "")) if page.cursor else ""
@@ -274,7 +274,7 @@ def _out(d: Dispensation, response: Response | None = None) -> DispensationOut:
 
 
 @router.post("/dispensations", response_model=DispensationOut, status_code=201, tags=["dispensations"], summary="Record a dispensation from auditing (QA staff)", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> DispensationOut:
+async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> DispensationOut:
     ctx = runtime.extra["audit"]
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
@@ -284,7 +284,7 @@ async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runti
             d = await cycles.record_dispensation(ctx, **body.model_dump(), caller=caller, key=key)
         except KeyAlreadyUsed as used:
             d = await cycles.read_dispensation(ctx, used.resource_id, caller)
-    response.headers["Location"] = f"/v1/dispensations/{d.id}"
+    response.headers["Location"] = public_path(request, f"/v1/dispensations/{d.id}")
     return _out(d, response)
 
 
@@ -292,7 +292,7 @@ async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runti
 async def list_dispensations(
     caller: CurrentPerson, runtime: RuntimeDep, page: Pagination,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
-    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Only those covering this month")] = None,
+    month: Annotated[str | None, Query(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="Only those covering this month")] = None,
 ) -> Page[DispensationOut]:
     _qa(caller)
     after = page.cursor.get("after") if page.cursor else None

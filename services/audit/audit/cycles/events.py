@@ -18,17 +18,27 @@ class CycleDrawn(EventData):
     """A month's sample was drawn; its allocation follows (one ``audit.audit.allocated`` per auditor)."""
 
     cycle_id: str
+    """The cycle's id: <tool_id>:<month>."""
     tool_id: str
     programme: str
     month: str
+    """The audit month drawn, as YYYY-MM."""
     seed: str
+    """The recorded seed of the draw: drawing again with the same seed and inputs gives the same sample."""
     audits: int
+    """How many audits were drawn (one per auditor)."""
     eligible_cases: int
+    """How many cases were eligible for the draw."""
     uncovered_team_ids: list[str]
+    """Teams still without a case in the sample, for QA staff to allocate by hand."""
     dispensed_ids: list[str]
+    """Person ids of auditors with a dispensation for the month (not allocated)."""
     draw_on: date
+    """The date the month's sample is drawn on, by the cycle's timetable."""
     due_on: date
+    """The date the month's audits are due (the end of the month)."""
     drawn_by: str
+    """The person who drew the sample, or the scheduler."""
     drawn_at: datetime
 
 
@@ -37,14 +47,21 @@ class AllocationRequested(EventData):
     its allocation queue. Not for integrators: ``audit.audit.allocated`` is the outcome."""
 
     cycle_id: str
+    """The cycle's id: <tool_id>:<month>."""
     tool_id: str
     tool_version: int
     month: str
+    """The audit month, as YYYY-MM."""
     allocation_key: str
+    """What makes the auditor's audit of the month one audit however often the item runs: <tool_id>:<month>:<auditor_id>."""
     auditor_id: str
+    """The auditor to allocate the audit to."""
     case_id: str
+    """The drawn case's id in the directory."""
     peer_reviewer_id: str | None = None
+    """The peer reviewer drawn for the audit; null when it has none."""
     requested_by: str
+    """The person who drew the cycle, or the scheduler."""
 
 
 CYCLE_DRAWN = _type("audit.cycle.drawn", CycleDrawn, "A month's audit sample was drawn for a programme; allocations follow.")

@@ -82,7 +82,7 @@ async def draw_cycle(
     version = await tool_store.latest_version(db, tool_id)
     tool_doc = await tool_store.get_version(db, tool_id, version) if version else None
     if tool_doc is None:
-        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {tool_id!r}"}])
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {tool_id!r}", "code": "unknown"}])
     definition = tool_store.definition_of(tool_doc)
     if definition.programme not in DRAWN_PROGRAMMES:
         raise CycleRefused(f"The {definition.programme.value} programme is organised case by case, not drawn monthly.")
@@ -200,7 +200,7 @@ async def record_dispensation(
 ) -> Dispensation:
     _qa_staff(caller)
     if await Directory(ctx.db, ctx.overrides).person(person_id) is None:
-        raise InvalidEntries("Unknown person.", [{"field": "person_id", "message": "the directory has not told the audit service of this person"}])
+        raise await directory.unknown(ctx.db, "person", person_id, InvalidEntries("Unknown person.", [{"field": "person_id", "message": "the directory has not told the audit service of this person", "code": "unknown"}]))
     now = ctx.uow.clock.now()
     dispensation = Dispensation.record(
         dispensation_id=uuid.uuid4().hex, person_id=person_id, reason=reason, starts_on=starts_on, ends_on=ends_on, note=note,

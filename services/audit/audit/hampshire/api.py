@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
-from shared.errors import Problem, not_found
-from shared.http import RequiredIfMatch, etag
+from shared.errors import Problem, field_errors, not_found
+from shared.http import RequiredIfMatch, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 from shared.ids import IdField
@@ -27,7 +27,7 @@ from .schemas import AuditorWork, Preparation, preparation_of, work_of
 
 router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
 
-MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 Id: TypeAlias = IdField
 FileId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
@@ -51,7 +51,7 @@ ERRORS = {
     FileNotVisible: lambda e: not_found("Prepared file", str(e)),
     DelegationNotVisible: lambda e: not_found("Delegation", str(e)),
     AlreadyPrepared: _already_prepared,
-    SelectionRefused: lambda e: Problem(409, "selection-incomplete", "The selection cannot be closed", str(e), errors=e.errors),
+    SelectionRefused: lambda e: Problem(409, "selection-incomplete", "The selection cannot be closed", str(e), errors=field_errors(e.errors, default_code="incomplete")),
     store.SelectionAlreadyClosed: lambda e: Problem(409, "wrong-stage", "Not at this stage", "The selection for this month is already closed."),
 }
 
@@ -200,10 +200,10 @@ def file_out(f: PreparedFile, caller_id: str) -> FileOut:
     )
 
 
-def _summary(f: PreparedFile) -> FileSummaryOut:
+def _summary(request: Request, f: PreparedFile) -> FileSummaryOut:
     return FileSummaryOut(
         id=f.id, case_id=f.case_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id, status=f.status, auditor_id=f.auditor_id,
-        delegated_by=f.delegated_by, href=f"/v1/hampshire/files/{f.id}",
+        delegated_by=f.delegated_by, href=public_path(request, f"/v1/hampshire/files/{f.id}"),
     )
 
 
@@ -220,7 +220,7 @@ def _answer(f: PreparedFile, caller_id: str, response: Response) -> FileOut:
 
 
 @router.post("/files", response_model=FileOut, status_code=201, summary="Start preparing the month's file (the worker or their supervisor)", responses={403: CHANGES[403], 409: {"description": "The worker already has a file this month"}, 422: {"description": "Unknown case or worker, or last month's file again"}})
-async def prepare(body: FileCreate, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> FileOut:
+async def prepare_file(body: FileCreate, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> FileOut:
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
         file_id = existing
@@ -230,17 +230,17 @@ async def prepare(body: FileCreate, caller: CurrentPerson, runtime: RuntimeDep, 
         except KeyAlreadyUsed as used:
             file_id = used.resource_id
     f = await usecases.read_file(runtime.db, file_id, caller)
-    response.headers["Location"] = f"/v1/hampshire/files/{f.id}"
+    response.headers["Location"] = public_path(request, f"/v1/hampshire/files/{f.id}")
     return _answer(f, caller.person_id, response)
 
 
 @router.get("/files/{file_id}", response_model=FileOut, summary="Read a prepared file (its parties, delegate and QA staff)", responses={404: CHANGES[404]})
-async def read(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> FileOut:
+async def read_file(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> FileOut:
     return _answer(await usecases.read_file(runtime.db, file_id, caller), caller.person_id, response)
 
 
 @router.get("/files/{file_id}/history", response_model=list[HistoryOut], summary="Every save of the evidence list (and of the judgements, to the auditor)", responses={404: CHANGES[404]})
-async def history(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep) -> list[HistoryOut]:
+async def file_history(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep) -> list[HistoryOut]:
     return [HistoryOut(**d) for d in await usecases.file_history(runtime.db, file_id, caller)]
 
 
@@ -251,7 +251,7 @@ async def save_preparation(file_id: FileId, body: Preparation, caller: CurrentPe
 
 
 @router.post("/files/{file_id}/ready", response_model=FileOut, summary="The file is prepared and ready for audit (refused with every standard not covered)", responses=CHANGES)
-async def ready(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+async def mark_file_ready(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
     f = await usecases.mark_ready(runtime.extra["audit"], file_id, caller=caller, expected=if_match)
     return _answer(f, caller.person_id, response)
 
@@ -263,7 +263,7 @@ async def save_judgements(file_id: FileId, body: AuditorWork, caller: CurrentPer
 
 
 @router.post("/files/{file_id}/complete", response_model=FileOut, summary="Complete the audit (the auditor; refused with every gap listed)", responses=CHANGES)
-async def complete(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+async def complete_file(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
     f = await usecases.complete_audit(runtime.extra["audit"], file_id, caller=caller, expected=if_match)
     return _answer(f, caller.person_id, response)
 
@@ -272,8 +272,8 @@ async def complete(file_id: FileId, caller: CurrentPerson, runtime: RuntimeDep, 
 
 
 @router.get("/months/{month}", response_model=MonthOut, summary="The service manager's month: files ready per team (QA staff: ?service_manager_id=)", responses={403: {"description": "Neither the service manager, their delegate nor QA staff"}})
-async def month_view(
-    month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep,
+async def hampshire_month(
+    month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request,
     service_manager_id: Annotated[str | None, Query(max_length=64, description="QA staff: whose month")] = None,
 ) -> MonthOut:
     view = await usecases.month_view(runtime.db, month, caller, service_manager_id)
@@ -281,7 +281,7 @@ async def month_view(
         TeamFilesOut(
             team_id=team_id, ready=sum(f.status is not FileStatus.PREPARING for f in files),
             in_preparation=sum(f.status is FileStatus.PREPARING for f in files),
-            files=[_summary(f) for f in files if f.status is not FileStatus.PREPARING],
+            files=[_summary(request, f) for f in files if f.status is not FileStatus.PREPARING],
         )
         for team_id, files in sorted(view["teams"].items())
     ]
@@ -292,14 +292,14 @@ async def month_view(
 
 
 @router.post("/months/{month}/ready-lists", response_model=ReadyListsOut, summary="Send each service manager the list of files ready (QA staff, administrators; the scheduler)", responses={403: {"description": "Not QA staff"}})
-async def ready_lists(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ReadyListsOut:
+async def send_ready_lists(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ReadyListsOut:
     if not caller.has_role(Role.QA_OFFICER, Role.LEAD_QA_AUDITOR, Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only QA staff and administrators (or the scheduler) send the lists of files ready for audit.")
     return ReadyListsOut(list_ids=await usecases.send_ready_lists(runtime.extra["audit"], month, by=caller.person_id))
 
 
 @router.post("/delegations", response_model=DelegationOut, status_code=201, summary="Delegate a month's audit of some teams to a competent person (the service manager)", responses={403: {"description": "Not the teams' service manager"}, 422: {"description": "Unknown team or delegate"}})
-async def delegate(body: DelegationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> DelegationOut:
+async def delegate_preparation(body: DelegationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> DelegationOut:
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
         d = await usecases.delegation(runtime.db, existing, caller)
@@ -308,7 +308,7 @@ async def delegate(body: DelegationIn, caller: CurrentPerson, runtime: RuntimeDe
             d = await usecases.delegate(runtime.extra["audit"], month=body.month, delegate_id=body.delegate_id, team_ids=body.team_ids, caller=caller, key=key)
         except KeyAlreadyUsed as used:
             d = await usecases.delegation(runtime.db, used.resource_id, caller)
-    response.headers["Location"] = f"/v1/hampshire/delegations/{d.id}"
+    response.headers["Location"] = public_path(request, f"/v1/hampshire/delegations/{d.id}")
     return _delegation_out(d)
 
 
@@ -318,19 +318,19 @@ async def read_delegation(delegation_id: FileId, caller: CurrentPerson, runtime:
 
 
 @router.post("/months/{month}/selections", response_model=SelectionOut, summary="Select files for audit (the service manager, or their delegate for the delegated teams)", responses=CHANGES)
-async def select(month: MonthPath, body: SelectionIn, caller: CurrentPerson, runtime: RuntimeDep) -> SelectionOut:
+async def select_files(month: MonthPath, body: SelectionIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request) -> SelectionOut:
     files = await usecases.select_files(runtime.extra["audit"], month, body.file_ids, caller=caller)
-    return SelectionOut(month=month, selected=[_summary(f) for f in files])
+    return SelectionOut(month=month, selected=[_summary(request, f) for f in files])
 
 
 @router.post("/months/{month}/selection/close", response_model=ClosedSelectionOut, summary="Close the month's selection (the service manager; refused listing the teams without a file)", responses={403: CHANGES[403], 409: {"description": "A team has no file selected, or already closed"}})
-async def close(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ClosedSelectionOut:
+async def close_selection(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ClosedSelectionOut:
     doc = await usecases.close_selection(runtime.extra["audit"], month, caller=caller)
     return ClosedSelectionOut(**{k: v for k, v in doc.items() if k != "_id"})
 
 
 @router.get("/collation", response_model=CollationOut, summary="The month's collation for the performance management unit (and QA staff)", responses={403: {"description": "Not the performance management unit nor QA staff"}})
-async def collation(
+async def hampshire_collation(
     caller: CurrentPerson, runtime: RuntimeDep, month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
 ) -> CollationOut:
     return CollationOut(**await usecases.collation(runtime.db, month, caller))

@@ -30,71 +30,91 @@ SERVICE = "audit"
 class FilePrepared(EventData):
     file_id: str
     month: str
+    """The month of the quality practice audit, as YYYY-MM."""
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     worker_id: str
     supervisor_id: str
     service_manager_id: str
+    """The service manager who selects the month's files for audit."""
     tool_id: str
     tool_version: int
-    #: Standards whose evidence the worker and supervisor found missing (7.1), by key.
     missing_standards: list[str]
+    """Standards whose evidence the worker and supervisor found missing (7.1), by key."""
     prepared_by: str
     prepared_at: datetime
 
 
 class ReadyTeam(EventData):
     team_id: str
+    """The team's id in the directory."""
     file_ids: list[str]
+    """The team's files prepared and ready for audit."""
 
 
 class FilesReady(EventData):
     """The list of files prepared and ready for audit, sent to the service manager (8.1, 8.3)."""
 
     list_id: str
+    """The list's id in the audit service."""
     month: str
+    """The month of the quality practice audit, as YYYY-MM."""
     service_manager_id: str
+    """The service manager the list is sent to."""
     teams: list[ReadyTeam]
+    """The files ready for audit, per team."""
     file_count: int
-    #: Competent people the service manager delegated some of these teams to (8.3: they get the tools).
+    """How many files the list holds."""
     delegate_ids: list[str]
-    #: Appendix 5: completed audit tools go to the performance management unit by the 20th of the next month.
+    """Competent people the service manager delegated some of these teams to (8.3: they get the tools)."""
     audit_due_on: date
+    """Appendix 5: completed audit tools go to the performance management unit by the 20th of the next month."""
     sent_by: str
+    """The person who sent the list, or the scheduler."""
     sent_at: datetime
 
 
 class SelectionDelegated(EventData):
     delegation_id: str
     month: str
+    """The month of the quality practice audit, as YYYY-MM."""
     service_manager_id: str
+    """The service manager who delegated."""
     delegate_id: str
+    """The competent person the teams' audit is delegated to."""
     team_ids: list[str]
+    """The teams whose files the delegate selects and audits."""
     delegated_at: datetime
 
 
 class FileSelected(EventData):
     file_id: str
     month: str
+    """The month of the quality practice audit, as YYYY-MM."""
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     service_manager_id: str
-    #: Who audits it: the service manager or their delegate.
     auditor_id: str
+    """Who audits it: the service manager or their delegate."""
     delegation_id: str | None = None
+    """The delegation the auditor acts under; null when the service manager audits it."""
     delegated_by: str | None = None
+    """The service manager who delegated to the auditor; null when there was no delegation."""
     selected_at: datetime
-    #: When the completed tool is due to the performance management unit (Appendix 5: the 20th
-    #: of the following month).
     due_on: date | None = None
+    """When the completed tool is due to the performance management unit (Appendix 5: the 20th of the following month)."""
 
 
 class SelectionClosed(EventData):
     month: str
+    """The month of the quality practice audit, as YYYY-MM."""
     service_manager_id: str
     selected_file_ids: list[str]
-    #: Files kept with their partially completed tool (12.1).
+    """The files selected for audit."""
     not_selected_file_ids: list[str]
+    """Files kept with their partially completed tool (12.1)."""
     closed_by: str
     closed_at: datetime
 
@@ -104,18 +124,23 @@ class FileAudited(EventData):
 
     file_id: str
     month: str
+    """The month of the quality practice audit, as YYYY-MM."""
     case_id: str
     team_id: str
+    """The id of the team that holds the child's case."""
     worker_id: str
     supervisor_id: str
     service_manager_id: str
     auditor_id: str
+    """The person who audited the file: the service manager or their delegate."""
     delegation_id: str | None = None
+    """The delegation the auditor acted under; null when the service manager audited it."""
     delegated_by: str | None = None
+    """The service manager who delegated to the auditor; null when there was no delegation."""
     tool_id: str
     tool_version: int
-    #: The auditor's judgement per standard key: ``yes``, ``no`` or ``n/a``.
     judgements: dict[str, str]
+    """The auditor's judgement per standard key: ``yes``, ``no`` or ``n/a``."""
     audited_at: datetime
 
 
@@ -125,12 +150,15 @@ class CaseContactNote(EventData):
 
     file_id: str
     case_id: str
-    #: ``prepared`` or ``audited``.
     stage: str
+    """``prepared`` or ``audited``."""
     note_type: str
+    """The note's type on the child's record, e.g. 'Quality practice audit: file prepared for audit'."""
     text: str = Field(description="The note as written on the record; names people by id only.")
     by_ids: list[str]
+    """The person ids the note names: the worker and supervisor (prepared), or the auditor (audited)."""
     recorded_on: date
+    """The date the note records (the day the file was prepared or audited)."""
     recorded_at: datetime
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
+from shared.disposition import attachment
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.identity import CurrentPerson
 
 from ..common.roles import QA_STAFF_ROLES
@@ -53,7 +54,7 @@ router = APIRouter(prefix="/v1/hillingdon", tags=["hillingdon"])
 themed_router = APIRouter(prefix="/v1/themed", tags=["themed audits"])
 
 Id = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9:-]+$")]
-MonthPath = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MonthPath = Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 CHANGES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such record, or not party to it"},
     403: {"description": "Party to it, but this is not theirs to do"},
@@ -65,7 +66,7 @@ CHANGES: dict[int | str, dict[str, Any]] = {
 
 
 DOMAIN_ERRORS = {
-    NotFound: lambda e: Problem(404, "not-found", f"{e.what.capitalize()} not found", str(e)),
+    NotFound: lambda e: Problem(404, "not-found", "Not found", str(e)),
     st.Exists: lambda e: Problem(409, "exists", "Already exists", f"The {e.what} {e.ident} exists already: read it, or edit it.", id=e.ident),
 }
 
@@ -75,7 +76,10 @@ def _tagged(response: Response, version: int) -> None:
 
 
 def _month(text: str) -> Month:
-    return Month.parse(text)
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise Problem(422, "invalid-entries", "Invalid entries", str(exc), errors=[{"field": "month", "message": str(exc), "code": "invalid"}]) from exc
 
 
 def _period(text: str) -> ThemedPeriod:
@@ -89,7 +93,7 @@ def _period(text: str) -> ThemedPeriod:
 
 
 @router.get("/reviews", response_model=Page[ReviewOut], summary="Reviews the caller is party to (QA staff: every review)")
-async def list_reviews(
+async def list_practice_reviews(
     caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, status: Annotated[ReviewStatus | None, Query()] = None
 ) -> Page[ReviewOut]:
     after = page.cursor.get("after") if page.cursor else None
@@ -99,7 +103,7 @@ async def list_reviews(
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewOut, summary="Read a review (its service manager, assistant director, auditor; QA staff)", responses={404: CHANGES[404]})
-async def read_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReviewOut:
+async def read_practice_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReviewOut:
     review = await usecases.read_review(runtime.db, review_id, caller)
     _tagged(response, review.version)
     return review_out(review)
@@ -127,7 +131,7 @@ async def verify_review(review_id: Id, body: VerificationIn, caller: CurrentPers
 
 
 @router.put("/reviews/{review_id}/people", response_model=ReviewOut, summary="Name the service manager or assistant director the directory could not (QA staff)", responses=CHANGES)
-async def reassign(review_id: Id, body: ReassignIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
+async def reassign_practice_review(review_id: Id, body: ReassignIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
     review = await usecases.reassign_review(
         runtime.uow, review_id, service_manager_id=body.service_manager_id, assistant_director_id=body.assistant_director_id, caller=caller, expected=if_match
     )
@@ -138,20 +142,20 @@ async def reassign(review_id: Id, body: ReassignIn, caller: CurrentPerson, runti
 # --- reports (shared by the monthly and the themed report) ---------------------------------------
 
 
-def _href(report: EditableReport) -> str:
+def _href(request: Request, report: EditableReport) -> str:
     if report.kind is ReportKind.MONTHLY:
-        return f"/v1/hillingdon/monthly-reports/{report.period}/pdf"
-    return f"/v1/themed/reports/{report.period}/pdf"
+        return public_path(request, f"/v1/hillingdon/monthly-reports/{report.period}/pdf")
+    return public_path(request, f"/v1/themed/reports/{report.period}/pdf")
 
 
-def _report(report: EditableReport, response: Response) -> ReportOut:
+def _report(report: EditableReport, request: Request, response: Response) -> ReportOut:
     _tagged(response, report.version)
-    return report_out(report, _href(report))
+    return report_out(report, _href(request, report))
 
 
 async def _pdf(runtime: RuntimeDep, report: EditableReport) -> Response:
     content = await usecases.report_pdf(runtime.db, report, runtime.clock.now())
-    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{pdf.filename(report)}"'})
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": attachment(pdf.filename(report))})
 
 
 async def _history(runtime: RuntimeDep, kind: ReportKind, period: str, caller: CurrentPerson, page: Pagination) -> Page[ReportEditOut]:
@@ -169,30 +173,30 @@ PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/
 
 
 @router.post("/monthly-reports", response_model=ReportOut, status_code=201, summary="Generate the month's audit report as a draft (lead QA auditor)", responses={403: CHANGES[403], 409: {"description": "The month's report exists"}})
-async def generate_monthly(body: MonthlyReportIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
+async def generate_monthly(body: MonthlyReportIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> ReportOut:
     report = await usecases.generate_monthly_report(runtime.uow, _month(body.month), caller=caller)
-    response.headers["Location"] = f"/v1/hillingdon/monthly-reports/{report.period}"
-    return _report(report, response)
+    response.headers["Location"] = public_path(request, f"/v1/hillingdon/monthly-reports/{report.period}")
+    return _report(report, request, response)
 
 
 @router.get("/monthly-reports/{month}", response_model=ReportOut, summary="Read a monthly audit report (drafts: QA staff; issued: managers too)", responses={404: CHANGES[404]})
-async def read_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
-    return _report(await usecases.read_report(runtime.db, ReportKind.MONTHLY, month, caller), response)
+async def read_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> ReportOut:
+    return _report(await usecases.read_report(runtime.db, ReportKind.MONTHLY, month, caller), request, response)
 
 
 @router.put("/monthly-reports/{month}", response_model=ReportOut, summary="Edit the draft's headlines, themes and recommendations (lead QA auditor)", responses=CHANGES)
-async def edit_monthly(month: MonthPath, body: ReportEditIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
-    return _report(await usecases.edit_report(runtime.uow, ReportKind.MONTHLY, month, body.sections, caller=caller, expected=if_match), response)
+async def edit_monthly(month: MonthPath, body: ReportEditIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.edit_report(runtime.uow, ReportKind.MONTHLY, month, body.sections, caller=caller, expected=if_match), request, response)
 
 
 @router.post("/monthly-reports/{month}/refresh", response_model=ReportOut, summary="Recount the draft's figures from the month's audits (lead QA auditor)", responses=CHANGES)
-async def refresh_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
-    return _report(await usecases.refresh_report(runtime.uow, ReportKind.MONTHLY, month, caller=caller, expected=if_match), response)
+async def refresh_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.refresh_report(runtime.uow, ReportKind.MONTHLY, month, caller=caller, expected=if_match), request, response)
 
 
 @router.post("/monthly-reports/{month}/issue", response_model=ReportOut, summary="Issue the report: its PDF is kept and it never changes again (lead QA auditor)", responses=CHANGES)
-async def issue_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
-    return _report(await usecases.issue_report(runtime.uow, ReportKind.MONTHLY, month, caller=caller, expected=if_match), response)
+async def issue_monthly(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.issue_report(runtime.uow, ReportKind.MONTHLY, month, caller=caller, expected=if_match), request, response)
 
 
 @router.get("/monthly-reports/{month}/history", response_model=Page[ReportEditOut], summary="Every version of the report's text (QA staff)", responses={404: CHANGES[404]})
@@ -206,10 +210,10 @@ async def monthly_pdf(month: MonthPath, caller: CurrentPerson, runtime: RuntimeD
 
 
 @themed_router.post("/reports", response_model=ReportOut, status_code=201, summary="Generate a bi-monthly themed audit report as a draft (lead QA auditor)", responses={403: CHANGES[403], 409: {"description": "The period's report exists"}, 422: CHANGES[422]})
-async def generate_themed(body: ThemedReportIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
+async def generate_themed(body: ThemedReportIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> ReportOut:
     report = await usecases.generate_themed_report(runtime.uow, _period(body.period), body.theme, caller=caller)
-    response.headers["Location"] = f"/v1/themed/reports/{report.period}"
-    return _report(report, response)
+    response.headers["Location"] = public_path(request, f"/v1/themed/reports/{report.period}")
+    return _report(report, request, response)
 
 
 @themed_router.get("/schedule", response_model=list[ScheduledPeriodOut], summary="The year's six bi-monthly periods and their reports (QA staff and managers)")
@@ -221,23 +225,23 @@ async def themed_schedule(caller: CurrentPerson, runtime: RuntimeDep, year: Anno
 
 
 @themed_router.get("/reports/{period}", response_model=ReportOut, summary="Read a themed audit report", responses={404: CHANGES[404]})
-async def read_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReportOut:
-    return _report(await usecases.read_report(runtime.db, ReportKind.THEMED, period, caller), response)
+async def read_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> ReportOut:
+    return _report(await usecases.read_report(runtime.db, ReportKind.THEMED, period, caller), request, response)
 
 
 @themed_router.put("/reports/{period}", response_model=ReportOut, summary="Edit the draft's findings and recommendations (lead QA auditor)", responses=CHANGES)
-async def edit_themed(period: MonthPath, body: ReportEditIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
-    return _report(await usecases.edit_report(runtime.uow, ReportKind.THEMED, period, body.sections, caller=caller, expected=if_match), response)
+async def edit_themed(period: MonthPath, body: ReportEditIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.edit_report(runtime.uow, ReportKind.THEMED, period, body.sections, caller=caller, expected=if_match), request, response)
 
 
 @themed_router.post("/reports/{period}/refresh", response_model=ReportOut, summary="Recount the draft's figures (lead QA auditor)", responses=CHANGES)
-async def refresh_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
-    return _report(await usecases.refresh_report(runtime.uow, ReportKind.THEMED, period, caller=caller, expected=if_match), response)
+async def refresh_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.refresh_report(runtime.uow, ReportKind.THEMED, period, caller=caller, expected=if_match), request, response)
 
 
 @themed_router.post("/reports/{period}/issue", response_model=ReportOut, summary="Issue the themed report (lead QA auditor)", responses=CHANGES)
-async def issue_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReportOut:
-    return _report(await usecases.issue_report(runtime.uow, ReportKind.THEMED, period, caller=caller, expected=if_match), response)
+async def issue_themed(period: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> ReportOut:
+    return _report(await usecases.issue_report(runtime.uow, ReportKind.THEMED, period, caller=caller, expected=if_match), request, response)
 
 
 @themed_router.get("/reports/{period}/history", response_model=Page[ReportEditOut], summary="Every version of the report's text (QA staff)", responses={404: CHANGES[404]})
@@ -266,9 +270,9 @@ def _sheet(sheet: object, response: Response) -> CribSheetOut:
 
 
 @router.post("/crib-sheets", response_model=CribSheetOut, status_code=201, summary="Start a case's crib sheet (its team manager or service manager)", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def create_crib_sheet(body: CribSheetIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CribSheetOut:
+async def create_crib_sheet(body: CribSheetIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> CribSheetOut:
     sheet = await usecases.create_crib_sheet(runtime.uow, case_id=body.case_id, month=_month(body.month), social_worker_id=body.social_worker_id, caller=caller)
-    response.headers["Location"] = f"/v1/hillingdon/crib-sheets/{sheet.id}"
+    response.headers["Location"] = public_path(request, f"/v1/hillingdon/crib-sheets/{sheet.id}")
     return _sheet(sheet, response)
 
 
@@ -294,9 +298,9 @@ def _session(session: object, response: Response) -> SessionOut:
 
 
 @router.post("/management-sessions", response_model=SessionOut, status_code=201, summary="Hold the monthly session with a team manager on two cases (service manager)", responses={403: CHANGES[403], 409: {"description": "The team's session for the month exists"}, 422: CHANGES[422]})
-async def hold_session(body: SessionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> SessionOut:
+async def hold_session(body: SessionIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> SessionOut:
     session = await usecases.hold_session(runtime.uow, month=_month(body.month), team_id=body.team_id, crib_sheet_ids=body.crib_sheet_ids, caller=caller)
-    response.headers["Location"] = f"/v1/hillingdon/management-sessions/{session.id}"
+    response.headers["Location"] = public_path(request, f"/v1/hillingdon/management-sessions/{session.id}")
     return _session(session, response)
 
 

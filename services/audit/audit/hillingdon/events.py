@@ -22,70 +22,102 @@ class PracticeReviewOpened(EventData):
     """A task for the case's service manager: review the case with them and report to the assistant director."""
 
     review_id: str
+    """The practice review's id in the audit service."""
     audit_id: str
     case_ref: str
     team_id: str | None = None
+    """The id of the team that holds the child's case; null when unknown."""
     month: str | None = None
+    """The audit month (YYYY-MM) of the audit; null for an audit outside a monthly cycle."""
     grade: str
-    #: None when the directory cannot say who it is (QA staff name one).
+    """The audit's grade that opened the review: requires_improvement, inadequate or inadequate_critical."""
     service_manager_id: str | None = None
+    """None when the directory cannot say who it is (QA staff name one)."""
     assistant_director_id: str | None = None
     opened_at: datetime
 
 
 class PracticeReviewReported(EventData):
     review_id: str
+    """The practice review's id in the audit service."""
     audit_id: str
     case_ref: str
     grade: str
+    """The audit's grade that opened the review, on the Ofsted scale."""
     service_manager_id: str
+    """The service manager who reported the review."""
     assistant_director_id: str
+    """The assistant director it was reported to."""
     practice_issues: bool
+    """True when the review found practice issues."""
     actions_taken: int
+    """How many actions were taken."""
     improvement_plan_items: int
+    """How many items the improvement plan has."""
     reported_at: datetime
 
 
 class ReportIssued(EventData):
     report_id: str
-    #: ``2026-10`` (monthly) or the first month of the bi-monthly period (themed).
+    """The report's id in the audit service."""
     period: str
+    """``2026-10`` (monthly) or the first month of the bi-monthly period (themed)."""
     title: str
+    """The report's title."""
     audits: int
+    """How many audits the report covers."""
     completed: int
+    """How many of those audits were completed."""
     grades: dict[str, int]
     pdf_path: str
+    """Where the report's PDF is read: a path of the audit service (through the gateway: /api/v1/audit + this path without /v1)."""
     issued_by: str
+    """The lead QA auditor who issued the report."""
     issued_at: datetime
 
 
 class ThemedReportIssued(ReportIssued):
     theme: str
+    """The theme the audits looked at, e.g. supervision."""
     period_months: list[str]
+    """The months (YYYY-MM) of the bi-monthly period."""
 
 
 class CribSheetChecked(EventData):
     crib_sheet_id: str
+    """The crib sheet's id in the audit service."""
     case_id: str
     team_id: str | None = None
+    """The id of the team that holds the child's case; null when unknown."""
     month: str
+    """The month of the supervision, as YYYY-MM."""
     social_worker_id: str
+    """The social worker whose case it is."""
     team_manager_id: str
+    """The team manager of the supervision."""
     checked_by: str
-    #: Points where a follow-up action was set.
+    """The manager who checked it in supervision."""
     follow_up_points: list[int]
+    """Points where a follow-up action was set."""
     checked_at: datetime
 
 
 class ManagementSessionReported(EventData):
     session_id: str
+    """The session's id in the audit service."""
     month: str
+    """The month of the session, as YYYY-MM."""
     team_id: str
     service_manager_id: str
+    """The service manager who held the session."""
     team_manager_id: str | None = None
+    """The team manager the session was with; null when unknown."""
     assistant_director_id: str
+    """The assistant director it was reported to."""
     crib_sheet_ids: list[str]
+    """The crib sheets looked at in the session."""
     reported_on: date
+    """The date it was reported."""
     reported_at: datetime
 
 
@@ -97,15 +129,21 @@ class PracticeReviewReassigned(EventData):
     """QA staff named the review's service manager or assistant director (the directory could not)."""
 
     review_id: str
+    """The practice review's id in the audit service."""
     audit_id: str
     case_ref: str
     grade: str
+    """The audit's grade that opened the review, on the Ofsted scale."""
     month: str | None = None
+    """The audit month (YYYY-MM) of the audit; null for an audit outside a monthly cycle."""
     service_manager_id: str | None = None
+    """The review's service manager now; null while nobody is named."""
     assistant_director_id: str | None = None
-    #: The review is now another service manager's (their task replaces the previous one's).
+    """The assistant director the review reports to now; null while nobody is named."""
     service_manager_changed: bool
+    """The review is now another service manager's (their task replaces the previous one's)."""
     reassigned_by: str
+    """The QA staff member who named them."""
     reassigned_at: datetime
 
 
@@ -113,12 +151,17 @@ class PracticeReviewVerified(EventData):
     """The QA auditor verified the action taken after the review was reported (Appendix D)."""
 
     review_id: str
+    """The practice review's id in the audit service."""
     audit_id: str
     case_ref: str
     grade: str
+    """The audit's grade that opened the review, on the Ofsted scale."""
     service_manager_id: str | None = None
+    """The review's service manager; null when unknown."""
     assistant_director_id: str | None = None
+    """The assistant director the review reported to; null when unknown."""
     verified_by: str
+    """The QA auditor who verified the action taken."""
     verified_at: datetime
 
 

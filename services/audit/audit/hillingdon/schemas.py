@@ -19,7 +19,7 @@ from .domain.report import EditableReport
 from .domain.review import PracticeReview
 
 PersonId: TypeAlias = IdField
-MonthText = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MonthText = Annotated[str, Field(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 

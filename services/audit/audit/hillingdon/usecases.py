@@ -20,7 +20,7 @@ from shared.versioned import Stale
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
-from ..common.directory import ContactOverrides, Directory
+from ..common.directory import ContactOverrides, Directory, unknown
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from ..cycles.domain.timetable import Month
@@ -251,7 +251,7 @@ async def create_crib_sheet(uow: UnitOfWork, *, case_id: str, month: Month, soci
         directory = Directory(uow.db, ContactOverrides(), tx.session)
         case = await directory.case(case_id)
         if case is None:
-            raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
+            raise await unknown(uow.db, "case", case_id, InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}]))
         team_manager = case.get("team_manager_id")
         if team_manager is None and case.get("team_id"):
             team_manager = await st.team_manager(uow.db, case["team_id"], tx=tx)
@@ -259,7 +259,7 @@ async def create_crib_sheet(uow: UnitOfWork, *, case_id: str, month: Month, soci
         worker = social_worker_id or case.get("allocated_worker_id")
         errors = []
         if not team_manager:
-            errors.append({"field": "case_id", "message": "the directory names no team manager for this case"})
+            errors.append({"field": "case_id", "message": "the directory names no team manager for this case", "code": "unknown"})
         if not worker:
             errors.append({"field": "social_worker_id", "message": "give the case's social worker (the directory names none)"})
         if errors:
@@ -301,7 +301,7 @@ async def _sheet_facts(tx: Transaction, db: AsyncDatabase[Document], sheet_ids: 
     for sheet_id in sheet_ids:
         sheet = await st.CRIB_SHEET_RECORDS.load(db, sheet_id, tx=tx)
         if sheet is None:
-            raise InvalidEntries("Unknown crib sheet.", [{"field": "crib_sheet_ids", "message": f"there is no crib sheet {sheet_id!r}"}])
+            raise InvalidEntries("Unknown crib sheet.", [{"field": "crib_sheet_ids", "message": f"there is no crib sheet {sheet_id!r}", "code": "unknown"}])
         facts.append(SheetFacts(sheet.id, sheet.case_id, sheet.team_id, sheet.month, sheet.status.value == "checked"))
     return facts
 

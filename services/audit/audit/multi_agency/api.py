@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
+from shared.disposition import attachment
 from shared.errors import not_found
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -174,11 +175,11 @@ class MultiAgencySummaryOut(BaseModel):
     created_at: datetime
 
 
-def _out(a: MultiAgencyAudit, caller_id: str) -> MultiAgencyOut:
+def _out(a: MultiAgencyAudit, caller_id: str, request: Request) -> MultiAgencyOut:
     plan = a.plan
     return MultiAgencyOut(
         id=a.id, version=a.version, stage=a.stage, case_ref=a.case_ref, theme=a.theme, tool_id=a.tool_id, tool_version=a.tool_version,
-        case_audit_path=f"/v1/audits/{a.id}", auditor_id=a.auditor_id, coordinator_id=a.coordinator_id, partners=[Partner.model_validate(p) for p in a.partners],
+        case_audit_path=public_path(request, f"/v1/audits/{a.id}"), auditor_id=a.auditor_id, coordinator_id=a.coordinator_id, partners=[Partner.model_validate(p) for p in a.partners],
         consultation_worker_ids=a.consultation_worker_ids, your_parts=sorted(a.party_roles(caller_id)),
         consultations=[
             ConsultationOut(
@@ -199,14 +200,14 @@ def _out(a: MultiAgencyAudit, caller_id: str) -> MultiAgencyOut:
                 for x in plan.actions
             ],
         ) if plan else None,
-        reports=[ReportOut(**vars(r), pdf_href=f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf" if r.pdf_id else None) for r in a.reports],
+        reports=[ReportOut(**vars(r), pdf_href=public_path(request, f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf") if r.pdf_id else None) for r in a.reports],
         created_by=a.created_by, created_at=a.created_at, updated_by=a.updated_by, updated_at=a.updated_at,
     )
 
 
-def _answer(a: MultiAgencyAudit, caller_id: str, response: Response) -> MultiAgencyOut:
+def _answer(a: MultiAgencyAudit, caller_id: str, request: Request, response: Response) -> MultiAgencyOut:
     response.headers["ETag"] = etag(a.version)
-    return _out(a, caller_id)
+    return _out(a, caller_id, request)
 
 
 @router.post(
@@ -214,7 +215,7 @@ def _answer(a: MultiAgencyAudit, caller_id: str, response: Response) -> MultiAge
     summary="Set up a multi-agency audit: its bespoke tool, its coded case audit and its record (QA staff)",
     responses={403: {"description": "Not QA staff"}, 422: {"description": "Unknown case or base tool, or invalid entries"}},
 )
-async def set_up(body: SetUpIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> MultiAgencyOut:
+async def set_up_multi_agency_audit(body: SetUpIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> MultiAgencyOut:
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
         audit_id = existing
@@ -224,12 +225,12 @@ async def set_up(body: SetUpIn, caller: CurrentPerson, runtime: RuntimeDep, resp
         except KeyAlreadyUsed as used:
             audit_id = used.resource_id
     audit = await usecases.read(runtime.db, audit_id, caller)
-    response.headers["Location"] = f"/v1/multi-agency/audits/{audit.id}"
-    return _answer(audit, caller.person_id, response)
+    response.headers["Location"] = public_path(request, f"/v1/multi-agency/audits/{audit.id}")
+    return _answer(audit, caller.person_id, request, response)
 
 
 @router.get("/audits", response_model=Page[MultiAgencySummaryOut], summary="Multi-agency audits the caller is party to (QA staff: every one)")
-async def list_audits(
+async def list_multi_agency_audits(
     caller: CurrentPerson, runtime: RuntimeDep, page: Pagination,
     stage: Annotated[Stage | None, Query(description="Only audits at this stage")] = None,
     mine: Annotated[bool, Query(description="QA staff: only audits they are party to")] = False,
@@ -250,8 +251,8 @@ async def list_audits(
 
 
 @router.get("/audits/{audit_id}", response_model=MultiAgencyOut, summary="Read a multi-agency audit", responses={404: CHANGES[404]})
-async def read(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> MultiAgencyOut:
-    return _answer(await usecases.read(runtime.db, audit_id, caller), caller.person_id, response)
+async def read_multi_agency_audit(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> MultiAgencyOut:
+    return _answer(await usecases.read(runtime.db, audit_id, caller), caller.person_id, request, response)
 
 
 @router.put(
@@ -259,29 +260,29 @@ async def read(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, re
     summary="Record (or revise) the views of the child, a parent or carer, the social worker or the team manager", responses=CHANGES,
 )
 async def record_consultation(
-    audit_id: AuditId, party: ConsultedParty, body: ConsultationInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
+    audit_id: AuditId, party: ConsultedParty, body: ConsultationInput, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response,
     if_match: RequiredIfMatch,
 ) -> MultiAgencyOut:
     audit = await usecases.record_consultation(runtime.extra["audit"], audit_id, party, to_domain(body, domain.ConsultationInput), caller=caller, expected=if_match)
-    return _answer(audit, caller.person_id, response)
+    return _answer(audit, caller.person_id, request, response)
 
 
 @router.post(
     "/audits/{audit_id}/meeting", response_model=MultiAgencyOut,
     summary="Record the multi-agency meeting: findings and Ofsted grade agreed with the partners present (the Lead QA Auditor)", responses=CHANGES,
 )
-async def hold_meeting(audit_id: AuditId, body: MeetingInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
+async def hold_meeting(audit_id: AuditId, body: MeetingInput, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
     audit = await usecases.hold_meeting(runtime.extra["audit"], audit_id, to_domain(body, domain.MeetingInput), caller=caller, expected=if_match)
-    return _answer(audit, caller.person_id, response)
+    return _answer(audit, caller.person_id, request, response)
 
 
 @router.post(
     "/audits/{audit_id}/action-plan", response_model=MultiAgencyOut,
     summary="Record the multi-agency action plan, an owner per agency (the chair or the coordinator)", responses=CHANGES,
 )
-async def agree_plan(audit_id: AuditId, body: PlanInput, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
+async def agree_plan(audit_id: AuditId, body: PlanInput, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
     audit = await usecases.agree_plan(runtime.extra["audit"], audit_id, to_domain(body, domain.PlanInput), caller=caller, expected=if_match)
-    return _answer(audit, caller.person_id, response)
+    return _answer(audit, caller.person_id, request, response)
 
 
 @router.post(
@@ -289,10 +290,10 @@ async def agree_plan(audit_id: AuditId, body: PlanInput, caller: CurrentPerson, 
     summary="Move an action on (its owner; the coordinator also reopens a done action)", responses=CHANGES,
 )
 async def change_action_status(
-    audit_id: AuditId, action_id: ActionId, body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
+    audit_id: AuditId, action_id: ActionId, body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch
 ) -> MultiAgencyOut:
     audit = await usecases.change_action_status(runtime.extra["audit"], audit_id, action_id, body.status, body.note, caller=caller, expected=if_match)
-    return _answer(audit, caller.person_id, response)
+    return _answer(audit, caller.person_id, request, response)
 
 
 @router.post(
@@ -300,9 +301,9 @@ async def change_action_status(
     summary="Report the action plan to the QA sub-committee: progress while actions are open, completion once all are done (the coordinator or the Lead QA Auditor)",
     responses=CHANGES,
 )
-async def report(audit_id: AuditId, body: ReportIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
+async def report_multi_agency_audit(audit_id: AuditId, body: ReportIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch) -> MultiAgencyOut:
     audit = await usecases.report(runtime.extra["audit"], audit_id, body.kind, body.summary, caller=caller, expected=if_match)
-    return _answer(audit, caller.person_id, response)
+    return _answer(audit, caller.person_id, request, response)
 
 
 @router.get(
@@ -312,7 +313,7 @@ async def report(audit_id: AuditId, body: ReportIn, caller: CurrentPerson, runti
     summary="Download a report to the QA sub-committee as a PDF",
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: CHANGES[404]},
 )
-async def download_report(audit_id: AuditId, number: Annotated[int, Path(ge=1, le=1000)], caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+async def download_multi_agency_report(audit_id: AuditId, number: Annotated[int, Path(ge=1, le=1000)], caller: CurrentPerson, runtime: RuntimeDep) -> Response:
     audit = await usecases.read(runtime.db, audit_id, caller)
     made = next((r for r in audit.reports if r.number == number), None)
     doc = await store.load_report_pdf(runtime.db, audit.id, made.pdf_id) if made and made.pdf_id else None
@@ -320,5 +321,5 @@ async def download_report(audit_id: AuditId, number: Annotated[int, Path(ge=1, l
         raise not_found("Report", str(number))
     return Response(
         bytes(doc["content"]), media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{pdf.filename(audit.id, number)}"'},
+        headers={"Content-Disposition": attachment(pdf.filename(audit.id, number))},
     )

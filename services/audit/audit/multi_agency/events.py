@@ -19,29 +19,36 @@ SERVICE = "audit"
 class ConsultationRecorded(EventData):
     audit_id: str
     case_ref: str
-    #: child, parent_carer, social_worker or team_manager.
     party: str
+    """child, parent_carer, social_worker or team_manager."""
     obtained: bool
+    """True when the party's views were obtained; false when they could not be."""
     held_on: date
-    #: 1 when first recorded; a revision keeps the earlier ones.
+    """The date of the consultation."""
     revision: int
+    """1 when first recorded; a revision keeps the earlier ones."""
     recorded_by: str
     recorded_at: datetime
 
 
 class AgencyRepresentative(EventData):
     agency: str
+    """The partner agency, e.g. health, police, childrens_social_care."""
     representative_id: str
+    """The agency's representative's person id in the directory."""
 
 
 class MeetingHeld(EventData):
     audit_id: str
     case_ref: str
     chair_id: str
+    """The person id of the Lead QA Auditor who chaired the meeting."""
     held_on: date
-    #: The Ofsted grade agreed with the partners present.
+    """The date of the meeting."""
     agreed_grade: str
+    """The Ofsted grade agreed with the partners present."""
     partners_present: list[AgencyRepresentative]
+    """The partner agencies present, each with its representative."""
     held_at: datetime
 
 
@@ -51,9 +58,13 @@ class ActionAssigned(EventData):
     audit_id: str
     case_ref: str
     action_id: str
+    """The action's id in the multi-agency action plan."""
     agency: str
+    """The agency responsible for the action, e.g. health."""
     owner_id: str
+    """The person id of the action's owner in that agency."""
     due_on: date
+    """The date the action is due."""
     action_path: str = Field(description="Where the action is read (through the gateway: ``/api/v1/audit`` + this path).")
     assigned_by: str
     assigned_at: datetime
@@ -63,34 +74,46 @@ class ActionCompleted(EventData):
     audit_id: str
     case_ref: str
     action_id: str
+    """The action's id in the multi-agency action plan."""
     agency: str
+    """The agency responsible for the action."""
     owner_id: str
+    """The person id of the action's owner."""
     completed_by: str
-    #: Actions of the plan not yet done (0: the plan is complete and can be reported so).
     open_actions: int
+    """Actions of the plan not yet done (0: the plan is complete and can be reported so)."""
     completed_at: datetime
 
 
 class AgencyProgress(EventData):
     agency: str
+    """The partner agency."""
     owner_id: str
+    """The person id of the agency's action owner."""
     actions: int
+    """How many actions of the plan are the agency's."""
     done: int
+    """How many of them are done."""
 
 
 class PlanReported(EventData):
     audit_id: str
     case_ref: str
     report: int
-    #: ``progress`` (actions still open) or ``completion`` (every action done; the plan is closed).
+    """The report's number (1 for the first)."""
     kind: str
+    """``progress`` (actions still open) or ``completion`` (every action done; the plan is closed)."""
     to: str = "qa_sub_committee"
+    """Who it is reported to: qa_sub_committee (the safeguarding board's QA sub-committee)."""
     agreed_grade: str
     actions_total: int
+    """How many actions the plan has."""
     actions_done: int
+    """How many are done."""
     agencies: list[AgencyProgress]
-    #: Where the report's PDF is read (through the gateway: ``/api/v1/audit`` + this path).
+    """Progress per agency."""
     pdf_path: str | None = None
+    """Where the report's PDF is read (through the gateway: ``/api/v1/audit`` + this path)."""
     reported_by: str
     reported_at: datetime
 

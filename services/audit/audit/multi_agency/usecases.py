@@ -69,7 +69,7 @@ async def set_up(ctx: AuditContext, request: SetUpRequest, *, caller: Identity, 
         base_version = request.tool.base_version or await tool_store.latest_version(ctx.db, base_id, tx=tx)
         base = await tool_store.version_definition(ctx.db, base_id, base_version, tx=tx) if base_version else None
         if base is None or base_version is None:
-            raise InvalidEntries("Unknown base tool.", [{"field": "tool.base_tool_id", "message": f"there is no tool {base_id!r} version {base_version}"}])
+            raise InvalidEntries("Unknown base tool.", [{"field": "tool.base_tool_id", "message": f"there is no tool {base_id!r} version {base_version}", "code": "unknown"}])
         definition = bespoke_definition(base, theme=request.theme, tool=request.tool)
         tool_id = bespoke_tool_id(audit_id)
         version = await tool_store.add_version(tx, ctx.db, tool_id, definition, expected=None, by=caller.person_id, at=now)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -37,7 +37,7 @@ from .schemas import (
 router = APIRouter(prefix="/v1")
 
 RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 TeamQuery = Annotated[str, Query(min_length=1, max_length=64, description="The team")]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH, description="Only this month (YYYY-MM)")]
 CHANGES: dict[int | str, dict[str, Any]] = {
@@ -139,7 +139,7 @@ def _observation(o: Observation, response: Response | None = None) -> Observatio
 
 
 @router.post("/observations", response_model=ObservationOut, status_code=201, tags=["practice observation"], summary="Plan a practice observation (the social worker's line manager or supervisor)", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ObservationOut:
+async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ObservationOut:
     ctx = runtime.extra["audit"]
     if key and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
@@ -149,7 +149,7 @@ async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: 
             observation = await uc.plan_observation(ctx, social_worker_id=body.social_worker_id, plan=to_domain(body.plan, do.Plan), caller=caller, key=key)
         except KeyAlreadyUsed as used:
             observation = await uc.read_observation(ctx, used.resource_id, caller)
-    response.headers["Location"] = f"/v1/observations/{observation.id}"
+    response.headers["Location"] = public_path(request, f"/v1/observations/{observation.id}")
     return _observation(observation, response)
 
 
@@ -175,27 +175,27 @@ async def read_observation(observation_id: RecordId, caller: CurrentPerson, runt
 
 
 @router.put("/observations/{observation_id}/plan", response_model=ObservationOut, tags=["practice observation"], summary="Revise the plan (the observer; agreed again)", responses=CHANGES)
-async def revise_plan(observation_id: RecordId, body: Plan, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+async def revise_observation_plan(observation_id: RecordId, body: Plan, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
     return _observation(await uc.revise_plan(runtime.extra["audit"], observation_id, to_domain(body, do.Plan), caller=caller, expected=if_match), response)
 
 
 @router.post("/observations/{observation_id}/agreement", response_model=ObservationOut, tags=["practice observation"], summary="Agree the plan with the session's aims and standards (the social worker)", responses=CHANGES)
-async def agree(observation_id: RecordId, body: Agreement, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+async def agree_observation(observation_id: RecordId, body: Agreement, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
     return _observation(await uc.agree(runtime.extra["audit"], observation_id, to_domain(body, do.Agreement), caller=caller, expected=if_match), response)
 
 
 @router.put("/observations/{observation_id}/report", response_model=ObservationOut, tags=["practice observation"], summary="Write or revise the observation report (the observer; consent required)", responses=CHANGES)
-async def report(observation_id: RecordId, body: Report, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+async def report_observation(observation_id: RecordId, body: Report, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
     return _observation(await uc.report(runtime.extra["audit"], observation_id, to_domain(body, do.Report), caller=caller, expected=if_match), response)
 
 
 @router.post("/observations/{observation_id}/reflection", response_model=ObservationOut, tags=["practice observation"], summary="The social worker's reflection on the observation", responses=CHANGES)
-async def reflect(observation_id: RecordId, body: Reflection, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+async def reflect_on_observation(observation_id: RecordId, body: Reflection, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
     return _observation(await uc.reflect(runtime.extra["audit"], observation_id, to_domain(body, do.Reflection), caller=caller, expected=if_match), response)
 
 
 @router.post("/observations/{observation_id}/cancel", response_model=ObservationOut, tags=["practice observation"], summary="Cancel a planned observation (kept, with the reason)", responses=CHANGES)
-async def cancel(observation_id: RecordId, body: CancelIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
+async def cancel_observation(observation_id: RecordId, body: CancelIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ObservationOut:
     return _observation(await uc.cancel(runtime.extra["audit"], observation_id, body.reason, caller=caller, expected=if_match), response)
 
 
@@ -264,10 +264,10 @@ async def _list(runtime: Any, caller: Any, page: Any, collection: str, team_id: 
 
 
 @router.post("/monitoring-forms", response_model=MonitoringFormOut, status_code=201, tags=["monitoring forms"], summary="Complete a monitoring form for a conference, review or mid-point review (CP chairs, IROs)", responses={422: CHANGES[422]})
-async def submit_monitoring_form(body: MonitoringEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> MonitoringFormOut:
+async def submit_monitoring_form(body: MonitoringEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> MonitoringFormOut:
     out = await _create(runtime, caller, response, key, rs.MONITORING_FORMS, "Monitoring form",
                         lambda: uc.submit_monitoring_form(runtime.extra["audit"], to_domain(body, dr.MonitoringEntries), caller=caller, key=key), MonitoringFormOut)
-    response.headers["Location"] = f"/v1/monitoring-forms/{out.id}"
+    response.headers["Location"] = public_path(request, f"/v1/monitoring-forms/{out.id}")
     return out
 
 
@@ -277,11 +277,11 @@ async def list_monitoring_forms(team_id: TeamQuery, caller: CurrentPerson, runti
 
 
 @router.post("/monitoring-forms/collations", response_model=CollationOut, status_code=201, tags=["monitoring forms"], summary="Collate a team's forms of a month for the QA liaison meeting (QA staff); 200 when unchanged", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def issue_collation(body: CollationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CollationOut:
+async def issue_collation(body: CollationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> CollationOut:
     doc, changed = await uc.issue_collation(runtime.extra["audit"], team_id=body.team_id, month=body.month, caller=caller)
     if not changed:
         response.status_code = 200
-    response.headers["Location"] = f"/v1/monitoring-forms/collations/{body.month}/{body.team_id}"
+    response.headers["Location"] = public_path(request, f"/v1/monitoring-forms/collations/{body.month}/{body.team_id}")
     return _out(CollationOut, doc, response)
 
 
@@ -290,7 +290,7 @@ async def read_collation(month: Annotated[str, Path(pattern=MONTH)], team_id: Re
     await uc.may_read_team(runtime.db, caller, team_id)
     doc = await rs.load(runtime.db, rs.MONITORING_COLLATIONS, f"{month}:{team_id}")
     if doc is None:
-        raise Problem(404, "not-found", "Collation not found", f"No collation of {month} for team {team_id!r} was issued.")
+        raise Problem(404, "not-found", "Not found", f"No collation of {month} for team {team_id!r} was issued.")
     return _out(CollationOut, doc, response)
 
 
@@ -315,9 +315,9 @@ class ComplimentOut(ComplimentEntries, Meta):
 
 
 @router.post("/feedback", response_model=FeedbackOut, status_code=201, tags=["feedback"], summary="Record feedback from a meeting or a consultation (the staff who gather it)", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def record_feedback(body: FeedbackEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> FeedbackOut:
+async def record_feedback(body: FeedbackEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> FeedbackOut:
     out = await _create(runtime, caller, response, key, rs.FEEDBACK, "Feedback", lambda: uc.record_feedback(runtime.extra["audit"], to_domain(body, dr.FeedbackEntries), caller=caller, key=key), FeedbackOut)
-    response.headers["Location"] = f"/v1/feedback/{out.id}"
+    response.headers["Location"] = public_path(request, f"/v1/feedback/{out.id}")
     return out
 
 
@@ -332,10 +332,10 @@ async def read_feedback(record_id: RecordId, caller: CurrentPerson, runtime: Run
 
 
 @router.post("/complaints", response_model=ComplaintLessonsOut, status_code=201, tags=["complaints and compliments"], summary="Record lessons learned from a complaint or member's enquiry (Appendix C)", responses={403: CHANGES[403], 409: {"description": "Already recorded for this reference"}, 422: CHANGES[422]})
-async def record_complaint(body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ComplaintLessonsOut:
+async def record_complaint(body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ComplaintLessonsOut:
     out = await _create(runtime, caller, response, key, rs.COMPLAINT_LESSONS, "Complaint lessons",
                         lambda: uc.record_complaint_lessons(runtime.extra["audit"], to_domain(body, dr.ComplaintLessonsEntries), caller=caller, key=key), ComplaintLessonsOut)
-    response.headers["Location"] = f"/v1/complaints/{out.id}"
+    response.headers["Location"] = public_path(request, f"/v1/complaints/{out.id}")
     return out
 
 
@@ -361,9 +361,9 @@ async def complaint_history(record_id: RecordId, caller: CurrentPerson, runtime:
 
 
 @router.post("/compliments", response_model=ComplimentOut, status_code=201, tags=["complaints and compliments"], summary="Record a compliment", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def record_compliment(body: ComplimentEntries, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ComplimentOut:
+async def record_compliment(body: ComplimentEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ComplimentOut:
     out = await _create(runtime, caller, response, key, rs.COMPLIMENTS, "Compliment", lambda: uc.record_compliment(runtime.extra["audit"], to_domain(body, dr.ComplimentEntries), caller=caller, key=key), ComplimentOut)
-    response.headers["Location"] = f"/v1/compliments/{out.id}"
+    response.headers["Location"] = public_path(request, f"/v1/compliments/{out.id}")
     return out
 
 

@@ -18,25 +18,37 @@ SERVICE = "audit"
 
 class ObservationPlanned(EventData):
     observation_id: str
+    """The practice observation's id in the audit service."""
     social_worker_id: str
+    """The social worker to be observed."""
     observer_id: str
+    """The person who will observe."""
     team_id: str | None = None
+    """The social worker's team; null when unknown."""
     situation: str
+    """What is observed: interview, group_work, meeting or presentation."""
     planned_on: date
+    """The date of the planned observation."""
     planned_at: datetime
 
 
 class ObservationReported(EventData):
     observation_id: str
+    """The practice observation's id in the audit service."""
     social_worker_id: str
+    """The social worker observed."""
     observer_id: str
+    """The observer who wrote the report."""
     team_id: str | None = None
+    """The social worker's team; null when unknown."""
     observed_on: date
-    #: Two weeks after the session.
+    """The date of the observation."""
     feedback_due_on: date
+    """Two weeks after the session."""
     written_late: bool
-    #: True for a revision of a report already given.
+    """True when the report was written after its feedback due date."""
     revised: bool
+    """True for a revision of a report already given."""
     reported_at: datetime
 
 
@@ -44,52 +56,82 @@ class ObservationDue(EventData):
     """A social worker's next practice observation is due (one event per due day)."""
 
     social_worker_id: str
+    """The social worker whose observation is due."""
     line_manager_id: str | None = None
+    """The social worker's line manager; null when the directory names none."""
     team_id: str | None = None
+    """The social worker's team; null when unknown."""
     due_on: date
+    """The date the next observation is due."""
     remind_on: date
+    """The date the reminder is for."""
     last_observed_on: date | None = None
+    """The date of their last observation; null when they have none."""
     observations_last_12_months: int
+    """How many observations they had in the last twelve months."""
     overdue: bool
+    """True when the due date has passed."""
 
 
 class MonitoringFormSubmitted(EventData):
     """Each completed form goes to the team manager for discussion in supervision."""
 
     form_id: str
+    """The monitoring form's id in the audit service."""
     kind: str
+    """The meeting monitored: initial_cp_conference, review_cp_conference, looked_after_review, cp_midpoint_review or looked_after_midpoint_review."""
     case_id: str
     team_id: str | None = None
+    """The id of the team that holds the child's case; null when unknown."""
     team_manager_id: str | None = None
+    """The team manager the form goes to for supervision; null when unknown."""
     author_id: str
+    """The IRO or CP chair who completed the form."""
     meeting_on: date
+    """The date of the conference or review."""
     report_on_time: bool | None = None
+    """True when the social worker's report arrived on time, false when late; null when not known."""
     submitted_at: datetime
 
 
 class MonitoringCollationIssued(EventData):
     collation_id: str
+    """The collation's id in the audit service."""
     team_id: str
     month: str
     team_manager_id: str | None = None
+    """The team's manager; null when unknown."""
     forms: int
+    """How many monitoring forms were collated."""
     reports_on_time: int
+    """How many reports arrived on time."""
     reports_late: int
+    """How many reports arrived late."""
     plans_not_progressing: int
+    """How many forms found the plan not progressing."""
     version: int
+    """The collation's version: 1 when first issued, one more each time it is issued again."""
     issued_by: str
     issued_at: datetime
 
 
 class ComplaintLessonsRecorded(EventData):
     record_id: str
+    """The lessons-learned record's id in the audit service."""
     complaint_ref: str
+    """The complaints team's reference of the complaint (the complainant's name stays with them)."""
     kind: str
+    """complaint or members_enquiry."""
     team_id: str
+    """The team the complaint was about."""
     outcome: str
+    """upheld, part_upheld or not_upheld."""
     actions_taken: list[str]
+    """What was done: apology, explanation, provide_service, review_procedure, review_policy or compensation."""
     manager_id: str
+    """The manager who recorded the lessons."""
     version: int
+    """The record's version: 1 when first recorded, one more for each revision."""
     recorded_at: datetime
 
 

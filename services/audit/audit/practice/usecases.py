@@ -18,7 +18,7 @@ from shared.mongo import Document, Transaction
 from shared.versioned import Stale
 
 from ..common.context import AuditContext
-from ..common.directory import Directory
+from ..common.directory import Directory, unknown
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from . import events as pe
@@ -57,7 +57,7 @@ COMPLAINT_ROLES = frozenset({Role.SERVICE_MANAGER, Role.COMPLAINTS_MANAGER, *QA_
 async def known_team(db: AsyncDatabase[Document], team_id: str) -> Document:
     team = await rs.team(db, team_id)
     if team is None:
-        raise InvalidEntries("Unknown team.", [{"field": "team_id", "message": "the directory has not told the audit service of this team"}])
+        raise await unknown(db, "team", team_id, InvalidEntries("Unknown team.", [{"field": "team_id", "message": "the directory has not told the audit service of this team", "code": "unknown"}]))
     return team
 
 
@@ -84,7 +84,7 @@ async def plan_observation(ctx: AuditContext, *, social_worker_id: str, plan: Pl
     directory = Directory(ctx.db, ctx.overrides)
     worker = await directory.person(social_worker_id)
     if worker is None:
-        raise InvalidEntries("Unknown social worker.", [{"field": "social_worker_id", "message": "the directory has not told the audit service of this person"}])
+        raise InvalidEntries("Unknown social worker.", [{"field": "social_worker_id", "message": "the directory has not told the audit service of this person", "code": "unknown"}])
     line_manager, team = worker.get("line_manager_id"), worker.get("team_id")
     supervises = caller.has_role(*SUPERVISOR_ROLES) and team is not None and caller.in_team(team)
     if caller.person_id != line_manager and not supervises:
@@ -189,7 +189,7 @@ async def submit_monitoring_form(ctx: AuditContext, entries: MonitoringEntries, 
     directory = Directory(ctx.db, ctx.overrides)
     case = await directory.case(entries.case_id)
     if case is None:
-        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case"}])
+        raise await unknown(ctx.db, "case", entries.case_id, InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}]))
     team_id = case.get("team_id")
     team_manager = case.get("team_manager_id") or (await rs.team_manager_of(ctx.db, team_id) if team_id else None)
     on_time = report_on_time(entries.kind, entries.meeting_on, entries.report_received_on)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
+from shared.disposition import attachment
 from shared.errors import Problem
 from shared.identity import CurrentPerson
 
@@ -23,7 +24,7 @@ from .domain.figures import trend as trend_of
 
 router = APIRouter(prefix="/v1/reports", tags=["audit reports"])
 
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 MAX_TREND_MONTHS = 60
 Format = Annotated[Literal["json", "csv"] | None, Query(description="csv for the performance unit (or send Accept: text/csv)")]
 ToolFilter = Annotated[str | None, Query(max_length=64, description="Only this programme's tool")]
@@ -40,7 +41,7 @@ def _csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": attachment(filename)})
 
 
 class CompletionRow(BaseModel):
@@ -128,7 +129,7 @@ def _month(value: str, field: str) -> Month:
 
 
 @router.get("/completion", response_model=CompletionReport, summary="Completion rates for a month by area, district or team", responses=CSV)  # type: ignore[arg-type]
-async def completion(
+async def completion_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
     month: Annotated[str, Query(pattern=MONTH)],
     by: reports.GroupBy = reports.GroupBy.TEAM, tool_id: ToolFilter = None, format: Format = None,
@@ -150,9 +151,9 @@ async def completion(
 
 
 @router.get("/grades", response_model=GradesReport, summary="Grade distribution (counts per grade) and themes for a month or a quarter", responses=CSV)  # type: ignore[arg-type]
-async def grades(
+async def grades_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
-    period: Annotated[str, Query(pattern=r"^[0-9]{4}-((0[1-9]|1[0-2])|Q[1-4])$", description="A month (2026-11) or a calendar quarter (2026-Q4)")],
+    period: Annotated[str, Query(pattern=r"^(19|2[0-9])[0-9]{2}-((0[1-9]|1[0-2])|Q[1-4])$", description="A month (2026-11) or a calendar quarter (2026-Q4)")],
     tool_id: ToolFilter = None, format: Format = None,
 ) -> GradesReport | Response:
     reports.may_read_reports(caller)
@@ -170,7 +171,7 @@ async def grades(
 
 
 @router.get("/trend", response_model=TrendReport, summary="Completion and grades month by month", responses=CSV)  # type: ignore[arg-type]
-async def trend(
+async def trend_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
     from_month: Annotated[str, Query(alias="from", pattern=MONTH)], to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
     tool_id: ToolFilter = None, format: Format = None,
@@ -190,7 +191,7 @@ async def trend(
 
 
 @router.get("/team-review", response_model=TeamReviewReport, summary="The six-monthly team review pack: grades, common issues, actions", responses=CSV)  # type: ignore[arg-type]
-async def team_review(
+async def team_review_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
     team_id: Annotated[str, Query(min_length=1, max_length=64)],
     to: Annotated[str, Query(pattern=MONTH, description="The last month of the six")],

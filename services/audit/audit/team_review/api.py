@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
+from shared.disposition import attachment
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.identity import CurrentPerson
 
 from ..common.roles import QA_STAFF_ROLES, Role
@@ -41,7 +42,7 @@ class _In(BaseModel):
 
 class ReviewIn(_In):
     team_id: str = Field(min_length=1, max_length=64)
-    to: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The last of the six months reviewed (YYYY-MM)")
+    to: str = Field(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The last of the six months reviewed (YYYY-MM)")
 
 
 class PrioritiesIn(_In):
@@ -74,23 +75,23 @@ def _out(review: dr.Review, response: Response | None = None) -> Review:
 
 
 @router.post("", response_model=Review, status_code=201, summary="Issue a team's six-monthly review pack (QA staff, the team manager, the service manager); 200 when it exists", responses={403: CHANGES[403], 422: CHANGES[422]})
-async def issue(body: ReviewIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> Review:
+async def issue_team_review(body: ReviewIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> Review:
     review, created = await uc.issue_review(runtime.extra["audit"], team_id=body.team_id, to_month=Month.parse(body.to), caller=caller)
     if not created:
         response.status_code = 200
-    response.headers["Location"] = f"/v1/team-reviews/{review.id}"
+    response.headers["Location"] = public_path(request, f"/v1/team-reviews/{review.id}")
     return _out(review, response)
 
 
 @router.get("", response_model=Page[Review], summary="Reviews the caller is party to (QA staff: all)")
-async def list_reviews(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, team_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[Review]:
+async def list_team_reviews(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, team_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[Review]:
     viewer = None if not QA_STAFF_ROLES.isdisjoint(caller.roles) else caller.person_id
     found = await store.listing(runtime.db, viewer=viewer, team_id=team_id, after=page.cursor.get("after") if page.cursor else None, limit=page.limit + 1)
     return Page(items=[review_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
 
 
 @router.post("/action-notices", response_model=RunOut, summary="Notify every improvement action at its due day unfinished (administrators; the scheduler)", responses={403: CHANGES[403]})
-async def action_notices(body: RunIn, caller: CurrentPerson, runtime: RuntimeDep) -> RunOut:
+async def send_action_notices(body: RunIn, caller: CurrentPerson, runtime: RuntimeDep) -> RunOut:
     if not caller.has_role(Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the improvement action notices.")
     today = body.today or runtime.clock.now().date()
@@ -98,7 +99,7 @@ async def action_notices(body: RunIn, caller: CurrentPerson, runtime: RuntimeDep
 
 
 @router.get("/{review_id}", response_model=Review, summary="Read a review: the pack's figures, priorities and improvement plan", responses={404: CHANGES[404]})
-async def read(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> Review:
+async def read_team_review(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> Review:
     return _out(await uc.read_review(runtime.extra["audit"], review_id, caller), response)
 
 
@@ -106,16 +107,16 @@ async def read(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, 
     "/{review_id}/pdf", response_class=Response, response_model=None, summary="The review pack as a PDF",
     responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: CHANGES[404]},
 )
-async def read_pdf(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+async def team_review_pdf(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
     ctx = runtime.extra["audit"]
     review = await uc.read_review(ctx, review_id, caller)
     team_name, names = await uc.names(ctx, review)
     content = pdf.render(review, team_name=team_name, names=names, at=review.updated_at)
-    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{pdf.filename(review)}"', "ETag": etag(review.version)})
+    return Response(content, media_type="application/pdf", headers={"Content-Disposition": attachment(pdf.filename(review)), "ETag": etag(review.version)})
 
 
 @router.put("/{review_id}/priorities", response_model=Review, summary="Agree the key priorities (the team manager and service manager)", responses=CHANGES)
-async def priorities(review_id: ReviewId, body: PrioritiesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
+async def set_priorities(review_id: ReviewId, body: PrioritiesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
     return _out(await uc.agree_priorities(runtime.extra["audit"], review_id, body.priorities, caller=caller, expected=if_match), response)
 
 
@@ -157,7 +158,7 @@ async def read_action(review_id: ReviewId, number: ActionNumber, caller: Current
 
 
 @router.post("/{review_id}/actions/{number}/status", response_model=ActionOut, summary="Change an action's status (its owner, the team manager, the service manager); kept in its changes", responses=CHANGES)
-async def change_status(
+async def change_team_action_status(
     review_id: ReviewId, number: ActionNumber, body: StatusIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
 ) -> ActionOut:
     review = await uc.change_status(runtime.extra["audit"], review_id, number, body.status, body.note, caller=caller, expected=if_match)
@@ -165,7 +166,7 @@ async def change_status(
 
 
 @router.get("/{review_id}/history", response_model=Page[VersionOut], summary="Every version of the review, oldest first", responses={404: CHANGES[404]})
-async def history(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
+async def team_review_history(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
     await uc.read_review(runtime.extra["audit"], review_id, caller)
     after = int(page.cursor.get("after", 0)) if page.cursor else 0
     docs: list[dict[str, Any]] = await rs.history(runtime.db, store.TEAM_REVIEWS, review_id, after=after, limit=page.limit + 1)

@@ -17,12 +17,19 @@ SERVICE = "audit"
 
 class TeamReviewIssued(EventData):
     review_id: str
+    """The team review's id in the audit service."""
     team_id: str
+    """The team reviewed."""
     months: list[str]
+    """The six months (YYYY-MM) the review covers."""
     team_manager_id: str | None = None
+    """The team's manager; null when unknown."""
     service_manager_id: str | None = None
+    """The team's service manager; null when unknown."""
     assistant_director_id: str | None = None
+    """The assistant director; null when unknown."""
     completed_audits: int
+    """How many of the team's audits were completed in those months."""
     grades: dict[str, int]
     issued_by: str
     issued_at: datetime
@@ -30,48 +37,62 @@ class TeamReviewIssued(EventData):
 
 class ImprovementActionDue(EventData):
     review_id: str
+    """The team review's id in the audit service."""
     team_id: str
     action_number: int
     owner_id: str
+    """The person id of the action's owner."""
     due_on: date
+    """The action's due date."""
     status: str
+    """The action's status on its due day: open or in_progress."""
 
 
 class ImprovementActionCompleted(EventData):
     review_id: str
+    """The team review's id in the audit service."""
     team_id: str
     action_number: int
     owner_id: str
+    """The person id of the action's owner."""
     due_on: date
+    """The action's due date."""
     completed_by: str
     completed_at: datetime
-    #: Every action of the plan is now completed or dropped.
     plan_completed: bool
+    """Every action of the plan is now completed or dropped."""
 
 
 class ImprovementActionDropped(EventData):
     """An action of the plan was dropped (no longer needed); the reason stays on the review."""
 
     review_id: str
+    """The team review's id in the audit service."""
     team_id: str
     action_number: int
     owner_id: str
+    """The person id of the action's owner."""
     due_on: date
+    """The action's due date."""
     dropped_by: str
     dropped_at: datetime
-    #: Every action of the plan is now completed or dropped.
     plan_completed: bool
+    """Every action of the plan is now completed or dropped."""
 
 
 class ServiceDevelopmentReferred(EventData):
     """A need for support beyond the team (6.4), for the assistant director for service development."""
 
     review_id: str
+    """The team review's id in the audit service."""
     team_id: str
     action_number: int
     need: str
+    """The need for support beyond the team, as written on the review's plan."""
     assistant_director_id: str | None = None
+    """The assistant director for service development; null when unknown."""
     service_manager_id: str | None = None
+    """The team's service manager; null when unknown."""
     referred_by: str
     referred_at: datetime
 

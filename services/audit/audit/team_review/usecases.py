@@ -102,7 +102,7 @@ async def agree_priorities(ctx: AuditContext, review_id: str, priorities: list[s
 
 async def add_action(ctx: AuditContext, review_id: str, entries: NewAction, *, caller: Identity, expected: int) -> Review:
     if await Directory(ctx.db, ctx.overrides).person(entries.owner_id) is None:
-        raise InvalidEntries("Unknown owner.", [{"field": "owner_id", "message": "the directory has not told the audit service of this person"}])
+        raise InvalidEntries("Unknown owner.", [{"field": "owner_id", "message": "the directory has not told the audit service of this person", "code": "unknown"}])
     return await _act(
         ctx, review_id, caller, expected,
         lambda r, now: r.add_action(by=caller.person_id, entries=entries, assistant_director_id=r.assistant_director_id, at=now),

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
-from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
+from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -20,7 +20,7 @@ from .schemas import AuditForm, ToolDefinition, ToolOut, ToolSummaryOut
 router = APIRouter(prefix="/v1/tools", tags=["audit tools"])
 
 ToolIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
-VersionPath = Annotated[int, Path(ge=1)]
+VersionPath = Annotated[int, Path(ge=1, le=1_000_000)]
 
 
 def _tool_out(doc: dict[str, Any]) -> ToolOut:
@@ -46,7 +46,7 @@ async def list_tools(caller: CurrentPerson, runtime: RuntimeDep, page: Paginatio
     responses={412: {"description": "The tool has a newer version"}, 428: {"description": "If-Match required for an existing tool"}},
 )
 async def add_version(
-    tool_id: ToolIdPath, body: ToolDefinition, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
+    tool_id: ToolIdPath, body: ToolDefinition, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response,
     if_match: OptionalIfMatch, key: IdempotencyKeyDep,
 ) -> ToolOut:
     if key and (existing := await previously_created(runtime.db, key)):
@@ -64,7 +64,7 @@ async def add_version(
     if doc is None:
         raise not_found("Tool version", f"{name}@{version}")
     response.headers["ETag"] = etag(doc["version"])
-    response.headers["Location"] = f"/v1/tools/{name}/versions/{version}"
+    response.headers["Location"] = public_path(request, f"/v1/tools/{name}/versions/{version}")
     return _tool_out(doc)
 
 

@@ -73,7 +73,7 @@ async def test_review_loop_and_the_monthly_report(service_env, capture: EventCap
         director = svc.as_person("P-AD", roles=["assistant_director"])
         stranger = svc.as_person("P-X", roles=["team_manager", "service_manager", "assistant_director"])
         url = f"/v1/hillingdon/reviews/{review_id}"
-        assert _problem(await http.get(url, headers=stranger), 404)["title"] == "Review not found"
+        assert _problem(await http.get(url, headers=stranger), 404)["title"] == "Not found"
         assert (await http.get("/v1/hillingdon/reviews", headers=stranger)).json()["items"] == []
         read = await http.get(url, headers=manager)
         assert read.status_code == 200 and read.json()["status"] == "open"

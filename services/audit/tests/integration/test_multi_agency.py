@@ -97,7 +97,7 @@ async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapt
         assert seen["case_ref"] == code and "case_id" not in seen and seen["your_parts"] == ["partner_representative"]
 
         # A stranger can neither read nor change it; the list does not show it to them.
-        assert _problem(await http.get(f"/v1/multi-agency/audits/{audit_id}", headers=stranger), 404)["title"] == "Audit not found"
+        assert _problem(await http.get(f"/v1/multi-agency/audits/{audit_id}", headers=stranger), 404)["title"] == "Not found"
         views = {"method": "visit", "held_on": "2026-09-28", "views": "My mum gets more help now."}
         _problem(await http.put(f"/v1/multi-agency/audits/{audit_id}/consultations/child", json=views, headers={**stranger, "If-Match": '"1"'}), 404)
         assert (await http.get("/v1/multi-agency/audits", headers=stranger)).json()["items"] == []

@@ -37,7 +37,7 @@ async def test_a_person_not_party_to_an_audit_can_neither_read_nor_change_it(ser
         stranger = svc.as_person("P-X", roles=["team_manager", "auditor", "service_manager"])
         match = {**stranger, "If-Match": '"1"'}
 
-        assert _problem(await http.get(f"/v1/audits/{audit_id}", headers=stranger), 404)["title"] == "Audit not found"
+        assert _problem(await http.get(f"/v1/audits/{audit_id}", headers=stranger), 404)["title"] == "Not found"
         _problem(await http.get(f"/v1/audits/{audit_id}/pdfs", headers=stranger), 404)
         _problem(await http.get(f"/v1/audits/{audit_id}/drafts", headers=stranger), 404)
         _problem(await http.put(f"/v1/audits/{audit_id}/stage1", json=complete(audit["form"]), headers=match), 404)

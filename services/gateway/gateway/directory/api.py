@@ -4,7 +4,7 @@ those with a reason to (``domain.CaseReader``); to anyone else it does not exist
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -17,7 +17,7 @@ from shared.identity import Identity
 from shared.mongo import Document
 
 from ..callers import Caller, CallerResolver
-from . import bulk, imports, jobs, schemas, store
+from . import bulk, imports, jobs, schemas, store, sync
 from .domain import DIRECTORY_WRITERS, CaseReader
 from .store import CASES, PEOPLE, TEAMS, Kind
 
@@ -50,8 +50,21 @@ class RejectedRowOut(BaseModel):
     errors: list[RowErrorOut]
 
 
+class SyncStatus(BaseModel):
+    """Whether the services have applied the directory through a sequence (the directory sync
+    signal): ``applied`` per service keeping a copy of this kind, ``synced`` once all have.
+    Follow ``href`` (``GET /api/v1/directory/sync``) until ``synced``."""
+
+    kind: str
+    through: int
+    applied: dict[str, bool]
+    synced: bool
+    href: str
+
+
 class ImportReport(BaseModel):
-    """What a bulk import did: rows received, written (created, updated, unchanged) and refused."""
+    """What a bulk import did: rows received, written (created, updated, unchanged) and refused;
+    and ``sync``: whether every service has applied it yet."""
 
     kind: str
     received: int
@@ -61,6 +74,7 @@ class ImportReport(BaseModel):
     unchanged: int
     rejected: int
     rejections: list[RejectedRowOut]
+    sync: SyncStatus
 
 
 class ImportJobSummary(BaseModel):
@@ -85,9 +99,11 @@ class ImportJobSummary(BaseModel):
 
 class ImportJob(ImportJobSummary):
     """An asynchronous import's report: status (running, completed, or failed with a reason), counts
-    so far, batches written of all, and every rejected row (known from the start)."""
+    so far, batches written of all, every rejected row (known from the start), and once completed
+    ``sync``: whether every service has applied it yet."""
 
     rejections: list[RejectedRowOut]
+    sync: SyncStatus | None = None
 
 
 JobId = Annotated[str, Path(min_length=1, max_length=64, description="The import's id (from the Location of the 202)")]
@@ -224,10 +240,11 @@ def _routes(router: APIRouter, kind: Kind, model: type[schemas.Body]) -> None:
             )
             runtime.extra["imports"].wake()
             return JSONResponse(
-                ImportJob.model_validate(imports.report(job, rejections)).model_dump(mode="json"), status_code=202,
+                (await _job_out(runtime.db, job, rejections)).model_dump(mode="json"), status_code=202,
                 headers={"Location": f"/api/v1/directory/imports/{job['_id']}", "Preference-Applied": "respond-async"},
             )
         counts = await store.import_records(runtime.uow, kind, good, by=caller, batch_size=settings.import_batch_size)
+        synced = SyncStatus.model_validate(await sync.status(runtime.db, kind.name, counts.through))
         if kind.name in ("person", "team") and counts.created + counts.updated:
             resolver: CallerResolver = runtime.extra["callers"]
             resolver.forget()
@@ -238,6 +255,7 @@ def _routes(router: APIRouter, kind: Kind, model: type[schemas.Body]) -> None:
                 RejectedRowOut(row=r.row, id=r.id, errors=[RowErrorOut(field=e.field, message=e.message) for e in r.errors])
                 for r in checked.rejected
             ],
+            sync=synced,
         )
 
     filter_doc = ", ".join(kind.filters)
@@ -260,6 +278,14 @@ def _routes(router: APIRouter, kind: Kind, model: type[schemas.Body]) -> None:
         return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
 
 
+async def _job_out(db: AsyncDatabase[Document], job: Document, rejections: list[dict[str, Any]]) -> ImportJob:
+    """A job's report, with its sync status once completed."""
+    out = ImportJob.model_validate(imports.report(job, rejections))
+    if job["status"] == imports.COMPLETED:
+        out.sync = SyncStatus.model_validate(await sync.status(db, job["kind"], int(job.get("through", 0))))
+    return out
+
+
 def _import_routes(router: APIRouter) -> None:
     @router.get("/imports/{job_id}", response_model=ImportJob, tags=["directory"], summary="An asynchronous import's report (directory writers)", name="get_import")
     async def get_import(job_id: JobId, caller: Caller, runtime: RuntimeDep) -> ImportJob:
@@ -267,7 +293,32 @@ def _import_routes(router: APIRouter) -> None:
         job = await jobs.get_job(runtime.db, job_id)
         if job is None:
             raise not_found("Import", job_id)
-        return ImportJob.model_validate(imports.report(job, await jobs.rejections_of(runtime.db, job_id)))
+        return await _job_out(runtime.db, job, await jobs.rejections_of(runtime.db, job_id))
+
+    @router.get(
+        "/sync", response_model=SyncStatus, tags=["directory"], name="get_directory_sync",
+        summary="Whether every service has applied the directory's changes of a kind (the directory sync signal)",
+        description=(
+            "Every change of the directory is numbered per kind (``sequence`` on its event); each service keeping a copy "
+            "reports how far it has applied them. ``applied`` says, per service keeping a copy of ``kind``, whether it has "
+            "applied every change through ``through`` (default: the last change so far); ``synced`` once all have. An import "
+            "answers with the ``href`` to follow. A service asked about a record it has not applied yet answers 409 "
+            "``not-in-directory-yet`` with ``Retry-After``."
+        ),
+        responses={422: {"description": "A sequence the directory has not given yet"}},
+    )
+    async def get_sync(
+        caller: Caller, runtime: RuntimeDep,
+        kind: Annotated[Literal["team", "person", "case"], Query(description="The kind of record: team, person or case")],
+        through: Annotated[int | None, Query(ge=0, le=2**53, description="The sequence to have applied (default: the last given)")] = None,
+    ) -> SyncStatus:
+        last = (await store.last_sequences(runtime.db))[kind]
+        if through is not None and through > last:
+            raise Problem(
+                422, "validation-error", "Invalid request", f"The directory has numbered {last} {kind} changes so far; through={through} is not one of them.",
+                errors=[{"field": "through", "message": f"at most {last}"}],
+            )
+        return SyncStatus.model_validate(await sync.status(runtime.db, kind, last if through is None else through))
 
     @router.get("/imports", response_model=Page[ImportJobSummary], tags=["directory"], summary="Asynchronous imports, newest first (directory writers)", name="list_imports")
     async def list_imports(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[ImportJobSummary]:

@@ -54,15 +54,17 @@ def rejection_documents(rejected: Sequence[Rejected]) -> list[dict[str, Any]]:
 
 
 def new_job(
-    job_id: str, kind: str, *, by: str, received: int, accepted: int, rejected: int, batches_total: int, now: datetime
+    job_id: str, kind: str, *, by: str, received: int, accepted: int, rejected: int, batches_total: int, now: datetime, through: int = 0
 ) -> dict[str, Any]:
-    """A job as stored: nothing written yet; a job without a good row is completed at once."""
+    """A job as stored: nothing written yet; a job without a good row is completed at once.
+    ``through`` grows with each batch: the directory sequence of its kind after the batch
+    (the directory sync signal)."""
     done = batches_total == 0
     return {
         "_id": job_id, "kind": kind, "status": COMPLETED if done else RUNNING, "reason": None, "by": by,
         "received": received, "accepted": accepted, "rejected": rejected, "created": 0, "updated": 0, "unchanged": 0,
         "batches_done": 0, "batches_total": batches_total, "claim": None, "lease_until": LAPSED, "failures": 0,
-        "created_at": now, "updated_at": now, "finished_at": now if done else None,
+        "created_at": now, "updated_at": now, "finished_at": now if done else None, "through": through,
     }
 
 

@@ -80,9 +80,11 @@ async def store_job(
             {"_id": f"{job_id}:{n}", "job_id": job_id, "seq": n, "rejections": chunk, "expires_at": expires_at}
             for n, chunk in enumerate(imports.split(rejections, imports.REJECTIONS_PER_DOCUMENT))
         ])
+    # A job with nothing to write holds the directory as it is now (the sync signal's sequence).
+    through = 0 if batches else (await store.last_sequences(db))[kind.name]
     job = imports.new_job(
         job_id, kind.name, by=by, received=received, accepted=len(good), rejected=len(rejected),
-        batches_total=len(batches), now=now,
+        batches_total=len(batches), now=now, through=through,
     )
 
     async def keep(tx: Transaction) -> None:
@@ -198,19 +200,20 @@ class ImportRunner(BackgroundWorker):
         last = n + 1 == job["batches_total"]
         after: dict[str, Any] = {}
 
-        async def record_progress(tx: Transaction, counts: tuple[int, int, int]) -> None:
+        async def record_progress(tx: Transaction, counts: store.BatchCounts) -> None:
             now = self.clock.now()
-            inc = dict(zip(("created", "updated", "unchanged"), counts, strict=True))
+            inc = {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
             fields: dict[str, Any] = {"batches_done": n + 1, "updated_at": now, "lease_until": now + timedelta(seconds=self.claim_s), "failures": 0}
             if last:
                 fields |= {"status": COMPLETED, "finished_at": now}
             result = await self.db[JOBS].update_one(
-                {"_id": job["_id"], "claim": job["claim"], "status": RUNNING, "batches_done": n}, {"$inc": inc, "$set": fields}, session=tx.session
+                {"_id": job["_id"], "claim": job["claim"], "status": RUNNING, "batches_done": n},
+                {"$inc": inc, "$set": fields, "$max": {"through": counts.through}}, session=tx.session,
             )
             if result.matched_count != 1:
                 raise LostClaim
             after.clear()
-            after.update({**job, **fields, **{k: job[k] + v for k, v in inc.items()}})
+            after.update({**job, **fields, **{k: job[k] + v for k, v in inc.items()}, "through": max(job.get("through", 0), counts.through)})
 
         try:
             await store.write_batch(self.uow, kind, batch, by=Identity(person_id=job["by"]), also=record_progress)

@@ -9,10 +9,10 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
-from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo import ASCENDING, IndexModel, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.events import EventData, EventType
@@ -24,6 +24,9 @@ from . import events
 from .domain import ChainBelow, ChildCase, Person, Team
 
 HISTORY = "directory_history"
+#: The last sequence given to a change of each kind (``{_id: kind, last: n}``): the directory sync
+#: signal's numbering (``shared.directory_sync``), taken in the transaction that writes the change.
+SEQUENCES = "directory_sequences"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class Kind:
     plural: str
     record: type[Any]
     event_type: EventType
-    to_event: Callable[[str, int, Document], EventData]
+    #: The event of a change: (record id, version, sequence, stored data).
+    to_event: Callable[[str, int, int, Document], EventData]
     filters: tuple[str, ...]
 
     @property
@@ -58,17 +62,17 @@ class Kind:
 
 TEAMS = Kind(
     "team", "teams", Team, events.TEAM_CHANGED,
-    lambda i, v, d: events.TeamChanged(team_id=i, version=v, **d),
+    lambda i, v, n, d: events.TeamChanged(team_id=i, version=v, sequence=n, **d),
     ("manager_id", "district", "area"),
 )
 PEOPLE = Kind(
     "person", "people", Person, events.PERSON_CHANGED,
-    lambda i, v, d: events.PersonChanged(person_id=i, version=v, **d),
+    lambda i, v, n, d: events.PersonChanged(person_id=i, version=v, sequence=n, **d),
     ("team_id", "line_manager_id"),
 )
 CASES = Kind(
     "case", "cases", ChildCase, events.CASE_CHANGED,
-    lambda i, v, d: events.CaseChanged(case_id=i, version=v, **{f: x for f, x in d.items() if f not in events.CHILD_DETAILS}),
+    lambda i, v, n, d: events.CaseChanged(case_id=i, version=v, sequence=n, **{f: x for f, x in d.items() if f not in events.CHILD_DETAILS}),
     ("team_id", "allocated_worker_id", "team_manager_id"),  # also who may read a case (domain.CASE_ACCESS_FIELDS)
 )
 KINDS = (TEAMS, PEOPLE, CASES)
@@ -121,10 +125,41 @@ async def put_record(
         else:
             await replace_versioned(collection, record_id, doc, current["version"], what=kind.name, session=tx.session)
         await uow.db[HISTORY].insert_one(entry, session=tx.session)
-        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], doc["data"]), subject=f"{kind.name}/{record_id}")
+        sequence = await take_sequences(uow.db, kind, 1, tx)
+        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], sequence, doc["data"]), subject=f"{kind.name}/{record_id}")
         return doc, True
 
     return await uow.run(work)
+
+
+async def take_sequences(db: AsyncDatabase[Document], kind: Kind, count: int, tx: Transaction) -> int:
+    """Number ``count`` changes of ``kind`` in ``tx``; returns the last number taken (they are
+    ``last - count + 1 .. last``). With ``count`` 0: the last number given so far (0: none yet).
+    Concurrent writers of one kind meet on this one document, so numbers follow commit order."""
+    if count == 0:
+        doc = await db[SEQUENCES].find_one({"_id": kind.name}, session=tx.session)
+        return int(doc["last"]) if doc else 0
+    doc = await db[SEQUENCES].find_one_and_update(
+        {"_id": kind.name}, {"$inc": {"last": count}}, upsert=True, return_document=ReturnDocument.AFTER, session=tx.session
+    )
+    assert doc is not None
+    return int(doc["last"])
+
+
+async def last_sequences(db: AsyncDatabase[Document]) -> dict[str, int]:
+    """The last sequence given to each kind (0: none yet)."""
+    found = {d["_id"]: int(d["last"]) async for d in db[SEQUENCES].find({})}
+    return {kind.name: found.get(kind.name, 0) for kind in KINDS}
+
+
+class BatchCounts(NamedTuple):
+    """What one batch did, and the directory's sequence of its kind once it committed (the last
+    number it took, or the last given before it when it changed nothing)."""
+
+    created: int
+    updated: int
+    unchanged: int
+    through: int
 
 
 @dataclass
@@ -132,6 +167,8 @@ class ImportCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: The sequence of the import's kind a service must have applied to hold the whole import.
+    through: int = 0
 
 
 class _Raced(Exception):
@@ -159,10 +196,13 @@ async def import_records(
     """
     counts = ImportCounts()
     for start in range(0, len(records), batch_size):
-        created, updated, unchanged = await write_batch(uow, kind, records[start:start + batch_size], by=by)
-        counts.created += created
-        counts.updated += updated
-        counts.unchanged += unchanged
+        done = await write_batch(uow, kind, records[start:start + batch_size], by=by)
+        counts.created += done.created
+        counts.updated += done.updated
+        counts.unchanged += done.unchanged
+        counts.through = max(counts.through, done.through)
+    if not records:
+        counts.through = (await last_sequences(uow.db))[kind.name]
     return counts
 
 
@@ -172,16 +212,16 @@ RACED_REASON = "Records of this import kept changing while it ran; send it again
 
 async def write_batch(
     uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, Any]], *, by: Identity,
-    also: Callable[[Transaction, tuple[int, int, int]], Awaitable[None]] | None = None,
-) -> tuple[int, int, int]:
-    """Write one batch in one transaction; returns (created, updated, unchanged).
+    also: Callable[[Transaction, BatchCounts], Awaitable[None]] | None = None,
+) -> BatchCounts:
+    """Write one batch in one transaction; returns (created, updated, unchanged, through).
 
     ``also`` runs in the same transaction with those counts (the asynchronous import records its
     progress there, so the batch and its progress commit together or not at all). A batch that
     meets a concurrent change is read again; after 3 attempts it is refused with a 409.
     """
 
-    async def work(tx: Transaction) -> tuple[int, int, int]:
+    async def work(tx: Transaction) -> BatchCounts:
         counts = await _import_batch(uow, kind, batch, tx, by)
         if also is not None:
             await also(tx, counts)
@@ -196,7 +236,7 @@ async def write_batch(
     raise AssertionError("unreachable")
 
 
-async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, Any]], tx: Transaction, by: Identity) -> tuple[int, int, int]:
+async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, Any]], tx: Transaction, by: Identity) -> BatchCounts:
     collection = uow.db[kind.collection]
     ids = [record_id for record_id, _ in batch]
     current = {d["_id"]: d for d in await collection.find({"_id": {"$in": ids}}, session=tx.session).to_list()}
@@ -204,6 +244,7 @@ async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, 
     inserts: list[Document] = []
     replaces: list[ReplaceOne[Document]] = []
     entries: list[Document] = []
+    changed_docs: list[Document] = []
     for record_id, record in batch:
         existing = current.get(record_id)
         changed = _next_version(kind, record_id, existing, record, now=now, by=by)
@@ -215,7 +256,7 @@ async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, 
         else:
             replaces.append(ReplaceOne({"_id": record_id, "version": existing["version"]}, doc))
         entries.append(entry)
-        tx.record(kind.event_type, kind.to_event(record_id, doc["version"], doc["data"]), subject=f"{kind.name}/{record_id}")
+        changed_docs.append(doc)
     try:
         if inserts:
             await collection.insert_many(inserts, session=tx.session)
@@ -227,7 +268,10 @@ async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, 
             raise _Raced
     if entries:
         await uow.db[HISTORY].insert_many(entries, session=tx.session)
-    return len(inserts), len(replaces), len(batch) - len(entries)
+    last = await take_sequences(uow.db, kind, len(changed_docs), tx)
+    for sequence, doc in enumerate(changed_docs, start=last - len(changed_docs) + 1):
+        tx.record(kind.event_type, kind.to_event(doc["_id"], doc["version"], sequence, doc["data"]), subject=f"{kind.name}/{doc['_id']}")
+    return BatchCounts(len(inserts), len(replaces), len(batch) - len(entries), last)
 
 
 async def get_record(db: AsyncDatabase[Document], kind: Kind, record_id: str) -> Document | None:

@@ -3,6 +3,7 @@ plain HTML with its own small stylesheet, so it needs no script and nothing from
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -16,6 +17,7 @@ nav ul{list-style:none;padding:0}nav li{margin:.25rem 0}section.event{background
 code{background:#eef;padding:0 .25rem;border-radius:3px}table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border-bottom:1px solid #e5e5e5;text-align:left;padding:.3rem .5rem;vertical-align:top}th{background:#f3f3f3}
 .req{color:#b00;font-weight:bold}.muted{color:#666}
+pre{background:#f6f8fa;border:1px solid #e5e5e5;border-radius:4px;padding:.5rem;overflow-x:auto;font-size:.85rem}
 """
 
 
@@ -50,6 +52,47 @@ def _properties(schema: dict[str, Any]) -> str:
     return "<table><thead><tr><th>field</th><th>type</th><th>meaning</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
 
 
+def _ref_name(schema: dict[str, Any]) -> str | None:
+    ref = schema.get("$ref", "")
+    return ref.removeprefix(REF) if ref.startswith(REF) else None
+
+
+def data_schema_name(message: dict[str, Any], schemas: dict[str, Any]) -> str | None:
+    """The component name of a message's data: its payload's ``data`` property refers to it."""
+    payload = message.get("payload", {})
+    name = _ref_name(payload)
+    if name is not None:
+        payload = schemas.get(name, {})
+    return _ref_name(payload.get("properties", {}).get("data", {}))
+
+
+def _nested(schema: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
+    """The named models a data schema's fields refer to (directly, in arrays or in unions)."""
+    found: list[str] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            name = _ref_name(node)
+            if name is not None and name in schemas and name not in found:
+                found.append(name)
+                visit(schemas[name].get("properties", {}))
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema.get("properties", {}))
+    return found
+
+
+def _example(message: dict[str, Any]) -> str:
+    examples = message.get("examples", [])
+    if not examples:
+        return ""
+    return f"<h3>example</h3><pre><code>{escape(json.dumps(examples[0].get('payload', {}), indent=2))}</code></pre>"
+
+
 def render(document: dict[str, Any]) -> str:
     """The whole page for an AsyncAPI 3 document."""
     info = document.get("info", {})
@@ -65,13 +108,16 @@ def render(document: dict[str, Any]) -> str:
     sections = []
     for key, message in sorted(messages.items()):
         channel = document.get("channels", {}).get(key, {})
-        data_schema = schemas.get(f"{key}.data", {})
+        data_name = data_schema_name(message, schemas)
+        data_schema = schemas.get(data_name or "", {})
+        nested = "".join(f"<h4><code>{escape(n)}</code></h4>{_properties(schemas[n])}" for n in _nested(data_schema, schemas))
         sections.append(
             f'<section class="event" id="{escape(key)}"><h2><code>{escape(key)}</code></h2>'
             f"<p>{escape(message.get('summary', ''))}</p>"
             f"<p class=\"muted\">{escape(publishers.get(key, ''))} · {escape(channel.get('description', ''))} · "
             f"content type <code>{escape(message.get('contentType', document.get('defaultContentType', '')))}</code></p>"
-            f"<h3>data ({escape(message.get('title', ''))})</h3>{_properties(data_schema)}</section>"
+            f"<h3>data (<code>{escape(data_name or '')}</code>, payload <code>{escape(message.get('name', ''))}</code>)</h3>"
+            f"{_properties(data_schema)}{nested}{_example(message)}</section>"
         )
     envelope = schemas.get("CloudEventEnvelope", {})
     servers = "".join(

@@ -3,11 +3,15 @@
 Each service's ``/openapi.json`` is fetched when asked for (cached for ``DOCS_CACHE_S``; a
 service that does not answer keeps its last good document, or is listed under
 ``info.x-unavailable``), its ``/v1/x`` paths become ``/api/v1/<service>/x``, its operation ids
-and tags are prefixed with the service's name, and its schemas are merged, renamed
-``<service>.<Name>`` only where two services mean different things by one name. The gateway's
-own routes join them. Every error response is the one ``ProblemDetail`` schema as
+become ``<service>.<operationId>`` (the services already name them after the route function:
+``resolution.raiseForm``) and its tags ``<service>: <tag>``, grouped per service
+(``x-tagGroups``). Its schemas are merged under names a client generator can use as class names:
+a name two services mean differently by becomes ``<Service><Name>`` (``NotifyStatusChangeOut``),
+a name FastAPI qualified with its module (``audit__reporting__api__ActionOut``) becomes
+``<Context><Name>`` (``ReportingActionOut``), and every schema's ``title`` is its name. The
+gateway's own routes join them. Every error response is the one ``ProblemDetail`` schema as
 ``application/problem+json``, and every operation lists the errors the gateway itself may
-answer with (401, 429, and for forwarded routes 502/503/504).
+answer with (401, 429, and for forwarded routes 502/503/504), with their ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import re
 import time
 from typing import Any
 
@@ -39,6 +44,33 @@ _FORWARDING_ERRORS = {
 #: Paths of the gateway's own document that belong in the API (not health, metrics or docs).
 OWN_PREFIXES = ("/api/v1/", "/auth/")
 UNAUTHENTICATED_PREFIXES = ("/auth/",)
+
+
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer", "examples": [5]}}
+}
+
+
+def _pascal(text: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", text) if part)
+
+
+def _clean_name(name: str) -> str:
+    """A schema name a generator can use as a class name. FastAPI qualifies a model's name with
+    its module when two models of one service share it (``audit__reporting__api__ActionOut``):
+    keep the name and the module's context (``ReportingActionOut``)."""
+    if "__" in name:
+        parts = name.split("__")
+        context = parts[1] if len(parts) > 2 else ""
+        return _pascal(context) + _pascal(parts[-1])
+    return re.sub(r"[^0-9A-Za-z_]", "_", name)
+
+
+def _error_response(text: str, code: str) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": text, "content": PROBLEM_CONTENT}
+    if code in ("429", "503"):
+        response["headers"] = _RETRY_AFTER
+    return response
 
 
 def _walk_refs(node: Any, rename: dict[str, str]) -> Any:
@@ -68,10 +100,14 @@ def _refs_in(node: Any, found: set[str]) -> None:
             _refs_in(value, found)
 
 
-def _problem_schema() -> dict[str, Any]:
+def _problem_schemas() -> dict[str, Any]:
+    """``ProblemDetail`` and the models it uses (its ``errors[]`` items), as components."""
     schema = ProblemDetail.model_json_schema(ref_template=SCHEMA_REF + "{model}")
     schema["description"] = "RFC 9457 problem details: the body of every error response (application/problem+json)."
-    return schema
+    schemas = {PROBLEM: schema}
+    for name, definition in schema.pop("$defs", {}).items():
+        schemas[name] = definition | {"title": name}
+    return schemas
 
 
 class Merger:
@@ -83,25 +119,28 @@ class Merger:
             "info": {"title": title, "version": version, "description": description},
             "paths": {},
             "components": {
-                "schemas": {PROBLEM: _problem_schema()},
+                "schemas": _problem_schemas(),
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             },
+            "servers": [{"url": "/", "description": "The gateway that serves this document"}],
             "security": [{"bearerAuth": []}],
             "tags": [],
         }
         self._tags: dict[str, str] = {}
+        self._groups: dict[str, set[str]] = {}
 
     def add(self, source: str, document: dict[str, Any], *, forwarded: bool) -> None:
         """Add ``document`` of ``source``; for a service (``forwarded``) ``/v1/x`` → ``/api/v1/<source>/x``."""
         document = copy.deepcopy(document)
         schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
         merged = self.doc["components"]["schemas"]
-        rename = {}
+        rename = {name: _clean_name(name) for name in schemas}
         for name, schema in schemas.items():
-            if name in merged and merged[name] != schema:
-                rename[name] = f"{source}.{name}"
+            clean = rename[name]
+            if clean in merged and merged[clean] != _walk_refs(schema, rename) | {"title": clean}:
+                rename[name] = _pascal(source) + clean
         for name, schema in schemas.items():
-            merged.setdefault(rename.get(name, name), _walk_refs(schema, rename))
+            merged.setdefault(rename[name], _walk_refs(schema, rename) | {"title": rename[name]})
         for path, item in document.get("paths", {}).items():
             if forwarded:
                 if not path.startswith("/v1/"):
@@ -119,23 +158,24 @@ class Merger:
             if operation is None:
                 continue
             if "operationId" in operation:
-                operation["operationId"] = f"{source}_{operation['operationId']}"
+                operation["operationId"] = f"{source}.{operation['operationId']}"
             tags = [f"{source}: {t}" for t in operation.get("tags") or [source]]
             operation["tags"] = tags
             for tag in tags:
                 self._tags.setdefault(tag, f"{tag.split(': ', 1)[1]} ({'the ' + source + ' service' if forwarded else 'the gateway'})")
+                self._groups.setdefault(source, set()).add(tag)
             responses = operation.setdefault("responses", {})
             for code, response in list(responses.items()):
                 if code == "default" or code[0] in "45":
-                    responses[code] = {"description": response.get("description") or "Error", "content": PROBLEM_CONTENT}
+                    responses[code] = _error_response(response.get("description") or "Error", code)
             if public.startswith(UNAUTHENTICATED_PREFIXES):
                 operation["security"] = []
             else:
                 for code, text in _GATEWAY_ERRORS.items():
-                    responses.setdefault(code, {"description": text, "content": PROBLEM_CONTENT})
+                    responses.setdefault(code, _error_response(text, code))
             if forwarded:
                 for code, text in _FORWARDING_ERRORS.items():
-                    responses.setdefault(code, {"description": text, "content": PROBLEM_CONTENT})
+                    responses.setdefault(code, _error_response(text, code))
             responses.setdefault("default", {"description": "Any other error, as RFC 9457 problem details", "content": PROBLEM_CONTENT})
         return item
 
@@ -143,6 +183,11 @@ class Merger:
         doc = self.doc
         doc["paths"] = dict(sorted(doc["paths"].items()))
         doc["tags"] = [{"name": name, "description": text} for name, text in sorted(self._tags.items())]
+        # Redoc shows one group per service; Swagger UI lists the tags with their service's prefix.
+        doc["x-tagGroups"] = [
+            {"name": "the gateway" if source == "gateway" else f"the {source} service", "tags": sorted(tags)}
+            for source, tags in sorted(self._groups.items(), key=lambda kv: (kv[0] != "gateway", kv[0]))
+        ]
         if unavailable:
             doc["info"]["x-unavailable"] = unavailable
             doc["info"]["description"] += f"\n\nNot included now (did not answer): {', '.join(unavailable)}."
@@ -157,6 +202,7 @@ class Merger:
             for name in found - used:
                 used.add(name)
                 pending.append(name)
+        _refs_in(schemas[PROBLEM], used)
         used.add(PROBLEM)
         doc["components"]["schemas"] = {k: v for k, v in sorted(schemas.items()) if k in used}
         return doc

@@ -4,11 +4,14 @@ exactly the event types it was granted (``shared.broker_access.integrator_user``
 The broker is changed through its management API as an administrator (``BROKER_MANAGEMENT_URL``);
 every broker call is idempotent, and the record is written only once the broker holds the user,
 so a failure half way leaves at worst an unused user that the next attempt overwrites. The
-password is returned once, on creation and on rotation, and never stored.
+password is returned once, on creation and on rotation, and never stored. A management API that
+cannot be reached (``shared.broker_access.BrokerUnavailable``) is answered 503
+``broker-unavailable`` with ``Retry-After`` (``shared.problems``), with nothing recorded.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from typing import Any
 
 from shared.broker_access import (
     BrokerAdmin,
+    BrokerAdminError,
     amqp_url_for,
     events_exchange,
     integrator_queue,
@@ -29,6 +33,8 @@ from shared.versioned import check_version
 
 from . import catalogue, store
 from .domain import IntegrationRefused, check_grant
+
+log = logging.getLogger(__name__)
 
 WHAT = "Integrator"
 ACTIVE, REVOKED = "active", "revoked"
@@ -93,9 +99,12 @@ class AmqpIntegrators:
         try:
             record = await store.insert_new(self.uow, store.INTEGRATORS, doc, subject=f"amqp/{integrator_id}", by=by, at=now)
         except Exception:
-            async with self.admin() as admin:
-                await admin.delete_user(user.username)
-                await admin.delete_queue(queue)
+            try:
+                async with self.admin() as admin:
+                    await admin.delete_user(user.username)
+                    await admin.delete_queue(queue)
+            except BrokerAdminError:  # the record's own failure is the answer; the next attempt overwrites
+                log.warning("could not remove the broker user of an integrator that was not recorded", exc_info=True)
             raise
         return self._credentials(record, password)
 

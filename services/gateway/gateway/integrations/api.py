@@ -6,6 +6,8 @@ A password or a webhook secret is shown once, in the answer that creates or rota
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -22,8 +24,12 @@ from . import catalogue
 from .amqp import AmqpIntegrators, Credentials
 from .webhooks import Webhooks
 
+log = logging.getLogger(__name__)
+
 ADMINISTRATOR = "administrator"
 PREFIX = "/api/v1/integrations"
+#: How long a webhook change waits for the broker to rebind the webhooks queue before answering.
+REBIND_TIMEOUT_S = 2.0
 
 IntegratorId = Annotated[str, Path(pattern=r"^int-[0-9a-f]{10}$", description="The integrator's id")]
 EndpointId = Annotated[str, Path(pattern=r"^wh-[0-9a-f]{10}$", description="The webhook endpoint's id")]
@@ -175,15 +181,23 @@ def _webhooks(runtime: Any) -> Webhooks:
 
 
 async def _rebind(runtime: Any) -> None:
-    """The webhooks queue follows the endpoints now (every replica also checks every 30 s)."""
-    await runtime.extra["webhook_bindings"].sync()
+    """The webhooks queue follows the endpoints now (every replica also checks every 30 s).
+
+    The endpoint's change is already committed when this runs, so a broker that cannot be
+    reached does not fail the request (a 503 would say nothing changed): the change stands and
+    the dispatcher's periodic check brings the bindings in line once the broker answers.
+    """
+    try:
+        await asyncio.wait_for(runtime.extra["webhook_bindings"].sync(), timeout=REBIND_TIMEOUT_S)
+    except Exception:
+        log.warning("webhook endpoint saved; the webhooks queue's bindings follow once the broker answers", exc_info=True)
 
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["integrations"])
 
     @router.get("/event-types", response_model=list[GrantableType], summary="Event types an integrator may be granted")
-    async def event_types(caller: Caller) -> list[GrantableType]:
+    async def list_event_types(caller: Caller) -> list[GrantableType]:
         _admin(caller)
         return [GrantableType(type=t.type, publisher=t.publisher, summary=t.summary) for t in catalogue.grantable()]
 
@@ -191,7 +205,7 @@ def build_router() -> APIRouter:
 
     @router.post("/amqp-integrators", status_code=201, response_model=AmqpCredentialsOut,
                  summary="Create an AMQP integrator: its own read-only broker user and queue (password shown once)")
-    async def create_amqp(body: AmqpIntegratorIn, caller: Caller, runtime: RuntimeDep, response: Response) -> AmqpCredentialsOut:
+    async def create_amqp_integrator(body: AmqpIntegratorIn, caller: Caller, runtime: RuntimeDep, response: Response) -> AmqpCredentialsOut:
         _admin(caller)
         creds = await _amqp(runtime).create(name=body.name, event_types=body.event_types, by=caller.person_id)
         response.headers["Location"] = f"{PREFIX}/amqp-integrators/{creds.record['_id']}"
@@ -199,13 +213,13 @@ def build_router() -> APIRouter:
         return _credentials(creds)
 
     @router.get("/amqp-integrators", response_model=Page[AmqpIntegratorOut], summary="AMQP integrators, newest first")
-    async def list_amqp(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[AmqpIntegratorOut]:
+    async def list_amqp_integrators(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[AmqpIntegratorOut]:
         _admin(caller)
         docs = await _amqp(runtime).newest_first(limit=page.limit, after=_after(page.cursor))
         return Page(items=[_integrator(d) for d in docs], next=_cursor(docs, page.limit))
 
     @router.get("/amqp-integrators/{integrator_id}", response_model=AmqpIntegratorOut, summary="An AMQP integrator")
-    async def get_amqp(integrator_id: IntegratorId, caller: Caller, runtime: RuntimeDep, response: Response) -> AmqpIntegratorOut:
+    async def get_amqp_integrator(integrator_id: IntegratorId, caller: Caller, runtime: RuntimeDep, response: Response) -> AmqpIntegratorOut:
         _admin(caller)
         doc = await _amqp(runtime).get(integrator_id)
         response.headers["ETag"] = etag(doc["version"])
@@ -213,7 +227,7 @@ def build_router() -> APIRouter:
 
     @router.put("/amqp-integrators/{integrator_id}/event-types", response_model=AmqpIntegratorOut,
                 summary="Grant exactly these event types from now on")
-    async def grant_amqp(integrator_id: IntegratorId, body: GrantIn, caller: Caller, runtime: RuntimeDep, response: Response,
+    async def grant_amqp_event_types(integrator_id: IntegratorId, body: GrantIn, caller: Caller, runtime: RuntimeDep, response: Response,
                          if_match: OptionalIfMatch) -> AmqpIntegratorOut:
         _admin(caller)
         doc = await _amqp(runtime).change_grant(integrator_id, event_types=body.event_types, by=caller.person_id, expected=if_match)
@@ -222,7 +236,7 @@ def build_router() -> APIRouter:
 
     @router.post("/amqp-integrators/{integrator_id}/password", response_model=AmqpCredentialsOut,
                  summary="Rotate the password: the old one stops working at once (new password shown once)")
-    async def rotate_amqp(integrator_id: IntegratorId, caller: Caller, runtime: RuntimeDep, response: Response,
+    async def rotate_amqp_password(integrator_id: IntegratorId, caller: Caller, runtime: RuntimeDep, response: Response,
                           if_match: OptionalIfMatch) -> AmqpCredentialsOut:
         _admin(caller)
         creds = await _amqp(runtime).rotate_password(integrator_id, by=caller.person_id, expected=if_match)
@@ -231,7 +245,7 @@ def build_router() -> APIRouter:
 
     @router.post("/amqp-integrators/{integrator_id}/revocation", response_model=AmqpIntegratorOut,
                  summary="Revoke: the login is deleted and its connections closed; the record is kept")
-    async def revoke_amqp(integrator_id: IntegratorId, body: ReasonIn, caller: Caller, runtime: RuntimeDep, response: Response,
+    async def revoke_amqp_integrator(integrator_id: IntegratorId, body: ReasonIn, caller: Caller, runtime: RuntimeDep, response: Response,
                           if_match: OptionalIfMatch) -> AmqpIntegratorOut:
         _admin(caller)
         doc = await _amqp(runtime).revoke(integrator_id, reason=body.reason, by=caller.person_id, expected=if_match)
@@ -275,7 +289,7 @@ def build_router() -> APIRouter:
 
     @router.post("/webhooks/{endpoint_id}/secret", response_model=WebhookSecretOut,
                  summary="Rotate the signing secret (the previous one keeps signing beside it for WEBHOOK_SECRET_OVERLAP_S)")
-    async def rotate_secret(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, response: Response,
+    async def rotate_webhook_secret(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, response: Response,
                             if_match: OptionalIfMatch) -> WebhookSecretOut:
         _admin(caller)
         doc, secret = await _webhooks(runtime).rotate_secret(endpoint_id, by=caller.person_id, expected=if_match)
@@ -283,7 +297,7 @@ def build_router() -> APIRouter:
         return WebhookSecretOut(**_endpoint(doc).model_dump(), secret=secret)
 
     @router.post("/webhooks/{endpoint_id}/enable", response_model=WebhookOut, summary="Enable again: held deliveries go out")
-    async def enable(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, response: Response, if_match: OptionalIfMatch) -> WebhookOut:
+    async def enable_webhook(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, response: Response, if_match: OptionalIfMatch) -> WebhookOut:
         _admin(caller)
         doc = await _webhooks(runtime).enable(endpoint_id, by=caller.person_id, expected=if_match)
         runtime.extra["dispatcher"].wake()
@@ -291,7 +305,7 @@ def build_router() -> APIRouter:
         return _endpoint(doc)
 
     @router.post("/webhooks/{endpoint_id}/disable", response_model=WebhookOut, summary="Disable: deliveries are held until enabled")
-    async def disable(endpoint_id: EndpointId, body: ReasonIn, caller: Caller, runtime: RuntimeDep, response: Response,
+    async def disable_webhook(endpoint_id: EndpointId, body: ReasonIn, caller: Caller, runtime: RuntimeDep, response: Response,
                       if_match: OptionalIfMatch) -> WebhookOut:
         _admin(caller)
         doc = await _webhooks(runtime).disable(endpoint_id, reason=body.reason, by=caller.person_id, expected=if_match)
@@ -299,14 +313,14 @@ def build_router() -> APIRouter:
         return _endpoint(doc)
 
     @router.delete("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Delete: no more deliveries; record and log kept")
-    async def delete(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, if_match: OptionalIfMatch) -> WebhookOut:
+    async def delete_webhook(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, if_match: OptionalIfMatch) -> WebhookOut:
         _admin(caller)
         doc = await _webhooks(runtime).delete(endpoint_id, by=caller.person_id, expected=if_match)
         await _rebind(runtime)
         return _endpoint(doc)
 
     @router.get("/webhooks/{endpoint_id}/deliveries", response_model=Page[DeliveryOut], summary="The endpoint's delivery log, newest first")
-    async def deliveries(
+    async def list_webhook_deliveries(
         endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, page: Pagination,
         status: Annotated[Literal["pending", "held", "delivered", "failed"] | None, Query()] = None,
     ) -> Page[DeliveryOut]:
@@ -316,7 +330,7 @@ def build_router() -> APIRouter:
 
     @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryOut,
                  summary="Send a delivered or failed delivery again")
-    async def redeliver(endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=200)], caller: Caller,
+    async def redeliver_webhook_delivery(endpoint_id: EndpointId, delivery_id: Annotated[str, Path(max_length=200)], caller: Caller,
                         runtime: RuntimeDep) -> DeliveryOut:
         _admin(caller)
         doc = await _webhooks(runtime).redeliver(endpoint_id, delivery_id, by=caller.person_id)

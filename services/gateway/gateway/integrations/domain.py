@@ -74,7 +74,7 @@ def check_endpoint_url(url: str, *, allow_insecure: bool) -> str:
             f"{url!r} is not HTTPS. Events are personal data in transit: only https:// endpoints are accepted.",
         )
     if parts.username or parts.password:
-        raise IntegrationRefused("bad-endpoint-url", "Credentials in the URL", "Put no credentials in the URL: every delivery is signed.")
+        raise IntegrationRefused("credentials-in-url", "Credentials in the URL", "Put no credentials in the URL: every delivery is signed.")
     if not allow_insecure:
         try:
             address = ipaddress.ip_address(parts.hostname)

@@ -176,7 +176,7 @@ class Webhooks:
         endpoint = await self._current(endpoint_id, None)
         delivery = await self.db[store.DELIVERIES].find_one({"_id": delivery_id, "endpoint_id": endpoint_id})
         if delivery is None:
-            raise Problem(404, "not-found", "Delivery not found", f"Endpoint {endpoint_id!r} has no delivery {delivery_id!r}.")
+            raise Problem(404, "not-found", "Not found", f"Endpoint {endpoint_id!r} has no delivery {delivery_id!r}.")
         if delivery["status"] in (PENDING, HELD):
             raise Problem(409, "delivery-in-progress", "Delivery still in progress", "This delivery is still to be attempted; it goes out on its own.")
         status = PENDING if endpoint["status"] == ACTIVE else HELD

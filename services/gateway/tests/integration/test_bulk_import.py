@@ -29,8 +29,14 @@ async def test_a_json_import_keeps_good_rows_reports_bad_ones_and_publishes_one_
         resp = await gw.http.post("/api/v1/directory/cases:import", json=rows, headers=writer)
         assert resp.status_code == 200, resp.text
         report = resp.json()
-        assert report | {"rejections": None} == {
+        assert report | {"rejections": None, "sync": None} == {
             "kind": "case", "received": 450, "accepted": 447, "created": 447, "updated": 0, "unchanged": 0, "rejected": 3, "rejections": None,
+            "sync": None,
+        }
+        # No service runs here, so none has applied the 447 changes (numbered 1 to 447) yet.
+        assert report["sync"] == {
+            "kind": "case", "through": 447, "applied": {"signoff": False, "resolution": False, "audit": False}, "synced": False,
+            "href": "/api/v1/directory/sync?kind=case&through=447",
         }
         assert [(r["row"], r["id"], r["errors"][0]["field"]) for r in report["rejections"]] == [(11, "C-00010", "case_type"), (201, None, "id"), (450, "C-00000", "id")]
 

@@ -53,7 +53,7 @@ async def test_an_async_import_answers_202_at_once_then_writes_every_good_row_wi
         assert accepted | {"id": None, "rejections": None, "created_at": None} == {
             "id": None, "kind": "case", "status": "running", "reason": None, "requested_by": INTEGRATION,
             "received": 450, "accepted": 447, "rejected": 3, "created": 0, "updated": 0, "unchanged": 0,
-            "batches_done": 0, "batches_total": 5, "created_at": None, "finished_at": None, "rejections": None,
+            "batches_done": 0, "batches_total": 5, "created_at": None, "finished_at": None, "rejections": None, "sync": None,
         }
         assert [(r["row"], r["id"], r["errors"][0]["field"]) for r in accepted["rejections"]] == [(11, "C-00010", "case_type"), (201, None, "id"), (450, "C-00000", "id")]
         # Stored with its job, the rejections are kept; only the rows to write expire.

@@ -21,7 +21,11 @@ async def test_the_openapi_document_joins_the_gateways_routes_with_each_services
         validate(doc)
         assert {"/api/v1/me", "/api/v1/directory/cases:import", "/api/v1/directory/people/{record_id}", "/api/v1/signoff/echo"} <= set(doc["paths"])
         assert not [p for p in doc["paths"] if p in ("/healthz", "/readyz", "/metrics", "/openapi.json")]
-        assert doc["paths"]["/api/v1/signoff/echo"]["get"]["operationId"] == "signoff_echo"
+        assert doc["paths"]["/api/v1/signoff/echo"]["get"]["operationId"] == "signoff.echo"
+        assert doc["servers"] == [{"url": "/", "description": "The gateway that serves this document"}]
+        assert {"name": "the gateway", "tags": ["gateway: dev issuer", "gateway: directory", "gateway: identity", "gateway: integrations"]} in doc["x-tagGroups"]
+        # Where tools look first, the same whole document (not only the gateway's own routes).
+        assert (await gw.http.get("/openapi.json")).json() == doc
         assert doc["info"]["x-unavailable"] == ["audit", "notify", "resolution"]
         ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
         assert len(ids) == len(set(ids))
@@ -42,7 +46,13 @@ async def test_the_pages_and_their_assets_come_from_the_gateway_itself(service_e
         assert sources and all(s.startswith("/") for s in sources), sources
         for asset in ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"):
             assert (await gw.http.get(asset)).status_code == 200, asset
-        assert (await gw.http.get("/redoc")).status_code == 404  # FastAPI's CDN pages are gone
+        assert "docExpansion" in page.text and '"filter": true' in page.text  # collapsed, with a tag filter
+
+        redoc = await gw.http.get("/redoc")  # Redoc too, from the gateway's own assets (no CDN, no web fonts)
+        assert redoc.status_code == 200 and "/api/openapi.json" in redoc.text
+        redoc_sources = re.findall(r'(?:src|href)="([^"]+)"', redoc.text)
+        assert "/docs/assets/redoc.standalone.js" in redoc_sources and all(s.startswith("/") for s in redoc_sources), redoc_sources
+        assert (await gw.http.get("/docs/assets/redoc.standalone.js")).status_code == 200
 
         asyncapi = await gw.http.get("/api/asyncapi.json")
         assert asyncapi.status_code == 200 and asyncapi.json() == asyncapi_document()

@@ -61,7 +61,7 @@ def test_service_paths_are_mounted_under_the_gateway_and_operations_prefixed() -
     doc = _merged()
     paths = doc["paths"]
     assert set(paths) == {"/api/v1/me", "/auth/dev/token", "/api/v1/signoff/things/{id}", "/api/v1/audit/things/{id}"}
-    assert paths["/api/v1/signoff/things/{id}"]["get"]["operationId"] == "signoff_get_thing"
+    assert paths["/api/v1/signoff/things/{id}"]["get"]["operationId"] == "signoff.get_thing"
     assert paths["/api/v1/signoff/things/{id}"]["get"]["tags"] == ["signoff: things"]
     assert {t["name"] for t in doc["tags"]} == {"gateway: identity", "gateway: dev issuer", "signoff: things", "audit: things"}
     assert doc["info"]["x-unavailable"] == ["notify"]
@@ -71,9 +71,19 @@ def test_schemas_that_differ_under_one_name_are_kept_apart() -> None:
     doc = _merged()
     schemas = doc["components"]["schemas"]
     assert schemas["Thing"]["properties"] == {"a": {"type": "string"}}
-    assert schemas["audit.Thing"]["properties"] == {"b": {"type": "integer"}}
+    assert schemas["AuditThing"]["properties"] == {"b": {"type": "integer"}}
     ok = doc["paths"]["/api/v1/audit/things/{id}"]["get"]["responses"]["200"]
-    assert ok["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/audit.Thing"
+    assert ok["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/AuditThing"
+    # A generator names its classes after titles as well as names: they agree, for every schema.
+    assert all(schema["title"] == name for name, schema in schemas.items())
+
+
+def test_a_name_fastapi_qualified_with_its_module_becomes_the_context_and_the_name() -> None:
+    merger = Merger(title="QA", version="1", description="all")
+    merger.add("audit", _service_doc("audit__reporting__api__ActionOut", {"type": "object", "title": "ActionOut"}), forwarded=True)
+    schemas = merger.result([])["components"]["schemas"]
+    assert schemas["ReportingActionOut"] == {"type": "object", "title": "ReportingActionOut"}
+    assert not [name for name in schemas if "__" in name or "." in name]
 
 
 def test_every_error_is_problem_details_and_the_gateways_own_errors_are_listed() -> None:

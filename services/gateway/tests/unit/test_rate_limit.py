@@ -64,3 +64,10 @@ def test_idle_buckets_are_forgotten_when_too_many_people_are_tracked() -> None:
     clock.now += 60  # all full again
     limiter.take("P-new")
     assert set(limiter._buckets) == {"P-new"}
+
+
+def test_an_exempt_caller_is_never_limited_while_others_still_are() -> None:
+    limiter = RateLimiter(60, 2, clock=lambda: 0.0, exempt=frozenset({"P-FUZZ"}))
+    assert all(limiter.take("P-FUZZ") == 0 for _ in range(1000))
+    assert limiter.take("P-1") == 0 and limiter.take("P-1") == 0
+    assert limiter.take("P-1") > 0

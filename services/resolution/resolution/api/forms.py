@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -47,7 +47,7 @@ def _answer(form: ResolutionForm, response: Response) -> FormOut:
 
 
 @router.post("", response_model=FormOut, status_code=201, summary="Raise a resolution about a child's case", responses={201: {"description": "Raised"}})
-async def raise_form(body: RaiseIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> FormOut:
+async def raise_form(body: RaiseIn, caller: CurrentPerson, runtime: RuntimeDep, http_request: Request, response: Response, key: IdempotencyKeyDep) -> FormOut:
     if key is not None and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
         form = await usecases.read_form(runtime.db, existing, caller)
@@ -61,7 +61,7 @@ async def raise_form(body: RaiseIn, caller: CurrentPerson, runtime: RuntimeDep, 
         except KeyAlreadyUsed as used:
             response.headers[REPLAYED_HEADER] = "true"
             form = await usecases.read_form(runtime.db, used.resource_id, caller)
-    response.headers["Location"] = f"/v1/forms/{form.id}"
+    response.headers["Location"] = public_path(http_request, f"/v1/forms/{form.id}")
     return _answer(form, response)
 
 
@@ -130,7 +130,7 @@ async def add_concern(form_id: FormId, body: ConcernIn, caller: CurrentPerson, r
     "/{form_id}/case-contacts", response_model=FormOut, responses=CHANGED,
     summary="Record a team manager or allocated worker the directory lacks (owner); reported to the directory",
 )
-async def case_contacts(form_id: FormId, body: ContactsIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
+async def set_case_contacts(form_id: FormId, body: ContactsIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
     form = await usecases.report_case_contacts(
         runtime.uow, form_id, team_manager_id=body.team_manager_id, allocated_worker_id=body.allocated_worker_id, caller=caller, if_match=if_match
     )
@@ -138,7 +138,7 @@ async def case_contacts(form_id: FormId, body: ContactsIn, caller: CurrentPerson
 
 
 @router.put("/{form_id}/stages/{stage}/dates", response_model=FormOut, summary="Record a stage's dates (owner)", responses=CHANGED)
-async def stage_dates(
+async def set_stage_dates(
     form_id: FormId, stage: StageParam, body: DatesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
 ) -> FormOut:
     dates = StageDates(body.raised_on, body.response_due_on, body.response_received_on)
@@ -150,7 +150,7 @@ async def stage_dates(
     "/{form_id}/stages/{stage}/section/delegation", response_model=FormOut, responses=CHANGED,
     summary="Delegate the stage's section to one person (owner); re-delegating recalls it from the previous delegate",
 )
-async def delegate(
+async def delegate_section(
     form_id: FormId, stage: StageParam, body: DelegateIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
 ) -> FormOut:
     form = await usecases.delegate_section(runtime.uow, form_id, stage, body.delegate_id, due_on=body.due_on, caller=caller, if_match=if_match)
@@ -169,12 +169,12 @@ async def save_section(
 
 
 @router.post("/{form_id}/stages/{stage}/section/finalise", response_model=FormOut, summary="Finalise the section: it becomes read-only", responses=CHANGED)
-async def finalise(form_id: FormId, stage: StageParam, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
+async def finalise_section(form_id: FormId, stage: StageParam, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
     return _answer(await usecases.finalise_section(runtime.uow, form_id, stage, caller=caller, if_match=if_match), response)
 
 
 @router.post("/{form_id}/stages/{stage}/section/reactivate", response_model=FormOut, summary="Reactivate a finalised section (owner)", responses=CHANGED)
-async def reactivate(form_id: FormId, stage: StageParam, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
+async def reactivate_section(form_id: FormId, stage: StageParam, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
     return _answer(await usecases.reactivate_section(runtime.uow, form_id, stage, caller=caller, if_match=if_match), response)
 
 
@@ -182,7 +182,7 @@ async def reactivate(form_id: FormId, stage: StageParam, caller: CurrentPerson, 
     "/{form_id}/stages/{stage}/section/retract", response_model=FormOut, responses=CHANGED,
     summary="Retract an active delegated section with a reason and a note (owner); the delegate's draft is kept",
 )
-async def retract(
+async def retract_section(
     form_id: FormId, stage: StageParam, body: RetractIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
 ) -> FormOut:
     form = await usecases.retract_section(runtime.uow, form_id, stage, reason=body.reason, note=body.note, caller=caller, if_match=if_match)
@@ -193,7 +193,7 @@ async def retract(
     "/{form_id}/stages/{stage}/resolution", response_model=FormOut, responses=CHANGED,
     summary="Record the resolution details at the end of a stage (owner): resolved with the impact, or escalate / close unresolved",
 )
-async def resolution(
+async def record_resolution(
     form_id: FormId, stage: StageParam, body: ResolutionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
 ) -> FormOut:
     details = usecases.ResolutionDetails(body.resolved, body.impact, body.next_step, body.escalate_to, body.close_reason)

@@ -84,11 +84,11 @@ def _may_report(caller: Identity, start: date, end: date) -> None:
     if end < start:
         raise Problem(400, "bad-period", "Bad period", "The period's end ('to') is before its start ('from').")
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise Problem(400, "bad-period", "Period too long", f"A report covers at most {MAX_PERIOD_DAYS} days.")
+        raise Problem(400, "period-too-long", "Period too long", f"A report covers at most {MAX_PERIOD_DAYS} days.")
 
 
 @router.get("/resolutions", response_model=CountsOut, summary="Open, escalated, resolved and closed-unresolved resolutions raised in a period, by a grouping")
-async def counts(caller: CurrentPerson, runtime: RuntimeDep, start: From, end: To, group_by: reports.GroupBy = reports.GroupBy.THEME) -> CountsOut:
+async def resolution_counts(caller: CurrentPerson, runtime: RuntimeDep, start: From, end: To, group_by: reports.GroupBy = reports.GroupBy.THEME) -> CountsOut:
     _may_report(caller, start, end)
     rows, truncated = await reports.counts(runtime.db, group_by, start, end)
     labels: dict[str, str] = {}
@@ -115,7 +115,7 @@ def _round(value: float | None) -> float | None:
 
 
 @router.get("/durations", response_model=DurationsOut, summary="Days taken per stage and to resolution, for resolutions raised in a period")
-async def durations(caller: CurrentPerson, runtime: RuntimeDep, start: From, end: To) -> DurationsOut:
+async def resolution_durations(caller: CurrentPerson, runtime: RuntimeDep, start: From, end: To) -> DurationsOut:
     _may_report(caller, start, end)
     found = await reports.durations(runtime.db, start, end)
     per_stage = sorted(
@@ -136,7 +136,7 @@ async def durations(caller: CurrentPerson, runtime: RuntimeDep, start: From, end
 
 
 @router.get("/impact", response_model=Page[ImpactRow], summary="Resolutions resolved in a period, with the impact recorded for the child")
-async def impact(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, start: From, end: To) -> Page[ImpactRow]:
+async def resolution_impact(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, start: From, end: To) -> Page[ImpactRow]:
     _may_report(caller, start, end)
     after = None
     if page.cursor:

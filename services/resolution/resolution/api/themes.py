@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag
+from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -41,7 +41,7 @@ async def get_theme(theme_id: ThemeId, caller: CurrentPerson, runtime: RuntimeDe
 
 
 @router.post("", response_model=ThemeOut, status_code=201, summary="Add a theme (administrator or QA officer)")
-async def create_theme(body: ThemeIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> ThemeOut:
+async def create_theme(body: ThemeIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ThemeOut:
     if key is not None and (existing := await previously_created(runtime.db, key)):
         response.headers[REPLAYED_HEADER] = "true"
         theme = await store.load_theme(runtime.db, existing)
@@ -52,7 +52,7 @@ async def create_theme(body: ThemeIn, caller: CurrentPerson, runtime: RuntimeDep
             response.headers[REPLAYED_HEADER] = "true"
             theme = await store.load_theme(runtime.db, used.resource_id)
     response.headers["ETag"] = etag(theme.version)
-    response.headers["Location"] = f"/v1/themes/{theme.id}"
+    response.headers["Location"] = public_path(request, f"/v1/themes/{theme.id}")
     return theme_out(theme)
 
 

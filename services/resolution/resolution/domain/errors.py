@@ -6,6 +6,26 @@ The app maps them to problem+json in one place (``main.py``): ``NotAllowed`` is 
 
 from __future__ import annotations
 
+#: The title of each slug a rule names besides its class's own: one title per problem type
+#: (a slug raised without a title takes its title from here, never the class's generic one).
+PROBLEM_TITLES: dict[str, str] = {
+    "theme-exists": "Theme exists",
+    "case-closed": "Case closed",
+    "form-finished": "Form finished",
+    "stage-not-active": "Stage not active",
+    "stage-over": "Stage over",
+    "too-many-concerns": "Too many concerns",
+    "recorded-by-owner": "Recorded by the owner",
+    "section-still-delegated": "Section still delegated",
+    "last-stage": "Last stage",
+    "section-finalised": "Section finalised",
+    "section-empty": "Section empty",
+    "already-delegated": "Already delegated",
+    "section-not-finalised": "Section not finalised",
+    "section-not-active": "Section not active",
+    "contact-already-recorded": "Contact already recorded",
+}
+
 
 class ResolutionError(Exception):
     """Base of every domain error: a short ``slug`` naming the problem and a human ``detail``."""
@@ -18,6 +38,7 @@ class ResolutionError(Exception):
         self.detail = detail
         if slug is not None:
             self.slug = slug
+            self.title = PROBLEM_TITLES.get(slug, self.title)
         if title is not None:
             self.title = title
 

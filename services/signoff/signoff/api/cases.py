@@ -38,7 +38,7 @@ async def case_exemplars(case_id: Ident, caller: CurrentPerson, runtime: Runtime
     "/cases/{case_id}/chronology", response_model=Page[m.ChronologyEntryOut], responses=_ERRORS,
     summary="A child's chronology: every version, signature, unlock, clone and message, in order",
 )
-async def chronology(case_id: Ident, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[m.ChronologyEntryOut]:
+async def case_chronology(case_id: Ident, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[m.ChronologyEntryOut]:
     await _readable_case(runtime, caller, case_id)
     docs = await store.chronology_of_case(runtime.db, case_id, after=paging.after(page), limit=page.limit + 1)
     return paging.page_of(docs, page, convert.chronology_entry)

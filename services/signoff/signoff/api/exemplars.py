@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from shared.app import RuntimeDep
 from shared.errors import not_found
-from shared.http import IdPath, Page, Pagination, RequiredIfMatch, etag
+from shared.http import IdPath, Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -36,7 +36,7 @@ def _etag(response: Response, revision: int) -> None:
 
 
 @router.post("", response_model=m.ExemplarOut, status_code=201, summary="Start an exemplar for a child's case", responses=_ERRORS)
-async def start(body: m.ExemplarCreate, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep) -> m.ExemplarOut:
+async def start_exemplar(body: m.ExemplarCreate, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> m.ExemplarOut:
     exemplar_id = await previously_created(runtime.db, key) if key else None
     if exemplar_id is not None:
         response.headers[REPLAYED_HEADER] = "true"
@@ -49,20 +49,20 @@ async def start(body: m.ExemplarCreate, caller: CurrentPerson, runtime: RuntimeD
             exemplar_id = used.resource_id
             response.headers[REPLAYED_HEADER] = "true"
     loaded = await usecases.load_for(runtime.db, caller, exemplar_id)
-    response.headers["Location"] = f"/v1/exemplars/{exemplar_id}"
+    response.headers["Location"] = public_path(request, f"/v1/exemplars/{exemplar_id}")
     _etag(response, loaded.exemplar.revision)
     return convert.exemplar(loaded.exemplar, usecases.today(runtime.uow))
 
 
 @router.get("/{exemplar_id}", response_model=m.ExemplarOut, summary="Read an exemplar: its current version and every version's status", responses=_ERRORS)
-async def read(exemplar_id: ExemplarId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> m.ExemplarOut:
+async def read_exemplar(exemplar_id: ExemplarId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> m.ExemplarOut:
     loaded = await usecases.load_for(runtime.db, caller, exemplar_id)
     _etag(response, loaded.exemplar.revision)
     return convert.exemplar(loaded.exemplar, usecases.today(runtime.uow))
 
 
 @router.get("/{exemplar_id}/versions/{number}", response_model=m.VersionOut, summary="Read one version, as it was kept", responses=_ERRORS)
-async def read_version(exemplar_id: ExemplarId, number: VersionNumber, caller: CurrentPerson, runtime: RuntimeDep) -> m.VersionOut:
+async def read_exemplar_version(exemplar_id: ExemplarId, number: VersionNumber, caller: CurrentPerson, runtime: RuntimeDep) -> m.VersionOut:
     loaded = await usecases.load_for(runtime.db, caller, exemplar_id)
     found = loaded.exemplar.version(number)
     if found is None:
@@ -74,7 +74,7 @@ async def read_version(exemplar_id: ExemplarId, number: VersionNumber, caller: C
     "/{exemplar_id}/assistant", response_model=list[m.UnansweredOut], responses=_ERRORS,
     summary="The Exemplar Assistant: mandatory questions of the current version still unanswered",
 )
-async def assistant(exemplar_id: ExemplarId, caller: CurrentPerson, runtime: RuntimeDep) -> list[m.UnansweredOut]:
+async def exemplar_assistant(exemplar_id: ExemplarId, caller: CurrentPerson, runtime: RuntimeDep) -> list[m.UnansweredOut]:
     loaded = await usecases.load_for(runtime.db, caller, exemplar_id)
     return [m.UnansweredOut(question_id=u.question_id, text=u.text) for u in loaded.exemplar.unanswered_mandatory()]
 
@@ -122,7 +122,7 @@ async def counter_sign(
     "/{exemplar_id}/unlock", response_model=m.ExemplarOut, responses=_ERRORS,
     summary="Unlock a counter-signed version, with a reason: makes an editable Version N+1 holding its data",
 )
-async def unlock(
+async def unlock_exemplar(
     exemplar_id: ExemplarId, body: m.UnlockIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
 ) -> m.ExemplarOut:
     exemplar = await usecases.unlock(runtime.uow, caller, exemplar_id, if_match, reason=body.reason)
@@ -134,7 +134,7 @@ async def unlock(
     "/{exemplar_id}/clones", response_model=m.ClonesOut, status_code=201, responses=_ERRORS,
     summary="Clone the index child's counter-signed exemplar to siblings' cases (each clone needs its own signatures)",
 )
-async def clone(
+async def clone_exemplar(
     exemplar_id: ExemplarId, body: m.CloneIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep
 ) -> m.ClonesOut:
     batch = await previously_created(runtime.db, key) if key else None

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     "/timeliness", response_model=m.TimelinessReportOut, responses={403: {}, 422: {}},
     summary="Timeliness per type and period: start date, latest version's counter-signature date, working days, on time or late",
 )
-async def timeliness(
+async def timeliness_report(
     caller: CurrentPerson,
     runtime: RuntimeDep,
     page: Pagination,

@@ -36,7 +36,7 @@ async def read_type(code: Code, caller: CurrentPerson, runtime: RuntimeDep, resp
 
 
 @router.get("/{code}/versions/{version}", response_model=m.ExemplarTypeOut, summary="Read one version of an exemplar type", responses={404: {}})
-async def read_type_version(code: Code, version: Annotated[int, Path(ge=1)], caller: CurrentPerson, runtime: RuntimeDep) -> m.ExemplarTypeOut:
+async def read_type_version(code: Code, version: Annotated[int, Path(ge=1, le=1_000_000)], caller: CurrentPerson, runtime: RuntimeDep) -> m.ExemplarTypeOut:
     return convert.exemplar_type(await type_store.get_version(runtime.db, code, version))
 
 

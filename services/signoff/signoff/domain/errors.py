@@ -34,11 +34,15 @@ class Locked(Conflict):
 
 @dataclass(frozen=True)
 class FieldError:
+    """One entry of a 422's ``errors[]``: ``code`` is ``unknown`` (names nothing we know),
+    ``missing``, ``duplicate`` or ``invalid``."""
+
     field: str
     message: str
+    code: str = "invalid"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "message": self.message}
+        return {"field": self.field, "message": self.message, "code": self.code}
 
 
 class InvalidInput(SignoffError):

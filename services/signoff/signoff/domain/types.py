@@ -71,19 +71,19 @@ class ExemplarType:
         if not CODE.match(self.code):
             errors.append(FieldError("code", "a code is 2-20 upper-case letters, digits or _, starting with a letter (e.g. INIASS)"))
         if not self.name.strip():
-            errors.append(FieldError("name", "a type needs a name"))
+            errors.append(FieldError("name", "a type needs a name", "missing"))
         if not self.questions:
-            errors.append(FieldError("questions", "a type needs at least one question"))
+            errors.append(FieldError("questions", "a type needs at least one question", "missing"))
         seen: set[str] = set()
         for i, q in enumerate(self.questions):
             where = f"questions[{i}]"
             if not QUESTION_ID.match(q.id):
                 errors.append(FieldError(f"{where}.id", "a question id is lower-case letters, digits or _ (e.g. child_seen)"))
             if q.id in seen:
-                errors.append(FieldError(f"{where}.id", f"question id {q.id!r} is used twice"))
+                errors.append(FieldError(f"{where}.id", f"question id {q.id!r} is used twice", "duplicate"))
             seen.add(q.id)
             if not q.text.strip():
-                errors.append(FieldError(f"{where}.text", "a question needs its text"))
+                errors.append(FieldError(f"{where}.text", "a question needs its text", "missing"))
             if q.kind is QuestionKind.CHOICE and len(set(q.options)) < 2:
                 errors.append(FieldError(f"{where}.options", "a choice question needs at least two distinct options"))
             if q.kind is not QuestionKind.CHOICE and q.options:
@@ -113,7 +113,7 @@ class ExemplarType:
         for qid, value in changes.items():
             question = self.question(qid)
             if question is None:
-                errors.append(FieldError(f"answers.{qid}", f"{self.name} has no question {qid!r}"))
+                errors.append(FieldError(f"answers.{qid}", f"{self.name} has no question {qid!r}", "unknown"))
                 continue
             try:
                 clean[qid] = _normalise(question, value)

@@ -24,6 +24,10 @@ from shared.calendar import add_working_days, is_working_day, next_working_day
 
 _MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^([0-9]{4})-Q([1-4])$")
+#: The years a month may name (the API's month patterns say the same: ``(19|2[0-9])[0-9]{2}``), so
+#: that every date the timetable derives from one (a draw 5 working days before it, a month or two
+#: after it) is a date; year 0 is not.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 #: Kent 4.4: allocation notices "approximately 5 days before the start of a month".
 DRAW_WORKING_DAYS_BEFORE = 5
@@ -43,7 +47,7 @@ class Month:
         match = _MONTH.match(text)
         if not match:
             raise ValueError(f"{text!r} is not a month (YYYY-MM)")
-        return cls(int(match[1]), int(match[2]))
+        return cls(_year(int(match[1]), text), int(match[2]))
 
     @classmethod
     def of(cls, day: date) -> Month:
@@ -72,6 +76,12 @@ class Month:
         return [d for d in (date(self.year, self.month, n) for n in range(1, self.last_day.day + 1)) if is_working_day(d)]
 
 
+def _year(year: int, text: str) -> int:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{text!r}: the year must be from {MIN_YEAR} to {MAX_YEAR}")
+    return year
+
+
 def months_between(first: Month, last: Month) -> list[Month]:
     """Every month from ``first`` to ``last`` inclusive (empty if ``last`` is earlier)."""
     months, current = [], first
@@ -85,7 +95,7 @@ def period_months(period: str) -> list[Month]:
     """A report period: a month ``2026-11`` or a calendar quarter ``2026-Q4``."""
     match = _QUARTER.match(period)
     if match:
-        first = Month(int(match[1]), (int(match[2]) - 1) * 3 + 1)
+        first = Month(_year(int(match[1]), period), (int(match[2]) - 1) * 3 + 1)
         return [first, first.plus(1), first.plus(2)]
     return [Month.parse(period)]
 

@@ -239,7 +239,7 @@ def check_delegation(
         raise NotAllowed("Only a service manager may delegate the audit to a competent person.")
     unknown = sorted(t for t, sm in team_service_managers.items() if sm is None)
     if unknown:
-        raise InvalidEntries("Unknown teams.", [_error("team_ids", f"the directory names no service manager for team {t!r}", team_id=t) for t in unknown])
+        raise InvalidEntries("Unknown teams.", [_error("team_ids", f"the directory names no service manager for team {t!r}", code="unknown", team_id=t) for t in unknown])
     not_theirs = sorted(t for t, sm in team_service_managers.items() if sm != caller_id)
     if not_theirs:
         raise NotAllowed(f"Only the service manager of a team may delegate its audit; not yours: {', '.join(not_theirs)}.")
