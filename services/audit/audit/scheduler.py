@@ -16,24 +16,21 @@ clock's day; ``POST /v1/scheduler/runs`` (``router``; through the gateway
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.clock import Clock
-from shared.errors import Problem
-from shared.identity import CurrentPerson
 from shared.worker import BackgroundWorker
+
+from shared import as_of
 
 from .case_audit.usecases import escalate_due_inadequate_actions
 from .common.context import AuditContext
-from .common.roles import Role
 from .cycles.domain.timetable import Month
 from .cycles.usecases import CycleSettings, draw_due_cycles
 from .hampshire.usecases import send_ready_lists
@@ -43,11 +40,7 @@ from .team_review.usecases import notice_actions_due
 log = logging.getLogger(__name__)
 
 #: Working days are days in England, not in UTC.
-LOCAL = ZoneInfo("Europe/London")
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(LOCAL).date()
+local_date = as_of.local_date
 
 
 #: Who a scheduled list is sent by, as events and the list record say.
@@ -132,39 +125,6 @@ class CycleScheduler(BackgroundWorker):
 
 # --- POST /v1/scheduler/runs: the pass as of a day (administrators; local and test settings) ----
 
-#: Days the scheduler can be run as of: anything else is a mistake (or would take the calendar past its range).
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
-_AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$")
-
-
-def parse_as_of(value: str) -> date:
-    """``YYYY-MM-DD``, or an RFC 3339 date-time with its offset (its day in England); ValueError otherwise."""
-    if not _AS_OF.match(value):
-        raise ValueError("as_of is a date (YYYY-MM-DD) or a date-time with its offset (2026-03-16T09:00:00Z)")
-    try:
-        day = date.fromisoformat(value) if len(value) == 10 else local_date(datetime.fromisoformat(value))
-    except ValueError as exc:
-        raise ValueError(f"as_of is not a real date: {exc}") from None
-    if not EARLIEST <= day <= LATEST:
-        raise ValueError(f"as_of must fall between {EARLIEST} and {LATEST}")
-    return day
-
-
-class AuditSchedulerRunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    as_of: str = Field(
-        description="Run as of this day: a date, or an RFC 3339 date-time with its offset (its day in England)",
-        examples=["2026-03-16", "2026-03-16T09:00:00Z"],
-    )
-
-    @field_validator("as_of")
-    @classmethod
-    def _valid(cls, value: str) -> str:
-        parse_as_of(value)
-        return value
-
-
 class AuditSchedulerJobOut(BaseModel):
     job: JobName
     status: Literal["ran", "failed"] = Field(description="failed: logged; the next pass (or run) tries again")
@@ -178,30 +138,18 @@ class AuditSchedulerRunOut(BaseModel):
     jobs: list[AuditSchedulerJobOut]
 
 
-def _enabled(runtime: RuntimeDep) -> None:
-    if not runtime.settings.scheduler_as_of_enabled:
-        raise Problem(404, "scheduler-as-of-disabled", "Running the scheduler as of a date is disabled",
-                      "This installation does not run its scheduler as of a given date (SCHEDULER_AS_OF_ENABLED is off).")
-
-
-def _administrator(caller: CurrentPerson) -> None:
-    if not caller.has_role(Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator runs the scheduler as of a date.")
-
-
 router = APIRouter(prefix="/v1", tags=["audit schedule"])
 
 
 @router.post(
     "/scheduler/runs",
     response_model=AuditSchedulerRunOut,
-    dependencies=[Depends(_enabled), Depends(_administrator)],
+    dependencies=as_of.GUARDS,
     summary="Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists (administrators; local and test settings)",
-    responses={403: {"description": "Not an administrator"}, 404: {"description": "Disabled here (SCHEDULER_AS_OF_ENABLED is off)"},
-               422: {"description": "Not a date, or out of range"}},
+    responses=as_of.RESPONSES,
 )
-async def run_scheduler(body: AuditSchedulerRunIn, runtime: RuntimeDep) -> AuditSchedulerRunOut:
-    today = parse_as_of(body.as_of)
+async def run_scheduler(body: as_of.SchedulerRunIn, runtime: RuntimeDep) -> AuditSchedulerRunOut:
+    today = as_of.local_date(as_of.parse_as_of(body.as_of))
     runs = await run_pass(runtime.extra["audit"], runtime.extra["cycle_settings"], today)
     return AuditSchedulerRunOut(as_of=today, jobs=[
         AuditSchedulerJobOut(job=r.job, status="failed" if r.failed else "ran", count=r.count, ids=r.ids)
