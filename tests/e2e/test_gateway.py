@@ -350,9 +350,13 @@ async def test_the_asyncapi_document_validates_with_the_asyncapi_cli(gateway, tm
 async def test_both_documentation_pages_render_in_headless_chromium(system: Stack) -> None:
     base = system.url("gateway")
     api_page = await asyncio.to_thread(_dump_dom, f"{base}/docs")
-    # Swagger UI ran (from the gateway's own assets) and drew the operations of the merged document.
+    # Swagger UI ran (from the gateway's own assets) and drew the merged document's tag groups, collapsed.
     assert "swagger-ui" in api_page and "QA platform API" in api_page
-    for path in ("/api/v1/directory/cases:import", "/api/v1/signoff/me", "/api/v1/notify/me"):
-        assert path in api_page, path
+    for tag in ("gateway: directory", "signoff: exemplars", "notify: work tray", "audit: audits"):
+        assert tag in api_page, tag
+    # Redoc too, with one group per service.
+    redoc_page = await asyncio.to_thread(_dump_dom, f"{base}/redoc")
+    for group in ("the gateway", "the signoff service", "the audit service"):
+        assert group in redoc_page, group
     events_page = await asyncio.to_thread(_dump_dom, f"{base}/docs/events")
     assert "directory.case.changed.v1" in events_page and "sibling_case_ids" in events_page

@@ -67,7 +67,8 @@ def deployed_grace() -> dict[str, float]:
 def _case(n: int, version: int) -> bytes:
     case_id = f"C-{n:05d}"
     data = CaseChanged(
-        case_id=case_id, version=version, case_type="CIN", status="closed" if version == VERSIONS else "open",
+        # The directory numbers its changes in the order it made them: each case's versions in turn.
+        case_id=case_id, version=version, sequence=n * VERSIONS + version, case_type="CIN", status="closed" if version == VERSIONS else "open",
         team_id=f"T-{version}", allocated_worker_id=f"P-{n % 7}-{version}", team_manager_id="P-TM",
         sibling_case_ids=[], opened_on=date(2026, 1, 5), closed_on=date(2026, 3, 2) if version == VERSIONS else None,
     )

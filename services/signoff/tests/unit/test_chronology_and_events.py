@@ -61,7 +61,8 @@ def test_integration_events_carry_ids_and_facts_not_answers_comments_or_reasons(
 
 
 def test_every_published_type_is_registered_with_the_signoff_publisher() -> None:
-    assert len(integration.EVENTS) == 6
+    # Five of the exemplar's life and the workflow message, and how far the directory is applied (the sync signal).
+    assert len(integration.EVENTS) == 7
     assert all(t.publisher == "signoff" and t.name.startswith("signoff.") for t in integration.EVENTS)
     for t in integration.EVENTS:
         assert "child_name" not in t.json_schema()["properties"]
