@@ -112,3 +112,17 @@ def test_camel_case_of_route_functions() -> None:
     assert openapi.camel("raise_form") == "raiseForm"
     assert openapi.camel("list_") == "list"
     assert openapi.camel("first_sign") == "firstSign"
+
+
+def test_ids_months_and_grades_have_examples_that_look_like_the_domain() -> None:
+    doc = merged()
+    (exemplar_id,) = doc["paths"]["/api/v1/signoff/exemplars/{exemplar_id}"]["get"]["parameters"]
+    assert re.fullmatch(r"[0-9a-f]{32}", exemplar_id["schema"]["examples"][0])
+    assert doc["components"]["schemas"]["ExemplarCreate"]["properties"]["case_id"]["examples"] == ["C-1001"]
+    # Every example given satisfies its own schema's pattern.
+    for method, path, op in operations(doc):
+        for parameter in op.get("parameters", []):
+            schema = parameter.get("schema", {})
+            for example in schema.get("examples", []):
+                if isinstance(example, str) and "pattern" in schema:
+                    assert re.search(schema["pattern"], example), f"{method} {path} {parameter['name']}: {example}"

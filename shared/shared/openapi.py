@@ -13,12 +13,16 @@ routes themselves, so a new route is described the same way without anyone remem
   model with a ``version``/``revision``; **Location** on every 201; **Idempotency-Key** (and the answer's
   **Idempotent-Replayed**) where the route takes one.
 - **Binary, CSV and event-stream** answers get a schema a generator understands.
+- **Examples that look like the domain** (``EXAMPLES``: the demo authority's ids, a month, a grade,
+  a date) on every parameter and property of those names that has none of its own, so Swagger UI,
+  mock servers and fuzzers start from ``C-1001`` and ``good`` rather than pattern noise.
 
 The gateway's merger (``gateway.docs.openapi``) then prefixes each id with the service's name.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from types import CodeType
 from typing import Any
@@ -49,6 +53,30 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "description": "Any unique string (a UUID): sending the same request again with the same key returns what the "
     "first one created instead of creating it twice. Kept for a day.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["5f0c1d9e-7a43-4a7e-9b1f-2f6f1c2d8e11"]},
+}
+_HEX_ID = "3f2a9c0e5b7d4e1f8a6b2c9d0e1f2a3b"  # what the services' uuid4().hex ids look like
+#: Example values by parameter or property name: the demo authority's (``devstack/demo.py``).
+EXAMPLES: dict[str, str] = {
+    **dict.fromkeys(("person_id", "allocated_worker_id", "worker_id", "created_by", "by"), "P-SW1"),
+    **dict.fromkeys(("auditor_id", "team_manager_id", "manager_id"), "P-TM3"),
+    **dict.fromkeys(("peer_reviewer_id",), "P-PR"),
+    **dict.fromkeys(("counter_signer_id", "line_manager_id"), "P-DS"),
+    **dict.fromkeys(("delegate_id",), "P-SW3"),
+    **dict.fromkeys(("case_id",), "C-1001"),
+    **dict.fromkeys(("team_id",), "T-DA"),
+    **dict.fromkeys(("tool_id",), "kent-online-peer-review"),
+    **dict.fromkeys(("type_code", "code"), "INIASS"),
+    **dict.fromkeys(("theme_id",), "care-planning"),
+    **dict.fromkeys((
+        "exemplar_id", "audit_id", "form_id", "file_id", "review_id", "observation_id", "record_id_hex", "pdf_id",
+        "dispensation_id", "sheet_id", "session_id", "delegation_id", "task_id", "job_id", "endpoint_id", "integrator_id",
+    ), _HEX_ID),
+    **dict.fromkeys(("month",), "2026-11"),
+    **dict.fromkeys(("period",), "2026-Q4"),
+    **dict.fromkeys(("grade", "overall_grade"), "good"),
+    **dict.fromkeys(("due_on", "raised_on", "date_commenced", "opened_on", "as_of", "today"), "2026-11-16"),
+    **dict.fromkeys(("comments", "comment"), "Agreed: the plan is proportionate to the risks identified."),
+    **dict.fromkeys(("reason",), "The outcome was recorded wrongly."),
 }
 _BINARY = {"type": "string", "format": "binary"}
 _TEXT_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -181,7 +209,41 @@ def refine(app: FastAPI, doc: dict[str, Any]) -> dict[str, Any]:
                     headers.setdefault("Idempotent-Replayed", HEADERS["Idempotent-Replayed"])
                 if not headers:
                     response.pop("headers")
+    _add_examples(doc)
     return doc
+
+
+def _example_for(name: str, schema: dict[str, Any]) -> str | None:
+    """The example of ``name`` if ``schema`` takes it (a string, no enum, the pattern matched)."""
+    value = EXAMPLES.get(name)
+    if value is None or "enum" in schema or "const" in schema or schema.get("examples") or schema.get("example"):
+        return None
+    options = schema.get("anyOf", [schema])
+    strings = [o for o in options if isinstance(o, dict) and o.get("type") == "string" and "format" not in o]
+    if not strings:
+        return None
+    pattern = strings[0].get("pattern")
+    if pattern is not None and re.search(pattern, value) is None:
+        return None
+    if not strings[0].get("minLength", 0) <= len(value) <= strings[0].get("maxLength", len(value)):
+        return None
+    return value
+
+
+def _add_examples(doc: dict[str, Any]) -> None:
+    for item in doc.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                value = _example_for(parameter.get("name", ""), schema)
+                if value is not None and "example" not in parameter and "examples" not in parameter:
+                    schema["examples"] = [value]
+    for schema in doc.get("components", {}).get("schemas", {}).values():
+        for name, prop in schema.get("properties", {}).items():
+            if isinstance(prop, dict):
+                value = _example_for(name, prop)
+                if value is not None:
+                    prop["examples"] = [value]
 
 
 def _describe_content(response: dict[str, Any]) -> None:
