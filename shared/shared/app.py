@@ -39,6 +39,7 @@ from .mongo import Document, Indexes, UnitOfWork
 from .observability import CORRELATION_HEADER, HTTP_LATENCY, HTTP_REQUESTS, configure_logging, correlation_id
 from .outbox import OUTBOX_INDEXES, OutboxRelay
 from .problems import with_common_problems
+from .readings import COMMON_READINGS, Reading, Readings
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ def create_service_app(
     domain_errors: dict[type[Exception], Callable[[Exception], Problem]] | None = None,
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
     on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None,
+    #: The service's own gauges, read every ``METRICS_INTERVAL_S`` after the common ones (``shared.readings``).
+    readings: Sequence[Reading] = (),
     clock: Clock | None = None,
     startup_timeout_s: float = 60.0,
     behind_gateway: bool = True,
@@ -163,11 +166,14 @@ def create_service_app(
             )
             await consumer.start()
             runtime.consumers.append(consumer)
+        gauges = Readings(runtime, [*COMMON_READINGS, *readings], interval_s=settings.metrics_interval_s)
+        gauges.start()
         log.info("ready", extra={"database": settings.database_name, "exchange": settings.exchange_name})
         try:
             yield
         finally:
             log.info("shutting down")
+            await gauges.stop()
             await asyncio.gather(*(c.stop(settings.shutdown_grace_s) for c in runtime.consumers))
             if on_shutdown is not None:
                 await on_shutdown(runtime)

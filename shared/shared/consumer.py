@@ -58,6 +58,7 @@ from .observability import (
     HANDLER_LATENCY,
     MESSAGES_HANDLED,
     MESSAGES_IN_FLIGHT,
+    QUEUE_MESSAGES,
     correlation_id,
 )
 
@@ -287,6 +288,22 @@ class EventConsumer:
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    async def read_depths(self) -> None:
+        """Set ``qa_queue_messages`` for this queue: ready (the consumer's lag) and dead-lettered.
+
+        A passive declaration on a channel of its own, so that a queue that has gone (the broker
+        was reset) closes only that channel, never the consumer's.
+        """
+        channel = await self.connection.channel()
+        try:
+            for state, name in (("ready", self.names.main), ("dead", self.names.dead)):
+                queue = await channel.declare_queue(name, passive=True)
+                count = queue.declaration_result.message_count
+                QUEUE_MESSAGES.labels(self.service, self.names.main, state).set(count or 0)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         if self._stopping:

@@ -31,6 +31,11 @@ EVENTS_PUBLISHED = Counter(
 OUTBOX_BACKLOG = Gauge(
     "qa_outbox_backlog", "Events written but not yet confirmed by the broker", ["service"]
 )
+OUTBOX_OLDEST_AGE = Gauge(
+    "qa_outbox_oldest_pending_age_seconds",
+    "How long the oldest event not yet confirmed by the broker has waited (0: none waiting)",
+    ["service"],
+)
 OUTBOX_PUBLISH_FAILURES = Counter(
     "qa_outbox_publish_failures_total", "Publish attempts the broker did not confirm", ["service"]
 )
@@ -44,6 +49,11 @@ HANDLER_FAILURES = Counter(
 )
 HANDLER_LATENCY = Histogram(
     "qa_handler_duration_seconds", "Time to handle one message", ["service", "queue"]
+)
+QUEUE_MESSAGES = Gauge(
+    "qa_queue_messages",
+    "Messages in a consumer's queue (ready: waiting for the consumer; dead: dead-lettered, waiting for an operator)",
+    ["service", "queue", "state"],
 )
 MESSAGES_IN_FLIGHT = Gauge(
     "qa_messages_in_flight", "Messages being handled now", ["service", "queue"]

@@ -24,7 +24,7 @@ from .broker import Publisher
 from .clock import Clock
 from .documents import OUTBOX, Document, Indexes
 from .events import EventType
-from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISH_FAILURES
 from .worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,6 @@ class OutboxRelay(BackgroundWorker):
         window = await self.collection.find(due, {"created_at": 1}).sort(
             [("available_at", ASCENDING), ("created_at", ASCENDING)]
         ).limit(self.batch_size).to_list()
-        await self._update_backlog()
         if not window:
             return 0
         cutoff = max(doc["created_at"] for doc in window)
@@ -179,9 +178,14 @@ class OutboxRelay(BackgroundWorker):
                     EVENTS_PUBLISHED.labels(self.service, doc["routing_key"]).inc()
         return sent
 
-    async def _update_backlog(self) -> None:
-        try:
-            backlog = await self.collection.count_documents({"status": PENDING})
-        except Exception:  # the gauge is advisory
-            return
+    async def read_backlog(self) -> None:
+        """Set the backlog gauges: events waiting for the broker, and the oldest one's age.
+
+        Read on the readings' slow cadence (``shared.readings``), not on every pass: counting
+        costs the database a command, and a busy relay passes many times a second.
+        """
+        backlog = await self.collection.count_documents({"status": PENDING})
+        oldest = await self.collection.find({"status": PENDING}, {"created_at": 1}).sort("created_at", ASCENDING).limit(1).to_list()
+        age = (self.clock.now() - oldest[0]["created_at"]).total_seconds() if oldest else 0.0
         OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        OUTBOX_OLDEST_AGE.labels(self.service).set(max(0.0, age))

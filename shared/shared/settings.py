@@ -49,6 +49,10 @@ class ServiceSettings(BaseSettings):
     #: How long a relay replica holds events it has claimed before another may take them over.
     outbox_claim_s: float = Field(default=30.0, gt=0)
 
+    #: Seconds between readings of the gauges that cost a database or broker command (outbox
+    #: backlog and its oldest event's age, queue depths, the service's open work): ``shared.readings``.
+    metrics_interval_s: float = Field(default=30.0, gt=0)
+
     #: Seconds a request may wait for the next part of its body (a client that declares a body and
     #: sends none, or stalls mid-way, gets 408 and the connection is closed).
     body_read_timeout_s: float = Field(default=10.0, gt=0)

@@ -22,6 +22,7 @@ from .multi_agency import store as multi_agency_store
 from .practice import api as practice_api
 from .practice import store as practice_store
 from .problems import PROBLEMS
+from .readings import readings as audit_readings
 from .reporting import api as api_reports
 from .scheduler import CycleScheduler
 from .scheduler import router as scheduler_router
@@ -69,6 +70,7 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
         consumers=[*CONSUMERS, allocation(settings.audit_allocation_prefetch)],
         domain_errors=PROBLEMS,
+        readings=audit_readings(cycle_settings),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         clock=clock,

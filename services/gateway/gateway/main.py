@@ -30,6 +30,7 @@ from .docs.openapi import OpenApiAggregator
 from .integrations import api as integrations_api
 from .integrations.amqp import AmqpIntegrators
 from .integrations.domain import IntegrationRefused, RetryPolicy
+from .integrations.readings import READINGS as WEBHOOK_READINGS
 from .integrations.store import INDEXES as INTEGRATION_INDEXES
 from .integrations.webhooks import Bindings, Dispatcher, Webhooks
 from .limits import BodyLimitMiddleware, RateLimiter
@@ -186,6 +187,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ConsumerSpec("directory-sync", lambda runtime: directory_sync.subscriptions(runtime.db), batch=True),
         ],
         domain_errors={IntegrationRefused: _refused, ImportRaced: _raced},
+        readings=WEBHOOK_READINGS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         behind_gateway=False,

@@ -15,6 +15,7 @@ from .mail.relay import MailRelay
 from .mail.render import Templates
 from .mail.smtp import SmtpSender
 from .push import TaskHub
+from .readings import READINGS
 from .scheduler import SchedulerLoop
 from .settings import NotifySettings
 from .usecases import Notifier
@@ -65,6 +66,7 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
             ConsumerSpec(consumers.PURPOSE, work_tray),
         ],
         domain_errors=_errors(),
+        readings=READINGS,
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         clock=clock,

@@ -41,6 +41,8 @@ INDEXES = [
             IndexModel([("status", ASCENDING), ("next_reminder_on", ASCENDING)]),
             # The digest: open tasks of a kind (incomplete audits).
             IndexModel([("kind", ASCENDING), ("status", ASCENDING)]),
+            # The readings: open and overdue tasks (``notify.readings``).
+            IndexModel([("status", ASCENDING), ("due_key", ASCENDING)]),
         ],
     ),
     Indexes(TASK_HISTORY, [IndexModel([("task_id", ASCENDING), ("version", ASCENDING), ("seq", ASCENDING)], unique=True)]),

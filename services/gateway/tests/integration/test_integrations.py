@@ -18,6 +18,8 @@ from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 from aiormq.exceptions import AMQPConnectionError, ChannelAccessRefused, ProbableAuthenticationError
 from gateway.integrations.domain import verify
+from gateway.integrations.readings import webhooks as webhook_readings
+from prometheus_client import REGISTRY
 
 from devstack.broker import management_url_for
 from devstack.infra import free_port
@@ -189,10 +191,17 @@ async def test_a_webhook_gets_its_granted_types_signed_once_each_retried_logged_
     failed = (await gw.http.get(f"{hook}/deliveries", params={"status": "failed"}, headers=admin)).json()["items"]
     assert [(d["event_id"], d["attempt_count"]) for d in failed] == [(doomed, 3)]
     assert doomed not in receiver.ids()[:2] and held not in receiver.ids()
+    # What the operators' alert reads: a disabled endpoint, and a delivery held for it.
+    await webhook_readings(gw.runtime)
+    assert _gauge("qa_webhook_endpoints_disabled") == 1 and _gauge("qa_webhook_deliveries", state="held") == 1
 
     enabled = await gw.http.post(f"{hook}/enable", headers=admin)
     assert enabled.status_code == 200 and enabled.json()["status"] == "active"
     await eventually(lambda: _async(held in receiver.ids()), message="held delivery sent after enabling")
+    await _deliveries_settled(gw)
+    await webhook_readings(gw.runtime)
+    assert _gauge("qa_webhook_endpoints_disabled") == 0 and _gauge("qa_webhook_deliveries", state="held") == 0
+    assert _gauge("qa_webhook_deliveries", state="retrying") == 0
 
     # By hand: the failed one again, with the same webhook-id.
     again = await gw.http.post(f"{hook}/deliveries/{failed[0]['id']}/redeliver", headers=admin)
@@ -209,6 +218,10 @@ async def test_a_webhook_gets_its_granted_types_signed_once_each_retried_logged_
     history = await gw.runtime.db["integration_history"].find({"subject": f"webhook/{created['id']}"}).sort("version").to_list()
     assert [h["change"] for h in history] == ["created", "disabled after persistent failure", "enabled", "secret rotated"]
     assert all("secrets" not in h["record"] for h in history)
+
+
+def _gauge(name: str, **labels: str) -> float | None:
+    return REGISTRY.get_sample_value(name, labels)
 
 
 async def _async(value: Any) -> Any:
