@@ -21,7 +21,7 @@ K8S = DEPLOY / "k8s"
 OVERLAYS = ("dev", "production")
 SERVICES = ("gateway", "signoff", "resolution", "audit", "notify")
 #: Custom resources: not in kubernetes-validate's schemas; checked structurally instead.
-CRD_GROUPS = ("keda.sh/", "mongodbcommunity.mongodb.com/", "rabbitmq.com/")
+CRD_GROUPS = ("keda.sh/", "mongodbcommunity.mongodb.com/", "rabbitmq.com/", "monitoring.coreos.com/")
 
 
 def kubectl() -> str:
