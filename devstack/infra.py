@@ -119,3 +119,15 @@ def ensure_rabbitmq(url: str, *, may_start: bool = True, timeout: float = 90) ->
             return
         time.sleep(0.5)
     raise InfraError(f"started rabbitmq-server but nothing listens on {host}:{port} after {timeout:.0f}s")
+
+
+def node_tool(name: str) -> tuple[str, dict[str, str]]:
+    """A Node tool ``./dev setup`` installed into ``<venv>/node-tools`` (else one on PATH), and the
+    environment to run it in: that directory first on PATH, so its scripts run on the Node
+    installed beside them (the AsyncAPI CLI wants Node 24, newer than the machine's own)."""
+    bin_dir = Path(sys.executable).parent.parent / "node-tools" / "node_modules" / ".bin"
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    found = shutil.which(name, path=path)
+    if found is None:
+        raise InfraError(f"{name} is needed: ./dev setup installs it into {bin_dir}")
+    return found, {**os.environ, "PATH": path}

@@ -5,28 +5,24 @@ generates Python models with a clean name for every payload and every nested mod
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 from devstack import asyncapi
+from devstack.infra import node_tool
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
-ENV = {**os.environ, "ASYNCAPI_METRICS": "false", "SUPPRESS_NO_CONFIG_WARNING": "1"}
-
-
-def _cli() -> str:
-    cli = shutil.which("asyncapi")
-    assert cli, "the AsyncAPI CLI is needed: npm install -g @asyncapi/cli@6.2.0 (.ci/run installs it)"
-    return cli
+def _cli() -> tuple[str, dict[str, str]]:
+    cli, env = node_tool("asyncapi")  # ./dev setup installs it, with the Node it wants
+    return cli, {**env, "ASYNCAPI_METRICS": "false", "SUPPRESS_NO_CONFIG_WARNING": "1"}
 
 
 def _generate(document: Path, out: Path) -> set[str]:
+    cli, env = _cli()
     done = subprocess.run(
-        [_cli(), "generate", "models", "python", str(document), "-o", str(out), "--packageName=events"],
-        capture_output=True, text=True, timeout=300, env=ENV,
+        [cli, "generate", "models", "python", str(document), "-o", str(out), "--packageName=events"],
+        capture_output=True, text=True, timeout=300, env=env,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     return {m.group(1) for f in out.glob("*.py") for m in re.finditer(r"^class (\w+)", f.read_text(), re.M)}
@@ -55,6 +51,7 @@ def test_the_check_sees_an_anonymous_payload(tmp_path: Path) -> None:
 
 
 def test_the_committed_document_validates_with_its_examples() -> None:
-    done = subprocess.run([_cli(), "validate", str(DOC), "--fail-severity", "error"], capture_output=True, text=True, timeout=300, env=ENV)
+    cli, env = _cli()
+    done = subprocess.run([cli, "validate", str(DOC), "--fail-severity", "error"], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "is valid" in done.stdout + done.stderr

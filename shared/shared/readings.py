@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .worker import BackgroundWorker
 
-if TYPE_CHECKING:
-    from .app import Runtime
-
 log = logging.getLogger(__name__)
 
-#: One reading: sets its gauges from what the running service can see.
-Reading = Callable[["Runtime"], Awaitable[None]]
+#: One reading: sets its gauges from what the running service (a ``shared.app.Runtime``) can see.
+#: (``Any``, not ``Runtime``: the app factory runs the readings, so this module must not import it.)
+Reading = Callable[[Any], Awaitable[None]]
+Runtime = Any
 
 
 class Readings(BackgroundWorker):

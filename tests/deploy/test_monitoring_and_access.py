@@ -78,7 +78,7 @@ def test_the_alerts_fire_when_they_should_and_not_otherwise(rendered: dict[str, 
 
 def _exposed_metrics() -> set[str]:
     """Every metric name the services register (their modules imported), as Prometheus sees them."""
-    import audit.readings  # noqa: F401
+    import audit.reporting.readings  # noqa: F401
     import gateway.integrations.readings  # noqa: F401
     import notify.readings  # noqa: F401
     import shared.observability  # noqa: F401

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ from jwt.algorithms import RSAAlgorithm
 from openapi_spec_validator import validate
 from pymongo import AsyncMongoClient
 
+from devstack.infra import node_tool
 from devstack.stack import Stack
 from devstack.testing import EventCapture, Infrastructure, eventually
 
@@ -333,15 +333,14 @@ async def test_the_aggregated_openapi_document_covers_every_service_and_validate
 
 
 async def test_the_asyncapi_document_validates_with_the_asyncapi_cli(gateway, tmp_path: Path) -> None:
-    cli = shutil.which("asyncapi")
-    assert cli, "the AsyncAPI CLI is needed: npm install -g @asyncapi/cli (.ci/run installs it)"
+    cli, env = node_tool("asyncapi")  # ./dev setup installs it, with the Node it wants
     resp = await gateway.http.get("/api/asyncapi.json")
     assert resp.status_code == 200
     path = tmp_path / "asyncapi.json"
     path.write_bytes(resp.content)
     done = await asyncio.to_thread(
         subprocess.run, [cli, "validate", str(path), "--fail-severity", "error"], capture_output=True, text=True, timeout=180,
-        env={**os.environ, "ASYNCAPI_METRICS": "false"},
+        env={**env, "ASYNCAPI_METRICS": "false"},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "is valid" in done.stdout + done.stderr

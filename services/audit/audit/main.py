@@ -22,8 +22,8 @@ from .multi_agency import store as multi_agency_store
 from .practice import api as practice_api
 from .practice import store as practice_store
 from .problems import PROBLEMS
-from .readings import readings as audit_readings
 from .reporting import api as api_reports
+from .reporting.readings import readings as audit_readings
 from .scheduler import CycleScheduler
 from .scheduler import router as scheduler_router
 from .settings import AuditSettings

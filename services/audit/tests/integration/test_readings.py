@@ -5,7 +5,7 @@ programme, month and stage, as the operators' alerts and dashboard read them."""
 from __future__ import annotations
 
 from audit.main import create_app
-from audit.readings import readings
+from audit.reporting.readings import readings
 from prometheus_client import REGISTRY
 from shared.clock import FixedClock
 

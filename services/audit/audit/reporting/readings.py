@@ -10,12 +10,12 @@ from shared.app import Runtime
 from shared.as_of import local_date
 from shared.readings import Reading
 
-from .case_audit.domain.audit import AuditStatus
-from .case_audit.store import AUDITS
-from .cycles.domain.cycle import cycle_id
-from .cycles.domain.timetable import Month, draw_due
-from .cycles.store import CYCLES
-from .cycles.usecases import CycleSettings
+from ..case_audit.domain.audit import AuditStatus
+from ..case_audit.store import AUDITS
+from ..cycles.domain.cycle import cycle_id
+from ..cycles.domain.timetable import Month, draw_due
+from ..cycles.store import CYCLES
+from ..cycles.usecases import CycleSettings
 
 AUDITS_BY_STAGE = Gauge(
     "qa_audit_audits",
