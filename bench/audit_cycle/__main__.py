@@ -1,7 +1,7 @@
 """Benchmark: the monthly draw and allocation of a synthetic authority, with 1 and with 2 audit
 replicas (real uvicorn processes), against the floors of the same machine, measured in one run.
 
-    python -m bench.audit_cycle [--cases 20000] [--auditors 600] [--peer-reviewers 300] [--replicas 1 2]
+    python -m bench.audit_cycle [--cases 20000] [--auditors 600] [--peer-reviewers 600] [--replicas 1 2]
 
 The authority (open cases spread over one team per auditor, auditors, peer reviewers) is loaded
 into the audit service's own directory projection with its store function
@@ -174,7 +174,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--auditors", type=int, default=600)
-    parser.add_argument("--peer-reviewers", type=int, default=300)
+    parser.add_argument("--peer-reviewers", type=int, default=600)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--prefetch", type=int, default=None, help="AUDIT_ALLOCATION_PREFETCH of each replica (default: the service's, 8)")
     parser.add_argument("--sync-on-commit", action="store_true", help="run the embedded SecantusDB as ./dev up does")

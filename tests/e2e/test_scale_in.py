@@ -257,7 +257,7 @@ async def test_a_replica_stopped_mid_allocation_exits_in_time_and_every_auditor_
 
     try:
         # One auditing team manager per team: AUDITORS auditors, each to be given one audit.
-        await project_many(db, *small_authority(AUDITORS, cases_per_team=3, peer_reviewers=100))
+        await project_many(db, *small_authority(AUDITORS, cases_per_team=3, peer_reviewers=AUDITORS))
         for process in (leaving, staying):
             process.start()
 

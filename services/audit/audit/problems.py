@@ -13,6 +13,7 @@ from shared.problems import ProblemMap
 from shared.versioned import Stale
 
 from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
+from .cycles import api as cycles_api
 from .cycles.usecases import CycleRefused
 from .hampshire import api as hampshire_api
 from .hillingdon import api as hillingdon_api
@@ -41,6 +42,7 @@ PROBLEMS: ProblemMap = {
     InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=field_errors(e.errors, default_code="invalid")),
     Stale: _stale,
     CycleRefused: lambda e: Problem(409, "cycle-refused", "The month cannot be drawn", str(e)),
+    **cycles_api.PROBLEMS,
     **multi_agency_api.PROBLEMS,
     **hampshire_api.ERRORS,
     **hillingdon_api.DOMAIN_ERRORS,

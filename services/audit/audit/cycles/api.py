@@ -3,6 +3,7 @@ its assignments and progress, and the dispensations from auditing."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
+from shared.problems import ProblemMap
 
 from ..case_audit import store
 from ..case_audit.schemas import PersonId
@@ -20,11 +22,24 @@ from ..common.errors import NotAllowed
 from ..common.roles import PROGRAMME_ROLES, Role
 from . import store as cycle_store
 from . import usecases as cycles
-from .domain.cycle import Cycle, cycle_id
+from .domain.cycle import Cycle, DrawnWithAnotherSeed, PeerReviewerRefused, cycle_id
 from .domain.dispensation import Dispensation, DispensationReason
 from .domain.timetable import Month
 
 router = APIRouter(prefix="/v1", tags=["audit cycle"])
+
+
+
+def _drawn_with_another_seed(e: Exception) -> Problem:
+    assert isinstance(e, DrawnWithAnotherSeed)
+    return Problem(409, "cycle-drawn-with-another-seed", "The month was drawn with another seed", str(e), existing_seed=e.existing_seed, cycle_id=e.cycle_id)
+
+
+#: The cycle's own refusals, as problem+json (merged into the service's table, ``audit.problems``).
+PROBLEMS: ProblemMap = {
+    DrawnWithAnotherSeed: _drawn_with_another_seed,
+    PeerReviewerRefused: lambda e: Problem(409, "peer-reviewer-refused", "The peer reviewer cannot take this audit", str(e)),
+}
 
 MonthPath = Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")]
 ToolQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")]
@@ -47,6 +62,22 @@ class TimetableOut(BaseModel):
     auditor_reminders: list[date] = Field(description="When notify reminds an auditor who has not submitted (every 10 working days after the allocation)")
 
 
+class IdleAuditorOut(BaseModel):
+    auditor_id: str
+    reason: str = Field(description="Why no case they line-manage was drawn: `no_line_managed_case` (no open Child in Need, Child Protection "
+                        "or Child in Care case names them) or `all_line_managed_cases_audited_in_last_12_months`")
+    fallback_reason: str | None = Field(description="With the programme's own-service fallback on, why it gave them nothing either: "
+                                        "`no_service_manager_above_them` or `no_eligible_case_left_in_their_service`; null when the fallback is off")
+
+
+class UncoveredTeamOut(BaseModel):
+    team_id: str
+    reason: str = Field(description="`no_eligible_case` (every open case was audited in the last 12 months) or `no_available_auditor` "
+                        "(eligible cases, but every available auditor already has an audit: allocate by hand, POST /v1/audits)")
+    open_cases: int = Field(description="The team's open Child in Need, Child Protection and Child in Care cases")
+    audited_in_last_12_months: int = Field(description="How many of them were audited in the 12 months before the month (not drawn again)")
+
+
 class CycleOut(BaseModel):
     cycle_id: str
     tool_id: str
@@ -57,14 +88,22 @@ class CycleOut(BaseModel):
     inputs_digest: str
     drawn_by: str
     drawn_at: datetime
+    version: int = Field(description="The cycle's version (its ETag): send it as If-Match to assign a peer reviewer")
     timetable: TimetableOut
     audits: int = Field(description="Auditors given a case (one audit each)")
     allocated: int = Field(description="Audits created so far")
     failed: int = Field(description="Work items that could not be allocated (see failures)")
     eligible_cases: int
-    uncovered_team_ids: list[str]
+    uncovered_team_ids: list[str] = Field(description="Every team with open cases and no file this month (reasons in uncovered_teams)")
+    uncovered_teams: list[UncoveredTeamOut] = Field(description="Each team without a file this month, and why")
     dispensed_ids: list[str]
-    idle_auditor_ids: list[str]
+    idle_auditor_ids: list[str] = Field(description="Available auditors with no audit this month (reasons in idle_auditors)")
+    idle_auditors: list[IdleAuditorOut] = Field(description="Each available auditor left without an audit, and why")
+    own_service_fallback: bool = Field(description="Whether the programme's own-service fallback (a tool setting, off by default) was on for this draw")
+    awaiting_peer_reviewer: list[str] = Field(
+        description="Auditors whose audit awaits a peer reviewer (audits outnumber the available reviewers, who take one each): not "
+        "allocated until QA staff assign one (PUT /v1/cycles/{month}/assignments/{auditor_id}/peer-reviewer)"
+    )
     failures: list[dict[str, object]]
 
 
@@ -83,10 +122,15 @@ class AssignmentOut(BaseModel):
     case_id: str
     case_type: str
     team_id: str
-    peer_reviewer_id: str | None
-    basis: str
+    peer_reviewer_id: str | None = Field(description="Null while the audit awaits a peer reviewer from QA staff")
+    basis: str = Field(description="`line_managed` (a case the auditor line-manages, Kent 2), `team_cover` (a team none of whose cases "
+                       "was drawn) or `own_service` (the programme's fallback: a case of the auditor's own service they do not manage)")
     allocation_key: str
     audit_id: str | None = Field(description="The audit, once allocated")
+
+
+class PeerReviewerIn(_In):
+    peer_reviewer_id: PersonId
 
 
 class ScheduledDrawIn(_In):
@@ -119,16 +163,20 @@ async def _cycle_out(runtime: RuntimeDep, cycle: Cycle) -> CycleOut:
         timetable=TimetableOut(draw_on=tt.draw_on, month_starts=tt.month_starts, digest_on=tt.digest_on, due_on=tt.due_on, auditor_reminders=tt.auditor_reminders),
         audits=len(cycle.sample.assignments), allocated=await store.count_allocated_with_prefix(runtime.db, f"{cycle.id}:"),
         failed=len(failures), eligible_cases=cycle.sample.eligible_cases, uncovered_team_ids=cycle.sample.uncovered_team_ids,
-        dispensed_ids=cycle.sample.dispensed_ids, idle_auditor_ids=cycle.sample.idle_auditor_ids,
+        dispensed_ids=cycle.sample.dispensed_ids, idle_auditor_ids=cycle.sample.idle_auditor_ids, version=cycle.version,
+        uncovered_teams=[UncoveredTeamOut(**asdict(t)) for t in cycle.sample.uncovered_teams],
+        idle_auditors=[IdleAuditorOut(**asdict(a)) for a in cycle.sample.idle_auditors],
+        own_service_fallback=cycle.sample.own_service_fallback, awaiting_peer_reviewer=cycle.sample.awaiting_peer_reviewer,
         failures=[{"auditor_id": f["auditor_id"], "reason": f["reason"], "errors": f.get("errors", [])} for f in failures],
     )
 
 
 @router.post(
     "/cycles/{month}/draw", response_model=CycleOut, status_code=201,
-    summary="Draw the month's sample and allocate it (QA staff); drawing a month already drawn returns it unchanged (200)",
+    summary="Draw the month's sample and allocate it (QA staff); drawing a month already drawn (without a seed, or with its seed) returns it unchanged (200)",
     responses={200: {"description": "Already drawn: the month's cycle, unchanged"}, 403: {"description": "Not QA staff"},
-               409: {"description": "The month is over, the programme is not drawn monthly, or no peer reviewer is available"},
+               409: {"description": "The month is over, the programme is not drawn monthly, no peer reviewer is available, or the month "
+                                    "was already drawn with another seed (`existing_seed` names it; nothing was applied)"},
                422: {"description": "Unknown tool"}},
 )
 async def draw_cycle(month: MonthPath, body: DrawIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> CycleOut:
@@ -195,6 +243,26 @@ async def list_assignments(month: MonthPath, caller: CurrentPerson, runtime: Run
     ]
     more = len(shown) > page.limit
     return Page(items=items, next=encode_cursor({"after": shown[page.limit - 1].auditor_id}) if more else None)
+
+
+@router.put(
+    "/cycles/{month}/assignments/{auditor_id}/peer-reviewer", response_model=CycleOut,
+    summary="Assign a peer reviewer to an audit awaiting one (QA staff); the audit is then allocated",
+    responses={403: {"description": "Not QA staff"}, 404: {"description": "Not drawn"},
+               409: {"description": "Not awaiting a peer reviewer, not independent of the auditor, already peer reviewing this month, or on dispensation"},
+               412: {"description": "The cycle changed since the If-Match version"}, 422: {"description": "Not an active peer reviewer"},
+               428: {"description": "If-Match required"}},
+)
+async def assign_peer_reviewer(
+    month: MonthPath, auditor_id: Annotated[str, Path(min_length=1, max_length=64)], body: PeerReviewerIn, caller: CurrentPerson,
+    runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch, tool_id: ToolQuery = None,
+) -> CycleOut:
+    cycle = await cycles.assign_peer_reviewer(
+        runtime.extra["audit"], tool_id=_tool(runtime, tool_id), month=Month.parse(month), auditor_id=auditor_id,
+        reviewer_id=body.peer_reviewer_id, caller=caller, expected=if_match,
+    )
+    response.headers["ETag"] = etag(cycle.version)
+    return await _cycle_out(runtime, cycle)
 
 
 @router.post("/cycles/scheduled-draws", response_model=ScheduledDrawOut, tags=["audit schedule"], summary="Draw every programme's next month that is due (administrators; the scheduler)")

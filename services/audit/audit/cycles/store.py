@@ -14,10 +14,11 @@ from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import replace_versioned
 
+from ..common.directory import PEOPLE
 from ..tools.domain.definition import ProgrammeKind
 from .domain.cycle import Cycle
 from .domain.dispensation import Dispensation, DispensationReason
-from .domain.sampling import Assignment, Sample
+from .domain.sampling import Assignment, IdleAuditor, Sample, UncoveredTeam
 from .domain.timetable import Month, Timetable
 
 CYCLES = "cycles"
@@ -46,6 +47,8 @@ class CycleExists(Exception):
         self.cycle_id = cycle_id
 
 
+#: What a ``Stale`` of a cycle names.
+CYCLE = "cycle"
 #: What a ``Stale`` of the dispensations names.
 DISPENSATION = "dispensation"
 
@@ -72,6 +75,8 @@ def cycle_document(cycle: Cycle) -> Document:
         "eligible_cases": sample.eligible_cases, "uncovered_team_ids": sample.uncovered_team_ids,
         "dispensed_ids": sample.dispensed_ids, "idle_auditor_ids": sample.idle_auditor_ids,
         "audits": len(sample.assignments), "assignments": [asdict(a) for a in sample.assignments],
+        "idle_auditors": [asdict(a) for a in sample.idle_auditors], "uncovered_teams": [asdict(t) for t in sample.uncovered_teams],
+        "awaiting_peer_reviewer": sample.awaiting_peer_reviewer, "own_service_fallback": sample.own_service_fallback,
     }
 
 
@@ -82,6 +87,10 @@ def cycle_from_document(doc: Document) -> Cycle:
         seed=doc["seed"], inputs_digest=doc["inputs_digest"], assignments=[Assignment(**a) for a in doc["assignments"]],
         uncovered_team_ids=doc["uncovered_team_ids"], dispensed_ids=doc["dispensed_ids"], idle_auditor_ids=doc["idle_auditor_ids"],
         eligible_cases=doc["eligible_cases"],
+        # Cycles drawn before the reasons were recorded have none (their uncovered teams had cases to draw).
+        idle_auditors=[IdleAuditor(**a) for a in doc.get("idle_auditors", [])],
+        uncovered_teams=[UncoveredTeam(**t) for t in doc.get("uncovered_teams", [])],
+        awaiting_peer_reviewer=list(doc.get("awaiting_peer_reviewer", [])), own_service_fallback=doc.get("own_service_fallback", False),
     )
     timetable = Timetable(
         month=month, draw_on=date.fromisoformat(tt["draw_on"]), month_starts=date.fromisoformat(tt["month_starts"]),
@@ -101,9 +110,36 @@ async def insert_cycle(tx: Transaction, db: AsyncDatabase[Document], cycle: Cycl
         raise CycleExists(cycle.id) from None
 
 
-async def load_cycle(db: AsyncDatabase[Document], cycle_id: str) -> Cycle | None:
-    doc = await db[CYCLES].find_one({"_id": cycle_id})
+async def save_cycle(tx: Transaction, db: AsyncDatabase[Document], cycle: Cycle, expected: int) -> None:
+    """Replace the cycle if it is still at ``expected`` (``Stale`` otherwise); it carries its new version."""
+    cycle.version = expected + 1
+    await replace_versioned(db[CYCLES], cycle.id, cycle_document(cycle), expected, what=CYCLE, session=tx.session)
+
+
+async def load_cycle(db: AsyncDatabase[Document], cycle_id: str, *, tx: Transaction | None = None) -> Cycle | None:
+    doc = await db[CYCLES].find_one({"_id": cycle_id}, session=tx.session if tx else None)
     return cycle_from_document(doc) if doc else None
+
+
+async def service_managers(db: AsyncDatabase[Document], max_chain: int = 8) -> dict[str, str | None]:
+    """Person -> their service: the first active service manager up their line of management
+    (themselves, if they are one); None when the chain names none."""
+    people = {p["_id"]: p for p in await db[PEOPLE].find({}, {"roles": 1, "line_manager_id": 1, "active": 1}).to_list()}
+    found: dict[str, str | None] = {}
+    for person_id in people:
+        current: str | None = person_id
+        for _ in range(max_chain):
+            p = people.get(current or "")
+            if p is None:
+                current = None
+                break
+            if "service_manager" in p.get("roles", []) and p.get("active", True):
+                break
+            current = p.get("line_manager_id")
+        else:
+            current = None
+        found[person_id] = current
+    return found
 
 
 async def list_cycles(db: AsyncDatabase[Document], *, tool_id: str | None, after: str | None, limit: int) -> list[Document]:

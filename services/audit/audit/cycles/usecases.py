@@ -3,9 +3,11 @@ allocating it as distributed work.
 
 Drawing reads the directory projection, the dispensations and the last 12 months' audits, draws
 the sample (``domain.sampling``), then in ONE transaction records the cycle under its unique id
-and, through the outbox, one ``audit.allocation.requested`` work item per auditor. A second draw
-(or a replica drawing at the same moment) finds the cycle and changes nothing; a crash before the
-commit left nothing, a crash after it leaves the work items in the outbox for the relay.
+and, through the outbox, one ``audit.allocation.requested`` work item per auditor whose audit
+has its peer reviewer (the rest wait for QA staff to assign one). A second draw (or a replica
+drawing at the same moment) finds the cycle and changes nothing, and one asked with another seed
+is refused naming the month's; a crash before the commit left nothing, a crash after it leaves
+the work items in the outbox for the relay.
 
 The work items go to the ``<ns>.audit.allocation`` quorum queue, which every replica consumes
 (competing consumers). Each item is handled in one transaction with the consumer's "processed"
@@ -24,7 +26,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
 from shared.consumer import ReceivedEvent, Subscription
@@ -39,11 +41,11 @@ from ..common import directory
 from ..common.context import AuditContext
 from ..common.directory import Directory
 from ..common.errors import AuditRuleError, InvalidEntries, NotAllowed
-from ..common.roles import PROGRAMME_ROLES
+from ..common.roles import PEER_REVIEWER_ROLE, PROGRAMME_ROLES
 from ..tools import store as tool_store
 from . import events as ie
 from . import store as cycle_store
-from .domain.cycle import DRAWN_PROGRAMMES, Cycle, cycle_id
+from .domain.cycle import DRAWN_PROGRAMMES, Cycle, PeerReviewerRefused, cycle_id
 from .domain.dispensation import Dispensation, DispensationReason
 from .domain.sampling import NoPeerReviewers, SampleInputs, draw_sample
 from .domain.timetable import Month, draw_day, draw_due, timetable
@@ -76,7 +78,7 @@ async def draw_cycle(
     db = ctx.db
     existing = await cycle_store.load_cycle(db, cycle_id(tool_id, month))
     if existing is not None:
-        return existing, False
+        return existing.drawn_again(seed), False
     if month.last_day < today:
         raise CycleRefused(f"{month} is over: a month is drawn before it begins (or during it, late).")
     version = await tool_store.latest_version(db, tool_id)
@@ -88,14 +90,19 @@ async def draw_cycle(
         raise CycleRefused(f"The {definition.programme.value} programme is organised case by case, not drawn monthly.")
 
     staff = await directory.staffing(db)
+    cases, auditor_services = staff.cases, {}
+    if definition.own_service_fallback:
+        services = await cycle_store.service_managers(db)
+        cases = [replace(c, service_id=services.get(c.line_manager_id or "")) for c in staff.cases]
+        auditor_services = {a: services.get(a) for a in staff.auditors}
     inputs = SampleInputs(
-        cases=staff.cases, auditors=staff.auditors, peer_reviewers=staff.peer_reviewers,
+        cases=cases, auditors=staff.auditors, peer_reviewers=staff.peer_reviewers,
         dispensed=await cycle_store.dispensed_people(db, month),
         recently_audited=frozenset(await store.cases_audited_since(db, datetime.combine(month.plus(-12).first_day, time(), UTC))),
-        line_managers=staff.line_managers,
+        line_managers=staff.line_managers, auditor_services=auditor_services,
     )
     try:
-        sample = draw_sample(inputs, seed or secrets.token_hex(8), peer_review=definition.peer_review)
+        sample = draw_sample(inputs, seed or secrets.token_hex(8), peer_review=definition.peer_review, own_service_fallback=definition.own_service_fallback)
     except NoPeerReviewers as exc:
         raise CycleRefused(str(exc)) from exc
     now = ctx.uow.clock.now()
@@ -120,9 +127,41 @@ async def draw_cycle(
         drawn = await cycle_store.load_cycle(db, cycle.id)
         if drawn is None:
             raise
-        return drawn, False
+        return drawn.drawn_again(seed), False
     log.info("cycle drawn", extra={"cycle_id": cycle.id, "audits": len(sample.assignments), "uncovered": len(sample.uncovered_team_ids)})
     return cycle, True
+
+
+async def assign_peer_reviewer(
+    ctx: AuditContext, *, tool_id: str, month: Month, auditor_id: str, reviewer_id: str, caller: Identity, expected: int,
+) -> Cycle:
+    """QA staff give an audit awaiting a peer reviewer one; its allocation work item is recorded in
+    the same transaction (the audit follows as for the draw)."""
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Only QA staff and administrators assign a peer reviewer to the month's audits.")
+    reviewer = await Directory(ctx.db, ctx.overrides).person(reviewer_id)
+    if reviewer is None or not reviewer.get("active", True):
+        raise InvalidEntries("Unknown peer reviewer.", [{"field": "peer_reviewer_id", "message": "not an active person in the directory", "code": "unknown"}])
+    if PEER_REVIEWER_ROLE not in reviewer.get("roles", []):
+        raise InvalidEntries("Not a peer reviewer.", [{"field": "peer_reviewer_id", "message": "this person has no peer reviewer role", "code": "not_peer_reviewer"}])
+    if reviewer_id in await cycle_store.dispensed_people(ctx.db, month):
+        raise PeerReviewerRefused(f"{reviewer_id} has a dispensation from auditing in {month}.")
+    auditor = await Directory(ctx.db, ctx.overrides).person(auditor_id)
+    line_manager = auditor.get("line_manager_id") if auditor else None
+    now = ctx.uow.clock.now()
+
+    async def work(tx: Transaction) -> Cycle:
+        cycle = await cycle_store.load_cycle(ctx.db, cycle_id(tool_id, month), tx=tx)
+        if cycle is None:
+            raise Stale(cycle_store.CYCLE, None, expected, ident=cycle_id(tool_id, month))
+        if cycle.version != expected:
+            raise Stale(cycle_store.CYCLE, cycle.version, expected, ident=cycle.id)
+        cycle.assign_peer_reviewer(auditor_id, reviewer_id, auditors_line_manager=line_manager, by=caller.person_id, at=now)
+        await cycle_store.save_cycle(tx, ctx.db, cycle, expected)
+        ie.record(tx, cycle.events)
+        return cycle
+
+    return await ctx.uow.run(work)
 
 
 async def draw_requested(

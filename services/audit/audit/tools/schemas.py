@@ -59,6 +59,11 @@ class ToolDefinition(_Model):
     recommendations_required: bool = True
     action_plan_for_grades: list[Grade] = Field(default_factory=list)
     coded_case: bool = False
+    own_service_fallback: bool = Field(
+        default=False,
+        description="Monthly draw (documented fallback, off by default): an auditor with no eligible case they line-manage is given a case of "
+        "their own service (the first service manager up their line) that they do not manage, marked `own_service` on the cycle's assignment",
+    )
     sections: list[Section] = Field(min_length=1, max_length=MAX_SECTIONS)
 
     @model_validator(mode="after")

@@ -80,7 +80,7 @@ async def test_two_replicas_draw_at_once_share_the_allocation_and_create_one_aud
     teams = 60
     client = mongo.connect(service_env["MONGODB_URL"])
     db = client[f"{service_env['QA_NAMESPACE']}_audit"]
-    await project_many(db, *small_authority(teams, cases_per_team=4, peer_reviewers=20))
+    await project_many(db, *small_authority(teams, cases_per_team=4, peer_reviewers=teams))
     replicas = Replicas(service_env, tmp_path)
     try:
         a, b = await replicas.start(2)
@@ -91,9 +91,11 @@ async def test_two_replicas_draw_at_once_share_the_allocation_and_create_one_aud
                 http.post(f"{a.url}/v1/cycles/{MONTH}/draw", json={"seed": "from-a"}, headers=qa),
                 http.post(f"{b.url}/v1/cycles/{MONTH}/draw", json={"seed": "from-b"}, headers=qa),
             )
-            assert sorted([first.status_code, second.status_code]) == [200, 201], (first.text, second.text)
-            assert first.json()["seed"] == second.json()["seed"]
-            assert first.json()["audits"] == teams
+            # One draws; the other is told the month was drawn with the winner's seed (not applied).
+            assert sorted([first.status_code, second.status_code]) == [201, 409], (first.text, second.text)
+            won, lost = (first, second) if first.status_code == 201 else (second, first)
+            assert lost.json()["existing_seed"] == won.json()["seed"]
+            assert won.json()["audits"] == teams
 
             async def all_allocated() -> bool:
                 return sum((await per_auditor(db)).values()) >= teams
@@ -106,7 +108,7 @@ async def test_two_replicas_draw_at_once_share_the_allocation_and_create_one_aud
             shares = [await handled_items(a), await handled_items(b)]
             assert sum(shares) == teams and min(shares) > 0, shares
 
-            again = await http.post(f"{b.url}/v1/cycles/{MONTH}/draw", json={"seed": "later"}, headers=qa)
+            again = await http.post(f"{b.url}/v1/cycles/{MONTH}/draw", json={}, headers=qa)
             assert again.status_code == 200 and again.json()["allocated"] == teams
         await capture.flushed(db)  # every event the replicas wrote has arrived: a second one would be here
         allocated = capture.of_type("audit.audit.allocated.v1")
@@ -122,7 +124,7 @@ async def test_a_replica_killed_mid_way_leaves_exactly_one_audit_per_auditor(ser
     teams = 100
     client = mongo.connect(service_env["MONGODB_URL"])
     db = client[f"{service_env['QA_NAMESPACE']}_audit"]
-    await project_many(db, *small_authority(teams, cases_per_team=3, peer_reviewers=40))
+    await project_many(db, *small_authority(teams, cases_per_team=3, peer_reviewers=teams))
     replicas = Replicas(service_env, tmp_path)
     try:
         victim, survivor = await replicas.start(2)

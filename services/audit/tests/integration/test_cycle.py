@@ -21,7 +21,7 @@ def app(clock: FixedClock):  # type: ignore[no-untyped-def]
 
 async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw_changes_nothing(service_env, capture) -> None:  # type: ignore[no-untyped-def]
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
-        await load_authority(svc.db, teams=4)
+        await load_authority(svc.db, teams=4, peer_reviewers=4)
         qa = svc.as_person(*QA[:1], roles=QA[1])
         drawn = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "dec-2026"}, headers=qa)
         assert drawn.status_code == 201, drawn.text
@@ -35,7 +35,8 @@ async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw
         for event in allocated:
             assert event.source == "/qa/audit" and event.subject == f"audit/{event.data['audit_id']}"
             assert event.data["month"] == "2026-12" and event.data["due_on"] == "2026-12-31"
-            assert event.data["peer_reviewer_id"] in ("PR0", "PR1") and event.data["allocated_by"] == "P-QA"
+            assert event.data["peer_reviewer_id"] in ("PR0", "PR1", "PR2", "PR3") and event.data["allocated_by"] == "P-QA"
+        assert len({e.data["peer_reviewer_id"] for e in allocated}) == 4  # one audit each (Kent 2)
         [drawn_event] = await capture.wait_for("audit.cycle.drawn.v1")
         assert drawn_event.data["audits"] == 4 and drawn_event.data["seed"] == "dec-2026"
         assert drawn_event.subject == f"cycle/{KENT}:2026-12"
@@ -55,8 +56,10 @@ async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw
         mine = (await svc.http.get(f"/v1/audits/{rows[0]['audit_id']}", headers=svc.as_person("TM0", roles=["team_manager"]))).json()
         assert mine["case_id"].startswith("C-0-") and mine["month"] == "2026-12"
 
-        again = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "another"}, headers=qa)
+        again = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "dec-2026"}, headers=qa)
         assert again.status_code == 200 and again.json()["seed"] == "dec-2026" and again.json()["audits"] == 4
+        another = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "another"}, headers=qa)
+        assert another.status_code == 409 and another.json()["existing_seed"] == "dec-2026"
         await capture.settle(1.0)
         assert len(capture.of_type("audit.audit.allocated.v1")) == 4
         assert len(capture.of_type("audit.cycle.drawn.v1")) == 1
@@ -140,7 +143,7 @@ async def test_the_scheduler_draws_next_month_from_its_draw_day_once(service_env
 
 async def test_reports_completion_grades_trend_and_team_review_as_json_and_csv(service_env, capture) -> None:  # type: ignore[no-untyped-def]
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
-        await load_authority(svc.db, teams=3)
+        await load_authority(svc.db, teams=3, peer_reviewers=3)
         qa = svc.as_person(*QA[:1], roles=QA[1])
         await svc.http.post("/v1/cycles/2026-12/draw", json={}, headers=qa)
         allocated = await capture.wait_for("audit.audit.allocated.v1", 3)

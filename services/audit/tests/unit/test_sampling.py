@@ -118,11 +118,15 @@ def test_cases_of_other_types_are_not_drawn() -> None:
     assert sample.assignments == [] and sample.eligible_cases == 0
 
 
-def test_peer_reviewers_take_one_audit_each_before_anyone_takes_a_second() -> None:
+def test_peer_reviewers_take_one_audit_each_and_the_audits_left_over_await_qa_staff() -> None:
+    """Kent 2: "Each Team Manager and Peer Reviewer will audit one case per month." """
     inputs = authority(teams=6)
     inputs = SampleInputs(cases=inputs.cases, auditors=inputs.auditors, peer_reviewers=["PR1", "PR2", "PR3", "PR4"])
-    loads = Counter(a.peer_reviewer_id for a in draw_sample(inputs, "s", peer_review=True).assignments)
-    assert sorted(loads.values()) == [1, 1, 2, 2]
+    sample = draw_sample(inputs, "s", peer_review=True)
+    loads = Counter(a.peer_reviewer_id for a in sample.assignments if a.peer_reviewer_id)
+    assert sorted(loads.values()) == [1, 1, 1, 1]
+    waiting = [a.auditor_id for a in sample.assignments if a.peer_reviewer_id is None]
+    assert len(waiting) == 2 and sample.awaiting_peer_reviewer == sorted(waiting)
     many = SampleInputs(cases=inputs.cases, auditors=inputs.auditors, peer_reviewers=[f"PR{n}" for n in range(10)])
     loads = Counter(a.peer_reviewer_id for a in draw_sample(many, "s", peer_review=True).assignments)
     assert set(loads.values()) == {1}
@@ -142,8 +146,8 @@ def test_peer_reviewers_on_dispensation_are_left_out() -> None:
     inputs = authority()
     inputs = SampleInputs(cases=inputs.cases, auditors=inputs.auditors, peer_reviewers=["PR1", "PR2"], dispensed=frozenset({"PR1"}))
     sample = draw_sample(inputs, "s", peer_review=True)
-    assert {a.peer_reviewer_id for a in sample.assignments} == {"PR2"}
-    assert "PR1" in sample.dispensed_ids
+    assert {a.peer_reviewer_id for a in sample.assignments} == {"PR2", None}
+    assert "PR1" in sample.dispensed_ids and len(sample.awaiting_peer_reviewer) == 3
 
 
 def test_no_peer_reviewer_available_refuses_a_programme_with_peer_review_but_not_one_without() -> None:
@@ -161,7 +165,8 @@ def test_a_large_authority_draws_one_audit_per_auditor_quickly() -> None:
     sample = draw_sample(inputs, "big", peer_review=True)
     assert len(sample.assignments) == 600
     assert len({a.case_id for a in sample.assignments}) == 600
-    assert set(Counter(a.peer_reviewer_id for a in sample.assignments).values()) == {2}
+    assert set(Counter(a.peer_reviewer_id for a in sample.assignments if a.peer_reviewer_id).values()) == {1}
+    assert len(sample.awaiting_peer_reviewer) == 300
 
 
 # --- what a drawn cycle publishes ---------------------------------------------------------------

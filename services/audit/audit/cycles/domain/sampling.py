@@ -12,11 +12,20 @@ The rules, in order:
    cases was drawn in step 2 (its manager is away, or is no auditor) is given to an available
    auditor who has no case of their own (a QA auditor, a team manager with nothing to audit).
    A team still without a file is reported as uncovered, for QA staff to allocate by hand: an
-   auditor never gets two audits in a month.
+   auditor never gets two audits in a month. Every team with an open case and no file is
+   reported with its reason: no eligible case (all audited in the last 12 months), or no
+   available auditor left.
+3a. (A programme's documented fallback, off by default.) An auditor still without a case is
+   given one of their own service (the first service manager up their line of management) that
+   they do not line-manage, marked ``own_service`` on the assignment and the audit's work item.
+   Every auditor left idle is reported with the reason (Kent 2: each team manager is allocated
+   "a case they are responsible for line managing": none names them, or all were audited in the
+   last 12 months).
 4. Every audit gets a peer reviewer (when the programme has a peer review) other than its auditor
-   and the auditor's own line manager; the available peer reviewers take one audit each, and only
-   when audits outnumber them does anyone take a second (never k + 1 before everyone has k, as far
-   as independence allows).
+   and the auditor's own line manager; each available peer reviewer takes ONE audit (Kent 2:
+   "Each Team Manager and Peer Reviewer will audit one case per month"). When audits outnumber
+   them, the audits left over are listed as awaiting a peer reviewer, for QA staff to assign;
+   nobody is silently given a second.
 
 "Random" is a rank: the SHA-256 of the recorded seed and the record's id. Drawing again with the
 same seed and the same inputs gives the same sample, whatever order the inputs come in; one
@@ -26,7 +35,6 @@ auditor's draw does not depend on anyone else's.
 from __future__ import annotations
 
 import hashlib
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,6 +57,8 @@ class OpenCase:
     team_id: str
     #: The case's team manager (who line-manages it).
     line_manager_id: str | None
+    #: The case's service: the first service manager up the line from its line manager.
+    service_id: str | None = None
 
     @property
     def audit_type(self) -> str | None:
@@ -66,17 +76,23 @@ class SampleInputs:
     recently_audited: frozenset[str] = frozenset()
     #: person -> line manager, for the peer reviewer's independence.
     line_managers: dict[str, str | None] = field(default_factory=dict)
+    #: auditor -> their service (the first service manager up their line), for the fallback.
+    auditor_services: dict[str, str | None] = field(default_factory=dict)
 
     def digest(self) -> str:
         """A fingerprint of the inputs: the same seed on inputs with this digest draws the same sample."""
         h = hashlib.sha256()
         for case in sorted(self.cases, key=lambda c: c.case_id):
-            h.update(f"c|{case.case_id}|{','.join(sorted(case.case_types))}|{case.team_id}|{case.line_manager_id}\n".encode())
+            service = f"|{case.service_id}" if case.service_id else ""
+            h.update(f"c|{case.case_id}|{','.join(sorted(case.case_types))}|{case.team_id}|{case.line_manager_id}{service}\n".encode())
         for tag, people in (("a", self.auditors), ("p", self.peer_reviewers), ("d", self.dispensed), ("r", self.recently_audited)):
             for person in sorted(set(people)):
                 h.update(f"{tag}|{person}\n".encode())
         for person, manager in sorted(self.line_managers.items()):
             h.update(f"m|{person}|{manager}\n".encode())
+        for auditor, service_id in sorted(self.auditor_services.items()):
+            if service_id:
+                h.update(f"s|{auditor}|{service_id}\n".encode())
         return h.hexdigest()
 
 
@@ -87,8 +103,39 @@ class Assignment:
     case_type: str
     team_id: str
     peer_reviewer_id: str | None
-    #: ``line_managed`` (a case the auditor line-manages) or ``team_cover`` (rule 3).
+    #: ``line_managed`` (a case the auditor line-manages), ``team_cover`` (rule 3) or
+    #: ``own_service`` (the programme's fallback: a case of their service they do not manage).
     basis: str
+
+
+#: Why an available auditor has no audit this month.
+NO_LINE_MANAGED_CASE = "no_line_managed_case"
+ALL_AUDITED_IN_LAST_12_MONTHS = "all_line_managed_cases_audited_in_last_12_months"
+#: Why the fallback (when on) found them nothing either.
+NO_SERVICE = "no_service_manager_above_them"
+NO_CASE_LEFT_IN_SERVICE = "no_eligible_case_left_in_their_service"
+
+#: Why a team with open cases has no file this month.
+NO_ELIGIBLE_CASE = "no_eligible_case"
+NO_AVAILABLE_AUDITOR = "no_available_auditor"
+
+
+@dataclass(frozen=True)
+class IdleAuditor:
+    auditor_id: str
+    #: ``no_line_managed_case`` or ``all_line_managed_cases_audited_in_last_12_months``.
+    reason: str
+    #: With the fallback on, why it gave them nothing (None when the fallback is off).
+    fallback_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class UncoveredTeam:
+    team_id: str
+    #: ``no_eligible_case`` or ``no_available_auditor``.
+    reason: str
+    open_cases: int
+    audited_in_last_12_months: int
 
 
 @dataclass(frozen=True)
@@ -103,6 +150,14 @@ class Sample:
     #: Available auditors with no case to audit (none they line-manage, no team left to cover).
     idle_auditor_ids: list[str]
     eligible_cases: int
+    #: Each idle auditor with the reason (same order as ``idle_auditor_ids``).
+    idle_auditors: list[IdleAuditor] = field(default_factory=list)
+    #: Each team in ``uncovered_team_ids`` with the reason.
+    uncovered_teams: list[UncoveredTeam] = field(default_factory=list)
+    #: Auditors whose audit awaits a peer reviewer for QA staff to assign (not yet allocated).
+    awaiting_peer_reviewer: list[str] = field(default_factory=list)
+    #: Whether the programme's own-service fallback was on for this draw.
+    own_service_fallback: bool = False
 
 
 class NoPeerReviewers(Exception):
@@ -113,21 +168,26 @@ def rank(seed: str, kind: str, record_id: str) -> bytes:
     return hashlib.sha256(f"{seed}|{kind}|{record_id}".encode()).digest()
 
 
-def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool) -> Sample:
-    eligible = [c for c in inputs.cases if c.audit_type is not None and c.case_id not in inputs.recently_audited]
+def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool, own_service_fallback: bool = False) -> Sample:
+    open_drawable = [c for c in inputs.cases if c.audit_type is not None]
+    eligible = [c for c in open_drawable if c.case_id not in inputs.recently_audited]
     by_manager: dict[str, list[OpenCase]] = defaultdict(list)
     by_team: dict[str, list[OpenCase]] = defaultdict(list)
     for case in eligible:
         if case.line_manager_id:
             by_manager[case.line_manager_id].append(case)
         by_team[case.team_id].append(case)
+    managing = {c.line_manager_id for c in open_drawable if c.line_manager_id}
+
+    def pick(cases: Iterable[OpenCase]) -> OpenCase:
+        return min(cases, key=lambda c: rank(seed, "case", c.case_id))
 
     available = sorted(set(inputs.auditors) - inputs.dispensed)
     chosen: dict[str, tuple[OpenCase, str]] = {}
     for auditor in available:
         own = by_manager.get(auditor)
         if own:
-            chosen[auditor] = (min(own, key=lambda c: rank(seed, "case", c.case_id)), "line_managed")
+            chosen[auditor] = (pick(own), "line_managed")
 
     covered = {case.team_id for case, _ in chosen.values()}
     idle = sorted((a for a in available if a not in chosen), key=lambda a: rank(seed, "cover", a))
@@ -137,7 +197,27 @@ def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool) -> Sample
             uncovered.append(team)
             continue
         auditor = idle.pop(0)
-        chosen[auditor] = (min(by_team[team], key=lambda c: rank(seed, "case", c.case_id)), "team_cover")
+        chosen[auditor] = (pick(by_team[team]), "team_cover")
+
+    fallback_reasons: dict[str, str] = {}
+    if own_service_fallback:
+        drawn = {case.case_id for case, _ in chosen.values()}
+        by_service: dict[str, list[OpenCase]] = defaultdict(list)
+        for case in eligible:
+            if case.service_id and case.case_id not in drawn:
+                by_service[case.service_id].append(case)
+        still_idle = []
+        for auditor in idle:
+            service = inputs.auditor_services.get(auditor)
+            left = [c for c in by_service.get(service or "", []) if c.line_manager_id != auditor]
+            if not service or not left:
+                fallback_reasons[auditor] = NO_SERVICE if not service else NO_CASE_LEFT_IN_SERVICE
+                still_idle.append(auditor)
+                continue
+            case = pick(left)
+            by_service[service].remove(case)
+            chosen[auditor] = (case, "own_service")
+        idle = still_idle
 
     reviewers = _peer_reviewers(inputs, seed, chosen, peer_review)
     assignments = [
@@ -148,38 +228,55 @@ def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool) -> Sample
         for auditor, (case, basis) in sorted(chosen.items())
     ]
     dispensed = sorted((set(inputs.auditors) | set(inputs.peer_reviewers)) & inputs.dispensed)
+    idle_auditors = [
+        IdleAuditor(
+            auditor_id=a, reason=ALL_AUDITED_IN_LAST_12_MONTHS if a in managing else NO_LINE_MANAGED_CASE,
+            fallback_reason=fallback_reasons.get(a) if own_service_fallback else None,
+        )
+        for a in sorted(idle)
+    ]
+    files = {a.team_id for a in assignments}
+    open_by_team: dict[str, int] = defaultdict(int)
+    for case in open_drawable:
+        open_by_team[case.team_id] += 1
+    uncovered_teams = [
+        UncoveredTeam(
+            team_id=team, reason=NO_AVAILABLE_AUDITOR if by_team.get(team) else NO_ELIGIBLE_CASE, open_cases=count,
+            audited_in_last_12_months=count - len(by_team.get(team, [])),
+        )
+        for team, count in sorted(open_by_team.items())
+        if team and team not in files
+    ]
     return Sample(
-        seed=seed, inputs_digest=inputs.digest(), assignments=assignments, uncovered_team_ids=sorted(uncovered),
-        dispensed_ids=dispensed, idle_auditor_ids=sorted(idle), eligible_cases=len(eligible),
+        seed=seed, inputs_digest=inputs.digest(), assignments=assignments, uncovered_team_ids=[t.team_id for t in uncovered_teams],
+        dispensed_ids=dispensed, idle_auditor_ids=sorted(idle), eligible_cases=len(eligible), idle_auditors=idle_auditors,
+        uncovered_teams=uncovered_teams,
+        awaiting_peer_reviewer=sorted(a for a in chosen if peer_review and a not in reviewers),
+        own_service_fallback=own_service_fallback,
     )
 
 
 def _peer_reviewers(inputs: SampleInputs, seed: str, chosen: dict[str, tuple[OpenCase, str]], peer_review: bool) -> dict[str, str]:
-    """Auditor -> peer reviewer: the least-loaded available reviewer who is independent of the auditor."""
+    """Auditor -> peer reviewer: each available reviewer takes one audit, independent of its
+    auditor (never the auditor; the auditor's own line manager only when no one else is left).
+    Audits left over have none (listed for QA staff to assign)."""
     if not peer_review or not chosen:
         return {}
     pool = sorted(set(inputs.peer_reviewers) - inputs.dispensed)
     if not pool:
         raise NoPeerReviewers("No peer reviewer is available this month (all on dispensation, or none in the directory).")
-    heap = [(0, rank(seed, "reviewer", p), p) for p in pool]
-    heapq.heapify(heap)
+    free = sorted(pool, key=lambda p: rank(seed, "reviewer", p))
     assigned: dict[str, str] = {}
     for auditor in sorted(chosen, key=lambda a: rank(seed, "audit", a)):
-        not_for = {auditor, inputs.line_managers.get(auditor)}
-        skipped = []
-        while heap and heap[0][2] in not_for:
-            skipped.append(heapq.heappop(heap))
-        if heap:
-            load, order, reviewer = heapq.heappop(heap)
-        else:
-            # Only the auditor's own line manager is left to review: better than no review.
-            others = sorted(e for e in skipped if e[2] != auditor)
-            if not others:
-                raise NoPeerReviewers(f"No peer reviewer other than the auditor {auditor} is available.")
-            skipped.remove(others[0])
-            load, order, reviewer = others[0]
+        if not free:
+            break
+        manager = inputs.line_managers.get(auditor)
+        independent = [p for p in free if p not in (auditor, manager)]
+        fallback = [p for p in free if p != auditor]
+        candidates = independent or fallback
+        if not candidates:
+            continue
+        reviewer = candidates[0]
         assigned[auditor] = reviewer
-        heapq.heappush(heap, (load + 1, order, reviewer))
-        for entry in skipped:
-            heapq.heappush(heap, entry)
+        free.remove(reviewer)
     return assigned

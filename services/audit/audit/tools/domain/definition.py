@@ -112,6 +112,9 @@ class ToolDefinition:
     action_plan_for_grades: list[Grade] = field(default_factory=list)
     #: Multi-agency: the case is known by a code to all but the auditors and the coordinator.
     coded_case: bool = False
+    #: Monthly draw: an auditor with no eligible case they line-manage is given one of their own
+    #: service they do not manage, marked as such (off by default: Kent 2's rule is a line-managed case).
+    own_service_fallback: bool = False
     sections: list[Section]
 
     def __post_init__(self) -> None:
