@@ -89,14 +89,24 @@ class ReceivedEvent:
 
 
 Handler = Callable[[ReceivedEvent, Transaction], Awaitable[None]]
+#: Handles several events of one type, in delivery order, in one transaction (a batch consumer).
+BatchHandler = Callable[[Sequence[ReceivedEvent], Transaction], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """One event type a consumer listens to, and the use case that handles it."""
+    """One event type a consumer listens to, and the use case that handles it.
+
+    ``batch_handler`` (optional, for a batch consumer): the same work for a run of consecutive
+    events of this type in one call, so that its reads and writes are one command each for the
+    run rather than one per event (a projection: one find, one bulk write). It must leave the
+    same state as ``handler`` applied to each event in turn. When a batch fails, its events are
+    handled again one at a time with ``handler``, each retried or dead-lettered on its own.
+    """
 
     event_type: EventType
     handler: Handler
+    batch_handler: BatchHandler | None = None
 
 
 def requeue_exchange_for(queue: str) -> str:
@@ -466,6 +476,20 @@ class EventConsumer:
         outcomes: list[str] = []
         markers: list[dict[str, Any]] = []
         correlations: set[str | None] = set()
+        # Consecutive fresh events of a type with a batch handler go to it together (in order).
+        run: list[ReceivedEvent] = []
+        run_subscription: Subscription | None = None
+
+        async def flush() -> None:
+            nonlocal run, run_subscription
+            if run and run_subscription is not None and run_subscription.batch_handler is not None:
+                token = correlation_id.set(run[0].envelope.correlationid if len({e.envelope.correlationid for e in run}) == 1 else None)
+                try:
+                    await run_subscription.batch_handler(run, tx)
+                finally:
+                    correlation_id.reset(token)
+            run, run_subscription = [], None
+
         for _, subscription, event, _ in readable:
             if event.id in seen:
                 log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
@@ -474,12 +498,20 @@ class EventConsumer:
             seen.add(event.id)
             markers.append(self._marker(event))
             correlations.add(event.envelope.correlationid)
+            outcomes.append("handled")
+            if subscription.batch_handler is not None:
+                if subscription is not run_subscription:
+                    await flush()
+                    run_subscription = subscription
+                run.append(event)
+                continue
+            await flush()
             token = correlation_id.set(event.envelope.correlationid)
             try:
                 await subscription.handler(event, tx)
             finally:
                 correlation_id.reset(token)
-            outcomes.append("handled")
+        await flush()
         if markers:
             await self.uow.db[PROCESSED_EVENTS].insert_many(markers, session=tx.session)
         # Events a batched handler records carry the batch's correlation id when its events share one.

@@ -25,6 +25,7 @@ its copy directly) the caller's own refusal stands (the 422 "Unknown person").
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -32,8 +33,10 @@ from typing import Any, Literal
 from pydantic import Field
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .consumer import ReceivedEvent, Subscription
 from .errors import Problem
 from .events import EventData, EventType
+from .projection import apply_if_newer, apply_many_if_newer
 
 #: The service's record of what it has applied: one document per kind.
 APPLIED = "directory_applied"
@@ -97,7 +100,13 @@ async def record_applied(db: AsyncDatabase[Any], tx: Any, applied: EventType, ki
     ``kind`` is applied; when the gap-free ``through`` grows, ``applied`` (the service's
     ``<service>.directory.applied.v1``) is recorded once for the transaction with the latest value.
     A change without a sequence (published before they were numbered) is not tracked."""
-    if sequence is None:
+    await record_applied_many(db, tx, applied, kind, [sequence])
+
+
+async def record_applied_many(db: AsyncDatabase[Any], tx: Any, applied: EventType, kind: str, sequences: Iterable[int | None]) -> None:
+    """``record_applied`` for a run of changes of one kind (a batch handler): one write for all."""
+    numbered = [s for s in sequences if s is not None]
+    if not numbered:
         return
     state: _InTransaction | None = getattr(tx, "_directory_sync", None)
     if state is None:
@@ -109,7 +118,9 @@ async def record_applied(db: AsyncDatabase[Any], tx: Any, applied: EventType, ki
         through = int(doc.get("through", 0))
         progress = _Progress(through, set(doc.get("pending", ())), reported=through)
         state.kinds[kind] = progress
-    through, pending = advance(progress.through, progress.pending, sequence)
+    through, pending = progress.through, progress.pending
+    for sequence in numbered:
+        through, pending = advance(through, pending, sequence)
     if (through, pending) == (progress.through, progress.pending):
         return  # applied before
     progress.through, progress.pending = through, pending
@@ -156,3 +167,30 @@ async def not_yet_known(
         headers={"Retry-After": str(RETRY_AFTER_S)},
         kind=kind, applied_through=through,
     )
+
+
+def projected(
+    db: AsyncDatabase[Any],
+    event_type: EventType,
+    collection: str,
+    record: Callable[[ReceivedEvent], tuple[str, int, Mapping[str, Any]]],
+    *,
+    applied: EventType,
+    kind: str,
+    also: Mapping[str, Any] | None = None,
+) -> Subscription:
+    """The subscription that keeps ``collection`` as a projection of ``event_type`` (a directory
+    change: ``record`` gives its id, version and fields) and reports how far it has applied
+    ``kind``. Its batch handler applies a run of changes in one read and one bulk write, and
+    records the run's progress in one write; one at a time, the same in a command or two each."""
+
+    async def one(event: ReceivedEvent, tx: Any) -> None:
+        record_id, version, fields = record(event)
+        await apply_if_newer(db[collection], record_id, version, fields, session=tx.session, also=also)
+        await record_applied(db, tx, applied, kind, event.data.sequence)
+
+    async def many(events: Sequence[ReceivedEvent], tx: Any) -> None:
+        await apply_many_if_newer(db[collection], [record(e) for e in events], session=tx.session, also=also)
+        await record_applied_many(db, tx, applied, kind, [e.data.sequence for e in events])
+
+    return Subscription(event_type, one, batch_handler=many)

@@ -7,9 +7,10 @@ than the one held, so an older or repeated state never overwrites a newer one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -35,3 +36,38 @@ async def apply_if_newer(
     update: dict[str, Any] = {"$set": {**fields, "version": version}, **(also or {})}
     await collection.update_one({"_id": record_id}, update, upsert=True, session=session)
     return True
+
+
+async def apply_many_if_newer(
+    collection: AsyncCollection[Any],
+    records: Iterable[tuple[str, int, Mapping[str, Any]]],
+    *,
+    session: AsyncClientSession | None = None,
+    also: Mapping[str, Any] | None = None,
+) -> set[str]:
+    """``apply_if_newer`` for many records (``(record_id, version, fields)``) in two commands: one
+    read of the versions held, one bulk write of the newer states. A record named twice keeps its
+    newest state. Returns the ids applied.
+
+    Inside a consumer's transaction, a replica writing the same record at the same time makes one
+    of the two transactions conflict and run again, reading the other's version then.
+    """
+    newest: dict[str, tuple[int, Mapping[str, Any]]] = {}
+    for record_id, version, fields in records:
+        if record_id not in newest or version > newest[record_id][0]:
+            newest[record_id] = (version, fields)
+    if not newest:
+        return set()
+    held = {
+        doc["_id"]: doc.get("version", 0)
+        async for doc in collection.find({"_id": {"$in": list(newest)}}, {"version": 1}, session=session)
+    }
+    ops = [
+        UpdateOne({"_id": record_id}, {"$set": {**fields, "version": version}, **(also or {})}, upsert=True)
+        for record_id, (version, fields) in newest.items()
+        if held.get(record_id, -1) < version
+    ]
+    applied = [record_id for record_id, (version, _) in newest.items() if held.get(record_id, -1) < version]
+    if ops:
+        await collection.bulk_write(ops, ordered=False, session=session)
+    return set(applied)

@@ -7,14 +7,15 @@ newer one, whatever order the broker delivers them in.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
-from shared.directory_sync import applied_type, record_applied
+from shared.directory_sync import applied_type, projected
 from shared.events import EventType
-from shared.mongo import Document, Indexes, Transaction
-from shared.projection import apply_if_newer
+from shared.mongo import Document, Indexes
 
 RECIPIENTS = "recipients"
 
@@ -47,10 +48,9 @@ INDEXES = [Indexes(RECIPIENTS, [IndexModel([("team_id", ASCENDING)]), IndexModel
 
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
-    async def project_person(event: ReceivedEvent, tx: Transaction) -> None:
+    def recipient(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
         person: PersonChanged = event.data
         fields = {**person.model_dump(exclude={"person_id", "version", "sequence"}), "event_id": event.id, "updated_at": event.envelope.time}
-        await apply_if_newer(db[RECIPIENTS], person.person_id, person.version, fields, session=tx.session, also={"$inc": {"changes_applied": 1}})
-        await record_applied(db, tx, APPLIED, "person", person.sequence)
+        return person.person_id, person.version, fields
 
-    return [Subscription(PERSON_CHANGED, project_person)]
+    return [projected(db, PERSON_CHANGED, RECIPIENTS, recipient, applied=APPLIED, kind="person", also={"$inc": {"changes_applied": 1}})]

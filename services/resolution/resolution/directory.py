@@ -8,6 +8,7 @@ the directory's version, and an older or repeated version never overwrites a new
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,9 +17,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
-from shared.directory_sync import applied_type, record_applied
+from shared.directory_sync import applied_type, projected
 from shared.events import EventType
-from shared.mongo import Document, Indexes, Transaction
+from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
 from .domain import CaseSnapshot, PersonRef
@@ -81,15 +82,16 @@ async def project_person(db: AsyncDatabase[Document], person: PersonChanged, ses
 
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
-    async def on_case(event: ReceivedEvent, tx: Transaction) -> None:
-        await project_case(db, event.data, tx.session)
-        await record_applied(db, tx, APPLIED, "case", event.data.sequence)
+    def record(key: str) -> Callable[[ReceivedEvent], tuple[str, int, dict[str, Any]]]:
+        def fields_of(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
+            return getattr(event.data, key), event.data.version, event.data.model_dump(mode="json", exclude={key, "version", "sequence"})
 
-    async def on_person(event: ReceivedEvent, tx: Transaction) -> None:
-        await project_person(db, event.data, tx.session)
-        await record_applied(db, tx, APPLIED, "person", event.data.sequence)
+        return fields_of
 
-    return [Subscription(CASE_CHANGED, on_case), Subscription(PERSON_CHANGED, on_person)]
+    return [
+        projected(db, CASE_CHANGED, CASES, record("case_id"), applied=APPLIED, kind="case"),
+        projected(db, PERSON_CHANGED, PEOPLE, record("person_id"), applied=APPLIED, kind="person"),
+    ]
 
 
 async def case_snapshot(db: AsyncDatabase[Document], case_id: str, session: AsyncClientSession | None = None) -> CaseSnapshot | None:

@@ -8,6 +8,7 @@ never overwrites a newer one, whatever order the broker delivers them in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -16,9 +17,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
-from shared.directory_sync import applied_type, record_applied
+from shared.directory_sync import applied_type, projected
 from shared.events import EventType
-from shared.mongo import Document, Indexes, Transaction
+from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
 from .domain.access import CaseView, PersonView, TeamView
@@ -81,25 +82,21 @@ INDEXES = [
 ]
 
 
-async def _project(db: AsyncDatabase[Document], collection: str, key: str, record: BaseModel, event: ReceivedEvent, tx: Transaction) -> None:
-    fields: dict[str, Any] = record.model_dump(mode="json", exclude={"sequence"})
-    record_id, version = fields.pop(key), fields.pop("version")
-    fields.update(event_id=event.id, updated_at=event.envelope.time)
-    await apply_if_newer(db[collection], record_id, version, fields, session=tx.session)
-    await record_applied(db, tx, APPLIED, key.removesuffix("_id"), getattr(record, "sequence", None))
-
-
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
-    async def case(event: ReceivedEvent, tx: Transaction) -> None:
-        await _project(db, CASES, "case_id", event.data, event, tx)
+    def record(key: str) -> Callable[[ReceivedEvent], tuple[str, int, dict[str, Any]]]:
+        def fields_of(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
+            fields: dict[str, Any] = event.data.model_dump(mode="json", exclude={"sequence"})
+            record_id, version = fields.pop(key), fields.pop("version")
+            fields.update(event_id=event.id, updated_at=event.envelope.time)
+            return record_id, version, fields
 
-    async def person(event: ReceivedEvent, tx: Transaction) -> None:
-        await _project(db, PEOPLE, "person_id", event.data, event, tx)
+        return fields_of
 
-    async def team(event: ReceivedEvent, tx: Transaction) -> None:
-        await _project(db, TEAMS, "team_id", event.data, event, tx)
-
-    return [Subscription(CASE_CHANGED, case), Subscription(PERSON_CHANGED, person), Subscription(TEAM_CHANGED, team)]
+    return [
+        projected(db, CASE_CHANGED, CASES, record("case_id"), applied=APPLIED, kind="case"),
+        projected(db, PERSON_CHANGED, PEOPLE, record("person_id"), applied=APPLIED, kind="person"),
+        projected(db, TEAM_CHANGED, TEAMS, record("team_id"), applied=APPLIED, kind="team"),
+    ]
 
 
 # --- writing directly (tests and tools that do not go through the broker) -------------------

@@ -5,12 +5,12 @@ dead-letter queue at once and the consumer carries on; stopping finishes what is
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import aio_pika
 import pytest
-from shared.consumer import EventConsumer, ReceivedEvent, Subscription
+from shared.consumer import BatchHandler, EventConsumer, ReceivedEvent, Subscription
 from shared.mongo import PROCESSED_EVENTS, Transaction
 
 from devstack.testing import eventually
@@ -32,10 +32,11 @@ class Harness:
         self.consumers: list[EventConsumer] = []
         self.queue = wiring.settings.queue_name("things")
 
-    async def start(self, handler: Handler, *, max_attempts: int = 3, prefetch: int = 10, batch: bool = False) -> EventConsumer:
+    async def start(self, handler: Handler, *, max_attempts: int = 3, prefetch: int = 10, batch: bool = False,
+                    batch_handler: BatchHandler | None = None) -> EventConsumer:
         consumer = EventConsumer(
             connection=self.w.connection, uow=self.w.uow, service="test", purpose="things", queue=self.queue,
-            exchange=self.w.settings.exchange_name, subscriptions=[Subscription(THING_HAPPENED, handler)],
+            exchange=self.w.settings.exchange_name, subscriptions=[Subscription(THING_HAPPENED, handler, batch_handler)],
             prefetch=prefetch, max_attempts=max_attempts, retry_delays_ms=[150, 300], batch=batch,
         )
         await consumer.start()
@@ -280,6 +281,39 @@ async def test_a_batch_consumer_handles_the_events_in_hand_together_each_once(ha
     assert sorted(r["thing_id"] for r in rows) == list(range(100, 160)), "each event handled exactly once"
     assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 60
     assert len(transactions) <= 60 // 4, f"{len(transactions)} transactions for 60 events: not batched"
+    assert await harness.dead_letters() == []
+
+
+async def test_a_batch_handler_takes_each_run_in_one_call_and_a_failing_run_falls_back_to_one_at_a_time(harness: Harness) -> None:
+    runs: list[int] = []
+    one_at_a_time: list[int] = []
+    release = asyncio.Event()
+    record = recording(harness.w)
+
+    async def single(event: ReceivedEvent, tx: Transaction) -> None:
+        one_at_a_time.append(event.data.thing_id)
+        await record(event, tx)
+
+    async def many(events: Sequence[ReceivedEvent], tx: Transaction) -> None:
+        await release.wait()
+        if any(e.data.thing_id == 213 for e in events):
+            raise RuntimeError("the run holds an event the batch path cannot take")
+        runs.append(len(events))
+        await harness.w.db.handled.insert_many([{"event_id": e.id, "thing_id": e.data.thing_id} for e in events], session=tx.session)
+
+    consumer = await harness.start(single, prefetch=20, batch=True, batch_handler=many)
+    for n in range(40):
+        await harness.publish(_envelope(200 + n, event_id=f"evt-{200 + n}"))
+    await eventually(lambda: _holding(consumer, 20), message="as many in hand as the prefetch allows")
+    release.set()
+    await eventually(harness.settled, timeout=30, message="queue drained")
+
+    rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
+    assert sorted(r["thing_id"] for r in rows) == list(range(200, 240)), "each event handled exactly once"
+    assert 213 in one_at_a_time, "the failing run was handled again one event at a time"
+    assert runs and max(runs) > 1, f"runs {runs}: the batch handler took no run of several events"
+    assert sum(runs) + len(one_at_a_time) == 40
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 40
     assert await harness.dead_letters() == []
 
 

@@ -13,6 +13,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel, UpdateOne
@@ -20,9 +21,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from shared.consumer import ReceivedEvent, Subscription
-from shared.directory_sync import applied_type, not_yet_known, record_applied
+from shared.directory_sync import applied_type, not_yet_known, projected
 from shared.events import EventType
-from shared.mongo import Document, Indexes, Transaction
+from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
 from ..case_audit.domain.routing import Contacts
@@ -202,19 +203,26 @@ async def unknown(db: AsyncDatabase[Document], kind: str, record_id: str, refusa
 
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
-    async def on_person(event: ReceivedEvent, tx: Transaction) -> None:
-        await project_person(db, event.data, session=tx.session)
-        await record_applied(db, tx, APPLIED, "person", event.data.sequence)
+    """Each kind of directory change kept as the service's projection (a run of changes of one kind
+    in a batch: one read, one bulk write), with how far each kind is applied."""
 
-    async def on_team(event: ReceivedEvent, tx: Transaction) -> None:
-        await project_team(db, event.data, session=tx.session)
-        await record_applied(db, tx, APPLIED, "team", event.data.sequence)
+    def person(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
+        p: PersonChanged = event.data
+        return p.person_id, p.version, p.model_dump(mode="json", exclude={"person_id", "version", "sequence"})
 
-    async def on_case(event: ReceivedEvent, tx: Transaction) -> None:
-        await project_case(db, event.data, session=tx.session)
-        await record_applied(db, tx, APPLIED, "case", event.data.sequence)
+    def team(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
+        t: TeamChanged = event.data
+        return t.team_id, t.version, t.model_dump(mode="json", exclude={"team_id", "version", "sequence"})
 
-    return [Subscription(PERSON_CHANGED, on_person), Subscription(TEAM_CHANGED, on_team), Subscription(CASE_CHANGED, on_case)]
+    def case(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
+        c: CaseChanged = event.data
+        return c.case_id, c.version, _case_fields(c)
+
+    return [
+        projected(db, PERSON_CHANGED, PEOPLE, person, applied=APPLIED, kind="person"),
+        projected(db, TEAM_CHANGED, TEAMS, team, applied=APPLIED, kind="team"),
+        projected(db, CASE_CHANGED, CASES, case, applied=APPLIED, kind="case"),
+    ]
 
 
 @dataclass(frozen=True)
