@@ -77,6 +77,12 @@ BY_MODEL: dict[str, dict[str, Any]] = {
         "case_id": "C-1002", "exemplar_id": _hex("clone"), "index_exemplar_id": _hex("exemplar"), "index_case_id": "C-1001", "index_version": 1,
         "cloned_by": "P-SW1", "cloned_at": AT,
     },
+    "DisagreementRaised": {"standards": ["standard_03"], "team_manager_id": "P-TM1", "raised_at": AT},
+    "DisagreementSettled": {"standards": ["standard_03"], "team_manager_id": "P-TM1", "outcome": "agreed", "settled_at": AT},
+    "IndexChildCaseNoteAdded": {
+        "case_id": "C-1002", "exemplar_id": _hex("clone"), "index_exemplar_id": _hex("exemplar"), "index_case_id": "C-1001", "index_version": 1,
+        "added_by": "P-AO", "added_at": AT,
+    },
     "WorkflowMessageSent": {
         "message_id": _hex("message"), "to_person_id": "P-TM1", "assigned_by": "P-SW1", "from_system": False,
         "action": "ready_for_counter_sign", "subject": "Initial assessment for C-1001 ready for counter-signature",

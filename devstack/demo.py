@@ -37,6 +37,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "P-DS": _person("Dana Smith", ["duty_senior", "senior_practitioner"], "T-DA", "P-TM1"),
     "P-SP": _person("Sam Price", ["senior_practitioner", "practice_supervisor"], "T-CIN", "P-TM2"),
     "P-SW1": _person("Kerry Jones", ["social_worker"], "T-DA", "P-DS"),
+    "P-AO": _person("Andy Okoro", ["admin_officer"], "T-DA", "P-DS"),
     "P-SW2": _person("Ravi Patel", ["social_worker"], "T-CIN", "P-SP"),
     "P-SW3": _person("Mia Novak", ["social_worker"], "T-CP", "P-TM3"),
     "P-IRO": _person("Irene Okafor", ["iro"], "T-QA", "P-QASM"),

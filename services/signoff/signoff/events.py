@@ -81,6 +81,23 @@ class ExemplarCloned(ExemplarFacts):
     """The clone's start date (the day timeliness is counted from)."""
 
 
+class IndexChildCaseNoteAdded(ExemplarFacts):
+    """The case note "<name> is the index child" on a sibling's case (``case_id``), added with the
+    clone (``exemplar_id``) of the index child's exemplar, for the case-management system to write
+    on the sibling's record. By identifiers only: never a name."""
+
+    index_case_id: str
+    """The index child's case id: the case-management system names that child in the note."""
+    index_exemplar_id: str
+    """The index child's exemplar that was cloned to the sibling."""
+    index_version: int
+    """The version of the index child's exemplar that was cloned."""
+    added_by: str
+    """The person who cloned the exemplar and so added the note (a directory person id)."""
+    added_at: datetime
+    """When the note was added (with the clone)."""
+
+
 class WorkflowMessageSent(ExemplarFacts):
     message_id: str
     """The workflow message's id in the sign-off service."""
@@ -122,6 +139,12 @@ EXEMPLAR_CLONED = EventType(
     "signoff.exemplar.cloned", 1, ExemplarCloned,
     "An index child's exemplar was cloned to a sibling's case (one event per clone; it needs its own signatures).", PUBLISHER,
 )
+INDEX_CHILD_CASE_NOTE_ADDED = EventType(
+    "signoff.index-child-case-note.added", 1, IndexChildCaseNoteAdded,
+    "A case note naming the index child (by case id) was added to a sibling's case with the clone of the index child's "
+    "exemplar (one per sibling), for the case-management system.",
+    PUBLISHER,
+)
 WORKFLOW_MESSAGE_SENT = EventType(
     "signoff.workflow-message.sent", 1, WorkflowMessageSent,
     "A workflow message was sent from an exemplar to a person (by a person or by the system): a task for their work tray.",
@@ -130,7 +153,10 @@ WORKFLOW_MESSAGE_SENT = EventType(
 )
 
 EVENTS = EventRegistry(
-    [EXEMPLAR_CREATED, EXEMPLAR_FIRST_SIGNED, EXEMPLAR_COUNTER_SIGNED, EXEMPLAR_UNLOCKED, EXEMPLAR_CLONED, WORKFLOW_MESSAGE_SENT]
+    [
+        EXEMPLAR_CREATED, EXEMPLAR_FIRST_SIGNED, EXEMPLAR_COUNTER_SIGNED, EXEMPLAR_UNLOCKED, EXEMPLAR_CLONED,
+        INDEX_CHILD_CASE_NOTE_ADDED, WORKFLOW_MESSAGE_SENT,
+    ]
 )
 EVENTS.register(applied_type(PUBLISHER))  # the directory sync signal (shared.directory_sync)
 
@@ -157,6 +183,11 @@ def integration_event(e: ev.ExemplarEvent) -> tuple[EventType, EventData] | None
             return EXEMPLAR_CLONED, ExemplarCloned(
                 **base, index_exemplar_id=e.index_exemplar_id, index_case_id=e.index_case_id, index_version=e.index_version,
                 cloned_by=e.by, cloned_at=e.at, start_date=e.start_date,
+            )
+        case ev.IndexChildCaseNoteAdded():
+            return INDEX_CHILD_CASE_NOTE_ADDED, IndexChildCaseNoteAdded(
+                **base, index_case_id=e.index_case_id, index_exemplar_id=e.index_exemplar_id, index_version=e.index_version,
+                added_by=e.by, added_at=e.at,
             )
         case ev.MessageSent():
             return WORKFLOW_MESSAGE_SENT, WorkflowMessageSent(

@@ -13,7 +13,7 @@ from . import directory, store, type_store
 from .api import ROUTERS
 from .consumers import CONSUMERS
 from .domain.catalogue import SEED_TYPES
-from .domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, NotFound
+from .domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, NotFound, ReadFirstNotSigned
 from .settings import SignoffSettings
 
 DOMAIN_ERRORS = {
@@ -21,6 +21,11 @@ DOMAIN_ERRORS = {
     NotFound: lambda e: Problem(404, "not-found", "Not found", str(e)),
     Locked: lambda e: Problem(409, "locked", "Locked", str(e)),
     Conflict: lambda e: Problem(409, "conflict", "Conflict", str(e)),
+    # "the district manager will have read the strategy discussion exemplar" (seed 000)
+    ReadFirstNotSigned: lambda e: Problem(
+        409, "strategy-discussion-not-signed", "Strategy discussion not signed off", str(e),
+        case_id=e.case_id, needs_type_code=e.needs_type_code,
+    ),
     # The common mapping (shared.problems), in sign-off's word for its versions.
     Stale: lambda e: stale_problem(e, counter="revision"),
     InvalidInput: lambda e: Problem(422, "invalid-input", "Invalid input", str(e), errors=[x.as_dict() for x in e.errors]),

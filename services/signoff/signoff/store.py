@@ -269,6 +269,16 @@ async def existing_clone(
     return doc["_id"] if doc else None
 
 
+async def counter_signed_types_on_case(
+    db: AsyncDatabase[Document], case_id: str, type_codes: set[str], session: AsyncClientSession | None = None
+) -> frozenset[str]:
+    """Which of ``type_codes`` have an exemplar on the case whose current version is counter-signed."""
+    found = await db[EXEMPLARS].find(
+        {"case_id": case_id, "type_code": {"$in": sorted(type_codes)}, "status": "counter_signed"}, {"type_code": 1}, session=session
+    ).to_list()
+    return frozenset(d["type_code"] for d in found)
+
+
 async def for_timeliness(db: AsyncDatabase[Document], type_code: str | None, start_from: date, start_to: date) -> list[Document]:
     """Every exemplar whose piece of work started in the period (inclusive), oldest first."""
     query: Document = {"start_date": {"$gte": start_from.isoformat(), "$lte": start_to.isoformat()}}

@@ -165,7 +165,13 @@ async def counter_sign(
     async def work(tx: Transaction) -> Exemplar:
         loaded = await load_for(uow.db, caller, exemplar_id, tx.session)
         _expect(loaded.exemplar, if_match)
-        loaded.exemplar.counter_sign(loaded.actor, uow.clock.now(), comments=comments, supervision_notes=supervision_notes)
+        needs = loaded.exemplar.counter_sign_after
+        signed_on_case = (
+            await store.counter_signed_types_on_case(uow.db, loaded.exemplar.case_id, {needs}, tx.session) if needs else frozenset()
+        )
+        loaded.exemplar.counter_sign(
+            loaded.actor, uow.clock.now(), comments=comments, supervision_notes=supervision_notes, counter_signed_on_case=signed_on_case
+        )
         await store.save(tx, uow.db, loaded.exemplar)
         return loaded.exemplar
 

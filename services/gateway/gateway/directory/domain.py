@@ -44,6 +44,8 @@ class Role(StrEnum):
     LEAD_QA_AUDITOR = "lead_qa_auditor"
     PERFORMANCE_OFFICER = "performance_officer"
     ADMINISTRATOR = "administrator"
+    #: Team admin / the duty admin officer (sign-off, seed 000): completes and clones exemplars, never signs.
+    ADMIN_OFFICER = "admin_officer"
     #: The case-management system's own account, which keeps the directory up to date.
     INTEGRATION = "integration"
 

@@ -169,3 +169,8 @@ OUTCOME_S47 = ExemplarType(
 )
 
 SEED_TYPES: tuple[ExemplarType, ...] = (REFERRAL, INITIAL_ASSESSMENT, CORE_ASSESSMENT, STRATEGY_DISCUSSION, OUTCOME_S47)
+
+#: Exemplar types counter-signed only once an exemplar of another type on the same case has been
+#: counter-signed: "When quality assuring the outcome of s47 enquiries exemplar the district manager
+#: will have read the strategy discussion exemplar [...] before applying their second signature."
+COUNTER_SIGN_AFTER: dict[str, str] = {OUTCOME_S47.code: STRATEGY_DISCUSSION.code}

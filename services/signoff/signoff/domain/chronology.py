@@ -17,6 +17,7 @@ class Kind(StrEnum):
     CREATED = "created"
     CLONED = "cloned"
     CLONED_TO_SIBLING = "cloned_to_sibling"
+    INDEX_CHILD_CASE_NOTE = "index_child_case_note"
     FIRST_SIGNED = "first_signed"
     FIRST_SIGNATURE_WITHDRAWN = "first_signature_withdrawn"
     COUNTER_SIGNED = "counter_signed"
@@ -60,6 +61,10 @@ def _describe(e: ev.ExemplarEvent) -> list[tuple[Kind, str, int, str, str | None
                 (Kind.CLONED_TO_SIBLING, e.index_case_id, e.index_version,
                  f"{name} Version {e.index_version} cloned to sibling case {e.case_id} as exemplar {e.exemplar_id}", None),
             ]
+        case ev.IndexChildCaseNoteAdded():
+            return [(Kind.INDEX_CHILD_CASE_NOTE, e.case_id, e.version,
+                     f"Case note: the child of case {e.index_case_id} is the index child ({name} exemplar {e.index_exemplar_id} "
+                     f"Version {e.index_version}, cloned to this case as exemplar {e.exemplar_id})", None)]
         case ev.FirstSigned():
             return [(Kind.FIRST_SIGNED, e.case_id, e.version, f"{name} Version {e.version} first-signed", None)]
         case ev.FirstSignatureWithdrawn():

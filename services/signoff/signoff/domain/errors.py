@@ -28,6 +28,16 @@ class Conflict(SignoffError):
     """The request contradicts the exemplar's state (e.g. counter-signing a draft)."""
 
 
+class ReadFirstNotSigned(Conflict):
+    """A counter-signature that waits for another exemplar of the case to be counter-signed first
+    (the Outcome of s47 Enquiries waits for the Strategy Discussion)."""
+
+    def __init__(self, message: str, *, case_id: str, needs_type_code: str) -> None:
+        super().__init__(message)
+        self.case_id = case_id
+        self.needs_type_code = needs_type_code
+
+
 class Locked(Conflict):
     """The version was counter-signed and is locked: only an unlock makes a new, editable version."""
 

@@ -71,6 +71,17 @@ class Cloned(ExemplarEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IndexChildCaseNoteAdded(ExemplarEvent):
+    """The case note on a sibling's case (``case_id``) that names the index child, added with the
+    clone (``exemplar_id``) of the index child's exemplar. Identifiers only: the case-management
+    system writes "<name> is the index child" from its own record of ``index_case_id``."""
+
+    index_exemplar_id: str
+    index_case_id: str
+    index_version: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class MessageSent(ExemplarEvent):
     message_id: str
     to_person_id: str

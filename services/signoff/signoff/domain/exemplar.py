@@ -19,7 +19,8 @@ from typing import Any
 from . import events as ev
 from . import roles as r
 from .access import Actor, CaseView
-from .errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, Unanswered
+from .catalogue import COUNTER_SIGN_AFTER, SEED_TYPES
+from .errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, ReadFirstNotSigned, Unanswered
 from .timeliness import Assessment, assess, local_date
 from .types import Answers, ExemplarType
 
@@ -112,6 +113,17 @@ def _may_work_on(actor: Actor) -> bool:
     return actor.in_team_structure or actor.is_administrator
 
 
+def _refuse_admin_officer_signature(actor: Actor, signers: frozenset[str], type_name: str) -> None:
+    """"The initial assessment exemplar can be completed and cloned by the duty admin officer and
+    work-flowed to the duty senior who will apply first and second signature": the admin officer
+    never signs (unless they also hold a signing role of the type)."""
+    if r.ADMIN_OFFICER in actor.roles and not actor.has_role(signers):
+        raise NotAllowed(
+            f"The admin officer completes {type_name} and work-flows it to the duty senior, who applies the first and "
+            "second signature: an admin officer does not sign."
+        )
+
+
 def _require_open(case: CaseView) -> None:
     if not case.is_open:
         raise Conflict(f"Case {case.case_id!r} is {case.status}: no new exemplar is started on it.")
@@ -182,6 +194,12 @@ class Exemplar:
             ev.Cloned, actor.person_id, at,
             index_exemplar_id=index.id, index_case_id=index.case_id, index_version=source.number, start_date=clone.start_date,
         )
+        # "The index child will be identified at the outset and a case note added to each of the
+        # siblings by team admin": the note goes with each clone, by id (never the child's name).
+        clone._record(
+            ev.IndexChildCaseNoteAdded, actor.person_id, at,
+            index_exemplar_id=index.id, index_case_id=index.case_id, index_version=source.number,
+        )
         return clone
 
     # --- reading ---------------------------------------------------------------------------
@@ -241,6 +259,7 @@ class Exemplar:
         version = self.current
         if version.locked:
             raise self._locked(version)
+        _refuse_admin_officer_signature(actor, self.type.first_signers, self.type.name)
         if version.first_signature is not None:
             raise Conflict(
                 f"Version {version.number} was already first-signed by {version.first_signature.by} "
@@ -256,10 +275,22 @@ class Exemplar:
         version.first_signature = Signature(actor.person_id, at)
         self._record(ev.FirstSigned, actor.person_id, at, start_date=self.start_date)
 
-    def counter_sign(self, actor: Actor, at: datetime, *, comments: str | None = None, supervision_notes: str | None = None) -> None:
+    @property
+    def counter_sign_after(self) -> str | None:
+        """The type code of the exemplar that must be counter-signed on this case before this one
+        is (``catalogue.COUNTER_SIGN_AFTER``), or None."""
+        return COUNTER_SIGN_AFTER.get(self.type.code)
+
+    def counter_sign(
+        self, actor: Actor, at: datetime, *, comments: str | None = None, supervision_notes: str | None = None,
+        counter_signed_on_case: frozenset[str] = frozenset(),
+    ) -> None:
+        """The second signature. ``counter_signed_on_case`` holds the type codes of the case's
+        exemplars whose current version is counter-signed (what ``counter_sign_after`` asks for)."""
         version = self.current
         if version.locked:
             raise self._locked(version)
+        _refuse_admin_officer_signature(actor, self.type.counter_signers, self.type.name)
         first = version.first_signature
         if first is None:
             raise Conflict(f"Version {version.number} has no first signature yet: it is counter-signed after it is first-signed.")
@@ -269,6 +300,15 @@ class Exemplar:
             raise NotAllowed("The counter-signature is given by a manager of the child's team; you are not in or over that team.")
         if first.by == actor.person_id and not self.type.same_person_may_sign_both:
             raise NotAllowed(f"You gave the first signature; {self.type.name} needs its counter-signature from someone else.")
+        needs = self.counter_sign_after
+        if needs is not None and needs not in counter_signed_on_case:
+            needed = next((t.name for t in SEED_TYPES if t.code == needs), needs)
+            raise ReadFirstNotSigned(
+                f"{self.type.name} on case {self.case_id!r} is counter-signed once a {needed} exemplar ({needs}) for the case "
+                f"has been counter-signed: the counter-signer will have read the {needed.lower()} exemplar first. "
+                "Nothing was changed.",
+                case_id=self.case_id, needs_type_code=needs,
+            )
         version.counter_signature = CounterSignature(
             actor.person_id, at, _note(comments, "comments"), _note(supervision_notes, "supervision notes")
         )
@@ -289,10 +329,10 @@ class Exemplar:
         if len(reason) > MAX_NOTE:
             raise InvalidInput(f"The reason is longer than {MAX_NOTE} characters.")
         if not actor.is_administrator:
-            if not actor.has_role(frozenset({r.SOCIAL_WORKER}) | r.MANAGERS):
-                raise NotAllowed("An exemplar is unlocked by an administrator, a social worker or a relevant manager.")
+            if not actor.has_role(r.UNLOCKERS):
+                raise NotAllowed("An exemplar is unlocked by an administrator, the admin officer, a social worker or a relevant manager.")
             if not actor.in_team_structure:
-                raise NotAllowed("Only a social worker or manager of the child's team can unlock its exemplar.")
+                raise NotAllowed("Only the admin officer, a social worker or a manager of the child's team can unlock its exemplar.")
         new = ExemplarVersion(version.number + 1, dict(version.answers), actor.person_id, at, Origin.UNLOCKED)
         version.unlock = Unlock(actor.person_id, at, reason.strip(), new.number)
         self.versions.append(new)

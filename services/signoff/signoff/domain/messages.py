@@ -16,8 +16,9 @@ from enum import StrEnum
 from shared.calendar import add_working_days
 
 from . import events as ev
+from . import roles as r
 from .access import Actor, PersonView
-from .errors import InvalidInput, NotAllowed
+from .errors import FieldError, InvalidInput, NotAllowed
 from .exemplar import Exemplar
 from .timeliness import local_date
 
@@ -92,6 +93,8 @@ def send(
         raise InvalidInput("Say what is needed: a message with action 'other' needs its text.")
     if due_on < local_date(at):
         raise InvalidInput(f"The due date {due_on.isoformat()} is in the past.")
+    if not from_system:
+        _admin_officer_sends_to_a_signer(exemplar, sender, recipient, action)
     clone = exemplar.clone_of
     message = WorkflowMessage(
         message_id, exemplar.id, exemplar.case_id, exemplar.type.code, exemplar.current.number, recipient.person_id,
@@ -108,6 +111,32 @@ def send(
         )
     )
     return message
+
+
+def _admin_officer_sends_to_a_signer(exemplar: Exemplar, sender: Actor, recipient: PersonView, action: Action) -> None:
+    """"The initial assessment exemplar can be completed and cloned by the duty admin officer and
+    work-flowed to the duty senior who will apply first and second signature." An admin officer
+    (who does not sign) work-flows an exemplar for sign-off to someone who can give the signatures
+    asked for: both of them where one person may give both (the duty senior, for an Initial
+    Assessment), else the one the action names."""
+    t = exemplar.type
+    if r.ADMIN_OFFICER not in sender.roles or sender.has_role(t.first_signers | t.counter_signers):
+        return
+    if action not in (Action.READY_FOR_FIRST_SIGN_OFF, Action.READY_FOR_COUNTER_SIGN):
+        return
+    both = t.first_signers & t.counter_signers if t.same_person_may_sign_both else frozenset()
+    if both and action is Action.READY_FOR_FIRST_SIGN_OFF:
+        needed, what = both, "the first and second signature"
+    elif action is Action.READY_FOR_FIRST_SIGN_OFF:
+        needed, what = t.first_signers, "the first signature"
+    else:
+        needed, what = t.counter_signers, "the counter-signature"
+    if recipient.roles.isdisjoint(needed):
+        raise InvalidInput(
+            f"The admin officer work-flows {t.name} to the person who will apply {what} ({', '.join(sorted(needed))}); "
+            f"{recipient.person_id} cannot.",
+            [FieldError("to_person_id", f"cannot apply {what} of {t.name}", "invalid")],
+        )
 
 
 def counter_signer_for(exemplar: Exemplar, named: PersonView | None, line_manager: PersonView | None) -> PersonView | None:

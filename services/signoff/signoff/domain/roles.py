@@ -27,6 +27,9 @@ QA_OFFICER = "qa_officer"
 LEAD_QA_AUDITOR = "lead_qa_auditor"
 PERFORMANCE_OFFICER = "performance_officer"
 ADMINISTRATOR = "administrator"
+#: The seed's "team admin" / "duty admin officer": completes (and clones) exemplars, adds the
+#: index-child case note and work-flows them to the duty senior; never signs (seed 000).
+ADMIN_OFFICER = "admin_officer"
 INTEGRATION = "integration"
 
 KNOWN_ROLES = frozenset(
@@ -34,7 +37,7 @@ KNOWN_ROLES = frozenset(
         SOCIAL_WORKER, SENIOR_PRACTITIONER, PRACTICE_SUPERVISOR, TEAM_LEADER, TEAM_MANAGER, DUTY_SENIOR,
         DISTRICT_MANAGER, SERVICE_MANAGER, PRINCIPAL_SOCIAL_WORKER, HEAD_OF_SERVICE, ASSISTANT_DIRECTOR,
         SERVICE_DIRECTOR, EXECUTIVE_DIRECTOR, IRO, CP_CHAIR, FGC_COORDINATOR, AUDITOR, PEER_REVIEWER,
-        PRACTICE_DEVELOPMENT_OFFICER, QA_OFFICER, LEAD_QA_AUDITOR, PERFORMANCE_OFFICER, ADMINISTRATOR, INTEGRATION,
+        PRACTICE_DEVELOPMENT_OFFICER, QA_OFFICER, LEAD_QA_AUDITOR, PERFORMANCE_OFFICER, ADMINISTRATOR, ADMIN_OFFICER, INTEGRATION,
     }
 )
 
@@ -50,6 +53,10 @@ MANAGERS = frozenset(
         SERVICE_MANAGER, PRINCIPAL_SOCIAL_WORKER, HEAD_OF_SERVICE,
     }
 )
+
+#: Who may unlock ("open") a signed exemplar of a child in a team they belong to or manage: "all
+#: admin, social workers & relevant managers"; "the admin officer can open the exemplar" (seed 000).
+UNLOCKERS = frozenset({SOCIAL_WORKER, ADMIN_OFFICER}) | MANAGERS
 
 #: Roles that read any child's exemplars and chronology (oversight across teams).
 READ_ANY_CASE = frozenset(

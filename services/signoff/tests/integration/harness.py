@@ -25,6 +25,8 @@ STAFF: dict[str, tuple[list[str], str | None, str | None]] = {
     "P-SW1": (["social_worker"], "T-DA", "P-DS"),
     "P-SW2": (["social_worker"], "T-DA", "P-DS"),
     "P-DS": (["duty_senior", "senior_practitioner"], "T-DA", "P-TM1"),
+    "P-AO": (["admin_officer"], "T-DA", "P-DS"),
+    "P-AO2": (["admin_officer"], "T-CP", "P-TM3"),
     "P-PS": (["practice_supervisor"], "T-DA", "P-TM1"),
     "P-TM1": (["team_manager"], "T-DA", "P-DM"),
     "P-DM": (["district_manager"], "T-CIN", None),

@@ -127,5 +127,5 @@ async def test_create_sign_counter_sign_lock_unlock_each_publish_once(service_en
         assert counts == {
             "signoff.exemplar.cloned.v1": 0, "signoff.exemplar.counter-signed.v1": 1, "signoff.exemplar.created.v1": 1,
             "signoff.exemplar.first-signed.v1": 1, "signoff.exemplar.unlocked.v1": 1, "signoff.workflow-message.sent.v1": 1,
-            "signoff.directory.applied.v1": 0,
+            "signoff.directory.applied.v1": 0, "signoff.index-child-case-note.added.v1": 0,
         }

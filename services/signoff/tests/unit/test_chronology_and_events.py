@@ -37,7 +37,9 @@ def test_the_chronology_has_every_version_signature_unlock_clone_and_message_in_
     assert [e.seq for e in entries] == list(range(len(entries)))
     assert entries[4].by == "P-SW" and "Reason naming a child" in entries[4].summary
     cloned = entries_for(clone.events)
-    assert [(e.kind, e.case_id, e.version) for e in cloned] == [(Kind.CLONED, "C-2", 1), (Kind.CLONED_TO_SIBLING, "C-1", 2)]
+    assert [(e.kind, e.case_id, e.version) for e in cloned] == [
+        (Kind.CLONED, "C-2", 1), (Kind.CLONED_TO_SIBLING, "C-1", 2), (Kind.INDEX_CHILD_CASE_NOTE, "C-2", 1),
+    ]
 
 
 def test_integration_events_carry_ids_and_facts_not_answers_comments_or_reasons() -> None:
@@ -46,7 +48,7 @@ def test_integration_events_carry_ids_and_facts_not_answers_comments_or_reasons(
     assert [t.type for t, _ in published] == [
         "signoff.exemplar.created.v1", "signoff.exemplar.first-signed.v1", "signoff.workflow-message.sent.v1",
         "signoff.exemplar.counter-signed.v1", "signoff.exemplar.unlocked.v1", "signoff.exemplar.first-signed.v1",
-        "signoff.exemplar.counter-signed.v1", "signoff.exemplar.cloned.v1",
+        "signoff.exemplar.counter-signed.v1", "signoff.exemplar.cloned.v1", "signoff.index-child-case-note.added.v1",
     ]
     text = " ".join(d.model_dump_json() for _, d in published)
     assert "private comment" not in text and "Reason naming a child" not in text and "answer to" not in text
@@ -56,13 +58,14 @@ def test_integration_events_carry_ids_and_facts_not_answers_comments_or_reasons(
     assert counter_signed.model_dump(include={"first_signed_by", "counter_signed_by", "working_days_taken", "on_time"}) == {
         "first_signed_by": "P-SW", "counter_signed_by": "P-DS", "working_days_taken": 0, "on_time": True,
     }
-    cloned = published[-1][1]
+    cloned = published[-2][1]
     assert (cloned.exemplar_id, cloned.case_id, cloned.index_exemplar_id, cloned.index_version) == ("X-2", "C-2", "X-1", 2)
 
 
 def test_every_published_type_is_registered_with_the_signoff_publisher() -> None:
-    # Five of the exemplar's life and the workflow message, and how far the directory is applied (the sync signal).
-    assert len(integration.EVENTS) == 7
+    # Five of the exemplar's life, the index child's case note, the workflow message, and how far the
+    # directory is applied (the sync signal).
+    assert len(integration.EVENTS) == 8
     assert all(t.publisher == "signoff" and t.name.startswith("signoff.") for t in integration.EVENTS)
     for t in integration.EVENTS:
         assert "child_name" not in t.json_schema()["properties"]

@@ -211,7 +211,7 @@ def test_only_a_district_manager_counter_signs_the_outcome_of_s47_enquiries() ->
     x.first_sign(TM, T0)
     with pytest.raises(NotAllowed):
         x.counter_sign(SP, LATER)
-    x.counter_sign(DM, LATER)
+    x.counter_sign(DM, LATER, counter_signed_on_case=frozenset({STRATEGY_DISCUSSION.code}))
     assert x.current.counter_signature.by == "P-DM"
 
 
@@ -306,7 +306,8 @@ def test_a_clone_copies_the_counter_signed_version_and_needs_its_own_signatures(
     assert clone.current.answers == index.current.answers and clone.current.status is VersionStatus.DRAFT
     assert clone.clone_of is not None
     assert (clone.clone_of.exemplar_id, clone.clone_of.version, clone.clone_of.comments) == ("X-1", 1, "Good analysis")
-    [cloned] = clone.events
+    [cloned, note] = clone.events
+    assert isinstance(note, ev.IndexChildCaseNoteAdded) and note.index_case_id == "C-1"
     assert isinstance(cloned, ev.Cloned) and cloned.index_exemplar_id == "X-1" and cloned.index_version == 1
     with pytest.raises(Conflict):
         clone.counter_sign(DS, LATER)
