@@ -3,6 +3,7 @@ its assignments and progress, and the dispensations from auditing."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -105,6 +106,76 @@ class CycleOut(BaseModel):
         "allocated until QA staff assign one (PUT /v1/cycles/{month}/assignments/{auditor_id}/peer-reviewer)"
     )
     failures: list[dict[str, object]]
+    directory_version: dict[str, int] = Field(
+        description="The directory the draw read: for each kind of record (team, person, case), the sequence of the gateway's changes "
+        "the audit service had applied without a gap (empty for a cycle drawn before issue 18)"
+    )
+    dispensation_ids: list[str] = Field(description="The dispensations covering the month that the draw left people out for")
+
+
+class CaseReasonOut(BaseModel):
+    case_id: str
+    picked: bool = Field(description="Whether the case was drawn")
+    rank: str = Field(description="The case's rank under the seed: hex SHA-256 of `<seed>|case|<case_id>`; the lowest of a choice is drawn")
+    auditor_id: str | None = Field(description="Drawn: the auditor whose audit it is")
+    basis: str | None = Field(description="Drawn: `line_managed`, `team_cover` or `own_service`")
+    reason: str | None = Field(description="Left out: `audited_in_last_12_months`, `not_line_managed_by_an_available_auditor`, "
+                               "`lower_precedence` (its rank came after the case drawn from the same choice) or "
+                               "`not_child_in_need_protection_or_care` (no drawn case type)")
+    outranked_by: str | None = Field(description="`lower_precedence`: the case drawn ahead of it")
+
+
+class DifferenceOut(BaseModel):
+    what: str = Field(description="`inputs`, `assignment`, `awaiting_peer_reviewer`, `idle_auditor`, `uncovered_team`, `case` or `eligible_cases`")
+    id: str = Field(description="The auditor, team or case it is about (the cycle for `inputs` and `eligible_cases`)")
+    stored: dict[str, Any] | None = Field(description="What the cycle recorded (null: not recorded)")
+    redrawn: dict[str, Any] | None = Field(description="What the re-draw gives (null: nothing)")
+
+
+class VerificationOut(BaseModel):
+    cycle_id: str
+    seed: str
+    inputs_digest: str = Field(description="The digest the cycle recorded of its inputs")
+    reproduced: bool = Field(description="The re-draw from the recorded seed, settings and inputs gives the stored sample, every reason included")
+    inputs_recorded: bool = Field(description="False for a cycle drawn before its inputs were recorded (it cannot be re-drawn)")
+    inputs_digest_matches: bool = Field(description="The recorded inputs still have the digest the cycle recorded")
+    recorded_inputs_digest: str | None = Field(description="The digest of the recorded inputs as they are now (null when none were recorded)")
+    differences_total: int
+    differences: list[DifferenceOut] = Field(description="What differs, the first 200")
+
+
+class PreviewIn(_In):
+    tool_id: str | None = Field(default=None, min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")
+    seed: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Draw with this seed; generated when absent")
+
+
+class PreviewAssignmentOut(BaseModel):
+    auditor_id: str
+    case_id: str
+    case_type: str
+    team_id: str
+    peer_reviewer_id: str | None
+    basis: str
+
+
+class PreviewOut(BaseModel):
+    tool_id: str
+    tool_version: int
+    month: str
+    seed: str
+    inputs_digest: str
+    own_service_fallback: bool
+    peer_review: bool
+    eligible_cases: int
+    assignments: list[PreviewAssignmentOut]
+    uncovered_teams: list[UncoveredTeamOut]
+    idle_auditors: list[IdleAuditorOut]
+    dispensed_ids: list[str]
+    awaiting_peer_reviewer: list[str]
+    reasons: dict[str, int] = Field(description="How many cases for each reason: drawn by basis (`line_managed`, `team_cover`, `own_service`) "
+                                    "and left out by reason")
+    directory_version: dict[str, int]
+    dispensation_ids: list[str]
 
 
 class CycleSummaryOut(BaseModel):
@@ -168,6 +239,7 @@ async def _cycle_out(runtime: RuntimeDep, cycle: Cycle) -> CycleOut:
         idle_auditors=[IdleAuditorOut(**asdict(a)) for a in cycle.sample.idle_auditors],
         own_service_fallback=cycle.sample.own_service_fallback, awaiting_peer_reviewer=cycle.sample.awaiting_peer_reviewer,
         failures=[{"auditor_id": f["auditor_id"], "reason": f["reason"], "errors": f.get("errors", [])} for f in failures],
+        directory_version=cycle.directory_version, dispensation_ids=cycle.dispensation_ids,
     )
 
 
@@ -263,6 +335,59 @@ async def assign_peer_reviewer(
     )
     response.headers["ETag"] = etag(cycle.version)
     return await _cycle_out(runtime, cycle)
+
+
+@router.get(
+    "/cycles/{month}/cases", response_model=Page[CaseReasonOut],
+    summary="Every case the month was drawn from, by case id, with why it was drawn or left out (QA staff)",
+    responses={403: {"description": "Not QA staff"}, 404: {"description": "Not drawn"}},
+)
+async def list_cycle_cases(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[CaseReasonOut]:
+    _qa(caller)
+    cycle = await _load(runtime, month, tool_id)
+    after = str(page.cursor["after"]) if page.cursor and "after" in page.cursor else None
+    found = await cycle_store.case_reasons_after(runtime.db, cycle.id, after=after, limit=page.limit + 1)
+    items = [CaseReasonOut(**asdict(r)) for r in found[: page.limit]]
+    return Page(items=items, next=encode_cursor({"after": found[page.limit - 1].case_id}) if len(found) > page.limit else None)
+
+
+@router.post(
+    "/cycles/{month}/verify", response_model=VerificationOut,
+    summary="Re-draw the month from its recorded seed, settings and inputs and say whether that reproduces the stored sample (QA staff; writes nothing)",
+    responses={403: {"description": "Not QA staff"}, 404: {"description": "Not drawn"}},
+)
+async def verify_cycle(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, tool_id: ToolQuery = None) -> VerificationOut:
+    cycle, found = await cycles.verify_cycle(runtime.extra["audit"], tool_id=_tool(runtime, tool_id), month=Month.parse(month), caller=caller)
+    return VerificationOut(
+        cycle_id=cycle.id, seed=cycle.sample.seed, inputs_digest=cycle.sample.inputs_digest, reproduced=found.reproduced,
+        inputs_recorded=found.inputs_recorded, inputs_digest_matches=found.inputs_digest_matches,
+        recorded_inputs_digest=found.recorded_inputs_digest, differences_total=found.differences_total,
+        differences=[DifferenceOut(**asdict(d)) for d in found.differences],
+    )
+
+
+@router.post(
+    "/cycles/{month}/preview", response_model=PreviewOut,
+    summary="A dry run: the sample the month would have if drawn now, with a given or generated seed (QA staff; no cycle, no events)",
+    responses={403: {"description": "Not QA staff"}, 409: {"description": "The month is over, the programme is not drawn monthly, or no peer reviewer is available"},
+               422: {"description": "Unknown tool"}},
+)
+async def preview_cycle(month: MonthPath, body: PreviewIn, caller: CurrentPerson, runtime: RuntimeDep) -> PreviewOut:
+    tool_id = _tool(runtime, body.tool_id)
+    draw = await cycles.preview_cycle(
+        runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller=caller, today=runtime.clock.now().date(), seed=body.seed,
+    )
+    sample = draw.sample
+    reasons = Counter(r.basis if r.picked else r.reason for r in sample.case_reasons)
+    return PreviewOut(
+        tool_id=tool_id, tool_version=draw.tool_doc["version"], month=month, seed=sample.seed, inputs_digest=sample.inputs_digest,
+        own_service_fallback=sample.own_service_fallback, peer_review=sample.peer_review, eligible_cases=sample.eligible_cases,
+        assignments=[PreviewAssignmentOut(**asdict(a)) for a in sample.assignments],
+        uncovered_teams=[UncoveredTeamOut(**asdict(t)) for t in sample.uncovered_teams],
+        idle_auditors=[IdleAuditorOut(**asdict(a)) for a in sample.idle_auditors],
+        dispensed_ids=sample.dispensed_ids, awaiting_peer_reviewer=sample.awaiting_peer_reviewer,
+        reasons={str(k): v for k, v in sorted(reasons.items())}, directory_version=draw.directory_version, dispensation_ids=draw.dispensation_ids,
+    )
 
 
 @router.post("/cycles/scheduled-draws", response_model=ScheduledDrawOut, tags=["audit schedule"], summary="Draw every programme's next month that is due (administrators; the scheduler)")

@@ -11,6 +11,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from shared.directory_sync import applied_through
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import replace_versioned
 
@@ -18,13 +19,19 @@ from ..common.directory import PEOPLE
 from ..tools.domain.definition import ProgrammeKind
 from .domain.cycle import Cycle
 from .domain.dispensation import Dispensation, DispensationReason
-from .domain.sampling import Assignment, IdleAuditor, Sample, UncoveredTeam
+from .domain.sampling import Assignment, CaseReason, IdleAuditor, OpenCase, Sample, SampleInputs, UncoveredTeam
 from .domain.timetable import Month, Timetable
 
 CYCLES = "cycles"
 FAILURES = "allocation_failures"
 DISPENSATIONS = "dispensations"
 DISPENSATION_HISTORY = "dispensation_history"
+#: The inputs each cycle was drawn from, and every case's reason: in chunks keyed by cycle id.
+CYCLE_INPUTS = "cycle_inputs"
+CYCLE_CASE_REASONS = "cycle_case_reasons"
+#: Rows per chunk (a case row is a short list of identifiers).
+INPUT_CHUNK = 5000
+REASON_CHUNK = 500
 
 INDEXES = [
     Indexes(CYCLES, [IndexModel([("tool_id", ASCENDING), ("month", ASCENDING)], unique=True)]),
@@ -38,6 +45,8 @@ INDEXES = [
         ],
     ),
     Indexes(DISPENSATION_HISTORY, [IndexModel([("dispensation_id", ASCENDING), ("version", ASCENDING)], unique=True)]),
+    Indexes(CYCLE_INPUTS, [IndexModel([("cycle_id", ASCENDING), ("part", ASCENDING)], unique=True)]),
+    Indexes(CYCLE_CASE_REASONS, [IndexModel([("cycle_id", ASCENDING), ("last", ASCENDING)], unique=True)]),
 ]
 
 
@@ -77,6 +86,8 @@ def cycle_document(cycle: Cycle) -> Document:
         "audits": len(sample.assignments), "assignments": [asdict(a) for a in sample.assignments],
         "idle_auditors": [asdict(a) for a in sample.idle_auditors], "uncovered_teams": [asdict(t) for t in sample.uncovered_teams],
         "awaiting_peer_reviewer": sample.awaiting_peer_reviewer, "own_service_fallback": sample.own_service_fallback,
+        "peer_review": sample.peer_review, "directory_version": cycle.directory_version, "dispensation_ids": cycle.dispensation_ids,
+        "peer_reviewers_assigned": cycle.peer_reviewers_assigned,
     }
 
 
@@ -91,6 +102,7 @@ def cycle_from_document(doc: Document) -> Cycle:
         idle_auditors=[IdleAuditor(**a) for a in doc.get("idle_auditors", [])],
         uncovered_teams=[UncoveredTeam(**t) for t in doc.get("uncovered_teams", [])],
         awaiting_peer_reviewer=list(doc.get("awaiting_peer_reviewer", [])), own_service_fallback=doc.get("own_service_fallback", False),
+        peer_review=doc.get("peer_review", False),
     )
     timetable = Timetable(
         month=month, draw_on=date.fromisoformat(tt["draw_on"]), month_starts=date.fromisoformat(tt["month_starts"]),
@@ -100,7 +112,94 @@ def cycle_from_document(doc: Document) -> Cycle:
     return Cycle(
         id=doc["_id"], tool_id=doc["tool_id"], tool_version=doc["tool_version"], programme=ProgrammeKind(doc["programme"]), month=month,
         sample=sample, timetable=timetable, drawn_by=doc["drawn_by"], drawn_at=doc["drawn_at"], version=doc["version"],
+        # Cycles drawn before issue 18 recorded neither.
+        directory_version=dict(doc.get("directory_version", {})), dispensation_ids=list(doc.get("dispensation_ids", [])),
+        peer_reviewers_assigned=dict(doc.get("peer_reviewers_assigned", {})),
     )
+
+
+# --- what a cycle was drawn from, and every case's reason ----------------------------------------
+
+
+def _chunks(rows: list[Any], size: int) -> list[list[Any]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def inputs_documents(cycle_id: str, inputs: SampleInputs) -> list[Document]:
+    """The inputs, compactly: one row of identifiers per case, in chunks (part 0 also holds the people)."""
+    cases = [[c.case_id, list(c.case_types), c.team_id, c.line_manager_id, c.service_id] for c in inputs.cases]
+    recent = sorted(inputs.recently_audited)
+    parts = max(len(_chunks(cases, INPUT_CHUNK)), len(_chunks(recent, INPUT_CHUNK)))
+    docs: list[Document] = [
+        {"_id": f"{cycle_id}|{n:05d}", "cycle_id": cycle_id, "part": n, "parts": parts,
+         "cases": cases[n * INPUT_CHUNK : (n + 1) * INPUT_CHUNK], "recently_audited": recent[n * INPUT_CHUNK : (n + 1) * INPUT_CHUNK]}
+        for n in range(parts)
+    ]
+    docs[0].update({
+        "auditors": list(inputs.auditors), "peer_reviewers": list(inputs.peer_reviewers), "dispensed": sorted(inputs.dispensed),
+        "line_managers": sorted([p, m] for p, m in inputs.line_managers.items()),
+        "auditor_services": sorted([a, s] for a, s in inputs.auditor_services.items()),
+    })
+    return docs
+
+
+def inputs_from_documents(docs: list[Document]) -> SampleInputs | None:
+    """The recorded inputs (None when none were recorded, or a chunk is missing)."""
+    docs = sorted(docs, key=lambda d: d["part"])
+    if not docs or [d["part"] for d in docs] != list(range(docs[0]["parts"])):
+        return None
+    head = docs[0]
+    return SampleInputs(
+        cases=[
+            OpenCase(case_id=c[0], case_types=tuple(c[1]), team_id=c[2], line_manager_id=c[3], service_id=c[4])
+            for d in docs for c in d["cases"]
+        ],
+        auditors=list(head["auditors"]), peer_reviewers=list(head["peer_reviewers"]), dispensed=frozenset(head["dispensed"]),
+        recently_audited=frozenset(r for d in docs for r in d["recently_audited"]),
+        line_managers={p: m for p, m in head["line_managers"]}, auditor_services={a: s for a, s in head["auditor_services"]},
+    )
+
+
+def _reason_row(r: CaseReason) -> list[Any]:
+    return [r.case_id, r.picked, r.rank, r.auditor_id, r.basis, r.reason, r.outranked_by]
+
+
+def _reason_of(row: list[Any]) -> CaseReason:
+    return CaseReason(case_id=row[0], picked=row[1], rank=row[2], auditor_id=row[3], basis=row[4], reason=row[5], outranked_by=row[6])
+
+
+def reason_documents(cycle_id: str, reasons: list[CaseReason]) -> list[Document]:
+    rows = sorted((_reason_row(r) for r in reasons), key=lambda row: row[0])
+    return [
+        {"_id": f"{cycle_id}|{n:05d}", "cycle_id": cycle_id, "part": n, "first": chunk[0][0], "last": chunk[-1][0], "rows": chunk}
+        for n, chunk in enumerate(_chunks(rows, REASON_CHUNK)) if chunk
+    ]
+
+
+async def record_inputs(tx: Transaction, db: AsyncDatabase[Document], cycle_id: str, inputs: SampleInputs, reasons: list[CaseReason]) -> None:
+    """The inputs the cycle was drawn from and every case's reason, in the draw's transaction."""
+    await db[CYCLE_INPUTS].insert_many(inputs_documents(cycle_id, inputs), session=tx.session)
+    if docs := reason_documents(cycle_id, reasons):
+        await db[CYCLE_CASE_REASONS].insert_many(docs, session=tx.session)
+
+
+async def load_inputs(db: AsyncDatabase[Document], cycle_id: str) -> SampleInputs | None:
+    return inputs_from_documents(await db[CYCLE_INPUTS].find({"cycle_id": cycle_id}).to_list())
+
+
+async def case_reasons(db: AsyncDatabase[Document], cycle_id: str) -> list[CaseReason]:
+    docs = await db[CYCLE_CASE_REASONS].find({"cycle_id": cycle_id}).sort("part", ASCENDING).to_list()
+    return [_reason_of(row) for d in docs for row in d["rows"]]
+
+
+async def case_reasons_after(db: AsyncDatabase[Document], cycle_id: str, *, after: str | None, limit: int) -> list[CaseReason]:
+    """Up to ``limit`` case reasons after the case id ``after``, by case id."""
+    query: dict[str, Any] = {"cycle_id": cycle_id}
+    if after is not None:
+        query["last"] = {"$gt": after}
+    docs = await db[CYCLE_CASE_REASONS].find(query).sort("last", ASCENDING).limit(limit // REASON_CHUNK + 2).to_list()
+    rows = [row for d in docs for row in d["rows"] if after is None or row[0] > after]
+    return [_reason_of(row) for row in rows[:limit]]
 
 
 async def insert_cycle(tx: Transaction, db: AsyncDatabase[Document], cycle: Cycle) -> None:
@@ -140,6 +239,11 @@ async def service_managers(db: AsyncDatabase[Document], max_chain: int = 8) -> d
             current = None
         found[person_id] = current
     return found
+
+
+async def directory_version(db: AsyncDatabase[Document]) -> dict[str, int]:
+    """How far the directory projection has applied each kind of change (the gateway's sequences)."""
+    return await applied_through(db)
 
 
 async def list_cycles(db: AsyncDatabase[Document], *, tool_id: str | None, after: str | None, limit: int) -> list[Document]:

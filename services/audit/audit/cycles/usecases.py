@@ -28,8 +28,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_sync import KINDS
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Transaction
@@ -43,12 +45,14 @@ from ..common.directory import Directory
 from ..common.errors import AuditRuleError, InvalidEntries, NotAllowed
 from ..common.roles import PEER_REVIEWER_ROLE, PROGRAMME_ROLES
 from ..tools import store as tool_store
+from ..tools.domain.definition import ToolDefinition
 from . import events as ie
 from . import store as cycle_store
 from .domain.cycle import DRAWN_PROGRAMMES, Cycle, PeerReviewerRefused, cycle_id
 from .domain.dispensation import Dispensation, DispensationReason
-from .domain.sampling import NoPeerReviewers, SampleInputs, draw_sample
+from .domain.sampling import NoPeerReviewers, Sample, SampleInputs, draw_sample
 from .domain.timetable import Month, draw_day, draw_due, timetable
+from .domain.verification import Verification, verify
 
 log = logging.getLogger(__name__)
 
@@ -79,44 +83,21 @@ async def draw_cycle(
     existing = await cycle_store.load_cycle(db, cycle_id(tool_id, month))
     if existing is not None:
         return existing.drawn_again(seed), False
-    if month.last_day < today:
-        raise CycleRefused(f"{month} is over: a month is drawn before it begins (or during it, late).")
-    version = await tool_store.latest_version(db, tool_id)
-    tool_doc = await tool_store.get_version(db, tool_id, version) if version else None
-    if tool_doc is None:
-        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {tool_id!r}", "code": "unknown"}])
-    definition = tool_store.definition_of(tool_doc)
-    if definition.programme not in DRAWN_PROGRAMMES:
-        raise CycleRefused(f"The {definition.programme.value} programme is organised case by case, not drawn monthly.")
-
-    staff = await directory.staffing(db)
-    cases, auditor_services = staff.cases, {}
-    if definition.own_service_fallback:
-        services = await cycle_store.service_managers(db)
-        cases = [replace(c, service_id=services.get(c.line_manager_id or "")) for c in staff.cases]
-        auditor_services = {a: services.get(a) for a in staff.auditors}
-    inputs = SampleInputs(
-        cases=cases, auditors=staff.auditors, peer_reviewers=staff.peer_reviewers,
-        dispensed=await cycle_store.dispensed_people(db, month),
-        recently_audited=frozenset(await store.cases_audited_since(db, datetime.combine(month.plus(-12).first_day, time(), UTC))),
-        line_managers=staff.line_managers, auditor_services=auditor_services,
-    )
-    try:
-        sample = draw_sample(inputs, seed or secrets.token_hex(8), peer_review=definition.peer_review, own_service_fallback=definition.own_service_fallback)
-    except NoPeerReviewers as exc:
-        raise CycleRefused(str(exc)) from exc
+    draw = await _draw(ctx, tool_id=tool_id, month=month, today=today, seed=seed)
+    tool_doc, sample = draw.tool_doc, draw.sample
     now = ctx.uow.clock.now()
     plan = timetable(
         month, working_days_before=settings.working_days_before, reminder_interval=settings.reminder_interval,
         digest_day_of_month=settings.digest_day_of_month, issued_on=max(today, draw_day(month, settings.working_days_before)),
     )
     cycle = Cycle.draw(
-        tool_id=tool_id, tool_version=tool_doc["version"], programme=definition.programme, month=month, sample=sample,
-        timetable=plan, by=by, at=now,
+        tool_id=tool_id, tool_version=tool_doc["version"], programme=draw.definition.programme, month=month, sample=sample,
+        timetable=plan, by=by, at=now, directory_version=draw.directory_version, dispensation_ids=draw.dispensation_ids,
     )
 
     async def work(tx: Transaction) -> None:
         await cycle_store.insert_cycle(tx, db, cycle)
+        await cycle_store.record_inputs(tx, db, cycle.id, draw.inputs, sample.case_reasons)
         ie.record(tx, cycle.events)
         await remember(tx, db, key, cycle.id, now=now)
 
@@ -130,6 +111,80 @@ async def draw_cycle(
         return drawn.drawn_again(seed), False
     log.info("cycle drawn", extra={"cycle_id": cycle.id, "audits": len(sample.assignments), "uncovered": len(sample.uncovered_team_ids)})
     return cycle, True
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A sample drawn from today's inputs, with what it was drawn from (not yet recorded)."""
+
+    tool_doc: dict[str, Any]
+    definition: ToolDefinition
+    inputs: SampleInputs
+    sample: Sample
+    directory_version: dict[str, int]
+    dispensation_ids: list[str]
+
+
+async def _draw(ctx: AuditContext, *, tool_id: str, month: Month, today: date, seed: str | None) -> Draw:
+    """Read today's inputs for ``month`` and draw (the draw's refusals: the month over, a programme
+    not drawn monthly, an unknown tool, no peer reviewer). Writes nothing."""
+    db = ctx.db
+    if month.last_day < today:
+        raise CycleRefused(f"{month} is over: a month is drawn before it begins (or during it, late).")
+    version = await tool_store.latest_version(db, tool_id)
+    tool_doc = await tool_store.get_version(db, tool_id, version) if version else None
+    if tool_doc is None:
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {tool_id!r}", "code": "unknown"}])
+    definition = tool_store.definition_of(tool_doc)
+    if definition.programme not in DRAWN_PROGRAMMES:
+        raise CycleRefused(f"The {definition.programme.value} programme is organised case by case, not drawn monthly.")
+
+    # The directory's version is read first: the projection read after it holds at least that.
+    applied = await cycle_store.directory_version(db)
+    staff = await directory.staffing(db)
+    cases, auditor_services = staff.cases, {}
+    if definition.own_service_fallback:
+        services = await cycle_store.service_managers(db)
+        cases = [replace(c, service_id=services.get(c.line_manager_id or "")) for c in staff.cases]
+        auditor_services = {a: services.get(a) for a in staff.auditors}
+    dispensations = await cycle_store.covering(db, month)
+    inputs = SampleInputs(
+        cases=cases, auditors=staff.auditors, peer_reviewers=staff.peer_reviewers,
+        dispensed=frozenset(d.person_id for d in dispensations),
+        recently_audited=frozenset(await store.cases_audited_since(db, datetime.combine(month.plus(-12).first_day, time(), UTC))),
+        line_managers=staff.line_managers, auditor_services=auditor_services,
+    )
+    try:
+        sample = draw_sample(inputs, seed or secrets.token_hex(8), peer_review=definition.peer_review, own_service_fallback=definition.own_service_fallback)
+    except NoPeerReviewers as exc:
+        raise CycleRefused(str(exc)) from exc
+    return Draw(
+        tool_doc=tool_doc, definition=definition, inputs=inputs, sample=sample,
+        directory_version={kind: applied.get(kind, 0) for kind in KINDS}, dispensation_ids=sorted(d.id for d in dispensations),
+    )
+
+
+async def preview_cycle(
+    ctx: AuditContext, *, tool_id: str, month: Month, caller: Identity, today: date, seed: str | None,
+) -> Draw:
+    """A dry run (QA staff): the sample ``month`` would have if drawn now with ``seed`` (or a
+    generated one). Nothing is written: no cycle, no event, no allocation."""
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Only QA staff and administrators preview a month's audit sample.")
+    return await _draw(ctx, tool_id=tool_id, month=month, today=today, seed=seed)
+
+
+async def verify_cycle(ctx: AuditContext, *, tool_id: str, month: Month, caller: Identity) -> tuple[Cycle, Verification]:
+    """Re-draw a drawn month from its recorded seed, settings and inputs, and say whether that
+    reproduces the stored sample (QA staff). Writes nothing."""
+    if PROGRAMME_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Only QA staff and administrators verify a month's audit sample.")
+    cycle = await cycle_store.load_cycle(ctx.db, cycle_id(tool_id, month))
+    if cycle is None:
+        raise Stale(cycle_store.CYCLE, None, 0, ident=str(month))
+    inputs = await cycle_store.load_inputs(ctx.db, cycle.id)
+    reasons = await cycle_store.case_reasons(ctx.db, cycle.id)
+    return cycle, verify(cycle.id, cycle.sample, reasons, inputs, assigned_by_qa=cycle.peer_reviewers_assigned)
 
 
 async def assign_peer_reviewer(

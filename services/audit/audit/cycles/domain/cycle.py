@@ -17,8 +17,9 @@ from .sampling import Assignment, Sample
 from .timetable import Month, Timetable
 
 #: Programmes whose auditors audit a case they line-manage, drawn monthly. Themed and
-#: multi-agency audits are organised case by case (a coordinator, a theme), not drawn.
-DRAWN_PROGRAMMES = frozenset({ProgrammeKind.PEER_REVIEW, ProgrammeKind.QUALITY_PRACTICE, ProgrammeKind.SINGLE_AGENCY})
+#: multi-agency audits are organised case by case (a coordinator, a theme), not drawn; Hillingdon's
+#: single-agency audit is its own round (``hillingdon.domain.single_agency_round``, Appendix D).
+DRAWN_PROGRAMMES = frozenset({ProgrammeKind.PEER_REVIEW, ProgrammeKind.QUALITY_PRACTICE})
 
 
 def cycle_id(tool_id: str, month: Month) -> str:
@@ -58,15 +59,23 @@ class Cycle:
     drawn_by: str
     drawn_at: datetime
     version: int = 1
+    #: The inputs the draw used (issue 18): how far the directory projection had applied each kind
+    #: of change (``team``, ``person``, ``case`` -> sequence), and the dispensations covering the month.
+    directory_version: dict[str, int] = field(default_factory=dict)
+    dispensation_ids: list[str] = field(default_factory=list)
+    #: Auditor -> the peer reviewer QA staff assigned after the draw (the audit awaited one).
+    peer_reviewers_assigned: dict[str, str] = field(default_factory=dict)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def draw(
-        cls, *, tool_id: str, tool_version: int, programme: ProgrammeKind, month: Month, sample: Sample, timetable: Timetable, by: str, at: datetime
+        cls, *, tool_id: str, tool_version: int, programme: ProgrammeKind, month: Month, sample: Sample, timetable: Timetable, by: str, at: datetime,
+        directory_version: dict[str, int] | None = None, dispensation_ids: list[str] | None = None,
     ) -> Cycle:
         cycle = cls(
             id=cycle_id(tool_id, month), tool_id=tool_id, tool_version=tool_version, programme=programme, month=month,
-            sample=sample, timetable=timetable, drawn_by=by, drawn_at=at,
+            sample=sample, timetable=timetable, drawn_by=by, drawn_at=at, directory_version=dict(directory_version or {}),
+            dispensation_ids=sorted(dispensation_ids or []),
         )
         cycle.events.append(CycleDrawn(
             at=at, by=by, cycle_id=cycle.id, tool_id=tool_id, programme=programme, month=str(month), seed=sample.seed,
@@ -101,6 +110,7 @@ class Cycle:
             self.sample, assignments=[new if a is old else a for a in self.sample.assignments],
             awaiting_peer_reviewer=[a for a in self.sample.awaiting_peer_reviewer if a != auditor_id],
         )
+        self.peer_reviewers_assigned = {**self.peer_reviewers_assigned, auditor_id: reviewer_id}
         self._request_allocation(new, by=by, at=at)
         return new
 

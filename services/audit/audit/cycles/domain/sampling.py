@@ -30,6 +30,12 @@ The rules, in order:
 "Random" is a rank: the SHA-256 of the recorded seed and the record's id. Drawing again with the
 same seed and the same inputs gives the same sample, whatever order the inputs come in; one
 auditor's draw does not depend on anyone else's.
+
+Every case of the inputs gets its reason (``CaseReason``, issue 18, "a sample anyone can
+verify"): a case drawn, with its rank under the seed, the auditor it serves and the basis; a case
+left out, with why: audited in the last 12 months, not line-managed by an available auditor, or
+lower precedence (its rank came after the case drawn from the same choice, which it names);
+a case of no drawn type says so. ``verify`` compares a stored sample with a re-draw.
 """
 
 from __future__ import annotations
@@ -158,6 +164,37 @@ class Sample:
     awaiting_peer_reviewer: list[str] = field(default_factory=list)
     #: Whether the programme's own-service fallback was on for this draw.
     own_service_fallback: bool = False
+    #: Whether the programme has a peer review (a setting the draw used).
+    peer_review: bool = False
+    #: Every case of the inputs with why it was or was not drawn, by case id (kept apart from
+    #: the cycle's record: a month has thousands).
+    case_reasons: list[CaseReason] = field(default_factory=list, repr=False, compare=False)
+
+
+#: Why a case of the inputs was left out of the sample.
+AUDITED_IN_LAST_12_MONTHS = "audited_in_last_12_months"
+NOT_LINE_MANAGED_BY_AN_AVAILABLE_AUDITOR = "not_line_managed_by_an_available_auditor"
+LOWER_PRECEDENCE = "lower_precedence"
+NOT_A_DRAWN_CASE_TYPE = "not_child_in_need_protection_or_care"
+LEFT_OUT_REASONS = (AUDITED_IN_LAST_12_MONTHS, NOT_LINE_MANAGED_BY_AN_AVAILABLE_AUDITOR, LOWER_PRECEDENCE, NOT_A_DRAWN_CASE_TYPE)
+
+
+@dataclass(frozen=True)
+class CaseReason:
+    """Why one case of the inputs was, or was not, drawn."""
+
+    case_id: str
+    picked: bool
+    #: The case's rank under the seed (hex SHA-256): the lowest of a choice is drawn.
+    rank: str
+    #: Picked: the auditor it serves.
+    auditor_id: str | None = None
+    #: Picked: ``line_managed``, ``team_cover`` or ``own_service``.
+    basis: str | None = None
+    #: Left out: one of ``LEFT_OUT_REASONS``.
+    reason: str | None = None
+    #: Left out for ``lower_precedence``: the case drawn ahead of it (a lower rank).
+    outranked_by: str | None = None
 
 
 class NoPeerReviewers(Exception):
@@ -179,8 +216,16 @@ def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool, own_servi
         by_team[case.team_id].append(case)
     managing = {c.line_manager_id for c in open_drawable if c.line_manager_id}
 
+    #: case -> the case drawn ahead of it (the first choice it lost).
+    lost_to: dict[str, str] = {}
+
     def pick(cases: Iterable[OpenCase]) -> OpenCase:
-        return min(cases, key=lambda c: rank(seed, "case", c.case_id))
+        pool = list(cases)
+        chosen_case = min(pool, key=lambda c: rank(seed, "case", c.case_id))
+        for other in pool:
+            if other is not chosen_case:
+                lost_to.setdefault(other.case_id, chosen_case.case_id)
+        return chosen_case
 
     available = sorted(set(inputs.auditors) - inputs.dispensed)
     chosen: dict[str, tuple[OpenCase, str]] = {}
@@ -252,8 +297,33 @@ def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool, own_servi
         dispensed_ids=dispensed, idle_auditor_ids=sorted(idle), eligible_cases=len(eligible), idle_auditors=idle_auditors,
         uncovered_teams=uncovered_teams,
         awaiting_peer_reviewer=sorted(a for a in chosen if peer_review and a not in reviewers),
-        own_service_fallback=own_service_fallback,
+        own_service_fallback=own_service_fallback, peer_review=peer_review,
+        case_reasons=case_reasons(inputs, seed, assignments, lost_to),
     )
+
+
+def case_reasons(inputs: SampleInputs, seed: str, assignments: list[Assignment], lost_to: dict[str, str]) -> list[CaseReason]:
+    """Every case of the inputs, by case id, with why it was or was not drawn."""
+    drawn = {a.case_id: a for a in assignments}
+    reasons = []
+    for case in sorted({c.case_id: c for c in inputs.cases}.values(), key=lambda c: c.case_id):
+        at = rank(seed, "case", case.case_id).hex()
+        a = drawn.get(case.case_id)
+        if a is not None:
+            reasons.append(CaseReason(case_id=case.case_id, picked=True, rank=at, auditor_id=a.auditor_id, basis=a.basis))
+            continue
+        if case.audit_type is None:
+            reason = NOT_A_DRAWN_CASE_TYPE
+        elif case.case_id in inputs.recently_audited:
+            reason = AUDITED_IN_LAST_12_MONTHS
+        elif case.case_id in lost_to:
+            reason = LOWER_PRECEDENCE
+        else:
+            reason = NOT_LINE_MANAGED_BY_AN_AVAILABLE_AUDITOR
+        reasons.append(CaseReason(
+            case_id=case.case_id, picked=False, rank=at, reason=reason, outranked_by=lost_to.get(case.case_id) if reason == LOWER_PRECEDENCE else None,
+        ))
+    return reasons
 
 
 def _peer_reviewers(inputs: SampleInputs, seed: str, chosen: dict[str, tuple[OpenCase, str]], peer_review: bool) -> dict[str, str]:
