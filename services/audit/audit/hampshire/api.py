@@ -22,7 +22,7 @@ from shared.ids import IdField
 from ..common.roles import Role
 from . import store, usecases
 from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible, SelectionRefused
-from .domain.prepared_file import Delegation, FileStatus, PreparedFile
+from .domain.prepared_file import Delegation, DisagreementOutcome, FileStatus, PreparedFile
 from .schemas import AuditorWork, Preparation, preparation_of, work_of
 
 router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
@@ -73,6 +73,24 @@ class StandardOut(BaseModel):
     choices: list[str]
 
 
+class DisagreementOut(BaseModel):
+    """10.5: standards the auditor judged not met that the team/unit manager said were, raised with them."""
+
+    standards: list[str]
+    auditor_id: str
+    team_manager_id: str
+    raised_at: datetime
+    outcome: DisagreementOutcome | None
+    notes: str
+    settled_by: str | None
+    settled_at: datetime | None
+
+
+class DisagreementOutcomeIn(_In):
+    outcome: DisagreementOutcome = Field(description="agreed: the team/unit manager accepts the judgement; not_agreed: they do not (the auditor's judgement stands)")
+    notes: str = Field(min_length=1, max_length=8000, description="What was discussed with the auditor and what will be done")
+
+
 class FileOut(BaseModel):
     id: str
     version: int
@@ -99,6 +117,7 @@ class FileOut(BaseModel):
     work: AuditorWork | None
     audited_at: datetime | None
     not_selected_at: datetime | None
+    disagreement: DisagreementOut | None = None
     created_by: str
     created_at: datetime
     updated_by: str | None
@@ -177,6 +196,41 @@ class HistoryOut(BaseModel):
     content: dict[str, Any]
 
 
+class WorkerWithoutFileOut(BaseModel):
+    worker_id: str
+    team_id: str
+    supervisor_id: str | None
+    file_id: str | None = Field(description="The worker's file still in preparation, if one was started")
+    status: str = Field(description="no_file, or in_preparation (started, not put forward)")
+
+
+class WorkersWithoutFileOut(BaseModel):
+    """4.1: each month one file per worker must be put forward for audit; these put none forward."""
+
+    month: str
+    team_ids: list[str]
+    workers: list[WorkerWithoutFileOut]
+
+
+class QuarterMonthOut(BaseModel):
+    month: str
+    prepared: int
+    selected: int
+    audited: int
+
+
+class QuarterlyReportOut(BaseModel):
+    """14.3: the monthly collations of a calendar quarter, reported together."""
+
+    quarter: str
+    months: list[QuarterMonthOut]
+    prepared: int
+    selected: int
+    audited: int
+    teams: list[dict[str, Any]]
+    standards: list[dict[str, Any]]
+
+
 class CollationOut(BaseModel):
     month: str
     prepared: int
@@ -196,7 +250,17 @@ def file_out(f: PreparedFile, caller_id: str) -> FileOut:
         preparation=Preparation.model_validate(f.preparation), prepared_by=f.prepared_by, prepared_at=f.prepared_at, ready_list_id=f.ready_list_id,
         selected_by=f.selected_by, selected_at=f.selected_at, auditor_id=f.auditor_id, delegation_id=f.delegation_id,
         delegated_by=f.delegated_by, work=AuditorWork.model_validate(f.work) if judgements_shown else None, audited_at=f.audited_at,
-        not_selected_at=f.not_selected_at, created_by=f.created_by, created_at=f.created_at, updated_by=f.updated_by, updated_at=f.updated_at,
+        not_selected_at=f.not_selected_at, disagreement=_disagreement_out(f), created_by=f.created_by, created_at=f.created_at, updated_by=f.updated_by, updated_at=f.updated_at,
+    )
+
+
+def _disagreement_out(f: PreparedFile) -> DisagreementOut | None:
+    d = f.disagreement
+    if d is None:
+        return None
+    return DisagreementOut(
+        standards=list(d.standards), auditor_id=d.auditor_id, team_manager_id=d.team_manager_id, raised_at=d.raised_at, outcome=d.outcome,
+        notes=d.notes, settled_by=d.settled_by, settled_at=d.settled_at,
     )
 
 
@@ -268,6 +332,12 @@ async def complete_file(file_id: FileId, caller: CurrentPerson, runtime: Runtime
     return _answer(f, caller.person_id, response)
 
 
+@router.post("/files/{file_id}/disagreement/outcome", response_model=FileOut, summary="Record the outcome of a disagreement the auditor raised (the team/unit manager; 10.5)", responses=CHANGES)
+async def settle_disagreement(file_id: FileId, body: DisagreementOutcomeIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FileOut:
+    f = await usecases.settle_disagreement(runtime.extra["audit"], file_id, outcome=body.outcome.value, notes=body.notes, caller=caller, expected=if_match)
+    return _answer(f, caller.person_id, response)
+
+
 # --- the month ------------------------------------------------------------------------------------
 
 
@@ -334,3 +404,16 @@ async def hampshire_collation(
     caller: CurrentPerson, runtime: RuntimeDep, month: Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")],
 ) -> CollationOut:
     return CollationOut(**await usecases.collation(runtime.db, month, caller))
+
+
+@router.get("/months/{month}/workers-without-file", response_model=WorkersWithoutFileOut, summary="The workers who put no file forward for the month (4.1)", responses={403: {"description": "Not a service manager, the performance management unit nor QA staff"}})
+async def workers_without_file(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> WorkersWithoutFileOut:
+    view = await usecases.without_file(runtime.db, month, caller)
+    return WorkersWithoutFileOut(month=month, team_ids=view["team_ids"], workers=[WorkerWithoutFileOut(**w) for w in view["workers"]])
+
+
+@router.get("/quarterly-reports/{quarter}", response_model=QuarterlyReportOut, summary="The quarter's report of the monthly collations (14.3; the performance management unit and QA staff)", responses={403: {"description": "Not the performance management unit nor QA staff"}})
+async def hampshire_quarterly_report(
+    quarter: Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-Q[1-4]$", description="A calendar quarter, e.g. 2026-Q4")], caller: CurrentPerson, runtime: RuntimeDep,
+) -> QuarterlyReportOut:
+    return QuarterlyReportOut(**await usecases.quarterly(runtime.db, quarter, caller))

@@ -162,6 +162,45 @@ class CaseContactNote(EventData):
     recorded_at: datetime
 
 
+class DisagreementRaised(EventData):
+    """10.5: the auditor judged not met standards the team/unit manager said the evidence meets,
+    and raises it with the team/unit manager (a task for notify, until the outcome is recorded)."""
+
+    file_id: str
+    month: str
+    """The month of the quality practice audit, as YYYY-MM."""
+    case_id: str
+    team_id: str
+    """The id of the team that holds the child's case."""
+    worker_id: str
+    supervisor_id: str
+    auditor_id: str
+    """The auditor (the service manager or their delegate) who raises it."""
+    team_manager_id: str
+    """The team/unit manager it is raised with: the team's manager, else the worker's supervisor."""
+    standards: list[str]
+    """The standards in question, by key."""
+    raised_at: datetime
+
+
+class DisagreementSettled(EventData):
+    """10.5: the team/unit manager recorded the outcome of a disagreement the auditor raised."""
+
+    file_id: str
+    month: str
+    """The month of the quality practice audit, as YYYY-MM."""
+    team_id: str
+    """The id of the team that holds the child's case."""
+    auditor_id: str
+    team_manager_id: str
+    """The team/unit manager who recorded the outcome."""
+    standards: list[str]
+    """The standards in question, by key."""
+    outcome: str
+    """``agreed`` (the team/unit manager accepts the judgement) or ``not_agreed`` (the auditor's judgement stands)."""
+    settled_at: datetime
+
+
 def _type(name: str, model: type[EventData], summary: str) -> EventType:
     return EventType(name, 1, model, summary, SERVICE)
 
@@ -182,7 +221,18 @@ CASE_CONTACT_NOTE = _type(
     "audit.case-note.contact", CaseContactNote, "A contact note for the child's record: file prepared for audit, or quality audited."
 )
 
-EVENTS: list[EventType] = [FILE_PREPARED, FILES_READY, SELECTION_DELEGATED, FILE_SELECTED, SELECTION_CLOSED, FILE_AUDITED, CASE_CONTACT_NOTE]
+DISAGREEMENT_RAISED = _type(
+    "audit.hampshire.disagreement.raised", DisagreementRaised,
+    "The auditor judged not met standards the team/unit manager said were met, and raises it with them (a task for notify).",
+)
+DISAGREEMENT_SETTLED = _type(
+    "audit.hampshire.disagreement.settled", DisagreementSettled, "The team/unit manager recorded the outcome of a disagreement the auditor raised.",
+)
+
+EVENTS: list[EventType] = [
+    FILE_PREPARED, FILES_READY, SELECTION_DELEGATED, FILE_SELECTED, SELECTION_CLOSED, FILE_AUDITED, CASE_CONTACT_NOTE, DISAGREEMENT_RAISED,
+    DISAGREEMENT_SETTLED,
+]
 
 
 # --- from domain events to integration events --------------------------------------------------
@@ -218,6 +268,16 @@ def _integration(e: ev.DomainEvent) -> tuple[EventType, EventData, str] | None:
                 file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
                 service_manager_id=f.service_manager_id, auditor_id=e.by, delegation_id=e.delegation_id, delegated_by=e.delegated_by,
                 tool_id=f.tool_id, tool_version=f.tool_version, judgements=dict(e.judgements), audited_at=e.at,
+            ), _file_subject(f.file_id)
+        case ev.DisagreementRaised(file=f):
+            return DISAGREEMENT_RAISED, DisagreementRaised(
+                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
+                auditor_id=e.auditor_id, team_manager_id=e.team_manager_id, standards=list(e.standards), raised_at=e.at,
+            ), _file_subject(f.file_id)
+        case ev.DisagreementSettled(file=f):
+            return DISAGREEMENT_SETTLED, DisagreementSettled(
+                file_id=f.file_id, month=f.month, team_id=f.team_id, auditor_id=e.auditor_id, team_manager_id=e.team_manager_id,
+                standards=list(e.standards), outcome=e.outcome, settled_at=e.at,
             ), _file_subject(f.file_id)
         case ev.CaseContactNote():
             return CASE_CONTACT_NOTE, CaseContactNote(

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Stale, replace_versioned
 
-from ..common.directory import TEAMS
+from ..common.directory import PEOPLE, TEAMS
 from .domain.errors import AlreadyPrepared
 from .domain.events import Saved
 from .domain.prepared_file import Delegation, FileStatus, PreparedFile
@@ -216,3 +216,14 @@ async def team_manager(db: AsyncDatabase[Document], team_id: str, *, tx: Transac
     """The manager of a team as the directory projection names it (None for a team it does not know)."""
     team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=_session(tx))
     return team.get("manager_id") if team else None
+
+
+async def teams(db: AsyncDatabase[Document]) -> list[Document]:
+    """Every team the directory projection knows, by id."""
+    return await db[TEAMS].find({}, {"manager_id": 1}).sort("_id", ASCENDING).to_list()
+
+
+async def people_in_teams(db: AsyncDatabase[Document], team_ids: list[str], roles: list[str]) -> list[Document]:
+    """The active people of these teams holding any of ``roles``."""
+    query = {"team_id": {"$in": team_ids}, "roles": {"$in": roles}, "active": {"$ne": False}}
+    return await db[PEOPLE].find(query, {"team_id": 1, "line_manager_id": 1}).sort("_id", ASCENDING).to_list()

@@ -22,7 +22,7 @@ from shared.mongo import Document, Transaction
 from shared.versioned import Stale
 
 from ..common.context import AuditContext
-from ..common.directory import Directory
+from ..common.directory import ContactOverrides, Directory
 from ..common.errors import InvalidEntries, NotAllowed, WrongStage
 from ..common.roles import QA_STAFF_ROLES
 from ..tools import store as tool_store
@@ -32,11 +32,13 @@ from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible
 from .domain.prepared_file import (
     COLLATION_ROLES,
     SERVICE_MANAGER_ROLE,
+    WORKER_ROLES,
     AuditorWork,
     Delegation,
     FileStatus,
     Preparation,
     PreparedFile,
+    Worker,
     check_different_file,
     check_not_prepared_within_a_year,
     close_month_selection,
@@ -44,8 +46,11 @@ from .domain.prepared_file import (
     delegate_selection,
     months_before,
     previous_month,
+    quarter_months,
+    quarterly_report,
     ready_list,
     standards_of,
+    workers_without_file,
 )
 from .events import record
 
@@ -162,7 +167,16 @@ async def save_judgements(ctx: AuditContext, file_id: str, work: AuditorWork, *,
 
 
 async def complete_audit(ctx: AuditContext, file_id: str, *, caller: Identity, expected: int) -> PreparedFile:
-    return await _act(ctx, file_id, caller, expected, lambda f, now: f.complete(by=caller.person_id, at=now))
+    """The auditor completes the audit; a standard they judged not met that the team/unit manager
+    listed evidence for is raised with the team's manager (10.5)."""
+    f = await store.load(ctx.db, file_id)
+    team_manager_id = await store.team_manager(ctx.db, f.team_id) if f else None
+    return await _act(ctx, file_id, caller, expected, lambda f, now: f.complete(by=caller.person_id, at=now, team_manager_id=team_manager_id))
+
+
+async def settle_disagreement(ctx: AuditContext, file_id: str, *, outcome: str, notes: str, caller: Identity, expected: int) -> PreparedFile:
+    """10.5: the team/unit manager records the outcome of the disagreement the auditor raised."""
+    return await _act(ctx, file_id, caller, expected, lambda f, now: f.settle_disagreement(by=caller.person_id, outcome=outcome, notes=notes, at=now))
 
 
 # --- telling the service manager ----------------------------------------------------------------
@@ -318,3 +332,27 @@ async def collation(db: AsyncDatabase[Document], month: str, caller: Identity) -
     if COLLATION_ROLES.isdisjoint(caller.roles):
         raise NotAllowed("The collation is for the performance management unit and QA staff.")
     return collate(month, await store.of_month(db, month))
+
+
+async def quarterly(db: AsyncDatabase[Document], quarter: str, caller: Identity) -> dict[str, Any]:
+    """14.3: the performance management unit's quarterly report of the monthly collations."""
+    if COLLATION_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("The quarterly report is for the performance management unit and QA staff.")
+    return quarterly_report(quarter, [collate(m, await store.of_month(db, m)) for m in quarter_months(quarter)])
+
+
+async def without_file(db: AsyncDatabase[Document], month: str, caller: Identity) -> dict[str, Any]:
+    """4.1: the workers who put no file forward for the month: of the caller's teams for a service
+    manager (the teams whose manager reports to them), of every team for the performance
+    management unit and QA staff."""
+    everyone = not COLLATION_ROLES.isdisjoint(caller.roles)
+    if not everyone and SERVICE_MANAGER_ROLE not in caller.roles:
+        raise NotAllowed("The workers with no file put forward are listed for their service manager, the performance management unit and QA staff.")
+    directory = Directory(db, ContactOverrides())
+    teams = await store.teams(db)
+    if not everyone:
+        teams = [t for t in teams if t.get("manager_id") and await directory.up_the_line(t["manager_id"], SERVICE_MANAGER_ROLE) == caller.person_id]
+    team_ids = [t["_id"] for t in teams]
+    people = await store.people_in_teams(db, team_ids, sorted(WORKER_ROLES))
+    workers = [Worker(p["_id"], p["team_id"], p.get("line_manager_id")) for p in people]
+    return {"month": month, "team_ids": team_ids, "workers": workers_without_file(workers, await store.of_month(db, month))}

@@ -375,3 +375,58 @@ async def list_compliments(team_id: TeamQuery, caller: CurrentPerson, runtime: R
 @router.get("/compliments/{record_id}", response_model=ComplimentOut, tags=["complaints and compliments"], summary="Read a compliment", responses={404: CHANGES[404]})
 async def read_compliment(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ComplimentOut:
     return _out(ComplimentOut, await uc.read_record(runtime.extra["audit"], rs.COMPLIMENTS, "Compliment", record_id, caller), response)
+
+
+# --- 4.5.2: the log of level 2 complaints and above, the annual extract of learning ----------------
+
+
+class ComplaintLogEntryOut(BaseModel):
+    record_id: str
+    complaint_ref: str
+    team_id: str
+    level: int
+    date_received: date | None
+    date_responded: date
+    days_to_respond: int | None = Field(description="Days from received to responded, when the date received is known")
+    outcome: dr.Outcome
+
+
+class ComplaintLogOut(BaseModel):
+    """4.5.2: the log of the level 2 complaints and above, oldest response first."""
+
+    items: list[ComplaintLogEntryOut]
+
+
+class LessonOut(BaseModel):
+    record_id: str
+    complaint_ref: str
+    level: int
+    outcome: dr.Outcome
+    actions_taken: list[dr.ActionTaken]
+    lessons_learned: str
+
+
+class TeamLessonsOut(BaseModel):
+    team_id: str
+    lessons: list[LessonOut]
+
+
+class LessonsExtractOut(BaseModel):
+    """4.5.2: the year's learning from the log, for the service improvement plan."""
+
+    year: int
+    complaints: int
+    by_level: dict[str, int]
+    outcomes: dict[str, int]
+    actions_taken: dict[str, int]
+    teams: list[TeamLessonsOut]
+
+
+@router.get("/complaints-log", response_model=ComplaintLogOut, tags=["complaints and compliments"], summary="The log of level 2 complaints and above (4.5.2; the complaints team, QA staff, managers)", responses={403: CHANGES[403]})
+async def complaints_log(caller: CurrentPerson, runtime: RuntimeDep) -> ComplaintLogOut:
+    return ComplaintLogOut(items=[ComplaintLogEntryOut(**e) for e in await uc.complaint_log(runtime.extra["audit"], caller)])
+
+
+@router.get("/complaints-lessons/{year}", response_model=LessonsExtractOut, tags=["complaints and compliments"], summary="The annual extract of lessons learned from the log (4.5.2)", responses={403: CHANGES[403]})
+async def complaints_lessons_extract(year: Annotated[int, Path(ge=1900, le=2999, description="The calendar year of the responses")], caller: CurrentPerson, runtime: RuntimeDep) -> LessonsExtractOut:
+    return LessonsExtractOut(**await uc.complaint_lessons_extract(runtime.extra["audit"], year, caller))

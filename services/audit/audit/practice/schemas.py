@@ -99,6 +99,8 @@ class ComplaintLessonsEntries(_Model):
         min_length=1, max_length=8000,
         description="Action to improve service or performance, issues for service planning or development, changes to procedures",
     )
+    level: int | None = Field(default=None, ge=1, le=3, description="The complaint's level (1, 2 or 3; none for a member's enquiry): level 2 and above are logged (4.5.2)")
+    date_received: date | None = Field(default=None, description="When the complaint was received (the log shows how long the response took)")
 
 
 class ComplimentEntries(_Model):

@@ -222,3 +222,11 @@ async def complaint_lessons_of(db: AsyncDatabase[Document], complaint_ref: str) 
     """The id of the lessons recorded for this complaint reference, if any."""
     found = await db[COMPLAINT_LESSONS].find_one({"complaint_ref": complaint_ref}, {"_id": 1})
     return found["_id"] if found else None
+
+
+async def logged_complaints(db: AsyncDatabase[Document], *, level_from: int, months: tuple[str, str] | None = None) -> list[Document]:
+    """Complaints of ``level_from`` and above (4.5.2), of the months ``(first, last)`` when given."""
+    query: dict[str, Any] = {"kind": "complaint", "level": {"$gte": level_from}}
+    if months is not None:
+        query["month"] = {"$gte": months[0], "$lte": months[1]}
+    return await db[COMPLAINT_LESSONS].find(query).sort([("date_responded", ASCENDING), ("complaint_ref", ASCENDING)]).to_list()

@@ -27,6 +27,7 @@ from .domain import events as ev
 from .domain.errors import RecordExists, RecordNotFound
 from .domain.observation import Agreement, Observation, Plan, Reflection, Report, due_reminder
 from .domain.records import (
+    LOGGED_FROM_LEVEL,
     Collation,
     ComplaintLessonsEntries,
     ComplimentEntries,
@@ -36,6 +37,8 @@ from .domain.records import (
     check_complaint,
     check_monitoring,
     collate,
+    complaints_log,
+    lessons_extract,
     month_of,
     report_on_time,
 )
@@ -358,3 +361,27 @@ async def revise_complaint_lessons(
         return stored
 
     return await ctx.uow.run(work)
+
+
+# --- 4.5.2: the log of level 2 complaints and above, the annual extract --------------------------
+
+#: Who reads the complaints log and the annual extract: the Complaints and Service Improvement
+#: Manager, QA staff, service managers and the operational managers who read the reports.
+COMPLAINT_LOG_ROLES = COMPLAINT_ROLES | REPORT_ROLES
+
+
+def _may_read_log(caller: Identity) -> None:
+    if COMPLAINT_LOG_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("The complaints log is for the complaints team, QA staff and the operational managers.")
+
+
+async def complaint_log(ctx: AuditContext, caller: Identity) -> list[dict[str, Any]]:
+    """4.5.2: the log of the level 2 complaints and above."""
+    _may_read_log(caller)
+    return complaints_log(await rs.logged_complaints(ctx.db, level_from=LOGGED_FROM_LEVEL))
+
+
+async def complaint_lessons_extract(ctx: AuditContext, year: int, caller: Identity) -> dict[str, Any]:
+    """4.5.2: the annual extract of learning from the log."""
+    _may_read_log(caller)
+    return lessons_extract(year, await rs.logged_complaints(ctx.db, level_from=LOGGED_FROM_LEVEL, months=(f"{year:04d}-01", f"{year:04d}-12")))

@@ -24,7 +24,18 @@ from . import pdf, store
 from . import usecases as uc
 from .domain import review as dr
 from .domain.review import ActionStatus
-from .schemas import ActionIn, ImprovementAction, Review, action_out, new_action, review_out
+from .schemas import (
+    ActionIn,
+    ImprovementAction,
+    Indicator,
+    PracticeIssue,
+    Review,
+    action_out,
+    indicators_of,
+    new_action,
+    practice_issues_of,
+    review_out,
+)
 
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 
@@ -118,6 +129,24 @@ async def team_review_pdf(review_id: ReviewId, caller: CurrentPerson, runtime: R
 @router.put("/{review_id}/priorities", response_model=Review, summary="Agree the key priorities (the team manager and service manager)", responses=CHANGES)
 async def set_priorities(review_id: ReviewId, body: PrioritiesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
     return _out(await uc.agree_priorities(runtime.extra["audit"], review_id, body.priorities, caller=caller, expected=if_match), response)
+
+
+class IndicatorsIn(_In):
+    indicators: list[Indicator] = Field(max_length=100, description="6.2: the performance indicators the team received (replaces the list)")
+
+
+class PracticeIssuesIn(_In):
+    issues: list[PracticeIssue] = Field(max_length=100, description="6.2: the key practice issues arising from IMRs or SCRs (replaces the list)")
+
+
+@router.put("/{review_id}/performance-indicators", response_model=Review, summary="Enter the pack's performance indicators (QA staff; 6.2)", responses=CHANGES)
+async def enter_performance_indicators(review_id: ReviewId, body: IndicatorsIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
+    return _out(await uc.enter_indicators(runtime.extra["audit"], review_id, indicators_of(body.indicators), caller=caller, expected=if_match), response)
+
+
+@router.put("/{review_id}/practice-issues", response_model=Review, summary="Enter the key practice issues arising from IMRs or SCRs (QA staff; 6.2)", responses=CHANGES)
+async def enter_practice_issues(review_id: ReviewId, body: PracticeIssuesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> Review:
+    return _out(await uc.enter_practice_issues(runtime.extra["audit"], review_id, practice_issues_of(body.issues), caller=caller, expected=if_match), response)
 
 
 @router.post("/{review_id}/actions", response_model=Review, summary="Add an action to the improvement plan (service development: referred to the assistant director)", responses=CHANGES)

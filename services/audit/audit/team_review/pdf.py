@@ -53,6 +53,21 @@ def render(review: Review, *, team_name: str, names: dict[str, str], at: datetim
         pdf.para("None found in the completed audits.")
     pdf.para(f"Actions from the audits: {a.actions}")
 
+    pdf.heading("Performance indicators", 12)
+    if review.performance_indicators:
+        pdf.rows(("Indicator", "Value", "Target"), [(i.name, i.value, i.target or "-") for i in review.performance_indicators], (110, 35, 35))
+        for i in review.performance_indicators:
+            if i.comment:
+                pdf.para(f"{i.name}: {i.comment}")
+    else:
+        pdf.para("Not yet entered by QA staff.")
+
+    pdf.heading("Key practice issues arising from IMRs or SCRs", 12)
+    for practice_issue in review.practice_issues:
+        pdf.para(f"{practice_issue.source.value.upper()} {practice_issue.reference}: {practice_issue.issue}")
+    if not review.practice_issues:
+        pdf.para("None entered by QA staff.")
+
     m = pack.monitoring
     pdf.heading("Monitoring forms (IROs and CP chairs)", 12)
     pdf.para(f"Monitoring forms: {m.forms}; conference reports on time: {m.reports_on_time}; late: {m.reports_late}; plans not progressing: {m.plans_not_progressing}")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from .domain import review as dr
-from .domain.review import ActionKind, ActionStatus, ReviewStatus
+from .domain.review import ActionKind, ActionStatus, IssueSource, ReviewStatus
 
 # --- the pack -----------------------------------------------------------------------------------
 
@@ -127,6 +127,27 @@ class ImprovementAction(BaseModel):
     due_notice_for: date | None = None
 
 
+class Indicator(BaseModel):
+    """6.2 "Performance Indicators": one indicator as the team received it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    value: str = Field(min_length=1, max_length=100, description="The figure as reported, e.g. 87% or 12 days")
+    target: str = Field(default="", max_length=100)
+    comment: str = Field(default="", max_length=4000)
+
+
+class PracticeIssue(BaseModel):
+    """6.2 "Key practice issues arising from IMRs or SCRs"."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    source: IssueSource = Field(description="imr (individual management review) or scr (serious case review)")
+    reference: str = Field(min_length=1, max_length=100, description="The IMR's or SCR's reference (never a child's name)")
+    issue: str = Field(min_length=1, max_length=4000)
+
+
 class Review(BaseModel):
     id: str
     team_id: str
@@ -139,6 +160,8 @@ class Review(BaseModel):
     priorities: list[str] = Field(default_factory=list)
     priorities_agreed_by: list[str] = Field(default_factory=list)
     actions: list[ImprovementAction] = Field(default_factory=list)
+    performance_indicators: list[Indicator] = Field(default_factory=list)
+    practice_issues: list[PracticeIssue] = Field(default_factory=list)
     status: ReviewStatus = ReviewStatus.OPEN
     issued_by: str
     issued_at: datetime
@@ -157,3 +180,11 @@ def action_out(action: dr.ImprovementAction) -> ImprovementAction:
 
 def new_action(body: ActionIn) -> dr.NewAction:
     return dr.NewAction(**body.model_dump())
+
+
+def indicators_of(items: list[Indicator]) -> list[dr.Indicator]:
+    return [dr.Indicator(**i.model_dump()) for i in items]
+
+
+def practice_issues_of(items: list[PracticeIssue]) -> list[dr.PracticeIssue]:
+    return [dr.PracticeIssue(**i.model_dump()) for i in items]

@@ -24,7 +24,7 @@ from ..practice.usecases import known_team
 from ..reporting import usecases as reports
 from . import events as te
 from . import store
-from .domain.review import ActionStatus, NewAction, Review, build_pack
+from .domain.review import ActionStatus, Indicator, NewAction, PracticeIssue, Review, build_pack
 
 
 async def issue_review(ctx: AuditContext, *, team_id: str, to_month: Month, caller: Identity) -> tuple[Review, bool]:
@@ -143,3 +143,13 @@ async def names(ctx: AuditContext, review: Review) -> tuple[str, dict[str, str]]
     team = await known_team(ctx.db, review.team_id)
     people = [p for p in (*review.parties(), review.issued_by, *(a.owner_id for a in review.actions), *review.priorities_agreed_by) if p]
     return str(team.get("name") or review.team_id), await directory.names(people)
+
+
+async def enter_indicators(ctx: AuditContext, review_id: str, indicators: list[Indicator], *, caller: Identity, expected: int) -> Review:
+    """6.2: QA staff enter the performance indicators (no system supplies them)."""
+    return await _act(ctx, review_id, caller, expected, lambda r, now: r.enter_indicators(by=caller.person_id, roles=caller.roles, indicators=indicators, at=now))
+
+
+async def enter_practice_issues(ctx: AuditContext, review_id: str, issues: list[PracticeIssue], *, caller: Identity, expected: int) -> Review:
+    """6.2: QA staff enter the key practice issues arising from IMRs or SCRs."""
+    return await _act(ctx, review_id, caller, expected, lambda r, now: r.enter_practice_issues(by=caller.person_id, roles=caller.roles, issues=issues, at=now))

@@ -388,5 +388,5 @@ def test_a_record_is_stored_with_its_entries_as_json_values_team_month_and_who_r
     assert store.record_document("L1", entries, day=entries.date_responded, team_id="T1", by="TM1", at=T0) == {
         "_id": "L1", "kind": "complaint", "complaint_ref": "CR/1", "team_id": "T1", "date_responded": "2026-09-01", "summary": "Late visit",
         "outcome": "upheld", "actions_taken": ["apology", "compensation"], "compensation_cost": 50.0, "lessons_learned": "Confirm visits",
-        "month": "2026-09", "recorded_by": "TM1", "recorded_at": T0, "updated_by": "TM1", "updated_at": T0,
+        "level": None, "date_received": None, "month": "2026-09", "recorded_by": "TM1", "recorded_at": T0, "updated_by": "TM1", "updated_at": T0,
     }

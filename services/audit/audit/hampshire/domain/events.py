@@ -83,6 +83,30 @@ class Audited(FileEvent):
 
 
 @dataclass(frozen=True)
+class DisagreementRaised(FileEvent):
+    """10.5: the auditor judged not met standards the team/unit manager said were met, and
+    raises it with the team/unit manager."""
+
+    file: FileRef
+    auditor_id: str
+    team_manager_id: str
+    #: The standards in question, by key, in tool order.
+    standards: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisagreementSettled(FileEvent):
+    """10.5: the team/unit manager recorded the outcome of the disagreement."""
+
+    file: FileRef
+    auditor_id: str
+    team_manager_id: str
+    standards: tuple[str, ...]
+    #: ``agreed`` or ``not_agreed`` (the auditor's judgement stands either way).
+    outcome: str
+
+
+@dataclass(frozen=True)
 class CaseContactNote(FileEvent):
     """13.2 / 13.3: a contact note is due on the child's record: the file was prepared (when, by
     whom) or quality audited (when, who judged)."""

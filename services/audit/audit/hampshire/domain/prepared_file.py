@@ -28,6 +28,8 @@ from .errors import SelectionRefused
 from .events import (
     Audited,
     CaseContactNote,
+    DisagreementRaised,
+    DisagreementSettled,
     FileEvent,
     FileRef,
     FilesReady,
@@ -172,9 +174,67 @@ def judgement_gaps(standards: list[Standard], preparation: Preparation, work: Au
         entry = preparation.standards.get(s.key)
         if judgement.value == "yes" and not (entry and entry.evidence):
             found.append(_error(f"judgements.{s.key}", "a standard judged as met needs its evidence listed (what, when, where)"))
+    for key in disagreed_standards(standards, preparation, work):
+        if not work.judgements[key].comment.strip():
+            found.append(_error(
+                f"judgements.{key}.comment",
+                "the team/unit manager listed evidence as meeting this standard: say why it does not, to raise it with them (10.5)",
+            ))
     if not work.comments.strip():
         found.append(_error("comments", "the auditor's comments about the file overall are missing"))
     return found
+
+
+# --- 10.5: the auditor judges a standard not met that the team/unit manager said was ---------------
+
+
+def disagreed_standards(standards: list[Standard], preparation: Preparation, work: AuditorWork) -> list[str]:
+    """10.5: the standards the team/unit manager decided the evidence meets (the worker and their
+    supervisor listed evidence for it) but the auditor judged not met, in tool order."""
+    found = []
+    for s in standards:
+        entry, judgement = preparation.standards.get(s.key), work.judgements.get(s.key)
+        if entry is not None and entry.evidence and not entry.missing and judgement is not None and judgement.value == "no":
+            found.append(s.key)
+    return found
+
+
+class DisagreementOutcome(StrEnum):
+    """What came of the auditor raising it with the team/unit manager. The auditor "has ultimate
+    responsibility for the quality of the file": their judgement stands either way."""
+
+    #: The team/unit manager accepts that the evidence does not meet the standard.
+    AGREED = "agreed"
+    #: The team/unit manager still holds that it does; recorded, the auditor's judgement stands.
+    NOT_AGREED = "not_agreed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Disagreement:
+    """10.5: the auditor judged standards not met that the team/unit manager said were met, and
+    raised it with them; the team/unit manager records the outcome."""
+
+    standards: tuple[str, ...]
+    auditor_id: str
+    #: The team/unit manager it is raised with.
+    team_manager_id: str
+    raised_at: datetime
+    outcome: DisagreementOutcome | None = None
+    #: What was discussed and agreed (stays in the audit service; never in an event).
+    notes: str = ""
+    settled_by: str | None = None
+    settled_at: datetime | None = None
+
+
+def check_outcome(outcome: str, notes: str) -> DisagreementOutcome:
+    errors = []
+    if outcome not in {o.value for o in DisagreementOutcome}:
+        errors.append(_error("outcome", f"the outcome must be one of: {', '.join(o.value for o in DisagreementOutcome)}"))
+    if not notes.strip():
+        errors.append(_error("notes", "say what was discussed with the auditor and what will be done"))
+    if errors:
+        raise InvalidEntries("The outcome cannot be recorded as given.", errors)
+    return DisagreementOutcome(outcome)
 
 
 # --- the monthly rules --------------------------------------------------------------------------
@@ -356,6 +416,8 @@ class PreparedFile:
     judgement_saves: int = 0
     audited_at: datetime | None = None
     not_selected_at: datetime | None = None
+    #: 10.5: raised with the team/unit manager when the auditor judged not met what they said was.
+    disagreement: Disagreement | None = None
     updated_by: str | None = None
     updated_at: datetime | None = None
     events: list[FileEvent] = field(default_factory=list, repr=False, compare=False)
@@ -390,6 +452,8 @@ class PreparedFile:
 
     def parties(self) -> list[str]:
         people = [self.worker_id, self.supervisor_id, self.service_manager_id, self.auditor_id]
+        if self.disagreement is not None:
+            people.append(self.disagreement.team_manager_id)
         return sorted({p for p in people if p})
 
     def visible_to(self, person_id: str, roles: Iterable[str], delegations: Iterable[Delegation] = ()) -> bool:
@@ -509,7 +573,10 @@ class PreparedFile:
         self._touch(by, at)
         self.events.append(Saved(at, "judgements", self.judgement_saves, by, asdict(work)))
 
-    def complete(self, *, by: str, at: datetime) -> None:
+    def complete(self, *, by: str, at: datetime, team_manager_id: str | None = None) -> None:
+        """The auditor completes the tool. 10.5: where they judged not met a standard the team/unit
+        manager (``team_manager_id``, the team's manager; else the worker's supervisor) listed
+        evidence for, the completion raises it with them."""
         self._auditing(by)
         if gaps := judgement_gaps(self.standards, self.preparation, self.work):
             raise Gaps("The audit is not complete: every standard needs a judgement.", gaps)
@@ -521,6 +588,27 @@ class PreparedFile:
             judgements=tuple((k, j.value) for k, j in self.work.judgements.items()),
         ))
         self.events.append(self._contact_note("audited", at))
+        if disagreed := disagreed_standards(self.standards, self.preparation, self.work):
+            raised_with = team_manager_id if team_manager_id and team_manager_id != by else self.supervisor_id
+            self.disagreement = Disagreement(standards=tuple(disagreed), auditor_id=by, team_manager_id=raised_with, raised_at=at)
+            self.events.append(DisagreementRaised(at=at, file=self._ref(), auditor_id=by, team_manager_id=raised_with, standards=tuple(disagreed)))
+
+    def settle_disagreement(self, *, by: str, outcome: str, notes: str, at: datetime) -> None:
+        """10.5: the team/unit manager the auditor raised it with records the outcome, once."""
+        d = self.disagreement
+        if d is None:
+            raise WrongStage("No disagreement was raised on this file.")
+        if by != d.team_manager_id:
+            raise NotAllowed("Only the team/unit manager it was raised with records the outcome.")
+        if d.outcome is not None:
+            raise WrongStage(f"The outcome was recorded by {d.settled_by}: it is not recorded again.")
+        value = check_outcome(outcome, notes)
+        self.disagreement = Disagreement(
+            standards=d.standards, auditor_id=d.auditor_id, team_manager_id=d.team_manager_id, raised_at=d.raised_at,
+            outcome=value, notes=notes.strip(), settled_by=by, settled_at=at,
+        )
+        self._touch(by, at)
+        self.events.append(DisagreementSettled(at=at, file=self._ref(), auditor_id=d.auditor_id, team_manager_id=by, standards=d.standards, outcome=value.value))
 
     def judgement_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -608,4 +696,86 @@ def collate(month: str, files: Iterable[PreparedFile]) -> dict[str, Any]:
             }
             for f in audited
         ],
+    }
+
+
+# --- 4.1: one file per worker each month ------------------------------------------------------------
+
+#: The case-holding workers who put a file forward each month (4.1).
+WORKER_ROLES = frozenset({Role.SOCIAL_WORKER, Role.SENIOR_PRACTITIONER})
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A case-holding worker of a team, as the directory names them."""
+
+    worker_id: str
+    team_id: str
+    supervisor_id: str | None
+
+
+def workers_without_file(workers: Iterable[Worker], files: Iterable[PreparedFile]) -> list[dict[str, Any]]:
+    """4.1 "Each month one file per worker must be selected and put forward for audit": every worker
+    with no file put forward this month, by team then worker; ``file_id`` names a file still being
+    prepared (started, not yet ready), else null."""
+    by_worker = {f.worker_id: f for f in files}
+    missing = []
+    for w in sorted(workers, key=lambda w: (w.team_id, w.worker_id)):
+        f = by_worker.get(w.worker_id)
+        if f is None or f.status is FileStatus.PREPARING:
+            missing.append({
+                "worker_id": w.worker_id, "team_id": w.team_id, "supervisor_id": w.supervisor_id,
+                "file_id": f.id if f else None, "status": "in_preparation" if f else "no_file",
+            })
+    return missing
+
+
+# --- 14.3: collated monthly, reported quarterly -------------------------------------------------------
+
+
+def quarter_months(quarter: str) -> list[str]:
+    """The three months of a calendar quarter, ``YYYY-Qn``."""
+    year, _, number = quarter.partition("-Q")
+    if not (year.isdigit() and number in {"1", "2", "3", "4"}):
+        raise InvalidEntries("Not a quarter.", [_error("quarter", "a calendar quarter is written YYYY-Qn, e.g. 2026-Q4")])
+    first = Month.parse(f"{year}-{(int(number) - 1) * 3 + 1:02d}")
+    return [str(first.plus(n)) for n in range(3)]
+
+
+def quarterly_report(quarter: str, collations: list[dict[str, Any]]) -> dict[str, Any]:
+    """14.3 "collate the results received on a monthly basis and report on the results quarterly":
+    the quarter's three monthly collations side by side, and the quarter's totals per team and the
+    judgements per standard over every file audited in it."""
+    months = quarter_months(quarter)
+    by_month = {c["month"]: c for c in collations}
+    monthly = [
+        {"month": m, "prepared": by_month[m]["prepared"], "selected": by_month[m]["selected"], "audited": by_month[m]["audited"]}
+        if m in by_month else {"month": m, "prepared": 0, "selected": 0, "audited": 0}
+        for m in months
+    ]
+    teams: dict[str, dict[str, int]] = {}
+    standards: dict[str, dict[str, Any]] = {}
+    for m in months:
+        c = by_month.get(m)
+        if c is None:
+            continue
+        for t in c["teams"]:
+            totals = teams.setdefault(t["team_id"], {"prepared": 0, "selected": 0, "audited": 0})
+            for k in totals:
+                totals[k] += t[k]
+        for s in c["standards"]:
+            entry = standards.setdefault(s["standard"], {"standard": s["standard"], "text": s["text"], "judgements": {}})
+            for value, count in s["judgements"].items():
+                entry["judgements"][value] = entry["judgements"].get(value, 0) + count
+    for entry in standards.values():
+        judged = sum(n for v, n in entry["judgements"].items() if v != "n/a")
+        entry["met_percent"] = round(100 * entry["judgements"].get("yes", 0) / judged) if judged else None
+    return {
+        "quarter": quarter,
+        "months": monthly,
+        "prepared": sum(m["prepared"] for m in monthly),
+        "selected": sum(m["selected"] for m in monthly),
+        "audited": sum(m["audited"] for m in monthly),
+        "teams": [{"team_id": t, **c} for t, c in sorted(teams.items())],
+        "standards": [standards[k] for k in sorted(standards)],
     }

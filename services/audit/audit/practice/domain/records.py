@@ -17,9 +17,11 @@ limits and descriptions.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from shared.calendar import working_days_between
 
@@ -220,10 +222,25 @@ class ComplaintLessonsEntries:
     compensation_cost: float | None = None
     #: Action to improve service or performance, issues for service planning or development, changes to procedures.
     lessons_learned: str
+    #: 4.5.2: the complaint's level (1, 2 or 3); a member's enquiry has none. None: not stated.
+    level: int | None = None
+    #: When the complaint was received: with ``date_responded``, whether it was resolved in a timely way.
+    date_received: date | None = None
+
+
+#: 4.5.2: "A log of the level 2 complaints and above is held".
+LOGGED_FROM_LEVEL = 2
+COMPLAINT_LEVELS = (1, 2, 3)
 
 
 def check_complaint(entries: ComplaintLessonsEntries) -> None:
     errors = []
+    if entries.level is not None and entries.kind is ComplaintKind.MEMBERS_ENQUIRY:
+        errors.append({"field": "level", "message": "a member's enquiry has no complaint level"})
+    elif entries.level is not None and entries.level not in COMPLAINT_LEVELS:
+        errors.append({"field": "level", "message": "a complaint's level is 1, 2 or 3"})
+    if entries.date_received is not None and entries.date_received > entries.date_responded:
+        errors.append({"field": "date_received", "message": "the complaint was received before it was responded to"})
     if len(set(entries.actions_taken)) != len(entries.actions_taken):
         errors.append({"field": "actions_taken", "message": "each action is ticked once"})
     paid = ActionTaken.COMPENSATION in entries.actions_taken
@@ -247,3 +264,55 @@ class ComplimentEntries:
 
 #: The entries of a practice record (each stored with its team, month and who recorded it when).
 Entries = MonitoringEntries | FeedbackEntries | ComplaintLessonsEntries | ComplimentEntries
+
+
+# --- 4.5.2: the log of level 2 complaints and above, and the annual extract of learning ----------
+
+
+def logged(record: dict[str, Any]) -> bool:
+    """4.5.2: a complaint (not a member's enquiry) of level 2 or above."""
+    level = record.get("level")
+    return record.get("kind") == ComplaintKind.COMPLAINT.value and level is not None and level >= LOGGED_FROM_LEVEL
+
+
+def complaints_log(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """4.5.2 "A log of the level 2 complaints and above is held to ensure that they are resolved in
+    a timely way": each such complaint, oldest response first, with the days it took when the
+    date received is known."""
+    entries = []
+    for r in sorted((r for r in records if logged(r)), key=lambda r: (str(r["date_responded"]), r["complaint_ref"])):
+        received, responded = _day(r.get("date_received")), _day(r["date_responded"])
+        entries.append({
+            "record_id": r["_id"], "complaint_ref": r["complaint_ref"], "team_id": r["team_id"], "level": r["level"],
+            "date_received": received, "date_responded": responded, "days_to_respond": (responded - received).days if received else None,
+            "outcome": r["outcome"],
+        })
+    return entries
+
+
+def lessons_extract(year: int, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """4.5.2: the log "extracts learning from the report on an Annual basis identifying actions that
+    need to be implemented within the service improvement plan": the lessons learned from the
+    level 2 complaints and above responded to in ``year``, per team, with their outcomes and the
+    actions taken."""
+    chosen = [r for r in records if logged(r) and _day(r["date_responded"]).year == year]
+    teams: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(chosen, key=lambda r: (r["team_id"], str(r["date_responded"]), r["complaint_ref"])):
+        teams.setdefault(r["team_id"], []).append({
+            "record_id": r["_id"], "complaint_ref": r["complaint_ref"], "level": r["level"], "outcome": r["outcome"],
+            "actions_taken": list(r.get("actions_taken", [])), "lessons_learned": r["lessons_learned"],
+        })
+    return {
+        "year": year,
+        "complaints": len(chosen),
+        "by_level": dict(sorted(Counter(str(r["level"]) for r in chosen).items())),
+        "outcomes": dict(sorted(Counter(r["outcome"] for r in chosen).items())),
+        "actions_taken": dict(sorted(Counter(a for r in chosen for a in r.get("actions_taken", [])).items())),
+        "teams": [{"team_id": t, "lessons": lessons} for t, lessons in sorted(teams.items())],
+    }
+
+
+def _day(value: Any) -> Any:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

@@ -181,6 +181,57 @@ def build_pack(
     )
 
 
+# --- 6.2: the sections no system supplies, entered by QA staff --------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Indicator:
+    """6.2 "Performance Indicators": one indicator as the team received it."""
+
+    name: str
+    #: The figure as reported (e.g. "87%", "12 days").
+    value: str
+    target: str = ""
+    comment: str = ""
+
+
+class IssueSource(StrEnum):
+    """6.2 "Key practice issues arising from IMRs or SCRs"."""
+
+    IMR = "imr"  # an individual management review
+    SCR = "scr"  # a serious case review
+
+
+@dataclass(frozen=True, kw_only=True)
+class PracticeIssue:
+    source: IssueSource
+    #: The review's reference (never a child's name).
+    reference: str
+    issue: str
+
+
+def check_indicators(indicators: list[Indicator]) -> None:
+    errors = []
+    seen: set[str] = set()
+    for n, i in enumerate(indicators):
+        if not i.name.strip() or not i.value.strip():
+            errors.append({"field": f"indicators.{n}", "message": "an indicator has its name and its value"})
+        elif i.name.strip().lower() in seen:
+            errors.append({"field": f"indicators.{n}.name", "message": f"{i.name!r} is listed twice"})
+        seen.add(i.name.strip().lower())
+    if errors:
+        raise InvalidEntries("The performance indicators cannot be recorded as given.", errors)
+
+
+def check_practice_issues(issues: list[PracticeIssue]) -> None:
+    errors = [
+        {"field": f"issues.{n}", "message": "a practice issue names its IMR or SCR reference and the issue"}
+        for n, i in enumerate(issues) if not i.reference.strip() or not i.issue.strip()
+    ]
+    if errors:
+        raise InvalidEntries("The key practice issues cannot be recorded as given.", errors)
+
+
 # --- the review and its improvement plan ----------------------------------------------------------
 
 
@@ -265,6 +316,10 @@ class Review:
     priorities: list[str] = field(default_factory=list)
     priorities_agreed_by: list[str] = field(default_factory=list)
     actions: list[ImprovementAction] = field(default_factory=list)
+    #: 6.2 "Performance Indicators", entered by QA staff (no system supplies them).
+    performance_indicators: list[Indicator] = field(default_factory=list)
+    #: 6.2 "Key practice issues arising from IMRs or SCRs", entered by QA staff.
+    practice_issues: list[PracticeIssue] = field(default_factory=list)
     status: ReviewStatus = ReviewStatus.OPEN
     issued_by: str
     issued_at: datetime
@@ -312,6 +367,26 @@ class Review:
 
     def _touch(self, by: str, at: datetime) -> None:
         self.updated_by, self.updated_at = by, at
+
+    # --- 6.2: the sections QA staff enter ------------------------------------------------------
+
+    def _qa_staff(self, roles: frozenset[str]) -> None:
+        if QA_STAFF_ROLES.isdisjoint(roles):
+            raise NotAllowed("QA staff enter the performance indicators and the practice issues from IMRs and SCRs.")
+
+    def enter_indicators(self, *, by: str, roles: frozenset[str], indicators: list[Indicator], at: datetime) -> None:
+        """6.2: the performance indicators the team received; replaces the list (every version kept)."""
+        self._qa_staff(roles)
+        check_indicators(indicators)
+        self.performance_indicators = list(indicators)
+        self._touch(by, at)
+
+    def enter_practice_issues(self, *, by: str, roles: frozenset[str], issues: list[PracticeIssue], at: datetime) -> None:
+        """6.2: the key practice issues arising from IMRs or SCRs; replaces the list (every version kept)."""
+        self._qa_staff(roles)
+        check_practice_issues(issues)
+        self.practice_issues = list(issues)
+        self._touch(by, at)
 
     # --- priorities and plan --------------------------------------------------------------------
 

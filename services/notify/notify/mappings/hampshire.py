@@ -1,0 +1,110 @@
+"""Hampshire's disagreement (seed 003, 10.5): "If a team/unit manager decides that evidence meets the
+required standard but the auditor ... makes a judgement that the evidence does not meet the
+required standard, the auditor must raise this with the team/unit manager."
+
+The audit service's ``audit.hampshire.disagreement.raised`` opens a task (with the "task" email) in
+the team/unit manager's tray, assigned by the auditor; ``audit.hampshire.disagreement.settled``
+(the team/unit manager recorded the outcome) closes it. Reader models of version 1, tolerant of
+fields notify does not use; they carry identifiers only (the auditor's reasons stay in the audit
+service).
+
+The task is of kind ``workflow_message`` (a message from a colleague to act on): a kind of its own
+would need an entry in ``notify.domain.kinds``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from shared.consumer import ReceivedEvent
+from shared.events import EventType
+
+from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.kinds import TaskKind
+from ..domain.tasks import Link, Origin, TaskStatus
+from .base import Mapping, pure
+
+PUBLISHER = "audit"
+
+
+class _Reader(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class DisagreementRaised(_Reader):
+    file_id: str
+    month: str
+    team_id: str | None = None
+    auditor_id: str
+    team_manager_id: str
+    standards: list[str] = Field(default_factory=list)
+
+
+class DisagreementSettled(_Reader):
+    file_id: str
+    team_manager_id: str | None = None
+    outcome: str | None = None
+
+
+def _type(name: str, model: type[BaseModel], summary: str) -> EventType:
+    return EventType(name, 1, model, summary, PUBLISHER)
+
+
+DISAGREEMENT_RAISED = _type(
+    "audit.hampshire.disagreement.raised",
+    DisagreementRaised,
+    "The auditor judged not met standards the team/unit manager said were met.",
+)
+DISAGREEMENT_SETTLED = _type(
+    "audit.hampshire.disagreement.settled", DisagreementSettled, "The team/unit manager recorded the outcome of a disagreement."
+)
+
+
+def disagreement_key(file_id: str) -> str:
+    return f"audit:hampshire-file/{file_id}:disagreement"
+
+
+def _standards(keys: list[str]) -> str:
+    numbers = [k.removeprefix("standard_").lstrip("0") or k for k in keys]
+    return ("standard " if len(numbers) == 1 else "standards ") + ", ".join(numbers)
+
+
+def disagreement_raised(event: ReceivedEvent) -> Effects:
+    d: DisagreementRaised = event.data
+    return Effects(
+        open=[
+            OpenTask(
+                assignee_id=d.team_manager_id,
+                kind=TaskKind.WORKFLOW_MESSAGE,
+                subject=f"The auditor judged {_standards(d.standards)} not met on prepared file {d.file_id} ({d.month})",
+                action="You listed evidence as meeting the standard; the auditor judged it does not. Discuss it with the auditor and record the outcome",
+                link=Link("audit", f"/hampshire/files/{d.file_id}"),
+                origin=Origin.PERSON,
+                assigned_by=d.auditor_id,
+                closes_on=disagreement_key(d.file_id),
+                context={
+                    "file_id": d.file_id,
+                    "month": d.month,
+                    "standards": ",".join(d.standards),
+                    **({"team_id": d.team_id} if d.team_id else {}),
+                },
+                email=EmailSpec("task"),
+            )
+        ]
+    )
+
+
+def disagreement_settled(event: ReceivedEvent) -> Effects:
+    s: DisagreementSettled = event.data
+    return Effects(
+        close=[
+            CloseTasks(
+                disagreement_key(s.file_id), TaskStatus.DONE, f"outcome recorded: {s.outcome or 'recorded'}", s.team_manager_id
+            )
+        ]
+    )
+
+
+MAPPINGS = [
+    Mapping(DISAGREEMENT_RAISED, pure(disagreement_raised)),
+    Mapping(DISAGREEMENT_SETTLED, pure(disagreement_settled)),
+]
