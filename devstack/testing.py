@@ -188,8 +188,88 @@ def service_env(infrastructure: Infrastructure, namespace: str, monkeypatch: pyt
     return env
 
 
+@dataclass(frozen=True)
+class ReceivedSpan:
+    service: str
+    name: str
+    kind: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    attributes: dict[str, Any]
+    links: tuple[str, ...]
+
+
+class OtlpReceiver:
+    """A real OTLP/HTTP trace receiver on loopback (what a collector does with ``POST /v1/traces``):
+    the services' exporters send it protobuf ``ExportTraceServiceRequest``s and it keeps the spans."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+        from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+        self.spans: list[ReceivedSpan] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        def value(v: Any) -> Any:
+            kind = v.WhichOneof("value")
+            return getattr(v, kind) if kind else None
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                request = ExportTraceServiceRequest.FromString(body)
+                found = []
+                for resource_spans in request.resource_spans:
+                    attrs = {a.key: value(a.value) for a in resource_spans.resource.attributes}
+                    for scope_spans in resource_spans.scope_spans:
+                        for span in scope_spans.spans:
+                            found.append(ReceivedSpan(
+                                service=str(attrs.get("service.name")), name=span.name, kind=Span.SpanKind.Name(span.kind),
+                                trace_id=span.trace_id.hex(), span_id=span.span_id.hex(), parent_span_id=span.parent_span_id.hex(),
+                                attributes={a.key: value(a.value) for a in span.attributes},
+                                links=tuple(link.trace_id.hex() for link in span.links),
+                            ))
+                with receiver._lock:
+                    receiver.spans.extend(found)
+                reply = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="otlp-receiver")
+        self._thread.start()
+
+    def of_trace(self, trace_id: str) -> list[ReceivedSpan]:
+        with self._lock:
+            return [s for s in self.spans if s.trace_id == trace_id or trace_id in s.links]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="session")
-def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+@pytest.fixture(scope="session")
+def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver) -> Iterator[Stack]:
     """All five services as real processes, started once per test run, with the demo directory."""
     from . import demo
     from .broker import management_url_for, provision
@@ -209,7 +289,10 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
         management_url=management_url_for(infrastructure.amqp_url),
         extra_env={
             "*": {"CONSUMER_RETRY_DELAYS_MS": "[300, 600]", "CONSUMER_MAX_ATTEMPTS": "3", "OUTBOX_POLL_INTERVAL_S": "0.3",
-                  "SCHEDULER_AS_OF_ENABLED": "true"},
+                  "SCHEDULER_AS_OF_ENABLED": "true",
+                  # Every process traces, exported to the test's own OTLP receiver (tests/e2e/test_tracing.py),
+                  # in small batches, soon, so a test waits seconds rather than the default 5 s.
+                  "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"},
             # Webhook retries and take-over in seconds rather than hours, so tests can wait for them.
             "gateway": {"WEBHOOK_RETRY_DELAYS_S": "[0.5, 1, 1, 2, 2, 2, 2]", "WEBHOOK_POLL_INTERVAL_S": "0.2",
                         "WEBHOOK_TIMEOUT_S": "2", "WEBHOOK_CLAIM_S": "4",

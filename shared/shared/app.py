@@ -29,7 +29,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import broker, mongo, openapi
+from . import broker, mongo, openapi, tracing
 from .clock import Clock, SystemClock
 from .consumer import PROCESSED_INDEXES, EventConsumer, Subscription
 from .errors import Problem, install_problem_handlers, problem_response
@@ -119,6 +119,7 @@ def create_service_app(
 ) -> FastAPI:
     clock = clock or SystemClock()
     configure_logging(settings.service_name, settings.log_level)
+    tracing.configure(settings.service_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -181,6 +182,7 @@ def create_service_app(
             await publisher.close()
             await amqp.close()
             await client.close()
+            tracing.shutdown()
             log.info("stopped")
 
     # No redirect for a trailing slash: behind the gateway its Location would name the service's own

@@ -50,6 +50,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from . import tracing
 from .broker import declare_events_exchange, headers_without_deaths, persistent_copy, platform_exchange_for
 from .events import Envelope, EventType, UnreadableEvent, parse_envelope
 from .mongo import PROCESSED_EVENTS, Indexes, Transaction, UnitOfWork
@@ -415,7 +416,8 @@ class EventConsumer:
             await subscription.handler(event, tx)
 
         try:
-            await self.uow.run(work)
+            with tracing.consuming([event.envelope], self.names.main):
+                await self.uow.run(work)
         except _AlreadyHandled:
             log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
             return "duplicate"
@@ -450,7 +452,8 @@ class EventConsumer:
         started = time.perf_counter()
         token = correlation_id.set(None)
         try:
-            outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable))
+            with tracing.consuming([event.envelope for _, _, event, _ in readable], self.names.main):
+                outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable))
         except Exception:
             log.warning("batch failed; handling its events one at a time", exc_info=True, extra={"events": len(readable)})
             for read in readable:

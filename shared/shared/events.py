@@ -205,11 +205,14 @@ class EventType:
         time: datetime,
         correlation_id: str | None = None,
         event_id: str | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
         if not isinstance(data, self.data_model):
             raise TypeError(f"{self.type} carries {self.data_model.__name__}, not {type(data).__name__}")
         if time.tzinfo is None:
             raise ValueError("event time must be timezone-aware")
+        # The CloudEvents distributed-tracing extension: the span that recorded the event.
+        extensions: dict[str, Any] = {"traceparent": traceparent} if traceparent else {}
         return Envelope(
             id=event_id or str(uuid.uuid4()),
             source=source,
@@ -219,6 +222,7 @@ class EventType:
             dataschema=self.dataschema,
             correlationid=correlation_id,
             data=data.model_dump(mode="json"),
+            **extensions,
         )
 
     def parse_data(self, envelope: Envelope) -> BaseModel:

@@ -37,6 +37,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
+from . import tracing
 from .clock import Clock
 from .documents import OUTBOX, PROCESSED_EVENTS, Document, Indexes, create_indexes
 from .events import EventType
@@ -197,7 +198,7 @@ class UnitOfWork:
             result.append(await work(tx))
             if tx.staged:
                 docs = outbox_documents(
-                    tx.staged, source=self.source, now=self.clock.now(), correlation=correlation_id.get()
+                    tx.staged, source=self.source, now=self.clock.now(), correlation=correlation_id.get(), traceparent=tracing.traceparent()
                 )
                 await self.db[OUTBOX].insert_many(docs, session=session)
 

@@ -55,11 +55,12 @@ def outbox_documents(
     source: str,
     now: datetime,
     correlation: str | None,
+    traceparent: str | None = None,
 ) -> list[Document]:
     docs = []
     for seq, (event_type, data, subject) in enumerate(staged):
         envelope = event_type.envelope(
-            data, source=source, subject=subject, time=now, correlation_id=correlation
+            data, source=source, subject=subject, time=now, correlation_id=correlation, traceparent=traceparent
         )
         docs.append(
             {

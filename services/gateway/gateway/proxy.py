@@ -39,6 +39,8 @@ from shared.observability import CORRELATION_HEADER, correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
+from shared import tracing
+
 from .limits import BodyTooLarge
 
 PREFIX = "/api/v1/"
@@ -140,6 +142,12 @@ class ServiceProxy:
         if query:
             url = f"{url}?{query.decode('latin-1')}"
         body = await _read_body(receive, body_read_timeout_s) if has_body else None
+        if tracing.enabled():
+            # The service's span is the child of the gateway's (the caller's trace goes on through it).
+            carrier: dict[str, str] = {}
+            tracing.inject(carrier)
+            headers = [(k, v) for k, v in headers if k.lower() not in (b"traceparent", b"tracestate")]
+            headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in carrier.items()]
         upstream = await self._send(service, method, URL(url, encoded=True), headers, body, event_stream)
         try:
             reply_headers = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _DROP_RESPONSE]
