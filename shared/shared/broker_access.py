@@ -237,6 +237,12 @@ class BrokerAdmin:
 
     # --- exchanges, queues, bindings ---------------------------------------------------------------
 
+    async def queue_names(self, pattern: str) -> list[str]:
+        """The names of the vhost's queues matching the regular expression ``pattern``."""
+        found = await self._call("GET", f"/queues/{self._v()}?columns=name&name={quote(pattern, safe='')}&use_regex=true&page=1&page_size=500")
+        items = found.get("items", []) if isinstance(found, dict) else (found or [])
+        return sorted(q["name"] for q in items)
+
     async def declare_topic_exchange(self, name: str) -> None:
         await self._call("PUT", f"/exchanges/{self._v()}/{quote(name, safe='')}", {"type": "topic", "durable": True, "auto_delete": False})
 

@@ -183,6 +183,59 @@ async def replay(
     return ReplayResult(queue, dead, found, tuple(letters), dry_run)
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A dead letter taken out of its queue by message id: what it was, and all of it (kept by
+    whoever discards it, so nothing is lost)."""
+
+    letter: DeadLetter
+    body: bytes
+    headers: dict[str, Any]
+    replayed: bool
+
+
+async def take(
+    connection: AbstractConnection,
+    queue: str,
+    message_id: str,
+    *,
+    replay_it: bool,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Taken | None:
+    """Take the dead letter ``message_id`` out of ``<queue>.dead``: move it back to ``queue``
+    (``replay_it``) or remove it (discard). The others it passes on the way stay where they were
+    (unacknowledged on this channel, they return to the dead-letter queue when it closes). None:
+    no such message there now."""
+    if queue.endswith(DEAD_SUFFIX):
+        raise ReplayError(f"name the queue the messages failed in, not its dead-letter queue: {queue[: -len(DEAD_SUFFIX)]!r}")
+    dead = queue + DEAD_SUFFIX
+    await _depth(connection, queue)
+    found = await _depth(connection, dead)
+    channel: AbstractChannel = await connection.channel(publisher_confirms=True)
+    try:
+        source = await channel.declare_queue(dead, passive=True)
+        for _ in range(found):
+            message = await source.get(no_ack=False, fail=False, timeout=10)
+            if message is None:
+                return None
+            if message.message_id != message_id:
+                continue
+            letter = DeadLetter.of(message)
+            if replay_it:
+                confirmation = await channel.default_exchange.publish(
+                    replay_copy(message, replayed_at=now()), routing_key=queue, mandatory=True, timeout=10
+                )
+                if not isinstance(confirmation, Basic.Ack):
+                    await message.nack(requeue=True)
+                    raise ReplayError(f"the broker did not confirm the copy of {message_id}; it stays in the dead-letter queue")
+            await message.ack()
+            return Taken(letter, message.body, {k: _text(v) if isinstance(v, bytes) else v for k, v in (message.headers or {}).items()}, replay_it)
+        return None
+    finally:
+        if not channel.is_closed:
+            await channel.close()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m shared.replay",

@@ -34,6 +34,9 @@ from .integrations.readings import READINGS as WEBHOOK_READINGS
 from .integrations.store import INDEXES as INTEGRATION_INDEXES
 from .integrations.webhooks import Bindings, Dispatcher, Webhooks
 from .limits import BodyLimitMiddleware, RateLimiter
+from .operations import api as operations_api
+from .operations.store import INDEXES as OPERATIONS_INDEXES
+from .operations.usecases import DeadLetters, admin_amqp_url
 from .proxy import ForwardingMiddleware, ServiceProxy
 from .settings import GatewaySettings
 
@@ -147,6 +150,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             integrator_amqp_url=settings.integrator_amqp_url or settings.amqp_url,
             queue_max_length=settings.integrator_queue_max_length,
         )
+        runtime.extra["dead_letters"] = DeadLetters(
+            runtime.uow, runtime.clock, namespace=settings.qa_namespace,
+            admin=(lambda: BrokerAdmin(management, vhost=vhost)) if management else None,
+            admin_amqp_url=settings.broker_admin_amqp_url.get_secret_value() if settings.broker_admin_amqp_url else admin_amqp_url(settings.amqp_url, management),
+        )
         runtime.extra["webhooks"] = Webhooks(
             runtime.uow, runtime.clock, allow_insecure_urls=settings.webhook_allow_insecure_urls,
             secret_overlap_s=settings.webhook_secret_overlap_s,
@@ -171,7 +179,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await runtime.extra["imports"].stop()
         await runtime.extra["http"].close()
 
-    routers = [_api_router(), directory_api.build_router(), integrations_api.build_router()]
+    routers = [_api_router(), directory_api.build_router(), integrations_api.build_router(), operations_api.build_router()]
     if settings.dev_issuer_enabled:
         routers.append(_dev_router())
     app = create_service_app(
@@ -179,7 +187,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="QA platform API",
         description="The one API of the children's social care quality-assurance platform.",
         routers=routers,
-        indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES],
+        indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES, *OPERATIONS_INDEXES],
         # Bound only to the types some endpoint wants (integrations.webhooks.Bindings), a batch per transaction.
         consumers=[
             ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions(), batch=True, bind=False),

@@ -78,6 +78,9 @@ class GatewaySettings(ServiceSettings):
     #: gateway creates each AMQP integrator's user, permissions and queue there. Unset: AMQP
     #: integrators cannot be created (503); webhooks still can.
     broker_management_url: SecretStr | None = None
+    #: AMQP as the broker's administrator, for the dead-letter API (every service's dead-letter
+    #: queues). Unset: ``AMQP_URL``'s host, port and vhost with ``BROKER_MANAGEMENT_URL``'s login.
+    broker_admin_amqp_url: SecretStr | None = None
     #: The AMQP URL integrators are given (host, port, vhost; their own login is put in). Unset:
     #: the gateway's own ``AMQP_URL`` with its login replaced.
     integrator_amqp_url: str | None = None

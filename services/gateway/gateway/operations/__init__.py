@@ -1,0 +1,1 @@
+"""Operations: what an operator needs beyond the monitoring, through the API (administrators)."""
