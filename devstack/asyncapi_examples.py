@@ -77,6 +77,7 @@ BY_MODEL: dict[str, dict[str, Any]] = {
         "case_id": "C-1002", "exemplar_id": _hex("clone"), "index_exemplar_id": _hex("exemplar"), "index_case_id": "C-1001", "index_version": 1,
         "cloned_by": "P-SW1", "cloned_at": AT,
     },
+    "AuditDestroyed": {"set_up_on": "2023-11-30", "held_until": "2026-11-30", "as_of": "2026-11-30", "destroyed_by": "audit-scheduler", "destroyed_at": AT},
     "DisagreementRaised": {"standards": ["standard_03"], "team_manager_id": "P-TM1", "raised_at": AT},
     "DisagreementSettled": {"standards": ["standard_03"], "team_manager_id": "P-TM1", "outcome": "agreed", "settled_at": AT},
     "IndexChildCaseNoteAdded": {

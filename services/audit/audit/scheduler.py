@@ -6,7 +6,8 @@ The same pass sends what falls due on the day, each once however many passes or 
 practice-observation reminders, improvement-plan actions due, the escalation of inadequate
 practice still open a month on, and Hampshire's lists of last month's files ready for audit (from
 the first of the month, in time for "by the 5th"; a file that becomes ready later goes in the
-next pass's list).
+next pass's list), and destroys the multi-agency audits held for three years (Hillingdon
+Appendix E 6; ``multi_agency.usecases.destroy_held_three_years``), each logged with its counts kept.
 
 ``run_pass(ctx, settings, today)`` is that pass, for one day. The background loop runs it for the
 clock's day; ``POST /v1/scheduler/runs`` (``router``; through the gateway
@@ -34,6 +35,7 @@ from .common.context import AuditContext
 from .cycles.domain.timetable import Month
 from .cycles.usecases import CycleSettings, draw_due_cycles
 from .hampshire.usecases import send_ready_lists
+from .multi_agency.usecases import destroy_held_three_years
 from .practice.usecases import observations_due
 from .team_review.usecases import notice_actions_due
 
@@ -51,8 +53,12 @@ async def _last_months_ready_lists(ctx: AuditContext, today: date) -> list[str]:
     return await send_ready_lists(ctx, str(Month.of(today).plus(-1)), by=SCHEDULER)
 
 
+async def _multi_agency_retention(ctx: AuditContext, today: date) -> list[str]:
+    return await destroy_held_three_years(ctx, today, by=SCHEDULER)
+
+
 Job = Callable[[AuditContext, date], Awaitable[Sequence[Any]]]
-JobName = Literal["draws", "observation-reminders", "improvement-actions-due", "inadequate-practice-escalations", "hampshire-ready-lists"]
+JobName = Literal["draws", "observation-reminders", "improvement-actions-due", "inadequate-practice-escalations", "hampshire-ready-lists", "multi-agency-retention"]
 
 #: What falls due on a day, in the order a pass sends it (after the draws): job name, what it does.
 DUE_TODAY: tuple[tuple[JobName, str, Job], ...] = (
@@ -60,6 +66,7 @@ DUE_TODAY: tuple[tuple[JobName, str, Job], ...] = (
     ("improvement-actions-due", "improvement actions due", notice_actions_due),
     ("inadequate-practice-escalations", "inadequate practice escalations", escalate_due_inadequate_actions),
     ("hampshire-ready-lists", "Hampshire ready lists", _last_months_ready_lists),
+    ("multi-agency-retention", "multi-agency audits destroyed after three years", _multi_agency_retention),
 )
 
 
@@ -129,7 +136,7 @@ class AuditSchedulerJobOut(BaseModel):
     job: JobName
     status: Literal["ran", "failed"] = Field(description="failed: logged; the next pass (or run) tries again")
     count: int = Field(description="What this run drew or sent; 0 when it was done already")
-    ids: list[str] = Field(description="The cycles drawn, audits escalated or ready lists sent, by id (empty for the other jobs)")
+    ids: list[str] = Field(description="The cycles drawn, audits escalated, ready lists sent or multi-agency audits destroyed, by id (empty for the other jobs)")
 
 
 class AuditSchedulerRunOut(BaseModel):
@@ -145,7 +152,7 @@ router = APIRouter(prefix="/v1", tags=["audit schedule"])
     "/scheduler/runs",
     response_model=AuditSchedulerRunOut,
     dependencies=as_of.GUARDS,
-    summary="Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists (administrators; local and test settings)",
+    summary="Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists, multi-agency audits held three years destroyed (administrators; local and test settings)",
     responses=as_of.RESPONSES,
 )
 async def run_scheduler(body: as_of.SchedulerRunIn, runtime: RuntimeDep) -> AuditSchedulerRunOut:

@@ -323,3 +323,76 @@ async def download_multi_agency_report(audit_id: AuditId, number: Annotated[int,
         bytes(doc["content"]), media_type="application/pdf",
         headers={"Content-Disposition": attachment(pdf.filename(audit.id, number))},
     )
+
+
+# --- retention: the log of audits destroyed after three years, and the counts kept -------------
+
+
+class RetainedCountsOut(BaseModel):
+    month: str = Field(description="The month the audit was set up (YYYY-MM)")
+    stage: Stage = Field(description="Where the audit stood when destroyed")
+    agreed_grade: Grade | None = Field(description="The Ofsted grade agreed at the meeting (none: no meeting held)")
+    agencies: int
+    consultations_obtained: int
+    consultations_not_obtained: int
+    actions_total: int
+    actions_done: int
+    reports: int
+
+
+class RetentionRecordOut(BaseModel):
+    """One audit destroyed after three years: ids, dates and counts; nothing about the child or anyone else."""
+
+    audit_id: str
+    set_up_on: date
+    held_until: date = Field(description="Its third anniversary: held three years, then destroyed")
+    as_of: date = Field(description="The day the scheduled pass ran as")
+    destroyed_at: datetime
+    by: str = Field(description="The scheduled pass (audit-scheduler)")
+    counts: RetainedCountsOut
+    removed: dict[str, int] = Field(description="How many stored records of each kind were deleted (the audit, its case audit, drafts, PDFs)")
+
+
+class MultiAgencyFiguresOut(BaseModel):
+    year: int
+    audits: int = Field(description="Multi-agency audits set up in the year, held or destroyed")
+    held: int
+    destroyed: int = Field(description="Destroyed after three years: counted here from the retention log")
+    by_grade: dict[str, int] = Field(description="Agreed Ofsted grade (not_graded: no meeting held) -> audits")
+    by_stage: dict[str, int]
+    agencies: int = Field(description="Partner agencies, summed over the audits")
+    consultations_obtained: int
+    consultations_not_obtained: int
+    actions_total: int
+    actions_done: int
+    reports: int = Field(description="Reports to the QA sub-committee")
+
+
+@router.get(
+    "/retention-log", response_model=Page[RetentionRecordOut],
+    summary="The multi-agency audits destroyed after three years, each with its anonymous counts (QA staff)",
+    responses={403: {"description": "Not QA staff"}},
+)
+async def list_multi_agency_retention_log(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[RetentionRecordOut]:
+    usecases.may_read_retention(caller)
+    after = page.cursor.get("after") if page.cursor else None
+    records = await store.retention_log(runtime.db, after=after, limit=page.limit + 1)
+    items = [
+        RetentionRecordOut(
+            audit_id=r.audit_id, set_up_on=r.set_up_on, held_until=r.held_until, as_of=r.as_of, destroyed_at=r.destroyed_at, by=r.by,
+            counts=RetainedCountsOut(**vars(r.counts)), removed=r.removed,
+        )
+        for r in records[: page.limit]
+    ]
+    return Page(items=items, next=encode_cursor({"after": records[page.limit - 1].audit_id}) if len(records) > page.limit else None)
+
+
+@router.get(
+    "/figures", response_model=MultiAgencyFiguresOut,
+    summary="Multi-agency audits set up in a year, counted alike whether still held or destroyed (report readers)",
+    responses={403: {"description": "Not a report reader"}},
+)
+async def multi_agency_figures(
+    caller: CurrentPerson, runtime: RuntimeDep, year: Annotated[int, Query(ge=2000, le=2099, description="The year the audits were set up")],
+) -> MultiAgencyFiguresOut:
+    return MultiAgencyFiguresOut(**vars(await usecases.year_figures(runtime.db, year, caller)))

@@ -11,6 +11,7 @@ from pydantic import Field
 from shared.events import EventData, EventType
 
 from .domain import events as ev
+from .domain import retention
 from .domain.audit import MultiAgencyAudit
 
 SERVICE = "audit"
@@ -118,6 +119,21 @@ class PlanReported(EventData):
     reported_at: datetime
 
 
+class AuditDestroyed(EventData):
+    """Ids and dates only: the audit is gone, its anonymous counts kept for the reports."""
+
+    audit_id: str
+    set_up_on: date
+    """The day the audit was set up."""
+    held_until: date
+    """Its third anniversary: the HSCB holds the audits for three years before destroying them."""
+    as_of: date
+    """The day the scheduled pass ran as."""
+    destroyed_by: str
+    """The scheduled pass (audit-scheduler), never a person."""
+    destroyed_at: datetime
+
+
 def _type(name: str, model: type[EventData], summary: str) -> EventType:
     return EventType(name, 1, model, summary, SERVICE)
 
@@ -139,7 +155,12 @@ PLAN_REPORTED = _type(
     "The multi-agency action plan was reported to the safeguarding board's QA sub-committee (progress, or completion).",
 )
 
-EVENTS: list[EventType] = [CONSULTATION_RECORDED, MEETING_HELD, ACTION_ASSIGNED, ACTION_COMPLETED, PLAN_REPORTED]
+AUDIT_DESTROYED = _type(
+    "audit.multi-agency.audit.destroyed", AuditDestroyed,
+    "A multi-agency audit held for three years was destroyed by the scheduled pass: the audit, its case audit and their PDFs; its anonymous counts are kept.",
+)
+
+EVENTS: list[EventType] = [CONSULTATION_RECORDED, MEETING_HELD, ACTION_ASSIGNED, ACTION_COMPLETED, PLAN_REPORTED, AUDIT_DESTROYED]
 
 
 # --- from domain events to integration events --------------------------------------------------
@@ -185,6 +206,11 @@ def integration_events(audit: MultiAgencyAudit, recorded: list[ev.DomainEvent]) 
                     actions_total=r.actions_total, actions_done=r.actions_done,
                     agencies=[AgencyProgress(agency=g, owner_id=o, actions=n, done=d) for g, o, n, d in a.plan.by_agency()],
                     pdf_path=f"/v1/multi-agency/audits/{a.id}/reports/{r.number}/pdf" if r.pdf_id else None, reported_by=e.by, reported_at=e.at,
+                )
+            case ev.AuditDestroyed():
+                started = retention.set_up_on(a)
+                yield AUDIT_DESTROYED, AuditDestroyed(
+                    audit_id=a.id, set_up_on=started, held_until=retention.destroy_on(started), as_of=e.as_of, destroyed_by=e.by, destroyed_at=e.at,
                 )
             case _:
                 # Status changes short of done stay in the action's history.

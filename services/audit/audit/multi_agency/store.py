@@ -3,7 +3,7 @@ replace, and the fields queries filter on copied to the top level."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from bson import Binary
@@ -13,11 +13,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Stale, replace_versioned
 
+from ..case_audit import store as case_audit_store
 from .domain.audit import MultiAgencyAudit
+from .domain.retention import Destruction, RetainedCounts, counts_of
 
 MULTI_AGENCY_AUDITS = "multi_agency_audits"
 #: The reports to the QA sub-committee as PDFs (read by ``_id`` and audit id).
 REPORT_PDFS = "multi_agency_report_pdfs"
+#: The retention log: one record per audit destroyed after three years (ids, dates, counts), kept.
+RETENTION_LOG = "multi_agency_retention_log"
 
 INDEXES = [
     Indexes(
@@ -26,8 +30,12 @@ INDEXES = [
             # "My multi-agency audits" (parties), and QA staff's list by stage.
             IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("stage", ASCENDING), ("_id", ASCENDING)]),
+            # The scheduled pass: audits set up three years ago or more.
+            IndexModel([("created_at", ASCENDING)]),
         ],
     ),
+    Indexes(REPORT_PDFS, [IndexModel([("audit_id", ASCENDING)])]),
+    Indexes(RETENTION_LOG, [IndexModel([("counts.month", ASCENDING)]), IndexModel([("destroyed_at", ASCENDING), ("_id", ASCENDING)])]),
 ]
 
 _ADAPTER = TypeAdapter(MultiAgencyAudit)
@@ -43,6 +51,7 @@ def to_document(audit: MultiAgencyAudit) -> Document:
         "version": audit.version,
         "stage": audit.stage.value,
         "viewers": audit.viewers(),
+        "created_at": audit.created_at,
         "updated_at": audit.updated_at,
         "updated_by": audit.updated_by,
         "multi_agency": _ADAPTER.dump_python(audit, mode="json", exclude={"events"}),
@@ -97,3 +106,58 @@ async def store_report_pdf(tx: Transaction, db: AsyncDatabase[Document], *, pdf_
 
 async def load_report_pdf(db: AsyncDatabase[Document], audit_id: str, pdf_id: str) -> Document | None:
     return await db[REPORT_PDFS].find_one({"_id": pdf_id, "audit_id": audit_id})
+
+
+# --- retention (Appendix E 6: held three years, then destroyed) ----------------------------------
+
+_DESTRUCTION = TypeAdapter(Destruction)
+_COUNTS = TypeAdapter(RetainedCounts)
+
+
+async def set_up_before(db: AsyncDatabase[Document], day: date, *, limit: int) -> list[str]:
+    """The ids of audits set up before ``day`` (a little past the three years in any time zone;
+    the domain decides), and of any stored before ``created_at`` was kept at the top level."""
+    cutoff = datetime.combine(day, time(0), UTC)
+    query = {"$or": [{"created_at": {"$lt": cutoff}}, {"created_at": {"$exists": False}}]}
+    docs = await db[MULTI_AGENCY_AUDITS].find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit).to_list()
+    return [str(d["_id"]) for d in docs]
+
+
+async def destroy(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgencyAudit, record: Destruction) -> Destruction:
+    """Delete the audit, its case audit (case id, answers, drafts) and their PDFs, and keep the
+    retention log's record, in one transaction; ``Stale`` if the audit changed (or went) since read."""
+    gone = await db[MULTI_AGENCY_AUDITS].delete_one({"_id": audit.id, "version": audit.version}, session=tx.session)
+    if gone.deleted_count != 1:
+        raise Stale(WHAT, None, audit.version, ident=audit.id)
+    removed = {
+        "multi_agency_audit": 1,
+        "report_pdfs": (await db[REPORT_PDFS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
+        "case_audit": (await db[case_audit_store.AUDITS].delete_one({"_id": audit.id}, session=tx.session)).deleted_count,
+        "case_audit_drafts": (await db[case_audit_store.DRAFTS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
+        "case_audit_pdfs": (await db[case_audit_store.PDFS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
+    }
+    kept = Destruction(**{**vars(record), "removed": removed})
+    await db[RETENTION_LOG].insert_one({"_id": audit.id, **_DESTRUCTION.dump_python(kept, mode="json"), "destroyed_at": kept.destroyed_at}, session=tx.session)
+    return kept
+
+
+def _destruction(doc: Document) -> Destruction:
+    return _DESTRUCTION.validate_python({k: v for k, v in doc.items() if k != "_id"})
+
+
+async def retention_log(db: AsyncDatabase[Document], *, after: str | None, limit: int) -> list[Destruction]:
+    query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
+    docs = await db[RETENTION_LOG].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    return [_destruction(d) for d in docs]
+
+
+async def destroyed_counts(db: AsyncDatabase[Document], year: int) -> list[RetainedCounts]:
+    docs = await db[RETENTION_LOG].find({"counts.month": {"$gte": f"{year:04d}-01", "$lte": f"{year:04d}-12"}}, {"counts": 1}).to_list()
+    return [_COUNTS.validate_python(d["counts"]) for d in docs]
+
+
+async def held_counts(db: AsyncDatabase[Document], year: int) -> list[RetainedCounts]:
+    """The counts of the audits still held that were set up in ``year`` (or near it: the domain filters by month)."""
+    start, end = datetime(year - 1, 12, 31, tzinfo=UTC), datetime(year + 1, 1, 2, tzinfo=UTC)
+    docs = await db[MULTI_AGENCY_AUDITS].find({"$or": [{"created_at": {"$gte": start, "$lt": end}}, {"created_at": {"$exists": False}}]}).to_list()
+    return [counts_of(from_document(d)) for d in docs]

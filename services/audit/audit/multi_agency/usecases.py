@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
@@ -25,9 +25,10 @@ from ..case_audit.domain.audit import AuditStatus
 from ..case_audit.usecases import AllocationRequest, allocate_in
 from ..common.context import AuditContext
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
-from ..common.roles import PROGRAMME_ROLES
+from ..common.roles import PROGRAMME_ROLES, QA_STAFF_ROLES, REPORT_ROLES
 from ..tools import store as tool_store
 from . import pdf, store
+from .domain import retention
 from .domain.audit import (
     ActionStatus,
     BespokeTool,
@@ -164,3 +165,45 @@ async def report(ctx: AuditContext, audit_id: str, kind: ReportKind, summary: st
         lambda a, now, _: a.report(kind=kind, summary=summary, by=caller.person_id, by_roles=caller.roles, at=now, pdf_id=pdf_id),
         store_pdf,
     )
+
+
+# --- retention: held three years, then destroyed (Appendix E 6) ----------------------------------
+
+#: At most this many audits destroyed in one pass (each in its own transaction); the next pass goes on.
+DESTROY_PER_PASS = 200
+
+
+async def destroy_held_three_years(ctx: AuditContext, today: date, *, by: str) -> list[str]:
+    """The scheduled pass: destroy every multi-agency audit held for three years as of ``today``
+    (a day in England), each in its own transaction with its retention log record and its event.
+    An audit changed (or destroyed by another replica) meanwhile is left to the next pass."""
+    destroyed = []
+    for audit_id in await store.set_up_before(ctx.db, today - timedelta(days=365 * retention.RETENTION_YEARS - 3), limit=DESTROY_PER_PASS):
+
+        async def work(tx: Transaction, audit_id: str = audit_id) -> bool:
+            audit = await store.load(ctx.db, audit_id, tx=tx)
+            if audit is None or not retention.due_for_destruction(audit, today):
+                return False
+            record = retention.destroy(audit, as_of=today, by=by, at=ctx.uow.clock.now())
+            await store.destroy(tx, ctx.db, audit, record)
+            _record(tx, audit)
+            return True
+
+        try:
+            if await ctx.uow.run(work):
+                destroyed.append(audit_id)
+        except Stale:
+            continue
+    return destroyed
+
+
+def may_read_retention(caller: Identity) -> None:
+    if QA_STAFF_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("The retention log of multi-agency audits is for QA staff and administrators.")
+
+
+async def year_figures(db: AsyncDatabase[Document], year: int, caller: Identity) -> retention.YearFigures:
+    """The multi-agency audits set up in ``year``, counted alike whether held or destroyed."""
+    if REPORT_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("Reports on multi-agency audits are for the performance unit, QA staff and operational managers.")
+    return retention.figures(year, await store.held_counts(db, year), await store.destroyed_counts(db, year))

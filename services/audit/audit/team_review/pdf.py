@@ -1,4 +1,4 @@
-"""The team review pack as a PDF (fpdf2 core fonts, like the audits' PDFs): every figure of the
+"""The team review pack as a PDF (DejaVu Sans embedded, like the audits' PDFs): every figure of the
 pack, the agreed priorities and the improvement plan with each action's status."""
 
 from __future__ import annotations

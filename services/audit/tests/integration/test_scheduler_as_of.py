@@ -18,7 +18,7 @@ from devstack.testing import EventCapture, running_service
 from .conftest import clock, seed_directory
 
 RUNS = "/v1/scheduler/runs"
-JOBS = ["draws", "observation-reminders", "improvement-actions-due", "inadequate-practice-escalations", "hampshire-ready-lists"]
+JOBS = ["draws", "observation-reminders", "improvement-actions-due", "inadequate-practice-escalations", "hampshire-ready-lists", "multi-agency-retention"]
 
 
 async def _seed(db: Any) -> None:

@@ -57,3 +57,11 @@ class ActionCompleted(DomainEvent):
 class PlanReported(DomainEvent):
     number: int
     by: str
+
+
+@dataclass(frozen=True)
+class AuditDestroyed(DomainEvent):
+    """Held three years, destroyed by the scheduled pass (Appendix E 6)."""
+
+    as_of: date
+    by: str
