@@ -91,6 +91,7 @@ def up(args: argparse.Namespace) -> int:
             counts = demo.load(stack.url("gateway"))
             print("Loaded demo directory: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
             print(f"Loaded {demo.load_themes(stack.url('gateway'))} demo resolution themes")
+            print(f"Loaded {demo.load_closing_reasons(stack.url('gateway'))} demo closing reasons")
         print(demo.banner(stack.url("gateway"), data_dir=str(data_dir)), flush=True)
         while not stopping:
             for name, proc in stack.services.items():

@@ -105,7 +105,7 @@ BY_MODEL: dict[str, dict[str, Any]] = {
         "from_stage": "stage-1", "to_stage": "stage-2", "to_stage_title": "Stage 2 (head of service)", "escalated_by": "P-IRO", "escalated_at": AT,
     },
     "ResolutionResolved": {"stage": "stage-2", "resolved_by": "P-IRO", "resolved_at": AT, "days_to_resolution": 23},
-    "ResolutionClosedUnresolved": {"stage": "stage-2", "closed_by": "P-IRO", "closed_at": AT, "days_open": 41},
+    "ResolutionClosedUnresolved": {"stage": "stage-2", "closed_by": "P-IRO", "closed_at": AT, "days_open": 41, "closing_reason_id": "moved-to-another-authority"},
     # --- audit: case audits (Kent online peer review) ---
     "AuditAllocated": {"peer_reviewer_id": "P-PR", "coordinator_id": None, "allocated_by": "P-QASM", "allocated_at": AT},
     "AuditSubmitted": {"submitted_at": AT},

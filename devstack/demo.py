@@ -95,17 +95,37 @@ THEMES: dict[str, str] = {
 THEME_OWNER = "P-ADMIN"
 
 
-def load_themes(gateway_url: str) -> int:
-    """Add the demo resolution themes through the gateway; safe to run again (a theme already
+#: How a resolution may end when it is closed unresolved, as coded values (issue 21): seeded by
+#: ``./dev up`` like the themes, so a demo form can be closed; an authority keeps its own list.
+CLOSING_REASONS: dict[str, str] = {
+    "Moved to another authority": "The child and the case moved to another local authority.",
+    "Case closed": "The child's case was closed before the concern was resolved.",
+    "Superseded by a new plan": "A new plan or review replaced the one the concern was about.",
+    "Withdrawn by the independent reviewer": "The IRO or CP chair withdrew the concern.",
+}
+
+
+def _load_list(gateway_url: str, path: str, items: dict[str, str], what: str) -> int:
+    """Add a managed list's demo entries through the gateway; safe to run again (an entry already
     there is left as it is). Returns how many the list holds of ours."""
     with httpx.Client(base_url=gateway_url, timeout=30) as client:
         headers = {"Authorization": f"Bearer {dev_token(client, THEME_OWNER)}"}
-        for name, description in THEMES.items():
-            resp = client.post("/api/v1/resolution/themes", json={"name": name, "description": description},
-                               headers={**headers, "Idempotency-Key": f"demo-theme-{name.lower().replace(' ', '-')}"})
+        for name, description in items.items():
+            resp = client.post(path, json={"name": name, "description": description},
+                               headers={**headers, "Idempotency-Key": f"demo-{what}-{name.lower().replace(' ', '-')}"})
             if resp.status_code not in (200, 201, 409):
-                raise RuntimeError(f"adding theme {name!r} failed: {resp.status_code} {resp.text}")
-        return len(THEMES)
+                raise RuntimeError(f"adding {what} {name!r} failed: {resp.status_code} {resp.text}")
+        return len(items)
+
+
+def load_themes(gateway_url: str) -> int:
+    """The demo resolution themes."""
+    return _load_list(gateway_url, "/api/v1/resolution/themes", THEMES, "theme")
+
+
+def load_closing_reasons(gateway_url: str) -> int:
+    """The demo closing reasons."""
+    return _load_list(gateway_url, "/api/v1/resolution/closing-reasons", CLOSING_REASONS, "closing-reason")
 
 
 def banner(gateway_url: str, *, data_dir: str) -> str:

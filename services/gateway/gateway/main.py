@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from .auth import DevIssuer, TokenVerifier
 from .callers import Caller, CallerResolver
 from .directory import api as directory_api
+from .directory import contact_reports
 from .directory import sync as directory_sync
 from .directory.jobs import INDEXES as IMPORT_INDEXES
 from .directory.jobs import ImportRunner
@@ -187,12 +188,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="QA platform API",
         description="The one API of the children's social care quality-assurance platform.",
         routers=routers,
-        indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES, *OPERATIONS_INDEXES],
+        indexes=[*INDEXES, *IMPORT_INDEXES, *INTEGRATION_INDEXES, *contact_reports.INDEXES, *OPERATIONS_INDEXES],
         # Bound only to the types some endpoint wants (integrations.webhooks.Bindings), a batch per transaction.
         consumers=[
             ConsumerSpec("webhooks", lambda runtime: runtime.extra["webhooks"].subscriptions(), batch=True, bind=False),
             # The services' reports of how far they have applied the directory (the directory sync signal).
             ConsumerSpec("directory-sync", lambda runtime: directory_sync.subscriptions(runtime.db), batch=True),
+            # A team manager or allocated worker entered on a resolution form (seed 001), applied to the case.
+            ConsumerSpec("directory-contacts", lambda runtime: contact_reports.subscriptions(runtime.db)),
         ],
         domain_errors={IntegrationRefused: _refused, ImportRaced: _raced},
         readings=WEBHOOK_READINGS,

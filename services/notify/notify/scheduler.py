@@ -27,8 +27,8 @@ from shared.worker import BackgroundWorker
 
 from . import store
 from .directory import RECIPIENTS
-from .domain.kinds import LABELS, TaskKind
-from .domain.schedule import digest_day, reminder_due
+from .domain.kinds import LABELS, TaskKind, is_chased_when_overdue
+from .domain.schedule import chase_due, digest_day
 from .domain.tasks import Link, Origin, Task, TaskStatus
 from .mail.outbox import queue_email
 from .timezone import local_date
@@ -78,7 +78,7 @@ async def _remind(n: Notifier, uow: UnitOfWork, task_id: str, now: datetime) -> 
         task = await store.load_task(n.db, task_id, tx=tx, with_history=True)
         if not task.is_open or task.next_reminder_on is None or task.next_reminder_on > today:
             return False
-        due = reminder_due(local_date(task.created_at), today, n.settings.reminder_working_days)
+        due = chase_due(is_chased_when_overdue(task.kind), local_date(task.created_at), task.due_on, today, n.settings.reminder_working_days)
         if due is None:
             return False
         reminder_id = f"{task.id}:{due.on.isoformat()}"

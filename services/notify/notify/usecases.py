@@ -15,9 +15,9 @@ from shared.versioned import check_version
 from . import store
 from .directory import RECIPIENTS
 from .domain.effects import Effects, OpenTask
-from .domain.kinds import LABELS, TaskKind
+from .domain.kinds import LABELS, TaskKind, is_chased_when_overdue
 from .domain.preferences import Preferences
-from .domain.schedule import first_reminder_on
+from .domain.schedule import first_chase_on
 from .domain.tasks import Link, Task
 from .mail.outbox import queue_email
 from .mail.render import Templates
@@ -77,7 +77,7 @@ async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effe
             link=spec.link,
             at=now,
             closes_on=spec.closes_on,
-            first_reminder_on=first_reminder_on(local_date(now), n.settings.reminder_working_days),
+            first_reminder_on=first_chase_on(is_chased_when_overdue(spec.kind), local_date(now), spec.due_on, n.settings.reminder_working_days),
             context=spec.context,
         )
         if await store.task_exists(n.db, tx, task.id):

@@ -26,6 +26,7 @@ from .domain import (
     StageResolution,
     Theme,
 )
+from .domain.closing_reasons import ClosingReason
 
 Doc = dict[str, Any]
 
@@ -70,6 +71,7 @@ def _stage_doc(r: StageRecord) -> Doc:
             "resolved": res.resolved, "recorded_by": res.recorded_by, "recorded_at": res.recorded_at, "impact": res.impact,
             "next_step": res.next_step.value if res.next_step else None,
             "escalated_to": res.escalated_to.value if res.escalated_to else None, "close_reason": res.close_reason,
+            "closing_reason_id": res.closing_reason_id,
         },
     }
 
@@ -83,7 +85,7 @@ def _stage(doc: Doc) -> StageRecord:
     resolution = None if res is None else StageResolution(
         res["resolved"], res["recorded_by"], res["recorded_at"], res["impact"],
         NextStep(res["next_step"]) if res["next_step"] else None,
-        Stage(res["escalated_to"]) if res["escalated_to"] else None, res["close_reason"],
+        Stage(res["escalated_to"]) if res["escalated_to"] else None, res["close_reason"], res.get("closing_reason_id"),
     )
     return StageRecord(
         Stage(doc["stage"]), doc["activated_by"], doc["activated_at"],
@@ -120,6 +122,8 @@ def form_document(form: ResolutionForm) -> Doc:
         "participants": form.participants,
         "theme_ids": sorted({c.theme_id for c in form.concerns}),
         "raised_month": form.raised_at.strftime("%Y-%m"),
+        # How it ended: the coded closing reason of a form closed unresolved (for the reports).
+        "closing_reason_id": next((r.resolution.closing_reason_id for r in form.stages if r.resolution and r.resolution.closing_reason_id), None),
         "current_stage": form.current_stage.value,
         "stage_rank": form.current_stage.rank,
         "report": {
@@ -161,6 +165,13 @@ def theme_document(theme: Theme) -> Doc:
 
 def theme_from_document(doc: Doc) -> Theme:
     return Theme(
+        doc["_id"], doc["name"], doc["description"], doc["active"], doc["version"], doc["created_by"], doc["created_at"],
+        doc["updated_by"], doc["updated_at"],
+    )
+
+
+def closing_reason_from_document(doc: Doc) -> ClosingReason:
+    return ClosingReason(
         doc["_id"], doc["name"], doc["description"], doc["active"], doc["version"], doc["created_by"], doc["created_at"],
         doc["updated_by"], doc["updated_at"],
     )

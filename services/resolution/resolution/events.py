@@ -144,6 +144,8 @@ class ResolutionClosedUnresolved(EventData):
     closed_at: datetime
     days_open: int
     """Days from raising the resolution to closing it."""
+    closing_reason_id: str | None = None
+    """The coded closing reason's id, e.g. moved-to-another-authority (the list at GET /v1/closing-reasons); null on forms closed before reasons were coded."""
 
 
 RAISED = EventType("resolution.form.raised", 1, ResolutionRaised, "A resolution was raised about a child's case.", PUBLISHER)
@@ -226,5 +228,6 @@ def integration_event(event: ev.DomainEvent) -> tuple[EventType, EventData]:
         case ev.ResolutionClosedUnresolved():
             return CLOSED_UNRESOLVED, ResolutionClosedUnresolved(
                 **base, team_id=event.team_id, stage=event.stage.value, closed_by=event.by, closed_at=event.at, days_open=event.days_open,
+                closing_reason_id=event.closing_reason_id,
             )
     raise TypeError(f"no integration event for {type(event).__name__}")

@@ -27,6 +27,8 @@ class GroupBy(StrEnum):
     TEAM = "team"
     ROLE = "role"
     MONTH = "month"
+    #: How forms closed unresolved ended: their coded closing reason (forms still open or resolved are not counted).
+    CLOSING_REASON = "closing-reason"
 
 
 _KEYS = {
@@ -35,6 +37,7 @@ _KEYS = {
     GroupBy.TEAM: "$team_id",
     GroupBy.ROLE: "$owner_role",
     GroupBy.MONTH: "$raised_month",
+    GroupBy.CLOSING_REASON: "$closing_reason_id",
 }
 
 
@@ -48,6 +51,8 @@ async def counts(db: AsyncDatabase[Document], group_by: GroupBy, start: date, en
     pipeline: list[dict[str, Any]] = [{"$match": {"raised_at": period(start, end)}}]
     if group_by is GroupBy.THEME:
         pipeline.append({"$unwind": "$theme_ids"})
+    if group_by is GroupBy.CLOSING_REASON:
+        pipeline.append({"$match": {"status": FormStatus.CLOSED_UNRESOLVED.value}})
     pipeline += [
         {"$group": {"_id": {"key": _KEYS[group_by], "status": "$status"}, "n": {"$sum": 1}}},
         {"$sort": {"_id.key": 1}},
@@ -56,7 +61,8 @@ async def counts(db: AsyncDatabase[Document], group_by: GroupBy, start: date, en
     raw = await (await db[FORMS].aggregate(pipeline)).to_list()
     rows: dict[str, dict[str, Any]] = {}
     for item in raw:
-        key = str(item["_id"]["key"])
+        raw_key = item["_id"].get("key")
+        key = "uncoded" if raw_key is None else str(raw_key)  # closed before closing reasons were coded
         row = rows.setdefault(key, {"key": key, "total": 0, **{s.value: 0 for s in FormStatus}})
         row[item["_id"]["status"]] += item["n"]
         row["total"] += item["n"]

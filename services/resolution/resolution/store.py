@@ -17,14 +17,17 @@ from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes
 from shared.versioned import replace_versioned
 
-from .documents import form_document, form_from_document, theme_document, theme_from_document
+from .documents import closing_reason_from_document, form_document, form_from_document, theme_document, theme_from_document
 from .domain import ResolutionForm, RuleConflict, Theme, UnknownItem
+from .domain.closing_reasons import ClosingReason
 from .domain.events import HistoryEntry
 
 FORMS = "forms"
 FORM_HISTORY = "form_history"
 THEMES = "themes"
 THEME_HISTORY = "theme_history"
+CLOSING_REASONS = "closing_reasons"
+CLOSING_REASON_HISTORY = "closing_reason_history"
 
 Session = AsyncClientSession | None
 
@@ -49,6 +52,10 @@ INDEXES = [
     ),
     Indexes(THEMES, [IndexModel([("key", ASCENDING)], unique=True), IndexModel([("active", ASCENDING), ("_id", ASCENDING)])]),
     Indexes(THEME_HISTORY, [IndexModel([("theme_id", ASCENDING), ("version", ASCENDING)], unique=True)]),
+    Indexes(CLOSING_REASONS, [IndexModel([("key", ASCENDING)], unique=True), IndexModel([("active", ASCENDING), ("_id", ASCENDING)])]),
+    Indexes(CLOSING_REASON_HISTORY, [IndexModel([("theme_id", ASCENDING), ("version", ASCENDING)], unique=True)]),
+    # Reports by how forms ended.
+    Indexes(FORMS, [IndexModel([("closing_reason_id", ASCENDING), ("finished_at", ASCENDING)])]),
 ]
 
 
@@ -148,8 +155,8 @@ async def save_theme(db: AsyncDatabase[Document], theme: Theme, *, expected_vers
     await _theme_history(db, theme, session)
 
 
-async def _theme_history(db: AsyncDatabase[Document], theme: Theme, session: Session) -> None:
-    await db[THEME_HISTORY].insert_one(
+async def _theme_history(db: AsyncDatabase[Document], theme: Theme, session: Session, collection: str = THEME_HISTORY) -> None:
+    await db[collection].insert_one(
         {"theme_id": theme.id, "version": theme.version, "name": theme.name, "description": theme.description, "active": theme.active,
          "by": theme.updated_by, "at": theme.updated_at},
         session=session,
@@ -162,3 +169,43 @@ async def list_themes(db: AsyncDatabase[Document], *, include_retired: bool, aft
         query["_id"] = {"$gt": after}
     return await db[THEMES].find(query).sort("_id", ASCENDING).limit(limit).to_list()
 
+
+
+# --- closing reasons: the same list mechanics as themes, in their own collections ---------------
+
+
+async def load_closing_reason(db: AsyncDatabase[Document], reason_id: str, session: Session = None) -> ClosingReason:
+    doc = await db[CLOSING_REASONS].find_one({"_id": reason_id}, session=session)
+    if doc is None:
+        raise UnknownItem(f"There is no closing reason {reason_id!r}: choose one from the list of closing reasons.")
+    return closing_reason_from_document(doc)
+
+
+async def insert_closing_reason(db: AsyncDatabase[Document], reason: ClosingReason, session: Session) -> None:
+    try:
+        await db[CLOSING_REASONS].insert_one(theme_document(reason), session=session)
+    except DuplicateKeyError:
+        raise RuleConflict(f"A closing reason called {reason.name!r} already exists.", slug="closing-reason-exists") from None
+    await _theme_history(db, reason, session, CLOSING_REASON_HISTORY)
+
+
+async def save_closing_reason(db: AsyncDatabase[Document], reason: ClosingReason, *, expected_version: int, session: Session) -> None:
+    if reason.version == expected_version:
+        return
+    try:
+        await replace_versioned(db[CLOSING_REASONS], reason.id, theme_document(reason), expected_version, what="closing reason", session=session)
+    except DuplicateKeyError:
+        raise RuleConflict(f"A closing reason called {reason.name!r} already exists.", slug="closing-reason-exists") from None
+    await _theme_history(db, reason, session, CLOSING_REASON_HISTORY)
+
+
+async def list_closing_reasons(db: AsyncDatabase[Document], *, include_retired: bool, after: str | None, limit: int) -> list[Document]:
+    query: dict[str, Any] = {} if include_retired else {"active": True}
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    return await db[CLOSING_REASONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+
+
+async def closing_reasons_by_id(db: AsyncDatabase[Document], reason_ids: list[str], session: Session = None) -> dict[str, ClosingReason]:
+    docs = await db[CLOSING_REASONS].find({"_id": {"$in": list(dict.fromkeys(reason_ids))}}, session=session).to_list()
+    return {d["_id"]: closing_reason_from_document(d) for d in docs}

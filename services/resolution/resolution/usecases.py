@@ -21,7 +21,8 @@ from shared.mongo import Document, Transaction, UnitOfWork
 from shared.versioned import check_version
 
 from . import directory, store
-from .domain import InvalidInput, NextStep, NotAllowed, PersonRef, ResolutionForm, Stage, StageDates, Theme
+from .domain import InvalidInput, NextStep, NotAllowed, PersonRef, ResolutionForm, Stage, StageDates, Theme, UnknownItem
+from .domain.closing_reasons import ClosingReason
 from .domain.themes import check_theme_manager
 from .events import integration_event
 from .store import Session
@@ -218,15 +219,23 @@ class ResolutionDetails:
     next_step: NextStep | None = None
     escalate_to: Stage | None = None
     close_reason: str | None = None
+    closing_reason_id: str | None = None
 
 
 async def record_resolution(
     uow: UnitOfWork, form_id: str, stage: Stage, details: ResolutionDetails, *, caller: Identity, if_match: int
 ) -> ResolutionForm:
     async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
+        closing_reason = None
+        if details.closing_reason_id is not None:
+            try:
+                closing_reason = await store.load_closing_reason(uow.db, details.closing_reason_id, session)
+            except UnknownItem as unknown:
+                raise InvalidInput(unknown.detail) from None
         form.record_resolution(
             stage, resolved=details.resolved, by=caller.person_id, at=now, impact=details.impact,
             next_step=details.next_step, escalate_to=details.escalate_to, close_reason=details.close_reason,
+            closing_reason=closing_reason,
         )
 
     return await _change(uow, form_id, caller, if_match, change)
@@ -256,5 +265,33 @@ async def change_theme(
         theme.change(by=caller.person_id, roles=caller.roles, at=_now(uow), name=name, description=description, active=active)
         await store.save_theme(uow.db, theme, expected_version=if_match, session=tx.session)
         return theme
+
+    return await uow.run(work)
+
+
+# --- closing reasons (kept like themes) --------------------------------------------------------
+
+
+async def create_closing_reason(uow: UnitOfWork, name: str, description: str, *, caller: Identity, idempotency: IdempotencyKey | None) -> ClosingReason:
+    async def work(tx: Transaction) -> ClosingReason:
+        now = _now(uow)
+        reason = ClosingReason.create(name, description, by=caller.person_id, roles=caller.roles, at=now)
+        await store.insert_closing_reason(uow.db, reason, tx.session)
+        await remember(tx, uow.db, idempotency, reason.id, now=now)
+        return reason
+
+    return await uow.run(work)
+
+
+async def change_closing_reason(
+    uow: UnitOfWork, reason_id: str, *, name: str | None, description: str | None, active: bool | None, caller: Identity, if_match: int
+) -> ClosingReason:
+    async def work(tx: Transaction) -> ClosingReason:
+        check_theme_manager(caller.roles, ClosingReason.what)
+        reason = await store.load_closing_reason(uow.db, reason_id, tx.session)
+        check_version("closing reason", reason.version, if_match, ident=reason_id)
+        reason.change(by=caller.person_id, roles=caller.roles, at=_now(uow), name=name, description=description, active=active)
+        await store.save_closing_reason(uow.db, reason, expected_version=if_match, session=tx.session)
+        return reason
 
     return await uow.run(work)

@@ -57,6 +57,11 @@ STATUTORY = frozenset(
 #: service's events, once per due date.
 CHASED = frozenset({TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.COUNTER_SIGN})
 
+#: Open tasks of these kinds are chased once overdue: from the first working day after their due
+#: date, then every ``REMINDER_WORKING_DAYS`` (seed 001: a delegated section "not completed in
+#: time"). One without a due date is never overdue, so never chased.
+CHASED_WHEN_OVERDUE = frozenset({TaskKind.SECTION_DELEGATED})
+
 
 LABELS = {
     TaskKind.WORKFLOW_MESSAGE: "Workflow message",
@@ -82,4 +87,8 @@ def is_statutory(kind: TaskKind) -> bool:
 
 
 def is_chased(kind: TaskKind) -> bool:
-    return kind in CHASED
+    return kind in CHASED or kind in CHASED_WHEN_OVERDUE
+
+
+def is_chased_when_overdue(kind: TaskKind) -> bool:
+    return kind in CHASED_WHEN_OVERDUE

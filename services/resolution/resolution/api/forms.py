@@ -196,5 +196,5 @@ async def retract_section(
 async def record_resolution(
     form_id: FormId, stage: StageParam, body: ResolutionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
 ) -> FormOut:
-    details = usecases.ResolutionDetails(body.resolved, body.impact, body.next_step, body.escalate_to, body.close_reason)
+    details = usecases.ResolutionDetails(body.resolved, body.impact, body.next_step, body.escalate_to, body.close_reason, body.closing_reason_id)
     return _answer(await usecases.record_resolution(runtime.uow, form_id, stage, details, caller=caller, if_match=if_match), response)

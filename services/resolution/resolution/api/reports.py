@@ -96,6 +96,8 @@ async def resolution_counts(caller: CurrentPerson, runtime: RuntimeDep, start: F
         labels = {k: t.name for k, t in (await store.themes_by_id(runtime.db, [r["key"] for r in rows])).items()}
     elif group_by is reports.GroupBy.STAGE:
         labels = {s.value: s.title for s in Stage}
+    elif group_by is reports.GroupBy.CLOSING_REASON:
+        labels = {k: t.name for k, t in (await store.closing_reasons_by_id(runtime.db, [r["key"] for r in rows])).items()}
     out = [
         CountRow(key=r["key"], label=labels.get(r["key"], r["key"]), total=r["total"], open=r["open"], escalated=r["escalated"],
                  resolved=r["resolved"], closed_unresolved=r["closed-unresolved"])

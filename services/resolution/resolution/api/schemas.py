@@ -70,7 +70,11 @@ class ResolutionIn(_In):
     impact: str | None = Field(default=None, max_length=MAX_DETAIL, description="Required when resolved: the impact for the child")
     next_step: NextStep | None = Field(default=None, description="Required when not resolved")
     escalate_to: Stage | None = Field(default=None, description="With next_step escalate: a later stage (default the next)")
-    close_reason: str | None = Field(default=None, max_length=MAX_DETAIL, description="Required with next_step close-unresolved")
+    close_reason: str | None = Field(default=None, max_length=MAX_DETAIL, description="With next_step close-unresolved: a note on the closing reason (optional)")
+    closing_reason_id: str | None = Field(
+        default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Required with next_step close-unresolved: a current closing reason's id (GET /v1/closing-reasons)",
+    )
 
 
 class ThemeIn(_In):
@@ -140,6 +144,7 @@ class ResolutionOut(BaseModel):
     next_step: NextStep | None
     escalated_to: Stage | None
     close_reason: str | None
+    closing_reason_id: str | None
 
 
 class StageOut(BaseModel):
@@ -230,6 +235,7 @@ def _stage(r: StageRecord) -> StageOut:
         resolution=None if res is None else ResolutionOut(
             resolved=res.resolved, recorded_by=res.recorded_by, recorded_at=res.recorded_at, impact=res.impact,
             next_step=res.next_step, escalated_to=res.escalated_to, close_reason=res.close_reason,
+            closing_reason_id=res.closing_reason_id,
         ),
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 #: (a slug raised without a title takes its title from here, never the class's generic one).
 PROBLEM_TITLES: dict[str, str] = {
     "theme-exists": "Theme exists",
+    "closing-reason-exists": "Closing reason exists",
     "case-closed": "Case closed",
     "form-finished": "Form finished",
     "stage-not-active": "Stage not active",

@@ -93,6 +93,7 @@ class ResolutionClosedUnresolved(DomainEvent):
     team_id: str
     stage: Stage
     days_open: int
+    closing_reason_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -302,6 +302,7 @@ class ResolutionForm:
         next_step: NextStep | None = None,
         escalate_to: Stage | None = None,
         close_reason: str | None = None,
+        closing_reason: Theme | None = None,
     ) -> None:
         self._owner_only(by, "record the resolution details")
         self._still_open()
@@ -316,7 +317,7 @@ class ResolutionForm:
                 slug="section-still-delegated",
             )
         if resolved:
-            if next_step is not None or escalate_to is not None or close_reason is not None:
+            if next_step is not None or escalate_to is not None or close_reason is not None or closing_reason is not None:
                 raise InvalidInput("A resolved stage has an impact for the child, not a next step.")
             impact = _text(impact, "The impact for the child")
             record.resolution = StageResolution(True, by, at, impact=impact)
@@ -329,16 +330,26 @@ class ResolutionForm:
         if impact is not None:
             raise InvalidInput("The impact for the child is recorded when the concern is resolved.")
         if next_step is NextStep.ESCALATE:
+            if closing_reason is not None:
+                raise InvalidInput("A closing reason is given only when closing unresolved.")
             self._escalate(record, escalate_to, close_reason, by, at)
         elif next_step is NextStep.CLOSE_UNRESOLVED:
             if escalate_to is not None:
                 raise InvalidInput("A form closed unresolved is not escalated.")
-            reason = _text(close_reason, "The reason for closing unresolved")
-            record.resolution = StageResolution(False, by, at, next_step=next_step, close_reason=reason)
+            if closing_reason is None:
+                raise InvalidInput("Closing unresolved needs a closing reason from the list (closing_reason_id).")
+            if not closing_reason.active:
+                raise InvalidInput(f"The closing reason {closing_reason.id!r} is retired: choose a current one.")
+            reason = None if close_reason is None or not close_reason.strip() else _text(close_reason, "The note on closing")
+            record.resolution = StageResolution(False, by, at, next_step=next_step, close_reason=reason, closing_reason_id=closing_reason.id)
             self.status = FormStatus.CLOSED_UNRESOLVED
             self.finished_at = at
-            self._changed("closed-unresolved", "stage", by, at, stage, close_reason=reason)
-            self.events.append(ev.ResolutionClosedUnresolved(self.id, self.case_id, by, at, self.team_id, stage, (at.date() - self.raised_at.date()).days))
+            self._changed("closed-unresolved", "stage", by, at, stage, closing_reason_id=closing_reason.id, close_reason=reason)
+            self.events.append(
+                ev.ResolutionClosedUnresolved(
+                    self.id, self.case_id, by, at, self.team_id, stage, (at.date() - self.raised_at.date()).days, closing_reason.id
+                )
+            )
         else:
             raise InvalidInput("When the concern is not resolved, give the next step: escalate, or close-unresolved with a reason.")
 

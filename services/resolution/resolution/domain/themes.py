@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Self
 
 from .errors import InvalidInput, NotAllowed
 from .roles import THEME_MANAGERS
@@ -25,23 +26,23 @@ def theme_id_for(name: str) -> str:
     return slug[:60] or "theme"
 
 
-def check_theme_manager(roles: frozenset[str]) -> None:
+def check_theme_manager(roles: frozenset[str], what: str = "theme") -> None:
     if roles.isdisjoint(THEME_MANAGERS):
-        raise NotAllowed("Only an administrator or a QA officer may change the list of themes.")
+        raise NotAllowed(f"Only an administrator or a QA officer may change the list of {what}s.")
 
 
-def _clean_name(name: str) -> str:
+def _clean_name(name: str, what: str = "theme") -> str:
     cleaned = re.sub(r"\s+", " ", name).strip()
     if not cleaned:
-        raise InvalidInput("A theme needs a name.")
+        raise InvalidInput(f"A {what} needs a name.")
     if len(cleaned) > MAX_NAME:
-        raise InvalidInput(f"A theme's name is at most {MAX_NAME} characters.")
+        raise InvalidInput(f"A {what}'s name is at most {MAX_NAME} characters.")
     return cleaned
 
 
-def _clean_description(description: str) -> str:
+def _clean_description(description: str, what: str = "theme") -> str:
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"A theme's description is at most {MAX_DESCRIPTION} characters.")
+        raise InvalidInput(f"A {what}'s description is at most {MAX_DESCRIPTION} characters.")
     return description.strip()
 
 
@@ -57,23 +58,26 @@ class Theme:
     updated_by: str
     updated_at: datetime
 
+    #: What the list holds, in messages (a closing reason is kept by the same rules).
+    what = "theme"
+
     @property
     def key(self) -> str:
         return theme_key(self.name)
 
     @classmethod
-    def create(cls, name: str, description: str, *, by: str, roles: frozenset[str], at: datetime) -> Theme:
-        check_theme_manager(roles)
-        cleaned = _clean_name(name)
-        return cls(theme_id_for(cleaned), cleaned, _clean_description(description), True, 1, by, at, by, at)
+    def create(cls, name: str, description: str, *, by: str, roles: frozenset[str], at: datetime) -> Self:
+        check_theme_manager(roles, cls.what)
+        cleaned = _clean_name(name, cls.what)
+        return cls(theme_id_for(cleaned), cleaned, _clean_description(description, cls.what), True, 1, by, at, by, at)
 
     def change(
         self, *, by: str, roles: frozenset[str], at: datetime, name: str | None = None, description: str | None = None, active: bool | None = None
     ) -> bool:
         """Apply the given changes; returns whether anything changed (no new version otherwise)."""
-        check_theme_manager(roles)
-        new_name = _clean_name(name) if name is not None else self.name
-        new_description = _clean_description(description) if description is not None else self.description
+        check_theme_manager(roles, self.what)
+        new_name = _clean_name(name, self.what) if name is not None else self.name
+        new_description = _clean_description(description, self.what) if description is not None else self.description
         new_active = self.active if active is None else active
         if (new_name, new_description, new_active) == (self.name, self.description, self.active):
             return False

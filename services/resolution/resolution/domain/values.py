@@ -89,6 +89,8 @@ class StageResolution:
     next_step: NextStep | None = None
     escalated_to: Stage | None = None
     close_reason: str | None = None
+    #: The coded closing reason (``closing_reasons``); None on forms closed before reasons were coded.
+    closing_reason_id: str | None = None
 
 
 @dataclass

@@ -84,4 +84,7 @@ async def resolution(service_env: dict[str, str]) -> AsyncIterator[Resolution]:
         for name in ("Care planning", "Contact", "Placement stability"):
             response = await svc.http.post("/v1/themes", json={"name": name}, headers=r.as_("ADM-1"))
             assert response.status_code == 201, response.text
+        for name in ("Moved to another authority", "Concern withdrawn"):
+            response = await svc.http.post("/v1/closing-reasons", json={"name": name}, headers=r.as_("QA-1"))
+            assert response.status_code == 201, response.text
         yield r

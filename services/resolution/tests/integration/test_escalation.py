@@ -50,11 +50,14 @@ async def test_closed_unresolved_with_a_reason(resolution, capture: EventCapture
     form = await resolution.raise_form(first_stage="stage-1")
     closed = await resolution.act(
         "PUT", f"/v1/forms/{form['id']}/stages/stage-1/resolution", "IRO-1", 1,
-        {"resolved": False, "next_step": "close-unresolved", "close_reason": "The child has moved to another authority"},
+        {"resolved": False, "next_step": "close-unresolved", "closing_reason_id": "moved-to-another-authority",
+         "close_reason": "The child has moved to Leeds"},
     )
     assert closed["status"] == "closed-unresolved"
-    assert closed["stages"][0]["resolution"]["close_reason"] == "The child has moved to another authority"
+    assert closed["stages"][0]["resolution"]["close_reason"] == "The child has moved to Leeds"
+    assert closed["stages"][0]["resolution"]["closing_reason_id"] == "moved-to-another-authority"
     [event] = await capture.wait_for("resolution.form.closed-unresolved.v1")
+    assert event.data["closing_reason_id"] == "moved-to-another-authority" and "close_reason" not in event.data
     await capture.flushed(resolution.db)  # every event written has arrived
     assert len(capture.of_type("resolution.form.closed-unresolved.v1")) == 1 and event.data["stage"] == "stage-1"
 

@@ -19,7 +19,7 @@ async def _scenario(resolution) -> dict[str, str]:
     await resolution.act("PUT", f"/v1/forms/{b['id']}/stages/informal/resolution", "CPC-1", 1, {"resolved": False, "next_step": "escalate"})
     await resolution.act(
         "PUT", f"/v1/forms/{c['id']}/stages/informal/resolution", "IRO-1", 1,
-        {"resolved": False, "next_step": "close-unresolved", "close_reason": "Moved away"},
+        {"resolved": False, "next_step": "close-unresolved", "closing_reason_id": "moved-to-another-authority", "close_reason": "Moved away"},
     )
     return {"a": a["id"], "b": b["id"], "c": c["id"]}
 
@@ -45,6 +45,11 @@ async def test_counts_by_theme_stage_team_role_and_month(resolution) -> None:
     assert {k: r["total"] for k, r in (await _counts(resolution, "role")).items()} == {"iro": 2, "cp_chair": 1}
     month = datetime.now(UTC).strftime("%Y-%m")
     assert (await _counts(resolution, "month"))[month]["total"] == 3
+    # How they ended: only forms closed unresolved, by their coded closing reason.
+    ended = await _counts(resolution, "closing-reason")
+    assert {k: (r["total"], r["closed_unresolved"], r["label"]) for k, r in ended.items()} == {
+        "moved-to-another-authority": (1, 1, "Moved to another authority"),
+    }
 
 
 async def test_days_per_stage_and_to_resolution_and_the_impact_recorded(resolution) -> None:

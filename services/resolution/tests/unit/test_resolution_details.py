@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from resolution.domain import FormStatus, InvalidInput, NextStep, NotAllowed, RuleConflict, SectionState, Stage, StageDates
 from resolution.domain import events as ev
+from resolution.domain.closing_reasons import ClosingReason
 
 OWNER, SW, TM = "IRO-1", "SW-1", "TM-1"
 RESPONDER = {Stage.INFORMAL: "SW-1", Stage.STAGE_1: "TM-1", Stage.STAGE_2: "HOS-1", Stage.STAGE_3: "SD-1", Stage.STAGE_4: "ED-1"}
@@ -68,17 +69,45 @@ def test_escalation_may_skip_to_a_later_stage_but_never_go_back(world) -> None:
     assert [r.stage for r in form.stages] == [Stage.STAGE_1, Stage.STAGE_3]
 
 
-def test_not_resolved_closes_unresolved_with_a_reason(world) -> None:
+def test_not_resolved_closes_unresolved_with_a_coded_reason(world) -> None:
+    """Seed 001: "By using this method we will be able to collate real-time information about the
+    progress of all resolutions, what the resolution was" — a closing reason from the managed list."""
+    moved = ClosingReason.create("Child moved out of area", "", by="ADM-1", roles=frozenset({"administrator"}), at=world.now)
     form = world.raise_form()
     form.pull_events()
-    with pytest.raises(InvalidInput, match="reason"):
-        form.record_resolution(Stage.INFORMAL, resolved=False, next_step=NextStep.CLOSE_UNRESOLVED, by=OWNER, at=world.tick(days=1))
+    version = form.version
+    with pytest.raises(InvalidInput, match="closing reason"):
+        form.record_resolution(
+            Stage.INFORMAL, resolved=False, next_step=NextStep.CLOSE_UNRESOLVED, close_reason="free text only", by=OWNER, at=world.tick(days=1)
+        )
+    with pytest.raises(InvalidInput, match="closing reason"):
+        form.record_resolution(Stage.INFORMAL, resolved=False, next_step=NextStep.ESCALATE, closing_reason=moved, by=OWNER, at=world.tick(days=1))
+    with pytest.raises(InvalidInput, match="impact"):
+        form.record_resolution(Stage.INFORMAL, resolved=True, impact="x", closing_reason=moved, by=OWNER, at=world.tick(days=1))
+    retired = ClosingReason.create("Old reason", "", by="ADM-1", roles=frozenset({"administrator"}), at=world.now)
+    retired.change(by="ADM-1", roles=frozenset({"administrator"}), at=world.now, active=False)
+    with pytest.raises(InvalidInput, match="retired"):
+        form.record_resolution(Stage.INFORMAL, resolved=False, next_step=NextStep.CLOSE_UNRESOLVED, closing_reason=retired, by=OWNER, at=world.tick(days=1))
+    assert form.status is FormStatus.OPEN and form.version == version and not form.history[version:]  # nothing changed
     form.record_resolution(
-        Stage.INFORMAL, resolved=False, next_step=NextStep.CLOSE_UNRESOLVED, close_reason="Child moved out of area", by=OWNER, at=world.tick(days=1)
+        Stage.INFORMAL, resolved=False, next_step=NextStep.CLOSE_UNRESOLVED, closing_reason=moved, close_reason="To Leeds", by=OWNER,
+        at=world.tick(days=1),
     )
-    assert form.status is FormStatus.CLOSED_UNRESOLVED and form.current.resolution.close_reason == "Child moved out of area"
+    resolution = form.current.resolution
+    assert form.status is FormStatus.CLOSED_UNRESOLVED and (resolution.closing_reason_id, resolution.close_reason) == ("child-moved-out-of-area", "To Leeds")
     [closed] = form.pull_events()
-    assert isinstance(closed, ev.ResolutionClosedUnresolved)
+    assert isinstance(closed, ev.ResolutionClosedUnresolved) and closed.closing_reason_id == "child-moved-out-of-area"
+
+
+def test_closing_reasons_are_kept_like_themes_by_administrators_and_qa_officers(world) -> None:
+    """Seed 001: "The concerns are collected into themes so that we can monitor areas for team and
+    service improvement" — how resolutions ended is kept the same way, as coded values."""
+    with pytest.raises(NotAllowed, match="closing reasons"):
+        ClosingReason.create("Moved", "", by="IRO-1", roles=frozenset({"iro"}), at=world.now)
+    with pytest.raises(InvalidInput, match="closing reason needs a name"):
+        ClosingReason.create("  ", "", by="QA-1", roles=frozenset({"qa_officer"}), at=world.now)
+    reason = ClosingReason.create("Moved  to another authority", "", by="QA-1", roles=frozenset({"qa_officer"}), at=world.now)
+    assert (reason.id, reason.name, reason.active, reason.version) == ("moved-to-another-authority", "Moved to another authority", True, 1)
 
 
 def test_only_the_owner_records_the_resolution_details(world) -> None:
