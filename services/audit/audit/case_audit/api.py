@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.disposition import attachment
 from shared.errors import Problem, not_found
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
+from shared.http import OptionalIfMatch, Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
 from shared.identity import CurrentPerson
 
@@ -26,6 +26,7 @@ from .schemas import (
     AuditOut,
     AuditSummaryOut,
     CaseNoteOut,
+    ConcernOutcomeIn,
     CriticalConfirmationIn,
     DraftOut,
     EscalationIn,
@@ -35,7 +36,9 @@ from .schemas import (
     Grading,
     OfficerIn,
     PdfOut,
+    PractitionerViewsIn,
     ResolutionIn,
+    SafeguardingConcernIn,
     StageWork,
     audit_out,
     audit_summary,
@@ -186,6 +189,52 @@ async def confirm_critical(audit_id: AuditId, body: CriticalConfirmationIn, call
 @router.post("/audits/{audit_id}/inadequate-action/resolve", response_model=AuditOut, summary="Practice brought to an adequate level (the operational service manager)", responses=CHANGES)
 async def resolve_action(audit_id: AuditId, body: ResolutionIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> AuditOut:
     audit = await usecases.resolve_inadequate_action(runtime.extra["audit"], audit_id, body.note, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+ConcernId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.post(
+    "/audits/{audit_id}/safeguarding-concerns",
+    response_model=AuditOut,
+    status_code=201,
+    summary="Raise an immediate safeguarding concern at any stage (the auditor or peer reviewer): to the team manager and service manager at once",
+    responses={k: v for k, v in CHANGES.items() if k != 428},
+)
+async def raise_safeguarding_concern(
+    audit_id: AuditId, body: SafeguardingConcernIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response,
+    if_match: OptionalIfMatch,
+) -> AuditOut:
+    audit, _ = await usecases.raise_safeguarding_concern(runtime.extra["audit"], audit_id, body.concern, caller=caller, expected=if_match)
+    response.headers["Location"] = public_path(request, f"/v1/audits/{audit.id}")
+    return _answer(audit, caller.person_id, response)
+
+
+@router.post(
+    "/audits/{audit_id}/safeguarding-concerns/{concern_id}/acknowledgement",
+    response_model=AuditOut,
+    summary="Record the action taken on a safeguarding concern and its outcome (the team manager or service manager it went to, or QA staff)",
+    responses=CHANGES,
+)
+async def acknowledge_safeguarding_concern(
+    audit_id: AuditId, concern_id: ConcernId, body: ConcernOutcomeIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response,
+    if_match: RequiredIfMatch,
+) -> AuditOut:
+    audit = await usecases.acknowledge_safeguarding_concern(runtime.extra["audit"], audit_id, concern_id, body.outcome, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, response)
+
+
+@router.put(
+    "/audits/{audit_id}/practitioner-views",
+    response_model=AuditOut,
+    summary="Kent: the allocated social worker's views and reflections on their practice, before the auditor submits (every save kept)",
+    responses=CHANGES,
+)
+async def give_practitioner_views(
+    audit_id: AuditId, body: PractitionerViewsIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
+) -> AuditOut:
+    audit = await usecases.give_practitioner_views(runtime.extra["audit"], audit_id, body.views, caller=caller, expected=if_match)
     return _answer(audit, caller.person_id, response)
 
 

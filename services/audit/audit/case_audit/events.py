@@ -254,6 +254,41 @@ class InadequateActionResolved(EventData):
     resolved_at: datetime
 
 
+class SafeguardingConcernRaised(EventData):
+    """An immediate concern about the child's safety or wellbeing was raised during the audit (Kent
+    4.7: action should not wait until auditing is completed). The concern itself stays in the audit
+    service: the recipients read it on the audit."""
+
+    audit_id: str
+    concern_id: str
+    """The concern's id within the audit."""
+    case_ref: str
+    """The case's reference: its id (its code in a multi-agency audit)."""
+    raised_by: str
+    """The auditor or peer reviewer who raised it."""
+    team_manager_id: str | None = None
+    """The case's team manager, who is to act on it; null when the directory does not say who it is."""
+    service_manager_id: str | None = None
+    """The accountable service manager; null when the directory does not say who it is."""
+    recipient_ids: list[str]
+    """Everyone it went to at once (the team manager and the service manager, each once)."""
+    raised_at: datetime
+
+
+class SafeguardingConcernAcknowledged(EventData):
+    """The team manager or service manager (or QA staff) recorded the action taken on a concern and
+    its outcome (the outcome's text stays in the audit service)."""
+
+    audit_id: str
+    concern_id: str
+    """The concern's id within the audit."""
+    case_ref: str
+    """The case's reference: its id (its code in a multi-agency audit)."""
+    acknowledged_by: str
+    """Who recorded the outcome."""
+    acknowledged_at: datetime
+
+
 def _type(name: str, model: type[EventData], summary: str) -> EventType:
     return EventType(name, 1, model, summary, SERVICE)
 
@@ -295,10 +330,20 @@ INADEQUATE_ACTION_RESOLVED = _type(
     "audit.inadequate-action.resolved", InadequateActionResolved, "The steps to bring practice to an adequate level were implemented."
 )
 
+SAFEGUARDING_CONCERN_RAISED = _type(
+    "audit.safeguarding-concern.raised", SafeguardingConcernRaised,
+    "An immediate safeguarding concern was raised during an audit: to the case's team manager and the accountable service manager at once.",
+)
+SAFEGUARDING_CONCERN_ACKNOWLEDGED = _type(
+    "audit.safeguarding-concern.acknowledged", SafeguardingConcernAcknowledged,
+    "The action taken on a safeguarding concern raised during an audit, and its outcome, were recorded.",
+)
+
 EVENTS: list[EventType] = [
     AUDIT_ALLOCATED, AUDIT_SUBMITTED, PEER_REVIEW_SUBMITTED, MODERATION_REQUIRED, MODERATION_PROPOSED, MODERATION_AGREED,
     MODERATION_ESCALATED, OFFICER_APPOINTED, MODERATION_FINALISED, COPY_ROUTED, AUDIT_COMPLETED, CASE_NOTE_SUMMARY,
     CRITICAL_GRADE_CONFIRMED, INADEQUATE_ACTION_OPENED, INADEQUATE_ACTION_ESCALATED, INADEQUATE_ACTION_RESOLVED,
+    SAFEGUARDING_CONCERN_RAISED, SAFEGUARDING_CONCERN_ACKNOWLEDGED,
 ]
 
 
@@ -336,7 +381,7 @@ def integration_events(audit: Audit, recorded: list[ev.DomainEvent]) -> Iterator
                 yield AUDIT_ALLOCATED, AuditAllocated(
                     audit_id=a.id, tool_id=a.form.tool_id, tool_version=a.form.tool_version, programme=a.form.programme, case_ref=ref,
                     case_type=a.case.case_type, auditor_id=a.auditor_id, peer_reviewer_id=a.peer_reviewer_id,
-                    coordinator_id=a.coordinator_id, month=a.month, due_on=audit_due_on(Month.parse(a.month)) if a.month else None,
+                    coordinator_id=a.coordinator_id, month=a.month, due_on=a.due_on or (audit_due_on(Month.parse(a.month)) if a.month else None),
                     allocated_by=e.by, allocated_at=e.at,
                 )
             case ev.AuditSubmitted():
@@ -414,8 +459,19 @@ def integration_events(audit: Audit, recorded: list[ev.DomainEvent]) -> Iterator
                 yield INADEQUATE_ACTION_RESOLVED, InadequateActionResolved(
                     audit_id=a.id, case_ref=ref, resolved_by=e.by, resolved_at=e.at
                 )
+            case ev.SafeguardingConcernRaised():
+                yield SAFEGUARDING_CONCERN_RAISED, SafeguardingConcernRaised(
+                    audit_id=a.id, concern_id=e.concern_id, case_ref=ref, raised_by=e.by, team_manager_id=e.team_manager_id,
+                    service_manager_id=e.service_manager_id,
+                    recipient_ids=list(dict.fromkeys(p for p in (e.team_manager_id, e.service_manager_id) if p)), raised_at=e.at,
+                )
+            case ev.SafeguardingConcernAcknowledged():
+                yield SAFEGUARDING_CONCERN_ACKNOWLEDGED, SafeguardingConcernAcknowledged(
+                    audit_id=a.id, concern_id=e.concern_id, case_ref=ref, acknowledged_by=e.by, acknowledged_at=e.at
+                )
             case _:
-                # Draft saves go to the draft history, due copies become PDFs: neither is published;
+                # Draft saves go to the draft history, due copies become PDFs: neither is published
+                # (nor the social worker's views, kept with the audit);
                 # a coded case's case note stays with the audit.
                 continue
 

@@ -1,6 +1,6 @@
 """The PDF of an audit after each stage, for people to read: stage 1 alone; both stages side by
-side after the peer review; and with the moderated grading after moderation. Rendered with fpdf2's
-core fonts (no font files), so the PDFs stay small."""
+side after the peer review; and with the moderated grading after moderation. Rendered with the
+embedded DejaVu Sans of ``common.pdf`` (names print as written)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 
 from ..common.pdf import PdfDocument, grade_label, pdf_text
 from .domain.audit import Audit
+from .domain.during_audit import takes_practitioner_views
 from .domain.routing import CopyStage
 from .domain.work import StageWork
 
@@ -63,6 +64,14 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
     if both and audit.stage2 is not None:
         details.append(("Peer review submitted", audit.stage2.submitted_at.isoformat() if audit.stage2.submitted_at else "-"))
     pdf.rows(("Audit", audit.id), details, (45, 135))
+
+    if takes_practitioner_views(form):
+        views = audit.current_practitioner_views
+        pdf.heading("The allocated social worker's views and reflections on their practice", 12)
+        if views is None:
+            pdf.para(f"Social worker: {who(audit.social_worker_id)}. No views were given before the audit.")
+        else:
+            pdf.para(f"Given by {who(views.by)} on {views.at.isoformat()}: {views.views}")
 
     auditor, peer = audit.stage1.work, review
     for section in form.sections:
@@ -130,5 +139,14 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
         pdf.rows(("Sub-section", "Auditor", "Peer reviewer", "Moderated"), rows, (75, 35, 35, 35))
         if outcome.comment:
             pdf.para(f"Moderation comment: {outcome.comment}")
+    if audit.concerns:
+        pdf.heading("Immediate safeguarding concerns raised during the audit", 12)
+        for concern in audit.concerns:
+            to = ", ".join(who(p) for p in concern.recipients) or "no team manager or service manager known"
+            pdf.para(f"Raised by {who(concern.raised_by)} ({concern.raised_as.replace('_', ' ')}) on {concern.raised_at.isoformat()}, to {to}: {concern.concern}")
+            if concern.acknowledged_at is not None:
+                pdf.para(f"Outcome recorded by {who(concern.acknowledged_by)} on {concern.acknowledged_at.isoformat()}: {concern.outcome}")
+            else:
+                pdf.para("Outcome: not yet recorded.")
     pdf.heading(f"Grade of record: {grade_label(audit.grade_of_record if stage is not CopyStage.AUDIT else auditor.overall_grade)}", 12)
     return bytes(pdf.output())

@@ -108,6 +108,24 @@ class ResolutionIn(_In):
     note: str = Field(min_length=1, max_length=8000, description="What was done to bring practice to an adequate level")
 
 
+class SafeguardingConcernIn(_In):
+    concern: str = Field(
+        min_length=1, max_length=8000,
+        description="The immediate concern about the child's safety or wellbeing (kept in the audit service, never on the bus)",
+    )
+
+
+class ConcernOutcomeIn(_In):
+    outcome: str = Field(min_length=1, max_length=8000, description="The action taken on the concern and its outcome")
+
+
+class PractitionerViewsIn(_In):
+    views: str = Field(
+        min_length=1, max_length=8000,
+        description="The allocated social worker's views and reflections on their practice in the case, for the auditor",
+    )
+
+
 class EscalationRunIn(_In):
     today: date | None = Field(default=None, description="The day to escalate as of (defaults to today)")
 
@@ -124,6 +142,30 @@ class StageOut(BaseModel):
     saved_at: datetime | None
     submitted_by: str | None
     submitted_at: datetime | None
+
+
+class SafeguardingConcernOut(BaseModel):
+    """An immediate safeguarding concern raised during the audit (Kent 4.7), tracked to its outcome."""
+
+    id: str
+    raised_by: str
+    raised_as: str = Field(description="The part the person raising it plays: auditor or peer_reviewer")
+    raised_at: datetime
+    concern: str
+    team_manager_id: str | None = Field(description="The case's team manager it went to (null when the directory does not say)")
+    service_manager_id: str | None = Field(description="The accountable service manager it went to (null when the directory does not say)")
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    outcome: str = Field(description="The action taken and its outcome; empty until acknowledged")
+
+
+class PractitionerViewsOut(BaseModel):
+    """The allocated social worker's views and reflections (the latest save; every save is kept)."""
+
+    views: str
+    by: str
+    at: datetime
+    saves: int = Field(description="How many times the views were saved (earlier saves are kept)")
 
 
 class ProposalOut(BaseModel):
@@ -190,6 +232,9 @@ class AuditOut(BaseModel):
     critical_confirmation: dict[str, Any] | None
     inadequate_action: dict[str, Any] | None
     copies: list[CopyOut]
+    safeguarding_concerns: list[SafeguardingConcernOut] = Field(description="Immediate safeguarding concerns raised during the audit, in order")
+    social_worker_id: str | None = Field(description="Kent: the case's allocated social worker, who gives their views before the audit")
+    practitioner_views: PractitionerViewsOut | None = Field(description="Kent: the social worker's views and reflections on their practice")
     created_by: str
     created_at: datetime
     completed_at: datetime | None
@@ -292,9 +337,19 @@ def audit_out(audit: Audit, caller_id: str) -> AuditOut:
         moderation=moderation_out, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None,
         critical_confirmation=_dump(audit.critical), inadequate_action=_dump(audit.inadequate_action),
         copies=[CopyOut(stage=c.stage.value, pdf_id=c.pdf_id, recipients=[{"person_id": r.person_id, "reasons": list(r.reasons)} for r in c.recipients], at=c.at) for c in audit.copies],
+        safeguarding_concerns=[SafeguardingConcernOut.model_validate(asdict(c)) for c in audit.concerns],
+        social_worker_id=audit.social_worker_id,
+        practitioner_views=_views(audit),
         created_by=audit.created_by, created_at=audit.created_at, completed_at=audit.completed_at,
         updated_by=audit.updated_by, updated_at=audit.updated_at,
     )
+
+
+def _views(audit: Audit) -> PractitionerViewsOut | None:
+    current = audit.current_practitioner_views
+    if current is None:
+        return None
+    return PractitionerViewsOut(views=current.views, by=current.by, at=current.at, saves=len(audit.practitioner_views))
 
 
 def audit_summary(audit: Audit) -> AuditSummaryOut:

@@ -52,6 +52,8 @@ class AllocationRequest:
     case_code: str | None = None
     #: Hampshire: the worker and supervisor who list the evidence.
     evidence_preparer_ids: tuple[str, ...] = ()
+    #: When the audit is due, where the programme sets it (Hillingdon's round); else the end of ``month``.
+    due_on: date | None = None
 
 
 async def create_audit(ctx: AuditContext, request: AllocationRequest, *, caller: Identity, key: IdempotencyKey | None = None) -> str:
@@ -107,7 +109,7 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
     audit = Audit.allocate(
         audit_id=audit_id, form=form, case=facts, auditor_id=request.auditor_id, peer_reviewer_id=request.peer_reviewer_id,
         coordinator_id=request.coordinator_id, by=by, at=now, month=request.month, allocation_key=request.allocation_key,
-        preparer_ids=list(request.evidence_preparer_ids),
+        preparer_ids=list(request.evidence_preparer_ids), social_worker_id=case.get("allocated_worker_id"), due_on=request.due_on,
     )
     await store.insert(tx, ctx.db, audit)
     record(tx, audit)
@@ -137,12 +139,12 @@ async def read_case_note(db: AsyncDatabase[Document], audit_id: str, caller: Ide
 # --- acting on an audit ------------------------------------------------------------------------
 
 
-async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int, change: Callable[[Audit, datetime], object]) -> Audit:
+async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int | None, change: Callable[[Audit, datetime], object]) -> Audit:
     async def work(tx: Transaction) -> Audit:
         audit = await store.load(ctx.db, audit_id, tx=tx)
         if audit is None or not audit.visible_to(caller.person_id, caller.roles):
             raise NotVisible(audit_id)
-        if audit.version != expected:
+        if expected is not None and audit.version != expected:
             raise Stale(store.WHAT, audit.version, expected, ident=audit_id)
         now = ctx.uow.clock.now()
         change(audit, now)
@@ -174,7 +176,8 @@ async def _follow_up(tx: Transaction, ctx: AuditContext, audit: Audit, now: date
 
 async def _route_copy(tx: Transaction, ctx: AuditContext, directory: Directory, audit: Audit, stage: CopyStage, now: datetime) -> None:
     officer = audit.moderation.final_by if audit.moderation else None
-    names = await directory.names([p for p in (audit.auditor_id, audit.peer_reviewer_id, officer) if p])
+    people = [audit.auditor_id, audit.peer_reviewer_id, officer, audit.social_worker_id, *(p for c in audit.concerns for p in (c.raised_by, *c.recipients, c.acknowledged_by))]
+    names = await directory.names([p for p in people if p])
     content = pdf.render(audit, stage, names=names, at=now)
     pdf_id = uuid.uuid4().hex
     await store.store_pdf(tx, ctx.db, pdf_id=pdf_id, audit_id=audit.id, stage=stage.value, content=content, at=now)
@@ -248,6 +251,47 @@ async def confirm_critical_grade(
 
 async def resolve_inadequate_action(ctx: AuditContext, audit_id: str, note: str, *, caller: Identity, expected: int) -> Audit:
     return await _act(ctx, audit_id, caller, expected, lambda a, now: a.resolve_inadequate_action(by=caller.person_id, note=note, at=now))
+
+
+# --- during the audit (Kent 4.7 and 2) -------------------------------------------------------------
+
+
+async def raise_safeguarding_concern(ctx: AuditContext, audit_id: str, concern: str, *, caller: Identity, expected: int | None) -> tuple[Audit, str]:
+    """The auditor or peer reviewer raises an immediate concern: it goes at once to the case's team
+    manager and the accountable service manager, as the directory names them now. Without If-Match
+    (``expected`` None) it is added whatever else changed meanwhile: adding one overwrites nothing,
+    and action should not wait."""
+    concern_id = uuid.uuid4().hex
+
+    async def work(tx: Transaction) -> Audit:
+        audit = await store.load(ctx.db, audit_id, tx=tx)
+        if audit is None or not audit.visible_to(caller.person_id, caller.roles):
+            raise NotVisible(audit_id)
+        if expected is not None and audit.version != expected:
+            raise Stale(store.WHAT, audit.version, expected, ident=audit_id)
+        contacts = await Directory(ctx.db, ctx.overrides, tx.session).contacts(audit.case.case_id, case_team=True)
+        audit.raise_concern(
+            concern_id=concern_id, by=caller.person_id, concern=concern, team_manager_id=contacts.team_manager_id,
+            service_manager_id=contacts.accountable_service_manager_id, at=ctx.uow.clock.now(),
+        )
+        await store.save(tx, ctx.db, audit)
+        record(tx, audit)
+        return audit
+
+    return await ctx.uow.run(work), concern_id
+
+
+async def acknowledge_safeguarding_concern(
+    ctx: AuditContext, audit_id: str, concern_id: str, outcome: str, *, caller: Identity, expected: int
+) -> Audit:
+    return await _act(
+        ctx, audit_id, caller, expected,
+        lambda a, now: a.acknowledge_concern(concern_id=concern_id, by=caller.person_id, by_roles=caller.roles, outcome=outcome, at=now),
+    )
+
+
+async def give_practitioner_views(ctx: AuditContext, audit_id: str, views: str, *, caller: Identity, expected: int) -> Audit:
+    return await _act(ctx, audit_id, caller, expected, lambda a, now: a.give_practitioner_views(by=caller.person_id, views=views, at=now))
 
 
 # --- scheduled ---------------------------------------------------------------------------------

@@ -99,6 +99,34 @@ class AuditCompleted(_Reader):
     audit_id: str
 
 
+class SafeguardingConcernRaised(_Reader):
+    """An immediate safeguarding concern raised during an audit (seed 004, 4.7). Identifiers only:
+    the concern is read on the audit."""
+
+    audit_id: str
+    concern_id: str
+    raised_by: str | None = None
+    team_manager_id: str | None = None
+    service_manager_id: str | None = None
+    recipient_ids: list[str] = Field(default_factory=list)
+
+    def recipients(self) -> list[tuple[str, str]]:
+        """Each person once, with why it goes to them."""
+        found: dict[str, str] = {}
+        for person_id, why in ((self.team_manager_id, "the case's team manager"), (self.service_manager_id, "the accountable service manager")):
+            if person_id:
+                found.setdefault(person_id, why)
+        for person_id in self.recipient_ids:
+            found.setdefault(person_id, "a manager of the case")
+        return list(found.items())
+
+
+class SafeguardingConcernAcknowledged(_Reader):
+    audit_id: str
+    concern_id: str
+    acknowledged_by: str | None = None
+
+
 class RoutedRecipient(_Reader):
     person_id: str
     #: Why they receive it ("accountable service manager", "CP chairs' manager", ...).
@@ -154,6 +182,12 @@ OFFICER_APPOINTED = EventType("audit.officer.appointed", 1, OfficerAppointed, "A
 MODERATION_FINALISED = EventType("audit.moderation.finalised", 1, ModerationFinalised, "The officer's grading, final.", PUBLISHER)
 CRITICAL_GRADE_CONFIRMED = EventType("audit.critical-grade.confirmed", 1, CriticalGradeConfirmed, "A critical grade was confirmed.", PUBLISHER)
 COMPLETED = EventType("audit.audit.completed", 1, AuditCompleted, "An audit was completed.", PUBLISHER)
+CONCERN_RAISED = EventType(
+    "audit.safeguarding-concern.raised", 1, SafeguardingConcernRaised, "A safeguarding concern was raised during an audit.", PUBLISHER
+)
+CONCERN_ACKNOWLEDGED = EventType(
+    "audit.safeguarding-concern.acknowledged", 1, SafeguardingConcernAcknowledged, "A safeguarding concern's outcome was recorded.", PUBLISHER
+)
 # ``audit.copy.routed.v1`` carried the PDF itself; it was withdrawn and is not read any more.
 COPY_ROUTED = EventType("audit.copy.routed", 2, AuditCopyRouted, "A copy of an audit form was routed.", PUBLISHER, internal=True)
 
@@ -168,10 +202,17 @@ def _link(audit_id: str) -> Link:
     return Link("audit", f"/audits/{audit_id}")
 
 
+def concern_key(audit_id: str, concern_id: str) -> str:
+    return f"audit:audit/{audit_id}:safeguarding-concern/{concern_id}"
+
+
 def allocated(event: ReceivedEvent) -> Effects:
+    """The auditor's task and email, with the link to the audit; the allocated peer reviewer is
+    copied, without the link (seed 004, 4.1: "The copy of the email sent to the peer reviewer does
+    not contain this link in order to avoid peer reviewers beginning the audit process in error")."""
     a: AuditAllocated = event.data
     context = {"audit_id": a.audit_id, **({"month": a.month} if a.month else {}), **({"case_ref": a.case_ref} if a.case_ref else {})}
-    return Effects(open=[OpenTask(
+    effects = Effects(open=[OpenTask(
         assignee_id=a.auditor_id,
         kind=TaskKind.AUDIT,
         subject=f"Audit {a.audit_id}" + (f" for {a.month}" if a.month else ""),
@@ -183,6 +224,23 @@ def allocated(event: ReceivedEvent) -> Effects:
         context=context,
         email=EmailSpec("task"),
     )])
+    if a.peer_reviewer_id and a.peer_reviewer_id != a.auditor_id:
+        what = f"audit {a.audit_id}" + (f" for {a.month}" if a.month else "")
+        due = a.due()
+        effects.open.append(OpenTask(
+            assignee_id=a.peer_reviewer_id,
+            kind=TaskKind.AUDIT_COPY,
+            subject=f"Copy: {what} allocated to its auditor; you are its peer reviewer",
+            action="For information: you peer review this audit once the auditor submits it (you will be sent a link then)",
+            link=_link(a.audit_id),
+            origin=Origin.SYSTEM,
+            due_on=due,
+            # Done with when stage 1 is submitted: the peer review task (with its link) takes over.
+            closes_on=stage_key(a.audit_id, "audit"),
+            context={**context, "copy_of": "allocation"},
+            email=EmailSpec("audit_allocation_copy", {"what": what, "due": due.strftime("%d/%m/%Y") if due else ""}),
+        ))
+    return effects
 
 
 def submitted(event: ReceivedEvent) -> Effects:
@@ -277,6 +335,33 @@ def completed(event: ReceivedEvent) -> Effects:
     ])
 
 
+def safeguarding_concern_raised(event: ReceivedEvent) -> Effects:
+    """A task and an email at once to the case's team manager and the accountable service manager
+    (seed 004, 4.7: "Action should not wait until auditing is completed"); open until the outcome is
+    recorded. The email says nothing of the child: the concern is read on the audit."""
+    c: SafeguardingConcernRaised = event.data
+    return Effects(open=[
+        OpenTask(
+            assignee_id=person_id,
+            kind=TaskKind.AUDIT_COPY,
+            subject=f"Immediate safeguarding concern raised in audit {c.audit_id}",
+            action="Read the concern, make sure the case-holding social worker takes appropriate action now, and record the action and its outcome",
+            link=_link(c.audit_id),
+            origin=Origin.PERSON if c.raised_by else Origin.SYSTEM,
+            assigned_by=c.raised_by,
+            closes_on=concern_key(c.audit_id, c.concern_id),
+            context={"audit_id": c.audit_id, "concern_id": c.concern_id},
+            email=EmailSpec("safeguarding_concern", {"audit_id": c.audit_id, "reason": why}),
+        )
+        for person_id, why in c.recipients()
+    ])
+
+
+def safeguarding_concern_acknowledged(event: ReceivedEvent) -> Effects:
+    c: SafeguardingConcernAcknowledged = event.data
+    return Effects(close=[CloseTasks(concern_key(c.audit_id, c.concern_id), TaskStatus.DONE, "safeguarding concern acknowledged", c.acknowledged_by)])
+
+
 def copy_routed(event: ReceivedEvent) -> Effects:
     """A task and an email for each recipient, linking to the PDF. A multi-agency audit is named
     only as such: no code, no case (seed 002: circulated "without the code")."""
@@ -313,4 +398,6 @@ MAPPINGS = [
     Mapping(CRITICAL_GRADE_CONFIRMED, pure(critical_grade_confirmed)),
     Mapping(COMPLETED, pure(completed)),
     Mapping(COPY_ROUTED, pure(copy_routed)),
+    Mapping(CONCERN_RAISED, pure(safeguarding_concern_raised)),
+    Mapping(CONCERN_ACKNOWLEDGED, pure(safeguarding_concern_acknowledged)),
 ]

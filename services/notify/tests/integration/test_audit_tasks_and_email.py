@@ -35,7 +35,8 @@ async def test_an_allocation_puts_one_task_in_the_auditors_tray_and_sends_one_em
         await kit.add_people(svc, *STAFF)
         envelope = await kit.publish(svc, a.ALLOCATED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1",
                                                          "month": "2026-04"})
-        [message] = await smtp.catcher.wait_for(1)
+        # The auditor's email, and its copy to the peer reviewer (seed 004 4.1, without the link).
+        [message] = [m for m in await smtp.catcher.wait_for(2) if m["To"] == "tm-1@council.example"]
         taken = ConsumerOutcomes("notify", "work-tray")
         await kit.republish(svc, envelope)
         await taken.wait_for("duplicate")  # the redelivery was taken, and known for what it is
@@ -44,8 +45,8 @@ async def test_an_allocation_puts_one_task_in_the_auditors_tray_and_sends_one_em
         [task] = await _tray(svc, "TM-1")
         assert (task["kind"], task["status"], task["origin"], task["assigned_by"], task["due_on"]) == ("audit", "open", "system", None, "2026-04-30")
         assert task["link"] == {"service": "audit", "path": "/audits/A-1", "url": "https://qa.council.example/audit/audits/A-1"}
-        assert await _count(svc, TASKS, {}) == 1
-        assert len(smtp.catcher.messages) == 1 and await _count(svc, EMAILS, {}) == 1
+        assert await _count(svc, TASKS, {}) == 2
+        assert len(smtp.catcher.messages) == 2 and await _count(svc, EMAILS, {}) == 2
         assert message["To"] == "tm-1@council.example"
         assert message["From"] == "QA Platform <qa@council.example>"
         assert message["Subject"] == "Case allocated to you for audit: Audit A-1 for 2026-04"
@@ -53,24 +54,28 @@ async def test_an_allocation_puts_one_task_in_the_auditors_tray_and_sends_one_em
         html = message.get_body(("html",)).get_content()
         assert "Dear Tom Manager" in plain and "https://qa.council.example/audit/audits/A-1" in plain and "Due: 30/04/2026" in plain
         assert '<a href="https://qa.council.example/audit/audits/A-1">' in html
-        record = await svc.db[EMAILS].find_one({})
+        record = await svc.db[EMAILS].find_one({"recipient_id": "TM-1"})
         assert (record["status"], record["recipient_id"], record["to"], record["attempts"]) == ("sent", "TM-1", "tm-1@council.example", 1)
         assert record["results"][0]["result"] == "sent" and record["sent_at"] is not None
-        assert await _tray(svc, "PR-1") == []
+        [copy] = await _tray(svc, "PR-1")
+        assert copy["kind"] == "audit_copy" and copy["status"] == "open"
+        [copied] = smtp.catcher.to("pr-1@council.example")
+        assert "/audit/audits/A-1" not in copied.get_body(("plain",)).get_content() + copied.get_body(("html",)).get_content()
 
 
 async def test_submission_closes_the_audit_task_and_puts_the_peer_review_in_the_reviewers_tray_with_an_email(smtp, kit) -> None:
     async with running_service(create_app) as svc:
         await kit.add_people(svc, *STAFF)
         await kit.publish(svc, a.ALLOCATED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1"})
-        await smtp.catcher.wait_for(1)
+        await smtp.catcher.wait_for(2)  # the auditor's, and the peer reviewer's copy (without the link)
         await kit.publish(svc, a.SUBMITTED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1"})
-        await smtp.catcher.wait_for(2)
+        await smtp.catcher.wait_for(3)
         [done] = await _tray(svc, "TM-1")
         assert done["status"] == "done" and done["status_changed_by"] == "TM-1"
         [review] = await _tray(svc, "PR-1", status="open")
         assert review["kind"] == "peer_review"
-        assert [m["To"] for m in smtp.catcher.messages] == ["tm-1@council.example", "pr-1@council.example"]
+        assert sorted(m["To"] for m in smtp.catcher.messages[:2]) == ["pr-1@council.example", "tm-1@council.example"]
+        assert smtp.catcher.messages[2]["To"] == "pr-1@council.example"
         detail = (await svc.http.get(f"/v1/tasks/{done['id']}", headers=svc.as_person("TM-1"))).json()
         assert [(h["status"], h["reason"]) for h in detail["history"]] == [("open", "created"), ("done", "audit submitted")]
 

@@ -139,7 +139,7 @@ async def test_reactivating_to_a_delegate_opens_a_task_and_to_the_owner_does_not
 
 async def test_allocation_is_an_audit_task_with_an_email() -> None:
     effects = await _effects(a.ALLOCATED, {"audit_id": "A-1", "auditor_id": "TM-1", "peer_reviewer_id": "PR-1", "month": "2026-02"})
-    [task] = effects.open
+    task = effects.open[0]  # the peer reviewer's copy (without the link) follows: tests/unit/test_kent_allocation_and_concerns.py
     assert (task.assignee_id, task.kind, task.context["month"]) == ("TM-1", TaskKind.AUDIT, "2026-02")
     assert task.due_on == date(2026, 2, 28)  # by the end of the audit month
     assert task.email is not None

@@ -22,6 +22,7 @@ from ...common.grades import Grade
 from ...common.roles import APPOINTING_ROLES, QA_STAFF_ROLES, Role
 from ...tools.domain.definition import AuditForm, CaseType
 from . import events as ev
+from .during_audit import DuringAudit, PractitionerViews, SafeguardingConcern, takes_practitioner_views
 from .follow_ups import CriticalConfirmation, FollowUps, InadequateAction
 from .moderation import Grading, Moderation, Proposal, grading_errors, moderation_trigger
 from .routing import CopyStage, Recipient
@@ -92,7 +93,7 @@ class CaseNote:
 
 
 @dataclass
-class Audit(FollowUps):
+class Audit(FollowUps, DuringAudit):
     id: str
     form: AuditForm
     case: CaseFacts
@@ -104,6 +105,8 @@ class Audit(FollowUps):
     version: int = 0
     month: str | None = None
     allocation_key: str | None = None
+    #: When it is due where the programme sets it (Hillingdon's round: two months); else the end of ``month``.
+    due_on: date | None = None
     #: Hampshire: the worker and supervisor who prepare the file (list the evidence) for audit.
     preparer_ids: list[str] = field(default_factory=list)
     #: The evidence list by question: what, when and where (not how the standard was met).
@@ -119,6 +122,12 @@ class Audit(FollowUps):
     completed_at: datetime | None = None
     #: Written when the audit completes.
     case_note: CaseNote | None = None
+    #: Immediate safeguarding concerns raised during the audit (Kent 4.7), in the order raised.
+    concerns: list[SafeguardingConcern] = field(default_factory=list)
+    #: Kent: the case's allocated social worker when the audit was allocated, who gives their views.
+    social_worker_id: str | None = None
+    #: Every save of the social worker's views and reflections (the last is the current one).
+    practitioner_views: list[PractitionerViews] = field(default_factory=list)
     updated_by: str | None = None
     updated_at: datetime | None = None
     events: list[ev.DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -140,6 +149,8 @@ class Audit(FollowUps):
         month: str | None = None,
         allocation_key: str | None = None,
         preparer_ids: list[str] | None = None,
+        social_worker_id: str | None = None,
+        due_on: date | None = None,
     ) -> Audit:
         errors = []
         if preparer_ids and not any(q.evidence_list for q in form.questions().values()):
@@ -158,8 +169,9 @@ class Audit(FollowUps):
             raise InvalidEntries("The audit cannot be allocated as asked.", errors)
         audit = cls(
             id=audit_id, form=form, case=case, auditor_id=auditor_id, peer_reviewer_id=peer_reviewer_id,
-            coordinator_id=coordinator_id, created_by=by, created_at=at, month=month, allocation_key=allocation_key,
+            coordinator_id=coordinator_id, created_by=by, created_at=at, month=month, allocation_key=allocation_key, due_on=due_on,
             preparer_ids=sorted(set(preparer_ids or [])), updated_by=by, updated_at=at,
+            social_worker_id=social_worker_id if takes_practitioner_views(form) else None,
         )
         audit.events.append(ev.AuditAllocated(at=at, by=by))
         return audit
@@ -183,6 +195,10 @@ class Audit(FollowUps):
             roles.add("confirming_officer")
         if any(person_id == r.person_id for c in self.copies for r in c.recipients):
             roles.add("copy_recipient")
+        if person_id == self.social_worker_id:
+            roles.add("allocated_social_worker")
+        if self.concern_recipient(person_id):
+            roles.add("safeguarding_concern_recipient")
         if self.inadequate_action and person_id in (self.inadequate_action.owner_id, self.inadequate_action.escalated_to):
             roles.add("action_owner")
         return roles
@@ -209,6 +225,7 @@ class Audit(FollowUps):
         if self.critical:
             people.append(self.critical.officer_id)
         people += [r.person_id for c in self.copies for r in c.recipients]
+        people += [self.social_worker_id, *(p for c in self.concerns for p in c.recipients)]
         if self.inadequate_action:
             people += [self.inadequate_action.owner_id, self.inadequate_action.escalated_to]
         return sorted({p for p in people if p})
@@ -228,6 +245,10 @@ class Audit(FollowUps):
         if moderated is not None:
             return moderated.overall_grade
         return self.stage1.work.overall_grade
+
+    @property
+    def submitted_stage1(self) -> bool:
+        return self.stage1.submitted
 
     # --- stage 1: audit ------------------------------------------------------------------------
 

@@ -140,3 +140,27 @@ class InadequateActionEscalated(DomainEvent):
 class InadequateActionResolved(DomainEvent):
     by: str
     note: str
+
+
+@dataclass(frozen=True)
+class SafeguardingConcernRaised(DomainEvent):
+    """An immediate safeguarding concern raised during the audit (its text stays with the audit)."""
+
+    concern_id: str
+    by: str
+    team_manager_id: str | None
+    service_manager_id: str | None
+
+
+@dataclass(frozen=True)
+class SafeguardingConcernAcknowledged(DomainEvent):
+    concern_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class PractitionerViewsGiven(DomainEvent):
+    """The allocated social worker saved their views and reflections (kept with every earlier save)."""
+
+    by: str
+    number: int

@@ -4,7 +4,9 @@ The parties: the auditor after stage 1; auditor and peer reviewer after the peer
 moderation (with the practice development officer who moderated). The managers, every time: the
 service manager accountable for the child's case; the IRO team manager for a child in care; the
 CP chairs' manager for child protection; the safeguarding QA service manager when the case is
-graded outstanding, inadequate or inadequate (critical).
+graded outstanding, inadequate or inadequate (critical), and after every moderation, whatever the
+grade (4.8: "Ensure that the Service Manager Safeguarding Quality Assurance is kept updated on the
+outcome of the moderation").
 
 Hillingdon's single-agency peer audit (5.2.3, Appendix D) is also sent to the QA team, the social
 worker and the team manager of the child's case.
@@ -76,7 +78,8 @@ def copy_recipients(
         wanted.append((contacts.iro_team_manager_id, "iro_team_manager"))
     if case_type is CaseType.CP:
         wanted.append((contacts.cp_chairs_manager_id, "cp_chairs_manager"))
-    if any(g in QA_SERVICE_MANAGER_GRADES for g in grades if g is not None):
+    if stage is CopyStage.MODERATED or any(g in QA_SERVICE_MANAGER_GRADES for g in grades if g is not None):
+        # Kent 4.8: kept updated on the outcome of every moderation, not only of the grades above.
         wanted.append((contacts.qa_service_manager_id, "safeguarding_qa_service_manager"))
     if copies_the_case_team(programme):
         wanted.append((contacts.social_worker_id, Role.SOCIAL_WORKER))
