@@ -30,12 +30,17 @@ from .schemas import (
     CribSheetOut,
     CribSheetTemplateOut,
     MonthlyReportIn,
+    OverviewIn,
     ReassignIn,
     ReportEditIn,
     ReportEditOut,
     ReportOut,
     ReviewOut,
     ReviewOutcome,
+    RoundIn,
+    RoundOut,
+    SampleIn,
+    SampleReviewIn,
     ScheduledPeriodOut,
     SessionIn,
     SessionOut,
@@ -47,6 +52,7 @@ from .schemas import (
     outcome_of,
     report_out,
     review_out,
+    round_out,
     session_out,
 )
 
@@ -317,3 +323,68 @@ async def write_summary(session_id: Id, body: SummaryIn, caller: CurrentPerson, 
 @router.post("/management-sessions/{session_id}/report", response_model=SessionOut, summary="Report the session to the assistant director (its service manager)", responses=CHANGES)
 async def report_session(session_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> SessionOut:
     return _session(await usecases.report_session(runtime.uow, session_id, caller=caller, expected=if_match), response)
+
+
+# --- the single-agency audit round (Appendix D) ------------------------------------------------
+
+
+@router.post("/rounds", status_code=201, response_model=RoundOut, summary="Allocate a team's single-agency audit round: three cases each (QA staff)",
+             responses={403: CHANGES[403], 409: {"description": "The team's round for the month exists"}, 422: CHANGES[422]})
+async def allocate_single_agency_round(body: RoundIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> RoundOut:
+    found = await usecases.allocate_round(
+        runtime.extra["audit"], month=_month(body.month), team_id=body.team_id, caller=caller,
+        allocations=[usecases.RoundRequest(a.auditor_id, list(a.area_of_expertise), list(a.case_ids)) for a in body.allocations],
+    )
+    _tagged(response, found.version)
+    response.headers["Location"] = public_path(request, f"/v1/hillingdon/rounds/{found.id}")
+    round_, audits = await usecases.read_round(runtime.db, found.id, caller)
+    return round_out(round_, audits)
+
+
+@router.get("/rounds", response_model=Page[RoundOut], summary="Single-agency audit rounds the caller is party to (QA staff: every round)")
+async def list_single_agency_rounds(
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: Annotated[str | None, Query(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")] = None
+) -> Page[RoundOut]:
+    after = page.cursor.get("after") if page.cursor else None
+    found = await usecases.list_rounds(runtime.db, caller, month=month, after=after, limit=page.limit + 1)
+    more = len(found) > page.limit
+    return Page(items=[round_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if more else None)
+
+
+@router.get("/rounds/{round_id}", response_model=RoundOut, summary="Read a round with its audits as they stand (its managers and auditors; QA staff)", responses={404: CHANGES[404]})
+async def read_single_agency_round(round_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> RoundOut:
+    found, audits = await usecases.read_round(runtime.db, round_id, caller)
+    _tagged(response, found.version)
+    return round_out(found, audits)
+
+
+async def _round_answer(runtime: RuntimeDep, round_id: str, caller: Any, response: Response) -> RoundOut:
+    found, audits = await usecases.read_round(runtime.db, round_id, caller)
+    _tagged(response, found.version)
+    return round_out(found, audits)
+
+
+@router.post("/rounds/{round_id}/qa-sample", response_model=RoundOut, summary="Choose audits graded good or above for the QA team to review (QA staff)", responses=CHANGES)
+async def select_round_qa_sample(round_id: Id, body: SampleIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> RoundOut:
+    await usecases.select_qa_sample(runtime.uow, round_id, list(body.audit_ids), caller=caller, expected=if_match)
+    return await _round_answer(runtime, round_id, caller, response)
+
+
+@router.put("/rounds/{round_id}/qa-sample/{audit_id}", response_model=RoundOut, summary="Record the QA team's review of a sampled audit, once (QA staff)", responses=CHANGES)
+async def review_round_sampled_audit(
+    round_id: Id, audit_id: Id, body: SampleReviewIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch
+) -> RoundOut:
+    await usecases.review_sampled_audit(runtime.uow, round_id, audit_id, finding=body.finding, agrees_with_grade=body.agrees_with_grade, caller=caller, expected=if_match)
+    return await _round_answer(runtime, round_id, caller, response)
+
+
+@router.put("/rounds/{round_id}/overview", response_model=RoundOut, summary="Save the overview of all the findings, once every audit is complete (the team manager; every save kept)", responses=CHANGES)
+async def save_round_overview(round_id: Id, body: OverviewIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> RoundOut:
+    await usecases.save_round_overview(runtime.uow, round_id, body.overview, caller=caller, expected=if_match)
+    return await _round_answer(runtime, round_id, caller, response)
+
+
+@router.post("/rounds/{round_id}/overview/report", response_model=RoundOut, summary="Report the overview to the service manager, closing the round (the team manager)", responses=CHANGES)
+async def report_round_overview(round_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> RoundOut:
+    await usecases.report_round_overview(runtime.uow, round_id, caller=caller, expected=if_match)
+    return await _round_answer(runtime, round_id, caller, response)

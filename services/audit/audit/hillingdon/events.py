@@ -13,6 +13,7 @@ from shared.mongo import Transaction
 from .domain import crib_sheet as cs
 from .domain import report as rp
 from .domain import review as rv
+from .domain import single_agency_round as sr
 from .domain.themed import ThemedPeriod
 
 SERVICE = "audit"
@@ -190,9 +191,92 @@ MANAGEMENT_SESSION_REPORTED = _type(
     "A service manager's monthly quality assurance session with a team manager was reported to the assistant director.",
 )
 
+class RoundAllocation(EventData):
+    auditor_id: str
+    """The peer auditor (a service manager, team manager, IRO, CP chair or assistant director)."""
+    audit_ids: list[str]
+    """The audits of the three cases allocated to them (each also announced by ``audit.audit.allocated``)."""
+
+
+class SingleAgencyRoundAllocated(EventData):
+    """The QA team's case list of a team's single-agency audit round was allocated (Appendix D)."""
+
+    round_id: str
+    """The single-agency audit round (one team's month)."""
+    month: str
+    """The round's month (YYYY-MM)."""
+    team_id: str
+    team_manager_id: str
+    """The team's manager, who completes the overview of the findings."""
+    service_manager_id: str
+    """The service manager the overview is reported to."""
+    due_on: date
+    """The audits are due two months on: the end of the month after the round's month."""
+    allocations: list[RoundAllocation]
+    """Each peer auditor with the audits of their three cases."""
+    drawn_up_by: str
+    allocated_at: datetime
+
+
+class SingleAgencyRoundSampled(EventData):
+    """The QA team chose audits of the round graded good or above to review."""
+
+    round_id: str
+    """The single-agency audit round (one team's month)."""
+    month: str
+    team_id: str
+    audit_ids: list[str]
+    """Every audit of the round's QA sample so far."""
+    selected_by: str
+    selected_at: datetime
+
+
+class SingleAgencySampleReviewed(EventData):
+    """The QA team reviewed one audit of the round's sample (graded good or above)."""
+
+    round_id: str
+    """The single-agency audit round (one team's month)."""
+    audit_id: str
+    """The audit reviewed."""
+    agrees_with_grade: bool
+    """Whether the QA team's review agrees with the audit's grade."""
+    reviewed_by: str
+    reviewed_at: datetime
+
+
+class SingleAgencyOverviewReported(EventData):
+    """The team manager reported the overview of the findings of the round's audits to the service manager."""
+
+    round_id: str
+    """The single-agency audit round (one team's month)."""
+    month: str
+    team_id: str
+    team_manager_id: str
+    service_manager_id: str
+    audit_ids: list[str]
+    """The audits the overview covers."""
+    reported_at: datetime
+
+
+SINGLE_AGENCY_ROUND_ALLOCATED = _type(
+    "audit.single-agency-round.allocated", SingleAgencyRoundAllocated,
+    "Hillingdon's single-agency audit round: the QA team's case list allocated, three cases each, due in two months.",
+)
+SINGLE_AGENCY_ROUND_SAMPLED = _type(
+    "audit.single-agency-round.sampled", SingleAgencyRoundSampled, "The QA team chose a sample of the round's audits graded good or above to review.",
+)
+SINGLE_AGENCY_SAMPLE_REVIEWED = _type(
+    "audit.single-agency-round.sample-reviewed", SingleAgencySampleReviewed, "The QA team reviewed an audit of its sample.",
+)
+SINGLE_AGENCY_OVERVIEW_REPORTED = _type(
+    "audit.single-agency-overview.reported", SingleAgencyOverviewReported,
+    "The team manager reported the overview of the findings of the round's audits to the service manager.",
+)
+
 EVENTS: list[EventType] = [
     PRACTICE_REVIEW_OPENED, PRACTICE_REVIEW_REASSIGNED, PRACTICE_REVIEW_REPORTED, PRACTICE_REVIEW_VERIFIED, MONTHLY_REPORT_ISSUED, THEMED_REPORT_ISSUED, CRIB_SHEET_CHECKED,
-    MANAGEMENT_SESSION_REPORTED,
+    MANAGEMENT_SESSION_REPORTED, SINGLE_AGENCY_ROUND_ALLOCATED, SINGLE_AGENCY_ROUND_SAMPLED, SINGLE_AGENCY_SAMPLE_REVIEWED,
+    SINGLE_AGENCY_OVERVIEW_REPORTED,
 ]
 
 
@@ -213,6 +297,8 @@ def record(tx: Transaction, thing: Any) -> None:
 def _integration(thing: Any, name: str) -> tuple[Any, Any, str] | None:
     if isinstance(thing, rv.PracticeReview):
         return _review(thing, name)
+    if isinstance(thing, sr.SingleAgencyRound):
+        return _round(thing, name)
     if isinstance(thing, rp.EditableReport) and name == rp.ISSUED:
         return _report(thing)
     if isinstance(thing, cs.CribSheet) and name == cs.CHECKED:
@@ -272,3 +358,33 @@ def _report(report: rp.EditableReport) -> tuple[Any, Any, str]:
     months = [str(m) for m in ThemedPeriod.parse(report.period).months]
     path = f"/v1/themed/reports/{report.period}/pdf"
     return THEMED_REPORT_ISSUED, ThemedReportIssued(**common, pdf_path=path, theme=str(f.get("theme", "")), period_months=months), f"report/{report.id}"
+
+
+def _round(r: sr.SingleAgencyRound, name: str) -> tuple[Any, Any, str] | None:
+    subject = f"single-agency-round/{r.id}"
+    at = r.updated_at or r.created_at
+    if name == sr.ALLOCATED:
+        return SINGLE_AGENCY_ROUND_ALLOCATED, SingleAgencyRoundAllocated(
+            round_id=r.id, month=r.month, team_id=r.team_id, team_manager_id=r.team_manager_id, service_manager_id=r.service_manager_id,
+            due_on=r.due_on, allocations=[RoundAllocation(auditor_id=a.auditor_id, audit_ids=a.audit_ids) for a in r.allocations],
+            drawn_up_by=r.drawn_up_by, allocated_at=r.created_at,
+        ), subject
+    if name == sr.SAMPLED:
+        return SINGLE_AGENCY_ROUND_SAMPLED, SingleAgencyRoundSampled(
+            round_id=r.id, month=r.month, team_id=r.team_id, audit_ids=[s.audit_id for s in r.qa_sample], selected_by=r.updated_by or "", selected_at=at,
+        ), subject
+    if name.startswith(f"{sr.SAMPLE_REVIEWED}/"):
+        audit_id = name.removeprefix(f"{sr.SAMPLE_REVIEWED}/")
+        reviewed = next((s for s in r.qa_sample if s.audit_id == audit_id), None)
+        if reviewed is None or reviewed.reviewed_at is None or reviewed.agrees_with_grade is None:
+            return None
+        return SINGLE_AGENCY_SAMPLE_REVIEWED, SingleAgencySampleReviewed(
+            round_id=r.id, audit_id=reviewed.audit_id, agrees_with_grade=reviewed.agrees_with_grade, reviewed_by=reviewed.reviewed_by or "",
+            reviewed_at=reviewed.reviewed_at,
+        ), subject
+    if name == sr.OVERVIEW_REPORTED and r.overview_reported_at is not None:
+        return SINGLE_AGENCY_OVERVIEW_REPORTED, SingleAgencyOverviewReported(
+            round_id=r.id, month=r.month, team_id=r.team_id, team_manager_id=r.team_manager_id, service_manager_id=r.service_manager_id,
+            audit_ids=r.audit_ids(), reported_at=r.overview_reported_at,
+        ), subject
+    return None

@@ -246,3 +246,100 @@ def session_out(s: ManagementSession) -> SessionOut:
         summaries=len(s.summaries), reported_at=s.reported_at, version=s.version,
     )
 
+
+
+# --- the single-agency audit round (Appendix D) ------------------------------------------------
+
+
+class RoundAllocationIn(_In):
+    auditor_id: PersonId = Field(description="A service manager, team manager, IRO, CP chair or assistant director (5.2.1)")
+    area_of_expertise: list[Annotated[str, Field(min_length=1, max_length=8)]] = Field(
+        max_length=3, description="The case types within the auditor's area of expertise and knowledge: CIN, CP, CIC"
+    )
+    case_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=10, description="Three of the team's cases")
+
+
+class RoundIn(_In):
+    month: MonthText
+    team_id: Annotated[str, Field(min_length=1, max_length=64)]
+    allocations: list[RoundAllocationIn] = Field(max_length=20, description="Three cases each, to (at least) a service manager and a team manager")
+
+
+class SampleIn(_In):
+    audit_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=50, description="Audits of the round graded good or above")
+
+
+class SampleReviewIn(_In):
+    finding: str = Field(min_length=1, max_length=20000)
+    agrees_with_grade: bool
+
+
+class OverviewIn(_In):
+    overview: str = Field(min_length=1, max_length=50000, description="An overview of all the findings of all the audits of the round")
+
+
+class RoundAllocationOut(BaseModel):
+    auditor_id: str
+    area_of_expertise: list[str]
+    case_ids: list[str]
+    audit_ids: list[str]
+
+
+class RoundAuditOut(BaseModel):
+    audit_id: str
+    completed: bool
+    grade: str | None
+
+
+class SampledAuditOut(BaseModel):
+    audit_id: str
+    grade: str
+    selected_by: str
+    selected_at: datetime
+    finding: str | None
+    agrees_with_grade: bool | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+class OverviewVersionOut(BaseModel):
+    number: int
+    text: str
+    by: str
+    at: datetime
+
+
+class RoundOut(BaseModel):
+    id: str
+    month: str
+    team_id: str
+    team_manager_id: str
+    service_manager_id: str
+    due_on: date
+    status: str
+    allocations: list[RoundAllocationOut]
+    audits: list[RoundAuditOut] = Field(description="Each audit of the round as it stands (empty in lists)")
+    qa_sample: list[SampledAuditOut]
+    overview: str | None
+    overview_history: list[OverviewVersionOut]
+    overview_reported_at: datetime | None
+    drawn_up_by: str
+    created_at: datetime
+    version: int
+
+
+def round_out(r: Any, audits: list[Any] | None = None) -> RoundOut:
+    return RoundOut(
+        id=r.id, month=r.month, team_id=r.team_id, team_manager_id=r.team_manager_id, service_manager_id=r.service_manager_id, due_on=r.due_on,
+        status=r.status.value,
+        allocations=[RoundAllocationOut(auditor_id=a.auditor_id, area_of_expertise=a.area_of_expertise, case_ids=a.case_ids, audit_ids=a.audit_ids) for a in r.allocations],
+        audits=[RoundAuditOut(audit_id=a.audit_id, completed=a.completed, grade=a.grade.value if a.grade else None) for a in audits or []],
+        qa_sample=[
+            SampledAuditOut(
+                audit_id=s.audit_id, grade=s.grade.value, selected_by=s.selected_by, selected_at=s.selected_at, finding=s.finding,
+                agrees_with_grade=s.agrees_with_grade, reviewed_by=s.reviewed_by, reviewed_at=s.reviewed_at,
+            ) for s in r.qa_sample
+        ],
+        overview=r.overview, overview_history=[OverviewVersionOut(number=v.number, text=v.text, by=v.by, at=v.at) for v in r.overview_history],
+        overview_reported_at=r.overview_reported_at, drawn_up_by=r.drawn_up_by, created_at=r.created_at, version=r.version,
+    )

@@ -22,12 +22,14 @@ from ..reporting.domain.figures import Row
 from .domain.crib_sheet import CribSheet, ManagementSession
 from .domain.report import EditableReport
 from .domain.review import PracticeReview
+from .domain.single_agency_round import SingleAgencyRound
 
 REVIEWS = "hillingdon_reviews"
 REPORTS = "hillingdon_reports"
 REPORT_PDFS = "hillingdon_report_pdfs"
 CRIB_SHEETS = "hillingdon_crib_sheets"
 SESSIONS = "hillingdon_sessions"
+ROUNDS = "hillingdon_single_agency_rounds"
 
 INDEXES = [
     Indexes(REVIEWS, [
@@ -39,9 +41,15 @@ INDEXES = [
     Indexes(REPORTS, [IndexModel([("kind", ASCENDING), ("period", ASCENDING)])]),
     Indexes(CRIB_SHEETS, [IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)]), IndexModel([("team_id", ASCENDING), ("month", ASCENDING)])]),
     Indexes(SESSIONS, [IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)])]),
+    # One single-agency audit round per team and month (Appendix D).
+    Indexes(ROUNDS, [
+        IndexModel([("team_id", ASCENDING), ("month", ASCENDING)], unique=True),
+        IndexModel([("viewers", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("audit_ids", ASCENDING)]),
+    ]),
 ]
 
-T = TypeVar("T", PracticeReview, EditableReport, CribSheet, ManagementSession)
+T = TypeVar("T", PracticeReview, EditableReport, CribSheet, ManagementSession, SingleAgencyRound)
 
 
 class Exists(Exception):
@@ -108,6 +116,8 @@ def _query_fields(record: Any) -> dict[str, Any]:
         return {"audit_id": record.audit_id, "viewers": record.viewers(), "month": record.month, "status": record.status.value}
     if isinstance(record, EditableReport):
         return {"kind": record.kind.value, "period": record.period, "status": record.status.value}
+    if isinstance(record, SingleAgencyRound):
+        return {"viewers": record.viewers(), "team_id": record.team_id, "month": record.month, "status": record.status.value, "audit_ids": record.audit_ids()}
     if isinstance(record, CribSheet):
         return {"viewers": record.viewers(), "team_id": record.team_id, "month": record.month, "status": record.status.value}
     return {"viewers": record.viewers(), "month": record.month, "team_id": record.team_id, "status": record.status.value}
@@ -117,6 +127,18 @@ REVIEW_RECORDS: Collection[PracticeReview] = Collection(REVIEWS, "review", Pract
 REPORT_RECORDS: Collection[EditableReport] = Collection(REPORTS, "report", EditableReport)
 CRIB_SHEET_RECORDS: Collection[CribSheet] = Collection(CRIB_SHEETS, "crib sheet", CribSheet)
 SESSION_RECORDS: Collection[ManagementSession] = Collection(SESSIONS, "session", ManagementSession)
+ROUND_RECORDS: Collection[SingleAgencyRound] = Collection(ROUNDS, "round", SingleAgencyRound)
+
+
+async def round_of_team(db: AsyncDatabase[Document], team_id: str, month: str, *, tx: Transaction | None = None) -> str | None:
+    doc = await db[ROUNDS].find_one({"team_id": team_id, "month": month}, {"_id": 1}, session=tx.session if tx else None)
+    return str(doc["_id"]) if doc else None
+
+
+async def audit_facts(db: AsyncDatabase[Document], audit_ids: list[str], *, tx: Transaction | None = None) -> dict[str, tuple[bool, str | None]]:
+    """audit id -> (completed, grade of record) for the audits of a round."""
+    docs = await db[AUDITS].find({"_id": {"$in": audit_ids}}, {"status": 1, "grade": 1}, session=tx.session if tx else None).to_list()
+    return {str(d["_id"]): (d.get("status") == "completed", d.get("grade")) for d in docs}
 
 
 async def review_of_audit(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> str | None:

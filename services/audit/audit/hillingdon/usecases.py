@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -20,13 +21,18 @@ from shared.versioned import Stale
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
-from ..common.directory import ContactOverrides, Directory, unknown
+from ..case_audit.usecases import AllocationRequest, allocate_in
+from ..common.context import AuditContext
+from ..common.directory import ContactOverrides, Directory, audit_type_of, unknown
 from ..common.errors import InvalidEntries, NotAllowed
+from ..common.grades import Grade
 from ..common.roles import QA_STAFF_ROLES, REPORT_ROLES, Role
 from ..cycles.domain.timetable import Month
+from ..tools.catalogue import HILLINGDON
 from . import pdf
 from . import store as st
 from .domain import report as rp
+from .domain import single_agency_round as sa
 from .domain import themed as th
 from .domain.crib_sheet import CribEntry, CribSheet, ManagementSession, SheetFacts
 from .domain.errors import NotFound
@@ -40,7 +46,7 @@ REPORT_READERS = frozenset(REPORT_ROLES | {Role.TEAM_MANAGER, Role.PRACTICE_MENT
 CRIB_SHEET_ROLES = frozenset({Role.TEAM_MANAGER, Role.SERVICE_MANAGER})
 SERVICE_ACTOR = "audit-service"
 
-R = TypeVar("R", PracticeReview, rp.EditableReport, CribSheet, ManagementSession)
+R = TypeVar("R", PracticeReview, rp.EditableReport, CribSheet, ManagementSession, sa.SingleAgencyRound)
 
 
 async def _change(
@@ -349,3 +355,125 @@ async def report_session(uow: UnitOfWork, session_id: str, *, caller: Identity, 
 
     return await uow.run(work)
 
+
+
+# --- the single-agency audit round (Appendix D) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundRequest:
+    """One auditor's allocation as the QA team asks for it."""
+
+    auditor_id: str
+    area_of_expertise: list[str]
+    case_ids: list[str]
+
+
+async def _round_audits(db: AsyncDatabase[Document], audit_ids: list[str], tx: Transaction | None = None) -> list[sa.AuditFacts]:
+    facts = await st.audit_facts(db, audit_ids, tx=tx)
+    out = []
+    for audit_id in audit_ids:
+        completed, grade = facts.get(audit_id, (False, None))
+        out.append(sa.AuditFacts(audit_id, completed, Grade(grade) if completed and grade else None))
+    return out
+
+
+async def allocate_round(ctx: AuditContext, *, month: Month, team_id: str, allocations: list[RoundRequest], caller: Identity) -> sa.SingleAgencyRound:
+    """The QA team's case list for a team's month: the round and one audit per case (the Hillingdon
+    tool on the audit engine, due two months on), in one transaction with their events."""
+    if QA_STAFF_ROLES.isdisjoint(caller.roles):
+        raise NotAllowed("The case list is drawn up by the QA team.")
+
+    async def work(tx: Transaction) -> sa.SingleAgencyRound:
+        db = ctx.db
+        if existing := await st.round_of_team(db, team_id, str(month), tx=tx):
+            raise st.Exists("round", existing)
+        directory = Directory(db, ContactOverrides(), tx.session)
+        team_manager = await st.team_manager(db, team_id, tx=tx)
+        service_manager = await directory.up_the_line(team_manager, Role.SERVICE_MANAGER, include_start=False) if team_manager else None
+        asked = []
+        for a in allocations:
+            person = await directory.person(a.auditor_id)
+            auditor = sa.Auditor(a.auditor_id, frozenset(person.get("roles", [])), bool(person.get("active", True))) if person else None
+            cases = {}
+            for case_id in a.case_ids:
+                if (case := await directory.case(case_id)) is not None:
+                    cases[case_id] = sa.RoundCase(case_id, case.get("team_id"), audit_type_of(case))
+            asked.append(sa.AskedAllocation(a.auditor_id, list(a.area_of_expertise), list(a.case_ids), auditor, cases))
+        round_id = uuid.uuid4().hex
+        audit_ids = {c: uuid.uuid4().hex for a in allocations for c in a.case_ids}
+        round_ = sa.SingleAgencyRound.draw_up(
+            round_id=round_id, month=month, team_id=team_id, team_manager_id=team_manager, service_manager_id=service_manager, asked=asked,
+            audit_ids=audit_ids, by=caller.person_id, roles=caller.roles, at=ctx.uow.clock.now(),
+        )
+        for alloc in round_.allocations:
+            for case_id, audit_id in zip(alloc.case_ids, alloc.audit_ids, strict=True):
+                request = AllocationRequest(
+                    tool_id=HILLINGDON, case_id=case_id, auditor_id=alloc.auditor_id, month=str(month), due_on=round_.due_on,
+                    allocation_key=f"{HILLINGDON}:round:{round_id}:{case_id}",
+                )
+                await allocate_in(tx, ctx, request, by=caller.person_id, audit_id=audit_id, code="")
+        await st.ROUND_RECORDS.insert(tx, db, round_)
+        record(tx, round_)
+        return round_
+
+    return await ctx.uow.run(work)
+
+
+def _sees_round(caller: Identity) -> Callable[[sa.SingleAgencyRound], bool]:
+    return lambda r: r.visible_to(caller.person_id, caller.roles)
+
+
+async def read_round(db: AsyncDatabase[Document], round_id: str, caller: Identity) -> tuple[sa.SingleAgencyRound, list[sa.AuditFacts]]:
+    found = await _read(db, st.ROUND_RECORDS, round_id, _sees_round(caller))
+    return found, await _round_audits(db, found.audit_ids())
+
+
+async def list_rounds(db: AsyncDatabase[Document], caller: Identity, *, month: str | None, after: str | None, limit: int) -> list[sa.SingleAgencyRound]:
+    query: dict[str, Any] = {} if not QA_STAFF_ROLES.isdisjoint(caller.roles) else {"viewers": caller.person_id}
+    if month:
+        query["month"] = month
+    return await st.ROUND_RECORDS.page(db, query, after=after, limit=limit)
+
+
+async def _change_round(
+    uow: UnitOfWork, round_id: str, expected: int, caller: Identity, change: Callable[[sa.SingleAgencyRound, list[sa.AuditFacts], datetime], object],
+) -> sa.SingleAgencyRound:
+    async def work(tx: Transaction) -> sa.SingleAgencyRound:
+        found = await st.ROUND_RECORDS.load(uow.db, round_id, tx=tx)
+        if found is None or not found.visible_to(caller.person_id, caller.roles):
+            raise NotFound("round", round_id)
+        if found.version != expected:
+            raise Stale("round", found.version, expected, ident=found.id)
+        change(found, await _round_audits(uow.db, found.audit_ids(), tx), uow.clock.now())
+        await st.ROUND_RECORDS.save(tx, uow.db, found)
+        record(tx, found)
+        return found
+
+    return await uow.run(work)
+
+
+async def select_qa_sample(uow: UnitOfWork, round_id: str, audit_ids: list[str], *, caller: Identity, expected: int) -> sa.SingleAgencyRound:
+    def change(r: sa.SingleAgencyRound, audits: list[sa.AuditFacts], now: datetime) -> None:
+        known = {a.audit_id: a for a in audits}
+        asked = [known.get(a, sa.AuditFacts(a, False, None)) for a in audit_ids]
+        r.select_qa_sample(by=caller.person_id, roles=caller.roles, audits=asked, at=now)
+
+    return await _change_round(uow, round_id, expected, caller, change)
+
+
+async def review_sampled_audit(
+    uow: UnitOfWork, round_id: str, audit_id: str, *, finding: str, agrees_with_grade: bool, caller: Identity, expected: int
+) -> sa.SingleAgencyRound:
+    return await _change_round(
+        uow, round_id, expected, caller,
+        lambda r, _, now: r.review_sampled(audit_id=audit_id, by=caller.person_id, roles=caller.roles, finding=finding, agrees_with_grade=agrees_with_grade, at=now),
+    )
+
+
+async def save_round_overview(uow: UnitOfWork, round_id: str, text: str, *, caller: Identity, expected: int) -> sa.SingleAgencyRound:
+    return await _change_round(uow, round_id, expected, caller, lambda r, audits, now: r.save_overview(by=caller.person_id, text=text, audits=audits, at=now))
+
+
+async def report_round_overview(uow: UnitOfWork, round_id: str, *, caller: Identity, expected: int) -> sa.SingleAgencyRound:
+    return await _change_round(uow, round_id, expected, caller, lambda r, _, now: r.report_overview(by=caller.person_id, at=now))

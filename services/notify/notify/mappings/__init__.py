@@ -9,11 +9,11 @@ is). ``MAPPINGS`` gathers them; one consumer (purpose
 
 from __future__ import annotations
 
-from . import audit, hampshire, qa_framework, resolution, signoff
+from . import audit, hampshire, hillingdon, qa_framework, resolution, signoff
 from .base import Mapping, People, Translate, pure
 
 __all__ = ["Mapping", "People", "Translate", "all_mappings", "pure"]
 
 
 def all_mappings() -> list[Mapping]:
-    return [*signoff.MAPPINGS, *resolution.MAPPINGS, *audit.MAPPINGS, *qa_framework.MAPPINGS, *hampshire.MAPPINGS]
+    return [*signoff.MAPPINGS, *resolution.MAPPINGS, *audit.MAPPINGS, *qa_framework.MAPPINGS, *hampshire.MAPPINGS, *hillingdon.MAPPINGS]

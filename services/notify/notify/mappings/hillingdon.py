@@ -1,0 +1,117 @@
+"""Hillingdon's single-agency audit round (seed 002, Appendix D): "The Team Manager will
+subsequently complete an overview of all the findings of all the audits of cases within the team,
+report this to the Service Manager".
+
+- the round allocated: a task for the team's manager to complete the overview once the round's
+  audits are returned (due with them, two months on), closed when they report it;
+- the overview reported: a task and email for the service manager to read it (the overview's
+  text stays in the audit service: the task links to the round).
+
+Reader models of the audit service's ``audit.single-agency-*`` events (version 1), tolerant of
+fields notify does not use. The auditors' own tasks come from ``audit.audit.allocated``.
+The tasks are of kind ``workflow_message`` (not chased, email on by default): notify has no kind
+of its own for them yet.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+from shared.consumer import ReceivedEvent
+from shared.events import EventType
+
+from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.kinds import TaskKind
+from ..domain.tasks import Link, Origin, TaskStatus
+from .base import Mapping, pure
+
+PUBLISHER = "audit"
+
+
+class _Reader(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RoundAllocated(_Reader):
+    round_id: str
+    month: str
+    team_id: str
+    team_manager_id: str
+    service_manager_id: str
+    due_on: date | None = None
+    drawn_up_by: str | None = None
+
+
+class OverviewReported(_Reader):
+    round_id: str
+    month: str
+    team_id: str
+    team_manager_id: str
+    service_manager_id: str
+    audit_ids: list[str] = Field(default_factory=list)
+
+
+ROUND_ALLOCATED = EventType(
+    "audit.single-agency-round.allocated", 1, RoundAllocated, "A team's single-agency audit round was allocated.", PUBLISHER
+)
+OVERVIEW_REPORTED = EventType(
+    "audit.single-agency-overview.reported",
+    1,
+    OverviewReported,
+    "A team manager reported the round's overview to the service manager.",
+    PUBLISHER,
+)
+
+
+def overview_key(round_id: str) -> str:
+    return f"audit:single-agency-round/{round_id}:overview"
+
+
+def _link(round_id: str) -> Link:
+    return Link("audit", f"/hillingdon/rounds/{round_id}")
+
+
+def round_allocated(event: ReceivedEvent) -> Effects:
+    r: RoundAllocated = event.data
+    return Effects(
+        open=[
+            OpenTask(
+                assignee_id=r.team_manager_id,
+                kind=TaskKind.WORKFLOW_MESSAGE,
+                subject=f"Single-agency audit round {r.month}: complete the overview of your team's audits",
+                action="Once the round's audits are returned, complete an overview of all their findings and report it to the service manager",
+                link=_link(r.round_id),
+                origin=Origin.SYSTEM,
+                due_on=r.due_on,
+                closes_on=overview_key(r.round_id),
+                context={"round_id": r.round_id, "month": r.month, "team_id": r.team_id},
+                email=EmailSpec("task"),
+            )
+        ]
+    )
+
+
+def overview_reported(event: ReceivedEvent) -> Effects:
+    o: OverviewReported = event.data
+    return Effects(
+        close=[
+            CloseTasks(overview_key(o.round_id), TaskStatus.DONE, "overview reported to the service manager", o.team_manager_id)
+        ],
+        open=[
+            OpenTask(
+                assignee_id=o.service_manager_id,
+                kind=TaskKind.WORKFLOW_MESSAGE,
+                subject=f"Single-agency audit round {o.month}: the team manager's overview of the findings",
+                action="Read the team manager's overview of the findings of the team's audits",
+                link=_link(o.round_id),
+                origin=Origin.PERSON,
+                assigned_by=o.team_manager_id,
+                context={"round_id": o.round_id, "month": o.month, "team_id": o.team_id},
+                email=EmailSpec("task"),
+            )
+        ],
+    )
+
+
+MAPPINGS = [Mapping(ROUND_ALLOCATED, pure(round_allocated)), Mapping(OVERVIEW_REPORTED, pure(overview_reported))]
