@@ -1,5 +1,6 @@
 """HTTP routes for the audit reports (Kent 4.2 and 5, Hillingdon 5.2.5 and 6): completion rates,
-grade distributions and themes, the trend over months, and the six-monthly team review pack.
+grade distributions and themes, the trend over months, the six-monthly team review pack, and the
+moderation agreement of auditors and peer reviewers (issue 18).
 JSON by default; CSV for the performance unit with ``Accept: text/csv`` or ``?format=csv``."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.identity import CurrentPerson
 from ..cycles.domain.timetable import Month, months_between, period_months
 from . import store as report_store
 from . import usecases as reports
+from .domain import agreement as agreeing
 from .domain.figures import Completion, Theme, grade_counts, themes
 from .domain.figures import trend as trend_of
 
@@ -208,4 +210,125 @@ async def team_review_report(
         lines += [{"section": f"issue:{t.kind}", "key": t.key, "text": t.title, "count": t.audits, "owner": "", "due": "", "audit_id": ""} for t in report.common_issues]
         lines += [{"section": f"action:{a.source}", "key": a.month, "text": a.action, "count": "", "owner": a.owner or "", "due": a.due or "", "audit_id": a.audit_id} for a in report.actions]
         return _csv_response(lines, f"team-review-{team_id}-{to}.csv")
+    return report
+
+
+# --- moderation agreement (issue 18) ------------------------------------------------------------
+
+AGREEMENT_PERIOD = r"^(19|2[0-9])[0-9]{2}(-((0[1-9]|1[0-2])|Q[1-4]))?$"
+
+
+class AgreementOut(BaseModel):
+    weights: agreeing.Weights
+    pairs: int = Field(description="Paired ratings: items both the auditor and the peer reviewer graded")
+    agreed: int = Field(description="Pairs with the same grade")
+    raw_agreement: float | None = Field(description="agreed / pairs; null for a small sample")
+    kappa: float | None = Field(description="Weighted Cohen's kappa; null for a small sample or when undefined")
+    standard_error: float | None = Field(description="Asymptotic standard error of kappa")
+    ci_low: float | None = Field(description="95% confidence interval of kappa, lower limit")
+    ci_high: float | None = Field(description="95% confidence interval of kappa, upper limit")
+    small_sample: bool = Field(description="Fewer paired ratings than min_pairs: counts only, no rate and no kappa")
+    kappa_status: agreeing.KappaStatus
+    confusion: dict[str, dict[str, int]] = Field(description="Auditor's grade -> peer reviewer's grade -> pairs (every grade of the scale)")
+
+
+class MovementOut(BaseModel):
+    raised: int = Field(description="Moderated grade better than this party's")
+    lowered: int = Field(description="Moderated grade worse than this party's")
+    unchanged: int
+
+
+class ModerationOut(BaseModel):
+    audits: int = Field(description="Completed, peer-reviewed audits of the group")
+    moderated: int = Field(description="Of them, audits that needed moderation")
+    escalated: int = Field(description="Of them, moderations escalated to a practice development officer")
+    moderation_rate: float | None
+    moderated_items: int = Field(description="Paired items with a moderated grade")
+    from_auditor: MovementOut
+    from_peer_reviewer: MovementOut
+
+
+class AgreementRow(BaseModel):
+    group: str
+    name: str
+    agreement: AgreementOut
+    moderation: ModerationOut
+
+
+class AgreementReport(BaseModel):
+    period: str
+    months: list[str]
+    by: agreeing.By
+    weights: agreeing.Weights
+    item: str | None
+    tool_id: str | None
+    min_pairs: int = Field(description="Below this many paired ratings a group is a small sample")
+    scale: list[str] = Field(description="The ordinal grading scale, best first (the confusion matrix's order)")
+    rows: list[AgreementRow]
+    total: AgreementRow
+
+
+def _agreement_months(period: str) -> list[Month]:
+    if len(period) == 4:
+        first = _month(f"{period}-01", "period")
+        return [first.plus(i) for i in range(12)]
+    return period_months(period)
+
+
+def _agreement_row(g: agreeing.GroupAgreement, name: str) -> AgreementRow:
+    a, m = g.agreement, g.moderation
+    scale = [s.value for s in agreeing.SCALE]
+    return AgreementRow(
+        group=g.group, name=name,
+        agreement=AgreementOut(
+            weights=a.weights, pairs=a.pairs, agreed=a.agreed, raw_agreement=a.raw_agreement, kappa=a.kappa, standard_error=a.standard_error,
+            ci_low=a.ci_low, ci_high=a.ci_high, small_sample=a.small_sample, kappa_status=a.status,
+            confusion={scale[i]: {scale[j]: a.confusion[i][j] for j in range(len(scale))} for i in range(len(scale))},
+        ),
+        moderation=ModerationOut(
+            audits=m.audits, moderated=m.moderated, escalated=m.escalated, moderation_rate=m.moderation_rate, moderated_items=m.moderated_items,
+            from_auditor=MovementOut(**m.from_auditor.__dict__), from_peer_reviewer=MovementOut(**m.from_peer_reviewer.__dict__),
+        ),
+    )
+
+
+def _agreement_line(report: AgreementReport, row: AgreementRow) -> dict[str, Any]:
+    a, m = row.agreement, row.moderation
+    line: dict[str, Any] = {
+        "period": report.period, "by": report.by.value, "weights": report.weights.value, "item": report.item or "", "group": row.group, "name": row.name,
+        "audits": m.audits, "pairs": a.pairs, "agreed": a.agreed, "raw_agreement": a.raw_agreement, "kappa": a.kappa,
+        "standard_error": a.standard_error, "ci_low": a.ci_low, "ci_high": a.ci_high, "small_sample": a.small_sample, "kappa_status": a.kappa_status.value,
+        "moderated": m.moderated, "escalated": m.escalated, "moderation_rate": m.moderation_rate, "moderated_items": m.moderated_items,
+        "raised_from_auditor": m.from_auditor.raised, "lowered_from_auditor": m.from_auditor.lowered, "unchanged_from_auditor": m.from_auditor.unchanged,
+        "raised_from_peer_reviewer": m.from_peer_reviewer.raised, "lowered_from_peer_reviewer": m.from_peer_reviewer.lowered,
+        "unchanged_from_peer_reviewer": m.from_peer_reviewer.unchanged,
+    }
+    for auditor, cells in a.confusion.items():
+        for peer, n in cells.items():
+            line[f"auditor_{auditor}__peer_reviewer_{peer}"] = n
+    return line
+
+
+@router.get(
+    "/moderation-agreement", response_model=AgreementReport, responses=CSV,  # type: ignore[arg-type]
+    summary="Moderation agreement: weighted kappa of auditor and peer reviewer grades, and what moderation changed",
+)
+async def moderation_agreement_report(
+    request: Request, caller: CurrentPerson, runtime: RuntimeDep,
+    period: Annotated[str, Query(pattern=AGREEMENT_PERIOD, description="A month (2026-08), a calendar quarter (2026-Q3) or a year (2026)")],
+    by: Annotated[agreeing.By, Query(description="One row per team, sub-section (and the overall grade), auditor/peer reviewer pair, month or quarter")] = agreeing.By.TEAM,
+    weights: Annotated[agreeing.Weights, Query(description="quadratic (Fleiss-Cohen, the default) or linear (Cicchetti-Allison)")] = agreeing.Weights.QUADRATIC,
+    item: Annotated[str | None, Query(min_length=1, max_length=64, description="Only this item's paired grades: a sub-section key, or overall")] = None,
+    tool_id: ToolFilter = None, format: Format = None,
+) -> AgreementReport | Response:
+    reports.may_read_reports(caller)
+    months = _agreement_months(period)
+    found, names = await reports.moderation_agreement(runtime.db, months, by, weights, item, tool_id)
+    report = AgreementReport(
+        period=period, months=[str(m) for m in months], by=by, weights=weights, item=item, tool_id=tool_id, min_pairs=found.min_pairs,
+        scale=[s.value for s in agreeing.SCALE], rows=[_agreement_row(g, names.get(g.group, g.title)) for g in found.groups],
+        total=_agreement_row(found.total, found.total.title),
+    )
+    if _csv(request, format):
+        return _csv_response([_agreement_line(report, r) for r in [*report.rows, report.total]], f"moderation-agreement-{period}-{by.value}.csv")
     return report

@@ -12,6 +12,7 @@ from shared.mongo import Document
 from ..case_audit import store
 from ..case_audit.domain.audit import Audit
 from ..cycles.domain.timetable import Month
+from .domain import agreement as agreeing
 from .domain import figures as reporting
 
 _FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "status": 1, "submitted": 1, "grade": 1, "weak_sections": 1, "no_answers": 1}
@@ -38,3 +39,25 @@ async def audits(db: AsyncDatabase[Document], audit_ids: list[str]) -> list[Audi
     """The audits themselves (for what the rows do not carry), in the order of ``audit_ids``' query."""
     docs = await db[store.AUDITS].find({"_id": {"$in": audit_ids}}).to_list() if audit_ids else []
     return [store.from_document(d) for d in docs]
+
+
+_PAIRING_FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "agreement": 1}
+
+
+async def pairings_for_months(db: AsyncDatabase[Document], months: list[Month], tool_id: str | None) -> list[agreeing.Pairing]:
+    """The paired grades of the audits of ``months`` completed so far (the month index bounds the
+    read). An audit saved before its document kept the paired grades is read whole instead."""
+    names = [str(m) for m in months]
+    query = _tool({"month": names[0] if len(names) == 1 else {"$in": names}, "status": "completed"}, tool_id)
+    found: list[agreeing.Pairing] = []
+    older: list[str] = []
+    for doc in await db[store.AUDITS].find(query, _PAIRING_FIELDS).to_list():
+        if "agreement" not in doc:
+            older.append(doc["_id"])
+        elif doc["agreement"] is not None:
+            found.append(agreeing.Pairing.from_facts(
+                audit_id=doc["_id"], month=doc.get("month") or "", team_id=doc.get("team_id") or "", auditor_id=doc.get("auditor_id") or "",
+                facts=doc["agreement"],
+            ))
+    found += [p for audit in await audits(db, older) if (p := agreeing.pairing(audit)) is not None]
+    return found

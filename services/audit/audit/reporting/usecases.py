@@ -15,6 +15,7 @@ from ..common.roles import REPORT_ROLES, Role
 from ..cycles import store as cycle_store
 from ..cycles.domain.timetable import Month
 from . import store as report_store
+from .domain import agreement as agreeing
 from .domain import figures as reporting
 
 UNKNOWN = "(unknown)"
@@ -63,3 +64,13 @@ async def team_review(db: AsyncDatabase[Document], team_id: str, last: Month, to
     completed = sorted(r.audit_id for r in rows if r.completed)
     audits = await report_store.audits(db, completed)
     return reporting.team_review(team_id, [str(first.plus(i)) for i in range(6)], rows, audits)
+
+
+async def moderation_agreement(
+    db: AsyncDatabase[Document], months: list[Month], by: agreeing.By, weights: agreeing.Weights, item: str | None, tool_id: str | None,
+) -> tuple[agreeing.AgreementReport, dict[str, str]]:
+    """The agreement report of the audits of ``months``, and the names of its team groups."""
+    pairings = await report_store.pairings_for_months(db, months, tool_id)
+    found = agreeing.report(pairings, by, weights, item=item)
+    names = await team_names(db, [g.group for g in found.groups], GroupBy.TEAM) if by is agreeing.By.TEAM else {}
+    return found, names

@@ -23,6 +23,7 @@ from typing import Any
 
 from ...case_audit.domain.audit import Audit, AuditStatus
 from ...common.grades import Grade
+from .agreement import pairing_facts
 
 WEAK_GRADES = frozenset({Grade.REQUIRES_IMPROVEMENT, Grade.INADEQUATE, Grade.INADEQUATE_CRITICAL})
 
@@ -49,6 +50,8 @@ def report_facts(audit: Audit) -> dict[str, Any]:
         "grade": None,
         "weak_sections": [],
         "no_answers": [],
+        # The moderation agreement report's paired grades (None until a peer-reviewed audit completes).
+        "agreement": pairing_facts(audit),
     }
     if audit.status is AuditStatus.COMPLETED:
         grade = audit.grade_of_record
