@@ -30,7 +30,8 @@ def _name(line: str) -> str:
 
 def read(path: Path) -> tuple[list[str], list[str]]:
     """A lock file's header comment lines, and its pins (``name==version``), hashes left out."""
-    header, pins = [], []
+    header: list[str] = []
+    pins: list[str] = []
     for line in path.read_text().splitlines():
         stripped = line.strip()
         if not pins and stripped.startswith("#"):
