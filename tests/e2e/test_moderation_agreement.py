@@ -105,10 +105,9 @@ async def test_a_teams_moderation_agreement_after_several_moderated_audits(gatew
     agreement, moderation = row["agreement"], row["moderation"]
     assert agreement["pairs"] == pairs >= 10 and agreement["agreed"] == pairs - 3
     assert agreement["kappa_status"] == "ok" and not agreement["small_sample"] and agreement["kappa"] is not None
-    # Every auditor here graded "good": the kappa's variance is 0/0, so no standard error and a
-    # degenerate interval at the kappa itself (said, not invented).
-    assert agreement["ci_low"] <= agreement["kappa"] <= agreement["ci_high"]
-    assert agreement["standard_error"] is None or agreement["standard_error"] > 0
+    # Every auditor here graded "good": the kappa's variance is undefined, so no standard error
+    # and no interval (said, not invented as a zero-width one).
+    assert agreement["standard_error"] is None and agreement["ci_low"] is None and agreement["ci_high"] is None
     assert agreement["raw_agreement"] == round((pairs - 3) / pairs, 4)
     assert agreement["confusion"]["good"]["requires_improvement"] == 3 and agreement["confusion"]["good"]["good"] == pairs - 3
     assert (moderation["audits"], moderation["moderated"], moderation["escalated"]) == (3, 2, 0)

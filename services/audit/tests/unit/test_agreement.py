@@ -84,9 +84,11 @@ def test_one_grade_throughout_gives_no_kappa_and_perfect_varied_agreement_gives_
     same = ag.agreement([(G, G)] * 12)
     assert same.status is ag.KappaStatus.UNDEFINED and same.kappa is None and same.raw_agreement == 1.0
     perfect = ag.agreement([(G, G)] * 6 + [(RI, RI)] * 4 + [(I, I)] * 2)
-    assert perfect.kappa == 1.0 and perfect.ci_high == 1.0 and perfect.ci_low is not None and perfect.ci_low <= 1.0
+    assert perfect.kappa == 1.0 and perfect.standard_error is None and perfect.ci_low is None and perfect.ci_high is None  # no variance to estimate
+    one_sided = ag.agreement([(G, G)] * 9 + [(G, RI)] * 3)  # the auditor graded everything good
+    assert one_sided.kappa is not None and one_sided.standard_error is None and one_sided.ci_low is None and one_sided.ci_high is None
     worse = ag.agreement([(G, I)] * 6 + [(I, G)] * 6)
-    assert worse.kappa is not None and worse.kappa < 0 and worse.ci_low is not None and worse.ci_low >= -1.0
+    assert worse.kappa == -1.0 and worse.ci_low is None  # complete disagreement: certain, no interval to estimate
 
 
 def _grading(form, grade: Grade, overall: Grade) -> Grading:

@@ -201,9 +201,13 @@ def agreement(pairs: Iterable[tuple[Grade, Grade]], weights: Weights = Weights.Q
     kappa, se = float(result.kappa), float(result.std_kappa)
     if not math.isfinite(kappa):
         return Agreement(status=KappaStatus.UNDEFINED, raw_agreement=raw, **base)
-    low, high = (float(result.kappa_low), float(result.kappa_upp)) if math.isfinite(se) else (kappa, kappa)
+    if not math.isfinite(se) or se <= 0:
+        # One party gave every item the same grade (or all agree): kappa is defined, its variance
+        # is not; no interval is better than a zero-width one that would look certain.
+        return Agreement(status=KappaStatus.OK, raw_agreement=raw, kappa=_r(kappa), **base)
+    low, high = float(result.kappa_low), float(result.kappa_upp)
     return Agreement(
-        status=KappaStatus.OK, raw_agreement=raw, kappa=_r(kappa), standard_error=_r(se) if math.isfinite(se) else None,
+        status=KappaStatus.OK, raw_agreement=raw, kappa=_r(kappa), standard_error=_r(se),
         ci_low=_r(max(-1.0, low)), ci_high=_r(min(1.0, high)), **base,
     )
 
