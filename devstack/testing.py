@@ -269,7 +269,7 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 
 
 @pytest.fixture(scope="session")
-def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver) -> Iterator[Stack]:
+def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """All five services as real processes, started once per test run, with the demo directory."""
     from . import demo
     from .broker import management_url_for, provision
@@ -289,10 +289,7 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
         management_url=management_url_for(infrastructure.amqp_url),
         extra_env={
             "*": {"CONSUMER_RETRY_DELAYS_MS": "[300, 600]", "CONSUMER_MAX_ATTEMPTS": "3", "OUTBOX_POLL_INTERVAL_S": "0.3",
-                  "SCHEDULER_AS_OF_ENABLED": "true",
-                  # Every process traces, exported to the test's own OTLP receiver (tests/e2e/test_tracing.py),
-                  # in small batches, soon, so a test waits seconds rather than the default 5 s.
-                  "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200"},
+                  "SCHEDULER_AS_OF_ENABLED": "true"},
             # Webhook retries and take-over in seconds rather than hours, so tests can wait for them.
             "gateway": {"WEBHOOK_RETRY_DELAYS_S": "[0.5, 1, 1, 2, 2, 2, 2]", "WEBHOOK_POLL_INTERVAL_S": "0.2",
                         "WEBHOOK_TIMEOUT_S": "2", "WEBHOOK_CLAIM_S": "4",

@@ -23,7 +23,7 @@ async def test_the_openapi_document_joins_the_gateways_routes_with_each_services
         assert not [p for p in doc["paths"] if p in ("/healthz", "/readyz", "/metrics", "/openapi.json")]
         assert doc["paths"]["/api/v1/signoff/echo"]["get"]["operationId"] == "signoff.echo"
         assert doc["servers"] == [{"url": "/", "description": "The gateway that serves this document"}]
-        assert {"name": "the gateway", "tags": ["gateway: dev issuer", "gateway: directory", "gateway: identity", "gateway: integrations"]} in doc["x-tagGroups"]
+        assert {"name": "the gateway", "tags": ["gateway: dev issuer", "gateway: directory", "gateway: identity", "gateway: integrations", "gateway: operations"]} in doc["x-tagGroups"]
         # Where tools look first, the same whole document (not only the gateway's own routes).
         assert (await gw.http.get("/openapi.json")).json() == doc
         assert doc["info"]["x-unavailable"] == ["audit", "notify", "resolution"]
