@@ -141,7 +141,7 @@ def create_service_app(
             poll_interval_s=settings.outbox_poll_interval_s,
             claim_s=settings.outbox_claim_s,
         )
-        uow = UnitOfWork(client, db, source=settings.source, clock=clock, on_commit=relay.wake)
+        uow = UnitOfWork(client, db, source=settings.source, clock=clock, relay=relay)
         runtime = Runtime(settings, clock, client, db, amqp, publisher, relay, uow)
         app.state.runtime = runtime
         if on_startup is not None:

@@ -42,7 +42,7 @@ from .clock import Clock
 from .documents import OUTBOX, PROCESSED_EVENTS, Document, Indexes, create_indexes
 from .events import EventType
 from .observability import correlation_id
-from .outbox import outbox_documents
+from .outbox import OutboxRelay, outbox_documents
 
 T = TypeVar("T")
 
@@ -167,7 +167,9 @@ class UnitOfWork:
 
     ``await uow.run(work)`` calls ``work(tx)``; everything it writes with ``tx.session`` and every
     event it records with ``tx.record`` commit together or not at all. A transient conflict
-    re-runs ``work`` from the start, so ``work`` must do nothing outside the database.
+    re-runs ``work`` from the start, so ``work`` must do nothing outside the database. With a
+    ``relay``, the events are written claimed by it and handed to it once the transaction commits
+    (``OutboxRelay.reserve``/``hand_off``): they are published at once, without a poll.
 
     Background work retries an unreachable database as PyMongo's ``with_transaction`` does (up
     to two minutes). A request does not: it raises ``DatabaseUnavailable`` at once, which is
@@ -182,31 +184,45 @@ class UnitOfWork:
         source: str,
         clock: Clock,
         on_commit: Callable[[], None] = lambda: None,
+        relay: OutboxRelay | None = None,
     ) -> None:
         self.client = client
         self.db = db
         self.source = source
         self.clock = clock
         self._on_commit = on_commit
+        self.relay = relay
 
     async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         result: list[T] = []
+        written: list[tuple[str | None, list[Document]]] = []
 
         async def attempt(session: AsyncClientSession) -> None:
             tx = Transaction(session)
             result.clear()
+            written.clear()
             result.append(await work(tx))
             if tx.staged:
                 docs = outbox_documents(
                     tx.staged, source=self.source, now=self.clock.now(), correlation=correlation_id.get(), traceparent=tracing.traceparent()
                 )
+                # Claimed for this process's relay, which publishes them as soon as this commits.
+                claim = self.relay.reserve(docs) if self.relay is not None else None
                 await self.db[OUTBOX].insert_many(docs, session=session)
+                written.append((claim, docs))
 
         async with self.client.start_session() as session:
             if _patient.get():
                 await session.with_transaction(attempt)
             else:
                 await _with_transaction_failing_fast(session, attempt)
+        for claim, docs in written:
+            if self.relay is None:
+                break
+            if claim is not None:
+                self.relay.hand_off(claim, docs)
+            else:
+                self.relay.wake()  # left for the poll: let it look now
         self._on_commit()
         return result[0]
 

@@ -1,19 +1,27 @@
 """The transactional outbox: events are rows written with the state change that causes them,
 then published by a relay that retries until the broker confirms.
 
-A process killed between the write and the publish leaves the event pending, and the relay of
-the next process (or of another replica) publishes it. A write that did not commit left no event.
-Several replicas may relay at once: each claims a batch for ``OUTBOX_CLAIM_S`` seconds, so an
-event is normally published once, and at worst twice if a replica dies after the broker
-confirmed but before it marked the event sent (consumers are idempotent for that reason).
+The events a process commits are handed to its own relay at once: they are written already
+claimed by that relay (for ``OUTBOX_CLAIM_S`` seconds), published from memory right after the
+commit and marked sent in one command per batch, so an event costs the database its insert and a
+share of one update, with no poll, no claim and no read. The relay also polls (every
+``OUTBOX_POLL_INTERVAL_S``) for what no one holds: events whose publish failed and waits its
+back-off, events of a process killed before it published them (their claim lapses after
+``OUTBOX_CLAIM_S``), and events written while the relay was not running.
+
+A write that did not commit left no event. Several replicas may relay at once: each claims what it
+takes, so an event is normally published once, and at worst twice if a replica dies after the
+broker confirmed but before it marked the event sent (consumers are idempotent for that reason).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -92,6 +100,7 @@ class OutboxRelay(BackgroundWorker):
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
         claim_s: float = 30.0,
+        handoff_limit: int = 10_000,
     ) -> None:
         super().__init__(
             f"outbox-relay-{service}", interval_s=poll_interval_s, logger=log, failure_message="outbox relay pass failed; retrying"
@@ -103,11 +112,84 @@ class OutboxRelay(BackgroundWorker):
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.claim_s = claim_s
+        self.handoff_limit = handoff_limit
+        #: Events committed by this process and not yet published: (claim, documents), in commit order.
+        self._handed: deque[tuple[str, list[Document]]] = deque()
+        self._handed_count = 0
+        self._polled_at = float("-inf")
+        self._poll_asked = False
 
-    # ``wake()`` is called after a commit that wrote events, so they go out now rather than at the next poll.
+    # --- hand-off: the events this process commits ----------------------------------------------
+
+    def reserve(self, docs: Sequence[Document]) -> str | None:
+        """Claim ``docs`` (outbox documents about to be inserted) for this relay, before the insert:
+        they are then published from memory right after the commit (``hand_off``). None, and the
+        documents are left for the poll, when the relay is not running or already holds
+        ``handoff_limit`` events (the broker is slow or away: memory stays bounded)."""
+        if not docs or not self.running or self.stopping or self._handed_count + len(docs) > self.handoff_limit:
+            return None
+        claim = uuid.uuid4().hex
+        until = self.clock.now() + timedelta(seconds=self.claim_s)
+        for doc in docs:
+            doc["claim"] = claim
+            doc["available_at"] = until
+        return claim
+
+    def hand_off(self, claim: str, docs: list[Document]) -> None:
+        """The transaction that wrote ``docs`` under ``claim`` committed: publish them now."""
+        self._handed.append((claim, docs))
+        self._handed_count += len(docs)
+        super().wake()
+
+    def wake(self) -> None:
+        """Poll now (events were written that were not handed off), not at the end of the wait."""
+        self._poll_asked = True
+        super().wake()
+
+    @property
+    def handed(self) -> int:
+        """Events handed to this relay and not yet published."""
+        return self._handed_count
 
     async def run_once(self) -> bool:
+        if self._handed:
+            await self.publish_handed()
+            if self._handed:
+                return True
+        if not self._poll_asked and time.monotonic() - self._polled_at < self.poll_interval_s:
+            return False  # the poll keeps its own cadence, however often hand-offs wake the relay
+        self._poll_asked = False
+        self._polled_at = time.monotonic()
         return await self.publish_pending() >= self.batch_size  # a full batch: more are waiting
+
+    async def publish_handed(self) -> int:
+        """Publish up to a batch of handed events; returns how many the broker confirmed."""
+        claims: list[str] = []
+        batch: list[Document] = []
+        while self._handed and len(batch) < self.batch_size:
+            claim, docs = self._handed.popleft()
+            self._handed_count -= len(docs)
+            claims.append(claim)
+            batch.extend(docs)
+        return await self._publish(batch, claims)
+
+    async def stop(self) -> None:
+        """Stop polling; publish what was handed and not yet published (or, if the broker does not
+        confirm it in time, give up its claim so that another replica takes it at once)."""
+        await super().stop()
+        if not self._handed:
+            return
+        try:
+            async with asyncio.timeout(max(1.0, min(self.claim_s / 2, 10.0))):
+                while self._handed:
+                    await self.publish_handed()
+        except Exception:  # noqa: BLE001 - whatever happened, the events stay in the outbox
+            log.warning("handed events not published at stop; released for the poll", exc_info=True)
+        leftover = [claim for claim, _ in self._handed]
+        self._handed.clear()
+        self._handed_count = 0
+        if leftover:
+            await self.collection.update_many({"claim": {"$in": leftover}}, {"$set": {"available_at": _EPOCH}, "$unset": {"claim": ""}})
 
     async def publish_pending(self) -> int:
         """One pass: claim a batch of due events, publish them, record the outcome.
@@ -133,6 +215,11 @@ class OutboxRelay(BackgroundWorker):
         claimed = await self.collection.find({"claim": claim}).sort(
             [("created_at", ASCENDING), ("seq", ASCENDING)]
         ).to_list()
+        return await self._publish(claimed, [claim])
+
+    async def _publish(self, claimed: list[Document], claims: list[str]) -> int:
+        """Publish claimed events; a failed one gives up its claim and waits its back-off, the
+        confirmed ones are marked sent in one command."""
         if not claimed:
             return 0
         results = await asyncio.gather(
@@ -162,7 +249,7 @@ class OutboxRelay(BackgroundWorker):
                 extra={"event_id": doc["_id"], "type": doc["routing_key"], "attempt": attempts, "error": repr(error)},
             )
             await self.collection.update_one(
-                {"_id": doc["_id"], "claim": claim},
+                {"_id": doc["_id"], "claim": doc["claim"]},
                 {
                     "$set": {"attempts": attempts, "available_at": done_at + timedelta(seconds=backoff), "last_error": repr(error)},
                     "$unset": {"claim": ""},
@@ -171,7 +258,7 @@ class OutboxRelay(BackgroundWorker):
         sent = len(claimed) - len(failed)
         if sent:
             await self.collection.update_many(
-                {"claim": claim},
+                {"claim": claims[0] if len(claims) == 1 else {"$in": claims}},
                 {"$set": {"status": SENT, "published_at": done_at}, "$unset": {"claim": ""}},
             )
             for doc, result in zip(claimed, results, strict=True):

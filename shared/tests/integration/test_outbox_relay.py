@@ -11,7 +11,7 @@ import uuid
 import aio_pika
 import pytest
 from shared.events import parse_envelope
-from shared.mongo import OUTBOX, Transaction
+from shared.mongo import OUTBOX, Transaction, UnitOfWork
 from shared.observability import correlation_id
 from shared.outbox import OutboxRelay
 
@@ -148,4 +148,127 @@ async def test_events_of_one_change_are_published_in_the_order_recorded(wiring: 
     await wiring.uow.run(work)
     assert await wiring.relay().publish_pending() == 5
     assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [0, 1, 2, 3, 4]
+    await channel.close()
+
+
+# --- hand-off: a process's own relay publishes what it commits, without polling -----------------
+
+
+class PollCounting(OutboxRelay):
+    """The real relay, counting its polls."""
+
+    polls = 0
+
+    async def publish_pending(self) -> int:
+        self.polls += 1
+        return await super().publish_pending()
+
+
+async def test_a_running_relay_publishes_what_its_process_commits_without_polling_for_it(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    relay = PollCounting(wiring.db, wiring.publisher, wiring.clock, service="test", poll_interval_s=3600)
+    relay.start()
+    handed_uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    try:
+        async def first_pass_done() -> bool:
+            return relay.polls == 1
+
+        await eventually(first_pass_done, message="the relay's first pass (a poll, with nothing to find)")
+        for thing_id in range(1, 4):
+
+            async def work(tx: Transaction, thing_id: int = thing_id) -> None:
+                tx.record(THING_HAPPENED, ThingHappened(thing_id=thing_id), subject=f"thing/{thing_id}")
+
+            await handed_uow.run(work)
+
+        async def all_sent() -> bool:
+            return await wiring.db[OUTBOX].count_documents({"status": "sent"}) == 3
+
+        await eventually(all_sent, message="the handed events published and marked sent")
+        docs = await wiring.db[OUTBOX].find().to_list()
+        assert all("claim" not in d and d["published_at"] == wiring.clock.now() for d in docs)
+        assert sorted(json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)) == [1, 2, 3]
+        assert relay.handed == 0
+        assert relay.polls == 1, "published from the hand-off, not found by a poll"
+    finally:
+        await relay.stop()
+        await channel.close()
+
+
+async def test_events_handed_to_a_relay_that_died_wait_for_their_claim_to_lapse_then_another_publishes_them(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    dead = wiring.relay(claim_s=30, poll_interval_s=3600)
+    dead.start()
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=dead)
+    # The process dies after the commit, before its relay publishes: stand-in, the relay's hand-off
+    # is dropped (its claim is in the database, nothing in memory survives a kill).
+    dead.hand_off = lambda claim, docs: None  # type: ignore[method-assign]
+
+    async def work(tx: Transaction) -> None:
+        tx.record(THING_HAPPENED, ThingHappened(thing_id=7), subject="thing/7")
+
+    await uow.run(work)
+    await dead.stop()
+    written = await wiring.db[OUTBOX].find_one()
+    assert written["status"] == "pending" and written["claim"]
+
+    survivor = wiring.relay(claim_s=30)
+    assert await survivor.publish_pending() == 0, "another replica must not take a claimed event before its claim lapses"
+    wiring.clock.advance(seconds=31)
+    assert await survivor.publish_pending() == 1
+    assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [7]
+    assert (await wiring.db[OUTBOX].find_one())["status"] == "sent"
+    await channel.close()
+
+
+async def test_a_relay_not_running_or_full_takes_no_hand_off_and_the_poll_publishes_instead(wiring: Wiring) -> None:
+    relay = wiring.relay(handoff_limit=2)
+    doc = {"_id": "x"}
+    assert relay.reserve([doc]) is None and "claim" not in doc, "a relay that is not running reserves nothing"
+    relay.start()
+    try:
+        assert relay.reserve([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}]) is None, "more than the hand-off limit: left for the poll"
+        uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+
+        async def work(tx: Transaction) -> None:
+            for n in range(3):
+                tx.record(THING_HAPPENED, ThingHappened(thing_id=n), subject="thing/many")
+
+        await uow.run(work)
+
+        async def sent() -> bool:
+            return await wiring.db[OUTBOX].count_documents({"status": "sent"}) == 3
+
+        await eventually(sent, message="the poll published the events that were not handed off")
+    finally:
+        await relay.stop()
+
+
+async def test_handed_events_the_broker_does_not_confirm_wait_their_back_off_and_are_published_by_the_poll(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    relay = wiring.relay(poll_interval_s=3600)
+    relay.start()
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    try:
+        await wiring.publisher.close()  # the broker side goes away: publishing fails for real
+
+        async def work(tx: Transaction) -> None:
+            tx.record(THING_HAPPENED, ThingHappened(thing_id=9), subject="thing/9")
+
+        await uow.run(work)
+
+        async def released() -> dict | None:
+            doc = await wiring.db[OUTBOX].find_one({"attempts": 1})
+            return doc if doc is not None and "claim" not in doc else None
+
+        failed = await eventually(released, message="the unconfirmed event gave up its claim with a back-off")
+        assert failed["status"] == "pending" and "last_error" in failed
+    finally:
+        await relay.stop()
+    await wiring.publisher.open()
+    poller = wiring.relay()
+    assert await poller.publish_pending() == 0, "not before its back-off"
+    wiring.clock.advance(seconds=5)
+    assert await poller.publish_pending() == 1
+    assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [9]
     await channel.close()
