@@ -17,7 +17,12 @@ events exchange by the routing keys it subscribes to. For each message:
 - a handler that raises is retried after a back-off (a per-delay retry queue whose TTL sends the
   message back), and dead-lettered after ``CONSUMER_MAX_ATTEMPTS``;
 - a message that keeps killing the process is dead-lettered by RabbitMQ itself after
-  ``CONSUMER_DELIVERY_LIMIT`` deliveries (the quorum queue's delivery limit).
+  ``CONSUMER_DELIVERY_LIMIT`` deliveries (the quorum queue's delivery limit, declared on the
+  queue: RabbitMQ 4 would otherwise apply its default of 20);
+- the dead-letter queue never drops a message: it declares a delivery limit no one reaches
+  (``DEAD_LETTER_DELIVERY_LIMIT``), because RabbitMQ 4 gives every quorum queue a limit of 20
+  and then drops a message that has nowhere to be dead-lettered, and every look at a dead letter
+  (``shared.replay --dry-run``, the operations API) hands it back and counts as a delivery.
 
 A consumer built with ``batch=True`` (for projections: handlers that only keep the service's own
 copy of another service's data) handles the messages it holds together: up to ``prefetch`` events
@@ -47,6 +52,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from aio_pika.exceptions import ChannelNotFoundEntity
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -77,6 +83,18 @@ ROUTING_KEY_HEADER = "x-qa-routing-key"
 REASON_HEADER = "x-qa-dead-letter-reason"
 QUEUE_HEADER = "x-qa-queue"
 FAILED_AT_HEADER = "x-qa-failed-at"
+
+#: The dead-letter queue's ``x-delivery-limit``: higher than any number of looks a dead letter will
+#: get, so RabbitMQ never drops one (RabbitMQ 4 defaults a quorum queue's limit to 20, and a dead
+#: letter looked at and handed back 20 times would then be removed, the dead-letter queue having
+#: no dead-letter exchange of its own). Not -1, RabbitMQ 4's "unlimited": RabbitMQ 3.x accepts -1
+#: and then drops the message the first time it is handed back.
+DEAD_LETTER_DELIVERY_LIMIT = 2**31 - 1
+
+
+def dead_letter_queue_arguments() -> dict[str, Any]:
+    """How a new ``<queue>.dead`` is declared: a quorum queue that keeps every message."""
+    return {"x-queue-type": "quorum", "x-delivery-limit": DEAD_LETTER_DELIVERY_LIMIT}
 
 
 @dataclass(frozen=True)
@@ -206,7 +224,7 @@ class EventConsumer:
         events = await declare_events_exchange(channel, self.exchange_name)
         platform = await declare_events_exchange(channel, self.platform_exchange_name)
         requeue = await channel.declare_exchange(self.names.requeue, aio_pika.ExchangeType.DIRECT, durable=True)
-        dead = await channel.declare_queue(self.names.dead, durable=True, arguments={"x-queue-type": "quorum"})
+        dead = await self._declare_dead_letter_queue(channel)
         await dead.bind(requeue, routing_key=self.names.dead)
         for delay_ms, name in self.names.retries:
             retry = await channel.declare_queue(
@@ -234,6 +252,30 @@ class EventConsumer:
             for routing_key, subscription in self.subscriptions.items():
                 await queue.bind(platform if subscription.event_type.internal else events, routing_key=routing_key)
         return queue
+
+    async def _declare_dead_letter_queue(self, channel: AbstractChannel) -> AbstractQueue:
+        """The dead-letter queue: declared with ``dead_letter_queue_arguments()`` when it is new.
+
+        One that an earlier release declared (without the delivery limit) is used as it is, by a
+        passive declaration: declaring it again with other arguments would fail
+        (PRECONDITION_FAILED) and the service would not start. On RabbitMQ 4 the broker policy
+        ``<ns>-dead-letters`` (deploy/README.md) lifts the limit of those older queues.
+        """
+        if await self._queue_exists(self.names.dead):
+            return await channel.declare_queue(self.names.dead, passive=True)
+        return await channel.declare_queue(self.names.dead, durable=True, arguments=dead_letter_queue_arguments())
+
+    async def _queue_exists(self, name: str) -> bool:
+        """A passive declaration on a channel of its own (a missing queue closes that channel)."""
+        probe = await self.connection.channel()
+        try:
+            await probe.declare_queue(name, passive=True)
+            return True
+        except ChannelNotFoundEntity:
+            return False
+        finally:
+            if not probe.is_closed:
+                await probe.close()
 
     async def bind_exactly(self, routing_keys: Iterable[str], *, full: bool = False) -> None:
         """Bind the queue by exactly these of its subscriptions (a consumer built with ``bind=False``

@@ -82,7 +82,7 @@ def test_notify_sends_to_the_mail_catcher_by_default(config: dict[str, Any]) -> 
     assert env["SMTP_USERNAME"] == "" and env["SMTP_PASSWORD"] == "", "no login to the catcher"
     mailpit = config["services"]["mailpit"]
     assert set(mailpit["networks"]) & set(config["services"]["notify"]["networks"]), "notify reaches mailpit"
-    assert re.fullmatch(r"axllent/mailpit:v[\d.]+", mailpit["image"]), "a pinned mail catcher"
+    assert re.fullmatch(r"axllent/mailpit:v[\d.]+@sha256:[0-9a-f]{64}", mailpit["image"]), "a mail catcher pinned by digest"
 
 
 def test_notify_takes_the_mail_server_the_operator_names() -> None:
