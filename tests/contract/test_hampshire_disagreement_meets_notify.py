@@ -45,7 +45,7 @@ async def test_a_raised_disagreement_is_a_task_for_the_team_manager_closed_by_it
     opened = await _effects(he.DISAGREEMENT_RAISED, raised)
     [task] = opened.open
     assert task.assignee_id == "P-TM" and task.assigned_by == "P-SM" and task.origin is Origin.PERSON
-    assert task.kind is TaskKind.WORKFLOW_MESSAGE and task.closes_on == nh.disagreement_key("F-1")
+    assert task.kind is TaskKind.STANDARD_DISAGREEMENT and task.closes_on == nh.disagreement_key("F-1")
     assert task.link.path == "/hampshire/files/F-1" and "standards 3, 11" in task.subject and task.email is not None
     assert "C-1" not in task.subject and "C-1" not in str(task.context), "the task names the file, never the case"
     settled = he.DisagreementSettled(

@@ -32,7 +32,7 @@ def _judgements() -> dict[str, Any]:
 
 
 async def _tasks(gateway: Any, headers: dict[str, str], status: str | None = None) -> list[dict[str, Any]]:
-    params = {"kind": "workflow_message", **({"status": status} if status else {})}
+    params = {"kind": "standard_disagreement", **({"status": status} if status else {})}
     resp = await gateway.http.get("/api/v1/notify/tasks", params=params, headers=headers)
     assert resp.status_code == 200, resp.text
     return [t for t in resp.json()["items"] if "prepared file" in t["subject"]]

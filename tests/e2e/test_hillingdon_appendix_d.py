@@ -123,7 +123,7 @@ async def test_a_single_agency_round_runs_from_the_case_list_to_the_overview_rep
         assert {t["due_on"] for t in tasks} == {"2027-01-31"}
 
     async def overview_task() -> list[dict[str, Any]]:
-        return [t for t in await _tasks(gateway, as_["TM"], "workflow_message", "open") if round_["id"] in t["link"]["path"]]
+        return [t for t in await _tasks(gateway, as_["TM"], "findings_overview", "open") if round_["id"] in t["link"]["path"]]
 
     [tm_task] = await eventually(overview_task, timeout=60, interval=0.5, message="the team manager's overview task")
     assert tm_task["due_on"] == "2027-01-31"
@@ -167,7 +167,7 @@ async def test_a_single_agency_round_runs_from_the_case_list_to_the_overview_rep
     assert reported.status_code == 200 and reported.json()["status"] == "overview_reported", reported.text
 
     async def service_manager_task() -> list[dict[str, Any]]:
-        return [t for t in await _tasks(gateway, as_["SM"], "workflow_message", "open") if round_["id"] in t["link"]["path"]]
+        return [t for t in await _tasks(gateway, as_["SM"], "findings_overview", "open") if round_["id"] in t["link"]["path"]]
 
     [sm_task] = await eventually(
         service_manager_task, timeout=60, interval=0.5, message="the overview in the service manager's tray"

@@ -160,7 +160,7 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
         assert audit_path in _body(message) and "left alone" not in _body(message)  # the concern is read on the audit
 
         async def concern_task(key: str = key) -> list[dict[str, Any]]:
-            return [t for t in await _tasks(gateway, as_[key], "audit_copy", "open") if "safeguarding concern" in t["subject"]]
+            return [t for t in await _tasks(gateway, as_[key], "safeguarding_concern", "open") if "safeguarding concern" in t["subject"]]
 
         await eventually(concern_task, timeout=60, interval=0.5, message=f"the concern's task in {key}'s tray")
 
@@ -176,7 +176,7 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
 
     async def concern_tasks_closed() -> bool:
         for key in ("AUD", "SM"):
-            tasks = [t for t in await _tasks(gateway, as_[key], "audit_copy") if "safeguarding concern" in t["subject"]]
+            tasks = [t for t in await _tasks(gateway, as_[key], "safeguarding_concern") if "safeguarding concern" in t["subject"]]
             if [t["status"] for t in tasks] != ["done"]:
                 return False
         return True

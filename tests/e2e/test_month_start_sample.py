@@ -239,3 +239,7 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
     for r in own_service:
         if r["peer_reviewer_id"]:
             assert marked[r["auditor_id"]]["audit_id"] and marked[r["auditor_id"]]["basis"] == "own_service"
+    # ... and on the audit itself, read through the gateway ("marked as such on the audit").
+    one = next(marked[r["auditor_id"]]["audit_id"] for r in own_service if marked[r["auditor_id"]]["audit_id"])
+    audit = await gateway.http.get(f"/api/v1/audit/audits/{one}", headers=qa)
+    assert audit.status_code == 200 and audit.json()["basis"] == "own_service", audit.text

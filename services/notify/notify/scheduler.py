@@ -27,7 +27,7 @@ from shared.worker import BackgroundWorker
 
 from . import store
 from .directory import RECIPIENTS
-from .domain.kinds import LABELS, TaskKind, is_chased_when_overdue
+from .domain.kinds import LABELS, TaskKind, is_chased_when_overdue, reminder_interval
 from .domain.schedule import chase_due, digest_day
 from .domain.tasks import Link, Origin, Task, TaskStatus
 from .mail.outbox import queue_email
@@ -78,7 +78,8 @@ async def _remind(n: Notifier, uow: UnitOfWork, task_id: str, now: datetime) -> 
         task = await store.load_task(n.db, task_id, tx=tx, with_history=True)
         if not task.is_open or task.next_reminder_on is None or task.next_reminder_on > today:
             return False
-        due = chase_due(is_chased_when_overdue(task.kind), local_date(task.created_at), task.due_on, today, n.settings.reminder_working_days)
+        interval = reminder_interval(task.kind, n.settings.reminder_working_days)
+        due = chase_due(is_chased_when_overdue(task.kind), local_date(task.created_at), task.due_on, today, interval)
         if due is None:
             return False
         reminder_id = f"{task.id}:{due.on.isoformat()}"
@@ -119,7 +120,7 @@ async def _reminder_email(n: Notifier, tx: Transaction, task: Task, number: int,
         "due_on": task.due_on.strftime("%d/%m/%Y") if task.due_on else "",
         "url": n.url(task.link),
         "tray_url": n.tray_url,
-        "interval": n.settings.reminder_working_days,
+        "interval": reminder_interval(task.kind, n.settings.reminder_working_days),
     })
     await queue_email(n.db, tx, key=f"reminder:{key}", recipient_id=task.assignee_id, to=(person or {}).get("email"),
                       template="reminder", rendered=rendered, now=now, kind=task.kind.value, task_id=task.id)

@@ -15,10 +15,10 @@ from shared.versioned import check_version
 from . import store
 from .directory import RECIPIENTS
 from .domain.effects import Effects, OpenTask
-from .domain.kinds import LABELS, TaskKind, is_chased_when_overdue
+from .domain.kinds import FORMERLY, LABELS, TaskKind, is_chased_when_overdue, reminder_interval
 from .domain.preferences import Preferences
 from .domain.schedule import first_chase_on
-from .domain.tasks import Link, Task
+from .domain.tasks import Link, Task, task_id_for
 from .mail.outbox import queue_email
 from .mail.render import Templates
 from .settings import NotifySettings
@@ -77,16 +77,24 @@ async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effe
             link=spec.link,
             at=now,
             closes_on=spec.closes_on,
-            first_reminder_on=first_chase_on(is_chased_when_overdue(spec.kind), local_date(now), spec.due_on, n.settings.reminder_working_days),
+            first_reminder_on=first_chase_on(
+                is_chased_when_overdue(spec.kind), local_date(now), spec.due_on, reminder_interval(spec.kind, n.settings.reminder_working_days)
+            ),
             context=spec.context,
         )
-        if await store.task_exists(n.db, tx, task.id):
+        if await store.task_exists(n.db, tx, task.id) or await _stored_under_former_kind(n, tx, event.id, spec):
             continue  # the same event replayed after its marker was lost: the task is there already
         await store.insert_task(n.db, tx, task)
         opened.append(task.id)
         if spec.email is not None:
             await _email_for(n, tx, task, spec, event.id)
     return opened
+
+
+async def _stored_under_former_kind(n: Notifier, tx: Transaction, event_id: str, spec: OpenTask) -> bool:
+    """Whether this event's task was opened before its kind existed (under the kind it took over from)."""
+    former = FORMERLY.get(spec.kind)
+    return former is not None and await store.task_exists(n.db, tx, task_id_for(event_id, spec.assignee_id, former))
 
 
 async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> None:

@@ -35,6 +35,8 @@ class AuditAllocated(EventData):
     """The audit month (YYYY-MM) of a monthly cycle; null for an audit allocated outside one."""
     due_on: date | None = None
     """When the audit is to be completed (the end of its month in a monthly cycle)."""
+    basis: str | None = None
+    """How the draw chose the case: line_managed, team_cover, or own_service (the programme's fallback); null outside a drawn cycle."""
     allocated_by: str
     allocated_at: datetime
 
@@ -382,7 +384,7 @@ def integration_events(audit: Audit, recorded: list[ev.DomainEvent]) -> Iterator
                     audit_id=a.id, tool_id=a.form.tool_id, tool_version=a.form.tool_version, programme=a.form.programme, case_ref=ref,
                     case_type=a.case.case_type, auditor_id=a.auditor_id, peer_reviewer_id=a.peer_reviewer_id,
                     coordinator_id=a.coordinator_id, month=a.month, due_on=a.due_on or (audit_due_on(Month.parse(a.month)) if a.month else None),
-                    allocated_by=e.by, allocated_at=e.at,
+                    basis=a.basis.value if a.basis else None, allocated_by=e.by, allocated_at=e.at,
                 )
             case ev.AuditSubmitted():
                 yield AUDIT_SUBMITTED, AuditSubmitted(

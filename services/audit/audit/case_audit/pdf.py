@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common.pdf import PdfDocument, grade_label, pdf_text
-from .domain.audit import Audit
+from .domain.audit import AllocationBasis, Audit
 from .domain.during_audit import takes_practitioner_views
 from .domain.routing import CopyStage
 from .domain.work import StageWork
@@ -16,6 +16,17 @@ STAGE_TITLES = {
     CopyStage.AUDIT: "Stage 1: audit",
     CopyStage.PEER_REVIEW: "Stages 1 and 2: audit and peer review",
     CopyStage.MODERATED: "Moderated audit",
+}
+
+
+#: What the PDF says of how the monthly draw chose the case (issue 21: the fallback's audits are
+#: "marked as such on the audit").
+BASIS_LINES = {
+    AllocationBasis.LINE_MANAGED: "A case the auditor line-manages",
+    AllocationBasis.TEAM_COVER: "Team cover: a case of a team no auditor of its own could take this month",
+    AllocationBasis.OWN_SERVICE: (
+        "Allocated under the programme's own-service fallback: a case of the auditor's own service they do not line-manage"
+    ),
 }
 
 
@@ -59,6 +70,7 @@ def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetim
         ("Tool", f"{form.tool_id} version {form.tool_version}"),
         ("Auditor", who(audit.auditor_id)),
         ("Peer reviewer", who(audit.peer_reviewer_id)),
+        *([("Allocation", BASIS_LINES[audit.basis])] if audit.basis else []),
         ("Stage 1 submitted", audit.stage1.submitted_at.isoformat() if audit.stage1.submitted_at else "-"),
     ]
     if both and audit.stage2 is not None:

@@ -20,7 +20,7 @@ from ..common.schemas import to_domain
 from ..tools.schemas import AuditForm
 from .domain import moderation as domain_moderation
 from .domain import work as domain_work
-from .domain.audit import Audit, Stage
+from .domain.audit import AllocationBasis, Audit, Stage
 
 PersonId: TypeAlias = IdField
 
@@ -221,6 +221,14 @@ class AuditOut(BaseModel):
     peer_reviewer_id: str | None
     coordinator_id: str | None
     month: str | None
+    basis: AllocationBasis | None = Field(
+        description=(
+            "How the monthly draw chose the case for its auditor: line_managed (a case they line-manage), team_cover (a team "
+            "left without a file) or own_service (the programme's documented fallback, off by default: a case of the auditor's "
+            "own service they do not line-manage). Null for an audit allocated by hand or in a round, or drawn before the "
+            "basis was recorded (unknown)."
+        ),
+    )
     evidence_preparer_ids: list[str]
     evidence: dict[str, list[Evidence]]
     your_parts: list[str]
@@ -252,6 +260,7 @@ class AuditSummaryOut(BaseModel):
     auditor_id: str
     peer_reviewer_id: str | None
     month: str | None
+    basis: AllocationBasis | None = Field(description="How the monthly draw chose the case (see the audit's own basis); null when unknown")
     grade_of_record: Grade | None
     created_at: datetime
 
@@ -330,7 +339,7 @@ def audit_out(audit: Audit, caller_id: str) -> AuditOut:
         tool_id=audit.form.tool_id, tool_version=audit.form.tool_version, case_ref=audit.case_ref,
         case_id=audit.case.case_id if audit.child_identity_visible_to(caller_id) else None,
         case_type=audit.case.case_type.value, open_band=audit.form.open_band.value, auditor_id=audit.auditor_id,
-        peer_reviewer_id=audit.peer_reviewer_id, coordinator_id=audit.coordinator_id, month=audit.month,
+        peer_reviewer_id=audit.peer_reviewer_id, coordinator_id=audit.coordinator_id, month=audit.month, basis=audit.basis,
         evidence_preparer_ids=audit.preparer_ids, evidence={k: [Evidence.model_validate(e) for e in v] for k, v in audit.evidence.items()}, your_parts=sorted(audit.party_roles(caller_id)), form=AuditForm.model_validate(audit.form),
         stage1=_stage(audit.stage1, shown=stage1_shown),
         stage2=_stage(stage2, shown=stage2.submitted or caller_id == audit.peer_reviewer_id) if stage2 else None,
@@ -356,5 +365,6 @@ def audit_summary(audit: Audit) -> AuditSummaryOut:
     return AuditSummaryOut(
         id=audit.id, version=audit.version, status=audit.status.value, tool_id=audit.form.tool_id, case_ref=audit.case_ref,
         case_type=audit.case.case_type.value, auditor_id=audit.auditor_id, peer_reviewer_id=audit.peer_reviewer_id,
-        month=audit.month, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None, created_at=audit.created_at,
+        month=audit.month, basis=audit.basis, grade_of_record=audit.grade_of_record if audit.stage1.submitted else None,
+        created_at=audit.created_at,
     )

@@ -29,7 +29,7 @@ from ..tools import store as tool_store
 from ..tools.domain.definition import CaseType, NoSectionsShown, open_band
 from . import pdf, store
 from .domain import events as ev
-from .domain.audit import Audit, CaseFacts, CaseNote, OfficerPurpose
+from .domain.audit import AllocationBasis, Audit, CaseFacts, CaseNote, OfficerPurpose
 from .domain.moderation import Grading
 from .domain.routing import CopyStage, copies_the_case_team, copy_recipients
 from .domain.work import Evidence, StageWork
@@ -54,6 +54,8 @@ class AllocationRequest:
     evidence_preparer_ids: tuple[str, ...] = ()
     #: When the audit is due, where the programme sets it (Hillingdon's round); else the end of ``month``.
     due_on: date | None = None
+    #: How the monthly draw chose the case (the cycle's assignment); None outside a drawn cycle.
+    basis: AllocationBasis | None = None
 
 
 async def create_audit(ctx: AuditContext, request: AllocationRequest, *, caller: Identity, key: IdempotencyKey | None = None) -> str:
@@ -110,6 +112,7 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
         audit_id=audit_id, form=form, case=facts, auditor_id=request.auditor_id, peer_reviewer_id=request.peer_reviewer_id,
         coordinator_id=request.coordinator_id, by=by, at=now, month=request.month, allocation_key=request.allocation_key,
         preparer_ids=list(request.evidence_preparer_ids), social_worker_id=case.get("allocated_worker_id"), due_on=request.due_on,
+        basis=request.basis,
     )
     await store.insert(tx, ctx.db, audit)
     record(tx, audit)

@@ -62,6 +62,8 @@ class AllocationRequested(EventData):
     """The peer reviewer drawn for the audit; null when it has none."""
     requested_by: str
     """The person who drew the cycle, or the scheduler."""
+    basis: str | None = None
+    """How the draw chose the case: line_managed, team_cover or own_service (the fallback); null in a work item from before it was carried."""
 
 
 CYCLE_DRAWN = _type("audit.cycle.drawn", CycleDrawn, "A month's audit sample was drawn for a programme; allocations follow.")
@@ -93,4 +95,5 @@ def record(tx: Transaction, happened: Iterable[ev.DomainEvent]) -> None:
                 tx.record(ALLOCATION_REQUESTED, AllocationRequested(
                     cycle_id=e.cycle_id, tool_id=e.tool_id, tool_version=e.tool_version, month=e.month, allocation_key=e.allocation_key,
                     auditor_id=a.auditor_id, case_id=a.case_id, peer_reviewer_id=a.peer_reviewer_id, requested_by=e.by,
+                    basis=a.basis,
                 ), subject=f"cycle/{e.cycle_id}/{a.auditor_id}")

@@ -38,6 +38,7 @@ from shared.mongo import Transaction
 from shared.versioned import Stale
 
 from ..case_audit import store, usecases
+from ..case_audit.domain.audit import AllocationBasis
 from ..case_audit.usecases import AllocationRequest
 from ..common import directory
 from ..common.context import AuditContext
@@ -259,6 +260,7 @@ async def allocate_work_item(ctx: AuditContext, item: ie.AllocationRequested, tx
     request = AllocationRequest(
         tool_id=item.tool_id, tool_version=item.tool_version, case_id=item.case_id, auditor_id=item.auditor_id,
         peer_reviewer_id=item.peer_reviewer_id, month=item.month, allocation_key=item.allocation_key,
+        basis=await _basis(ctx, item, tx),
     )
     try:
         audit = await usecases.allocate_in(tx, ctx, request, by=item.requested_by, audit_id=uuid.uuid4().hex, code=f"MA-{uuid.uuid4().hex[:8].upper()}")
@@ -269,6 +271,16 @@ async def allocate_work_item(ctx: AuditContext, item: ie.AllocationRequested, tx
         )
         return None
     return audit.id
+
+
+async def _basis(ctx: AuditContext, item: ie.AllocationRequested, tx: Transaction) -> AllocationBasis | None:
+    """How the draw chose the item's case, for the audit to say: carried on the work item; a work
+    item recorded before it was carried reads it from the cycle's assignment (unknown if none)."""
+    basis = item.basis
+    if basis is None:
+        cycle = await cycle_store.load_cycle(ctx.db, item.cycle_id, tx=tx)
+        basis = next((a.basis for a in cycle.sample.assignments if a.auditor_id == item.auditor_id), None) if cycle else None
+    return AllocationBasis(basis) if basis in set(AllocationBasis) else None
 
 
 def subscriptions(ctx: AuditContext) -> list[Subscription]:

@@ -197,8 +197,10 @@ def test_a_drawn_cycle_publishes_the_draw_then_one_allocation_work_item_per_audi
         }, "cycle/kent:2026-11"),
         ("audit.allocation.requested.v1", {
             **item, "allocation_key": "kent:2026-11:TM0", "auditor_id": "TM0", "case_id": "C-0-1", "peer_reviewer_id": "PR1",
+            "basis": "line_managed",
         }, "cycle/kent:2026-11/TM0"),
         ("audit.allocation.requested.v1", {
             **item, "allocation_key": "kent:2026-11:TM1", "auditor_id": "TM1", "case_id": "C-1-2", "peer_reviewer_id": None,
+            "basis": "team_cover",
         }, "cycle/kent:2026-11/TM1"),
     ]

@@ -3,7 +3,10 @@
 A kind says whether its email is statutory (the procedure says it is sent, so a person cannot
 turn it off), whether an open task of that kind is chased by a reminder every few working days
 (seed 004: the auditor and the peer reviewer are reminded every 10 working days until they
-submit), and whether its email is sent at all by default.
+submit) and how often, and whether its email is sent at all by default.
+
+Kinds are stored with each task. A kind that took over from another (``FORMERLY``) leaves the
+tasks already stored under the old one as they are: they read, list and close as before.
 """
 
 from __future__ import annotations
@@ -42,25 +45,54 @@ class TaskKind(StrEnum):
     MULTI_AGENCY_ACTION = "multi_agency_action"
     #: A team review's need for support beyond the team, for the assistant director for service development.
     SERVICE_DEVELOPMENT_REFERRAL = "service_development_referral"
+    #: Kent 4.7: an immediate safeguarding concern raised during an audit, for the case's team manager
+    #: and the accountable service manager, until its action and outcome are recorded.
+    SAFEGUARDING_CONCERN = "safeguarding_concern"
+    #: Hampshire 10.5: the auditor judged not met a standard the team/unit manager said was met, for
+    #: the team/unit manager, until the outcome is recorded.
+    STANDARD_DISAGREEMENT = "standard_disagreement"
+    #: Hillingdon Appendix D: the team manager's overview of the findings of the team's audits (to
+    #: write, for the team manager; to read, for the service manager it is reported to).
+    FINDINGS_OVERVIEW = "findings_overview"
 
 
 #: Emails the audit procedure says are sent automatically: they cannot be turned off. Hampshire's
 #: procedure (seed 003, 8.1-8.3, 10.1) says the service manager is sent the list of files ready and
 #: the auditor the audit tools; Hillingdon's (seed 002) says who acts, not that anyone is emailed.
+#: Kent 4.7's safeguarding concern goes "at once (task and email)": its email cannot be turned off either.
 STATUTORY = frozenset(
     {TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.AUDIT_COPY, TaskKind.INCOMPLETE_AUDITS_DIGEST,
-     TaskKind.HAMPSHIRE_FILES_READY, TaskKind.HAMPSHIRE_FILE_AUDIT}
+     TaskKind.HAMPSHIRE_FILES_READY, TaskKind.HAMPSHIRE_FILE_AUDIT, TaskKind.SAFEGUARDING_CONCERN}
 )
 
-#: Open tasks of these kinds are chased by a reminder every ``REMINDER_WORKING_DAYS``. Only seed 004
-#: chases; the QA framework's own reminders (observations, improvement actions) are the audit
-#: service's events, once per due date.
-CHASED = frozenset({TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.COUNTER_SIGN})
+#: Open tasks of these kinds are chased by a reminder every ``REMINDER_WORKING_DAYS`` (or their own
+#: interval, ``REMINDER_INTERVALS``). Seed 004 chases its stages, and a safeguarding concern until it
+#: is acknowledged ("Action should not wait until auditing is completed"). A Hampshire disagreement
+#: is chased too: 10.5 has the auditor raise it, and the task is how it reaches an outcome before the
+#: month's tools go to the performance management unit. The QA framework's own reminders
+#: (observations, improvement actions) are the audit service's events, once per due date.
+CHASED = frozenset(
+    {TaskKind.AUDIT, TaskKind.PEER_REVIEW, TaskKind.MODERATION, TaskKind.COUNTER_SIGN, TaskKind.SAFEGUARDING_CONCERN,
+     TaskKind.STANDARD_DISAGREEMENT}
+)
 
 #: Open tasks of these kinds are chased once overdue: from the first working day after their due
 #: date, then every ``REMINDER_WORKING_DAYS`` (seed 001: a delegated section "not completed in
-#: time"). One without a due date is never overdue, so never chased.
-CHASED_WHEN_OVERDUE = frozenset({TaskKind.SECTION_DELEGATED})
+#: time"; seed 002 App. D: the overview is due with the round's audits). One without a due date
+#: is never overdue, so never chased (the service manager's overview to read has none).
+CHASED_WHEN_OVERDUE = frozenset({TaskKind.SECTION_DELEGATED, TaskKind.FINDINGS_OVERVIEW})
+
+#: Kinds chased more often than every ``REMINDER_WORKING_DAYS``: a safeguarding concern daily
+#: (every working day) until its outcome is recorded.
+REMINDER_INTERVALS: dict[TaskKind, int] = {TaskKind.SAFEGUARDING_CONCERN: 1}
+
+#: The kind each newer kind's tasks were stored under before it existed. Those tasks keep their
+#: stored kind (their ids derive from it, so a replayed event must find them under it).
+FORMERLY: dict[TaskKind, TaskKind] = {
+    TaskKind.SAFEGUARDING_CONCERN: TaskKind.AUDIT_COPY,
+    TaskKind.STANDARD_DISAGREEMENT: TaskKind.WORKFLOW_MESSAGE,
+    TaskKind.FINDINGS_OVERVIEW: TaskKind.WORKFLOW_MESSAGE,
+}
 
 
 LABELS = {
@@ -79,6 +111,9 @@ LABELS = {
     TaskKind.IMPROVEMENT_ACTION: "Improvement plan action due",
     TaskKind.MULTI_AGENCY_ACTION: "Multi-agency action assigned to you",
     TaskKind.SERVICE_DEVELOPMENT_REFERRAL: "Referral to service development",
+    TaskKind.SAFEGUARDING_CONCERN: "Immediate safeguarding concern",
+    TaskKind.STANDARD_DISAGREEMENT: "Auditor disagrees that a standard is met",
+    TaskKind.FINDINGS_OVERVIEW: "Overview of the team's audit findings",
 }
 
 
@@ -92,3 +127,8 @@ def is_chased(kind: TaskKind) -> bool:
 
 def is_chased_when_overdue(kind: TaskKind) -> bool:
     return kind in CHASED_WHEN_OVERDUE
+
+
+def reminder_interval(kind: TaskKind, default: int) -> int:
+    """Working days between two reminders of an open task of ``kind`` (``default``: the setting)."""
+    return REMINDER_INTERVALS.get(kind, default)

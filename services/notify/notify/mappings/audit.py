@@ -338,12 +338,14 @@ def completed(event: ReceivedEvent) -> Effects:
 def safeguarding_concern_raised(event: ReceivedEvent) -> Effects:
     """A task and an email at once to the case's team manager and the accountable service manager
     (seed 004, 4.7: "Action should not wait until auditing is completed"); open until the outcome is
-    recorded. The email says nothing of the child: the concern is read on the audit."""
+    recorded. The email says nothing of the child: the concern is read on the audit. Of kind
+    ``safeguarding_concern``: its email cannot be turned off, and it is chased every working day
+    until acknowledged (a concern raised before that kind existed stays an ``audit_copy``)."""
     c: SafeguardingConcernRaised = event.data
     return Effects(open=[
         OpenTask(
             assignee_id=person_id,
-            kind=TaskKind.AUDIT_COPY,
+            kind=TaskKind.SAFEGUARDING_CONCERN,
             subject=f"Immediate safeguarding concern raised in audit {c.audit_id}",
             action="Read the concern, make sure the case-holding social worker takes appropriate action now, and record the action and its outcome",
             link=_link(c.audit_id),

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic import BaseModel, ConfigDict
 from shared.consumer import ReceivedEvent
 from shared.events import EventType
 
@@ -35,3 +36,14 @@ def pure(fn: Callable[[ReceivedEvent], Effects]) -> Translate:
 
     translate.__name__ = fn.__name__
     return translate
+
+
+class Reader(BaseModel):
+    """notify's reader model of a producer's event: the fields it uses; any others are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def audit_event(name: str, model: type[BaseModel], summary: str) -> EventType:
+    """Version 1 of an audit-service event, read with ``model``."""
+    return EventType(name, 1, model, summary, "audit")

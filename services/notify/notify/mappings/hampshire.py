@@ -8,29 +8,23 @@ the team/unit manager's tray, assigned by the auditor; ``audit.hampshire.disagre
 fields notify does not use; they carry identifiers only (the auditor's reasons stay in the audit
 service).
 
-The task is of kind ``workflow_message`` (a message from a colleague to act on): a kind of its own
-would need an entry in ``notify.domain.kinds``.
+The task is of kind ``standard_disagreement`` (email on by default, chased every
+``REMINDER_WORKING_DAYS`` until the outcome is recorded); one opened before that kind existed is
+kept as ``workflow_message`` and closes the same way.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from shared.consumer import ReceivedEvent
-from shared.events import EventType
 
 from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, pure
-
-PUBLISHER = "audit"
+from .base import Mapping, Reader, audit_event, pure
 
 
-class _Reader(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class DisagreementRaised(_Reader):
+class DisagreementRaised(Reader):
     file_id: str
     month: str
     team_id: str | None = None
@@ -39,22 +33,18 @@ class DisagreementRaised(_Reader):
     standards: list[str] = Field(default_factory=list)
 
 
-class DisagreementSettled(_Reader):
+class DisagreementSettled(Reader):
     file_id: str
     team_manager_id: str | None = None
     outcome: str | None = None
 
 
-def _type(name: str, model: type[BaseModel], summary: str) -> EventType:
-    return EventType(name, 1, model, summary, PUBLISHER)
-
-
-DISAGREEMENT_RAISED = _type(
+DISAGREEMENT_RAISED = audit_event(
     "audit.hampshire.disagreement.raised",
     DisagreementRaised,
     "The auditor judged not met standards the team/unit manager said were met.",
 )
-DISAGREEMENT_SETTLED = _type(
+DISAGREEMENT_SETTLED = audit_event(
     "audit.hampshire.disagreement.settled", DisagreementSettled, "The team/unit manager recorded the outcome of a disagreement."
 )
 
@@ -74,7 +64,7 @@ def disagreement_raised(event: ReceivedEvent) -> Effects:
         open=[
             OpenTask(
                 assignee_id=d.team_manager_id,
-                kind=TaskKind.WORKFLOW_MESSAGE,
+                kind=TaskKind.STANDARD_DISAGREEMENT,
                 subject=f"The auditor judged {_standards(d.standards)} not met on prepared file {d.file_id} ({d.month})",
                 action="You listed evidence as meeting the standard; the auditor judged it does not. Discuss it with the auditor and record the outcome",
                 link=Link("audit", f"/hampshire/files/{d.file_id}"),

@@ -9,31 +9,25 @@ report this to the Service Manager".
 
 Reader models of the audit service's ``audit.single-agency-*`` events (version 1), tolerant of
 fields notify does not use. The auditors' own tasks come from ``audit.audit.allocated``.
-The tasks are of kind ``workflow_message`` (not chased, email on by default): notify has no kind
-of its own for them yet.
+Both tasks are of kind ``findings_overview`` (email on by default; chased once overdue, so the
+team manager's from the round's due date, the service manager's, which has none, never); those
+opened before that kind existed are kept as ``workflow_message`` and close the same way.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from shared.consumer import ReceivedEvent
-from shared.events import EventType
 
 from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, pure
-
-PUBLISHER = "audit"
+from .base import Mapping, Reader, audit_event, pure
 
 
-class _Reader(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class RoundAllocated(_Reader):
+class RoundAllocated(Reader):
     round_id: str
     month: str
     team_id: str
@@ -43,7 +37,7 @@ class RoundAllocated(_Reader):
     drawn_up_by: str | None = None
 
 
-class OverviewReported(_Reader):
+class OverviewReported(Reader):
     round_id: str
     month: str
     team_id: str
@@ -52,15 +46,11 @@ class OverviewReported(_Reader):
     audit_ids: list[str] = Field(default_factory=list)
 
 
-ROUND_ALLOCATED = EventType(
-    "audit.single-agency-round.allocated", 1, RoundAllocated, "A team's single-agency audit round was allocated.", PUBLISHER
+ROUND_ALLOCATED = audit_event(
+    "audit.single-agency-round.allocated", RoundAllocated, "A team's single-agency audit round was allocated."
 )
-OVERVIEW_REPORTED = EventType(
-    "audit.single-agency-overview.reported",
-    1,
-    OverviewReported,
-    "A team manager reported the round's overview to the service manager.",
-    PUBLISHER,
+OVERVIEW_REPORTED = audit_event(
+    "audit.single-agency-overview.reported", OverviewReported, "A team manager reported the round's overview to the service manager."
 )
 
 
@@ -78,7 +68,7 @@ def round_allocated(event: ReceivedEvent) -> Effects:
         open=[
             OpenTask(
                 assignee_id=r.team_manager_id,
-                kind=TaskKind.WORKFLOW_MESSAGE,
+                kind=TaskKind.FINDINGS_OVERVIEW,
                 subject=f"Single-agency audit round {r.month}: complete the overview of your team's audits",
                 action="Once the round's audits are returned, complete an overview of all their findings and report it to the service manager",
                 link=_link(r.round_id),
@@ -101,7 +91,7 @@ def overview_reported(event: ReceivedEvent) -> Effects:
         open=[
             OpenTask(
                 assignee_id=o.service_manager_id,
-                kind=TaskKind.WORKFLOW_MESSAGE,
+                kind=TaskKind.FINDINGS_OVERVIEW,
                 subject=f"Single-agency audit round {o.month}: the team manager's overview of the findings",
                 action="Read the team manager's overview of the findings of the team's audits",
                 link=_link(o.round_id),

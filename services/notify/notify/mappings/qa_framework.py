@@ -20,31 +20,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from shared.consumer import ReceivedEvent
-from shared.events import EventType
 
 from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, People, pure
-
-PUBLISHER = "audit"
-
-
-class _Reader(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+from .base import Mapping, People, Reader, audit_event, pure
 
 # --- Hampshire ------------------------------------------------------------------------------------
 
 
-class ReadyTeam(_Reader):
+class ReadyTeam(Reader):
     team_id: str
     file_ids: list[str] = Field(default_factory=list)
 
 
-class FilesReady(_Reader):
+class FilesReady(Reader):
     list_id: str
     month: str
     service_manager_id: str
@@ -53,13 +45,13 @@ class FilesReady(_Reader):
     audit_due_on: date | None = None
 
 
-class SelectionClosed(_Reader):
+class SelectionClosed(Reader):
     month: str
     service_manager_id: str
     closed_by: str | None = None
 
 
-class FileSelected(_Reader):
+class FileSelected(Reader):
     file_id: str
     month: str
     team_id: str | None = None
@@ -82,7 +74,7 @@ class FileSelected(_Reader):
         return date(year + month // 12, month % 12 + 1, 20)
 
 
-class FileAudited(_Reader):
+class FileAudited(Reader):
     file_id: str
     auditor_id: str | None = None
 
@@ -90,7 +82,7 @@ class FileAudited(_Reader):
 # --- Hillingdon: practice reviews, observations --------------------------------------------------
 
 
-class PracticeReviewOpened(_Reader):
+class PracticeReviewOpened(Reader):
     review_id: str
     audit_id: str
     grade: str
@@ -105,12 +97,12 @@ class PracticeReviewReassigned(PracticeReviewOpened):
     reassigned_by: str | None = None
 
 
-class PracticeReviewReported(_Reader):
+class PracticeReviewReported(Reader):
     review_id: str
     service_manager_id: str | None = None
 
 
-class ObservationDue(_Reader):
+class ObservationDue(Reader):
     social_worker_id: str
     line_manager_id: str | None = None
     team_id: str | None = None
@@ -119,7 +111,7 @@ class ObservationDue(_Reader):
     overdue: bool = False
 
 
-class ObservationReported(_Reader):
+class ObservationReported(Reader):
     observation_id: str
     social_worker_id: str
     observer_id: str | None = None
@@ -130,7 +122,7 @@ class ObservationReported(_Reader):
 # --- the six-monthly team review -------------------------------------------------------------------
 
 
-class ImprovementActionDue(_Reader):
+class ImprovementActionDue(Reader):
     review_id: str
     team_id: str | None = None
     action_number: int
@@ -138,19 +130,19 @@ class ImprovementActionDue(_Reader):
     due_on: date | None = None
 
 
-class ImprovementActionCompleted(_Reader):
+class ImprovementActionCompleted(Reader):
     review_id: str
     action_number: int
     completed_by: str | None = None
 
 
-class ImprovementActionDropped(_Reader):
+class ImprovementActionDropped(Reader):
     review_id: str
     action_number: int
     dropped_by: str | None = None
 
 
-class ServiceDevelopmentReferred(_Reader):
+class ServiceDevelopmentReferred(Reader):
     review_id: str
     team_id: str
     action_number: int
@@ -161,7 +153,7 @@ class ServiceDevelopmentReferred(_Reader):
 # --- multi-agency audits -----------------------------------------------------------------------------
 
 
-class ActionAssigned(_Reader):
+class ActionAssigned(Reader):
     audit_id: str
     #: The case's code: never its id nor the child's name.
     case_ref: str | None = None
@@ -173,33 +165,31 @@ class ActionAssigned(_Reader):
     assigned_by: str | None = None
 
 
-class ActionCompleted(_Reader):
+class ActionCompleted(Reader):
     audit_id: str
     action_id: str
     completed_by: str | None = None
 
 
-def _type(name: str, model: type[BaseModel], summary: str) -> EventType:
-    return EventType(name, 1, model, summary, PUBLISHER)
 
 
-FILES_READY = _type("audit.hampshire.files.ready", FilesReady, "The service manager's list of files ready for audit.")
-SELECTION_CLOSED = _type("audit.hampshire.selection.closed", SelectionClosed, "A service manager closed the month's selection.")
-FILE_SELECTED = _type("audit.hampshire.file.selected", FileSelected, "A prepared file was selected for audit.")
-FILE_AUDITED = _type("audit.hampshire.file.audited", FileAudited, "A file's quality practice audit was completed.")
-PRACTICE_REVIEW_OPENED = _type("audit.practice-review.opened", PracticeReviewOpened, "A case graded RI or inadequate is to be reviewed.")
-PRACTICE_REVIEW_REASSIGNED = _type(
+FILES_READY = audit_event("audit.hampshire.files.ready", FilesReady, "The service manager's list of files ready for audit.")
+SELECTION_CLOSED = audit_event("audit.hampshire.selection.closed", SelectionClosed, "A service manager closed the month's selection.")
+FILE_SELECTED = audit_event("audit.hampshire.file.selected", FileSelected, "A prepared file was selected for audit.")
+FILE_AUDITED = audit_event("audit.hampshire.file.audited", FileAudited, "A file's quality practice audit was completed.")
+PRACTICE_REVIEW_OPENED = audit_event("audit.practice-review.opened", PracticeReviewOpened, "A case graded RI or inadequate is to be reviewed.")
+PRACTICE_REVIEW_REASSIGNED = audit_event(
     "audit.practice-review.reassigned", PracticeReviewReassigned, "QA staff named a practice review's service manager or assistant director."
 )
-PRACTICE_REVIEW_REPORTED = _type("audit.practice-review.reported", PracticeReviewReported, "A practice review was reported.")
-OBSERVATION_DUE = _type("audit.observation.due", ObservationDue, "A social worker's next practice observation is due.")
-OBSERVATION_REPORTED = _type("audit.observation.reported", ObservationReported, "An observation report was written or revised.")
-IMPROVEMENT_ACTION_DUE = _type("audit.improvement-action.due", ImprovementActionDue, "An improvement plan action is due, unfinished.")
-IMPROVEMENT_ACTION_COMPLETED = _type("audit.improvement-action.completed", ImprovementActionCompleted, "An improvement plan action was completed.")
-IMPROVEMENT_ACTION_DROPPED = _type("audit.improvement-action.dropped", ImprovementActionDropped, "An improvement plan action was dropped.")
-SERVICE_DEVELOPMENT_REFERRED = _type("audit.service-development.referred", ServiceDevelopmentReferred, "A need referred to service development.")
-ACTION_ASSIGNED = _type("audit.multi-agency.action.assigned", ActionAssigned, "A multi-agency action was assigned to its owner.")
-ACTION_COMPLETED = _type("audit.multi-agency.action.completed", ActionCompleted, "A multi-agency action was done.")
+PRACTICE_REVIEW_REPORTED = audit_event("audit.practice-review.reported", PracticeReviewReported, "A practice review was reported.")
+OBSERVATION_DUE = audit_event("audit.observation.due", ObservationDue, "A social worker's next practice observation is due.")
+OBSERVATION_REPORTED = audit_event("audit.observation.reported", ObservationReported, "An observation report was written or revised.")
+IMPROVEMENT_ACTION_DUE = audit_event("audit.improvement-action.due", ImprovementActionDue, "An improvement plan action is due, unfinished.")
+IMPROVEMENT_ACTION_COMPLETED = audit_event("audit.improvement-action.completed", ImprovementActionCompleted, "An improvement plan action was completed.")
+IMPROVEMENT_ACTION_DROPPED = audit_event("audit.improvement-action.dropped", ImprovementActionDropped, "An improvement plan action was dropped.")
+SERVICE_DEVELOPMENT_REFERRED = audit_event("audit.service-development.referred", ServiceDevelopmentReferred, "A need referred to service development.")
+ACTION_ASSIGNED = audit_event("audit.multi-agency.action.assigned", ActionAssigned, "A multi-agency action was assigned to its owner.")
+ACTION_COMPLETED = audit_event("audit.multi-agency.action.completed", ActionCompleted, "A multi-agency action was done.")
 
 
 # --- the keys a task waits on ------------------------------------------------------------------------

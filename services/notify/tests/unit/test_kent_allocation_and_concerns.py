@@ -103,8 +103,8 @@ async def test_a_concern_goes_at_once_to_the_team_manager_and_the_service_manage
         },
     )
     assert [(t.assignee_id, t.kind, t.assigned_by) for t in effects.open] == [
-        ("TM-1", TaskKind.AUDIT_COPY, "PR-1"),
-        ("SM-1", TaskKind.AUDIT_COPY, "PR-1"),
+        ("TM-1", TaskKind.SAFEGUARDING_CONCERN, "PR-1"),
+        ("SM-1", TaskKind.SAFEGUARDING_CONCERN, "PR-1"),
     ]
     assert all(t.email is not None and t.email.template == "safeguarding_concern" for t in effects.open)
     assert {t.closes_on for t in effects.open} == {a.concern_key("A-1", "K-1")}

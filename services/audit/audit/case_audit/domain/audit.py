@@ -36,6 +36,18 @@ class AuditStatus(StrEnum):
     COMPLETED = "completed"
 
 
+class AllocationBasis(StrEnum):
+    """How the monthly draw chose the audit's case for its auditor (issue 21)."""
+
+    #: A case the auditor line-manages (Kent 2: "a case they are responsible for line managing").
+    LINE_MANAGED = "line_managed"
+    #: A case of a team no auditor of its own could take (Hampshire 10.2: every team has a file).
+    TEAM_COVER = "team_cover"
+    #: The programme's documented fallback (off by default): a case of the auditor's own service
+    #: they do not line-manage.
+    OWN_SERVICE = "own_service"
+
+
 class OfficerPurpose(StrEnum):
     MODERATION = "moderation"
     CRITICAL_CONFIRMATION = "critical_confirmation"
@@ -107,6 +119,9 @@ class Audit(FollowUps, DuringAudit):
     allocation_key: str | None = None
     #: When it is due where the programme sets it (Hillingdon's round: two months); else the end of ``month``.
     due_on: date | None = None
+    #: How the monthly draw chose the case; None for an audit allocated by hand, in a round, or
+    #: stored before the basis was kept (unknown).
+    basis: AllocationBasis | None = None
     #: Hampshire: the worker and supervisor who prepare the file (list the evidence) for audit.
     preparer_ids: list[str] = field(default_factory=list)
     #: The evidence list by question: what, when and where (not how the standard was met).
@@ -151,6 +166,7 @@ class Audit(FollowUps, DuringAudit):
         preparer_ids: list[str] | None = None,
         social_worker_id: str | None = None,
         due_on: date | None = None,
+        basis: AllocationBasis | None = None,
     ) -> Audit:
         errors = []
         if preparer_ids and not any(q.evidence_list for q in form.questions().values()):
@@ -170,7 +186,7 @@ class Audit(FollowUps, DuringAudit):
         audit = cls(
             id=audit_id, form=form, case=case, auditor_id=auditor_id, peer_reviewer_id=peer_reviewer_id,
             coordinator_id=coordinator_id, created_by=by, created_at=at, month=month, allocation_key=allocation_key, due_on=due_on,
-            preparer_ids=sorted(set(preparer_ids or [])), updated_by=by, updated_at=at,
+            basis=basis, preparer_ids=sorted(set(preparer_ids or [])), updated_by=by, updated_at=at,
             social_worker_id=social_worker_id if takes_practitioner_views(form) else None,
         )
         audit.events.append(ev.AuditAllocated(at=at, by=by))
