@@ -7,7 +7,7 @@ commit and marked sent in one command per batch, so an event costs the database 
 share of one update, with no poll, no claim and no read. The relay also polls (every
 ``OUTBOX_POLL_INTERVAL_S``) for what no one holds: events whose publish failed and waits its
 back-off, events of a process killed before it published them (their claim lapses after
-``OUTBOX_CLAIM_S``), and events written while the relay was not running.
+``HANDOFF_CLAIM_S``), and events written while the relay was not running.
 
 A write that did not commit left no event. Several replicas may relay at once: each claims what it
 takes, so an event is normally published once, and at worst twice if a replica dies after the
@@ -45,6 +45,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: ones carry staff details and text written to a person, which must not outlive their purpose.
 #: Pending ones never expire.
 SENT_RETENTION_S = 7 * 24 * 3600
+
+#: How long events handed to a process's relay are held for it (at most ``OUTBOX_CLAIM_S``): only
+#: the moment from commit to publish, so that a killed process's last events are taken by the next
+#: poll within seconds. A publish slower than this may be made twice (consumers are idempotent).
+HANDOFF_CLAIM_S = 5.0
 
 OUTBOX_INDEXES = Indexes(
     OUTBOX,
@@ -129,7 +134,7 @@ class OutboxRelay(BackgroundWorker):
         if not docs or not self.running or self.stopping or self._handed_count + len(docs) > self.handoff_limit:
             return None
         claim = uuid.uuid4().hex
-        until = self.clock.now() + timedelta(seconds=self.claim_s)
+        until = self.clock.now() + timedelta(seconds=min(self.claim_s, HANDOFF_CLAIM_S))
         for doc in docs:
             doc["claim"] = claim
             doc["available_at"] = until

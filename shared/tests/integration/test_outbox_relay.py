@@ -13,7 +13,7 @@ import pytest
 from shared.events import parse_envelope
 from shared.mongo import OUTBOX, Transaction, UnitOfWork
 from shared.observability import correlation_id
-from shared.outbox import OutboxRelay
+from shared.outbox import HANDOFF_CLAIM_S, OutboxRelay
 
 from devstack.testing import eventually
 from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
@@ -214,7 +214,9 @@ async def test_events_handed_to_a_relay_that_died_wait_for_their_claim_to_lapse_
 
     survivor = wiring.relay(claim_s=30)
     assert await survivor.publish_pending() == 0, "another replica must not take a claimed event before its claim lapses"
-    wiring.clock.advance(seconds=31)
+    wiring.clock.advance(seconds=HANDOFF_CLAIM_S - 1)
+    assert await survivor.publish_pending() == 0
+    wiring.clock.advance(seconds=2)  # a handed event is held only for the moment from commit to publish
     assert await survivor.publish_pending() == 1
     assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [7]
     assert (await wiring.db[OUTBOX].find_one())["status"] == "sent"
