@@ -1,5 +1,5 @@
 """The PDF of a monthly audit report or a themed audit report: its figures (audits, grades, common
-themes, reviews) and its text sections. A draft is marked DRAFT; an issued report's PDF is
+themes, reviews; the monthly report draws the month's grades as a bar chart) and its text sections. A draft is marked DRAFT; an issued report's PDF is
 rendered once, at issue, and stored."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from datetime import datetime
 from audit.common.grades import Grade
 
 from ..common.pdf import PdfDocument, pdf_text
+from ..reporting import charts
 from .domain.report import SECTIONS, EditableReport, ReportKind, ReportStatus
 
 
@@ -33,6 +34,8 @@ def render(report: EditableReport, *, at: datetime) -> bytes:
     pdf.para(f"Audits: {figures['audits']}    Completed: {figures['completed']}")
     for grade, count in figures["grades"].items():
         pdf.para(f"{Grade(grade).label}: {count}")
+    if report.kind is ReportKind.MONTHLY:
+        charts.embed(pdf, charts.grades(figures["grades"], f"Grades of the audits completed, {report.period}"))
     if report.kind is ReportKind.MONTHLY:
         reviews = figures["reviews"]
         pdf.para(f"Reviews with service managers: {reviews['opened']} opened, {reviews['reported']} reported to the assistant director")

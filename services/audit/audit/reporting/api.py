@@ -1,12 +1,18 @@
 """HTTP routes for the audit reports (Kent 4.2 and 5, Hillingdon 5.2.5 and 6): completion rates,
 grade distributions and themes, the trend over months, the six-monthly team review pack, and the
 moderation agreement of auditors and peer reviewers (issue 18).
-JSON by default; CSV for the performance unit with ``Accept: text/csv`` or ``?format=csv``."""
+JSON by default; CSV for the performance unit with ``Accept: text/csv`` or ``?format=csv``; the
+grades, completion, trend and moderation agreement reports also as a chart, SVG (``Accept:
+image/svg+xml`` or ``?format=svg``) or PNG (``Accept: image/png`` or ``?format=png``), and the
+moderation agreement report as a PDF (``Accept: application/pdf`` or ``?format=pdf``) with its
+chart and its table."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +23,11 @@ from shared.disposition import attachment
 from shared.errors import Problem
 from shared.identity import CurrentPerson
 
+from shared import charts as charting
+
 from ..cycles.domain.timetable import Month, months_between, period_months
+from . import charts
+from . import pdf as report_pdf
 from . import store as report_store
 from . import usecases as reports
 from .domain import agreement as agreeing
@@ -31,10 +41,56 @@ MAX_TREND_MONTHS = 60
 Format = Annotated[Literal["json", "csv"] | None, Query(description="csv for the performance unit (or send Accept: text/csv)")]
 ToolFilter = Annotated[str | None, Query(max_length=64, description="Only this programme's tool")]
 CSV = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV when asked"}, 403: {"description": "Not a reader of reports"}}
+ChartFormat = Annotated[
+    Literal["json", "csv", "svg", "png"] | None,
+    Query(description="csv for the performance unit (or send Accept: text/csv); svg or png for the report as a chart (or Accept: image/svg+xml, image/png)"),
+]
+AgreementFormat = Annotated[
+    Literal["json", "csv", "svg", "png", "pdf"] | None,
+    Query(description="csv (or Accept: text/csv); svg or png for the agreement-over-time chart (or Accept: image/svg+xml, image/png); "
+                      "pdf for the report as a document, the chart and the table (or Accept: application/pdf)"),
+]
+_SVG_CONTENT = {"schema": {"type": "string", "description": "An SVG chart (image/svg+xml) with a <title> and a <desc> giving its data."}}
+_PNG_CONTENT = {"schema": {"type": "string", "format": "binary", "description": "A PNG chart."}}
+CHARTS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, charting.SVG_MEDIA_TYPE: _SVG_CONTENT, charting.PNG_MEDIA_TYPE: _PNG_CONTENT}, "description": "JSON, or CSV or a chart (SVG, PNG) when asked"},
+    403: {"description": "Not a reader of reports"},
+}
+AGREEMENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {}, charting.SVG_MEDIA_TYPE: _SVG_CONTENT, charting.PNG_MEDIA_TYPE: _PNG_CONTENT, "application/pdf": {}},
+        "description": "JSON, or CSV, a chart (SVG, PNG) or a PDF when asked",
+    },
+    403: {"description": "Not a reader of reports"},
+}
+_ACCEPTED = (("text/csv", "csv"), (charting.SVG_MEDIA_TYPE, "svg"), (charting.PNG_MEDIA_TYPE, "png"), ("application/pdf", "pdf"))
+
+
+def _wanted(request: Request, fmt: str | None, offered: tuple[str, ...] = ("csv", "svg", "png")) -> str:
+    """The format asked for: ``format`` when given, else the first of CSV, SVG, PNG (and PDF where
+    offered) named in Accept, else JSON."""
+    if fmt is not None:
+        return fmt
+    accepted = {part.split(";")[0].strip().lower() for part in request.headers.get("accept", "").split(",")}
+    return next((name for media, name in _ACCEPTED if media in accepted and name in offered), "json")
 
 
 def _csv(request: Request, fmt: str | None) -> bool:
-    return fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
+    return _wanted(request, fmt, ("csv",)) == "csv"
+
+
+def _inline(filename: str) -> str:
+    """Content-Disposition for a picture shown where it is fetched (an <img>), saved under ``filename``."""
+    return attachment(filename).replace("attachment", "inline", 1)
+
+
+async def _chart_response(chart: charting.Chart, fmt: str, filename: str) -> Response:
+    """The chart drawn (off the event loop) as SVG or PNG."""
+    if fmt == "svg":
+        body = await asyncio.to_thread(charting.svg, chart)
+        return Response(body, media_type=charting.SVG_MEDIA_TYPE, headers={"Content-Disposition": _inline(f"{filename}.svg")})
+    body = await asyncio.to_thread(charting.png, chart)
+    return Response(body, media_type=charting.PNG_MEDIA_TYPE, headers={"Content-Disposition": _inline(f"{filename}.png")})
 
 
 def _csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
@@ -130,11 +186,11 @@ def _month(value: str, field: str) -> Month:
         raise Problem(422, "bad-month", "Not a month", f"{field}: {exc}") from exc
 
 
-@router.get("/completion", response_model=CompletionReport, summary="Completion rates for a month by area, district or team", responses=CSV)  # type: ignore[arg-type]
+@router.get("/completion", response_model=CompletionReport, summary="Completion rates for a month by area, district or team", responses=CHARTS)
 async def completion_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
     month: Annotated[str, Query(pattern=MONTH)],
-    by: reports.GroupBy = reports.GroupBy.TEAM, tool_id: ToolFilter = None, format: Format = None,
+    by: reports.GroupBy = reports.GroupBy.TEAM, tool_id: ToolFilter = None, format: ChartFormat = None,
 ) -> CompletionReport | Response:
     reports.may_read_reports(caller)
     found = await reports.completion(runtime.db, _month(month, "month"), by, tool_id)
@@ -147,16 +203,20 @@ async def completion_report(
         group="(all)", name="All", allocated=allocated, submitted=submitted, completed=completed, dispensed=dispensed,
         completion_rate=round(completed / counted, 4) if counted else None, submission_rate=round(submitted / counted, 4) if counted else None,
     )
-    if _csv(request, format):
+    wanted = _wanted(request, format)
+    if wanted == "csv":
         return _csv_response([{"month": month, "by": by.value, **r.model_dump()} for r in [*rows, total]], f"audit-completion-{month}-{by.value}.csv")
+    if wanted in ("svg", "png"):
+        chart = charts.completion([r.name for r in rows], [r.completion_rate for r in rows], f"Audits completed in {month}, by {by.value}")
+        return await _chart_response(chart, wanted, f"audit-completion-{month}-{by.value}")
     return CompletionReport(month=month, by=by, tool_id=tool_id, rows=rows, total=total)
 
 
-@router.get("/grades", response_model=GradesReport, summary="Grade distribution (counts per grade) and themes for a month or a quarter", responses=CSV)  # type: ignore[arg-type]
+@router.get("/grades", response_model=GradesReport, summary="Grade distribution (counts per grade) and themes for a month or a quarter", responses=CHARTS)
 async def grades_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
     period: Annotated[str, Query(pattern=r"^(19|2[0-9])[0-9]{2}-((0[1-9]|1[0-2])|Q[1-4])$", description="A month (2026-11) or a calendar quarter (2026-Q4)")],
-    tool_id: ToolFilter = None, format: Format = None,
+    tool_id: ToolFilter = None, format: ChartFormat = None,
 ) -> GradesReport | Response:
     reports.may_read_reports(caller)
     months = period_months(period)
@@ -165,18 +225,21 @@ async def grades_report(
         period=period, months=[str(m) for m in months], tool_id=tool_id, completed=sum(r.completed for r in rows),
         grades=grade_counts(rows), themes=[_theme(t) for t in themes(rows)],
     )
-    if _csv(request, format):
+    wanted = _wanted(request, format)
+    if wanted in ("svg", "png"):
+        return await _chart_response(charts.grades(report.grades, f"Grades of the audits completed in {period}"), wanted, f"audit-grades-{period}")
+    if wanted == "csv":
         lines = [{"period": period, "kind": "grade", "key": g, "title": g, "audits": n, "share": ""} for g, n in report.grades.items()]
         lines += [{"period": period, "kind": t.kind, "key": t.key, "title": t.title, "audits": t.audits, "share": t.share} for t in report.themes]
         return _csv_response(lines, f"audit-grades-{period}.csv")
     return report
 
 
-@router.get("/trend", response_model=TrendReport, summary="Completion and grades month by month", responses=CSV)  # type: ignore[arg-type]
+@router.get("/trend", response_model=TrendReport, summary="Completion and grades month by month", responses=CHARTS)
 async def trend_report(
     request: Request, caller: CurrentPerson, runtime: RuntimeDep,
     from_month: Annotated[str, Query(alias="from", pattern=MONTH)], to_month: Annotated[str, Query(alias="to", pattern=MONTH)],
-    tool_id: ToolFilter = None, format: Format = None,
+    tool_id: ToolFilter = None, format: ChartFormat = None,
 ) -> TrendReport | Response:
     reports.may_read_reports(caller)
     months = months_between(_month(from_month, "from"), _month(to_month, "to"))
@@ -184,7 +247,11 @@ async def trend_report(
         raise Problem(422, "bad-range", "Bad range", f"'from' must not be after 'to', and the range at most {MAX_TREND_MONTHS} months.")
     rows = await report_store.rows_for_months(runtime.db, months, tool_id)
     points = [TrendPointOut(**p.__dict__) for p in trend_of(rows, [str(m) for m in months])]
-    if _csv(request, format):
+    wanted = _wanted(request, format)
+    if wanted in ("svg", "png"):
+        chart = charts.trend([p.month for p in points], [p.completion_rate for p in points], [p.completed for p in points], f"Audits completed, {from_month} to {to_month}")
+        return await _chart_response(chart, wanted, f"audit-trend-{from_month}-{to_month}")
+    if wanted == "csv":
         return _csv_response(
             [{"month": p.month, "allocated": p.allocated, "completed": p.completed, "completion_rate": p.completion_rate, **p.grades} for p in points],
             f"audit-trend-{from_month}-{to_month}.csv",
@@ -310,7 +377,7 @@ def _agreement_line(report: AgreementReport, row: AgreementRow) -> dict[str, Any
 
 
 @router.get(
-    "/moderation-agreement", response_model=AgreementReport, responses=CSV,  # type: ignore[arg-type]
+    "/moderation-agreement", response_model=AgreementReport, responses=AGREEMENT,
     summary="Moderation agreement: weighted kappa of auditor and peer reviewer grades, and what moderation changed",
 )
 async def moderation_agreement_report(
@@ -319,7 +386,7 @@ async def moderation_agreement_report(
     by: Annotated[agreeing.By, Query(description="One row per team, sub-section (and the overall grade), auditor/peer reviewer pair, month or quarter")] = agreeing.By.TEAM,
     weights: Annotated[agreeing.Weights, Query(description="quadratic (Fleiss-Cohen, the default) or linear (Cicchetti-Allison)")] = agreeing.Weights.QUADRATIC,
     item: Annotated[str | None, Query(min_length=1, max_length=64, description="Only this item's paired grades: a sub-section key, or overall")] = None,
-    tool_id: ToolFilter = None, format: Format = None,
+    tool_id: ToolFilter = None, format: AgreementFormat = None,
 ) -> AgreementReport | Response:
     reports.may_read_reports(caller)
     months = _agreement_months(period)
@@ -329,6 +396,48 @@ async def moderation_agreement_report(
         scale=[s.value for s in agreeing.SCALE], rows=[_agreement_row(g, names.get(g.group, g.title)) for g in found.groups],
         total=_agreement_row(found.total, found.total.title),
     )
-    if _csv(request, format):
+    wanted = _wanted(request, format, ("csv", "svg", "png", "pdf"))
+    if wanted == "csv":
         return _csv_response([_agreement_line(report, r) for r in [*report.rows, report.total]], f"moderation-agreement-{period}-{by.value}.csv")
+    if wanted in ("svg", "png", "pdf"):
+        chart = _agreement_chart(report)
+        if wanted == "pdf":
+            content = await asyncio.to_thread(_agreement_pdf, report, chart, runtime.clock.now())
+            return Response(content, media_type="application/pdf", headers={"Content-Disposition": attachment(f"moderation-agreement-{period}-{by.value}.pdf")})
+        return await _chart_response(chart, wanted, f"moderation-agreement-{period}-{by.value}")
     return report
+
+
+def _agreement_chart(report: AgreementReport) -> charting.Chart:
+    over_time = report.by in (agreeing.By.MONTH, agreeing.By.QUARTER)
+    of = f"by {report.by.value.replace('_', '-')}" + (f", {report.item}" if report.item else "")
+    return charts.agreement(
+        [r.name for r in report.rows], [r.agreement.raw_agreement for r in report.rows], [r.agreement.kappa for r in report.rows],
+        over_time=over_time, title=f"Auditor and peer reviewer agreement, {report.period} ({of})", weights=report.weights.value,
+    )
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _agreement_pdf(report: AgreementReport, chart: charting.Chart, at: datetime) -> bytes:
+    def line(row: AgreementRow) -> tuple[str, ...]:
+        a, m = row.agreement, row.moderation
+        if a.kappa is None:
+            kappa = "small sample" if a.small_sample else a.kappa_status.value
+        else:
+            kappa = f"{a.kappa:.3f}" + (f" ({a.ci_low:.2f} to {a.ci_high:.2f})" if a.ci_low is not None and a.ci_high is not None else "")
+        return (row.name, str(m.audits), str(a.pairs), str(a.agreed), _rate(a.raw_agreement), kappa, f"{m.moderated} of {m.audits}")
+
+    facts = [
+        ("Period", f"{report.period} ({report.months[0]} to {report.months[-1]})"), ("One row per", report.by.value.replace("_", " ")),
+        ("Kappa weights", report.weights.value), ("Item", report.item or "every sub-section and the overall grade"),
+        ("Programme", report.tool_id or "all"), ("Small sample", f"fewer than {report.min_pairs} paired ratings: counts only, no rate and no kappa"),
+    ]
+    notes = [
+        "Raw agreement: the share of paired ratings (an item both the auditor and the peer reviewer graded) with the same grade. "
+        f"Kappa: weighted Cohen's kappa ({report.weights.value} weights) on the scale {', '.join(report.scale)}.",
+    ]
+    title = f"Moderation agreement {report.period}"
+    return report_pdf.agreement(title, facts, [*(line(r) for r in report.rows), line(report.total)], chart, notes, at=at)

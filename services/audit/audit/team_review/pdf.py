@@ -1,5 +1,5 @@
 """The team review pack as a PDF (DejaVu Sans embedded, like the audits' PDFs): every figure of the
-pack, the agreed priorities and the improvement plan with each action's status."""
+pack (the grades drawn as a bar chart), the agreed priorities and the improvement plan with each action's status."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 
 from ..common.grades import Grade
 from ..common.pdf import PdfDocument, pdf_text
+from ..reporting import charts
 from .domain.review import Review, Views
 
 
@@ -46,6 +47,7 @@ def render(review: Review, *, team_name: str, names: dict[str, str], at: datetim
     pdf.para(f"Audits: {a.audits}; completed audits: {a.completed}")
     for grade in Grade:
         pdf.para(f"{grade.label}: {a.grades.get(grade.value, 0)}")
+    charts.embed(pdf, charts.grades(a.grades, f"Grades of the team's completed audits, {period}"))
     pdf.heading("Common areas to address", 11)
     for issue in a.common_issues:
         pdf.para(f"{issue.title}: {issue.audits} audit(s)")

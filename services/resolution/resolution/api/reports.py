@@ -1,16 +1,24 @@
-"""Routes for real-time reporting, for QA staff and senior managers."""
+"""Routes for real-time reporting, for QA staff and senior managers. The resolution counts are also
+served as a chart (issue 18): horizontal bars per group (per theme by default), each bar split by
+where the forms are now (open, escalated, resolved, closed unresolved), as SVG (``?format=svg`` or
+``Accept: image/svg+xml``) or PNG (``?format=png`` or ``Accept: image/png``)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from shared.app import RuntimeDep
+from shared.disposition import attachment
 from shared.errors import Problem
 from shared.http import Page, Pagination, encode_cursor
 from shared.identity import CurrentPerson, Identity
+
+from shared import charts
 
 from .. import reports, store
 from ..domain import Stage
@@ -87,8 +95,50 @@ def _may_report(caller: Identity, start: date, end: date) -> None:
         raise Problem(400, "period-too-long", "Period too long", f"A report covers at most {MAX_PERIOD_DAYS} days.")
 
 
-@router.get("/resolutions", response_model=CountsOut, summary="Open, escalated, resolved and closed-unresolved resolutions raised in a period, by a grouping")
-async def resolution_counts(caller: CurrentPerson, runtime: RuntimeDep, start: From, end: To, group_by: reports.GroupBy = reports.GroupBy.THEME) -> CountsOut:
+ChartFormat = Annotated[
+    Literal["json", "svg", "png"] | None,
+    Query(description="svg or png for the counts as a chart, horizontal bars per group (or send Accept: image/svg+xml, image/png)"),
+]
+CHART_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "JSON, or the counts as a chart (SVG, PNG) when asked",
+        "content": {
+            charts.SVG_MEDIA_TYPE: {"schema": {"type": "string", "description": "An SVG chart (image/svg+xml) with a <title> and a <desc> giving its data."}},
+            charts.PNG_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary", "description": "A PNG chart."}},
+        },
+    },
+}
+#: The chart's series: where the forms of a group are now (the bars are stacked; their sum is the total).
+CHART_SERIES = (("open", "Open"), ("escalated", "Escalated"), ("resolved", "Resolved"), ("closed_unresolved", "Closed unresolved"))
+
+
+def _chart_format(request: Request, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    accepted = {part.split(";")[0].strip().lower() for part in request.headers.get("accept", "").split(",")}
+    return "svg" if charts.SVG_MEDIA_TYPE in accepted else "png" if charts.PNG_MEDIA_TYPE in accepted else "json"
+
+
+def counts_chart(out: CountsOut) -> charts.Chart:
+    """Horizontal bars per group, most forms first, stacked by where the forms are now."""
+    rows = sorted(out.rows, key=lambda r: (-r.total, r.label))
+    of = out.group_by.value.replace("-", " ")
+    return charts.horizontal_bar_chart(
+        f"Resolutions raised {out.start.isoformat()} to {out.end.isoformat()}, by {of}", [r.label for r in rows],
+        [charts.Series(title, [float(getattr(r, field)) for r in rows]) for field, title in CHART_SERIES],
+        stacked=True, x_label="Resolutions", gid="resolutions",
+        note="Only the first groups are shown (the report was truncated)." if out.truncated else "",
+    )
+
+
+@router.get(
+    "/resolutions", response_model=CountsOut, responses=CHART_RESPONSES,
+    summary="Open, escalated, resolved and closed-unresolved resolutions raised in a period, by a grouping",
+)
+async def resolution_counts(
+    request: Request, caller: CurrentPerson, runtime: RuntimeDep, start: From, end: To,
+    group_by: reports.GroupBy = reports.GroupBy.THEME, format: ChartFormat = None,
+) -> CountsOut | Response:
     _may_report(caller, start, end)
     rows, truncated = await reports.counts(runtime.db, group_by, start, end)
     labels: dict[str, str] = {}
@@ -103,7 +153,16 @@ async def resolution_counts(caller: CurrentPerson, runtime: RuntimeDep, start: F
                  resolved=r["resolved"], closed_unresolved=r["closed-unresolved"])
         for r in rows
     ]
-    return CountsOut(group_by=group_by, start=start, end=end, rows=out, truncated=truncated)
+    counted = CountsOut(group_by=group_by, start=start, end=end, rows=out, truncated=truncated)
+    wanted = _chart_format(request, format)
+    if wanted == "json":
+        return counted
+    chart = counts_chart(counted)
+    name = f"resolutions-{start.isoformat()}-{end.isoformat()}-{group_by.value}.{wanted}"
+    disposition = attachment(name).replace("attachment", "inline", 1)
+    if wanted == "svg":
+        return Response(await asyncio.to_thread(charts.svg, chart), media_type=charts.SVG_MEDIA_TYPE, headers={"Content-Disposition": disposition})
+    return Response(await asyncio.to_thread(charts.png, chart), media_type=charts.PNG_MEDIA_TYPE, headers={"Content-Disposition": disposition})
 
 
 def _finish(doc: dict[str, Any] | None) -> FinishDuration:
