@@ -129,6 +129,10 @@ async def test_a_multi_agency_audit_held_three_years_is_destroyed_by_the_schedul
         recorded = await gateway.http.put(f"{url}/consultations/{party}", json=views, headers={**as_["AUD"], "If-Match": etag})
         assert recorded.status_code == 200, recorded.text
         etag = recorded.headers["etag"]
+    # The health lead auditor declares no casework involvement with the case (Appendix E 1).
+    declared = await gateway.http.post(f"{url}/declarations", json={"agency": "health"}, headers={**as_["HEALTH"], "If-Match": etag})
+    assert declared.status_code == 200, declared.text
+    etag = declared.headers["etag"]
     meeting = {
         "held_on": "2026-10-01",
         "partners_present": ["health"],

@@ -25,8 +25,9 @@ from ..common.roles import QA_STAFF_ROLES
 from ..common.schemas import to_domain
 from . import pdf, store, usecases
 from .domain import audit as domain
+from .domain import baseline as baseline_domain
 from .domain.audit import ActionStatus, ConsultedParty, MultiAgencyAudit, ReportKind, Stage
-from .domain.errors import NoSuchAction
+from .domain.errors import NoSuchAction, NoSuchCase
 from .schemas import Attendee, BespokeTool, ConsultationInput, MeetingInput, Partner, PersonId, PlanInput
 
 router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
@@ -46,6 +47,7 @@ CHANGES: dict[int | str, dict[str, Any]] = {
 #: Mapped to problem+json by the app (``main.DOMAIN_ERRORS``).
 PROBLEMS = {
     NoSuchAction: lambda e: not_found("Action", str(e)),
+    NoSuchCase: lambda e: not_found("Case", str(e)),
 }
 
 
@@ -62,6 +64,38 @@ class SetUpIn(_In):
     consultation_worker_ids: list[PersonId] = Field(default_factory=list, max_length=5, description="The participation worker and QA officer who see the family")
     tool: BespokeTool = Field(default_factory=BespokeTool, description="This audit's bespoke tool: the base tool and the sections added")
     case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
+
+
+class DeclarationIn(_In):
+    agency: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="The agency whose lead auditor declares")
+
+
+class LeadAuditorIn(_In):
+    representative_id: PersonId = Field(description="The agency's new lead auditor")
+    reason: str = Field(min_length=1, max_length=2000, description="Why the lead auditor is replaced (e.g. involved with the case, or alternated)")
+
+
+class BaselineCaseIn(_In):
+    case_id: PersonId
+    auditor_id: PersonId = Field(description="Who completes this case's audit on the baseline's tool")
+    case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
+
+
+class BaselineIn(_In):
+    theme: str = Field(min_length=1, max_length=200, description="The baseline's theme: its key line of enquiry")
+    service_area: str = Field(
+        min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$",
+        description="The area of the service the children are in, e.g. child_protection_plan, looked_after",
+    )
+    coordinator_id: PersonId = Field(description="The business development manager coordinating the audit group")
+    partners: list[Partner] = Field(min_length=1, max_length=20, description="The audit group: each agency and its lead auditor")
+    cases: list[BaselineCaseIn] = Field(min_length=1, max_length=20, description="Eight to ten cases (fewer or more are refused, saying so)")
+    consultation_worker_ids: list[PersonId] = Field(default_factory=list, max_length=5, description="The participation worker and QA officer who see the families")
+    tool: BespokeTool = Field(default_factory=BespokeTool, description="The baseline's one tool, for every case: the base tool and the sections added")
+
+
+class CompletionIn(_In):
+    summary: str = Field(min_length=1, max_length=20000, description="Key outcomes and learning, for the Performance Sub-committee and the HSCB")
 
 
 class StatusIn(_In):
@@ -138,10 +172,37 @@ class ReportOut(BaseModel):
     pdf_href: str | None
 
 
+class DeclarationOut(BaseModel):
+    agency: str
+    person_id: str
+    statement: str
+    by: str = Field(description="The lead auditor, or the coordinator recording their written declaration")
+    at: datetime
+
+
+class LeadAuditorOut(BaseModel):
+    agency: str
+    person_id: str
+    checked_against_directory: bool = Field(
+        description="The authority's own staff, checked against the case's allocation in the directory (allocated worker, team manager, team's manager)"
+    )
+    declaration: DeclarationOut | None = Field(description="Their declaration of no casework involvement (none yet: the meeting waits for it)")
+
+
+class LeadAuditorChangeOut(BaseModel):
+    agency: str
+    previous_id: str
+    new_id: str
+    reason: str
+    by: str
+    at: datetime
+
+
 class MultiAgencyOut(BaseModel):
     id: str
     version: int
     stage: Stage
+    baseline_id: str | None = Field(description="The baseline audit (eight to ten cases) the case belongs to, if any")
     #: The case's code: the case id is never shown here.
     case_ref: str
     theme: str
@@ -152,6 +213,9 @@ class MultiAgencyOut(BaseModel):
     coordinator_id: str
     partners: list[Partner]
     consultation_worker_ids: list[str]
+    lead_auditors: list[LeadAuditorOut] = Field(description="Each agency's lead auditor and their independence from the case")
+    declarations: list[DeclarationOut] = Field(description="Every declaration made, replaced lead auditors' included")
+    lead_auditor_changes: list[LeadAuditorChangeOut]
     your_parts: list[str]
     consultations: list[ConsultationOut]
     consultations_missing: list[ConsultedParty]
@@ -168,6 +232,7 @@ class MultiAgencySummaryOut(BaseModel):
     id: str
     version: int
     stage: Stage
+    baseline_id: str | None
     case_ref: str
     theme: str
     coordinator_id: str
@@ -178,9 +243,18 @@ class MultiAgencySummaryOut(BaseModel):
 def _out(a: MultiAgencyAudit, caller_id: str, request: Request) -> MultiAgencyOut:
     plan = a.plan
     return MultiAgencyOut(
-        id=a.id, version=a.version, stage=a.stage, case_ref=a.case_ref, theme=a.theme, tool_id=a.tool_id, tool_version=a.tool_version,
+        id=a.id, version=a.version, stage=a.stage, baseline_id=a.baseline_id, case_ref=a.case_ref, theme=a.theme, tool_id=a.tool_id, tool_version=a.tool_version,
         case_audit_path=public_path(request, f"/v1/audits/{a.id}"), auditor_id=a.auditor_id, coordinator_id=a.coordinator_id, partners=[Partner.model_validate(p) for p in a.partners],
         consultation_worker_ids=a.consultation_worker_ids, your_parts=sorted(a.party_roles(caller_id)),
+        lead_auditors=[
+            LeadAuditorOut(
+                agency=p.agency, person_id=p.representative_id, checked_against_directory=p.representative_id in a.directory_checked,
+                declaration=DeclarationOut(**vars(d)) if (d := a.declaration_of(p)) else None,
+            )
+            for p in a.partners
+        ],
+        declarations=[DeclarationOut(**vars(d)) for d in a.declarations],
+        lead_auditor_changes=[LeadAuditorChangeOut(**vars(c)) for c in a.lead_auditor_changes],
         consultations=[
             ConsultationOut(
                 party=c.party, input=ConsultationInput.model_validate(c.input), revision=c.revision, by=c.by, at=c.at,
@@ -242,7 +316,7 @@ async def list_multi_agency_audits(
     )
     items = [
         MultiAgencySummaryOut(
-            id=a.id, version=a.version, stage=a.stage, case_ref=a.case_ref, theme=a.theme, coordinator_id=a.coordinator_id,
+            id=a.id, version=a.version, stage=a.stage, baseline_id=a.baseline_id, case_ref=a.case_ref, theme=a.theme, coordinator_id=a.coordinator_id,
             agreed_grade=a.meeting.agreed_grade if a.meeting else None, created_at=a.created_at,
         )
         for a in audits[: page.limit]
@@ -264,6 +338,33 @@ async def record_consultation(
     if_match: RequiredIfMatch,
 ) -> MultiAgencyOut:
     audit = await usecases.record_consultation(runtime.extra["audit"], audit_id, party, to_domain(body, domain.ConsultationInput), caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, request, response)
+
+
+@router.post(
+    "/audits/{audit_id}/declarations", response_model=MultiAgencyOut,
+    summary="An agency's lead auditor declares no casework involvement with or responsibility for the case (or the coordinator records it)",
+    responses=CHANGES,
+)
+async def declare_no_involvement(
+    audit_id: AuditId, body: DeclarationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch
+) -> MultiAgencyOut:
+    audit = await usecases.declare_no_involvement(runtime.extra["audit"], audit_id, body.agency, caller=caller, expected=if_match)
+    return _answer(audit, caller.person_id, request, response)
+
+
+@router.put(
+    "/audits/{audit_id}/lead-auditors/{agency}", response_model=MultiAgencyOut,
+    summary="Replace an agency's lead auditor before the meeting (the coordinator or QA staff); the new one is checked and declares",
+    responses=CHANGES,
+)
+async def replace_lead_auditor(
+    audit_id: AuditId, agency: Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")], body: LeadAuditorIn,
+    caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch,
+) -> MultiAgencyOut:
+    audit = await usecases.replace_lead_auditor(
+        runtime.extra["audit"], audit_id, agency, body.representative_id, body.reason, caller=caller, expected=if_match
+    )
     return _answer(audit, caller.person_id, request, response)
 
 
@@ -396,3 +497,169 @@ async def multi_agency_figures(
     caller: CurrentPerson, runtime: RuntimeDep, year: Annotated[int, Query(ge=2000, le=2099, description="The year the audits were set up")],
 ) -> MultiAgencyFiguresOut:
     return MultiAgencyFiguresOut(**vars(await usecases.year_figures(runtime.db, year, caller)))
+
+
+# --- baseline audits: eight to ten cases (Appendix E 3) -------------------------------------------
+
+
+class BaselineFiguresOut(BaseModel):
+    cases: int
+    meetings_held: int
+    by_grade: dict[str, int] = Field(description="Agreed Ofsted grade -> cases (not_graded: no meeting yet)")
+    good_or_better: int
+    good_or_better_percent: int | None = Field(description="Of the cases graded at their meeting")
+    consultations_obtained: int
+    consultations_not_obtained: int
+    actions_total: int
+    actions_done: int
+
+
+class BaselineCaseOut(BaseModel):
+    audit_id: str
+    case_ref: str = Field(description="The case's code (never its id)")
+    stage: Stage
+    agreed_grade: Grade | None
+    lead_auditors_awaiting_declaration: list[str]
+
+
+class BaselineReportOut(BaseModel):
+    summary: str
+    figures: BaselineFiguresOut = Field(description="The figures as they stood when the baseline was completed: the benchmark")
+    by: str
+    at: datetime
+    pdf_href: str | None
+
+
+class WithdrawalOut(BaseModel):
+    audit_id: str = Field(description="The withdrawn case's multi-agency audit (kept, as written)")
+    reason: str
+    by: str
+    at: datetime
+
+
+class BaselineOut(BaseModel):
+    id: str
+    version: int
+    theme: str
+    service_area: str
+    coordinator_id: str
+    partners: list[Partner]
+    completed: bool
+    cases: list[BaselineCaseOut]
+    withdrawn: list[WithdrawalOut]
+    figures: BaselineFiguresOut = Field(description="The baseline's figures now")
+    report: BaselineReportOut | None
+    created_by: str
+    created_at: datetime
+
+
+def _figures(f: baseline_domain.BaselineFigures) -> BaselineFiguresOut:
+    return BaselineFiguresOut(**vars(f), good_or_better_percent=f.good_or_better_percent)
+
+
+def _baseline_out(b: baseline_domain.Baseline, audits: list[MultiAgencyAudit], request: Request, response: Response) -> BaselineOut:
+    response.headers["ETag"] = etag(b.version)
+    r = b.report
+    return BaselineOut(
+        id=b.id, version=b.version, theme=b.theme, service_area=b.service_area, coordinator_id=b.coordinator_id,
+        partners=[Partner.model_validate(p) for p in b.partners], completed=b.completed,
+        cases=[
+            BaselineCaseOut(
+                audit_id=a.id, case_ref=a.case_ref, stage=a.stage, agreed_grade=a.meeting.agreed_grade if a.meeting else None,
+                lead_auditors_awaiting_declaration=[p.agency for p in a.awaiting_declaration()],
+            )
+            for a in audits
+        ],
+        withdrawn=[WithdrawalOut(**vars(w)) for w in b.withdrawn],
+        figures=_figures(baseline_domain.figures_of(audits)),
+        report=BaselineReportOut(
+            summary=r.summary, figures=_figures(r.figures), by=r.by, at=r.at,
+            pdf_href=public_path(request, f"/v1/multi-agency/baselines/{b.id}/report/pdf") if r.pdf_id else None,
+        ) if r else None,
+        created_by=b.created_by, created_at=b.created_at,
+    )
+
+
+BaselineId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.post(
+    "/baselines", response_model=BaselineOut, status_code=201,
+    summary="Set up a baseline audit of eight to ten cases: one tool, a coded multi-agency audit per case, the audit group's lead auditors (QA staff)",
+    responses={403: {"description": "Not QA staff"}, 422: {"description": "Fewer than eight or more than ten cases, an unknown case, a lead auditor involved with a case, or invalid entries"}},
+)
+async def set_up_baseline(body: BaselineIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> BaselineOut:
+    if key and (existing := await previously_created(runtime.db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        baseline_id = existing
+    else:
+        try:
+            baseline_id = await usecases.set_up_baseline(runtime.extra["audit"], to_domain(body, usecases.BaselineRequest), caller=caller, key=key)
+        except KeyAlreadyUsed as used:
+            baseline_id = used.resource_id
+    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    response.headers["Location"] = public_path(request, f"/v1/multi-agency/baselines/{baseline.id}")
+    return _baseline_out(baseline, audits, request, response)
+
+
+@router.get("/baselines/{baseline_id}", response_model=BaselineOut, summary="Read a baseline audit with its figures", responses={404: {"description": "No such baseline, or not in its audit group"}})
+async def read_baseline(baseline_id: BaselineId, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> BaselineOut:
+    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    return _baseline_out(baseline, audits, request, response)
+
+
+class WithdrawalIn(_In):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the case is withdrawn (e.g. consent withdrawn)")
+
+
+@router.post(
+    "/baselines/{baseline_id}/cases", response_model=BaselineOut, status_code=201,
+    summary="Add a case to the baseline before completion, never an eleventh (the coordinator or QA staff)",
+    responses={**CHANGES, 409: {"description": "The baseline holds ten cases already, or is completed"}},
+)
+async def add_baseline_case(
+    baseline_id: BaselineId, body: BaselineCaseIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch
+) -> BaselineOut:
+    await usecases.add_baseline_case(runtime.extra["audit"], baseline_id, to_domain(body, usecases.BaselineCase), caller=caller, expected=if_match)
+    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    return _baseline_out(baseline, audits, request, response)
+
+
+@router.post(
+    "/baselines/{baseline_id}/cases/{audit_id}/withdrawal", response_model=BaselineOut,
+    summary="Withdraw a case from the baseline before completion, saying why; its audit is kept (the coordinator or QA staff)",
+    responses=CHANGES,
+)
+async def withdraw_baseline_case(
+    baseline_id: BaselineId, audit_id: AuditId, body: WithdrawalIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response,
+    if_match: RequiredIfMatch,
+) -> BaselineOut:
+    await usecases.withdraw_baseline_case(runtime.extra["audit"], baseline_id, audit_id, body.reason, caller=caller, expected=if_match)
+    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    return _baseline_out(baseline, audits, request, response)
+
+
+@router.post(
+    "/baselines/{baseline_id}/completion", response_model=BaselineOut,
+    summary="Complete the baseline once every case has had its meeting: its figures kept as the benchmark, with a report PDF (the coordinator or the Lead QA Auditor)",
+    responses=CHANGES,
+)
+async def complete_baseline(
+    baseline_id: BaselineId, body: CompletionIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch
+) -> BaselineOut:
+    await usecases.complete_baseline(runtime.extra["audit"], baseline_id, body.summary, caller=caller, expected=if_match)
+    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    return _baseline_out(baseline, audits, request, response)
+
+
+@router.get(
+    "/baselines/{baseline_id}/report/pdf", response_class=Response, response_model=None,
+    summary="Download a completed baseline's report as a PDF (its figures; no case named, not even by its code)",
+    responses={200: {"content": {"application/pdf": {}}, "description": "The PDF"}, 404: {"description": "No such baseline or report, or not in its audit group"}},
+)
+async def download_baseline_report(baseline_id: BaselineId, caller: CurrentPerson, runtime: RuntimeDep) -> Response:
+    baseline, _ = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    doc = await store.load_baseline_pdf(runtime.db, baseline.id, baseline.report.pdf_id) if baseline.report and baseline.report.pdf_id else None
+    if doc is None:
+        raise not_found("Report", baseline_id)
+    return Response(bytes(doc["content"]), media_type="application/pdf", headers={"Content-Disposition": attachment(pdf.baseline_filename(baseline.id))})

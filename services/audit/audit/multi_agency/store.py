@@ -15,6 +15,7 @@ from shared.versioned import Stale, replace_versioned
 
 from ..case_audit import store as case_audit_store
 from .domain.audit import MultiAgencyAudit
+from .domain.baseline import Baseline
 from .domain.retention import Destruction, RetainedCounts, counts_of
 
 MULTI_AGENCY_AUDITS = "multi_agency_audits"
@@ -22,6 +23,10 @@ MULTI_AGENCY_AUDITS = "multi_agency_audits"
 REPORT_PDFS = "multi_agency_report_pdfs"
 #: The retention log: one record per audit destroyed after three years (ids, dates, counts), kept.
 RETENTION_LOG = "multi_agency_retention_log"
+#: Baseline audits (eight to ten cases each, Appendix E 3): ids of their audits, and their report's figures.
+BASELINES = "multi_agency_baselines"
+#: Each completed baseline's report as a PDF (no case, no code).
+BASELINE_PDFS = "multi_agency_baseline_pdfs"
 
 INDEXES = [
     Indexes(
@@ -36,6 +41,7 @@ INDEXES = [
     ),
     Indexes(REPORT_PDFS, [IndexModel([("audit_id", ASCENDING)])]),
     Indexes(RETENTION_LOG, [IndexModel([("counts.month", ASCENDING)]), IndexModel([("destroyed_at", ASCENDING), ("_id", ASCENDING)])]),
+    Indexes(BASELINE_PDFS, [IndexModel([("baseline_id", ASCENDING)])]),
 ]
 
 _ADAPTER = TypeAdapter(MultiAgencyAudit)
@@ -83,6 +89,13 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgencyA
 async def load(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> MultiAgencyAudit | None:
     doc = await db[MULTI_AGENCY_AUDITS].find_one({"_id": audit_id}, session=tx.session if tx else None)
     return from_document(doc) if doc else None
+
+
+async def load_many(db: AsyncDatabase[Document], audit_ids: list[str], *, tx: Transaction | None = None) -> list[MultiAgencyAudit]:
+    """The audits still held, in the order of ``audit_ids``."""
+    docs = await db[MULTI_AGENCY_AUDITS].find({"_id": {"$in": audit_ids}}, session=tx.session if tx else None).to_list()
+    found = {d["_id"]: from_document(d) for d in docs}
+    return [found[i] for i in audit_ids if i in found]
 
 
 async def list_audits(db: AsyncDatabase[Document], *, viewer: str | None, stage: str | None, after: str | None, limit: int) -> list[MultiAgencyAudit]:
@@ -161,3 +174,45 @@ async def held_counts(db: AsyncDatabase[Document], year: int) -> list[RetainedCo
     start, end = datetime(year - 1, 12, 31, tzinfo=UTC), datetime(year + 1, 1, 2, tzinfo=UTC)
     docs = await db[MULTI_AGENCY_AUDITS].find({"$or": [{"created_at": {"$gte": start, "$lt": end}}, {"created_at": {"$exists": False}}]}).to_list()
     return [counts_of(from_document(d)) for d in docs]
+
+
+# --- baseline audits (Appendix E 3) ----------------------------------------------------------------
+
+_BASELINE = TypeAdapter(Baseline)
+#: What a ``Stale`` of a baseline names.
+BASELINE = "baseline audit"
+
+
+async def insert_baseline(tx: Transaction, db: AsyncDatabase[Document], baseline: Baseline) -> None:
+    baseline.version = 1
+    await db[BASELINES].insert_one({"_id": baseline.id, "version": 1, "baseline": _BASELINE.dump_python(baseline, mode="json")}, session=tx.session)
+
+
+async def save_baseline(tx: Transaction, db: AsyncDatabase[Document], baseline: Baseline) -> None:
+    expected = baseline.version
+    baseline.version = expected + 1
+    doc = {"_id": baseline.id, "version": baseline.version, "baseline": _BASELINE.dump_python(baseline, mode="json")}
+    try:
+        await replace_versioned(db[BASELINES], baseline.id, doc, expected, what=BASELINE, session=tx.session)
+    except Stale:
+        baseline.version = expected
+        raise
+
+
+async def load_baseline(db: AsyncDatabase[Document], baseline_id: str, *, tx: Transaction | None = None) -> Baseline | None:
+    doc = await db[BASELINES].find_one({"_id": baseline_id}, session=tx.session if tx else None)
+    if doc is None:
+        return None
+    baseline = _BASELINE.validate_python(doc["baseline"])
+    baseline.version = doc["version"]
+    return baseline
+
+
+async def store_baseline_pdf(tx: Transaction, db: AsyncDatabase[Document], *, pdf_id: str, baseline_id: str, content: bytes, at: datetime) -> None:
+    await db[BASELINE_PDFS].insert_one(
+        {"_id": pdf_id, "baseline_id": baseline_id, "content": Binary(content), "size": len(content), "created_at": at}, session=tx.session
+    )
+
+
+async def load_baseline_pdf(db: AsyncDatabase[Document], baseline_id: str, pdf_id: str) -> Document | None:
+    return await db[BASELINE_PDFS].find_one({"_id": pdf_id, "baseline_id": baseline_id})

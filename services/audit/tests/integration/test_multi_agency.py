@@ -50,6 +50,16 @@ MEETING = {
 }
 
 
+async def declare_all(svc: Any, url: str, etag: str, partners: list[dict[str, str]] = PARTNERS) -> str:
+    """Each agency's lead auditor declares no casework involvement with the case (Appendix E 1); the new ETag."""
+    for partner in partners:
+        who = svc.as_person(partner["representative_id"], roles=["lead_auditor"])
+        declared = await svc.http.post(f"{url}/declarations", json={"agency": partner["agency"]}, headers={**who, "If-Match": etag})
+        assert declared.status_code == 200, declared.text
+        etag = declared.headers["ETag"]
+    return str(etag)
+
+
 def _problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -126,6 +136,7 @@ async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapt
             etag = recorded.headers["ETag"]
         child = next(c for c in recorded.json()["consultations"] if c["party"] == "child")
         assert child["revision"] == 2 and [h["input"]["views"] for h in child["history"]] == ["My mum gets more help now."]
+        etag = await declare_all(svc, url, etag)
 
         # The meeting analyses the completed case audit: not before it, and only the Lead QA Auditor records it.
         assert "not been completed" in _problem(await http.post(f"{url}/meeting", json=MEETING, headers={**lead, "If-Match": etag}), 409)["detail"]

@@ -15,7 +15,7 @@ from audit.multi_agency import store as ma_store
 from devstack.testing import EventCapture, running_service
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
-from .test_multi_agency import ACTIONS, CASE, MEETING, OWNERS, SET_UP
+from .test_multi_agency import ACTIONS, CASE, MEETING, OWNERS, SET_UP, declare_all
 
 RUNS = "/v1/scheduler/runs"
 DESTROYED = "audit.multi-agency.audit.destroyed.v1"
@@ -56,6 +56,7 @@ async def test_an_audit_held_three_years_is_destroyed_and_logged_with_its_counts
                 headers={**worker, "If-Match": etag},
             )
             etag = recorded.headers["ETag"]
+        etag = await declare_all(svc, url, etag)
         form = _ok(await http.get(f"/v1/audits/{old_id}", headers=auditor))["form"]
         saved = await http.put(
             f"/v1/audits/{old_id}/stage1",

@@ -55,6 +55,8 @@ def consulted() -> MultiAgencyAudit:
     audit = new_audit()
     for party in ConsultedParty:
         audit.record_consultation(party=party, consultation=ConsultationInput(method="visit", held_on=T0.date(), views="Things are better."), by="P-PART", at=T0)
+    for partner in PARTNERS:  # each lead auditor declares no casework involvement (Appendix E 1)
+        audit.declare_no_involvement(agency=partner.agency, by=partner.representative_id, at=T0)
     audit.events.clear()
     return audit
 
@@ -181,7 +183,9 @@ def test_the_meeting_is_chaired_by_the_lead_qa_auditor_after_the_audit_and_all_f
         audit.hold_meeting(meeting=meeting(), by="P-LEAD", by_roles=LEAD, case_audit_completed=False, at=T0)
     with pytest.raises(Gaps) as gaps:
         audit.hold_meeting(meeting=meeting(), by="P-LEAD", by_roles=LEAD, case_audit_completed=True, at=T0)
-    assert [e["field"] for e in gaps.value.errors] == [f"consultations.{p.value}" for p in ConsultedParty]
+    assert [e["field"] for e in gaps.value.errors] == [f"consultations.{p.value}" for p in ConsultedParty] + [
+        f"declarations.{p.agency}" for p in PARTNERS
+    ]
 
     audit = consulted()
     audit.hold_meeting(meeting=meeting(), by="P-LEAD", by_roles=LEAD, case_audit_completed=True, at=T0)

@@ -8,7 +8,10 @@ partners present and grades on the Ofsted scale; an action plan for all the agen
 per agency, is tracked to completion and reported to the QA sub-committee: progress reports while
 actions are open ("monitored through the Quality Assurance Sub-committee", 5.4.3; "track and
 report ... over an agreed period of time i.e. 6/12 months", Appendix E 5), and one completion report
-once every action is done, which closes the plan.
+once every action is done, which closes the plan. Each partner agency's lead auditor had no casework
+involvement with the case (Appendix E 1): checked against the case's allocation where the directory
+knows them, declared by each before the meeting, replaced with the history kept. A case may belong
+to a baseline of eight to ten cases (``domain.baseline``).
 
 Plain Python: the aggregate checks the rules, changes its state and records domain events in
 ``events``; its version number is its ETag. The values people write (partners, consultation,
@@ -148,6 +151,68 @@ class BespokeTool:
 
 def _error(field_name: str, message: str) -> dict[str, Any]:
     return {"field": field_name, "message": message}
+
+
+# --- the lead auditors' independence (Appendix E 1) ----------------------------------------------
+
+#: What each agency's lead auditor declares for the case (Appendix E 1: "Each agency would need to
+#: appoint a lead practitioner or manager from that agency who had not case work involvement or
+#: responsibility for the cases being audited to carry out the audit").
+NO_INVOLVEMENT = "I have had no casework involvement with, or responsibility for, the case being audited."
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseAllocation:
+    """What the audit service's directory knows of who works the case: its allocated worker, its team
+    manager and its team's manager (the authority's own staff only; partner agencies' staff are not in it)."""
+
+    allocated_worker_id: str | None = None
+    team_manager_id: str | None = None
+    team_manager_of_team_id: str | None = None
+
+    def involvement_of(self, person_id: str) -> list[str]:
+        """Why ``person_id`` had casework involvement with or responsibility for the case (empty: none known)."""
+        reasons = []
+        if person_id == self.allocated_worker_id:
+            reasons.append("the case's allocated worker")
+        if person_id == self.team_manager_id:
+            reasons.append("the case's team manager")
+        if person_id == self.team_manager_of_team_id and person_id != self.team_manager_id:
+            reasons.append("the manager of the case's team")
+        return reasons
+
+
+def independence_errors(allocation: CaseAllocation, named: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One error per (field, person) the directory shows involved with the case."""
+    return [
+        _error(where, f"{person_id} is {' and '.join(reasons)}: the audit is carried out by someone who had no casework involvement with or responsibility for the case")
+        for where, person_id in named
+        if (reasons := allocation.involvement_of(person_id))
+    ]
+
+
+@dataclass
+class Declaration:
+    """A lead auditor's declaration of no casework involvement with the case, as recorded."""
+
+    agency: str
+    person_id: str
+    statement: str
+    #: The lead auditor, or the coordinator recording the agency's written declaration.
+    by: str
+    at: datetime
+
+
+@dataclass
+class LeadAuditorChange:
+    """An agency's lead auditor replaced ("can be replaced or alternated as the year progresses")."""
+
+    agency: str
+    previous_id: str
+    new_id: str
+    reason: str
+    by: str
+    at: datetime
 
 
 def bespoke_tool_id(audit_id: str) -> str:
@@ -291,13 +356,24 @@ class MultiAgencyAudit:
     reports: list[Report] = field(default_factory=list)
     updated_by: str | None = None
     updated_at: datetime | None = None
+    #: The baseline audit (eight to ten cases) this case belongs to, if any.
+    baseline_id: str | None = None
+    #: The lead auditors the directory knew when they were named (the authority's own staff), checked
+    #: against the case's allocation; the others are partner agencies' staff, known only by their declaration.
+    directory_checked: list[str] = field(default_factory=list)
+    #: Every declaration of no casework involvement, replaced lead auditors' included.
+    declarations: list[Declaration] = field(default_factory=list)
+    lead_auditor_changes: list[LeadAuditorChange] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def set_up(
         cls, *, audit_id: str, tool_id: str, tool_version: int, case_ref: str, theme: str, auditor_id: str, coordinator_id: str,
         partners: list[Partner], consultation_worker_ids: list[str], by: str, at: datetime,
+        allocation: CaseAllocation | None = None, known_to_directory: frozenset[str] = frozenset(), baseline_id: str | None = None,
     ) -> MultiAgencyAudit:
+        """``allocation``: the case's allocation in the directory; every lead auditor and the auditor are
+        checked against it (None only where no directory is at hand, in tests of other rules)."""
         errors = []
         agencies = [p.agency for p in partners]
         if not partners:
@@ -308,10 +384,17 @@ class MultiAgencyAudit:
             errors.append(_error("theme", "the audit's theme (its key line of enquiry) is missing"))
         if errors:
             raise InvalidEntries("The multi-agency audit cannot be set up as asked.", errors)
+        if allocation is not None:
+            named = [("auditor_id", auditor_id), *((f"partners.{n}.representative_id", p.representative_id) for n, p in enumerate(partners))]
+            involved = independence_errors(allocation, named)
+            if involved:
+                raise InvalidEntries("A lead auditor (or the auditor) had casework involvement with the case.", involved)
+        people = {p.representative_id for p in partners}
         return cls(
             id=audit_id, tool_id=tool_id, tool_version=tool_version, case_ref=case_ref, theme=theme.strip(), auditor_id=auditor_id,
             coordinator_id=coordinator_id, partners=list(partners), consultation_worker_ids=sorted(set(consultation_worker_ids)),
-            created_by=by, created_at=at, updated_by=by, updated_at=at,
+            created_by=by, created_at=at, updated_by=by, updated_at=at, baseline_id=baseline_id,
+            directory_checked=sorted(people & known_to_directory) if allocation is not None else [],
         )
 
     # --- who may see what ----------------------------------------------------------------------
@@ -356,6 +439,61 @@ class MultiAgencyAudit:
     def partner(self, agency: str) -> Partner | None:
         return next((p for p in self.partners if p.agency == agency), None)
 
+    # --- the lead auditors: no casework involvement (Appendix E 1) ------------------------------
+
+    def declaration_of(self, partner: Partner) -> Declaration | None:
+        """The declaration of the agency's current lead auditor, if made."""
+        return next((d for d in self.declarations if d.agency == partner.agency and d.person_id == partner.representative_id), None)
+
+    def awaiting_declaration(self) -> list[Partner]:
+        return [p for p in self.partners if self.declaration_of(p) is None]
+
+    def declare_no_involvement(self, *, agency: str, by: str, at: datetime) -> Declaration:
+        """The agency's lead auditor declares they had no casework involvement with or responsibility for
+        the case (or the coordinator records the agency's written declaration)."""
+        partner = self.partner(agency)
+        if partner is None:
+            raise InvalidEntries("No such partner agency.", [_error("agency", f"{agency!r} is not a partner agency of this audit")])
+        if by not in (partner.representative_id, self.coordinator_id):
+            raise NotAllowed("The agency's lead auditor declares for themselves (or the coordinator records their written declaration).")
+        if self.meeting is not None:
+            raise WrongStage("The multi-agency meeting has been held: the lead auditors were settled before it.")
+        if self.declaration_of(partner) is not None:
+            raise WrongStage(f"{partner.representative_id} has already declared no casework involvement with this case.")
+        declaration = Declaration(agency=agency, person_id=partner.representative_id, statement=NO_INVOLVEMENT, by=by, at=at)
+        self.declarations.append(declaration)
+        self._touch(by, at)
+        return declaration
+
+    def replace_lead_auditor(
+        self, *, agency: str, person_id: str, reason: str, allocation: CaseAllocation, known_to_directory: bool,
+        by: str, by_roles: frozenset[str] | set[str], at: datetime,
+    ) -> LeadAuditorChange:
+        """The coordinator (or QA staff) replaces an agency's lead auditor before the meeting; the new one
+        is checked against the case's allocation and declares in turn. The earlier one stays in the history."""
+        if by != self.coordinator_id and QA_STAFF_ROLES.isdisjoint(by_roles):
+            raise NotAllowed("The coordinator or QA staff replace an agency's lead auditor.")
+        if self.meeting is not None:
+            raise WrongStage("The multi-agency meeting has been held: its findings were agreed with the lead auditors present.")
+        partner = self.partner(agency)
+        if partner is None:
+            raise InvalidEntries("No such partner agency.", [_error("agency", f"{agency!r} is not a partner agency of this audit")])
+        errors = []
+        if person_id == partner.representative_id:
+            errors.append(_error("representative_id", f"{person_id} is already the lead auditor for {partner.name}"))
+        if not reason.strip():
+            errors.append(_error("reason", "say why the lead auditor is replaced"))
+        errors += independence_errors(allocation, [("representative_id", person_id)])
+        if errors:
+            raise InvalidEntries("The lead auditor cannot be replaced as asked.", errors)
+        change = LeadAuditorChange(agency=agency, previous_id=partner.representative_id, new_id=person_id, reason=reason.strip(), by=by, at=at)
+        self.partners = [replace(p, representative_id=person_id) if p.agency == agency else p for p in self.partners]
+        if known_to_directory:
+            self.directory_checked = sorted({*self.directory_checked, person_id})
+        self.lead_auditor_changes.append(change)
+        self._touch(by, at)
+        return change
+
     # --- consultation --------------------------------------------------------------------------
 
     def record_consultation(self, *, party: ConsultedParty, consultation: ConsultationInput, by: str, at: datetime) -> Consultation:
@@ -395,10 +533,15 @@ class MultiAgencyAudit:
         if not case_audit_completed:
             raise WrongStage("The case audit has not been completed yet: the meeting analyses the completed audit.")
         missing = [p for p in ConsultedParty if p.value not in self.consultations]
-        if missing:
+        undeclared = self.awaiting_declaration()
+        if missing or undeclared:
+            said = ([f"consultation is missing for {len(missing)} part(ies) (the meeting triangulates the audit with it)"] if missing else []) + (
+                [f"{len(undeclared)} lead auditor(s) have not declared no casework involvement with the case"] if undeclared else []
+            )
             raise Gaps(
-                f"Consultation is missing for {len(missing)} part(ies): the meeting triangulates the audit with it.",
-                [_error(f"consultations.{p.value}", f"no consultation of the {p.value.replace('_', ' ')} recorded") for p in missing],
+                "; ".join(said).capitalize() + ".",
+                [_error(f"consultations.{p.value}", f"no consultation of the {p.value.replace('_', ' ')} recorded") for p in missing]
+                + [_error(f"declarations.{p.agency}", f"{p.representative_id}, lead auditor for {p.name}, has not declared no casework involvement") for p in undeclared],
             )
         errors = []
         if meeting.held_on > at.date():

@@ -7,3 +7,7 @@ from __future__ import annotations
 
 class NoSuchAction(Exception):
     """The plan has no action with this id (404)."""
+
+
+class NoSuchCase(Exception):
+    """The baseline holds no case with this audit id (404)."""
