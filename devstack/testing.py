@@ -21,6 +21,7 @@ import secrets
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -30,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import aio_pika
+import httpx
 import pytest
 from pydantic import BaseModel
 from pymongo import MongoClient
 
 from .infra import LOCAL_AMQP_URL, ensure_rabbitmq, free_port, start_embedded_mongo
-from .stack import DEFAULT_PORTS, Stack
+from .stack import DEFAULT_PORTS, INTEGRATION_CLIENT, Stack
 
 if TYPE_CHECKING:
     from shared.events import Envelope, EventType
@@ -188,14 +190,14 @@ def service_env(infrastructure: Infrastructure, namespace: str, monkeypatch: pyt
     return env
 
 
-@pytest.fixture(scope="session")
-def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """All five services as real processes, started once per test run, with the demo directory."""
+@contextmanager
+def running_system(infrastructure: Infrastructure, log_dir: Path, *, env: dict[str, str] | None = None, integrator_view: bool = False) -> Iterator[Stack]:
+    """All five services as real processes in a namespace of their own, with the demo directory;
+    ``env`` is added to every service's environment."""
     from . import demo
     from .broker import management_url_for, provision
 
     namespace = new_namespace()
-    log_dir = Path(os.environ.get("QA_TEST_LOG_DIR") or tmp_path_factory.mktemp("service-logs"))
     # Each service logs in as its own least-privilege broker user, as in production.
     amqp_urls = provision(infrastructure.amqp_url, namespace)
     stack = Stack(
@@ -209,7 +211,7 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
         management_url=management_url_for(infrastructure.amqp_url),
         extra_env={
             "*": {"CONSUMER_RETRY_DELAYS_MS": "[300, 600]", "CONSUMER_MAX_ATTEMPTS": "3", "OUTBOX_POLL_INTERVAL_S": "0.3",
-                  "SCHEDULER_AS_OF_ENABLED": "true"},
+                  "SCHEDULER_AS_OF_ENABLED": "true", **(env or {})},
             # Webhook retries and take-over in seconds rather than hours, so tests can wait for them.
             "gateway": {"WEBHOOK_RETRY_DELAYS_S": "[0.5, 1, 1, 2, 2, 2, 2]", "WEBHOOK_POLL_INTERVAL_S": "0.2",
                         "WEBHOOK_TIMEOUT_S": "2", "WEBHOOK_CLAIM_S": "4",
@@ -220,15 +222,43 @@ def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFact
         smtp_port=free_port(),
     )
     try:
-        # What an integrator granted every grantable type would see, from the first event on:
-        # tests/e2e/test_what_an_integrator_saw.py reads it after the other flows.
-        asyncio.run(_declare_integrator_view(infrastructure.amqp_url, namespace))
+        if integrator_view:
+            # What an integrator granted every grantable type would see, from the first event on:
+            # tests/e2e/test_what_an_integrator_saw.py reads it after the other flows.
+            asyncio.run(_declare_integrator_view(infrastructure.amqp_url, namespace))
         stack.start()
         demo.load(stack.url("gateway"))
         yield stack
     finally:
         stack.stop()
         remove_namespace(infrastructure, namespace)
+
+
+@pytest.fixture(scope="session")
+def system(infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """All five services as real processes, started once per test run, with the demo directory."""
+    log_dir = Path(os.environ.get("QA_TEST_LOG_DIR") or tmp_path_factory.mktemp("service-logs"))
+    with running_system(infrastructure, log_dir, integrator_view=True) as stack:
+        yield stack
+
+
+class Gateway:
+    """A client of a running system's gateway, with tokens for the demo people."""
+
+    def __init__(self, stack: Stack, client: httpx.AsyncClient) -> None:
+        self.stack = stack
+        self.http = client
+
+    async def token(self, person_id: str) -> str:
+        resp = await self.http.post("/auth/dev/token", json={"person_id": person_id})
+        assert resp.status_code == 200, resp.text
+        return str(resp.json()["access_token"])
+
+    async def as_person(self, person_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token(person_id)}"}
+
+    async def as_integration(self) -> dict[str, str]:
+        return await self.as_person(INTEGRATION_CLIENT)
 
 
 def integrator_view_queue(namespace: str) -> str:
