@@ -9,21 +9,20 @@ different request is refused with 422.
 In a route::
 
     key: IdempotencyKeyDep            # None when the header is absent
-    if key and (existing := await previously_created(runtime.db, key)):
-        return <read existing, answer 201 with Idempotent-Replayed: true>
-    try:
-        new_id = await usecase(..., idempotency=key)   # calls ``remember(tx, db, key, new_id)``
-    except KeyAlreadyUsed as used:
-        new_id = used.resource_id
+    thing = await create_once(runtime.db, key, response,
+                              create=lambda: usecase(..., key=key),   # calls ``remember(tx, db, key, new_id)``
+                              read=lambda thing_id: read_thing(thing_id))
+    # or, when the use case answers the new id: thing_id = await create_id_once(...)
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -109,3 +108,32 @@ async def remember(tx: Transaction, db: AsyncDatabase[Document], key: Idempotenc
         if existing is not None and existing["fingerprint"] != key.fingerprint:
             raise _reused(key) from None
         raise KeyAlreadyUsed(str(existing["resource_id"]) if existing else "") from None
+
+
+T = TypeVar("T")
+
+
+async def create_once(
+    db: AsyncDatabase[Document], key: IdempotencyKey | None, response: Response, *,
+    create: Callable[[], Awaitable[T]], read: Callable[[str], Awaitable[T]],
+) -> T:
+    """What this request creates: ``create()``'s result, or, when its Idempotency-Key created
+    something before (or a concurrent request with the key just did), ``read`` of that, answered
+    with ``Idempotent-Replayed: true``. A key reused for a different request is a 422."""
+    if key and (existing := await previously_created(db, key)):
+        response.headers[REPLAYED_HEADER] = "true"
+        return await read(existing)
+    try:
+        return await create()
+    except KeyAlreadyUsed as used:
+        response.headers[REPLAYED_HEADER] = "true"
+        return await read(used.resource_id)
+
+
+async def _the_id(resource_id: str) -> str:
+    return resource_id
+
+
+async def create_id_once(db: AsyncDatabase[Document], key: IdempotencyKey | None, response: Response, create: Callable[[], Awaitable[str]]) -> str:
+    """``create_once`` for a use case that answers the new resource's id."""
+    return await create_once(db, key, response, create=create, read=_the_id)

@@ -13,7 +13,7 @@ from shared.app import RuntimeDep
 from shared.disposition import attachment
 from shared.errors import Problem, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
 from ..common.roles import QA_STAFF_ROLES, Role
@@ -66,15 +66,9 @@ def _answer(audit: Audit, caller_id: str, response: Response) -> AuditOut:
 
 @router.post("/audits", response_model=AuditOut, status_code=201, summary="Allocate an audit (QA staff)", responses={403: {"description": "Not QA staff"}, 422: {"description": "Unknown tool or case, or missing parties"}})
 async def allocate_audit(body: AuditCreate, caller: CurrentPerson, runtime: RuntimeDep, http_request: Request, response: Response, key: IdempotencyKeyDep) -> AuditOut:
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        audit_id = existing
-    else:
-        request = usecases.AllocationRequest(**body.model_dump())
-        try:
-            audit_id = await usecases.create_audit(runtime.extra["audit"], request, caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            audit_id = used.resource_id
+    audit_id = await create_id_once(
+        runtime.db, key, response, lambda: usecases.create_audit(runtime.extra["audit"], usecases.AllocationRequest(**body.model_dump()), caller=caller, key=key)
+    )
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
     response.headers["Location"] = public_path(http_request, f"/v1/audits/{audit.id}")
     return _answer(audit, caller.person_id, response)

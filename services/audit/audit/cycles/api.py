@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, create_once, previously_created
 from shared.identity import CurrentPerson
 from shared.problems import ProblemMap
 
@@ -469,14 +469,11 @@ def _out(d: Dispensation, response: Response | None = None) -> DispensationOut:
 @router.post("/dispensations", response_model=DispensationOut, status_code=201, tags=["dispensations"], summary="Record a dispensation from auditing (QA staff)", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> DispensationOut:
     ctx = runtime.extra["audit"]
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        d = await cycles.read_dispensation(ctx, existing, caller)
-    else:
-        try:
-            d = await cycles.record_dispensation(ctx, **body.model_dump(), caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            d = await cycles.read_dispensation(ctx, used.resource_id, caller)
+    d = await create_once(
+        runtime.db, key, response,
+        create=lambda: cycles.record_dispensation(ctx, **body.model_dump(), caller=caller, key=key),
+        read=lambda dispensation_id: cycles.read_dispensation(ctx, dispensation_id, caller),
+    )
     response.headers["Location"] = public_path(request, f"/v1/dispensations/{d.id}")
     return _out(d, response)
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, field_errors, not_found
 from shared.http import RequiredIfMatch, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_id_once, create_once
 from shared.identity import CurrentPerson
 from shared.ids import IdField
 
@@ -285,14 +285,10 @@ def _answer(f: PreparedFile, caller_id: str, response: Response) -> FileOut:
 
 @router.post("/files", response_model=FileOut, status_code=201, summary="Start preparing the month's file (the worker or their supervisor)", responses={403: CHANGES[403], 409: {"description": "The worker already has a file this month"}, 422: {"description": "Unknown case or worker, or last month's file again"}})
 async def prepare_file(body: FileCreate, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> FileOut:
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        file_id = existing
-    else:
-        try:
-            file_id = await usecases.prepare_file(runtime.extra["audit"], month=body.month, case_id=body.case_id, worker_id=body.worker_id, caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            file_id = used.resource_id
+    file_id = await create_id_once(
+        runtime.db, key, response,
+        lambda: usecases.prepare_file(runtime.extra["audit"], month=body.month, case_id=body.case_id, worker_id=body.worker_id, caller=caller, key=key),
+    )
     f = await usecases.read_file(runtime.db, file_id, caller)
     response.headers["Location"] = public_path(request, f"/v1/hampshire/files/{f.id}")
     return _answer(f, caller.person_id, response)
@@ -370,14 +366,11 @@ async def send_ready_lists(month: MonthPath, caller: CurrentPerson, runtime: Run
 
 @router.post("/delegations", response_model=DelegationOut, status_code=201, summary="Delegate a month's audit of some teams to a competent person (the service manager)", responses={403: {"description": "Not the teams' service manager"}, 422: {"description": "Unknown team or delegate"}})
 async def delegate_preparation(body: DelegationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> DelegationOut:
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        d = await usecases.delegation(runtime.db, existing, caller)
-    else:
-        try:
-            d = await usecases.delegate(runtime.extra["audit"], month=body.month, delegate_id=body.delegate_id, team_ids=body.team_ids, caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            d = await usecases.delegation(runtime.db, used.resource_id, caller)
+    d = await create_once(
+        runtime.db, key, response,
+        create=lambda: usecases.delegate(runtime.extra["audit"], month=body.month, delegate_id=body.delegate_id, team_ids=body.team_ids, caller=caller, key=key),
+        read=lambda delegation_id: usecases.delegation(runtime.db, delegation_id, caller),
+    )
     response.headers["Location"] = public_path(request, f"/v1/hampshire/delegations/{d.id}")
     return _delegation_out(d)
 

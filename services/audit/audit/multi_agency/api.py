@@ -17,7 +17,7 @@ from shared.app import RuntimeDep
 from shared.disposition import attachment
 from shared.errors import not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
 from ..common.grades import Grade
@@ -290,14 +290,9 @@ def _answer(a: MultiAgencyAudit, caller_id: str, request: Request, response: Res
     responses={403: {"description": "Not QA staff"}, 422: {"description": "Unknown case or base tool, or invalid entries"}},
 )
 async def set_up_multi_agency_audit(body: SetUpIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> MultiAgencyOut:
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        audit_id = existing
-    else:
-        try:
-            audit_id = await usecases.set_up(runtime.extra["audit"], to_domain(body, usecases.SetUpRequest), caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            audit_id = used.resource_id
+    audit_id = await create_id_once(
+        runtime.db, key, response, lambda: usecases.set_up(runtime.extra["audit"], to_domain(body, usecases.SetUpRequest), caller=caller, key=key)
+    )
     audit = await usecases.read(runtime.db, audit_id, caller)
     response.headers["Location"] = public_path(request, f"/v1/multi-agency/audits/{audit.id}")
     return _answer(audit, caller.person_id, request, response)
@@ -589,14 +584,10 @@ BaselineId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
     responses={403: {"description": "Not QA staff"}, 422: {"description": "Fewer than eight or more than ten cases, an unknown case, a lead auditor involved with a case, or invalid entries"}},
 )
 async def set_up_baseline(body: BaselineIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> BaselineOut:
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        baseline_id = existing
-    else:
-        try:
-            baseline_id = await usecases.set_up_baseline(runtime.extra["audit"], to_domain(body, usecases.BaselineRequest), caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            baseline_id = used.resource_id
+    baseline_id = await create_id_once(
+        runtime.db, key, response,
+        lambda: usecases.set_up_baseline(runtime.extra["audit"], to_domain(body, usecases.BaselineRequest), caller=caller, key=key),
+    )
     baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
     response.headers["Location"] = public_path(request, f"/v1/multi-agency/baselines/{baseline.id}")
     return _baseline_out(baseline, audits, request, response)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.identity import CurrentPerson
 
 from ..common.roles import Role
@@ -141,14 +141,11 @@ def _observation(o: Observation, response: Response | None = None) -> Observatio
 @router.post("/observations", response_model=ObservationOut, status_code=201, tags=["practice observation"], summary="Plan a practice observation (the social worker's line manager or supervisor)", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ObservationOut:
     ctx = runtime.extra["audit"]
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        observation = await uc.read_observation(ctx, existing, caller)
-    else:
-        try:
-            observation = await uc.plan_observation(ctx, social_worker_id=body.social_worker_id, plan=to_domain(body.plan, do.Plan), caller=caller, key=key)
-        except KeyAlreadyUsed as used:
-            observation = await uc.read_observation(ctx, used.resource_id, caller)
+    observation = await create_once(
+        runtime.db, key, response,
+        create=lambda: uc.plan_observation(ctx, social_worker_id=body.social_worker_id, plan=to_domain(body.plan, do.Plan), caller=caller, key=key),
+        read=lambda observation_id: uc.read_observation(ctx, observation_id, caller),
+    )
     response.headers["Location"] = public_path(request, f"/v1/observations/{observation.id}")
     return _observation(observation, response)
 
@@ -246,14 +243,7 @@ class CollationOut(BaseModel):
 
 async def _create(runtime: Any, caller: Any, response: Response, key: Any, collection: str, what: str, make: Any, model: type[M]) -> M:
     ctx = runtime.extra["audit"]
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        doc = await uc.read_record(ctx, collection, what, existing, caller)
-    else:
-        try:
-            doc = await make()
-        except KeyAlreadyUsed as used:
-            doc = await uc.read_record(ctx, collection, what, used.resource_id, caller)
+    doc = await create_once(runtime.db, key, response, create=make, read=lambda record_id: uc.read_record(ctx, collection, what, record_id, caller))
     return _out(model, doc, response)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
 from . import store as tool_store
@@ -49,17 +49,13 @@ async def add_version(
     tool_id: ToolIdPath, body: ToolDefinition, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response,
     if_match: OptionalIfMatch, key: IdempotencyKeyDep,
 ) -> ToolOut:
-    if key and (existing := await previously_created(runtime.db, key)):
-        response.headers[REPLAYED_HEADER] = "true"
-        name, _, version = existing.partition("@")
-    else:
-        try:
-            version_number = await usecases.add_tool_version(
-                runtime.extra["audit"], tool_id=tool_id, definition=body.to_domain(), expected=if_match, caller=caller, key=key
-            )
-            name, version = tool_id, str(version_number)
-        except KeyAlreadyUsed as used:
-            name, _, version = used.resource_id.partition("@")
+    async def add() -> str:
+        number = await usecases.add_tool_version(
+            runtime.extra["audit"], tool_id=tool_id, definition=body.to_domain(), expected=if_match, caller=caller, key=key
+        )
+        return f"{tool_id}@{number}"
+
+    name, _, version = (await create_id_once(runtime.db, key, response, add)).partition("@")
     doc = await tool_store.get_version(runtime.db, name, int(version))
     if doc is None:
         raise not_found("Tool version", f"{name}@{version}")
