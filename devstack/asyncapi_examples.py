@@ -101,6 +101,7 @@ BY_MODEL: dict[str, dict[str, Any]] = {
     # --- resolution ---
     "ResolutionRaised": {
         "owner_id": "P-IRO", "owner_role": "iro", "first_stage": "informal", "theme_ids": ["care-planning", "contact-arrangements"], "raised_at": AT,
+        "stages": ["informal", "stage-1"],
     },
     "CaseContactReported": {"team_manager_id": "P-TM1", "allocated_worker_id": "P-SW1", "reported_by": "P-IRO", "reported_at": AT},
     "SectionDelegated": {
@@ -109,13 +110,17 @@ BY_MODEL: dict[str, dict[str, Any]] = {
     "SectionFinalised": {"delegate_id": "P-TM1", "finalised_by": "P-TM1", "finalised_at": AT},
     "SectionReactivated": {"reactivated_by": "P-IRO", "delegate_id": "P-TM1", "delegation_number": 1, "due_on": date(2026, 10, 30), "reactivated_at": AT},
     "SectionRetracted": {"delegate_id": "P-TM1", "retracted_by": "P-IRO", "retracted_at": AT, "draft_kept": True},
+    "StagesActivated": {
+        "stages": ["stage-2", "stage-3"], "stage_titles": ["Stage 2 (head of service)", "Stage 3 (service director)"],
+        "active_stages": ["stage-1", "stage-2", "stage-3"], "activated_by": "P-IRO", "activated_at": AT,
+    },
     "StageEscalated": {
         "from_stage": "stage-1", "to_stage": "stage-2", "to_stage_title": "Stage 2 (head of service)", "escalated_by": "P-IRO", "escalated_at": AT,
     },
     "ResolutionResolved": {"stage": "stage-2", "resolved_by": "P-IRO", "resolved_at": AT, "days_to_resolution": 23},
     "ResolutionClosedUnresolved": {"stage": "stage-2", "closed_by": "P-IRO", "closed_at": AT, "days_open": 41, "closing_reason_id": "moved-to-another-authority"},
     # --- audit: case audits (Kent online peer review) ---
-    "AuditAllocated": {"peer_reviewer_id": "P-PR", "coordinator_id": None, "allocated_by": "P-QASM", "allocated_at": AT},
+    "AuditAllocated": {"peer_reviewer_id": "P-PR", "coordinator_id": None, "basis": "line_managed", "allocated_by": "P-QASM", "allocated_at": AT},
     "AuditSubmitted": {"submitted_at": AT},
     "PeerReviewSubmitted": {"overall_grade": "good", "differing_answers": ["supervision.frequency", "planning.smart_outcomes"], "submitted_at": AT},
     "ModerationRequired": {
@@ -155,7 +160,7 @@ BY_MODEL: dict[str, dict[str, Any]] = {
         "dispensed_ids": ["P-TM3"], "draw_on": date(2026, 10, 1), "due_on": date(2026, 10, 31), "drawn_by": "P-QASM", "drawn_at": AT,
     },
     "AllocationRequested": {
-        "cycle_id": f"{TOOL}:{MONTH}", "allocation_key": f"{TOOL}:{MONTH}:P-TM2", "requested_by": "P-QASM",
+        "cycle_id": f"{TOOL}:{MONTH}", "allocation_key": f"{TOOL}:{MONTH}:P-TM2", "requested_by": "P-QASM", "basis": "line_managed",
     },
     # --- audit: Hampshire quality practice ---
     "FilePrepared": {

@@ -125,6 +125,7 @@ def form_document(form: ResolutionForm) -> Doc:
         # How it ended: the coded closing reason of a form closed unresolved (for the reports).
         "closing_reason_id": next((r.resolution.closing_reason_id for r in form.stages if r.resolution and r.resolution.closing_reason_id), None),
         "current_stage": form.current_stage.value,
+        "active_stages": [s.value for s in form.active_stages],
         "stage_rank": form.current_stage.rank,
         "report": {
             "days_to_finish": form.days_to_finish(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from pydantic import Field
 from shared.directory_sync import applied_type
 from shared.events import EventData, EventRegistry, EventType
 
@@ -33,6 +34,9 @@ class ResolutionRaised(EventData):
     theme_ids: list[str]
     """The ids of the themes (categories of concern) the form's concerns are filed under, e.g. care-planning."""
     raised_at: datetime
+    stages: list[str] = Field(default_factory=list)
+    """Every stage activated on raising, lowest first (one or more: "either one or more can be selected");
+    first_stage is the lowest. Empty from publishers before several stages could be active at once."""
 
 
 class CaseContactReported(EventData):
@@ -120,6 +124,23 @@ class StageEscalated(EventData):
     escalated_at: datetime
 
 
+class StagesActivated(EventData):
+    """The owner activated further escalation stages at once; each has its own dates, section and resolution details."""
+
+    form_id: str
+    case_id: str
+    team_id: str
+    """The id of the team that holds the child's case."""
+    stages: list[str]
+    """The stages activated, lowest first (informal or stage-1 .. stage-5); each section is delegated on its own."""
+    stage_titles: list[str]
+    """Each activated stage's heading, in the same order, e.g. 'Stage 2 (head of service)'."""
+    active_stages: list[str]
+    """Every stage open on the form after this activation, lowest first (those activated earlier included)."""
+    activated_by: str
+    activated_at: datetime
+
+
 class ResolutionResolved(EventData):
     form_id: str
     case_id: str
@@ -166,6 +187,10 @@ SECTION_RETRACTED = EventType(
     "resolution.section.retracted", 1, SectionRetracted,
     "The owner retracted an active delegated section (the delegate's task is cancelled; their draft is kept).", PUBLISHER,
 )
+STAGES_ACTIVATED = EventType(
+    "resolution.stages.activated", 1, StagesActivated,
+    "The owner activated one or more further escalation stages on an open resolution (several stages may be active at once).", PUBLISHER,
+)
 STAGE_ESCALATED = EventType(
     "resolution.stage.escalated", 1, StageEscalated, "A resolution not resolved at one stage was escalated to a later stage.", PUBLISHER
 )
@@ -175,7 +200,7 @@ CLOSED_UNRESOLVED = EventType(
 )
 
 EVENTS = EventRegistry(
-    [RAISED, CASE_CONTACT_REPORTED, SECTION_DELEGATED, SECTION_FINALISED, SECTION_REACTIVATED, SECTION_RETRACTED, STAGE_ESCALATED, RESOLVED, CLOSED_UNRESOLVED]
+    [RAISED, CASE_CONTACT_REPORTED, SECTION_DELEGATED, SECTION_FINALISED, SECTION_REACTIVATED, SECTION_RETRACTED, STAGES_ACTIVATED, STAGE_ESCALATED, RESOLVED, CLOSED_UNRESOLVED]
 )
 EVENTS.register(applied_type(PUBLISHER))  # the directory sync signal (shared.directory_sync)
 
@@ -188,6 +213,7 @@ def integration_event(event: ev.DomainEvent) -> tuple[EventType, EventData]:
             return RAISED, ResolutionRaised(
                 **base, case_type=event.case_type, team_id=event.team_id, owner_id=event.by, owner_role=event.owner_role,
                 first_stage=event.first_stage.value, theme_ids=list(event.theme_ids), raised_at=event.at,
+                stages=[s.value for s in event.stages],
             )
         case ev.CaseContactReported():
             return CASE_CONTACT_REPORTED, CaseContactReported(
@@ -214,6 +240,11 @@ def integration_event(event: ev.DomainEvent) -> tuple[EventType, EventData]:
             return SECTION_RETRACTED, SectionRetracted(
                 **base, stage=event.stage.value, delegate_id=event.delegate_id, delegation_number=event.delegation_number,
                 retracted_by=event.by, retracted_at=event.at, draft_kept=event.draft_kept,
+            )
+        case ev.StagesActivated():
+            return STAGES_ACTIVATED, StagesActivated(
+                **base, team_id=event.team_id, stages=[s.value for s in event.stages], stage_titles=[s.title for s in event.stages],
+                active_stages=[s.value for s in event.active_stages], activated_by=event.by, activated_at=event.at,
             )
         case ev.StageEscalated():
             return STAGE_ESCALATED, StageEscalated(

@@ -87,9 +87,11 @@ class RaiseRequest:
     case_id: str
     concerns: list[tuple[str, str]]
     raised_as: str | None = None
-    first_stage: Stage = Stage.INFORMAL
+    first_stage: Stage | None = Stage.INFORMAL
     team_manager_id: str | None = None
     allocated_worker_id: str | None = None
+    #: Several stages activated on raising (None: the one first_stage).
+    stages: tuple[Stage, ...] | None = None
 
 
 async def raise_resolution(uow: UnitOfWork, request: RaiseRequest, *, caller: Identity, idempotency: IdempotencyKey | None) -> ResolutionForm:
@@ -113,6 +115,7 @@ async def raise_resolution(uow: UnitOfWork, request: RaiseRequest, *, caller: Id
             first_stage=request.first_stage,
             team_manager=await _optional_person(db, request.team_manager_id, tx.session, "team manager"),
             allocated_worker=await _optional_person(db, request.allocated_worker_id, tx.session, "allocated worker"),
+            stages=request.stages,
         )
         await store.insert_form(db, form, tx.session)
         _record_events(tx, form)
@@ -158,6 +161,13 @@ async def report_case_contacts(
             team_manager=await _optional_person(uow.db, team_manager_id, session, "team manager"),
             allocated_worker=await _optional_person(uow.db, allocated_worker_id, session, "allocated worker"),
         )
+
+    return await _change(uow, form_id, caller, if_match, change)
+
+
+async def activate_stages(uow: UnitOfWork, form_id: str, stages: list[Stage], *, caller: Identity, if_match: int) -> ResolutionForm:
+    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
+        form.activate_stages(stages, by=caller.person_id, at=now)
 
     return await _change(uow, form_id, caller, if_match, change)
 

@@ -19,6 +19,7 @@ from .. import store, usecases
 from ..domain import FormStatus, ResolutionForm, Stage, StageDates
 from ..domain.roles import OVERSIGHT_ROLES
 from .schemas import (
+    ActivateStagesIn,
     ConcernIn,
     ContactsIn,
     DatesIn,
@@ -54,7 +55,9 @@ async def raise_form(body: RaiseIn, caller: CurrentPerson, runtime: RuntimeDep, 
     else:
         request = usecases.RaiseRequest(
             case_id=body.case_id, concerns=[(c.theme_id, c.detail) for c in body.concerns], raised_as=body.raised_as,
-            first_stage=body.first_stage, team_manager_id=body.team_manager_id, allocated_worker_id=body.allocated_worker_id,
+            first_stage=body.first_stage if body.stages is None or "first_stage" in body.model_fields_set else None,
+            team_manager_id=body.team_manager_id, allocated_worker_id=body.allocated_worker_id,
+            stages=None if body.stages is None else tuple(body.stages),
         )
         try:
             form = await usecases.raise_resolution(runtime.uow, request, caller=caller, idempotency=key)
@@ -134,6 +137,15 @@ async def set_case_contacts(form_id: FormId, body: ContactsIn, caller: CurrentPe
     form = await usecases.report_case_contacts(
         runtime.uow, form_id, team_manager_id=body.team_manager_id, allocated_worker_id=body.allocated_worker_id, caller=caller, if_match=if_match
     )
+    return _answer(form, response)
+
+
+@router.post(
+    "/{form_id}/stages", response_model=FormOut, responses=CHANGED,
+    summary="Activate one or more further stages at once (owner); each has its own dates, section and resolution details",
+)
+async def activate_stages(form_id: FormId, body: ActivateStagesIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> FormOut:
+    form = await usecases.activate_stages(runtime.uow, form_id, body.stages, caller=caller, if_match=if_match)
     return _answer(form, response)
 
 

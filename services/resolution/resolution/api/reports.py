@@ -208,7 +208,9 @@ async def resolution_impact(caller: CurrentPerson, runtime: RuntimeDep, page: Pa
     docs = await reports.impacts(runtime.db, start, end, after=after, limit=page.limit + 1)
     items = []
     for d in docs[: page.limit]:
-        resolved = next((s for s in d["stages"] if s["resolution"] and s["resolution"]["resolved"]), d["stages"][-1])
+        # With several stages active, the stage whose resolution ended the form (the last recorded).
+        yes = [s for s in d["stages"] if s["resolution"] and s["resolution"]["resolved"]]
+        resolved = max(yes, key=lambda s: s["resolution"]["recorded_at"]) if yes else d["stages"][-1]
         items.append(
             ImpactRow(
                 form_id=d["_id"], case_id=d["case_id"], team_id=d["team_id"], owner_role=d["owner_role"], theme_ids=d["theme_ids"],

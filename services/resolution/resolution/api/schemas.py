@@ -33,9 +33,21 @@ class RaiseIn(_In):
     case_id: Ident = Field(description="The child's case id in the directory")
     concerns: list[ConcernIn] = Field(min_length=1, max_length=MAX_CONCERNS)
     raised_as: RaiserRole | None = Field(default=None, description="Needed only when the caller holds several raising roles")
-    first_stage: Stage = Field(default=Stage.INFORMAL, description="The stage the resolution starts at")
+    first_stage: Stage = Field(default=Stage.INFORMAL, description="The stage the resolution starts at (with stages: the lowest of them, or leave it out)")
+    stages: list[Stage] | None = Field(
+        default=None, min_length=1, max_length=len(Stage),
+        description="Several stages active at once: every stage to activate on raising, each with its own dates, section and "
+        "resolution details (seed 001: 'either one or more can be selected'). Leave out for one stage (first_stage).",
+    )
     team_manager_id: Ident | None = Field(default=None, description="Only when the directory has no team manager for the case")
     allocated_worker_id: Ident | None = Field(default=None, description="Only when the directory has no allocated worker for the case")
+
+
+class ActivateStagesIn(_In):
+    stages: list[Stage] = Field(
+        min_length=1, max_length=len(Stage),
+        description="The further stages to activate at once, each named once; none may be active already or at or below a stage that has ended",
+    )
 
 
 class ContactsIn(_In):
@@ -157,6 +169,7 @@ class StageOut(BaseModel):
     dates: DatesOut
     section: SectionOut
     resolution: ResolutionOut | None
+    active: bool = Field(description="Open now: activated, its resolution details not yet recorded, the form not finished")
 
 
 class FormOut(BaseModel):
@@ -170,8 +183,9 @@ class FormOut(BaseModel):
     owner_role: str
     raised_at: datetime
     status: FormStatus = Field(description="open, escalated, resolved or closed-unresolved")
-    current_stage: Stage
+    current_stage: Stage = Field(description="The highest stage activated: the level of escalation reached")
     current_stage_title: str
+    active_stages: list[Stage] = Field(description="Every stage open now, lowest first (several can be active at once); empty once finished")
     concerns: list[ConcernOut]
     stages: list[StageOut]
     finished_at: datetime | None
@@ -190,6 +204,7 @@ class FormSummary(BaseModel):
     status: FormStatus
     current_stage: Stage
     theme_ids: list[str]
+    active_stages: list[Stage] = Field(description="Every stage open now, lowest first; empty once finished")
 
 
 class HistoryOut(BaseModel):
@@ -222,7 +237,7 @@ def _delegation(d: Delegation) -> DelegationOut:
     )
 
 
-def _stage(r: StageRecord) -> StageOut:
+def _stage(r: StageRecord, active: bool) -> StageOut:
     s, res = r.section, r.resolution
     return StageOut(
         stage=r.stage, title=r.stage.title, responder=r.stage.responder, recorded_by_owner=r.stage.recorded_by_owner,
@@ -237,6 +252,7 @@ def _stage(r: StageRecord) -> StageOut:
             next_step=res.next_step, escalated_to=res.escalated_to, close_reason=res.close_reason,
             closing_reason_id=res.closing_reason_id,
         ),
+        active=active,
     )
 
 
@@ -249,9 +265,9 @@ def form_out(form: ResolutionForm) -> FormOut:
             allocated_worker_from_form=c.allocated_worker_from_form, team_manager_from_form=c.team_manager_from_form,
         ),
         owner_id=form.owner_id, owner_role=form.owner_role, raised_at=form.raised_at, status=form.status,
-        current_stage=form.current_stage, current_stage_title=form.current_stage.title,
+        current_stage=form.current_stage, current_stage_title=form.current_stage.title, active_stages=form.active_stages,
         concerns=[ConcernOut(number=x.number, theme_id=x.theme_id, detail=x.detail, added_by=x.added_by, added_at=x.added_at) for x in form.concerns],
-        stages=[_stage(r) for r in form.stages], finished_at=form.finished_at, updated_by=form.updated_by, updated_at=form.updated_at,
+        stages=[_stage(r, r.stage in form.active_stages) for r in form.stages], finished_at=form.finished_at, updated_by=form.updated_by, updated_at=form.updated_at,
     )
 
 
@@ -259,8 +275,15 @@ def form_summary(doc: dict[str, Any]) -> FormSummary:
     return FormSummary(
         id=doc["_id"], version=doc["version"], case_id=doc["case_id"], team_id=doc["team_id"], owner_id=doc["owner_id"],
         owner_role=doc["owner_role"], raised_at=doc["raised_at"], status=doc["status"], current_stage=doc["current_stage"],
-        theme_ids=doc["theme_ids"],
+        theme_ids=doc["theme_ids"], active_stages=_active_stages(doc),
     )
+
+
+def _active_stages(doc: dict[str, Any]) -> list[Stage]:
+    """The open stages of a stored form (derived here too, so forms stored before it was kept read alike)."""
+    if FormStatus(doc["status"]).finished:
+        return []
+    return sorted((Stage(s["stage"]) for s in doc["stages"] if s.get("resolution") is None), key=lambda s: s.rank)
 
 
 def theme_out(theme: Theme) -> ThemeOut:

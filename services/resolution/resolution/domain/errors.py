@@ -15,6 +15,8 @@ PROBLEM_TITLES: dict[str, str] = {
     "form-finished": "Form finished",
     "stage-not-active": "Stage not active",
     "stage-over": "Stage over",
+    "stage-already-active": "Stage already active",
+    "stage-passed": "Stage passed",
     "too-many-concerns": "Too many concerns",
     "recorded-by-owner": "Recorded by the owner",
     "section-still-delegated": "Section still delegated",

@@ -29,6 +29,8 @@ class ResolutionRaised(DomainEvent):
     owner_role: str
     first_stage: Stage
     theme_ids: tuple[str, ...]
+    #: Every stage activated on raising, lowest first (one or more).
+    stages: tuple[Stage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,16 @@ class StageEscalated(DomainEvent):
     team_id: str
     from_stage: Stage
     to_stage: Stage
+
+
+@dataclass(frozen=True)
+class StagesActivated(DomainEvent):
+    """The owner activated one or more further stages at once, each with its own section."""
+
+    team_id: str
+    stages: tuple[Stage, ...]
+    #: Every stage open after the activation, lowest first.
+    active_stages: tuple[Stage, ...]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ bumps its version (the ETag), appends a history entry and records the domain eve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -82,10 +83,13 @@ class ResolutionForm:
         at: datetime,
         concerns: list[tuple[Theme, str]],
         raised_as: str | None = None,
-        first_stage: Stage = Stage.INFORMAL,
+        first_stage: Stage | None = None,
         team_manager: PersonRef | None = None,
         allocated_worker: PersonRef | None = None,
+        stages: Sequence[Stage] | None = None,
     ) -> ResolutionForm:
+        """Raise the form at ``first_stage`` (Informal by default), or at once at every stage in
+        ``stages`` ("either one or more can be selected"); ``first_stage`` is then the lowest of them."""
         held = roles & RAISER_ROLES
         if not held:
             raise NotAllowed("A resolution is raised by an IRO, a CP chair or an FGC coordinator.")
@@ -101,6 +105,10 @@ class ResolutionForm:
             raise InvalidInput("Raise at least one concern.")
         if len(concerns) > MAX_CONCERNS:
             raise InvalidInput(f"A form holds at most {MAX_CONCERNS} concerns.")
+        selected = _selected_stages(stages if stages is not None else [first_stage or Stage.INFORMAL])
+        if first_stage is not None and first_stage is not selected[0]:
+            raise InvalidInput(f"first_stage is the lowest of the stages selected ({selected[0].value}), not {first_stage.value}.")
+        first_stage = selected[0]
         form = cls(
             id=form_id,
             case_id=case.case_id,
@@ -111,18 +119,19 @@ class ResolutionForm:
             owner_role=raised_as,
             raised_at=at,
             concerns=[_concern(i, theme, detail, by, at) for i, (theme, detail) in enumerate(concerns, start=1)],
-            stages=[StageRecord(first_stage, by, at, StageDates(raised_on=at.date()))],
+            stages=[StageRecord(stage, by, at, StageDates(raised_on=at.date())) for stage in selected],
             status=FormStatus.OPEN,
             version=0,
             updated_by=by,
             updated_at=at,
         )
         reported: dict[str, Any] = enter_missing_contacts(form.contacts, team_manager=team_manager, allocated_worker=allocated_worker)
-        form._changed("raised", "form", by, at, first_stage=first_stage.value, **reported)
+        several: dict[str, Any] = {"stages": [s.value for s in selected]} if len(selected) > 1 else {}
+        form._changed("raised", "form", by, at, first_stage=first_stage.value, **several, **reported)
         form.events.append(
             ev.ResolutionRaised(
                 form.id, form.case_id, by, at, form.case_type, form.team_id, raised_as, first_stage,
-                tuple(dict.fromkeys(c.theme_id for c in form.concerns)),
+                tuple(dict.fromkeys(c.theme_id for c in form.concerns)), tuple(selected),
             )
         )
         if reported:
@@ -152,11 +161,20 @@ class ResolutionForm:
 
     @property
     def current(self) -> StageRecord:
-        return self.stages[-1]
+        """The highest stage activated: the level of escalation the form has reached."""
+        return max(self.stages, key=lambda r: r.stage.rank)
 
     @property
     def current_stage(self) -> Stage:
         return self.current.stage
+
+    @property
+    def active_stages(self) -> list[Stage]:
+        """The stages open now (activated, resolution details not yet recorded), lowest first;
+        none once the form is resolved or closed."""
+        if self.status.finished:
+            return []
+        return [r.stage for r in self.stages if r.resolution is None]
 
     def stage(self, stage: Stage) -> StageRecord:
         for record in self.stages:
@@ -165,11 +183,46 @@ class ResolutionForm:
         raise RuleConflict(f"{stage.title} has not been activated on this form.", slug="stage-not-active")
 
     def _current_record(self, stage: Stage) -> StageRecord:
+        """The record of ``stage`` if it is still open: each active stage is worked on by itself."""
         record = self.stage(stage)
-        if record is not self.current:
+        if record.resolution is not None:
+            now = ", ".join(s.title for s in self.active_stages) or "none"
             raise RuleConflict(
-                f"{stage.title} is over: the form is now at {self.current_stage.title}.", slug="stage-over"
+                f"{stage.title} is over: its resolution details are recorded (stages open now: {now}).", slug="stage-over"
             )
+        return record
+
+    # --- activating stages ---------------------------------------------------------------------
+
+    def activate_stages(self, stages: Sequence[Stage], *, by: str, at: datetime) -> list[Stage]:
+        """Activate one or more further stages at once, each with its own dates, section and
+        resolution details (seed 001: "either one or more can be selected depending on how many
+        levels of escalation are required"). Refused, changing nothing, for a stage already on the
+        form or one at or below a stage whose resolution details are recorded."""
+        self._owner_only(by, "activate escalation stages")
+        self._still_open()
+        selected = _selected_stages(stages)
+        for stage in selected:
+            for record in self.stages:
+                if record.stage is stage and record.resolution is None:
+                    raise RuleConflict(f"{stage.title} is already active on this form.", slug="stage-already-active")
+                if record.resolution is not None and stage.rank <= record.stage.rank:
+                    raise RuleConflict(
+                        f"{stage.title} cannot be activated: {record.stage.title} has its resolution details recorded "
+                        "and a form's stages only go up from a stage that has ended.",
+                        slug="stage-passed",
+                    )
+        for stage in selected:
+            self._add_stage(stage, by, at)
+        self.status = FormStatus.ESCALATED
+        self._changed("stages-activated", "form", by, at, stages=[s.value for s in selected])
+        self.events.append(ev.StagesActivated(self.id, self.case_id, by, at, self.team_id, tuple(selected), tuple(self.active_stages)))
+        return selected
+
+    def _add_stage(self, stage: Stage, by: str, at: datetime) -> StageRecord:
+        record = StageRecord(stage, by, at, StageDates(raised_on=at.date()))
+        self.stages.append(record)
+        self.stages.sort(key=lambda r: r.stage.rank)
         return record
 
     # --- the owner's parts of the form --------------------------------------------------------
@@ -237,13 +290,13 @@ class ResolutionForm:
 
     def save_section(self, stage: Stage, text: str, *, by: str, at: datetime) -> None:
         self._writable_section(stage, by)
-        section = self.current.section
+        section = self.stage(stage).section
         section.save(text, by=by, owner_id=self.owner_id, at=at)
         self._changed("section-draft-saved", "section", by, at, stage, response=section.response, delegation_number=_number(section))
 
     def finalise_section(self, stage: Stage, *, by: str, at: datetime) -> None:
         self._writable_section(stage, by)
-        section = self.current.section
+        section = self.stage(stage).section
         delegation = section.current_delegation
         section.finalise(by=by, owner_id=self.owner_id, at=at)
         self._changed("section-finalised", "section", by, at, stage, response=section.response, delegation_number=_number(section))
@@ -321,6 +374,11 @@ class ResolutionForm:
                 raise InvalidInput("A resolved stage has an impact for the child, not a next step.")
             impact = _text(impact, "The impact for the child")
             record.resolution = StageResolution(True, by, at, impact=impact)
+            still_open = self.active_stages
+            if still_open:
+                # Each active stage has its own resolution section: the form is resolved when the last one is.
+                self._changed("stage-resolved", "stage", by, at, stage, impact=impact, stages_open=[s.value for s in still_open])
+                return
             self.status = FormStatus.RESOLVED
             self.finished_at = at
             days = (at.date() - self.raised_at.date()).days
@@ -340,6 +398,14 @@ class ResolutionForm:
                 raise InvalidInput("Closing unresolved needs a closing reason from the list (closing_reason_id).")
             if not closing_reason.active:
                 raise InvalidInput(f"The closing reason {closing_reason.id!r} is retired: choose a current one.")
+            delegated = [r for r in self.stages if r is not record and r.resolution is None and r.section.state is SectionState.DELEGATED]
+            if delegated:
+                raise RuleConflict(
+                    "Closing the form ends every stage, and "
+                    + "; ".join(f"{r.stage.title}'s section is still delegated to {r.section.delegate_id}" for r in delegated)
+                    + ": wait for it to be finalised, or retract it.",
+                    slug="section-still-delegated",
+                )
             reason = None if close_reason is None or not close_reason.strip() else _text(close_reason, "The note on closing")
             record.resolution = StageResolution(False, by, at, next_step=next_step, close_reason=reason, closing_reason_id=closing_reason.id)
             self.status = FormStatus.CLOSED_UNRESOLVED
@@ -361,8 +427,14 @@ class ResolutionForm:
             raise RuleConflict(f"{record.stage.title} is the last stage: close the form unresolved with a reason.", slug="last-stage")
         if target.rank <= record.stage.rank:
             raise InvalidInput(f"Escalation goes up: {target.title} is not after {record.stage.title}.")
+        existing = next((r for r in self.stages if r.stage is target), None)
+        if existing is not None and existing.resolution is not None:
+            raise RuleConflict(
+                f"{target.title} has its resolution details recorded already: escalate to a stage above it.", slug="stage-passed"
+            )
         record.resolution = StageResolution(False, by, at, next_step=NextStep.ESCALATE, escalated_to=target)
-        self.stages.append(StageRecord(target, by, at, StageDates(raised_on=at.date())))
+        if existing is None:  # a stage already active goes on as it is, with its own dates and section
+            self._add_stage(target, by, at)
         self.status = FormStatus.ESCALATED
         self._changed("stage-escalated", "stage", by, at, record.stage, to_stage=target.value)
         self.events.append(ev.StageEscalated(self.id, self.case_id, by, at, self.team_id, record.stage, target))
@@ -396,3 +468,13 @@ def _iso(day: date | None) -> str | None:
 def _number(section: Any) -> int | None:
     current = section.current_delegation
     return current.number if current else None
+
+
+def _selected_stages(stages: Sequence[Stage]) -> list[Stage]:
+    """The stages chosen, lowest first: at least one, each named once."""
+    chosen = [Stage(s) for s in stages]
+    if not chosen:
+        raise InvalidInput("Select at least one stage.")
+    if len(set(chosen)) != len(chosen):
+        raise InvalidInput("Each stage is selected once.")
+    return sorted(chosen, key=lambda s: s.rank)
