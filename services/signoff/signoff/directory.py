@@ -136,6 +136,25 @@ async def people(db: AsyncDatabase[Document], ids: set[str], session: AsyncClien
     return {d["_id"]: _person(d) for d in docs}
 
 
+async def people_and_chains(
+    db: AsyncDatabase[Document], ids: set[str], levels: int, session: AsyncClientSession | None = None
+) -> dict[str, PersonView]:
+    """People ``ids`` and everyone up to ``levels`` above each in the line-management chain, in
+    one command (``$graphLookup`` along ``line_manager_id``) rather than one read per level."""
+    if not ids:
+        return {}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"_id": {"$in": sorted(ids)}}},
+        {"$graphLookup": {"from": PEOPLE, "startWith": "$line_manager_id", "connectFromField": "line_manager_id",
+                          "connectToField": "_id", "as": "chain", "maxDepth": levels - 1}},
+    ]
+    found: dict[str, PersonView] = {}
+    async for doc in await db[PEOPLE].aggregate(pipeline, session=session):
+        for each in (doc, *doc.pop("chain", ())):
+            found[each["_id"]] = _person(each)
+    return found
+
+
 async def teams(db: AsyncDatabase[Document], ids: set[str], session: AsyncClientSession | None = None) -> dict[str, TeamView]:
     if not ids:
         return {}

@@ -40,14 +40,8 @@ async def actor_for(db: AsyncDatabase[Document], caller: Identity, case: CaseVie
     """The caller as an ``Actor`` of ``case``: their roles and what they are to its team."""
     team = (await directory.teams(db, {case.team_id}, session)).get(case.team_id)
     managers = {m for m in (case.team_manager_id, team.manager_id if team else None) if m}
-    people = await directory.people(db, {caller.person_id, *managers}, session)
-    frontier = set(managers)
-    for _ in range(MAX_CHAIN):  # load the line-management chain above the team's managers
-        above = {p.line_manager_id for p in (people.get(i) for i in frontier) if p is not None and p.line_manager_id}
-        frontier = above - set(people)
-        if not frontier:
-            break
-        people.update(await directory.people(db, frontier, session))
+    # The caller, the team's managers and the line-management chain above them, in one read.
+    people = await directory.people_and_chains(db, {caller.person_id, *managers}, MAX_CHAIN, session)
     teams: dict[str, Any] = {}
     if roles.DISTRICT_MANAGER in caller.roles:
         me = people.get(caller.person_id)

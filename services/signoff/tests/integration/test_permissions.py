@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from signoff import events, store
+from signoff import directory, events, store
+from signoff.directory import PersonChanged
 from signoff.main import create_app
 
 from devstack.testing import EventCapture, running_service
-from services.signoff.tests.integration.harness import act, create, load_directory, signed_off, who
+from services.signoff.tests.integration.harness import STAFF, act, create, load_directory, signed_off, who
 
 
 async def test_counter_signature_by_a_social_worker_is_forbidden(service_env, capture: EventCapture) -> None:
@@ -81,3 +82,27 @@ async def test_the_timeliness_report_is_for_managers_and_performance_staff(servi
         url = "/v1/reports/timeliness?from=2026-01-01&to=2026-12-31"
         assert (await svc.http.get(url, headers=who(svc, "P-SW1"))).status_code == 403
         assert (await svc.http.get(url, headers=who(svc, "P-PERF"))).status_code == 200
+
+
+async def test_managers_up_the_line_management_chain_read_the_exemplar_up_to_eight_levels_above_the_team_manager(service_env) -> None:
+    """Everyone above the team's manager in the line-management chain may read (and so oversee) the
+    team's exemplars, up to ``MAX_CHAIN`` levels: the chain is read in one command, not level by level."""
+    async with running_service(create_app) as svc:
+        await load_directory(svc)
+        # P-TM1 -> P-DM (level 1) -> P-L2 -> ... -> P-L9 (level 9)
+        above = "P-DM"
+        for level in range(2, 10):
+            person_id = f"P-L{level}"
+            await directory.put(svc.db, PersonChanged(person_id=person_id, version=1, roles=["team_manager"], team_id=None, line_manager_id=None))
+            await directory.put(svc.db, PersonChanged(person_id=above, version=level, roles=STAFF[above][0] if above in STAFF else ["team_manager"],
+                                                      team_id=STAFF[above][1] if above in STAFF else None, line_manager_id=person_id))
+            above = person_id
+        exemplar_id = (await create(svc)).json()["id"]
+
+        def reader(person_id: str) -> dict[str, str]:
+            return svc.as_person(person_id, roles=["team_manager"], teams=[])  # no role that reads every case
+
+        for level in (2, 5, 8):
+            resp = await svc.http.get(f"/v1/exemplars/{exemplar_id}", headers=reader(f"P-L{level}"))
+            assert resp.status_code == 200, (level, resp.text)
+        assert (await svc.http.get(f"/v1/exemplars/{exemplar_id}", headers=reader("P-L9"))).status_code == 404, "nine levels up: beyond the chain"
