@@ -39,6 +39,9 @@ OUTBOX_OLDEST_AGE = Gauge(
 OUTBOX_PUBLISH_FAILURES = Counter(
     "qa_outbox_publish_failures_total", "Publish attempts the broker did not confirm", ["service"]
 )
+OUTBOX_HANDOFFS_EXPIRED = Counter(
+    "qa_outbox_handoffs_expired_total", "Events handed to the relay that waited too long in memory and were left to the poll", ["service"]
+)
 MESSAGES_HANDLED = Counter(
     "qa_messages_total",
     "Messages taken from a queue, by outcome (handled, duplicate, retried, dead_lettered)",

@@ -32,7 +32,7 @@ from .broker import Publisher
 from .clock import Clock
 from .documents import OUTBOX, Document, Indexes
 from .events import EventType
-from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISH_FAILURES
+from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_HANDOFFS_EXPIRED, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISH_FAILURES
 from .worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,9 @@ SENT_RETENTION_S = 7 * 24 * 3600
 #: How long events handed to a process's relay are held for it (at most ``OUTBOX_CLAIM_S``): only
 #: the moment from commit to publish, so that a killed process's last events are taken by the next
 #: poll within seconds. A publish slower than this may be made twice (consumers are idempotent).
-HANDOFF_CLAIM_S = 5.0
+HANDOFF_CLAIM_S = 10.0
+#: A handed event is published from memory only while its claim has at least this long to run.
+HANDOFF_MARGIN_S = 4.0
 
 OUTBOX_INDEXES = Indexes(
     OUTBOX,
@@ -105,7 +107,7 @@ class OutboxRelay(BackgroundWorker):
         batch_size: int = 200,
         poll_interval_s: float = 1.0,
         claim_s: float = 30.0,
-        handoff_limit: int = 10_000,
+        handoff_limit: int = 2_000,
     ) -> None:
         super().__init__(
             f"outbox-relay-{service}", interval_s=poll_interval_s, logger=log, failure_message="outbox relay pass failed; retrying"
@@ -171,9 +173,16 @@ class OutboxRelay(BackgroundWorker):
         """Publish up to a batch of handed events; returns how many the broker confirmed."""
         claims: list[str] = []
         batch: list[Document] = []
+        # Events that waited here so long that their claim is about to lapse are left to the poll,
+        # which takes them once it has (so a busy relay never publishes one twice).
+        fresh_until = self.clock.now() + timedelta(seconds=HANDOFF_MARGIN_S)
         while self._handed and len(batch) < self.batch_size:
             claim, docs = self._handed.popleft()
             self._handed_count -= len(docs)
+            if docs[0]["available_at"] < fresh_until:
+                OUTBOX_HANDOFFS_EXPIRED.labels(self.service).inc(len(docs))
+                self._poll_asked = True
+                continue
             claims.append(claim)
             batch.extend(docs)
         return await self._publish(batch, claims)

@@ -13,7 +13,7 @@ import pytest
 from shared.events import parse_envelope
 from shared.mongo import OUTBOX, Transaction, UnitOfWork
 from shared.observability import correlation_id
-from shared.outbox import HANDOFF_CLAIM_S, OutboxRelay
+from shared.outbox import HANDOFF_CLAIM_S, HANDOFF_MARGIN_S, OutboxRelay
 
 from devstack.testing import eventually
 from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
@@ -274,3 +274,27 @@ async def test_handed_events_the_broker_does_not_confirm_wait_their_back_off_and
     assert await poller.publish_pending() == 1
     assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [9]
     await channel.close()
+
+
+async def test_handed_events_whose_claim_is_about_to_lapse_are_left_to_the_poll_and_published_once(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    relay = PollCounting(wiring.db, wiring.publisher, wiring.clock, service="test", poll_interval_s=3600)
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    relay.start()
+    relay.hand_off = lambda claim, docs: relay._handed.append((claim, docs))  # type: ignore[method-assign]  # held, not woken
+
+    async def work(tx: Transaction) -> None:
+        tx.record(THING_HAPPENED, ThingHappened(thing_id=3), subject="thing/3")
+
+    try:
+        await uow.run(work)
+        # The relay was busy: by the time it looks, the claim has less than the margin to run.
+        wiring.clock.advance(seconds=HANDOFF_CLAIM_S - HANDOFF_MARGIN_S + 1)
+        assert await relay.publish_handed() == 0, "not published from memory so late"
+        assert (await wiring.db[OUTBOX].find_one())["status"] == "pending"
+        wiring.clock.advance(seconds=HANDOFF_MARGIN_S)  # the claim lapses: the poll takes it
+        assert await relay.publish_pending() == 1
+        assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [3]
+    finally:
+        await relay.stop()
+        await channel.close()
