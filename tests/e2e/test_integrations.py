@@ -171,7 +171,18 @@ async def test_an_administrator_connects_a_webhook_and_an_amqp_integrator_and_ea
         async def all_delivered() -> bool:
             return granted <= receiver.ids()
 
-        await eventually(all_delivered, timeout=40, message="every granted event delivered")
+        # Events committed just before the crash wait for their claim (the outbox hand-off's, up to
+        # 10 s) and a delivery in flight for its claim (WEBHOOK_CLAIM_S) to lapse: on a loaded
+        # 2-core machine, give it 90 s; a failure says where each missing event stood.
+        deadline = asyncio.get_running_loop().time() + 90
+        while not await all_delivered():
+            if asyncio.get_running_loop().time() > deadline:
+                db = mongo[f"{system.namespace}_gateway"]
+                state = {i: {"outbox": await db["outbox"].find_one({"_id": i}, {"status": 1, "claim": 1, "available_at": 1, "attempts": 1}),
+                             "deliveries": await db["webhook_deliveries"].find({"event_id": i}, {"body": 0}).to_list()}
+                         for i in granted - receiver.ids()}
+                pytest.fail(f"granted events not delivered within 90 s: {state}")
+            await asyncio.sleep(0.2)
         await asyncio.sleep(1)
         ours = [d for d in receiver.deliveries if d["id"] in published]
         assert {d["type"] for d in receiver.deliveries} <= {CASE_CHANGED, TEAM_CHANGED}, "only granted types"
