@@ -23,9 +23,7 @@ import json
 import os
 import platform
 import secrets
-import shutil
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,11 +33,7 @@ import aio_pika
 import httpx
 from pymongo import AsyncMongoClient
 
-from devstack import demo
-from devstack.infra import LOCAL_AMQP_URL, ensure_rabbitmq, free_port, start_embedded_mongo
-from devstack.stack import DEFAULT_PORTS, Stack
-
-from .gateway.__main__ import _cleanup, _cpu
+from .stack import Running, cpu, running
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WORKER, SENIOR, CASE = "P-SW1", "P-DS", "C-1002"
@@ -192,46 +186,24 @@ async def _floor(mongodb_url: str, amqp_url: str, actions: int, clients: int) ->
 
 
 def run(actions: int, clients: int, single: int) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="bench-countersign-"))
-    mongo = None
-    mongodb_url = os.environ.get("MONGODB_URL")
-    if not mongodb_url:
-        mongo = start_embedded_mongo(work / "data", log_path=work / "secantus.log", sync_on_commit=False)
-        mongodb_url = mongo.url
-    amqp_url = os.environ.get("AMQP_URL") or LOCAL_AMQP_URL
-    ensure_rabbitmq(amqp_url)
-    namespace = f"bench{secrets.token_hex(3)}"
-    limits = {"RATE_LIMIT_PER_MINUTE": "1000000000", "RATE_LIMIT_BURST": "1000000000"}
-    stack = Stack(
-        mongodb_url=mongodb_url, amqp_url=amqp_url, namespace=namespace, signing_key=secrets.token_urlsafe(32), log_dir=work / "logs",
-        ports={name: free_port() for name in DEFAULT_PORTS}, extra_env={"gateway": limits},
-    )
-
-    async def measure() -> dict[str, Any]:
-        async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=60,
+    async def measure(system: Running) -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=system.stack.url("gateway"), timeout=60,
                                      limits=httpx.Limits(max_connections=clients + 4)) as http:
             warm = await _prepare(http, 20, clients)
             await _measure(http, warm, clients)  # warm up every path
             many = await _measure(http, await _prepare(http, actions, clients), clients)
             one = await _measure(http, await _prepare(http, single, clients), 1)
-        floor = await _floor(mongodb_url, amqp_url, actions, clients)
+        floor = await _floor(system.mongodb_url, system.amqp_url, actions, clients)
         return {"many": many, "one": one, "floor": floor}
 
-    try:
-        stack.start(["signoff", "notify", "gateway"])
-        demo.load(stack.url("gateway"))
-        figures = asyncio.run(measure())
-    finally:
-        stack.stop()
-        _cleanup(mongodb_url, amqp_url, namespace)
-        if mongo is not None:
-            mongo.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    with running(["signoff", "notify", "gateway"], "countersign") as system:
+        figures = asyncio.run(measure(system))
+        embedded = system.embedded
     many, one, floor = figures["many"], figures["one"], figures["floor"]
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version(), "load_1m": os.getloadavg()[0]},
-        "mongodb": "MONGODB_URL" if mongo is None else "embedded SecantusDB",
+        "machine": {"cores": os.cpu_count(), "cpu": cpu(), "python": platform.python_version(), "load_1m": os.getloadavg()[0]},
+        "mongodb": "embedded SecantusDB" if embedded else "MONGODB_URL",
         "figures": figures,
         "ratio_16_clients": round(many["actions_per_s"] / floor["actions_per_s_concurrent"], 3),
         "p50_ms_one_client": one["http_p50_ms"],

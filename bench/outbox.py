@@ -90,7 +90,7 @@ async def run(mongodb_url: str, amqp_url: str, events: int, concurrency: int) ->
     async def end_to_end() -> None:
         await db.things.delete_many({})
         live_relay = OutboxRelay(db, publisher, SystemClock(), service="bench", batch_size=200, poll_interval_s=0.05)
-        uow.__init__(client, db, source="/qa/bench", clock=SystemClock(), on_commit=live_relay.wake)
+        uow.__init__(client, db, source="/qa/bench", clock=SystemClock(), relay=live_relay)
         live_relay.start()
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(events):

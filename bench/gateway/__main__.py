@@ -18,11 +18,8 @@ import json
 import os
 import platform
 import re
-import secrets
 import shutil
 import subprocess
-import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,8 +27,8 @@ from typing import Any
 import httpx
 
 from devstack import demo
-from devstack.infra import LOCAL_AMQP_URL, ensure_rabbitmq, free_port, start_embedded_mongo
-from devstack.stack import DEFAULT_PORTS, Stack
+
+from ..stack import cpu, running
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 PERSON = "P-SW1"
@@ -69,25 +66,9 @@ def run(duration: int, connections: int) -> dict[str, Any]:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
     from shared.identity import Identity, sign_identity
 
-    work = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
-    mongo = None
-    mongodb_url = os.environ.get("MONGODB_URL")
-    if not mongodb_url:
-        mongo = start_embedded_mongo(work / "data", log_path=work / "secantus.log", sync_on_commit=False)
-        mongodb_url = mongo.url
-    amqp_url = os.environ.get("AMQP_URL") or LOCAL_AMQP_URL
-    ensure_rabbitmq(amqp_url)
-    namespace = f"bench{secrets.token_hex(3)}"
-    key = secrets.token_urlsafe(32)
-    limits = {"RATE_LIMIT_PER_MINUTE": "1000000000", "RATE_LIMIT_BURST": "1000000000"}
-    stack = Stack(
-        mongodb_url=mongodb_url, amqp_url=amqp_url, namespace=namespace, signing_key=key, log_dir=work / "logs",
-        # Every service gets a port (the gateway is told all four); only notify and the gateway run.
-        ports={name: free_port() for name in DEFAULT_PORTS}, extra_env={"gateway": limits},
-    )
-    try:
-        stack.start(["notify", "gateway"])
-        demo.load(stack.url("gateway"))
+    # Only notify and the gateway run.
+    with running(["notify", "gateway"], "gateway") as system:
+        stack = system.stack
         with httpx.Client(base_url=stack.url("gateway")) as client:
             token = demo.dev_token(client, PERSON)
             me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
@@ -96,7 +77,7 @@ def run(duration: int, connections: int) -> dict[str, Any]:
 
         def direct() -> tuple[str, dict[str, str]]:
             # Signed afresh for each run: a signed identity is valid for IDENTITY_MAX_AGE_S.
-            return f"{stack.url('notify')}/v1/me", {"X-QA-Identity": sign_identity(identity, key.encode())}
+            return f"{stack.url('notify')}/v1/me", {"X-QA-Identity": sign_identity(identity, stack.signing_key.encode())}
 
         figures: dict[str, Any] = {}
         for label, conns in ((f"{connections} connections", connections), ("1 connection", 1)):
@@ -106,16 +87,10 @@ def run(duration: int, connections: int) -> dict[str, Any]:
                 "direct": wrk(*direct(), connections=conns, duration=duration),
                 "gateway": wrk(*through, connections=conns, duration=duration),
             }
-    finally:
-        stack.stop()
-        _cleanup(mongodb_url, amqp_url, namespace)
-        if mongo is not None:
-            mongo.stop()
-        shutil.rmtree(work, ignore_errors=True)
     many, one = figures[f"{connections} connections"], figures["1 connection"]
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "cpu": _cpu(), "python": platform.python_version()},
+        "machine": {"cores": os.cpu_count(), "cpu": cpu(), "python": platform.python_version()},
         "read": "GET /v1/me of notify (direct, signed identity) vs GET /api/v1/notify/me (gateway, bearer JWT)",
         "duration_s": duration,
         "figures": figures,
@@ -124,25 +99,6 @@ def run(duration: int, connections: int) -> dict[str, Any]:
         "added_p99_ms_one_client": round(one["gateway"]["p99_ms"] - one["direct"]["p99_ms"], 3),
         "target": TARGET,
     }
-
-
-def _cleanup(mongodb_url: str, amqp_url: str, namespace: str) -> None:
-    from devstack.testing import Infrastructure, remove_namespace
-
-    try:
-        remove_namespace(Infrastructure(mongodb_url, amqp_url, "bench"), namespace)
-    except Exception as exc:  # the figures matter more than tidying up
-        print(f"(could not remove namespace {namespace}: {exc})", file=sys.stderr)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def table(result: dict[str, Any]) -> str:

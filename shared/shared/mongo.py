@@ -183,18 +183,17 @@ class UnitOfWork:
         *,
         source: str,
         clock: Clock,
-        on_commit: Callable[[], None] = lambda: None,
         relay: OutboxRelay | None = None,
     ) -> None:
         self.client = client
         self.db = db
         self.source = source
         self.clock = clock
-        self._on_commit = on_commit
         self.relay = relay
 
     async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         result: list[T] = []
+        #: The outbox documents the committed attempt wrote, and the relay's claim on them.
         written: list[tuple[str | None, list[Document]]] = []
 
         async def attempt(session: AsyncClientSession) -> None:
@@ -209,21 +208,19 @@ class UnitOfWork:
                 # Claimed for this process's relay, which publishes them as soon as this commits.
                 claim = self.relay.reserve(docs) if self.relay is not None else None
                 await self.db[OUTBOX].insert_many(docs, session=session)
-                written.append((claim, docs))
+                written[:] = [(claim, docs)]
 
         async with self.client.start_session() as session:
             if _patient.get():
                 await session.with_transaction(attempt)
             else:
                 await _with_transaction_failing_fast(session, attempt)
-        for claim, docs in written:
-            if self.relay is None:
-                break
+        if written and self.relay is not None:
+            claim, docs = written[0]
             if claim is not None:
                 self.relay.hand_off(claim, docs)
             else:
                 self.relay.wake()  # left for the poll: let it look now
-        self._on_commit()
         return result[0]
 
 

@@ -2,7 +2,7 @@
 then published by a relay that retries until the broker confirms.
 
 The events a process commits are handed to its own relay at once: they are written already
-claimed by that relay (for ``OUTBOX_CLAIM_S`` seconds), published from memory right after the
+claimed by that relay (for ``HANDOFF_CLAIM_S`` seconds), published from memory right after the
 commit and marked sent in one command per batch, so an event costs the database its insert and a
 share of one update, with no poll, no claim and no read. The relay also polls (every
 ``OUTBOX_POLL_INTERVAL_S``) for what no one holds: events whose publish failed and waits its
