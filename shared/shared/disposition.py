@@ -23,9 +23,14 @@ def ascii_filename(filename: str) -> str:
     return _UNSAFE_FALLBACK.sub("_", folded) or "download"
 
 
-def attachment(filename: str) -> str:
-    """The ``Content-Disposition`` value for downloading ``filename`` (any Unicode)."""
+def attachment(filename: str, *, disposition: str = "attachment") -> str:
+    """The ``Content-Disposition`` value for downloading ``filename`` (any Unicode); ``inline`` for
+    what is shown where it is fetched (a chart in an ``<img>``), saved under that name."""
     fallback = ascii_filename(filename)
     if fallback == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+        return f'{disposition}; filename="{filename}"'
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def inline(filename: str) -> str:
+    return attachment(filename, disposition="inline")

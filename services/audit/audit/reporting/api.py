@@ -24,6 +24,7 @@ from shared.errors import Problem
 from shared.identity import CurrentPerson
 
 from shared import charts as charting
+from shared import report_formats as formats
 
 from ..cycles.domain.timetable import Month, months_between, period_months
 from . import charts
@@ -50,47 +51,22 @@ AgreementFormat = Annotated[
     Query(description="csv (or Accept: text/csv); svg or png for the agreement-over-time chart (or Accept: image/svg+xml, image/png); "
                       "pdf for the report as a document, the chart and the table (or Accept: application/pdf)"),
 ]
-_SVG_CONTENT = {"schema": {"type": "string", "description": "An SVG chart (image/svg+xml) with a <title> and a <desc> giving its data."}}
-_PNG_CONTENT = {"schema": {"type": "string", "format": "binary", "description": "A PNG chart."}}
 CHARTS: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}, charting.SVG_MEDIA_TYPE: _SVG_CONTENT, charting.PNG_MEDIA_TYPE: _PNG_CONTENT}, "description": "JSON, or CSV or a chart (SVG, PNG) when asked"},
+    200: {"content": {"text/csv": {}, **formats.CHART_CONTENT}, "description": "JSON, or CSV or a chart (SVG, PNG) when asked"},
     403: {"description": "Not a reader of reports"},
 }
 AGREEMENT: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {"text/csv": {}, charting.SVG_MEDIA_TYPE: _SVG_CONTENT, charting.PNG_MEDIA_TYPE: _PNG_CONTENT, "application/pdf": {}},
+        "content": {"text/csv": {}, **formats.CHART_CONTENT, "application/pdf": {}},
         "description": "JSON, or CSV, a chart (SVG, PNG) or a PDF when asked",
     },
     403: {"description": "Not a reader of reports"},
 }
-_ACCEPTED = (("text/csv", "csv"), (charting.SVG_MEDIA_TYPE, "svg"), (charting.PNG_MEDIA_TYPE, "png"), ("application/pdf", "pdf"))
-
-
-def _wanted(request: Request, fmt: str | None, offered: tuple[str, ...] = ("csv", "svg", "png")) -> str:
-    """The format asked for: ``format`` when given, else the first of CSV, SVG, PNG (and PDF where
-    offered) named in Accept, else JSON."""
-    if fmt is not None:
-        return fmt
-    accepted = {part.split(";")[0].strip().lower() for part in request.headers.get("accept", "").split(",")}
-    return next((name for media, name in _ACCEPTED if media in accepted and name in offered), "json")
+TABLE_OR_CHART = ("csv", "svg", "png")
 
 
 def _csv(request: Request, fmt: str | None) -> bool:
-    return _wanted(request, fmt, ("csv",)) == "csv"
-
-
-def _inline(filename: str) -> str:
-    """Content-Disposition for a picture shown where it is fetched (an <img>), saved under ``filename``."""
-    return attachment(filename).replace("attachment", "inline", 1)
-
-
-async def _chart_response(chart: charting.Chart, fmt: str, filename: str) -> Response:
-    """The chart drawn (off the event loop) as SVG or PNG."""
-    if fmt == "svg":
-        body = await asyncio.to_thread(charting.svg, chart)
-        return Response(body, media_type=charting.SVG_MEDIA_TYPE, headers={"Content-Disposition": _inline(f"{filename}.svg")})
-    body = await asyncio.to_thread(charting.png, chart)
-    return Response(body, media_type=charting.PNG_MEDIA_TYPE, headers={"Content-Disposition": _inline(f"{filename}.png")})
+    return formats.wanted(request, fmt, ("csv",)) == "csv"
 
 
 def _csv_response(rows: list[dict[str, Any]], filename: str) -> Response:
@@ -203,12 +179,12 @@ async def completion_report(
         group="(all)", name="All", allocated=allocated, submitted=submitted, completed=completed, dispensed=dispensed,
         completion_rate=round(completed / counted, 4) if counted else None, submission_rate=round(submitted / counted, 4) if counted else None,
     )
-    wanted = _wanted(request, format)
+    wanted = formats.wanted(request, format, TABLE_OR_CHART)
     if wanted == "csv":
         return _csv_response([{"month": month, "by": by.value, **r.model_dump()} for r in [*rows, total]], f"audit-completion-{month}-{by.value}.csv")
     if wanted in ("svg", "png"):
         chart = charts.completion([r.name for r in rows], [r.completion_rate for r in rows], f"Audits completed in {month}, by {by.value}")
-        return await _chart_response(chart, wanted, f"audit-completion-{month}-{by.value}")
+        return await formats.chart_response(chart, wanted, f"audit-completion-{month}-{by.value}")
     return CompletionReport(month=month, by=by, tool_id=tool_id, rows=rows, total=total)
 
 
@@ -225,9 +201,9 @@ async def grades_report(
         period=period, months=[str(m) for m in months], tool_id=tool_id, completed=sum(r.completed for r in rows),
         grades=grade_counts(rows), themes=[_theme(t) for t in themes(rows)],
     )
-    wanted = _wanted(request, format)
+    wanted = formats.wanted(request, format, TABLE_OR_CHART)
     if wanted in ("svg", "png"):
-        return await _chart_response(charts.grades(report.grades, f"Grades of the audits completed in {period}"), wanted, f"audit-grades-{period}")
+        return await formats.chart_response(charts.grades(report.grades, f"Grades of the audits completed in {period}"), wanted, f"audit-grades-{period}")
     if wanted == "csv":
         lines = [{"period": period, "kind": "grade", "key": g, "title": g, "audits": n, "share": ""} for g, n in report.grades.items()]
         lines += [{"period": period, "kind": t.kind, "key": t.key, "title": t.title, "audits": t.audits, "share": t.share} for t in report.themes]
@@ -247,10 +223,10 @@ async def trend_report(
         raise Problem(422, "bad-range", "Bad range", f"'from' must not be after 'to', and the range at most {MAX_TREND_MONTHS} months.")
     rows = await report_store.rows_for_months(runtime.db, months, tool_id)
     points = [TrendPointOut(**p.__dict__) for p in trend_of(rows, [str(m) for m in months])]
-    wanted = _wanted(request, format)
+    wanted = formats.wanted(request, format, TABLE_OR_CHART)
     if wanted in ("svg", "png"):
         chart = charts.trend([p.month for p in points], [p.completion_rate for p in points], [p.completed for p in points], f"Audits completed, {from_month} to {to_month}")
-        return await _chart_response(chart, wanted, f"audit-trend-{from_month}-{to_month}")
+        return await formats.chart_response(chart, wanted, f"audit-trend-{from_month}-{to_month}")
     if wanted == "csv":
         return _csv_response(
             [{"month": p.month, "allocated": p.allocated, "completed": p.completed, "completion_rate": p.completion_rate, **p.grades} for p in points],
@@ -396,7 +372,7 @@ async def moderation_agreement_report(
         scale=[s.value for s in agreeing.SCALE], rows=[_agreement_row(g, names.get(g.group, g.title)) for g in found.groups],
         total=_agreement_row(found.total, found.total.title),
     )
-    wanted = _wanted(request, format, ("csv", "svg", "png", "pdf"))
+    wanted = formats.wanted(request, format, ("csv", "svg", "png", "pdf"))
     if wanted == "csv":
         return _csv_response([_agreement_line(report, r) for r in [*report.rows, report.total]], f"moderation-agreement-{period}-{by.value}.csv")
     if wanted in ("svg", "png", "pdf"):
@@ -404,7 +380,7 @@ async def moderation_agreement_report(
         if wanted == "pdf":
             content = await asyncio.to_thread(_agreement_pdf, report, chart, runtime.clock.now())
             return Response(content, media_type="application/pdf", headers={"Content-Disposition": attachment(f"moderation-agreement-{period}-{by.value}.pdf")})
-        return await _chart_response(chart, wanted, f"moderation-agreement-{period}-{by.value}")
+        return await formats.chart_response(chart, wanted, f"moderation-agreement-{period}-{by.value}")
     return report
 
 

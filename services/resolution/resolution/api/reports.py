@@ -5,7 +5,6 @@ where the forms are now (open, escalated, resolved, closed unresolved), as SVG (
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -13,12 +12,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from shared.app import RuntimeDep
-from shared.disposition import attachment
 from shared.errors import Problem
 from shared.http import Page, Pagination, encode_cursor
 from shared.identity import CurrentPerson, Identity
 
 from shared import charts
+from shared import report_formats as formats
 
 from .. import reports, store
 from ..domain import Stage
@@ -100,23 +99,10 @@ ChartFormat = Annotated[
     Query(description="svg or png for the counts as a chart, horizontal bars per group (or send Accept: image/svg+xml, image/png)"),
 ]
 CHART_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "JSON, or the counts as a chart (SVG, PNG) when asked",
-        "content": {
-            charts.SVG_MEDIA_TYPE: {"schema": {"type": "string", "description": "An SVG chart (image/svg+xml) with a <title> and a <desc> giving its data."}},
-            charts.PNG_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary", "description": "A PNG chart."}},
-        },
-    },
+    200: {"description": "JSON, or the counts as a chart (SVG, PNG) when asked", "content": formats.CHART_CONTENT},
 }
 #: The chart's series: where the forms of a group are now (the bars are stacked; their sum is the total).
 CHART_SERIES = (("open", "Open"), ("escalated", "Escalated"), ("resolved", "Resolved"), ("closed_unresolved", "Closed unresolved"))
-
-
-def _chart_format(request: Request, fmt: str | None) -> str:
-    if fmt is not None:
-        return fmt
-    accepted = {part.split(";")[0].strip().lower() for part in request.headers.get("accept", "").split(",")}
-    return "svg" if charts.SVG_MEDIA_TYPE in accepted else "png" if charts.PNG_MEDIA_TYPE in accepted else "json"
 
 
 def counts_chart(out: CountsOut) -> charts.Chart:
@@ -154,15 +140,10 @@ async def resolution_counts(
         for r in rows
     ]
     counted = CountsOut(group_by=group_by, start=start, end=end, rows=out, truncated=truncated)
-    wanted = _chart_format(request, format)
+    wanted = formats.wanted(request, format, ("svg", "png"))
     if wanted == "json":
         return counted
-    chart = counts_chart(counted)
-    name = f"resolutions-{start.isoformat()}-{end.isoformat()}-{group_by.value}.{wanted}"
-    disposition = attachment(name).replace("attachment", "inline", 1)
-    if wanted == "svg":
-        return Response(await asyncio.to_thread(charts.svg, chart), media_type=charts.SVG_MEDIA_TYPE, headers={"Content-Disposition": disposition})
-    return Response(await asyncio.to_thread(charts.png, chart), media_type=charts.PNG_MEDIA_TYPE, headers={"Content-Disposition": disposition})
+    return await formats.chart_response(counts_chart(counted), wanted, f"resolutions-{start.isoformat()}-{end.isoformat()}-{group_by.value}")
 
 
 def _finish(doc: dict[str, Any] | None) -> FinishDuration:
