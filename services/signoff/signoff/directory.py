@@ -17,6 +17,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_cache import CachedView, DirectoryCache
 from shared.directory_sync import applied_type, projected
 from shared.events import EventType
 from shared.mongo import Document, Indexes
@@ -108,6 +109,7 @@ async def put(db: AsyncDatabase[Document], record: CaseChanged | PersonChanged |
     fields = record.model_dump(mode="json", exclude={"sequence"})
     record_id, version = fields.pop(key), fields.pop("version")
     await apply_if_newer(db[collection], record_id, version, fields)
+    CACHE.invalidate(db)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -160,6 +162,36 @@ async def teams(db: AsyncDatabase[Document], ids: set[str], session: AsyncClient
         return {}
     docs = await db[TEAMS].find({"_id": {"$in": sorted(ids)}}, session=session).to_list()
     return {d["_id"]: TeamView(d["_id"], d.get("manager_id"), d.get("district")) for d in docs}
+
+
+# --- reading through the cache ---------------------------------------------------------------
+
+#: What this process has read of its directory copy, exactly as fresh as the copy (``shared.directory_cache``).
+CACHE = DirectoryCache()
+
+
+class Cached:
+    """The reads a permission check makes (a case, its team, people and their chains), answered
+    from ``CACHE`` once one read of the applied record has shown the copy has not moved."""
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None, view: CachedView) -> None:
+        self.db, self.session, self.view = db, session, view
+
+    async def case(self, case_id: str) -> CaseView | None:
+        return await self.view.get(("case", case_id), lambda: case(self.db, case_id, self.session))
+
+    async def person(self, person_id: str) -> PersonView | None:
+        return await self.view.get(("person", person_id), lambda: person(self.db, person_id, self.session))
+
+    async def teams(self, ids: set[str]) -> dict[str, TeamView]:
+        return dict(await self.view.get(("teams", frozenset(ids)), lambda: teams(self.db, ids, self.session)))
+
+    async def people_and_chains(self, ids: set[str], levels: int) -> dict[str, PersonView]:
+        return dict(await self.view.get(("chains", frozenset(ids), levels), lambda: people_and_chains(self.db, ids, levels, self.session)))
+
+
+async def cached(db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> Cached:
+    return Cached(db, session, await CACHE.view(db, session))
 
 
 def _person(doc: Document) -> PersonView:

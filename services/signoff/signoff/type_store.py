@@ -4,6 +4,7 @@ started on). The seed's five types are stored at start-up when absent."""
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -130,11 +131,21 @@ async def get(db: AsyncDatabase[Document], code: str, session: AsyncClientSessio
     return _from_doc(doc)
 
 
+#: Type versions already read, per database: a stored version never changes (a new definition is
+#: a new version), so every exemplar read after the first needs no read of its type.
+_VERSIONS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, int], ExemplarType]] = weakref.WeakKeyDictionary()
+
+
 async def get_version(db: AsyncDatabase[Document], code: str, version: int, session: AsyncClientSession | None = None) -> ExemplarType:
+    known = _VERSIONS.setdefault(db.client, {})
+    key = (db.name, code, version)
+    if key in known:
+        return known[key]
     doc = await db[TYPE_VERSIONS].find_one({"_id": f"{code}:{version}"}, session=session)
     if doc is None:
         raise NotFound("exemplar type version", f"{code} v{version}")
-    return from_definition(code, version, doc["definition"])
+    found = known[key] = from_definition(code, version, doc["definition"])
+    return found
 
 
 async def meta(db: AsyncDatabase[Document], code: str) -> Document | None:

@@ -36,17 +36,22 @@ def new_id() -> str:
 # --- who the caller is to a case -----------------------------------------------------------
 
 
-async def actor_for(db: AsyncDatabase[Document], caller: Identity, case: CaseView, session: AsyncClientSession | None = None) -> Actor:
-    """The caller as an ``Actor`` of ``case``: their roles and what they are to its team."""
-    team = (await directory.teams(db, {case.team_id}, session)).get(case.team_id)
+async def actor_for(
+    db: AsyncDatabase[Document], caller: Identity, case: CaseView, session: AsyncClientSession | None = None,
+    looked_up: directory.Cached | None = None,
+) -> Actor:
+    """The caller as an ``Actor`` of ``case``: their roles and what they are to its team. The
+    directory facts come through the process's cache, exact to sign-off's copy (``directory.Cached``)."""
+    look = looked_up or await directory.cached(db, session)
+    team = (await look.teams({case.team_id})).get(case.team_id)
     managers = {m for m in (case.team_manager_id, team.manager_id if team else None) if m}
     # The caller, the team's managers and the line-management chain above them, in one read.
-    people = await directory.people_and_chains(db, {caller.person_id, *managers}, MAX_CHAIN, session)
+    people = await look.people_and_chains({caller.person_id, *managers}, MAX_CHAIN)
     teams: dict[str, Any] = {}
     if roles.DISTRICT_MANAGER in caller.roles:
         me = people.get(caller.person_id)
         own = set(caller.teams) | ({me.team_id} if me is not None and me.team_id else set())
-        teams = await directory.teams(db, own | {case.team_id}, session)
+        teams = await look.teams(own | {case.team_id})
     relation = relation_to_case(
         caller.person_id, frozenset(caller.roles), frozenset(caller.teams), case, team, people, teams
     )
@@ -72,6 +77,8 @@ class Loaded:
     exemplar: Exemplar
     case: CaseView
     actor: Actor
+    #: The directory as this load saw it (further look-ups of the same action go through it).
+    directory: directory.Cached
 
 
 async def load_for(db: AsyncDatabase[Document], caller: Identity, exemplar_id: str, session: AsyncClientSession | None = None) -> Loaded:
@@ -80,12 +87,13 @@ async def load_for(db: AsyncDatabase[Document], caller: Identity, exemplar_id: s
     exemplar = await store.load(db, exemplar_id, session)
     if exemplar is None:
         raise NotFound("exemplar", exemplar_id)
-    case = await directory.case(db, exemplar.case_id, session) or CaseView(exemplar.case_id, exemplar.team_id, status="unknown")
-    actor = await actor_for(db, caller, case, session)
+    look = await directory.cached(db, session)
+    case = await look.case(exemplar.case_id) or CaseView(exemplar.case_id, exemplar.team_id, status="unknown")
+    actor = await actor_for(db, caller, case, session, look)
     if not may_read(actor):
         raise NotFound("exemplar", exemplar_id)
     exemplar.team_id = case.team_id  # the case's team now (a case may move team)
-    return Loaded(exemplar, case, actor)
+    return Loaded(exemplar, case, actor, look)
 
 
 def _expect(exemplar: Exemplar, if_match: int) -> None:
@@ -140,8 +148,8 @@ async def first_sign(
         _expect(exemplar, if_match)
         exemplar.first_sign(actor, now)
         named = await _person_or_invalid(uow.db, counter_signer_id, "counter_signer_id", tx.session) if counter_signer_id else None
-        me = await directory.person(uow.db, caller.person_id, tx.session)
-        line_manager = await directory.person(uow.db, me.line_manager_id, tx.session) if me and me.line_manager_id else None
+        me = await loaded.directory.person(caller.person_id)
+        line_manager = await loaded.directory.person(me.line_manager_id) if me and me.line_manager_id else None
         recipient = messages.counter_signer_for(exemplar, named, line_manager)
         message = None
         if recipient is not None:
