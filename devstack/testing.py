@@ -276,6 +276,16 @@ async def _declare_integrator_view(amqp_url: str, namespace: str) -> None:
         await queue.bind(exchange, routing_key="#")
 
 
+def problem(response: Any, status: int) -> dict[str, Any]:
+    """Assert ``response`` is a problem+json answer of ``status`` (with its status, title and type
+    in the body as RFC 9457 has them) and return the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and body["type"], body
+    return body
+
+
 async def eventually(predicate: Any, *, timeout: float = 10.0, interval: float = 0.05, message: str = "condition") -> Any:
     """Await ``predicate()`` until it returns something truthy; fail the test after ``timeout``."""
     deadline = asyncio.get_running_loop().time() + timeout

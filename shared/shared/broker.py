@@ -11,7 +11,7 @@ the broker itself (the channel is closed with ACCESS_REFUSED).
 from __future__ import annotations
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, AbstractIncomingMessage, AbstractRobustConnection
 from aiormq.abc import ConfirmationFrameType
 from pamqp.commands import Basic
 
@@ -24,6 +24,17 @@ async def connect(url: str, *, name: str) -> AbstractRobustConnection:
 
 async def declare_events_exchange(channel: AbstractChannel, name: str) -> AbstractExchange:
     return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def queue_depth(connection: AbstractConnection, name: str) -> int:
+    """Messages ready in the queue ``name`` (``ChannelNotFoundEntity`` when there is no such queue)."""
+    channel = await connection.channel()
+    try:
+        declared = await channel.declare_queue(name, passive=True)
+    finally:
+        if not channel.is_closed:  # a passive declare of a missing queue closes the channel
+            await channel.close()
+    return int(declared.declaration_result.message_count or 0)
 
 
 def platform_exchange_for(events_exchange: str) -> str:

@@ -35,7 +35,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from aiormq.exceptions import ChannelNotFoundEntity
 from pamqp.commands import Basic
 
-from .broker import headers_without_deaths, persistent_copy
+from .broker import headers_without_deaths, persistent_copy, queue_depth
 from .consumer import ATTEMPT_HEADER, FAILED_AT_HEADER, QUEUE_HEADER, REASON_HEADER
 
 REPLAYED_AT_HEADER = "x-qa-replayed-at"
@@ -122,15 +122,10 @@ def replay_copy(message: AbstractIncomingMessage, *, replayed_at: datetime) -> a
 
 async def _depth(connection: AbstractConnection, name: str) -> int:
     """Messages ready in ``name``; ReplayError if there is no such queue."""
-    channel = await connection.channel()
     try:
-        declared = await channel.declare_queue(name, passive=True)
+        return await queue_depth(connection, name)
     except ChannelNotFoundEntity:
         raise ReplayError(f"there is no queue {name!r} (check --queue: <namespace>.<service>.<purpose>)") from None
-    finally:
-        if not channel.is_closed:
-            await channel.close()
-    return int(declared.declaration_result.message_count or 0)
 
 
 async def replay(

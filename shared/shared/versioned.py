@@ -12,11 +12,13 @@ service. The helpers take the session of the caller's transaction (``tx.session`
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+from pymongo.results import UpdateResult
 
 from .documents import Document
 
@@ -60,43 +62,44 @@ async def current_version(
     return None if found is None else int(found[version_field])
 
 
-async def replace_versioned(
-    collection: Collection,
-    doc_id: str,
-    doc: Document,
-    expected_version: int,
-    *,
-    what: str,
-    session: AsyncClientSession | None = None,
-    version_field: str = "version",
+async def _write_if_at(
+    collection: Collection, doc_id: str, expected_version: int, write: Callable[[Document], Awaitable[UpdateResult]], *,
+    what: str, session: AsyncClientSession | None, version_field: str,
 ) -> None:
-    """Replace the record with ``doc`` (which carries its new version) if it is still at
-    ``expected_version``; otherwise write nothing and raise ``Stale`` with the version it is at."""
-    result = await collection.replace_one({"_id": doc_id, version_field: expected_version}, doc, session=session)
+    """``write`` the record through the filter that matches it only at ``expected_version``; when
+    it matched nothing, raise ``Stale`` with the version the record is at."""
+    result = await write({"_id": doc_id, version_field: expected_version})
     if result.matched_count != 1:
         current = await current_version(collection, doc_id, session=session, version_field=version_field)
         raise Stale(what, current, expected_version, ident=doc_id)
 
 
+async def replace_versioned(
+    collection: Collection, doc_id: str, doc: Document, expected_version: int, *,
+    what: str, session: AsyncClientSession | None = None, version_field: str = "version",
+) -> None:
+    """Replace the record with ``doc`` (which carries its new version) if it is still at
+    ``expected_version``; otherwise write nothing and raise ``Stale`` with the version it is at."""
+
+    async def replace(match: Document) -> UpdateResult:
+        return await collection.replace_one(match, doc, session=session)
+
+    await _write_if_at(collection, doc_id, expected_version, replace, what=what, session=session, version_field=version_field)
+
+
 async def update_versioned(
-    collection: Collection,
-    doc_id: str,
-    update: dict[str, Any],
-    expected_version: int,
-    *,
-    what: str,
-    where: Document | None = None,
-    session: AsyncClientSession | None = None,
-    version_field: str = "version",
+    collection: Collection, doc_id: str, update: dict[str, Any], expected_version: int, *,
+    what: str, where: Document | None = None, session: AsyncClientSession | None = None, version_field: str = "version",
 ) -> None:
     """Apply ``update`` (operators such as ``$set``; it leaves the version alone) if the record is
     still at ``expected_version`` and matches ``where``, moving it to ``expected_version + 1``;
     otherwise write nothing and raise ``Stale`` with the version it is at."""
     update = {**update, "$set": {**update.get("$set", {}), version_field: expected_version + 1}}
-    result = await collection.update_one({**(where or {}), "_id": doc_id, version_field: expected_version}, update, session=session)
-    if result.matched_count != 1:
-        current = await current_version(collection, doc_id, session=session, version_field=version_field)
-        raise Stale(what, current, expected_version, ident=doc_id)
+
+    async def apply(match: Document) -> UpdateResult:
+        return await collection.update_one({**(where or {}), **match}, update, session=session)
+
+    await _write_if_at(collection, doc_id, expected_version, apply, what=what, session=session, version_field=version_field)
 
 
 async def insert_versioned(

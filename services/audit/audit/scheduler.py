@@ -26,6 +26,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.clock import Clock
+from shared.scheduler_runs import scheduler_runs_route
 from shared.worker import BackgroundWorker
 
 from shared import as_of
@@ -148,12 +149,9 @@ class AuditSchedulerRunOut(BaseModel):
 router = APIRouter(prefix="/v1", tags=["audit schedule"])
 
 
-@router.post(
-    "/scheduler/runs",
-    response_model=AuditSchedulerRunOut,
-    dependencies=as_of.GUARDS,
-    summary="Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists, multi-agency audits held three years destroyed (administrators; local and test settings)",
-    responses=as_of.RESPONSES,
+@scheduler_runs_route(
+    router, AuditSchedulerRunOut,
+    "Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists, multi-agency audits held three years destroyed (administrators; local and test settings)",
 )
 async def run_scheduler(body: as_of.SchedulerRunIn, runtime: RuntimeDep) -> AuditSchedulerRunOut:
     today = as_of.local_date(as_of.parse_as_of(body.as_of))

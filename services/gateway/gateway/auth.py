@@ -13,6 +13,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -67,34 +68,23 @@ class DevIssuer:
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
 
+@dataclass(kw_only=True, eq=False)
 class TokenVerifier:
     """Verifies JWTs from the configured issuer (and the dev issuer, when enabled)."""
 
-    def __init__(
-        self,
-        *,
-        audience: str,
-        issuer: str | None,
-        jwks_url: str | None,
-        session: aiohttp.ClientSession | None,
-        cache_s: int = 300,
-        dev_issuer: DevIssuer | None = None,
-        min_refetch_s: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.audience = audience
-        self.issuer = issuer
-        self.jwks_url = jwks_url
-        self.session = session
-        self.cache_s = cache_s
-        self.dev_issuer = dev_issuer
-        self.min_refetch_s = min_refetch_s
-        self.clock = clock
-        self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
-        self._lock = asyncio.Lock()
-        # Verified tokens, so a busy front end does not pay for RSA on every request.
-        self._verified: dict[str, tuple[float, dict[str, Any]]] = {}
+    audience: str
+    issuer: str | None
+    jwks_url: str | None
+    session: aiohttp.ClientSession | None
+    cache_s: int = 300
+    dev_issuer: DevIssuer | None = None
+    min_refetch_s: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+    _keys: dict[str, Any] = field(default_factory=dict, init=False)
+    _fetched_at: float = field(default=0.0, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    #: Verified tokens, so a busy front end does not pay for RSA on every request.
+    _verified: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict, init=False)
 
     async def verify(self, token: str) -> dict[str, Any]:
         cached = self._verified.get(token)

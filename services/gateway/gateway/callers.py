@@ -5,6 +5,7 @@ also spends one token of the person's rate limit (``limits.RateLimiter``)."""
 from __future__ import annotations
 
 import time
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,28 +22,22 @@ def _unauthenticated(detail: str) -> Problem:
     return Problem(401, "unauthenticated", "Authentication required", detail, headers={"WWW-Authenticate": 'Bearer realm="qa-platform"'})
 
 
+@dataclass(eq=False)
 class CallerResolver:
-    def __init__(
-        self,
-        verifier: TokenVerifier,
-        db: AsyncDatabase[Document],
-        *,
-        person_claim: str,
-        cache_s: float,
-        signing_key: bytes,
-        signed_ttl_s: int,
-        integration_clients: frozenset[str] = frozenset(),
-    ) -> None:
-        self.verifier = verifier
-        self.integration_clients = integration_clients
-        self.db = db
-        self.person_claim = person_claim
-        self.cache_s = cache_s
-        self.signing_key = signing_key
-        # Re-sign well before the services' max age runs out.
-        self.signed_ttl_s = max(1, signed_ttl_s // 2)
-        self._people: dict[str, tuple[float, Identity | None]] = {}
-        self._signed: dict[str, tuple[float, str]] = {}
+    verifier: TokenVerifier
+    db: AsyncDatabase[Document]
+    _: KW_ONLY
+    person_claim: str
+    cache_s: float
+    signing_key: bytes
+    #: Given as the services' max age; held as half of it, to re-sign well before that runs out.
+    signed_ttl_s: int
+    integration_clients: frozenset[str] = frozenset()
+    _people: dict[str, tuple[float, Identity | None]] = field(default_factory=dict, init=False)
+    _signed: dict[str, tuple[float, str]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.signed_ttl_s = max(1, self.signed_ttl_s // 2)
 
     def forget(self, person_id: str | None = None) -> None:
         """Drop cached identities (after a directory change in this replica)."""

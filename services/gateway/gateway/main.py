@@ -13,7 +13,7 @@ import aiohttp
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
-from shared.app import ConsumerSpec, Runtime, RuntimeDep, create_service_app
+from shared.app import CallerOut, ConsumerSpec, Runtime, RuntimeDep, create_service_app
 from shared.broker_access import BrokerAdmin, vhost_of
 from shared.errors import Problem
 from starlette.middleware import Middleware
@@ -57,11 +57,9 @@ class DevToken(BaseModel):
     expires_in: int
 
 
-class Me(BaseModel):
-    person_id: str
-    name: str | None
-    roles: list[str]
-    teams: list[str]
+class Me(CallerOut):
+    # Who the token belongs to: the fields every service's ``/v1/me`` answers, under the gateway's own name.
+    pass
 
 
 def _dev_router() -> APIRouter:

@@ -83,18 +83,26 @@ class Upstream:
         })
 
 
+@asynccontextmanager
+async def serve_stand_in(app: web.Application) -> AsyncIterator[str]:
+    """A stand-in (an upstream service, an identity provider, a webhook receiver) served on a free
+    loopback port: yields its base URL, ``http://127.0.0.1:<port>``."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
     stand_in = Upstream()
-    runner = web.AppRunner(stand_in.app())
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    stand_in.url = f"http://127.0.0.1:{port}"
-    yield stand_in
-    stand_in.release_second_event.set()
-    await runner.cleanup()
+    async with serve_stand_in(stand_in.app()) as stand_in.url:
+        yield stand_in
+        stand_in.release_second_event.set()
 
 
 @dataclass
@@ -143,3 +151,29 @@ async def serve_gateway(**overrides: Any) -> AsyncIterator[RunningGateway]:
     finally:
         server.should_exit = True
         await task
+
+
+def case_row(i: int, **overrides: object) -> dict[str, object]:
+    """Row ``i`` of a bulk import of children's cases (``overrides`` change or add fields)."""
+    return {
+        "id": f"C-{i:05d}", "child_name": f"Child {i}", "case_type": "CIN", "team_id": "T-1", "allocated_worker_id": "P-1",
+        "opened_on": "2026-02-02", **overrides,
+    }
+
+
+def case_rows_three_bad(count: int = 450) -> list[dict[str, object]]:
+    """``count`` case rows, three of them refused: row 10's type, row 200 without an id, the last
+    repeating row 0's id."""
+    rows = [case_row(i) for i in range(count)]
+    rows[10] = case_row(10, case_type="XX")
+    rows[200] = {"child_name": "No id", "case_type": "CP", "team_id": "T-1", "opened_on": "2026-01-01"}
+    rows[count - 1] = case_row(0)  # the same id as row 0
+    return rows
+
+
+async def social_worker_seen(gw: RunningGateway, person_id: str = "P-1") -> dict[str, str]:
+    """A social worker the gateway has already answered for (who they are now cached): their headers."""
+    await gw.add_person(person_id, roles=["social_worker"])
+    headers = await gw.as_person(person_id)
+    assert (await gw.http.get("/api/v1/me", headers=headers)).json()["roles"] == ["social_worker"]
+    return headers

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Query, Request, Response
@@ -118,6 +119,12 @@ def _detail(task: Any, base_url: str) -> TaskDetailOut:
     return TaskDetailOut(**out.model_dump(), history=history)
 
 
+def _answer(task: Any, runtime: Any, response: Response) -> TaskDetailOut:
+    """A task of the caller's tray with its history, its version sent as the answer's ETag."""
+    response.headers["ETag"] = etag(task.version)
+    return _detail(task, _notifier(runtime).settings.frontend_base_url)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1")
 
@@ -178,24 +185,24 @@ def build_router() -> APIRouter:
     async def get_task(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> TaskDetailOut:
         task = await store.load_task(runtime.db, task_id, with_history=True)
         task.ensure_assignee(caller.person_id)
-        response.headers["ETag"] = etag(task.version)
-        return _detail(task, _notifier(runtime).settings.frontend_base_url)
+        return _answer(task, runtime, response)
 
-    @router.post("/tasks/{task_id}/done", response_model=TaskDetailOut, tags=["work tray"], summary="Mark a task of the caller's tray done")
+    #: A change the assignee makes to a task of their tray (at the version they saw), answered with the task.
+    task_change = partial(router.post, response_model=TaskDetailOut, tags=["work tray"])
+
+    @task_change("/tasks/{task_id}/done", summary="Mark a task of the caller's tray done")
     async def mark_task_done(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
                         body: DoneIn | None = None) -> TaskDetailOut:
         task = await usecases.mark_done(runtime.uow, runtime.db, task_id, by=caller.person_id, if_match=if_match,
                                         note=body.note if body else None)
-        response.headers["ETag"] = etag(task.version)
-        return _detail(task, _notifier(runtime).settings.frontend_base_url)
+        return _answer(task, runtime, response)
 
-    @router.post("/tasks/{task_id}/cancel", response_model=TaskDetailOut, tags=["work tray"], summary="Cancel a task of the caller's tray")
+    @task_change("/tasks/{task_id}/cancel", summary="Cancel a task of the caller's tray")
     async def cancel_task(task_id: TaskId, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch,
                      body: CancelIn | None = None) -> TaskDetailOut:
         task = await usecases.cancel_task(runtime.uow, runtime.db, task_id, by=caller.person_id, if_match=if_match,
                                           reason=body.reason if body else None)
-        response.headers["ETag"] = etag(task.version)
-        return _detail(task, _notifier(runtime).settings.frontend_base_url)
+        return _answer(task, runtime, response)
 
     def prefs_out(prefs: Preferences) -> PreferencesOut:
         return PreferencesOut(person_id=prefs.person_id, version=prefs.version, email=prefs.email_settings(),

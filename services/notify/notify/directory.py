@@ -9,26 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_readers import PersonRecord, person_changed
 from shared.directory_sync import applied_type, projected
-from shared.events import EventType
 from shared.mongo import Document, Indexes
 
 RECIPIENTS = "recipients"
 
 
-class PersonChanged(BaseModel):
+class PersonChanged(PersonRecord):
     """What notify reads of ``directory.person.changed.v1`` (tolerant of fields it does not use)."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    person_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
     name: str
     email: str
     roles: list[str]
@@ -37,10 +30,7 @@ class PersonChanged(BaseModel):
     active: bool = True
 
 
-PERSON_CHANGED = EventType(
-    "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway",
-    internal=True,  # as the gateway publishes it: on the platform exchange (staff contact details)
-)
+PERSON_CHANGED = person_changed(PersonChanged)
 #: What notify reports of its copy (the directory sync signal).
 APPLIED = applied_type("notify")
 

@@ -27,7 +27,7 @@ from shared.worker import BackgroundWorker
 
 from . import store
 from .directory import RECIPIENTS
-from .domain.kinds import LABELS, TaskKind, is_chased_when_overdue, reminder_interval
+from .domain.kinds import TaskKind, is_chased_when_overdue, reminder_interval
 from .domain.schedule import chase_due, digest_day
 from .domain.tasks import Link, Origin, Task, TaskStatus
 from .mail.outbox import queue_email
@@ -104,25 +104,16 @@ async def _remind(n: Notifier, uow: UnitOfWork, task_id: str, now: datetime) -> 
 
 
 async def _reminder_email(n: Notifier, tx: Transaction, task: Task, number: int, key: str, now: datetime) -> None:
-    prefs = await store.load_preferences(n.db, task.assignee_id, tx=tx)
-    if not prefs.wants_email(task.kind):
-        return
-    person = await n.person(tx, task.assignee_id)
-    if person is not None and person.get("active") is False:
+    person = await n.email_recipient(tx, task)
+    if person is None:
         return
     rendered = n.templates.render("reminder", {
-        "recipient_name": (person or {}).get("name") or "colleague",
+        **n.task_facts(task, person),
         "number": number,
         "assigned_on": local_date(task.created_at).strftime("%d/%m/%Y"),
-        "kind_label": LABELS[task.kind],
-        "subject": task.subject,
-        "action": task.action,
-        "due_on": task.due_on.strftime("%d/%m/%Y") if task.due_on else "",
-        "url": n.url(task.link),
-        "tray_url": n.tray_url,
         "interval": reminder_interval(task.kind, n.settings.reminder_working_days),
     })
-    await queue_email(n.db, tx, key=f"reminder:{key}", recipient_id=task.assignee_id, to=(person or {}).get("email"),
+    await queue_email(n.db, tx, key=f"reminder:{key}", recipient_id=task.assignee_id, to=person.get("email"),
                       template="reminder", rendered=rendered, now=now, kind=task.kind.value, task_id=task.id)
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
+from shared.scheduler_runs import scheduler_runs_route
 
 from shared import as_of
 
@@ -41,12 +42,9 @@ def build_router() -> APIRouter:
     """The route, without a prefix: ``api.build_router`` includes it under ``/v1``."""
     router = APIRouter(tags=["scheduler"])
 
-    @router.post(
-        "/scheduler/runs",
-        response_model=NotifySchedulerRunOut,
-        dependencies=as_of.GUARDS,
-        summary="Send the reminders and digest due as of a date, as the scheduler would (administrators; local and test settings)",
-        responses=as_of.RESPONSES,
+    @scheduler_runs_route(
+        router, NotifySchedulerRunOut,
+        "Send the reminders and digest due as of a date, as the scheduler would (administrators; local and test settings)",
     )
     async def run_scheduler(body: as_of.SchedulerRunIn, runtime: RuntimeDep) -> NotifySchedulerRunOut:
         moment = as_of.parse_as_of(body.as_of)

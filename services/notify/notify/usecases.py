@@ -3,7 +3,9 @@ emails, in the consumer's transaction), mark one done or cancel it, change email
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -50,6 +52,29 @@ class Notifier:
             return None
         return await self.db[RECIPIENTS].find_one({"_id": person_id}, {"name": 1, "email": 1, "active": 1, "roles": 1,
                                                                       "line_manager_id": 1}, session=tx.session if tx else None)
+
+    async def email_recipient(self, tx: Transaction, task: Task) -> Document | None:
+        """The task's assignee as the directory knows them (``{}`` if it does not), if an email
+        about the task goes to them: they want emails of its kind and have not left; else None."""
+        prefs = await store.load_preferences(self.db, task.assignee_id, tx=tx)
+        if not prefs.wants_email(task.kind):
+            return None
+        person = await self.person(tx, task.assignee_id)
+        if person is not None and person.get("active") is False:
+            return None
+        return person or {}
+
+    def task_facts(self, task: Task, recipient: Document) -> dict[str, Any]:
+        """What every email about a task tells of it (the templates' shared context)."""
+        return {
+            "recipient_name": recipient.get("name") or "colleague",
+            "kind_label": LABELS[task.kind],
+            "subject": task.subject,
+            "action": task.action,
+            "due_on": task.due_on.strftime("%d/%m/%Y") if task.due_on else "",
+            "url": self.url(task.link),
+            "tray_url": self.tray_url,
+        }
 
 
 async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effects: Effects) -> list[str]:
@@ -99,22 +124,13 @@ async def _stored_under_former_kind(n: Notifier, tx: Transaction, event_id: str,
 
 async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> None:
     assert spec.email is not None
-    prefs = await store.load_preferences(n.db, task.assignee_id, tx=tx)
-    if not prefs.wants_email(task.kind):
-        return
-    recipient = await n.person(tx, task.assignee_id)
-    if recipient is not None and recipient.get("active") is False:
+    recipient = await n.email_recipient(tx, task)
+    if recipient is None:
         return
     assigner = await n.person(tx, task.assigned_by)
     context: dict[str, Any] = {
-        "recipient_name": (recipient or {}).get("name") or "colleague",
-        "kind_label": LABELS[task.kind],
-        "subject": task.subject,
-        "action": task.action,
-        "due_on": task.due_on.strftime("%d/%m/%Y") if task.due_on else "",
+        **n.task_facts(task, recipient),
         "assigned_by_name": (assigner or {}).get("name") or ("a colleague" if task.assigned_by else "the system"),
-        "url": n.url(task.link),
-        "tray_url": n.tray_url,
         **spec.email.context,
     }
     if spec.email.document_path is not None:
@@ -124,7 +140,7 @@ async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, e
         n.db, tx,
         key=event_id,
         recipient_id=task.assignee_id,
-        to=(recipient or {}).get("email"),
+        to=recipient.get("email"),
         template=spec.email.template,
         rendered=rendered,
         now=n.clock.now(),
@@ -134,28 +150,26 @@ async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, e
     )
 
 
-async def mark_done(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, *, by: str, if_match: int, note: str | None) -> Task:
+async def _change_task(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, by: str, if_match: int,
+                       change: Callable[[Task, datetime], None]) -> Task:
+    """The caller's own task, at the version they saw, changed by ``change`` (given the moment) and saved."""
     async def work(tx: Transaction) -> Task:
         task = await store.load_task(db, task_id, tx=tx, with_history=True)
         task.ensure_assignee(by)
         check_version("task", task.version, if_match, ident=task_id)
-        task.mark_done(by=by, at=uow.clock.now(), note=note)
+        change(task, uow.clock.now())
         await store.save_task(db, tx, task, expected_version=if_match)
         return task
 
     return await uow.run(work)
+
+
+async def mark_done(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, *, by: str, if_match: int, note: str | None) -> Task:
+    return await _change_task(uow, db, task_id, by, if_match, lambda task, at: task.mark_done(by=by, at=at, note=note))
 
 
 async def cancel_task(uow: UnitOfWork, db: AsyncDatabase[Document], task_id: str, *, by: str, if_match: int, reason: str | None) -> Task:
-    async def work(tx: Transaction) -> Task:
-        task = await store.load_task(db, task_id, tx=tx, with_history=True)
-        task.ensure_assignee(by)
-        check_version("task", task.version, if_match, ident=task_id)
-        task.cancel(by=by, at=uow.clock.now(), reason=reason)
-        await store.save_task(db, tx, task, expected_version=if_match)
-        return task
-
-    return await uow.run(work)
+    return await _change_task(uow, db, task_id, by, if_match, lambda task, at: task.cancel(by=by, at=at, reason=reason))
 
 
 async def change_preferences(

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_readers import CaseRecord, PersonRecord, case_changed, person_changed
 from shared.directory_sync import applied_type, projected
-from shared.events import EventType
 from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
@@ -28,15 +28,9 @@ CASES = "cases"
 PEOPLE = "people"
 
 
-class CaseChanged(BaseModel):
+class CaseChanged(CaseRecord):
     """What resolution reads of ``directory.case.changed.v1``."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    case_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
     case_type: str
     status: str = "open"
     team_id: str
@@ -46,22 +40,16 @@ class CaseChanged(BaseModel):
     closed_on: date | None = None
 
 
-class PersonChanged(BaseModel):
+class PersonChanged(PersonRecord):
     """What resolution reads of ``directory.person.changed.v1``."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    person_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
     roles: list[str]
     team_id: str | None = None
     active: bool = True
 
 
-CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
-PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway", internal=True)
+CASE_CHANGED = case_changed(CaseChanged)
+PERSON_CHANGED = person_changed(PersonChanged)
 #: What resolution reports of its copy (the directory sync signal).
 APPLIED = applied_type("resolution")
 

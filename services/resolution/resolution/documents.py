@@ -8,7 +8,7 @@ each stage took); they are recomputed on every save, so they never drift from th
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from .domain import (
     CaseContacts,
@@ -27,6 +27,8 @@ from .domain import (
     Theme,
 )
 from .domain.closing_reasons import ClosingReason
+
+Listed = TypeVar("Listed", bound=Theme)
 
 Doc = dict[str, Any]
 
@@ -164,15 +166,17 @@ def theme_document(theme: Theme) -> Doc:
     }
 
 
-def theme_from_document(doc: Doc) -> Theme:
-    return Theme(
+def _listed_from_document(kind: type[Listed], doc: Doc) -> Listed:
+    """A theme, or an item of another list kept like themes (a closing reason), from its document."""
+    return kind(
         doc["_id"], doc["name"], doc["description"], doc["active"], doc["version"], doc["created_by"], doc["created_at"],
         doc["updated_by"], doc["updated_at"],
     )
+
+
+def theme_from_document(doc: Doc) -> Theme:
+    return _listed_from_document(Theme, doc)
 
 
 def closing_reason_from_document(doc: Doc) -> ClosingReason:
-    return ClosingReason(
-        doc["_id"], doc["name"], doc["description"], doc["active"], doc["version"], doc["created_by"], doc["created_at"],
-        doc["updated_by"], doc["updated_at"],
-    )
+    return _listed_from_document(ClosingReason, doc)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 from shared.directory_sync import applied_type
+from shared.event_translation import Publishes, Translations
 from shared.events import EventData, EventRegistry, EventType
 
 from .domain import events as ev
@@ -18,9 +19,21 @@ from .domain import events as ev
 PUBLISHER = "resolution"
 
 
-class ResolutionRaised(EventData):
+class FormFacts(EventData):
+    """What every event is about: the form and the child's case."""
+
     form_id: str
     case_id: str
+
+
+class TeamFormFacts(FormFacts):
+    """An event about a form, with the team that holds its case."""
+
+    team_id: str
+    """The id of the team that holds the child's case."""
+
+
+class ResolutionRaised(FormFacts):
     case_type: str
     """The case's type code in the directory: CIN, CP or CIC."""
     team_id: str
@@ -39,11 +52,9 @@ class ResolutionRaised(EventData):
     first_stage is the lowest. Empty from publishers before several stages could be active at once."""
 
 
-class CaseContactReported(EventData):
+class CaseContactReported(FormFacts):
     """A team manager or allocated worker the directory lacks, entered on a form for the directory to record."""
 
-    form_id: str
-    case_id: str
     team_manager_id: str | None = None
     """The person id of the case's team manager as entered on the form; null when not entered."""
     allocated_worker_id: str | None = None
@@ -52,11 +63,9 @@ class CaseContactReported(EventData):
     reported_at: datetime
 
 
-class SectionDelegated(EventData):
+class SectionDelegated(FormFacts):
     """Everything notify needs to put a task in the delegate's work tray."""
 
-    form_id: str
-    case_id: str
     stage: str
     stage_title: str
     delegate_id: str
@@ -70,9 +79,7 @@ class SectionDelegated(EventData):
     """The previous delegate when this re-delegates the section (their task is over)."""
 
 
-class SectionFinalised(EventData):
-    form_id: str
-    case_id: str
+class SectionFinalised(FormFacts):
     stage: str
     finalised_by: str
     delegate_id: str | None = None
@@ -82,9 +89,7 @@ class SectionFinalised(EventData):
     finalised_at: datetime
 
 
-class SectionReactivated(EventData):
-    form_id: str
-    case_id: str
+class SectionReactivated(FormFacts):
     stage: str
     stage_title: str
     reactivated_by: str
@@ -96,9 +101,7 @@ class SectionReactivated(EventData):
     reactivated_at: datetime
 
 
-class SectionRetracted(EventData):
-    form_id: str
-    case_id: str
+class SectionRetracted(FormFacts):
     stage: str
     delegate_id: str
     """The delegate whose task is cancelled."""
@@ -109,11 +112,7 @@ class SectionRetracted(EventData):
     """The delegate's unfinalised draft stays with the section (true when there was one)."""
 
 
-class StageEscalated(EventData):
-    form_id: str
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
+class StageEscalated(TeamFormFacts):
     from_stage: str
     """The stage it was not resolved at."""
     to_stage: str
@@ -124,13 +123,9 @@ class StageEscalated(EventData):
     escalated_at: datetime
 
 
-class StagesActivated(EventData):
+class StagesActivated(TeamFormFacts):
     """The owner activated further escalation stages at once; each has its own dates, section and resolution details."""
 
-    form_id: str
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
     stages: list[str]
     """The stages activated, lowest first (informal or stage-1 .. stage-5); each section is delegated on its own."""
     stage_titles: list[str]
@@ -141,11 +136,7 @@ class StagesActivated(EventData):
     activated_at: datetime
 
 
-class ResolutionResolved(EventData):
-    form_id: str
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
+class ResolutionResolved(TeamFormFacts):
     stage: str
     """The stage it was resolved at."""
     resolved_by: str
@@ -154,11 +145,7 @@ class ResolutionResolved(EventData):
     """Days from raising the resolution to resolving it."""
 
 
-class ResolutionClosedUnresolved(EventData):
-    form_id: str
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
+class ResolutionClosedUnresolved(TeamFormFacts):
     stage: str
     """The stage it was closed at."""
     closed_by: str
@@ -205,60 +192,31 @@ EVENTS = EventRegistry(
 EVENTS.register(applied_type(PUBLISHER))  # the directory sync signal (shared.directory_sync)
 
 
+def _stage_title(event: ev.SectionEvent) -> str:
+    return event.stage.title
+
+
+#: Which integration event each domain event publishes: the form's ``form_id`` and ``case_id`` and
+#: every other fact of the same name are carried as they are; ``by`` and ``at`` are named for the act.
+TRANSLATIONS = Translations({
+    ev.ResolutionRaised: Publishes(RAISED, {"by": "owner_id", "at": "raised_at"}),
+    ev.CaseContactReported: Publishes(CASE_CONTACT_REPORTED, {"by": "reported_by", "at": "reported_at"}),
+    ev.SectionDelegated: Publishes(SECTION_DELEGATED, {"by": "delegated_by", "at": "delegated_at"}, {"stage_title": _stage_title}),
+    ev.SectionFinalised: Publishes(SECTION_FINALISED, {"by": "finalised_by", "at": "finalised_at"}),
+    ev.SectionReactivated: Publishes(SECTION_REACTIVATED, {"by": "reactivated_by", "at": "reactivated_at"}, {"stage_title": _stage_title}),
+    ev.SectionRetracted: Publishes(SECTION_RETRACTED, {"by": "retracted_by", "at": "retracted_at"}),
+    ev.StagesActivated: Publishes(
+        STAGES_ACTIVATED, {"by": "activated_by", "at": "activated_at"}, {"stage_titles": lambda e: [s.title for s in e.stages]}
+    ),
+    ev.StageEscalated: Publishes(STAGE_ESCALATED, {"by": "escalated_by", "at": "escalated_at"}, {"to_stage_title": lambda e: e.to_stage.title}),
+    ev.ResolutionResolved: Publishes(RESOLVED, {"by": "resolved_by", "at": "resolved_at"}),
+    ev.ResolutionClosedUnresolved: Publishes(CLOSED_UNRESOLVED, {"by": "closed_by", "at": "closed_at"}),
+})
+
+
 def integration_event(event: ev.DomainEvent) -> tuple[EventType, EventData]:
-    """The published form of a domain event."""
-    base = {"form_id": event.form_id, "case_id": event.case_id}
-    match event:
-        case ev.ResolutionRaised():
-            return RAISED, ResolutionRaised(
-                **base, case_type=event.case_type, team_id=event.team_id, owner_id=event.by, owner_role=event.owner_role,
-                first_stage=event.first_stage.value, theme_ids=list(event.theme_ids), raised_at=event.at,
-                stages=[s.value for s in event.stages],
-            )
-        case ev.CaseContactReported():
-            return CASE_CONTACT_REPORTED, CaseContactReported(
-                **base, team_manager_id=event.team_manager_id, allocated_worker_id=event.allocated_worker_id,
-                reported_by=event.by, reported_at=event.at,
-            )
-        case ev.SectionDelegated():
-            return SECTION_DELEGATED, SectionDelegated(
-                **base, stage=event.stage.value, stage_title=event.stage.title, delegate_id=event.delegate_id,
-                delegation_number=event.delegation_number, delegated_by=event.by, delegated_at=event.at, due_on=event.due_on,
-                recalled_delegate_id=event.recalled_delegate_id,
-            )
-        case ev.SectionFinalised():
-            return SECTION_FINALISED, SectionFinalised(
-                **base, stage=event.stage.value, finalised_by=event.by, delegate_id=event.delegate_id,
-                delegation_number=event.delegation_number, finalised_at=event.at,
-            )
-        case ev.SectionReactivated():
-            return SECTION_REACTIVATED, SectionReactivated(
-                **base, stage=event.stage.value, stage_title=event.stage.title, reactivated_by=event.by, delegate_id=event.delegate_id,
-                delegation_number=event.delegation_number, due_on=event.due_on, reactivated_at=event.at,
-            )
-        case ev.SectionRetracted():
-            return SECTION_RETRACTED, SectionRetracted(
-                **base, stage=event.stage.value, delegate_id=event.delegate_id, delegation_number=event.delegation_number,
-                retracted_by=event.by, retracted_at=event.at, draft_kept=event.draft_kept,
-            )
-        case ev.StagesActivated():
-            return STAGES_ACTIVATED, StagesActivated(
-                **base, team_id=event.team_id, stages=[s.value for s in event.stages], stage_titles=[s.title for s in event.stages],
-                active_stages=[s.value for s in event.active_stages], activated_by=event.by, activated_at=event.at,
-            )
-        case ev.StageEscalated():
-            return STAGE_ESCALATED, StageEscalated(
-                **base, team_id=event.team_id, from_stage=event.from_stage.value, to_stage=event.to_stage.value,
-                to_stage_title=event.to_stage.title, escalated_by=event.by, escalated_at=event.at,
-            )
-        case ev.ResolutionResolved():
-            return RESOLVED, ResolutionResolved(
-                **base, team_id=event.team_id, stage=event.stage.value, resolved_by=event.by, resolved_at=event.at,
-                days_to_resolution=event.days_to_resolution,
-            )
-        case ev.ResolutionClosedUnresolved():
-            return CLOSED_UNRESOLVED, ResolutionClosedUnresolved(
-                **base, team_id=event.team_id, stage=event.stage.value, closed_by=event.by, closed_at=event.at, days_open=event.days_open,
-                closing_reason_id=event.closing_reason_id,
-            )
-    raise TypeError(f"no integration event for {type(event).__name__}")
+    """The published form of a domain event (every one of the form's is published)."""
+    published = TRANSLATIONS(event)
+    if published is None:
+        raise TypeError(f"no integration event for {type(event).__name__}")
+    return published

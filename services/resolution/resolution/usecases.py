@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.directory_sync import not_yet_known
@@ -143,6 +144,15 @@ async def _change(uow: UnitOfWork, form_id: str, caller: Identity, if_match: int
     return await uow.run(work)
 
 
+async def _apply(uow: UnitOfWork, form_id: str, caller: Identity, if_match: int, apply: Callable[[ResolutionForm, datetime], object]) -> ResolutionForm:
+    """``_change`` for a change that needs nothing more from the database: ``apply(form, now)``."""
+
+    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
+        apply(form, now)
+
+    return await _change(uow, form_id, caller, if_match, change)
+
+
 async def add_concern(uow: UnitOfWork, form_id: str, theme_id: str, detail: str, *, caller: Identity, if_match: int) -> ResolutionForm:
     async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
         theme = (await _themes(uow.db, [theme_id], session))[theme_id]
@@ -166,17 +176,11 @@ async def report_case_contacts(
 
 
 async def activate_stages(uow: UnitOfWork, form_id: str, stages: list[Stage], *, caller: Identity, if_match: int) -> ResolutionForm:
-    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
-        form.activate_stages(stages, by=caller.person_id, at=now)
-
-    return await _change(uow, form_id, caller, if_match, change)
+    return await _apply(uow, form_id, caller, if_match, lambda form, now: form.activate_stages(stages, by=caller.person_id, at=now))
 
 
 async def record_stage_dates(uow: UnitOfWork, form_id: str, stage: Stage, dates: StageDates, *, caller: Identity, if_match: int) -> ResolutionForm:
-    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
-        form.record_stage_dates(stage, dates, by=caller.person_id, at=now)
-
-    return await _change(uow, form_id, caller, if_match, change)
+    return await _apply(uow, form_id, caller, if_match, lambda form, now: form.record_stage_dates(stage, dates, by=caller.person_id, at=now))
 
 
 async def delegate_section(
@@ -193,33 +197,21 @@ async def delegate_section(
 
 
 async def save_section(uow: UnitOfWork, form_id: str, stage: Stage, text: str, *, caller: Identity, if_match: int) -> ResolutionForm:
-    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
-        form.save_section(stage, text, by=caller.person_id, at=now)
-
-    return await _change(uow, form_id, caller, if_match, change)
+    return await _apply(uow, form_id, caller, if_match, lambda form, now: form.save_section(stage, text, by=caller.person_id, at=now))
 
 
 async def finalise_section(uow: UnitOfWork, form_id: str, stage: Stage, *, caller: Identity, if_match: int) -> ResolutionForm:
-    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
-        form.finalise_section(stage, by=caller.person_id, at=now)
-
-    return await _change(uow, form_id, caller, if_match, change)
+    return await _apply(uow, form_id, caller, if_match, lambda form, now: form.finalise_section(stage, by=caller.person_id, at=now))
 
 
 async def reactivate_section(uow: UnitOfWork, form_id: str, stage: Stage, *, caller: Identity, if_match: int) -> ResolutionForm:
-    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
-        form.reactivate_section(stage, by=caller.person_id, at=now)
-
-    return await _change(uow, form_id, caller, if_match, change)
+    return await _apply(uow, form_id, caller, if_match, lambda form, now: form.reactivate_section(stage, by=caller.person_id, at=now))
 
 
 async def retract_section(
     uow: UnitOfWork, form_id: str, stage: Stage, *, reason: str, note: str, caller: Identity, if_match: int
 ) -> ResolutionForm:
-    async def change(form: ResolutionForm, now: datetime, session: Session) -> None:
-        form.retract_section(stage, reason=reason, note=note, by=caller.person_id, at=now)
-
-    return await _change(uow, form_id, caller, if_match, change)
+    return await _apply(uow, form_id, caller, if_match, lambda form, now: form.retract_section(stage, reason=reason, note=note, by=caller.person_id, at=now))
 
 
 @dataclass(frozen=True)
@@ -251,57 +243,55 @@ async def record_resolution(
     return await _change(uow, form_id, caller, if_match, change)
 
 
-# --- themes ------------------------------------------------------------------------------------
+# --- themes and closing reasons: managed lists kept by the same rules ---------------------------
+
+#: A theme or a closing reason (a closing reason is kept like a theme).
+Listed = TypeVar("Listed", bound=Theme)
 
 
-async def create_theme(uow: UnitOfWork, name: str, description: str, *, caller: Identity, idempotency: IdempotencyKey | None) -> Theme:
-    async def work(tx: Transaction) -> Theme:
+@dataclass(frozen=True)
+class ManagedList(Generic[Listed]):
+    """A managed list kept by the theme rules, and where the store keeps its items."""
+
+    kind: type[Listed]
+    load: Callable[[AsyncDatabase[Document], str, Session], Awaitable[Listed]]
+    insert: Callable[[AsyncDatabase[Document], Listed, Session], Awaitable[None]]
+    save: Callable[..., Awaitable[None]]
+
+
+THEMES: ManagedList[Theme] = ManagedList(Theme, store.load_theme, store.insert_theme, store.save_theme)
+CLOSING_REASONS: ManagedList[ClosingReason] = ManagedList(
+    ClosingReason, store.load_closing_reason, store.insert_closing_reason, store.save_closing_reason
+)
+
+
+async def create_listed(
+    uow: UnitOfWork, kept: ManagedList[Listed], name: str, description: str, *, caller: Identity, idempotency: IdempotencyKey | None
+) -> Listed:
+    """Add a theme or a closing reason (administrator or QA officer)."""
+
+    async def work(tx: Transaction) -> Listed:
         now = _now(uow)
-        theme = Theme.create(name, description, by=caller.person_id, roles=caller.roles, at=now)
-        await store.insert_theme(uow.db, theme, tx.session)
-        await remember(tx, uow.db, idempotency, theme.id, now=now)
-        return theme
+        item = kept.kind.create(name, description, by=caller.person_id, roles=caller.roles, at=now)
+        await kept.insert(uow.db, item, tx.session)
+        await remember(tx, uow.db, idempotency, item.id, now=now)
+        return item
 
     return await uow.run(work)
 
 
-async def change_theme(
-    uow: UnitOfWork, theme_id: str, *, name: str | None, description: str | None, active: bool | None, caller: Identity, if_match: int
-) -> Theme:
-    async def work(tx: Transaction) -> Theme:
-        check_theme_manager(caller.roles)
-        theme = await store.load_theme(uow.db, theme_id, tx.session)
-        check_version("theme", theme.version, if_match, ident=theme_id)
-        theme.change(by=caller.person_id, roles=caller.roles, at=_now(uow), name=name, description=description, active=active)
-        await store.save_theme(uow.db, theme, expected_version=if_match, session=tx.session)
-        return theme
+async def change_listed(
+    uow: UnitOfWork, kept: ManagedList[Listed], item_id: str, *,
+    name: str | None, description: str | None, active: bool | None, caller: Identity, if_match: int,
+) -> Listed:
+    """Rename, describe, retire or reinstate a theme or a closing reason (administrator or QA officer)."""
 
-    return await uow.run(work)
-
-
-# --- closing reasons (kept like themes) --------------------------------------------------------
-
-
-async def create_closing_reason(uow: UnitOfWork, name: str, description: str, *, caller: Identity, idempotency: IdempotencyKey | None) -> ClosingReason:
-    async def work(tx: Transaction) -> ClosingReason:
-        now = _now(uow)
-        reason = ClosingReason.create(name, description, by=caller.person_id, roles=caller.roles, at=now)
-        await store.insert_closing_reason(uow.db, reason, tx.session)
-        await remember(tx, uow.db, idempotency, reason.id, now=now)
-        return reason
-
-    return await uow.run(work)
-
-
-async def change_closing_reason(
-    uow: UnitOfWork, reason_id: str, *, name: str | None, description: str | None, active: bool | None, caller: Identity, if_match: int
-) -> ClosingReason:
-    async def work(tx: Transaction) -> ClosingReason:
-        check_theme_manager(caller.roles, ClosingReason.what)
-        reason = await store.load_closing_reason(uow.db, reason_id, tx.session)
-        check_version("closing reason", reason.version, if_match, ident=reason_id)
-        reason.change(by=caller.person_id, roles=caller.roles, at=_now(uow), name=name, description=description, active=active)
-        await store.save_closing_reason(uow.db, reason, expected_version=if_match, session=tx.session)
-        return reason
+    async def work(tx: Transaction) -> Listed:
+        check_theme_manager(caller.roles, kept.kind.what)
+        item = await kept.load(uow.db, item_id, tx.session)
+        check_version(kept.kind.what, item.version, if_match, ident=item_id)
+        item.change(by=caller.person_id, roles=caller.roles, at=_now(uow), name=name, description=description, active=active)
+        await kept.save(uow.db, item, expected_version=if_match, session=tx.session)
+        return item
 
     return await uow.run(work)

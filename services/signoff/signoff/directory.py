@@ -12,14 +12,13 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_cache import CachedView, DirectoryCache
+from shared.directory_readers import CaseRecord, PersonRecord, TeamRecord, case_changed, person_changed, team_changed
 from shared.directory_sync import applied_type, projected
-from shared.events import EventType
 from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
@@ -30,15 +29,7 @@ PEOPLE = "directory_people"
 TEAMS = "directory_teams"
 
 
-class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class CaseChanged(_Tolerant):
-    case_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
+class CaseChanged(CaseRecord):
     case_type: str
     status: str
     team_id: str
@@ -49,30 +40,22 @@ class CaseChanged(_Tolerant):
     closed_on: date | None = None
 
 
-class PersonChanged(_Tolerant):
-    person_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
+class PersonChanged(PersonRecord):
     roles: list[str] = []
     team_id: str | None = None
     line_manager_id: str | None = None
     active: bool = True
 
 
-class TeamChanged(_Tolerant):
-    team_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
+class TeamChanged(TeamRecord):
     district: str | None = None
     area: str | None = None
     manager_id: str | None = None
 
 
-CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
-PERSON_CHANGED = EventType("directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway", internal=True)
-TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
+CASE_CHANGED = case_changed(CaseChanged)
+PERSON_CHANGED = person_changed(PersonChanged)
+TEAM_CHANGED = team_changed(TeamChanged)
 #: What sign-off reports of its copy (the directory sync signal).
 APPLIED = applied_type("signoff")
 

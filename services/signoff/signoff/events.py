@@ -10,10 +10,10 @@ senders to refer to the child by case, not by name.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import Field
 from shared.directory_sync import applied_type
+from shared.event_translation import Publishes, Translations
 from shared.events import EventData, EventRegistry, EventType
 
 from .domain import events as ev
@@ -161,41 +161,23 @@ EVENTS = EventRegistry(
 EVENTS.register(applied_type(PUBLISHER))  # the directory sync signal (shared.directory_sync)
 
 
+#: Which integration event each domain event publishes (the others are kept inside sign-off): the
+#: exemplar's ids, type code and version and every other fact of the same name are carried as they
+#: are; ``by`` and ``at`` are named for the act.
+TRANSLATIONS = Translations({
+    ev.Created: Publishes(EXEMPLAR_CREATED, {"by": "created_by", "at": "created_at"}),
+    ev.FirstSigned: Publishes(EXEMPLAR_FIRST_SIGNED, {"by": "signed_by", "at": "signed_at"}),
+    ev.CounterSigned: Publishes(EXEMPLAR_COUNTER_SIGNED, {"by": "counter_signed_by", "at": "counter_signed_at"}),
+    ev.Unlocked: Publishes(EXEMPLAR_UNLOCKED, {"by": "unlocked_by", "at": "unlocked_at"}),
+    ev.Cloned: Publishes(EXEMPLAR_CLONED, {"by": "cloned_by", "at": "cloned_at"}),
+    ev.IndexChildCaseNoteAdded: Publishes(INDEX_CHILD_CASE_NOTE_ADDED, {"by": "added_by", "at": "added_at"}),
+    ev.MessageSent: Publishes(WORKFLOW_MESSAGE_SENT, {"by": "assigned_by", "at": "sent_at"}),
+})
+
+
 def integration_event(e: ev.ExemplarEvent) -> tuple[EventType, EventData] | None:
     """The integration event for a domain event, or None for those kept inside sign-off."""
-    base: dict[str, Any] = {
-        "exemplar_id": e.exemplar_id, "case_id": e.case_id, "team_id": e.team_id, "type_code": e.type_code, "version": e.version,
-    }
-    match e:
-        case ev.Created():
-            return EXEMPLAR_CREATED, ExemplarCreated(**base, created_by=e.by, created_at=e.at, start_date=e.start_date)
-        case ev.FirstSigned():
-            return EXEMPLAR_FIRST_SIGNED, ExemplarFirstSigned(**base, signed_by=e.by, signed_at=e.at, start_date=e.start_date)
-        case ev.CounterSigned():
-            return EXEMPLAR_COUNTER_SIGNED, ExemplarCounterSigned(
-                **base, first_signed_by=e.first_signed_by, counter_signed_by=e.by, counter_signed_at=e.at,
-                start_date=e.start_date, counter_signed_on=e.counter_signed_on,
-                timescale_working_days=e.timescale_working_days, working_days_taken=e.working_days_taken, on_time=e.on_time,
-            )
-        case ev.Unlocked():
-            return EXEMPLAR_UNLOCKED, ExemplarUnlocked(**base, new_version=e.new_version, unlocked_by=e.by, unlocked_at=e.at)
-        case ev.Cloned():
-            return EXEMPLAR_CLONED, ExemplarCloned(
-                **base, index_exemplar_id=e.index_exemplar_id, index_case_id=e.index_case_id, index_version=e.index_version,
-                cloned_by=e.by, cloned_at=e.at, start_date=e.start_date,
-            )
-        case ev.IndexChildCaseNoteAdded():
-            return INDEX_CHILD_CASE_NOTE_ADDED, IndexChildCaseNoteAdded(
-                **base, index_case_id=e.index_case_id, index_exemplar_id=e.index_exemplar_id, index_version=e.index_version,
-                added_by=e.by, added_at=e.at,
-            )
-        case ev.MessageSent():
-            return WORKFLOW_MESSAGE_SENT, WorkflowMessageSent(
-                **base, message_id=e.message_id, to_person_id=e.to_person_id, assigned_by=e.by, from_system=e.from_system,
-                action=e.action, subject=e.subject, text=e.text, due_on=e.due_on, sent_at=e.at,
-                clone_of_exemplar_id=e.clone_of_exemplar_id, clone_of_version=e.clone_of_version, send_email=e.send_email,
-            )
-    return None
+    return TRANSLATIONS(e)
 
 
 def subject_of(e: ev.ExemplarEvent) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import aio_pika
 import pytest
+from shared.broker import queue_depth
 from shared.consumer import DEAD_LETTER_DELIVERY_LIMIT, EventConsumer, ReceivedEvent, Subscription
 from shared.mongo import Transaction
 
@@ -48,12 +49,7 @@ def _queue_arguments(wiring: Wiring, name: str) -> dict[str, Any]:
 
 
 async def _depth(wiring: Wiring, name: str) -> int:
-    channel = await wiring.connection.channel()
-    try:
-        declared = await channel.declare_queue(name, passive=True)
-        return int(declared.declaration_result.message_count or 0)
-    finally:
-        await channel.close()
+    return await queue_depth(wiring.connection, name)
 
 
 def _consumer(wiring: Wiring, *, delivery_limit: int = 20) -> EventConsumer:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 
 import pytest
+from shared.broker import queue_depth
 from shared.consumer import EventConsumer, ReceivedEvent, Subscription
 from shared.mongo import PROCESSED_EVENTS, Transaction
 
@@ -65,12 +66,7 @@ class Setup:
         return event_id
 
     async def depth(self, name: str) -> int:
-        channel = await self.w.connection.channel()
-        try:
-            declared = await channel.declare_queue(name, passive=True)
-            return int(declared.declaration_result.message_count or 0)
-        finally:
-            await channel.close()
+        return await queue_depth(self.w.connection, name)
 
     async def dead_lettered(self, count: int) -> None:
         async def enough() -> bool:

@@ -188,34 +188,25 @@ def test_working_days_between_undoes_add_working_days_backwards_from_a_working_d
 # --- next_working_day and last_working_day_before ----------------------------------------
 
 
-def test_next_working_day_of_a_working_day_is_that_day():
-    assert next_working_day(date(2026, 12, 24)) == date(2026, 12, 24)
-
-
-def test_next_working_day_skips_christmas_weekend_and_the_substitute_day():
-    assert next_working_day(date(2026, 12, 25)) == date(2026, 12, 29)
-    assert next_working_day(date(2026, 12, 26)) == date(2026, 12, 29)
-
-
-def test_next_working_day_of_a_saturday_is_the_monday():
-    assert next_working_day(date(2026, 6, 6)) == date(2026, 6, 8)
-
-
-def test_last_working_day_before_new_year_2027_is_31_december_2026():
-    assert last_working_day_before(date(2027, 1, 1)) == date(2026, 12, 31)
-
-
-def test_last_working_day_before_a_monday_is_the_friday():
-    assert last_working_day_before(date(2026, 6, 1)) == date(2026, 5, 29)
-
-
-def test_last_working_day_before_the_day_after_spring_bank_holiday_is_the_friday_before_it():
-    # Tue 26 May 2026: Mon 25 May is the spring bank holiday, so the answer is Fri 22 May.
-    assert last_working_day_before(date(2026, 5, 26)) == date(2026, 5, 22)
-
-
-def test_last_working_day_before_is_strictly_before_even_a_working_day():
-    assert last_working_day_before(date(2026, 6, 10)) == date(2026, 6, 9)
+@pytest.mark.parametrize(
+    "neighbour, day, expected",
+    [
+        pytest.param(next_working_day, date(2026, 12, 24), date(2026, 12, 24), id="next: a working day is that day"),
+        pytest.param(next_working_day, date(2026, 12, 25), date(2026, 12, 29), id="next: christmas day skips the weekend and the substitute day"),
+        pytest.param(next_working_day, date(2026, 12, 26), date(2026, 12, 29), id="next: boxing day skips the weekend and the substitute day"),
+        pytest.param(next_working_day, date(2026, 6, 6), date(2026, 6, 8), id="next: a saturday is the monday"),
+        pytest.param(last_working_day_before, date(2027, 1, 1), date(2026, 12, 31), id="last before: new year 2027 is 31 december 2026"),
+        pytest.param(last_working_day_before, date(2026, 6, 1), date(2026, 5, 29), id="last before: a monday is the friday"),
+        # Tue 26 May 2026: Mon 25 May is the spring bank holiday, so the answer is Fri 22 May.
+        pytest.param(
+            last_working_day_before, date(2026, 5, 26), date(2026, 5, 22),
+            id="last before: the day after spring bank holiday is the friday before it",
+        ),
+        pytest.param(last_working_day_before, date(2026, 6, 10), date(2026, 6, 9), id="last before: strictly before even a working day"),
+    ],
+)
+def test_next_working_day_and_last_working_day_before(neighbour, day, expected):
+    assert neighbour(day) == expected
 
 
 # --- Reminders every 10 working days across Christmas ------------------------------------

@@ -24,20 +24,8 @@ class CaseOpened(EventData):
     case_id: str
 
 
-COUNTER_SIGNED = EventType(
-    name="signoff.exemplar.counter-signed",
-    version=1,
-    data_model=CounterSigned,
-    summary="An exemplar was counter-signed.",
-    publisher="signoff",
-)
-CASE_OPENED = EventType(
-    name="resolution.case.opened",
-    version=2,
-    data_model=CaseOpened,
-    summary="A case was opened.",
-    publisher="resolution",
-)
+COUNTER_SIGNED = EventType("signoff.exemplar.counter-signed", 1, CounterSigned, "An exemplar was counter-signed.", "signoff")
+CASE_OPENED = EventType("resolution.case.opened", 2, CaseOpened, "A case was opened.", "resolution")
 
 
 def counter_signed_data() -> CounterSigned:

@@ -6,7 +6,7 @@ do what. A person not party to an audit gets 404 (its existence is not theirs to
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from shared.app import RuntimeDep
@@ -16,6 +16,7 @@ from shared.http import OptionalIfMatch, Page, Pagination, RequiredIfMatch, enco
 from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
+from ..common.responses import change_responses
 from ..common.roles import QA_STAFF_ROLES, Role
 from . import pdf, store, usecases
 from .domain import moderation, work
@@ -49,14 +50,11 @@ from .schemas import (
 router = APIRouter(prefix="/v1", tags=["audits"])
 
 AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such audit, or not party to it"},
-    403: {"description": "Party to the audit, but this is not theirs to do"},
-    409: {"description": "The audit is not at a stage where this can happen"},
-    412: {"description": "The audit changed since the If-Match version"},
-    422: {"description": "Invalid entries, or gaps (every one listed)"},
-    428: {"description": "If-Match required"},
-}
+CHANGES = change_responses(
+    missing="No such audit, or not party to it", forbidden="Party to the audit, but this is not theirs to do",
+    conflict="The audit is not at a stage where this can happen", stale="The audit changed since the If-Match version",
+    invalid="Invalid entries, or gaps (every one listed)",
+)
 
 
 def _answer(audit: Audit, caller_id: str, response: Response) -> AuditOut:

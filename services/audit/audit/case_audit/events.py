@@ -13,11 +13,10 @@ from pydantic import Field
 from shared.events import EventData, EventType
 from shared.mongo import Transaction
 
+from ..common.translation import SERVICE, AuditEvent, event_type
 from ..cycles.domain.timetable import Month, audit_due_on
 from .domain import events as ev
 from .domain.audit import CASE_NOTE_TYPE, Audit
-
-SERVICE = "audit"
 
 
 class AuditAllocated(EventData):
@@ -41,9 +40,7 @@ class AuditAllocated(EventData):
     allocated_at: datetime
 
 
-class AuditSubmitted(EventData):
-    audit_id: str
-    case_ref: str
+class AuditSubmitted(AuditEvent):
     auditor_id: str
     peer_reviewer_id: str | None = None
     overall_grade: str | None = None
@@ -51,9 +48,7 @@ class AuditSubmitted(EventData):
     submitted_at: datetime
 
 
-class PeerReviewSubmitted(EventData):
-    audit_id: str
-    case_ref: str
+class PeerReviewSubmitted(AuditEvent):
     auditor_id: str
     peer_reviewer_id: str
     """The peer reviewer who submitted stage 2."""
@@ -64,9 +59,7 @@ class PeerReviewSubmitted(EventData):
     submitted_at: datetime
 
 
-class ModerationRequired(EventData):
-    audit_id: str
-    case_ref: str
+class ModerationRequired(AuditEvent):
     auditor_id: str
     peer_reviewer_id: str
     """The peer reviewer who moderates with the auditor."""
@@ -95,9 +88,7 @@ class ModerationProposed(EventData):
     proposed_at: datetime
 
 
-class ModerationAgreed(EventData):
-    audit_id: str
-    case_ref: str
+class ModerationAgreed(AuditEvent):
     proposed_by: str
     """The party whose proposal was accepted."""
     accepted_by: str
@@ -106,9 +97,7 @@ class ModerationAgreed(EventData):
     agreed_at: datetime
 
 
-class ModerationEscalated(EventData):
-    audit_id: str
-    case_ref: str
+class ModerationEscalated(AuditEvent):
     escalated_by: str
     """The peer reviewer, who asked for further moderation."""
     reason: str
@@ -116,9 +105,7 @@ class ModerationEscalated(EventData):
     escalated_at: datetime
 
 
-class OfficerAppointed(EventData):
-    audit_id: str
-    case_ref: str
+class OfficerAppointed(AuditEvent):
     purpose: str
     """``moderation`` (an escalated moderation) or ``critical_confirmation``."""
     officer_id: str
@@ -127,9 +114,7 @@ class OfficerAppointed(EventData):
     appointed_at: datetime
 
 
-class ModerationFinalised(EventData):
-    audit_id: str
-    case_ref: str
+class ModerationFinalised(AuditEvent):
     officer_id: str
     """The practice development officer whose grading is final."""
     moderated_grade: str
@@ -217,9 +202,7 @@ class CaseNoteSummary(EventData):
     completed_at: datetime
 
 
-class CriticalGradeConfirmed(EventData):
-    audit_id: str
-    case_ref: str
+class CriticalGradeConfirmed(AuditEvent):
     officer_id: str
     """The practice development officer who confirmed or revised the grade."""
     confirmed: bool
@@ -229,9 +212,7 @@ class CriticalGradeConfirmed(EventData):
     confirmed_at: datetime
 
 
-class InadequateActionOpened(EventData):
-    audit_id: str
-    case_ref: str
+class InadequateActionOpened(AuditEvent):
     owner_id: str | None = None
     """The operational service manager (None when the directory does not say who it is)."""
     escalate_on: date
@@ -239,9 +220,7 @@ class InadequateActionOpened(EventData):
     opened_at: datetime
 
 
-class InadequateActionEscalated(EventData):
-    audit_id: str
-    case_ref: str
+class InadequateActionEscalated(AuditEvent):
     owner_id: str | None = None
     """The operational service manager who owns the action; null when the directory does not say who it is."""
     assistant_director_id: str | None = None
@@ -249,23 +228,24 @@ class InadequateActionEscalated(EventData):
     escalated_at: datetime
 
 
-class InadequateActionResolved(EventData):
-    audit_id: str
-    case_ref: str
+class InadequateActionResolved(AuditEvent):
     resolved_by: str
     resolved_at: datetime
 
 
-class SafeguardingConcernRaised(EventData):
-    """An immediate concern about the child's safety or wellbeing was raised during the audit (Kent
-    4.7: action should not wait until auditing is completed). The concern itself stays in the audit
-    service: the recipients read it on the audit."""
-
+class _ConcernEvent(EventData):
     audit_id: str
     concern_id: str
     """The concern's id within the audit."""
     case_ref: str
     """The case's reference: its id (its code in a multi-agency audit)."""
+
+
+class SafeguardingConcernRaised(_ConcernEvent):
+    """An immediate concern about the child's safety or wellbeing was raised during the audit (Kent
+    4.7: action should not wait until auditing is completed). The concern itself stays in the audit
+    service: the recipients read it on the audit."""
+
     raised_by: str
     """The auditor or peer reviewer who raised it."""
     team_manager_id: str | None = None
@@ -277,22 +257,17 @@ class SafeguardingConcernRaised(EventData):
     raised_at: datetime
 
 
-class SafeguardingConcernAcknowledged(EventData):
+class SafeguardingConcernAcknowledged(_ConcernEvent):
     """The team manager or service manager (or QA staff) recorded the action taken on a concern and
     its outcome (the outcome's text stays in the audit service)."""
 
-    audit_id: str
-    concern_id: str
-    """The concern's id within the audit."""
-    case_ref: str
-    """The case's reference: its id (its code in a multi-agency audit)."""
     acknowledged_by: str
     """Who recorded the outcome."""
     acknowledged_at: datetime
 
 
-def _type(name: str, model: type[EventData], summary: str) -> EventType:
-    return EventType(name, 1, model, summary, SERVICE)
+#: ``cycles.events`` declares its types with this too.
+_type = event_type
 
 
 AUDIT_ALLOCATED = _type("audit.audit.allocated", AuditAllocated, "An audit was allocated to an auditor (and a peer reviewer).")
@@ -480,5 +455,5 @@ def integration_events(audit: Audit, recorded: list[ev.DomainEvent]) -> Iterator
 
 def record(tx: Transaction, audit: Audit) -> None:
     """Stage, in the transaction that saves ``audit``, the integration events of what it recorded."""
-    for event_type, data in integration_events(audit, audit.events):
-        tx.record(event_type, data, subject=f"audit/{audit.id}")
+    for type_, data in integration_events(audit, audit.events):
+        tx.record(type_, data, subject=f"audit/{audit.id}")

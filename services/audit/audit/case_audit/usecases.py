@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale
+from shared.versioned import Stale, check_version
 
 from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.directory import Directory, audit_type_of
@@ -147,8 +147,7 @@ async def _act(ctx: AuditContext, audit_id: str, caller: Identity, expected: int
         audit = await store.load(ctx.db, audit_id, tx=tx)
         if audit is None or not audit.visible_to(caller.person_id, caller.roles):
             raise NotVisible(audit_id)
-        if expected is not None and audit.version != expected:
-            raise Stale(store.WHAT, audit.version, expected, ident=audit_id)
+        check_version(store.WHAT, audit.version, expected, ident=audit_id)
         now = ctx.uow.clock.now()
         change(audit, now)
         await _follow_up(tx, ctx, audit, now)
@@ -270,8 +269,7 @@ async def raise_safeguarding_concern(ctx: AuditContext, audit_id: str, concern: 
         audit = await store.load(ctx.db, audit_id, tx=tx)
         if audit is None or not audit.visible_to(caller.person_id, caller.roles):
             raise NotVisible(audit_id)
-        if expected is not None and audit.version != expected:
-            raise Stale(store.WHAT, audit.version, expected, ident=audit_id)
+        check_version(store.WHAT, audit.version, expected, ident=audit_id)
         contacts = await Directory(ctx.db, ctx.overrides, tx.session).contacts(audit.case.case_id, case_team=True)
         audit.raise_concern(
             concern_id=concern_id, by=caller.person_id, concern=concern, team_manager_id=contacts.team_manager_id,

@@ -15,14 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from shared.consumer import ReceivedEvent, Subscription
+from shared.directory_readers import CaseRecord, PersonRecord, TeamRecord, case_changed, person_changed, team_changed
 from shared.directory_sync import applied_type, not_yet_known, projected
-from shared.events import EventType
 from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
@@ -38,17 +37,9 @@ CASES = "directory_cases"
 MAX_CHAIN = 8
 
 
-class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class PersonChanged(_Tolerant):
+class PersonChanged(PersonRecord):
     """What audit reads of ``directory.person.changed.v1``."""
 
-    person_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
     name: str = ""
     roles: list[str] = []
     team_id: str | None = None
@@ -56,22 +47,14 @@ class PersonChanged(_Tolerant):
     active: bool = True
 
 
-class TeamChanged(_Tolerant):
-    team_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
+class TeamChanged(TeamRecord):
     name: str = ""
     district: str = ""
     area: str = ""
     manager_id: str | None = None
 
 
-class CaseChanged(_Tolerant):
-    case_id: str
-    version: int
-    #: The directory's number for this change (the sync signal, ``shared.directory_sync``).
-    sequence: int | None = None
+class CaseChanged(CaseRecord):
     case_type: str
     #: Not in the directory's v1 event (one type per case); read when an integration flags a case
     #: as more than one type (a child in care who is also subject to a CP plan). The case is
@@ -85,12 +68,9 @@ class CaseChanged(_Tolerant):
     closed_on: date | None = None
 
 
-PERSON_CHANGED = EventType(
-    "directory.person.changed", 1, PersonChanged, "A member of staff was added or changed.", "gateway",
-    internal=True,  # as the gateway publishes it: on the platform exchange (staff contact details)
-)
-TEAM_CHANGED = EventType("directory.team.changed", 1, TeamChanged, "A team was added or changed.", "gateway")
-CASE_CHANGED = EventType("directory.case.changed", 1, CaseChanged, "A child's case was added or changed.", "gateway")
+PERSON_CHANGED = person_changed(PersonChanged)
+TEAM_CHANGED = team_changed(TeamChanged)
+CASE_CHANGED = case_changed(CaseChanged)
 #: What audit reports of its copy (the directory sync signal).
 APPLIED = applied_type("audit")
 

@@ -19,6 +19,7 @@ from shared.idempotency import IdempotencyKeyDep, create_id_once, create_once
 from shared.identity import CurrentPerson
 from shared.ids import IdField
 
+from ..common.responses import change_responses
 from ..common.roles import Role
 from . import store, usecases
 from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible, SelectionRefused
@@ -31,14 +32,11 @@ MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 Id: TypeAlias = IdField
 FileId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such file, or not party to it"},
-    403: {"description": "Party to the file, but this is not theirs to do"},
-    409: {"description": "The file is not at a stage where this can happen"},
-    412: {"description": "The file changed since the If-Match version"},
-    422: {"description": "Invalid entries, or gaps (every one listed)"},
-    428: {"description": "If-Match required"},
-}
+CHANGES = change_responses(
+    missing="No such file, or not party to it", forbidden="Party to the file, but this is not theirs to do",
+    conflict="The file is not at a stage where this can happen", stale="The file changed since the If-Match version",
+    invalid="Invalid entries, or gaps (every one listed)",
+)
 
 
 def _already_prepared(exc: Exception) -> Problem:

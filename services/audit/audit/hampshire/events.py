@@ -19,23 +19,29 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from pydantic import Field
+from shared.event_translation import carried
 from shared.events import EventData, EventType
 from shared.mongo import Transaction
 
+from ..common.translation import event_type, stage
 from .domain import events as ev
 
-SERVICE = "audit"
 
-
-class FilePrepared(EventData):
+class _FileEvent(EventData):
     file_id: str
     month: str
     """The month of the quality practice audit, as YYYY-MM."""
     case_id: str
     team_id: str
     """The id of the team that holds the child's case."""
+
+
+class _PreparedFileEvent(_FileEvent):
     worker_id: str
     supervisor_id: str
+
+
+class FilePrepared(_PreparedFileEvent):
     service_manager_id: str
     """The service manager who selects the month's files for audit."""
     tool_id: str
@@ -88,13 +94,7 @@ class SelectionDelegated(EventData):
     delegated_at: datetime
 
 
-class FileSelected(EventData):
-    file_id: str
-    month: str
-    """The month of the quality practice audit, as YYYY-MM."""
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
+class FileSelected(_FileEvent):
     service_manager_id: str
     auditor_id: str
     """Who audits it: the service manager or their delegate."""
@@ -119,17 +119,9 @@ class SelectionClosed(EventData):
     closed_at: datetime
 
 
-class FileAudited(EventData):
+class FileAudited(_PreparedFileEvent):
     """A completed audit tool, for the performance management unit's collation (12.2)."""
 
-    file_id: str
-    month: str
-    """The month of the quality practice audit, as YYYY-MM."""
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
-    worker_id: str
-    supervisor_id: str
     service_manager_id: str
     auditor_id: str
     """The person who audited the file: the service manager or their delegate."""
@@ -162,18 +154,10 @@ class CaseContactNote(EventData):
     recorded_at: datetime
 
 
-class DisagreementRaised(EventData):
+class DisagreementRaised(_PreparedFileEvent):
     """10.5: the auditor judged not met standards the team/unit manager said the evidence meets,
     and raises it with the team/unit manager (a task for notify, until the outcome is recorded)."""
 
-    file_id: str
-    month: str
-    """The month of the quality practice audit, as YYYY-MM."""
-    case_id: str
-    team_id: str
-    """The id of the team that holds the child's case."""
-    worker_id: str
-    supervisor_id: str
     auditor_id: str
     """The auditor (the service manager or their delegate) who raises it."""
     team_manager_id: str
@@ -201,31 +185,27 @@ class DisagreementSettled(EventData):
     settled_at: datetime
 
 
-def _type(name: str, model: type[EventData], summary: str) -> EventType:
-    return EventType(name, 1, model, summary, SERVICE)
-
-
-FILE_PREPARED = _type("audit.hampshire.file.prepared", FilePrepared, "A worker and supervisor prepared a file for the month's quality practice audit.")
-FILES_READY = _type(
+FILE_PREPARED = event_type("audit.hampshire.file.prepared", FilePrepared, "A worker and supervisor prepared a file for the month's quality practice audit.")
+FILES_READY = event_type(
     "audit.hampshire.files.ready", FilesReady, "The service manager's list of files ready for audit, per team (a task for notify)."
 )
-SELECTION_DELEGATED = _type(
+SELECTION_DELEGATED = event_type(
     "audit.hampshire.selection.delegated", SelectionDelegated, "A service manager delegated a month's audit of some teams to a competent person."
 )
-FILE_SELECTED = _type("audit.hampshire.file.selected", FileSelected, "A prepared file was selected for audit by the service manager or their delegate.")
-SELECTION_CLOSED = _type(
+FILE_SELECTED = event_type("audit.hampshire.file.selected", FileSelected, "A prepared file was selected for audit by the service manager or their delegate.")
+SELECTION_CLOSED = event_type(
     "audit.hampshire.selection.closed", SelectionClosed, "A service manager closed the month's selection; unselected files keep their partial tool."
 )
-FILE_AUDITED = _type("audit.hampshire.file.audited", FileAudited, "A file's quality practice audit was completed: for the performance management unit's collation.")
-CASE_CONTACT_NOTE = _type(
+FILE_AUDITED = event_type("audit.hampshire.file.audited", FileAudited, "A file's quality practice audit was completed: for the performance management unit's collation.")
+CASE_CONTACT_NOTE = event_type(
     "audit.case-note.contact", CaseContactNote, "A contact note for the child's record: file prepared for audit, or quality audited."
 )
 
-DISAGREEMENT_RAISED = _type(
+DISAGREEMENT_RAISED = event_type(
     "audit.hampshire.disagreement.raised", DisagreementRaised,
     "The auditor judged not met standards the team/unit manager said were met, and raises it with them (a task for notify).",
 )
-DISAGREEMENT_SETTLED = _type(
+DISAGREEMENT_SETTLED = event_type(
     "audit.hampshire.disagreement.settled", DisagreementSettled, "The team/unit manager recorded the outcome of a disagreement the auditor raised.",
 )
 
@@ -253,60 +233,28 @@ def _integration(e: ev.DomainEvent) -> tuple[EventType, EventData, str] | None:
     """The integration event (type, data, subject) of one domain event; None for what is not published."""
     match e:
         case ev.Prepared(file=f):
-            return FILE_PREPARED, FilePrepared(
-                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
-                service_manager_id=f.service_manager_id, tool_id=f.tool_id, tool_version=f.tool_version,
-                missing_standards=list(e.missing_standards), prepared_by=e.by, prepared_at=e.at,
-            ), _file_subject(f.file_id)
+            return FILE_PREPARED, carried(FilePrepared, f, e, prepared_by=e.by, prepared_at=e.at), _file_subject(f.file_id)
         case ev.Selected(file=f):
-            return FILE_SELECTED, FileSelected(
-                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, service_manager_id=f.service_manager_id,
-                auditor_id=e.auditor_id, delegation_id=e.delegation_id, delegated_by=e.delegated_by, selected_at=e.at, due_on=e.due_on,
-            ), _file_subject(f.file_id)
+            return FILE_SELECTED, carried(FileSelected, f, e, selected_at=e.at), _file_subject(f.file_id)
         case ev.Audited(file=f):
-            return FILE_AUDITED, FileAudited(
-                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
-                service_manager_id=f.service_manager_id, auditor_id=e.by, delegation_id=e.delegation_id, delegated_by=e.delegated_by,
-                tool_id=f.tool_id, tool_version=f.tool_version, judgements=dict(e.judgements), audited_at=e.at,
-            ), _file_subject(f.file_id)
+            return FILE_AUDITED, carried(FileAudited, f, e, auditor_id=e.by, judgements=dict(e.judgements), audited_at=e.at), _file_subject(f.file_id)
         case ev.DisagreementRaised(file=f):
-            return DISAGREEMENT_RAISED, DisagreementRaised(
-                file_id=f.file_id, month=f.month, case_id=f.case_id, team_id=f.team_id, worker_id=f.worker_id, supervisor_id=f.supervisor_id,
-                auditor_id=e.auditor_id, team_manager_id=e.team_manager_id, standards=list(e.standards), raised_at=e.at,
-            ), _file_subject(f.file_id)
+            return DISAGREEMENT_RAISED, carried(DisagreementRaised, f, e, raised_at=e.at), _file_subject(f.file_id)
         case ev.DisagreementSettled(file=f):
-            return DISAGREEMENT_SETTLED, DisagreementSettled(
-                file_id=f.file_id, month=f.month, team_id=f.team_id, auditor_id=e.auditor_id, team_manager_id=e.team_manager_id,
-                standards=list(e.standards), outcome=e.outcome, settled_at=e.at,
-            ), _file_subject(f.file_id)
+            return DISAGREEMENT_SETTLED, carried(DisagreementSettled, f, e, settled_at=e.at), _file_subject(f.file_id)
         case ev.CaseContactNote():
-            return CASE_CONTACT_NOTE, CaseContactNote(
-                file_id=e.file_id, case_id=e.case_id, stage=e.stage, note_type=e.note_type, text=e.text, by_ids=list(e.by_ids),
-                recorded_on=e.at.date(), recorded_at=e.at,
-            ), _file_subject(e.file_id)
+            return CASE_CONTACT_NOTE, carried(CaseContactNote, e, recorded_on=e.at.date(), recorded_at=e.at), _file_subject(e.file_id)
         case ev.FilesReady():
-            return FILES_READY, FilesReady(
-                list_id=e.list_id, month=e.month, service_manager_id=e.service_manager_id,
-                teams=[ReadyTeam(team_id=t, file_ids=list(ids)) for t, ids in e.teams], file_count=e.file_count,
-                delegate_ids=list(e.delegate_ids), audit_due_on=e.audit_due_on, sent_by=e.by, sent_at=e.at,
-            ), _month_subject(e.month, e.service_manager_id)
+            teams = [ReadyTeam(team_id=t, file_ids=list(ids)) for t, ids in e.teams]
+            return FILES_READY, carried(FilesReady, e, teams=teams, sent_by=e.by, sent_at=e.at), _month_subject(e.month, e.service_manager_id)
         case ev.SelectionDelegated():
-            return SELECTION_DELEGATED, SelectionDelegated(
-                delegation_id=e.delegation_id, month=e.month, service_manager_id=e.service_manager_id, delegate_id=e.delegate_id,
-                team_ids=list(e.team_ids), delegated_at=e.at,
-            ), f"hampshire-delegation/{e.delegation_id}"
+            return SELECTION_DELEGATED, carried(SelectionDelegated, e, delegated_at=e.at), f"hampshire-delegation/{e.delegation_id}"
         case ev.SelectionClosed():
-            return SELECTION_CLOSED, SelectionClosed(
-                month=e.month, service_manager_id=e.service_manager_id, selected_file_ids=list(e.selected_file_ids),
-                not_selected_file_ids=list(e.not_selected_file_ids), closed_by=e.by, closed_at=e.at,
-            ), _month_subject(e.month, e.service_manager_id)
+            return SELECTION_CLOSED, carried(SelectionClosed, e, closed_by=e.by, closed_at=e.at), _month_subject(e.month, e.service_manager_id)
         case _:
             return None
 
 
 def record(tx: Transaction, happened: Iterable[ev.DomainEvent]) -> None:
     """Stage the integration events of what happened, in order, in ``tx``."""
-    for e in happened:
-        if (staged := _integration(e)) is not None:
-            event_type, data, subject = staged
-            tx.record(event_type, data, subject=subject)
+    stage(tx, _integration, happened)

@@ -15,9 +15,9 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, replace_versioned
 
 from ..common.directory import PEOPLE, TEAMS
+from ..common.saving import Embedded, save_next_version
 from .domain.errors import AlreadyPrepared
 from .domain.events import Saved
 from .domain.prepared_file import Delegation, FileStatus, PreparedFile
@@ -51,7 +51,7 @@ INDEXES = [
     Indexes(READY_LISTS, [IndexModel([("month", ASCENDING), ("service_manager_id", ASCENDING)])]),
 ]
 
-_FILE = TypeAdapter(PreparedFile)
+_FILE = Embedded(PreparedFile, "file")
 _DELEGATION = TypeAdapter(Delegation)
 
 
@@ -79,14 +79,12 @@ def to_document(f: PreparedFile) -> Document:
         "auditor_id": f.auditor_id,
         "status": f.status.value,
         "ready_list_id": f.ready_list_id,
-        "file": _FILE.dump_python(f, mode="json", exclude={"events"}),
+        _FILE.key: _FILE.dumped(f),
     }
 
 
 def from_document(doc: Document) -> PreparedFile:
-    f = _FILE.validate_python({**doc["file"], "events": []})
-    f.version = doc["version"]
-    return f
+    return _FILE.loaded(doc)
 
 
 async def insert(tx: Transaction, db: AsyncDatabase[Document], f: PreparedFile) -> None:
@@ -100,13 +98,7 @@ async def insert(tx: Transaction, db: AsyncDatabase[Document], f: PreparedFile) 
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], f: PreparedFile) -> None:
     """Replace the stored file if nobody changed it since it was read; else ``Stale``."""
-    expected = f.version
-    f.version = expected + 1
-    try:
-        await replace_versioned(db[FILES], f.id, to_document(f), expected, what=WHAT, session=tx.session)
-    except Stale:
-        f.version = expected
-        raise
+    await save_next_version(db[FILES], f, to_document, what=WHAT, session=tx.session)
     await _keep_history(tx, db, f)
 
 

@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale
+from shared.versioned import Stale, check_version
 
 from ..common.context import AuditContext
 from ..common.directory import ContactOverrides, Directory
@@ -144,8 +144,7 @@ async def _act(ctx: AuditContext, file_id: str, caller: Identity, expected: int,
         delegations = await store.delegations_to(ctx.db, f.month, caller.person_id, tx=tx) if f else []
         if f is None or not f.visible_to(caller.person_id, caller.roles, delegations):
             raise FileNotVisible(file_id)
-        if f.version != expected:
-            raise Stale(store.WHAT, f.version, expected, ident=f.id)
+        check_version(store.WHAT, f.version, expected, ident=f.id)
         change(f, ctx.uow.clock.now())
         await store.save(tx, ctx.db, f)
         record(tx, f.events)

@@ -14,6 +14,7 @@ from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.identity import CurrentPerson
 
+from ..common.responses import change_responses
 from ..common.roles import QA_STAFF_ROLES
 from ..cycles.domain.timetable import Month
 from . import pdf, usecases
@@ -61,14 +62,11 @@ themed_router = APIRouter(prefix="/v1/themed", tags=["themed audits"])
 
 Id = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9:-]+$")]
 MonthPath = Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such record, or not party to it"},
-    403: {"description": "Party to it, but this is not theirs to do"},
-    409: {"description": "Closed, issued, or not at a stage where this can happen"},
-    412: {"description": "Changed since the If-Match version"},
-    422: {"description": "Invalid entries, or gaps (every one listed)"},
-    428: {"description": "If-Match required"},
-}
+CHANGES = change_responses(
+    missing="No such record, or not party to it", forbidden="Party to it, but this is not theirs to do",
+    conflict="Closed, issued, or not at a stage where this can happen", stale="Changed since the If-Match version",
+    invalid="Invalid entries, or gaps (every one listed)",
+)
 
 
 DOMAIN_ERRORS = {

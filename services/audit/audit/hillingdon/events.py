@@ -10,22 +10,29 @@ from typing import Any
 from shared.events import EventData, EventType
 from shared.mongo import Transaction
 
+from ..common.translation import event_type, stage
 from .domain import crib_sheet as cs
 from .domain import report as rp
 from .domain import review as rv
 from .domain import single_agency_round as sr
 from .domain.themed import ThemedPeriod
 
-SERVICE = "audit"
 
-
-class PracticeReviewOpened(EventData):
-    """A task for the case's service manager: review the case with them and report to the assistant director."""
-
+class _ReviewEvent(EventData):
     review_id: str
     """The practice review's id in the audit service."""
     audit_id: str
     case_ref: str
+
+
+class _GradedReviewEvent(_ReviewEvent):
+    grade: str
+    """The audit's grade that opened the review, on the Ofsted scale."""
+
+
+class PracticeReviewOpened(_ReviewEvent):
+    """A task for the case's service manager: review the case with them and report to the assistant director."""
+
     team_id: str | None = None
     """The id of the team that holds the child's case; null when unknown."""
     month: str | None = None
@@ -38,13 +45,7 @@ class PracticeReviewOpened(EventData):
     opened_at: datetime
 
 
-class PracticeReviewReported(EventData):
-    review_id: str
-    """The practice review's id in the audit service."""
-    audit_id: str
-    case_ref: str
-    grade: str
-    """The audit's grade that opened the review, on the Ofsted scale."""
+class PracticeReviewReported(_GradedReviewEvent):
     service_manager_id: str
     """The service manager who reported the review."""
     assistant_director_id: str
@@ -122,19 +123,9 @@ class ManagementSessionReported(EventData):
     reported_at: datetime
 
 
-def _type(name: str, model: type[EventData], summary: str) -> EventType:
-    return EventType(name, 1, model, summary, SERVICE)
-
-
-class PracticeReviewReassigned(EventData):
+class PracticeReviewReassigned(_GradedReviewEvent):
     """QA staff named the review's service manager or assistant director (the directory could not)."""
 
-    review_id: str
-    """The practice review's id in the audit service."""
-    audit_id: str
-    case_ref: str
-    grade: str
-    """The audit's grade that opened the review, on the Ofsted scale."""
     month: str | None = None
     """The audit month (YYYY-MM) of the audit; null for an audit outside a monthly cycle."""
     service_manager_id: str | None = None
@@ -148,15 +139,9 @@ class PracticeReviewReassigned(EventData):
     reassigned_at: datetime
 
 
-class PracticeReviewVerified(EventData):
+class PracticeReviewVerified(_GradedReviewEvent):
     """The QA auditor verified the action taken after the review was reported (Appendix D)."""
 
-    review_id: str
-    """The practice review's id in the audit service."""
-    audit_id: str
-    case_ref: str
-    grade: str
-    """The audit's grade that opened the review, on the Ofsted scale."""
     service_manager_id: str | None = None
     """The review's service manager; null when unknown."""
     assistant_director_id: str | None = None
@@ -166,27 +151,27 @@ class PracticeReviewVerified(EventData):
     verified_at: datetime
 
 
-PRACTICE_REVIEW_OPENED = _type(
+PRACTICE_REVIEW_OPENED = event_type(
     "audit.practice-review.opened", PracticeReviewOpened,
     "A Hillingdon audit graded requires improvement or inadequate: the case's service manager is to review it.",
 )
-PRACTICE_REVIEW_REASSIGNED = _type(
+PRACTICE_REVIEW_REASSIGNED = event_type(
     "audit.practice-review.reassigned", PracticeReviewReassigned,
     "QA staff named the service manager or assistant director of a practice review.",
 )
-PRACTICE_REVIEW_VERIFIED = _type(
+PRACTICE_REVIEW_VERIFIED = event_type(
     "audit.practice-review.verified", PracticeReviewVerified, "The QA auditor verified the action taken after a practice review was reported.",
 )
-PRACTICE_REVIEW_REPORTED = _type(
+PRACTICE_REVIEW_REPORTED = event_type(
     "audit.practice-review.reported", PracticeReviewReported,
     "The service manager reported the review's outcome and actions to the assistant director (the review is closed).",
 )
-MONTHLY_REPORT_ISSUED = _type("audit.monthly-report.issued", ReportIssued, "The lead QA auditor issued the monthly audit report (PDF).")
-THEMED_REPORT_ISSUED = _type(
+MONTHLY_REPORT_ISSUED = event_type("audit.monthly-report.issued", ReportIssued, "The lead QA auditor issued the monthly audit report (PDF).")
+THEMED_REPORT_ISSUED = event_type(
     "audit.themed-report.issued", ThemedReportIssued, "The lead QA auditor issued a themed audit findings-and-recommendations report (PDF)."
 )
-CRIB_SHEET_CHECKED = _type("audit.crib-sheet.checked", CribSheetChecked, "A manager checked a case's crib sheet in supervision.")
-MANAGEMENT_SESSION_REPORTED = _type(
+CRIB_SHEET_CHECKED = event_type("audit.crib-sheet.checked", CribSheetChecked, "A manager checked a case's crib sheet in supervision.")
+MANAGEMENT_SESSION_REPORTED = event_type(
     "audit.management-session.reported", ManagementSessionReported,
     "A service manager's monthly quality assurance session with a team manager was reported to the assistant director.",
 )
@@ -258,17 +243,17 @@ class SingleAgencyOverviewReported(EventData):
     reported_at: datetime
 
 
-SINGLE_AGENCY_ROUND_ALLOCATED = _type(
+SINGLE_AGENCY_ROUND_ALLOCATED = event_type(
     "audit.single-agency-round.allocated", SingleAgencyRoundAllocated,
     "Hillingdon's single-agency audit round: the QA team's case list allocated, three cases each, due in two months.",
 )
-SINGLE_AGENCY_ROUND_SAMPLED = _type(
+SINGLE_AGENCY_ROUND_SAMPLED = event_type(
     "audit.single-agency-round.sampled", SingleAgencyRoundSampled, "The QA team chose a sample of the round's audits graded good or above to review.",
 )
-SINGLE_AGENCY_SAMPLE_REVIEWED = _type(
+SINGLE_AGENCY_SAMPLE_REVIEWED = event_type(
     "audit.single-agency-round.sample-reviewed", SingleAgencySampleReviewed, "The QA team reviewed an audit of its sample.",
 )
-SINGLE_AGENCY_OVERVIEW_REPORTED = _type(
+SINGLE_AGENCY_OVERVIEW_REPORTED = event_type(
     "audit.single-agency-overview.reported", SingleAgencyOverviewReported,
     "The team manager reported the overview of the findings of the round's audits to the service manager.",
 )
@@ -287,11 +272,7 @@ EVENTS: list[EventType] = [
 def record(tx: Transaction, thing: Any) -> None:
     """Stage what ``thing`` recorded. Its events are left in place: a transaction that is run
     again after a transient conflict (``UnitOfWork.run``) stages them again."""
-    for happened in thing.events:
-        staged = _integration(thing, happened.name)
-        if staged is not None:
-            event_type, data, subject = staged
-            tx.record(event_type, data, subject=subject)
+    stage(tx, lambda happened: _integration(thing, happened.name), thing.events)
 
 
 def _integration(thing: Any, name: str) -> tuple[Any, Any, str] | None:

@@ -10,14 +10,14 @@ from functools import cache
 from typing import Any, Generic, TypeVar
 
 from bson import Binary
-from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, replace_versioned
 
 from ..case_audit.store import AUDITS
 from ..common.directory import TEAMS
+from ..common.saving import Embedded, save_next_version
 from ..reporting.domain.figures import Row
 from .domain.crib_sheet import CribSheet, ManagementSession
 from .domain.report import EditableReport
@@ -67,18 +67,16 @@ class Collection(Generic[T]):
     kind: type[T]
 
     @property
-    def adapter(self) -> TypeAdapter[T]:
-        return _adapter(self.kind)  # type: ignore[arg-type]  # a model class is hashable; mypy checks the instances' __hash__
+    def embedded(self) -> Embedded[T]:
+        return _embedded(self.kind)  # type: ignore[arg-type]  # a model class is hashable; mypy checks the instances' __hash__
 
     def to_document(self, record: T) -> Document:
-        doc: Document = {"_id": record.id, "version": record.version, "body": self.adapter.dump_python(record, mode="json", exclude={"events"})}
+        doc: Document = {"_id": record.id, "version": record.version, "body": self.embedded.dumped(record)}
         doc.update(_query_fields(record))
         return doc
 
     def from_document(self, doc: Document) -> T:
-        record = self.adapter.validate_python({**doc["body"], "events": []})
-        record.version = doc["version"]
-        return record
+        return self.embedded.loaded(doc)
 
     async def insert(self, tx: Transaction, db: AsyncDatabase[Document], record: T) -> None:
         if await db[self.name].find_one({"_id": record.id}, {"_id": 1}, session=tx.session):
@@ -87,28 +85,19 @@ class Collection(Generic[T]):
         await db[self.name].insert_one(self.to_document(record), session=tx.session)
 
     async def save(self, tx: Transaction, db: AsyncDatabase[Document], record: T) -> None:
-        expected = record.version
-        record.version = expected + 1
-        try:
-            await replace_versioned(db[self.name], record.id, self.to_document(record), expected, what=self.what, session=tx.session)
-        except Stale:
-            record.version = expected
-            raise
+        await save_next_version(db[self.name], record, self.to_document, what=self.what, session=tx.session)
 
     async def load(self, db: AsyncDatabase[Document], record_id: str, *, tx: Transaction | None = None) -> T | None:
         doc = await db[self.name].find_one({"_id": record_id}, session=tx.session if tx else None)
         return self.from_document(doc) if doc else None
 
     async def page(self, db: AsyncDatabase[Document], query: dict[str, Any], *, after: str | None, limit: int) -> list[T]:
-        if after is not None:
-            query = {**query, "_id": {"$gt": after}}
-        docs = await db[self.name].find(query).sort("_id", ASCENDING).limit(limit).to_list()
-        return [self.from_document(d) for d in docs]
+        return [self.from_document(d) for d in await page_by_id(db[self.name], query, after=after, limit=limit)]
 
 
 @cache
-def _adapter(kind: type) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
+def _embedded(kind: type) -> Embedded[Any]:
+    return Embedded(kind, "body")
 
 
 def _query_fields(record: Any) -> dict[str, Any]:

@@ -12,12 +12,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
-from shared.versioned import Stale
+from shared.versioned import check_version
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
@@ -49,6 +49,18 @@ SERVICE_ACTOR = "audit-service"
 R = TypeVar("R", PracticeReview, rp.EditableReport, CribSheet, ManagementSession, sa.SingleAgencyRound)
 
 
+class _Visible(Protocol):
+    def visible_to(self, person_id: str, roles: frozenset[str] | set[str]) -> bool: ...
+
+
+V = TypeVar("V", bound=_Visible)
+
+
+def _sees(caller: Identity) -> Callable[[V], bool]:
+    """Whether ``caller`` may see a record: one of its parties, or QA staff."""
+    return lambda r: r.visible_to(caller.person_id, caller.roles)
+
+
 async def _change(
     uow: UnitOfWork, records: st.Collection[R], record_id: str, expected: int, visible: Callable[[R], bool], change: Callable[[R, datetime], object],
     extra: Callable[[Transaction, R], Any] | None = None,
@@ -57,8 +69,7 @@ async def _change(
         found = await records.load(uow.db, record_id, tx=tx)
         if found is None or not visible(found):
             raise NotFound(records.what, record_id)
-        if found.version != expected:
-            raise Stale(records.what, found.version, expected, ident=found.id)
+        check_version(records.what, found.version, expected, ident=found.id)
         change(found, uow.clock.now())
         if extra is not None:
             await extra(tx, found)
@@ -102,12 +113,8 @@ async def open_review(tx: Transaction, db: AsyncDatabase[Document], audit_id: st
     return review
 
 
-def _sees_review(caller: Identity) -> Callable[[PracticeReview], bool]:
-    return lambda r: r.visible_to(caller.person_id, caller.roles)
-
-
 async def read_review(db: AsyncDatabase[Document], review_id: str, caller: Identity) -> PracticeReview:
-    return await _read(db, st.REVIEW_RECORDS, review_id, _sees_review(caller))
+    return await _read(db, st.REVIEW_RECORDS, review_id, _sees(caller))
 
 
 async def list_reviews(db: AsyncDatabase[Document], caller: Identity, *, status: str | None, after: str | None, limit: int) -> list[PracticeReview]:
@@ -119,17 +126,17 @@ async def list_reviews(db: AsyncDatabase[Document], caller: Identity, *, status:
 
 async def record_review_outcome(uow: UnitOfWork, review_id: str, outcome: ReviewOutcome, *, caller: Identity, expected: int) -> PracticeReview:
     return await _change(
-        uow, st.REVIEW_RECORDS, review_id, expected, _sees_review(caller), lambda r, now: r.record_outcome(by=caller.person_id, outcome=outcome, at=now)
+        uow, st.REVIEW_RECORDS, review_id, expected, _sees(caller), lambda r, now: r.record_outcome(by=caller.person_id, outcome=outcome, at=now)
     )
 
 
 async def report_review(uow: UnitOfWork, review_id: str, *, caller: Identity, expected: int) -> PracticeReview:
-    return await _change(uow, st.REVIEW_RECORDS, review_id, expected, _sees_review(caller), lambda r, now: r.report(by=caller.person_id, at=now))
+    return await _change(uow, st.REVIEW_RECORDS, review_id, expected, _sees(caller), lambda r, now: r.report(by=caller.person_id, at=now))
 
 
 async def verify_review(uow: UnitOfWork, review_id: str, verification: str, *, caller: Identity, expected: int) -> PracticeReview:
     return await _change(
-        uow, st.REVIEW_RECORDS, review_id, expected, _sees_review(caller),
+        uow, st.REVIEW_RECORDS, review_id, expected, _sees(caller),
         lambda r, now: r.verify(by=caller.person_id, roles=caller.roles, verification=verification, at=now),
     )
 
@@ -138,7 +145,7 @@ async def reassign_review(
     uow: UnitOfWork, review_id: str, *, service_manager_id: str | None, assistant_director_id: str | None, caller: Identity, expected: int
 ) -> PracticeReview:
     return await _change(
-        uow, st.REVIEW_RECORDS, review_id, expected, _sees_review(caller),
+        uow, st.REVIEW_RECORDS, review_id, expected, _sees(caller),
         lambda r, now: r.reassign(
             by=caller.person_id, roles=caller.roles, service_manager_id=service_manager_id, assistant_director_id=assistant_director_id, at=now
         ),
@@ -284,22 +291,18 @@ async def create_crib_sheet(uow: UnitOfWork, *, case_id: str, month: Month, soci
     return await uow.run(work)
 
 
-def _sees_sheet(caller: Identity) -> Callable[[CribSheet], bool]:
-    return lambda s: s.visible_to(caller.person_id, caller.roles)
-
-
 async def read_crib_sheet(db: AsyncDatabase[Document], sheet_id: str, caller: Identity) -> CribSheet:
-    return await _read(db, st.CRIB_SHEET_RECORDS, sheet_id, _sees_sheet(caller))
+    return await _read(db, st.CRIB_SHEET_RECORDS, sheet_id, _sees(caller))
 
 
 async def save_crib_sheet(uow: UnitOfWork, sheet_id: str, entries: dict[str, CribEntry], *, caller: Identity, expected: int) -> CribSheet:
     return await _change(
-        uow, st.CRIB_SHEET_RECORDS, sheet_id, expected, _sees_sheet(caller), lambda s, now: s.save(by=caller.person_id, entries=entries, at=now)
+        uow, st.CRIB_SHEET_RECORDS, sheet_id, expected, _sees(caller), lambda s, now: s.save(by=caller.person_id, entries=entries, at=now)
     )
 
 
 async def check_crib_sheet(uow: UnitOfWork, sheet_id: str, *, caller: Identity, expected: int) -> CribSheet:
-    return await _change(uow, st.CRIB_SHEET_RECORDS, sheet_id, expected, _sees_sheet(caller), lambda s, now: s.check(by=caller.person_id, at=now))
+    return await _change(uow, st.CRIB_SHEET_RECORDS, sheet_id, expected, _sees(caller), lambda s, now: s.check(by=caller.person_id, at=now))
 
 
 async def _sheet_facts(tx: Transaction, db: AsyncDatabase[Document], sheet_ids: list[str]) -> list[SheetFacts]:
@@ -327,17 +330,13 @@ async def hold_session(uow: UnitOfWork, *, month: Month, team_id: str, crib_shee
     return await uow.run(work)
 
 
-def _sees_session(caller: Identity) -> Callable[[ManagementSession], bool]:
-    return lambda s: s.visible_to(caller.person_id, caller.roles)
-
-
 async def read_session(db: AsyncDatabase[Document], session_id: str, caller: Identity) -> ManagementSession:
-    return await _read(db, st.SESSION_RECORDS, session_id, _sees_session(caller))
+    return await _read(db, st.SESSION_RECORDS, session_id, _sees(caller))
 
 
 async def write_session_summary(uow: UnitOfWork, session_id: str, summary: str, *, caller: Identity, expected: int) -> ManagementSession:
     return await _change(
-        uow, st.SESSION_RECORDS, session_id, expected, _sees_session(caller), lambda s, now: s.write_summary(by=caller.person_id, summary=summary, at=now)
+        uow, st.SESSION_RECORDS, session_id, expected, _sees(caller), lambda s, now: s.write_summary(by=caller.person_id, summary=summary, at=now)
     )
 
 
@@ -346,8 +345,7 @@ async def report_session(uow: UnitOfWork, session_id: str, *, caller: Identity, 
         found = await st.SESSION_RECORDS.load(uow.db, session_id, tx=tx)
         if found is None or not found.visible_to(caller.person_id, caller.roles):
             raise NotFound("session", session_id)
-        if found.version != expected:
-            raise Stale("session", found.version, expected, ident=found.id)
+        check_version("session", found.version, expected, ident=found.id)
         found.report(by=caller.person_id, sheets=await _sheet_facts(tx, uow.db, found.crib_sheet_ids), at=uow.clock.now())
         await st.SESSION_RECORDS.save(tx, uow.db, found)
         record(tx, found)
@@ -420,12 +418,8 @@ async def allocate_round(ctx: AuditContext, *, month: Month, team_id: str, alloc
     return await ctx.uow.run(work)
 
 
-def _sees_round(caller: Identity) -> Callable[[sa.SingleAgencyRound], bool]:
-    return lambda r: r.visible_to(caller.person_id, caller.roles)
-
-
 async def read_round(db: AsyncDatabase[Document], round_id: str, caller: Identity) -> tuple[sa.SingleAgencyRound, list[sa.AuditFacts]]:
-    found = await _read(db, st.ROUND_RECORDS, round_id, _sees_round(caller))
+    found = await _read(db, st.ROUND_RECORDS, round_id, _sees(caller))
     return found, await _round_audits(db, found.audit_ids())
 
 
@@ -443,8 +437,7 @@ async def _change_round(
         found = await st.ROUND_RECORDS.load(uow.db, round_id, tx=tx)
         if found is None or not found.visible_to(caller.person_id, caller.roles):
             raise NotFound("round", round_id)
-        if found.version != expected:
-            raise Stale("round", found.version, expected, ident=found.id)
+        check_version("round", found.version, expected, ident=found.id)
         change(found, await _round_audits(uow.db, found.audit_ids(), tx), uow.clock.now())
         await st.ROUND_RECORDS.save(tx, uow.db, found)
         record(tx, found)

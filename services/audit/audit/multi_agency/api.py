@@ -9,7 +9,7 @@ case by its code; the auditor and the coordinator read the case id on the case a
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,7 @@ from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
 from ..common.grades import Grade
+from ..common.responses import change_responses
 from ..common.roles import QA_STAFF_ROLES
 from ..common.schemas import to_domain
 from . import pdf, store, usecases
@@ -34,14 +35,11 @@ router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
 
 AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 ActionId = Annotated[str, Path(min_length=1, max_length=8, pattern=r"^[0-9]+$")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such multi-agency audit (or action), or not party to it"},
-    403: {"description": "Party to the audit, but this is not theirs to do"},
-    409: {"description": "The audit is not at a stage where this can happen"},
-    412: {"description": "The audit changed since the If-Match version"},
-    422: {"description": "Invalid entries, or gaps (every one listed)"},
-    428: {"description": "If-Match required"},
-}
+CHANGES = change_responses(
+    missing="No such multi-agency audit (or action), or not party to it", forbidden="Party to the audit, but this is not theirs to do",
+    conflict="The audit is not at a stage where this can happen", stale="The audit changed since the If-Match version",
+    invalid="Invalid entries, or gaps (every one listed)",
+)
 
 
 #: Mapped to problem+json by the app (``main.DOMAIN_ERRORS``).

@@ -10,16 +10,13 @@ from datetime import date, datetime
 from pydantic import Field
 from shared.events import EventData, EventType
 
+from ..common.translation import AuditEvent, event_type
 from .domain import events as ev
 from .domain import retention
 from .domain.audit import MultiAgencyAudit
 
-SERVICE = "audit"
 
-
-class ConsultationRecorded(EventData):
-    audit_id: str
-    case_ref: str
+class ConsultationRecorded(AuditEvent):
     party: str
     """child, parent_carer, social_worker or team_manager."""
     obtained: bool
@@ -39,9 +36,7 @@ class AgencyRepresentative(EventData):
     """The agency's representative's person id in the directory."""
 
 
-class MeetingHeld(EventData):
-    audit_id: str
-    case_ref: str
+class MeetingHeld(AuditEvent):
     chair_id: str
     """The person id of the Lead QA Auditor who chaired the meeting."""
     held_on: date
@@ -53,13 +48,14 @@ class MeetingHeld(EventData):
     held_at: datetime
 
 
-class ActionAssigned(EventData):
-    """A task for the owner: the action's text is read at ``action_path``."""
-
-    audit_id: str
-    case_ref: str
+class _ActionEvent(AuditEvent):
     action_id: str
     """The action's id in the multi-agency action plan."""
+
+
+class ActionAssigned(_ActionEvent):
+    """A task for the owner: the action's text is read at ``action_path``."""
+
     agency: str
     """The agency responsible for the action, e.g. health."""
     owner_id: str
@@ -71,11 +67,7 @@ class ActionAssigned(EventData):
     assigned_at: datetime
 
 
-class ActionCompleted(EventData):
-    audit_id: str
-    case_ref: str
-    action_id: str
-    """The action's id in the multi-agency action plan."""
+class ActionCompleted(_ActionEvent):
     agency: str
     """The agency responsible for the action."""
     owner_id: str
@@ -97,9 +89,7 @@ class AgencyProgress(EventData):
     """How many of them are done."""
 
 
-class PlanReported(EventData):
-    audit_id: str
-    case_ref: str
+class PlanReported(AuditEvent):
     report: int
     """The report's number (1 for the first)."""
     kind: str
@@ -134,28 +124,24 @@ class AuditDestroyed(EventData):
     destroyed_at: datetime
 
 
-def _type(name: str, model: type[EventData], summary: str) -> EventType:
-    return EventType(name, 1, model, summary, SERVICE)
-
-
-CONSULTATION_RECORDED = _type(
+CONSULTATION_RECORDED = event_type(
     "audit.multi-agency.consultation.recorded", ConsultationRecorded,
     "A multi-agency audit recorded (or revised) the views of the child, a parent or carer, the social worker or the team manager.",
 )
-MEETING_HELD = _type(
+MEETING_HELD = event_type(
     "audit.multi-agency.meeting.held", MeetingHeld,
     "The multi-agency meeting chaired by the Lead QA Auditor agreed the findings and the Ofsted grade with the partners present.",
 )
-ACTION_ASSIGNED = _type(
+ACTION_ASSIGNED = event_type(
     "audit.multi-agency.action.assigned", ActionAssigned, "An action of the multi-agency action plan was assigned to its agency's owner."
 )
-ACTION_COMPLETED = _type("audit.multi-agency.action.completed", ActionCompleted, "An action of the multi-agency action plan was done.")
-PLAN_REPORTED = _type(
+ACTION_COMPLETED = event_type("audit.multi-agency.action.completed", ActionCompleted, "An action of the multi-agency action plan was done.")
+PLAN_REPORTED = event_type(
     "audit.multi-agency.plan.reported", PlanReported,
     "The multi-agency action plan was reported to the safeguarding board's QA sub-committee (progress, or completion).",
 )
 
-AUDIT_DESTROYED = _type(
+AUDIT_DESTROYED = event_type(
     "audit.multi-agency.audit.destroyed", AuditDestroyed,
     "A multi-agency audit held for three years was destroyed by the scheduled pass: the audit, its case audit and their PDFs; its anonymous counts are kept.",
 )

@@ -10,10 +10,12 @@ from bson import Binary
 from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, replace_versioned
+from shared.versioned import Stale
 
 from ..case_audit import store as case_audit_store
+from ..common.saving import Embedded, save_next_version
 from .domain.audit import MultiAgencyAudit
 from .domain.baseline import Baseline
 from .domain.retention import Destruction, RetainedCounts, counts_of
@@ -44,7 +46,7 @@ INDEXES = [
     Indexes(BASELINE_PDFS, [IndexModel([("baseline_id", ASCENDING)])]),
 ]
 
-_ADAPTER = TypeAdapter(MultiAgencyAudit)
+_AUDIT = Embedded(MultiAgencyAudit, "multi_agency")
 
 
 #: What a ``Stale`` of this store names.
@@ -60,14 +62,12 @@ def to_document(audit: MultiAgencyAudit) -> Document:
         "created_at": audit.created_at,
         "updated_at": audit.updated_at,
         "updated_by": audit.updated_by,
-        "multi_agency": _ADAPTER.dump_python(audit, mode="json", exclude={"events"}),
+        _AUDIT.key: _AUDIT.dumped(audit),
     }
 
 
 def from_document(doc: Document) -> MultiAgencyAudit:
-    audit = _ADAPTER.validate_python({**doc["multi_agency"], "events": []})
-    audit.version = doc["version"]
-    return audit
+    return _AUDIT.loaded(doc)
 
 
 async def insert(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgencyAudit) -> None:
@@ -77,13 +77,7 @@ async def insert(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgenc
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgencyAudit) -> None:
     """Replace the stored audit if nobody changed it since it was read; else ``Stale``."""
-    expected = audit.version
-    audit.version = expected + 1
-    try:
-        await replace_versioned(db[MULTI_AGENCY_AUDITS], audit.id, to_document(audit), expected, what=WHAT, session=tx.session)
-    except Stale:
-        audit.version = expected
-        raise
+    await save_next_version(db[MULTI_AGENCY_AUDITS], audit, to_document, what=WHAT, session=tx.session)
 
 
 async def load(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> MultiAgencyAudit | None:
@@ -99,14 +93,7 @@ async def load_many(db: AsyncDatabase[Document], audit_ids: list[str], *, tx: Tr
 
 
 async def list_audits(db: AsyncDatabase[Document], *, viewer: str | None, stage: str | None, after: str | None, limit: int) -> list[MultiAgencyAudit]:
-    query: dict[str, Any] = {}
-    if viewer is not None:
-        query["viewers"] = viewer
-    if stage is not None:
-        query["stage"] = stage
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = await db[MULTI_AGENCY_AUDITS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    docs = await page_by_id(db[MULTI_AGENCY_AUDITS], {"viewers": viewer, "stage": stage}, after=after, limit=limit)
     return [from_document(d) for d in docs]
 
 
@@ -145,6 +132,7 @@ async def destroy(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgen
     removed = {
         "multi_agency_audit": 1,
         "report_pdfs": (await db[REPORT_PDFS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
+        # Taken out of the reports' roll-ups with it (``reporting.rollups``).
         "case_audit": (await db[case_audit_store.AUDITS].delete_one({"_id": audit.id}, session=tx.session)).deleted_count,
         "case_audit_drafts": (await db[case_audit_store.DRAFTS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
         "case_audit_pdfs": (await db[case_audit_store.PDFS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
@@ -183,20 +171,17 @@ _BASELINE = TypeAdapter(Baseline)
 BASELINE = "baseline audit"
 
 
+def _baseline_document(baseline: Baseline) -> Document:
+    return {"_id": baseline.id, "version": baseline.version, "baseline": _BASELINE.dump_python(baseline, mode="json")}
+
+
 async def insert_baseline(tx: Transaction, db: AsyncDatabase[Document], baseline: Baseline) -> None:
     baseline.version = 1
-    await db[BASELINES].insert_one({"_id": baseline.id, "version": 1, "baseline": _BASELINE.dump_python(baseline, mode="json")}, session=tx.session)
+    await db[BASELINES].insert_one(_baseline_document(baseline), session=tx.session)
 
 
 async def save_baseline(tx: Transaction, db: AsyncDatabase[Document], baseline: Baseline) -> None:
-    expected = baseline.version
-    baseline.version = expected + 1
-    doc = {"_id": baseline.id, "version": baseline.version, "baseline": _BASELINE.dump_python(baseline, mode="json")}
-    try:
-        await replace_versioned(db[BASELINES], baseline.id, doc, expected, what=BASELINE, session=tx.session)
-    except Stale:
-        baseline.version = expected
-        raise
+    await save_next_version(db[BASELINES], baseline, _baseline_document, what=BASELINE, session=tx.session)
 
 
 async def load_baseline(db: AsyncDatabase[Document], baseline_id: str, *, tx: Transaction | None = None) -> Baseline | None:

@@ -18,10 +18,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale
+from shared.versioned import Stale, check_version
 
 from ..case_audit import store as audit_store
-from ..case_audit.domain.audit import AuditStatus
+from ..case_audit.domain.audit import Audit, AuditStatus
 from ..case_audit.usecases import AllocationRequest, allocate_in
 from ..common.context import AuditContext
 from ..common.directory import TEAMS, Directory
@@ -143,17 +143,22 @@ async def read(db: AsyncDatabase[Document], audit_id: str, caller: Identity) -> 
     return audit
 
 
+async def _load_to_change(tx: Transaction, ctx: AuditContext, audit_id: str, caller: Identity, expected: int) -> tuple[MultiAgencyAudit, Audit | None]:
+    """The audit, in ``tx``, if the caller may see it (else ``NotVisible``) and it is still at
+    ``expected`` (else ``Stale``); with its case audit (None: not there)."""
+    audit = await store.load(ctx.db, audit_id, tx=tx)
+    if audit is None or not audit.visible_to(caller.person_id, caller.roles):
+        raise NotVisible(audit_id)
+    check_version(store.WHAT, audit.version, expected, ident=audit.id)
+    return audit, await audit_store.load(ctx.db, audit_id, tx=tx)
+
+
 async def _act(
     ctx: AuditContext, audit_id: str, caller: Identity, expected: int, change: Callable[[MultiAgencyAudit, datetime, bool], object],
     follow_up: Callable[[Transaction, MultiAgencyAudit], Awaitable[None]] | None = None,
 ) -> MultiAgencyAudit:
     async def work(tx: Transaction) -> MultiAgencyAudit:
-        audit = await store.load(ctx.db, audit_id, tx=tx)
-        if audit is None or not audit.visible_to(caller.person_id, caller.roles):
-            raise NotVisible(audit_id)
-        if audit.version != expected:
-            raise Stale(store.WHAT, audit.version, expected, ident=audit.id)
-        case_audit = await audit_store.load(ctx.db, audit_id, tx=tx)
+        audit, case_audit = await _load_to_change(tx, ctx, audit_id, caller, expected)
         change(audit, ctx.uow.clock.now(), case_audit is not None and case_audit.status is AuditStatus.COMPLETED)
         if follow_up is not None:
             await follow_up(tx, audit)
@@ -225,12 +230,7 @@ async def replace_lead_auditor(
     """Replace an agency's lead auditor, the new one checked against the case's allocation in the directory."""
 
     async def work(tx: Transaction) -> MultiAgencyAudit:
-        audit = await store.load(ctx.db, audit_id, tx=tx)
-        if audit is None or not audit.visible_to(caller.person_id, caller.roles):
-            raise NotVisible(audit_id)
-        if audit.version != expected:
-            raise Stale(store.WHAT, audit.version, expected, ident=audit.id)
-        case_audit = await audit_store.load(ctx.db, audit_id, tx=tx)
+        audit, case_audit = await _load_to_change(tx, ctx, audit_id, caller, expected)
         if case_audit is None:
             raise NotVisible(audit_id)
         allocation, known = await case_allocation(tx, ctx, case_audit.case.case_id, [person_id])
@@ -309,8 +309,7 @@ async def _load_baseline(tx: Transaction, ctx: AuditContext, baseline_id: str, c
     baseline = await store.load_baseline(ctx.db, baseline_id, tx=tx)
     if baseline is None or not baseline.visible_to(caller.person_id, caller.roles):
         raise NotVisible(baseline_id)
-    if baseline.version != expected:
-        raise Stale(store.BASELINE, baseline.version, expected, ident=baseline.id)
+    check_version(store.BASELINE, baseline.version, expected, ident=baseline.id)
     return baseline
 
 

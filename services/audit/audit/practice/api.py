@@ -15,7 +15,9 @@ from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.identity import CurrentPerson
+from shared.paging import page_of
 
+from ..common.responses import change_responses
 from ..common.roles import Role
 from ..common.schemas import to_domain
 from . import store as rs
@@ -40,11 +42,11 @@ RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-
 MONTH = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 TeamQuery = Annotated[str, Query(min_length=1, max_length=64, description="The team")]
 MonthQuery = Annotated[str | None, Query(pattern=MONTH, description="Only this month (YYYY-MM)")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Not theirs to do"}, 404: {"description": "No such record, or not theirs to see"},
-    409: {"description": "Not at a step where this can happen"}, 412: {"description": "Changed since the If-Match version"},
-    422: {"description": "Invalid entries (every one listed)"}, 428: {"description": "If-Match required"},
-}
+CHANGES = change_responses(
+    missing="No such record, or not theirs to see", forbidden="Not theirs to do",
+    conflict="Not at a step where this can happen", stale="Changed since the If-Match version",
+    invalid="Invalid entries (every one listed)",
+)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -66,10 +68,6 @@ def _out(model: type[M], doc: dict[str, Any], response: Response | None = None) 
     if response is not None:
         response.headers["ETag"] = etag(doc["version"])
     return model.model_validate({**{k: v for k, v in doc.items() if k in model.model_fields}, "id": doc["_id"]})
-
-
-def _page(items: list[Any], docs: list[dict[str, Any]], limit: int) -> Page[Any]:
-    return Page(items=items[:limit], next=encode_cursor({"after": docs[limit - 1]["_id"]}) if len(docs) > limit else None)
 
 
 def _after(page: Any) -> str | None:
@@ -196,17 +194,21 @@ async def cancel_observation(observation_id: RecordId, body: CancelIn, caller: C
     return _observation(await uc.cancel(runtime.extra["audit"], observation_id, body.reason, caller=caller, expected=if_match), response)
 
 
-async def _history(runtime: Any, collection: str, record_id: str, page: Any) -> Page[VersionOut]:
+def _version_out(d: dict[str, Any]) -> VersionOut:
+    return VersionOut(version=d["version"], changed_by=d["changed_by"], changed_at=d["changed_at"], record={k: v for k, v in d["record"].items() if k != "viewers"})
+
+
+async def version_history(runtime: Any, collection: str, record_id: str, page: Any) -> Page[VersionOut]:
+    """A page of a record's versions, oldest first (practice records, and the team reviews kept the same way)."""
     after = int(page.cursor.get("after", 0)) if page.cursor else 0
     docs = await rs.history(runtime.db, collection, record_id, after=after, limit=page.limit + 1)
-    items = [VersionOut(version=d["version"], changed_by=d["changed_by"], changed_at=d["changed_at"], record={k: v for k, v in d["record"].items() if k != "viewers"}) for d in docs[: page.limit]]
-    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["version"]}) if len(docs) > page.limit else None)
+    return page_of(docs, page, _version_out, key="version")
 
 
 @router.get("/observations/{observation_id}/history", response_model=Page[VersionOut], tags=["practice observation"], summary="Every version of an observation, oldest first", responses={404: CHANGES[404]})
 async def observation_history(observation_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
     await uc.read_observation(runtime.extra["audit"], observation_id, caller)
-    return await _history(runtime, rs.OBSERVATIONS, observation_id, page)
+    return await version_history(runtime, rs.OBSERVATIONS, observation_id, page)
 
 
 # --- monitoring forms -----------------------------------------------------------------------------
@@ -250,7 +252,7 @@ async def _create(runtime: Any, caller: Any, response: Response, key: Any, colle
 async def _list(runtime: Any, caller: Any, page: Any, collection: str, team_id: str, month: str | None, model: type[M]) -> Page[M]:
     await uc.may_read_team(runtime.db, caller, team_id)
     docs = await rs.page_for_team(runtime.db, collection, team_id, month=month, after=_after(page), limit=page.limit + 1)
-    return _page([_out(model, d) for d in docs], docs, page.limit)
+    return page_of(docs, page, lambda d: _out(model, d))
 
 
 @router.post("/monitoring-forms", response_model=MonitoringFormOut, status_code=201, tags=["monitoring forms"], summary="Complete a monitoring form for a conference, review or mid-point review (CP chairs, IROs)", responses={422: CHANGES[422]})
@@ -347,7 +349,7 @@ async def revise_complaint(record_id: RecordId, body: ComplaintLessonsEntries, c
 @router.get("/complaints/{record_id}/history", response_model=Page[VersionOut], tags=["complaints and compliments"], summary="Every version of the lessons learned, oldest first", responses={404: CHANGES[404]})
 async def complaint_history(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
     await uc.read_record(runtime.extra["audit"], rs.COMPLAINT_LESSONS, "Complaint lessons", record_id, caller)
-    return await _history(runtime, rs.COMPLAINT_LESSONS, record_id, page)
+    return await version_history(runtime, rs.COMPLAINT_LESSONS, record_id, page)
 
 
 @router.post("/compliments", response_model=ComplimentOut, status_code=201, tags=["complaints and compliments"], summary="Record a compliment", responses={403: CHANGES[403], 422: CHANGES[422]})

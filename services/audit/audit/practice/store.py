@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import replace_versioned
 
@@ -88,12 +89,7 @@ async def for_team(db: AsyncDatabase[Document], collection: str, team_id: str, m
 async def page_for_team(
     db: AsyncDatabase[Document], collection: str, team_id: str, *, month: str | None, after: str | None, limit: int
 ) -> list[Document]:
-    query: dict[str, Any] = {"team_id": team_id}
-    if month is not None:
-        query["month"] = month
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    return await db[collection].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    return await page_by_id(db[collection], {"team_id": team_id, "month": month}, after=after, limit=limit)
 
 
 async def history(db: AsyncDatabase[Document], collection: str, record_id: str, *, after: int, limit: int) -> list[Document]:
@@ -156,14 +152,7 @@ async def observations(
     db: AsyncDatabase[Document], *, viewer: str | None, social_worker_id: str | None, after: str | None, limit: int
 ) -> list[Observation]:
     """A page of observations by id; ``viewer``: only those they are party to."""
-    query: dict[str, Any] = {}
-    if viewer is not None:
-        query["viewers"] = viewer
-    if social_worker_id is not None:
-        query["social_worker_id"] = social_worker_id
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = await db[OBSERVATIONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    docs = await page_by_id(db[OBSERVATIONS], {"viewers": viewer, "social_worker_id": social_worker_id}, after=after, limit=limit)
     return [observation_from(d) for d in docs]
 
 

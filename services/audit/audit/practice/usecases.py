@@ -15,7 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale
+from shared.versioned import check_version
 
 from ..common.context import AuditContext
 from ..common.directory import Directory, unknown
@@ -121,8 +121,7 @@ async def _act(ctx: AuditContext, observation_id: str, caller: Identity, expecte
 
     async def work(tx: Transaction) -> Observation:
         observation = await read_observation(ctx, observation_id, caller, tx)
-        if observation.version != expected:
-            raise Stale("observation", observation.version, expected, ident=observation.id)
+        check_version("observation", observation.version, expected, ident=observation.id)
         now = _when(ctx)
         change(observation, now)
         await rs.save_observation(tx, ctx.db, observation, expected=expected, by=caller.person_id, at=now)
@@ -284,23 +283,27 @@ async def _create(
 
 
 async def record_feedback(ctx: AuditContext, entries: FeedbackEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
-    if FEEDBACK_ROLES.isdisjoint(caller.roles):
-        raise NotAllowed("Feedback is recorded by the staff who gather it (social workers, IROs, CP chairs, managers, QA staff).")
-    now = _when(ctx)
-    _not_future(entries.received_on, now, "received_on")
-    await known_team(ctx.db, entries.team_id)
-    doc = rs.record_document(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
-    return await _create(ctx, rs.FEEDBACK, doc, caller=caller, key=key)
+    refusal = "Feedback is recorded by the staff who gather it (social workers, IROs, CP chairs, managers, QA staff)."
+    return await _record_received(ctx, rs.FEEDBACK, entries, refusal, caller=caller, key=key)
 
 
 async def record_compliment(ctx: AuditContext, entries: ComplimentEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
+    refusal = "Compliments are recorded by staff who receive them and by the complaints team."
+    return await _record_received(ctx, rs.COMPLIMENTS, entries, refusal, caller=caller, key=key)
+
+
+async def _record_received(
+    ctx: AuditContext, collection: str, entries: FeedbackEntries | ComplimentEntries, refusal: str, *, caller: Identity, key: IdempotencyKey | None
+) -> Document:
+    """Feedback or a compliment, recorded by the staff who received it (else ``refusal``), for a
+    known team, on a day not yet to come."""
     if FEEDBACK_ROLES.isdisjoint(caller.roles):
-        raise NotAllowed("Compliments are recorded by staff who receive them and by the complaints team.")
+        raise NotAllowed(refusal)
     now = _when(ctx)
     _not_future(entries.received_on, now, "received_on")
     await known_team(ctx.db, entries.team_id)
     doc = rs.record_document(uuid.uuid4().hex, entries, day=entries.received_on, team_id=entries.team_id, by=caller.person_id, at=now)
-    return await _create(ctx, rs.COMPLIMENTS, doc, caller=caller, key=key)
+    return await _create(ctx, collection, doc, caller=caller, key=key)
 
 
 def _not_future(day: date, now: datetime, field: str) -> None:

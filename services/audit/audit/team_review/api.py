@@ -5,7 +5,7 @@ their service manager, the assistant director) and QA staff see it: anyone else 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,10 +15,10 @@ from shared.errors import Problem
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.identity import CurrentPerson
 
+from ..common.responses import change_responses
 from ..common.roles import QA_STAFF_ROLES, Role
 from ..cycles.domain.timetable import Month
-from ..practice import store as rs
-from ..practice.api import VersionOut
+from ..practice.api import VersionOut, version_history
 from ..practice.domain.errors import RecordNotFound
 from . import pdf, store
 from . import usecases as uc
@@ -40,11 +40,11 @@ from .schemas import (
 router = APIRouter(prefix="/v1/team-reviews", tags=["team reviews"])
 
 ReviewId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-f0-9]+$")]
-CHANGES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "A party, but not theirs to do"}, 404: {"description": "No such review, or not a party to it"},
-    409: {"description": "The action is closed"}, 412: {"description": "Changed since the If-Match version"},
-    422: {"description": "Invalid entries (every one listed)"}, 428: {"description": "If-Match required"},
-}
+CHANGES = change_responses(
+    missing="No such review, or not a party to it", forbidden="A party, but not theirs to do",
+    conflict="The action is closed", stale="Changed since the If-Match version",
+    invalid="Invalid entries (every one listed)",
+)
 
 
 class _In(BaseModel):
@@ -197,7 +197,4 @@ async def change_team_action_status(
 @router.get("/{review_id}/history", response_model=Page[VersionOut], summary="Every version of the review, oldest first", responses={404: CHANGES[404]})
 async def team_review_history(review_id: ReviewId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
     await uc.read_review(runtime.extra["audit"], review_id, caller)
-    after = int(page.cursor.get("after", 0)) if page.cursor else 0
-    docs: list[dict[str, Any]] = await rs.history(runtime.db, store.TEAM_REVIEWS, review_id, after=after, limit=page.limit + 1)
-    items = [VersionOut(version=d["version"], changed_by=d["changed_by"], changed_at=d["changed_at"], record={k: v for k, v in d["record"].items() if k != "viewers"}) for d in docs[: page.limit]]
-    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["version"]}) if len(docs) > page.limit else None)
+    return await version_history(runtime, store.TEAM_REVIEWS, review_id, page)

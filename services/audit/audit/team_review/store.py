@@ -4,12 +4,11 @@ team's social workers, read from the directory projection for the pack."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import TypeAdapter
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 
 from ..common.directory import PEOPLE
@@ -78,14 +77,7 @@ async def find(db: AsyncDatabase[Document], team_id: str, to_month: str) -> Revi
 
 
 async def listing(db: AsyncDatabase[Document], *, viewer: str | None, team_id: str | None, after: str | None, limit: int) -> list[Review]:
-    query: dict[str, Any] = {}
-    if viewer is not None:
-        query["viewers"] = viewer
-    if team_id is not None:
-        query["team_id"] = team_id
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    return [from_document(d) for d in await db[TEAM_REVIEWS].find(query).sort("_id", ASCENDING).limit(limit).to_list()]
+    return [from_document(d) for d in await page_by_id(db[TEAM_REVIEWS], {"viewers": viewer, "team_id": team_id}, after=after, limit=limit)]
 
 
 async def with_notices_due(db: AsyncDatabase[Document], today: str, *, limit: int = 500) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from shared.identity import Identity
 from shared.mongo import Transaction
-from shared.versioned import Stale
+from shared.versioned import Stale, check_version
 
 from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.directory import Directory
@@ -86,8 +86,7 @@ async def _act(
 ) -> Review:
     async def work(tx: Transaction) -> Review:
         review = await read_review(ctx, review_id, caller, tx, action=action)
-        if review.version != expected:
-            raise Stale("team review", review.version, expected, ident=review.id)
+        check_version("team review", review.version, expected, ident=review.id)
         change(review, ctx.uow.clock.now())
         await store.save(tx, ctx.db, review, expected)
         te.record(tx, review.events)

@@ -11,6 +11,7 @@ from shared.errors import Problem, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
+from shared.paging import page_of
 
 from . import store as tool_store
 from . import usecases
@@ -27,15 +28,15 @@ def _tool_out(doc: dict[str, Any]) -> ToolOut:
     return ToolOut(tool_id=doc["tool_id"], version=doc["version"], definition=doc["definition"], created_by=doc["created_by"], created_at=doc["created_at"])
 
 
+def _summary_out(d: dict[str, Any]) -> ToolSummaryOut:
+    return ToolSummaryOut(tool_id=d["_id"], latest_version=d["version"], title=d["title"], programme=d["programme"], updated_at=d["updated_at"], updated_by=d["updated_by"])
+
+
 @router.get("", response_model=Page[ToolSummaryOut], summary="List audit tools (each with its latest version)")
 async def list_tools(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[ToolSummaryOut]:
     after = page.cursor.get("after") if page.cursor else None
     docs = await tool_store.list_tools(runtime.db, after=after, limit=page.limit + 1)
-    items = [
-        ToolSummaryOut(tool_id=d["_id"], latest_version=d["version"], title=d["title"], programme=d["programme"], updated_at=d["updated_at"], updated_by=d["updated_by"])
-        for d in docs[: page.limit]
-    ]
-    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
+    return page_of(docs, page, _summary_out)
 
 
 @router.post(

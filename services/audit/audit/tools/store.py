@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Stale
 
@@ -90,8 +91,7 @@ def definition_of(doc: Document) -> ToolDefinition:
 
 
 async def list_tools(db: AsyncDatabase[Document], *, after: str | None, limit: int) -> list[Document]:
-    query: dict[str, Any] = {"_id": {"$gt": after}} if after else {}
-    return await db[TOOLS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    return await page_by_id(db[TOOLS], {}, after=after or None, limit=limit)
 
 
 async def list_versions(db: AsyncDatabase[Document], tool_id: str, *, before: int | None, limit: int) -> list[Document]:

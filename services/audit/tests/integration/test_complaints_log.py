@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.main import create_app
 from audit.practice.store import COMPLAINT_LESSONS
 
-from devstack.testing import running_service
-
-from .conftest import clock, seed_directory
+from .service import is_problem, seeded_service
 
 
 def complaint(ref: str, level: int | None, responded: str, **more: Any) -> dict[str, Any]:
@@ -30,13 +27,8 @@ def complaint(ref: str, level: int | None, responded: str, **more: Any) -> dict[
     return body
 
 
-def is_problem(response: Any, status: int) -> bool:
-    return response.status_code == status and response.headers["content-type"].startswith("application/problem+json")
-
-
 async def test_the_log_of_level_2_complaints_and_the_annual_extract_of_lessons(service_env) -> None:  # type: ignore[no-untyped-def]
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         http = svc.http
         tm = svc.as_person("P-TM3", roles=["team_manager"], teams=["T-CP"])
         complaints_manager = svc.as_person("P-CM", roles=["complaints_manager"])

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from devstack.testing import EventCapture, Infrastructure, ServiceClient, running_service
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
+from .service import seeded_service
 
 CASE, CASE_TEAM = "C-3001", "T-CP"
 PROBLEM = "application/problem+json"
@@ -40,8 +41,7 @@ def _service_path(document_path: str) -> str:
 
 
 async def test_a_copys_pdf_is_read_by_its_recipients_and_the_audits_parties_and_no_one_else(service_env, capture: EventCapture) -> None:
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         http = svc.http
         qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])
         auditor = svc.as_person("P-TM3", roles=["team_manager", "auditor"])

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from audit.case_audit import events as ie
-from audit.main import create_app
 
-from devstack.testing import EventCapture, ServiceClient, eventually, running_service
+from devstack.testing import EventCapture, ServiceClient, eventually
 
-from .conftest import QA_OFFICER, clock, complete, grading, seed_directory
+from .conftest import QA_OFFICER, complete, grading
+from .service import seeded_service
 
 KENT = "kent-online-peer-review"
 
@@ -119,8 +119,7 @@ class Escalated:
 
 @pytest.fixture
 async def escalated(service_env: dict[str, str], capture: EventCapture) -> AsyncIterator[Escalated]:
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         yield Escalated(svc, capture)
 
 
@@ -187,8 +186,7 @@ async def test_the_moderated_copy_of_a_child_in_care_graded_inadequate_critical_
 
 
 async def test_supervision_graded_inadequate_starts_moderation_and_both_are_told(service_env, capture: EventCapture) -> None:
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         audit_id, _, _ = await _to_moderation(svc, supervision="inadequate")
         [required] = await capture.wait_for(ie.MODERATION_REQUIRED.type, 1)
         assert required.data["supervision_inadequate"] and required.data["grades_differ"]
@@ -201,8 +199,7 @@ async def test_the_scheduler_pass_escalates_what_falls_due_on_its_day_once_howev
     from audit.scheduler import CycleScheduler
     from shared.clock import FixedClock
 
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         pr, pdo = svc.as_person("P-PR"), svc.as_person("P-PDO", roles=["practice_development_officer"])
         audit_id, form, etag = await _to_moderation(svc)
         escalated = await svc.http.post(f"/v1/audits/{audit_id}/moderation/escalate", json={"reason": "No agreement"}, headers={**pr, "If-Match": etag})

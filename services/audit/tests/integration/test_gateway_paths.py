@@ -4,23 +4,15 @@ report's PDF ``href`` and a problem's ``instance`` are gateway paths the client 
 
 from __future__ import annotations
 
-from typing import Any
-
 from audit.main import create_app
 
+from devstack.testing import problem as _problem
 from devstack.testing import running_service
 
 from .conftest import clock, seed_directory
 
 LEAD = ("P-QASM", ["service_manager", "lead_qa_auditor"])
 BEHIND_THE_GATEWAY = {"X-Forwarded-Prefix": "/api/v1/audit"}
-
-
-def _problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    return body
 
 
 def _forwarded(public: str) -> str:

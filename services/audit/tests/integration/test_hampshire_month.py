@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from audit.common.directory import CaseChanged, PersonChanged, TeamChanged, project_case, project_person, project_team
 from audit.hampshire import events as he
 from audit.hampshire.store import FILES, READY_LISTS
 from audit.main import create_app
@@ -15,11 +14,12 @@ from audit.scheduler import CycleScheduler
 
 from devstack.testing import EventCapture, running_service
 
+from . import hampshire_setup
 from .conftest import clock
+from .service import is_problem
 
 MONTH = "2026-10"
-PEOPLE: dict[str, tuple[list[str], str | None, str | None]] = {
-    # person: (roles, line manager, team)
+PEOPLE: hampshire_setup.People = {
     "H-SM": (["service_manager"], None, None),
     "H-TM1": (["team_manager"], "H-SM", "H-T1"),
     "H-TM2": (["team_manager"], "H-SM", "H-T2"),
@@ -34,19 +34,13 @@ PEOPLE: dict[str, tuple[list[str], str | None, str | None]] = {
 
 
 async def seed(db: Any) -> None:
-    for person_id, (roles, manager, team) in PEOPLE.items():
-        await project_person(db, PersonChanged(person_id=person_id, version=1, roles=roles, team_id=team, line_manager_id=manager))
-    for team_id, manager in (("H-T1", "H-TM1"), ("H-T2", "H-TM2"), ("H-T3", "H-PEER")):
-        await project_team(db, TeamChanged(team_id=team_id, version=1, name=f"Team {team_id}", manager_id=manager))
-    for case_id, team in (("C-11", "H-T1"), ("C-12", "H-T1"), ("C-13", "H-T1"), ("C-21", "H-T2")):
-        await project_case(db, CaseChanged(case_id=case_id, version=1, case_type="CIN", team_id=team, opened_on=date(2026, 3, 1)))
+    teams = (("H-T1", "H-TM1"), ("H-T2", "H-TM2"), ("H-T3", "H-PEER"))
+    await hampshire_setup.seed(db, PEOPLE, teams, (("C-11", "H-T1"), ("C-12", "H-T1"), ("C-13", "H-T1"), ("C-21", "H-T2")))
 
 
 def preparation() -> dict[str, Any]:
-    standards: dict[str, Any] = {f"standard_{n:02d}": {"evidence": [{"what": "Risk assessment", "when": "14/06/2026", "where": "SWIFT"}]} for n in range(1, 14)}
-    standards["standard_08"] = {"missing": True, "action": "Outcome measures requested from the family; chase at the next visit."}
-    standards["standard_14"] = {"not_applicable": True}
-    return {"standards": standards, "comments": "The child's views are well recorded."}
+    action = "Outcome measures requested from the family; chase at the next visit."
+    return hampshire_setup.preparation(action=action, comments="The child's views are well recorded.")
 
 
 def judgements() -> dict[str, Any]:
@@ -54,10 +48,6 @@ def judgements() -> dict[str, Any]:
     values["standard_08"] = {"value": "no", "comment": "No outcome measures agreed."}
     values["standard_14"] = {"value": "n/a"}
     return {"judgements": values, "comments": "A well-prepared file; agree outcome measures with the family."}
-
-
-def is_problem(response: Any, status: int) -> bool:
-    return response.status_code == status and response.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]

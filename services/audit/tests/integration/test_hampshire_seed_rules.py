@@ -4,21 +4,20 @@ raises with the team/unit manager a standard judged not met that the team/unit m
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from audit.common.directory import CaseChanged, PersonChanged, TeamChanged, project_case, project_person, project_team
 from audit.hampshire import events as he
 from audit.hampshire.store import FILES
 from audit.main import create_app
 
 from devstack.testing import EventCapture, running_service
 
+from . import hampshire_setup
 from .conftest import clock
+from .service import is_problem
 
 MONTH = "2026-10"
-PEOPLE: dict[str, tuple[list[str], str | None, str | None]] = {
-    # person: (roles, line manager, team)
+PEOPLE: hampshire_setup.People = {
     "R-SM": (["service_manager"], None, None),
     "R-TM1": (["team_manager"], "R-SM", "R-T1"),
     "R-TM2": (["team_manager"], "R-SM", "R-T2"),
@@ -34,24 +33,11 @@ PEOPLE: dict[str, tuple[list[str], str | None, str | None]] = {
 
 
 async def seed(db: Any) -> None:
-    for person_id, (roles, manager, team) in PEOPLE.items():
-        await project_person(
-            db, PersonChanged(person_id=person_id, version=1, roles=roles, team_id=team, line_manager_id=manager)
-        )
-    for team_id, manager in (("R-T1", "R-TM1"), ("R-T2", "R-TM2"), ("R-T9", "R-OTM")):
-        await project_team(db, TeamChanged(team_id=team_id, version=1, name=f"Team {team_id}", manager_id=manager))
-    for case_id, team in (("RC-11", "R-T1"), ("RC-12", "R-T1")):
-        await project_case(db, CaseChanged(case_id=case_id, version=1, case_type="CIN", team_id=team, opened_on=date(2026, 3, 1)))
+    await hampshire_setup.seed(db, PEOPLE, (("R-T1", "R-TM1"), ("R-T2", "R-TM2"), ("R-T9", "R-OTM")), (("RC-11", "R-T1"), ("RC-12", "R-T1")))
 
 
 def preparation() -> dict[str, Any]:
-    standards: dict[str, Any] = {
-        f"standard_{n:02d}": {"evidence": [{"what": "Risk assessment", "when": "14/06/2026", "where": "SWIFT"}]}
-        for n in range(1, 14)
-    }
-    standards["standard_08"] = {"missing": True, "action": "Outcome measures requested from the family."}
-    standards["standard_14"] = {"not_applicable": True}
-    return {"standards": standards, "comments": "Prepared in supervision."}
+    return hampshire_setup.preparation(action="Outcome measures requested from the family.", comments="Prepared in supervision.")
 
 
 def judgements(reason: str = "") -> dict[str, Any]:
@@ -60,10 +46,6 @@ def judgements(reason: str = "") -> dict[str, Any]:
     values["standard_08"] = {"value": "no", "comment": "No outcome measures agreed."}
     values["standard_14"] = {"value": "n/a"}
     return {"judgements": values, "comments": "Risk to the public is not assessed."}
-
-
-def is_problem(response: Any, status: int) -> bool:
-    return response.status_code == status and response.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_a_standard_judged_not_met_that_the_team_manager_said_was_is_raised_with_them(

@@ -14,22 +14,17 @@ from audit.common.directory import CaseChanged, project_case
 from audit.hillingdon import events as he
 from audit.hillingdon import store as hillingdon_store
 from audit.hillingdon import usecases
-from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import EventCapture, running_service
+from devstack.testing import EventCapture
+from devstack.testing import problem as _problem
 
-from .conftest import QA_OFFICER, clock, complete, seed_directory
+from .conftest import QA_OFFICER, complete
+from .service import seeded_service
 
 HILLINGDON = "hillingdon-single-agency"
 LEAD = ("P-QASM", ["service_manager", "lead_qa_auditor"])
 PLAN = [{"action": "Update the chronology", "owner": "Social worker", "due": "2026-11-30"}]
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
 
 
 def _text(content: bytes) -> str:
@@ -51,8 +46,7 @@ async def _complete_audit(svc: Any, case_id: str, auditor: str, grade: str, no: 
 
 
 async def test_review_loop_and_the_monthly_report(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         http = svc.http
         weak = await _complete_audit(svc, "C-3001", "P-TM3", "requires_improvement", no="inter_agency_working")
         await _complete_audit(svc, "C-4001", "P-TM4", "good")
@@ -166,8 +160,7 @@ async def test_review_loop_and_the_monthly_report(service_env, capture: EventCap
 
 
 async def test_themed_report_crib_sheets_and_the_monthly_session(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         await project_case(svc.db, CaseChanged(case_id="C-3002", version=1, case_type="CIN", team_id="T-CP", team_manager_id="P-TM3", allocated_worker_id="P-SW4", opened_on=date(2026, 5, 1)))
         http = svc.http
         lead = svc.as_person(LEAD[0], roles=LEAD[1])

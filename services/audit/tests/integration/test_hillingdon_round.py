@@ -15,18 +15,13 @@ from audit.hillingdon import events as he
 from audit.main import create_app
 
 from devstack.testing import EventCapture, running_service
+from devstack.testing import problem as _problem
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
 
 PLAN = [{"action": "Update the chronology", "owner": "Social worker", "due": "2026-11-30"}]
 SM_CASES = ["C-3001", "C-3101", "C-3102"]  # CP
 TM_CASES = ["C-3103", "C-3104", "C-3105"]  # CIN
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
 
 
 def _body(**changes: Any) -> dict[str, Any]:

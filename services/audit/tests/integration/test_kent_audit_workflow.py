@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 from audit.case_audit import events as ie
-from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import EventCapture, ServiceClient, running_service
+from devstack.testing import EventCapture, ServiceClient
 
-from .conftest import QA_OFFICER, clock, complete, grading, seed_directory
+from .conftest import QA_OFFICER, complete, grading
+from .service import seeded_service
 
 KENT = "kent-online-peer-review"
 ALLOCATION = {"tool_id": KENT, "case_id": "C-3001", "auditor_id": "P-TM3", "peer_reviewer_id": "P-PR", "month": "2026-10"}
@@ -142,8 +142,7 @@ class KentAudit:
 
 @pytest.fixture
 async def kent(service_env: dict[str, str], capture: EventCapture) -> AsyncIterator[KentAudit]:
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         yield KentAudit(svc, capture)
 
 

@@ -14,12 +14,13 @@ import httpx
 import pytest
 from audit.case_audit import events as ie
 from audit.common.directory import CaseChanged, PersonChanged, project_case, project_person
-from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import EventCapture, ServiceClient, running_service
+from devstack.testing import EventCapture, ServiceClient
+from devstack.testing import problem as _problem
 
-from .conftest import QA_OFFICER, clock, complete, grading, seed_directory
+from .conftest import QA_OFFICER, complete, grading
+from .service import seeded_service
 
 KENT = "kent-online-peer-review"
 CASE = "C-5001"
@@ -97,8 +98,7 @@ class Kent:
 
 @pytest.fixture
 async def kent(service_env: dict[str, str], capture: EventCapture) -> AsyncIterator[Kent]:
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         for person_id in ("P-SW", "P-SW2"):
             await project_person(
                 svc.db,
@@ -124,11 +124,6 @@ async def kent(service_env: dict[str, str], capture: EventCapture) -> AsyncItera
             ),
         )
         yield Kent(svc, capture)
-
-
-def _problem(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
 
 
 # --- 4.7 Immediate safeguarding concerns ------------------------------------------------------------

@@ -10,12 +10,13 @@ import io
 from collections import Counter
 from typing import Any
 
-from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import EventCapture, running_service
+from devstack.testing import EventCapture
+from devstack.testing import problem as _problem
 
-from .conftest import QA_OFFICER, clock, complete, seed_directory
+from .conftest import QA_OFFICER, complete
+from .service import seeded_service
 
 CASE = "C-3001"
 PARTNERS = [
@@ -60,15 +61,8 @@ async def declare_all(svc: Any, url: str, etag: str, partners: list[dict[str, st
     return str(etag)
 
 
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
-
-
 async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         http = svc.http
         qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])
         bdm = svc.as_person("P-BDM", roles=["qa_officer"])

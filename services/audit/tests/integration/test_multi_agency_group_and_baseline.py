@@ -16,6 +16,7 @@ from audit.main import create_app
 from pypdf import PdfReader
 
 from devstack.testing import EventCapture, running_service
+from devstack.testing import problem as _problem
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
 
@@ -28,12 +29,6 @@ PARTNERS = [
 ]
 VIEWS = {"method": "visit", "held_on": "2026-09-28", "views": "Things are better at home."}
 GRADES = ["good", "good", "good", "good", "outstanding", "requires_improvement", "requires_improvement", "inadequate", "good", "good"]
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
 
 
 def _ok(response: Any, status: int = 200) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from audit.main import create_app
 from audit.multi_agency import store as ma_store
 
 from devstack.testing import EventCapture, running_service
+from devstack.testing import problem as _problem
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
 from .test_multi_agency import ACTIONS, CASE, MEETING, OWNERS, SET_UP, declare_all
@@ -23,12 +24,6 @@ DESTROYED = "audit.multi-agency.audit.destroyed.v1"
 
 def _ok(response: Any, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    return dict(response.json())
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
     return dict(response.json())
 
 

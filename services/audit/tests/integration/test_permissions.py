@@ -10,16 +10,11 @@ from typing import Any
 from audit.main import create_app
 
 from devstack.testing import EventCapture, running_service
+from devstack.testing import problem as _problem
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
 
 KENT = "kent-online-peer-review"
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return dict(response.json())
 
 
 async def _allocate(svc: Any, **changes: Any) -> dict[str, Any]:

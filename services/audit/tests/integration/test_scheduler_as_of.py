@@ -14,6 +14,7 @@ from audit.practice import events as pe
 from audit.practice import store as practice_store
 
 from devstack.testing import EventCapture, running_service
+from devstack.testing import problem as _problem
 
 from .conftest import clock, seed_directory
 
@@ -25,14 +26,6 @@ async def _seed(db: Any) -> None:
     await seed_directory(db)
     for sw in ("P-SW1", "P-SW2"):
         await project_person(db, PersonChanged(person_id=sw, version=1, roles=["social_worker"], team_id="T-CP", line_manager_id="P-TM3"))
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def test_an_administrator_runs_the_pass_as_of_a_day_and_each_reminder_goes_once(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]

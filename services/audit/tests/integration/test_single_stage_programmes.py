@@ -6,17 +6,16 @@ from __future__ import annotations
 import io
 
 from audit.case_audit import events as ie
-from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import EventCapture, running_service
+from devstack.testing import EventCapture
 
-from .conftest import QA_OFFICER, clock, complete, seed_directory
+from .conftest import QA_OFFICER, complete
+from .service import seeded_service
 
 
 async def test_a_hampshire_audit_with_its_evidence_list_prepared_by_worker_and_supervisor(service_env, capture: EventCapture) -> None:
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         http = svc.http
         qa = svc.as_person(*QA_OFFICER[:1], roles=QA_OFFICER[1])
         body = {"tool_id": "hampshire-quality-practice", "case_id": "C-3001", "auditor_id": "P-SM", "evidence_preparer_ids": ["P-SW3", "P-TM3"]}

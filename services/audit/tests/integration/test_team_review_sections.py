@@ -5,14 +5,11 @@ may not; refusals change nothing; every version is kept; the PDF shows both sect
 from __future__ import annotations
 
 import io
-from typing import Any
 
-from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import running_service
-
-from .conftest import QA_OFFICER, clock, seed_directory
+from .conftest import QA_OFFICER
+from .service import is_problem, seeded_service
 
 INDICATORS = {
     "indicators": [
@@ -28,13 +25,8 @@ ISSUES = {
 }
 
 
-def is_problem(response: Any, status: int) -> bool:
-    return response.status_code == status and response.headers["content-type"].startswith("application/problem+json")
-
-
 async def test_qa_staff_enter_the_indicators_and_practice_issues_and_the_pdf_shows_them(service_env) -> None:  # type: ignore[no-untyped-def]
-    async with running_service(lambda: create_app(clock=clock())) as svc:
-        await seed_directory(svc.db)
+    async with seeded_service() as svc:
         http = svc.http
         qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])
         tm, sm = svc.as_person("P-TM3", roles=["team_manager"], teams=["T-CP"]), svc.as_person("P-SM", roles=["service_manager"])

@@ -253,7 +253,8 @@ def test_an_action_completed_dropped_or_due_is_published_on_its_review() -> None
 
 
 def test_every_domain_event_is_published_and_record_stages_them_in_order() -> None:
-    kinds = {cls for cls in vars(ev).values() if isinstance(cls, type) and issubclass(cls, ev.DomainEvent) and cls is not ev.DomainEvent}
+    # Every event the review records (the bases that only share fields record nothing themselves).
+    kinds = {cls for cls in vars(ev).values() if isinstance(cls, type) and issubclass(cls, ev.DomainEvent) and not cls.__subclasses__()}
     assert len(kinds) == len(te.EVENTS)
     assert te.integration_event(ev.DomainEvent(review_id="R1", team_id="T1")) is None
     r = review()

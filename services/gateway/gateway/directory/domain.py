@@ -17,38 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-
-class Role(StrEnum):
-    """Roles a person can hold, in the procedures' own words."""
-
-    SOCIAL_WORKER = "social_worker"
-    SENIOR_PRACTITIONER = "senior_practitioner"
-    PRACTICE_SUPERVISOR = "practice_supervisor"
-    TEAM_LEADER = "team_leader"
-    TEAM_MANAGER = "team_manager"
-    DUTY_SENIOR = "duty_senior"
-    DISTRICT_MANAGER = "district_manager"
-    SERVICE_MANAGER = "service_manager"
-    PRINCIPAL_SOCIAL_WORKER = "principal_social_worker"
-    HEAD_OF_SERVICE = "head_of_service"
-    ASSISTANT_DIRECTOR = "assistant_director"
-    SERVICE_DIRECTOR = "service_director"
-    EXECUTIVE_DIRECTOR = "executive_director"
-    IRO = "iro"
-    CP_CHAIR = "cp_chair"
-    FGC_COORDINATOR = "fgc_coordinator"
-    AUDITOR = "auditor"
-    PEER_REVIEWER = "peer_reviewer"
-    PRACTICE_DEVELOPMENT_OFFICER = "practice_development_officer"
-    QA_OFFICER = "qa_officer"
-    LEAD_QA_AUDITOR = "lead_qa_auditor"
-    PERFORMANCE_OFFICER = "performance_officer"
-    ADMINISTRATOR = "administrator"
-    #: Team admin / the duty admin officer (sign-off, seed 000): completes and clones exemplars, never signs.
-    ADMIN_OFFICER = "admin_officer"
-    #: The case-management system's own account, which keeps the directory up to date.
-    INTEGRATION = "integration"
-
+from shared.roles import Role
 
 DIRECTORY_WRITERS = frozenset({Role.ADMINISTRATOR, Role.INTEGRATION})
 

@@ -15,7 +15,6 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from shared.broker_access import (
     BrokerAdmin,
@@ -47,7 +46,9 @@ class Credentials:
     amqp_url: str
 
 
-class AmqpIntegrators:
+class AmqpIntegrators(store.Records):
+    collection, what = store.INTEGRATORS, WHAT
+
     def __init__(
         self,
         uow: UnitOfWork,
@@ -107,12 +108,6 @@ class AmqpIntegrators:
                 log.warning("could not remove the broker user of an integrator that was not recorded", exc_info=True)
             raise
         return self._credentials(record, password)
-
-    async def get(self, integrator_id: str) -> Document:
-        return await store.load(self.db, store.INTEGRATORS, integrator_id, WHAT)
-
-    async def newest_first(self, *, limit: int, after: dict[str, Any] | None) -> list[Document]:
-        return await store.newest_first(self.db, store.INTEGRATORS, {}, limit=limit, after=after)
 
     async def _active(self, integrator_id: str, expected: int | None) -> Document:
         record = await self.get(integrator_id)

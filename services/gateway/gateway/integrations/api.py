@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag
+from shared.http import OptionalIfMatch, Page, PageParams, Pagination, encode_cursor, etag
 from shared.identity import Identity
 from shared.mongo import Document
 
 from ..callers import Caller
 from . import catalogue
 from .amqp import AmqpIntegrators, Credentials
+from .store import Records
 from .webhooks import Webhooks
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ REBIND_TIMEOUT_S = 2.0
 
 IntegratorId = Annotated[str, Path(pattern=r"^int-[0-9a-f]{10}$", description="The integrator's id")]
 EndpointId = Annotated[str, Path(pattern=r"^wh-[0-9a-f]{10}$", description="The webhook endpoint's id")]
+Out = TypeVar("Out", bound=BaseModel)
+
 EventTypes = Annotated[list[Annotated[str, Field(min_length=3, max_length=120)]], Field(min_length=1, max_length=200)]
 
 
@@ -149,6 +153,18 @@ class DeliveryOut(BaseModel):
     finished_at: datetime | None = None
 
 
+async def _newest_first(records: Records, page: PageParams, out: Callable[[Document], Out]) -> Page[Out]:
+    """One page of an integration's records (integrators, endpoints), newest first, each as ``out`` gives it."""
+    docs = await records.newest_first(limit=page.limit, after=_after(page.cursor))
+    return Page(items=[out(d) for d in docs], next=_cursor(docs, page.limit))
+
+
+def _tagged(response: Response, doc: Document) -> Document:
+    """The record, its version sent as the answer's ETag."""
+    response.headers["ETag"] = etag(doc["version"])
+    return doc
+
+
 def _integrator(doc: Document) -> AmqpIntegratorOut:
     return AmqpIntegratorOut(id=doc["_id"], **{k: v for k, v in doc.items() if k in AmqpIntegratorOut.model_fields and k != "id"})
 
@@ -209,21 +225,19 @@ def build_router() -> APIRouter:
         _admin(caller)
         creds = await _amqp(runtime).create(name=body.name, event_types=body.event_types, by=caller.person_id)
         response.headers["Location"] = f"{PREFIX}/amqp-integrators/{creds.record['_id']}"
-        response.headers["ETag"] = etag(creds.record["version"])
+        _tagged(response, creds.record)
         return _credentials(creds)
 
     @router.get("/amqp-integrators", response_model=Page[AmqpIntegratorOut], summary="AMQP integrators, newest first")
     async def list_amqp_integrators(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[AmqpIntegratorOut]:
         _admin(caller)
-        docs = await _amqp(runtime).newest_first(limit=page.limit, after=_after(page.cursor))
-        return Page(items=[_integrator(d) for d in docs], next=_cursor(docs, page.limit))
+        return await _newest_first(_amqp(runtime), page, _integrator)
 
     @router.get("/amqp-integrators/{integrator_id}", response_model=AmqpIntegratorOut, summary="An AMQP integrator")
     async def get_amqp_integrator(integrator_id: IntegratorId, caller: Caller, runtime: RuntimeDep, response: Response) -> AmqpIntegratorOut:
         _admin(caller)
         doc = await _amqp(runtime).get(integrator_id)
-        response.headers["ETag"] = etag(doc["version"])
-        return _integrator(doc)
+        return _integrator(_tagged(response, doc))
 
     @router.put("/amqp-integrators/{integrator_id}/event-types", response_model=AmqpIntegratorOut,
                 summary="Grant exactly these event types from now on")
@@ -231,8 +245,7 @@ def build_router() -> APIRouter:
                          if_match: OptionalIfMatch) -> AmqpIntegratorOut:
         _admin(caller)
         doc = await _amqp(runtime).change_grant(integrator_id, event_types=body.event_types, by=caller.person_id, expected=if_match)
-        response.headers["ETag"] = etag(doc["version"])
-        return _integrator(doc)
+        return _integrator(_tagged(response, doc))
 
     @router.post("/amqp-integrators/{integrator_id}/password", response_model=AmqpCredentialsOut,
                  summary="Rotate the password: the old one stops working at once (new password shown once)")
@@ -240,7 +253,7 @@ def build_router() -> APIRouter:
                           if_match: OptionalIfMatch) -> AmqpCredentialsOut:
         _admin(caller)
         creds = await _amqp(runtime).rotate_password(integrator_id, by=caller.person_id, expected=if_match)
-        response.headers["ETag"] = etag(creds.record["version"])
+        _tagged(response, creds.record)
         return _credentials(creds)
 
     @router.post("/amqp-integrators/{integrator_id}/revocation", response_model=AmqpIntegratorOut,
@@ -249,8 +262,7 @@ def build_router() -> APIRouter:
                           if_match: OptionalIfMatch) -> AmqpIntegratorOut:
         _admin(caller)
         doc = await _amqp(runtime).revoke(integrator_id, reason=body.reason, by=caller.person_id, expected=if_match)
-        response.headers["ETag"] = etag(doc["version"])
-        return _integrator(doc)
+        return _integrator(_tagged(response, doc))
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -261,21 +273,18 @@ def build_router() -> APIRouter:
         doc, secret = await _webhooks(runtime).create(url=body.url, event_types=body.event_types, description=body.description, by=caller.person_id)
         await _rebind(runtime)
         response.headers["Location"] = f"{PREFIX}/webhooks/{doc['_id']}"
-        response.headers["ETag"] = etag(doc["version"])
-        return WebhookSecretOut(**_endpoint(doc).model_dump(), secret=secret)
+        return WebhookSecretOut(**_endpoint(_tagged(response, doc)).model_dump(), secret=secret)
 
     @router.get("/webhooks", response_model=Page[WebhookOut], summary="Webhook endpoints, newest first")
     async def list_webhooks(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[WebhookOut]:
         _admin(caller)
-        docs = await _webhooks(runtime).newest_first(limit=page.limit, after=_after(page.cursor))
-        return Page(items=[_endpoint(d) for d in docs], next=_cursor(docs, page.limit))
+        return await _newest_first(_webhooks(runtime), page, _endpoint)
 
     @router.get("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="A webhook endpoint")
     async def get_webhook(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, response: Response) -> WebhookOut:
         _admin(caller)
         doc = await _webhooks(runtime).get(endpoint_id)
-        response.headers["ETag"] = etag(doc["version"])
-        return _endpoint(doc)
+        return _endpoint(_tagged(response, doc))
 
     @router.patch("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Change an endpoint's URL, event types or description")
     async def change_webhook(endpoint_id: EndpointId, body: WebhookChange, caller: Caller, runtime: RuntimeDep, response: Response,
@@ -284,8 +293,7 @@ def build_router() -> APIRouter:
         doc = await _webhooks(runtime).update(endpoint_id, url=body.url, event_types=body.event_types, description=body.description,
                                               by=caller.person_id, expected=if_match)
         await _rebind(runtime)
-        response.headers["ETag"] = etag(doc["version"])
-        return _endpoint(doc)
+        return _endpoint(_tagged(response, doc))
 
     @router.post("/webhooks/{endpoint_id}/secret", response_model=WebhookSecretOut,
                  summary="Rotate the signing secret (the previous one keeps signing beside it for WEBHOOK_SECRET_OVERLAP_S)")
@@ -293,24 +301,21 @@ def build_router() -> APIRouter:
                             if_match: OptionalIfMatch) -> WebhookSecretOut:
         _admin(caller)
         doc, secret = await _webhooks(runtime).rotate_secret(endpoint_id, by=caller.person_id, expected=if_match)
-        response.headers["ETag"] = etag(doc["version"])
-        return WebhookSecretOut(**_endpoint(doc).model_dump(), secret=secret)
+        return WebhookSecretOut(**_endpoint(_tagged(response, doc)).model_dump(), secret=secret)
 
     @router.post("/webhooks/{endpoint_id}/enable", response_model=WebhookOut, summary="Enable again: held deliveries go out")
     async def enable_webhook(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, response: Response, if_match: OptionalIfMatch) -> WebhookOut:
         _admin(caller)
         doc = await _webhooks(runtime).enable(endpoint_id, by=caller.person_id, expected=if_match)
         runtime.extra["dispatcher"].wake()
-        response.headers["ETag"] = etag(doc["version"])
-        return _endpoint(doc)
+        return _endpoint(_tagged(response, doc))
 
     @router.post("/webhooks/{endpoint_id}/disable", response_model=WebhookOut, summary="Disable: deliveries are held until enabled")
     async def disable_webhook(endpoint_id: EndpointId, body: ReasonIn, caller: Caller, runtime: RuntimeDep, response: Response,
                       if_match: OptionalIfMatch) -> WebhookOut:
         _admin(caller)
         doc = await _webhooks(runtime).disable(endpoint_id, reason=body.reason, by=caller.person_id, expected=if_match)
-        response.headers["ETag"] = etag(doc["version"])
-        return _endpoint(doc)
+        return _endpoint(_tagged(response, doc))
 
     @router.delete("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Delete: no more deliveries; record and log kept")
     async def delete_webhook(endpoint_id: EndpointId, caller: Caller, runtime: RuntimeDep, if_match: OptionalIfMatch) -> WebhookOut:

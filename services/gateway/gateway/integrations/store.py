@@ -104,3 +104,18 @@ async def load(db: AsyncDatabase[Document], collection: str, ident: str, what: s
     if doc is None:
         raise Stale(what.lower(), None, None, ident=ident)  # answered 404 not-found
     return doc
+
+
+class Records:
+    """An integration's own records (integrators, webhook endpoints): one by id, a page newest first."""
+
+    #: The collection the records live in, and what a missing one is called in the 404.
+    collection: str
+    what: str
+    db: AsyncDatabase[Document]
+
+    async def get(self, ident: str) -> Document:
+        return await load(self.db, self.collection, ident, self.what)
+
+    async def newest_first(self, *, limit: int, after: dict[str, Any] | None) -> list[Document]:
+        return await newest_first(self.db, self.collection, {}, limit=limit, after=after)

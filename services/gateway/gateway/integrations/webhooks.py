@@ -62,8 +62,10 @@ def secrets_in_force(endpoint: Document, now: datetime) -> list[str]:
     return [s["secret"] for s in endpoint["secrets"] if s.get("expires_at") is None or s["expires_at"] > now]
 
 
-class Webhooks:
+class Webhooks(store.Records):
     """What an administrator does with endpoints, and the consumer's fan-out."""
+
+    collection, what = store.ENDPOINTS, WHAT
 
     def __init__(self, uow: UnitOfWork, clock: Clock, *, allow_insecure_urls: bool, secret_overlap_s: float) -> None:
         self.uow = uow
@@ -87,12 +89,6 @@ class Webhooks:
             "secrets": [{"secret": secret, "created_at": now, "expires_at": None}], "created_at": now, "created_by": by,
         }
         return await store.insert_new(self.uow, store.ENDPOINTS, doc, subject=f"webhook/{endpoint_id}", by=by, at=now), secret
-
-    async def get(self, endpoint_id: str) -> Document:
-        return await store.load(self.db, store.ENDPOINTS, endpoint_id, WHAT)
-
-    async def newest_first(self, *, limit: int, after: dict[str, Any] | None) -> list[Document]:
-        return await store.newest_first(self.db, store.ENDPOINTS, {}, limit=limit, after=after)
 
     async def _current(self, endpoint_id: str, expected: int | None) -> Document:
         endpoint = await self.get(endpoint_id)

@@ -7,23 +7,14 @@ import io
 
 from devstack.testing import EventCapture
 
-from ..conftest import INTEGRATION, serve_gateway
+from ..conftest import INTEGRATION, case_row, case_rows_three_bad, serve_gateway, social_worker_seen
 
 CASE_CHANGED = "directory.case.changed.v1"
 
 
-def _case(i: int, **overrides: object) -> dict[str, object]:
-    return {
-        "id": f"C-{i:05d}", "child_name": f"Child {i}", "case_type": "CIN", "team_id": "T-1", "allocated_worker_id": "P-1",
-        "opened_on": "2026-02-02", **overrides,
-    }
-
 
 async def test_a_json_import_keeps_good_rows_reports_bad_ones_and_publishes_one_event_per_record(service_env, capture: EventCapture) -> None:
-    rows = [_case(i) for i in range(450)]
-    rows[10] = _case(10, case_type="XX")
-    rows[200] = {"child_name": "No id", "case_type": "CP", "team_id": "T-1", "opened_on": "2026-01-01"}
-    rows[449] = _case(0)  # the same id as row 1
+    rows = case_rows_three_bad()
     async with serve_gateway(import_batch_size=100) as gw:
         writer = await gw.as_person(INTEGRATION)
         resp = await gw.http.post("/api/v1/directory/cases:import", json=rows, headers=writer)
@@ -54,7 +45,7 @@ async def test_a_json_import_keeps_good_rows_reports_bad_ones_and_publishes_one_
         # The same file again changes nothing; a changed row makes one new version with history.
         again = await gw.http.post("/api/v1/directory/cases:import", json=rows, headers=writer)
         assert again.json()["unchanged"] == 447 and again.json()["created"] == again.json()["updated"] == 0
-        changed = [_case(5, status="closed", closed_on="2026-03-01"), _case(6), _case(9999)]
+        changed = [case_row(5, status="closed", closed_on="2026-03-01"), case_row(6), case_row(9999)]
         third = (await gw.http.post("/api/v1/directory/cases:import", json=changed, headers=writer)).json()
         assert (third["created"], third["updated"], third["unchanged"]) == (1, 1, 1)
         await capture.wait_for(CASE_CHANGED, 449, timeout=30)
@@ -66,9 +57,7 @@ async def test_a_json_import_keeps_good_rows_reports_bad_ones_and_publishes_one_
 
 async def test_a_csv_import_of_people_takes_effect_for_who_they_are_at_once(service_env) -> None:
     async with serve_gateway(identity_cache_s=300) as gw:
-        await gw.add_person("P-1", roles=["social_worker"])
-        p1 = await gw.as_person("P-1")
-        assert (await gw.http.get("/api/v1/me", headers=p1)).json()["roles"] == ["social_worker"]
+        p1 = await social_worker_seen(gw)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["id", "name", "email", "roles", "team_id", "line_manager_id"])
@@ -88,10 +77,10 @@ async def test_a_csv_import_of_people_takes_effect_for_who_they_are_at_once(serv
 async def test_only_the_directorys_writers_may_import_and_an_unreadable_file_changes_nothing(service_env, capture: EventCapture) -> None:
     async with serve_gateway() as gw:
         await gw.add_person("P-1", roles=["team_manager"])
-        refused = await gw.http.post("/api/v1/directory/cases:import", json=[_case(1)], headers=await gw.as_person("P-1"))
+        refused = await gw.http.post("/api/v1/directory/cases:import", json=[case_row(1)], headers=await gw.as_person("P-1"))
         assert refused.status_code == 403
         writer = await gw.as_person(INTEGRATION)
-        unreadable = await gw.http.post("/api/v1/directory/cases:import", json={"cases": [_case(1)]}, headers=writer)
+        unreadable = await gw.http.post("/api/v1/directory/cases:import", json={"cases": [case_row(1)]}, headers=writer)
         assert unreadable.status_code == 400 and unreadable.headers["content-type"] == "application/problem+json"
         wrong_type = await gw.http.post("/api/v1/directory/cases:import", content=b"<cases/>", headers={**writer, "Content-Type": "application/xml"})
         assert wrong_type.status_code == 415

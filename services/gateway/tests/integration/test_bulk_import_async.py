@@ -15,17 +15,11 @@ from gateway.directory.store import HISTORY
 
 from devstack.testing import EventCapture, eventually
 
-from ..conftest import INTEGRATION, RunningGateway, serve_gateway
+from ..conftest import INTEGRATION, RunningGateway, case_row, case_rows_three_bad, serve_gateway, social_worker_seen
 
 CASE_CHANGED = "directory.case.changed.v1"
 ASYNC = {"Prefer": "respond-async"}
 
-
-def _case(i: int, **overrides: object) -> dict[str, object]:
-    return {
-        "id": f"C-{i:05d}", "child_name": f"Child {i}", "case_type": "CIN", "team_id": "T-1", "allocated_worker_id": "P-1",
-        "opened_on": "2026-02-02", **overrides,
-    }
 
 
 async def _finished(gw: RunningGateway, location: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -38,10 +32,7 @@ async def _finished(gw: RunningGateway, location: str, headers: dict[str, str]) 
 
 
 async def test_an_async_import_answers_202_at_once_then_writes_every_good_row_with_one_event_each(service_env, capture: EventCapture) -> None:
-    rows = [_case(i) for i in range(450)]
-    rows[10] = _case(10, case_type="XX")
-    rows[200] = {"child_name": "No id", "case_type": "CP", "team_id": "T-1", "opened_on": "2026-01-01"}
-    rows[449] = _case(0)  # the same id as row 1
+    rows = case_rows_three_bad()
     async with serve_gateway(import_batch_size=100) as gw:
         writer = await gw.as_person(INTEGRATION)
         resp = await gw.http.post("/api/v1/directory/cases:import", json=rows, headers={**writer, **ASYNC})
@@ -91,9 +82,7 @@ async def test_an_async_import_answers_202_at_once_then_writes_every_good_row_wi
 
 async def test_an_async_import_of_people_takes_effect_for_who_they_are_once_finished(service_env) -> None:
     async with serve_gateway(identity_cache_s=300) as gw:
-        await gw.add_person("P-1", roles=["social_worker"])
-        p1 = await gw.as_person("P-1")
-        assert (await gw.http.get("/api/v1/me", headers=p1)).json()["roles"] == ["social_worker"]
+        p1 = await social_worker_seen(gw)
         out = io.StringIO()
         csv.writer(out).writerows([["id", "name", "email", "roles", "team_id"], ["P-1", "Person P-1", "p-1@council.example", "social_worker;auditor", "T-1"]])
         writer = await gw.as_person(INTEGRATION)
@@ -111,9 +100,9 @@ async def test_bad_input_and_non_writers_get_the_synchronous_answers_and_no_job_
         await gw.add_person("P-1", roles=["team_manager"])
         manager = {**await gw.as_person("P-1"), **ASYNC}
         writer = await gw.as_person(INTEGRATION)
-        refused = await gw.http.post("/api/v1/directory/cases:import", json=[_case(1)], headers=manager)
+        refused = await gw.http.post("/api/v1/directory/cases:import", json=[case_row(1)], headers=manager)
         assert refused.status_code == 403 and refused.json()["type"].endswith("forbidden")
-        unreadable = await gw.http.post("/api/v1/directory/cases:import", json={"cases": [_case(1)]}, headers={**writer, **ASYNC})
+        unreadable = await gw.http.post("/api/v1/directory/cases:import", json={"cases": [case_row(1)]}, headers={**writer, **ASYNC})
         assert unreadable.status_code == 400 and unreadable.headers["content-type"] == "application/problem+json"
         assert unreadable.json()["type"].endswith("unreadable-import")
         wrong_type = await gw.http.post("/api/v1/directory/cases:import", content=b"<cases/>", headers={**writer, **ASYNC, "Content-Type": "application/xml"})
@@ -124,7 +113,7 @@ async def test_bad_input_and_non_writers_get_the_synchronous_answers_and_no_job_
             assert await gw.runtime.db[collection].count_documents({}) == 0, collection
 
         # A stored job's report is the directory writers' to read; an unknown id is 404.
-        stored = await gw.http.post("/api/v1/directory/cases:import", json=[_case(1)], headers={**writer, **ASYNC})
+        stored = await gw.http.post("/api/v1/directory/cases:import", json=[case_row(1)], headers={**writer, **ASYNC})
         assert stored.status_code == 202
         assert (await gw.http.get(stored.headers["location"], headers=manager)).status_code == 403
         assert (await gw.http.get("/api/v1/directory/imports", headers=manager)).status_code == 403
@@ -136,7 +125,7 @@ async def test_bad_input_and_non_writers_get_the_synchronous_answers_and_no_job_
 
 
 async def test_an_import_interrupted_after_its_first_batch_is_finished_by_another_runner_each_record_and_event_once(service_env, capture: EventCapture) -> None:
-    rows = [_case(i) for i in range(350)]
+    rows = [case_row(i) for i in range(350)]
     async with serve_gateway(import_batch_size=100, import_runner_enabled=False) as gw:
         writer = await gw.as_person(INTEGRATION)
         resp = await gw.http.post("/api/v1/directory/cases:import", json=rows, headers={**writer, **ASYNC})
@@ -189,7 +178,7 @@ async def test_an_import_interrupted_after_its_first_batch_is_finished_by_anothe
 async def test_a_job_whose_rows_are_gone_fails_with_the_reason_and_keeps_what_was_written(service_env) -> None:
     async with serve_gateway(import_batch_size=2, import_runner_enabled=False) as gw:
         writer = await gw.as_person(INTEGRATION)
-        resp = await gw.http.post("/api/v1/directory/cases:import", json=[_case(i) for i in range(4)], headers={**writer, **ASYNC})
+        resp = await gw.http.post("/api/v1/directory/cases:import", json=[case_row(i) for i in range(4)], headers={**writer, **ASYNC})
         job_id = resp.json()["id"]
         runner = ImportRunner(gw.runtime.uow, claim_s=30, poll_interval_s=1)
         job = await runner.claim()

@@ -15,6 +15,7 @@ from shared.consumer import EventConsumer, Subscription
 
 from devstack.broker import management_url_for
 from devstack.testing import Infrastructure
+from devstack.testing import problem as _problem
 from devstack.wiring import THING_HAPPENED
 
 from ..conftest import RunningGateway, serve_gateway
@@ -62,13 +63,6 @@ async def _depth(infrastructure: Infrastructure, name: str) -> int:
         channel = await connection.channel()
         declared = await channel.declare_queue(name, passive=True)
         return int(declared.declaration_result.message_count or 0)
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_an_administrator_sees_reads_replays_and_discards_dead_letters_and_each_action_is_recorded(

@@ -28,7 +28,7 @@ from signoff.main import create_app as create_signoff
 from devstack.infra import free_port
 from devstack.testing import eventually, running_service
 
-from ..conftest import RunningGateway, serve_gateway
+from ..conftest import RunningGateway, serve_gateway, serve_stand_in
 
 PROBLEM = "application/problem+json"
 
@@ -260,13 +260,8 @@ async def recorder() -> AsyncIterator[Recorder]:
     stand_in = Recorder()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", stand_in.record)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    stand_in.url = f"http://127.0.0.1:{port}"
-    yield stand_in
-    await runner.cleanup()
+    async with serve_stand_in(app) as stand_in.url:
+        yield stand_in
 
 
 async def test_the_service_gets_the_path_as_the_client_encoded_it_and_the_gateway_prefix(service_env, recorder: Recorder) -> None:

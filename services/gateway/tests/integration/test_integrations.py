@@ -25,7 +25,7 @@ from devstack.broker import management_url_for
 from devstack.infra import free_port
 from devstack.testing import ConsumerOutcomes, Infrastructure, eventually
 
-from ..conftest import RunningGateway, serve_gateway
+from ..conftest import RunningGateway, serve_gateway, serve_stand_in
 
 ADMIN = "P-ADMIN"
 COUNTER_SIGNED = "signoff.exemplar.counter-signed.v1"
@@ -64,13 +64,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     rec = Receiver()
     app = web.Application()
     app.router.add_post("/hook", rec.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    rec.url = f"http://127.0.0.1:{port}/hook"
-    yield rec
-    await runner.cleanup()
+    async with serve_stand_in(app) as url:
+        rec.url = f"{url}/hook"
+        yield rec
 
 
 @pytest.fixture

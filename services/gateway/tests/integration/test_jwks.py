@@ -16,9 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from gateway.auth import InvalidToken, TokenVerifier
 from jwt.algorithms import RSAAlgorithm
 
-from devstack.infra import free_port
-
-from ..conftest import INTEGRATION, serve_gateway
+from ..conftest import INTEGRATION, serve_gateway, serve_stand_in
 
 ISSUER = "https://idp.council.example"
 AUDIENCE = "qa-platform"
@@ -59,13 +57,9 @@ async def idp() -> AsyncIterator[Issuer]:
     issuer = Issuer(keys=[SigningKey()])
     app = web.Application()
     app.router.add_get("/.well-known/jwks.json", issuer.jwks)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    issuer.url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
-    yield issuer
-    await runner.cleanup()
+    async with serve_stand_in(app) as url:
+        issuer.url = f"{url}/.well-known/jwks.json"
+        yield issuer
 
 
 class Clock:

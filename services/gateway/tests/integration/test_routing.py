@@ -11,7 +11,7 @@ from shared.identity import verify_identity
 from devstack.infra import free_port
 from devstack.testing import eventually
 
-from ..conftest import Upstream, serve_gateway
+from ..conftest import RunningGateway, Upstream, serve_gateway
 
 KEY = "IDENTITY_SIGNING_KEY"
 
@@ -65,13 +65,18 @@ async def test_an_unknown_service_is_not_found(service_env, upstream: Upstream) 
     assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json"
 
 
+async def _timed_get(gw: RunningGateway, path: str) -> tuple[httpx.Response, float]:
+    """``path`` asked for by a member of staff, and how long the answer took in seconds."""
+    await gw.add_person("P-1")
+    headers = await gw.as_person("P-1")
+    started = time.monotonic()
+    resp = await gw.http.get(path, headers=headers)
+    return resp, time.monotonic() - started
+
+
 async def test_a_service_that_is_not_running_is_a_503_at_once(service_env) -> None:
     async with serve_gateway(resolution_url=f"http://127.0.0.1:{free_port()}") as gw:
-        await gw.add_person("P-1")
-        headers = await gw.as_person("P-1")
-        started = time.monotonic()
-        resp = await gw.http.get("/api/v1/resolution/anything", headers=headers)
-        elapsed = time.monotonic() - started
+        resp, elapsed = await _timed_get(gw, "/api/v1/resolution/anything")
     assert resp.status_code == 503
     assert resp.headers["retry-after"] == "5"
     assert resp.json()["type"].endswith("/service-unavailable")
@@ -80,11 +85,7 @@ async def test_a_service_that_is_not_running_is_a_503_at_once(service_env) -> No
 
 async def test_a_slow_service_is_a_504_after_the_read_timeout(service_env, upstream: Upstream) -> None:
     async with serve_gateway(signoff_url=upstream.url, upstream_read_timeout_s=0.5) as gw:
-        await gw.add_person("P-1")
-        headers = await gw.as_person("P-1")
-        started = time.monotonic()
-        resp = await gw.http.get("/api/v1/signoff/slow", headers=headers)
-        elapsed = time.monotonic() - started
+        resp, elapsed = await _timed_get(gw, "/api/v1/signoff/slow")
     assert resp.status_code == 504
     assert resp.json()["type"].endswith("/service-timeout")
     assert 0.4 < elapsed < 2.5

@@ -11,20 +11,17 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from shared.consumer import ReceivedEvent
 from shared.events import EventType
 
-from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.effects import CloseTasks, Effects, EmailSpec
 from ..domain.kinds import TaskKind
-from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, pure
+from ..domain.tasks import Link, TaskStatus
+from .base import Mapping, audit_event, closes, context, pure, task
+from .base import Reader as _Reader
 
 PUBLISHER = "audit"
-
-
-class _Reader(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class AuditAllocated(_Reader):
@@ -173,21 +170,17 @@ class AuditCopyRouted(_Reader):
         return self.coded_case or self.programme == "multi_agency"
 
 
-ALLOCATED = EventType("audit.audit.allocated", 1, AuditAllocated, "A case was allocated to an auditor.", PUBLISHER)
-SUBMITTED = EventType("audit.audit.submitted", 1, AuditSubmitted, "An audit (stage 1) was submitted.", PUBLISHER)
-PEER_REVIEW_SUBMITTED = EventType("audit.peer-review.submitted", 1, PeerReviewSubmitted, "A peer review was submitted.", PUBLISHER)
-MODERATION_REQUIRED = EventType("audit.moderation.required", 1, ModerationRequired, "Moderation of grading is required.", PUBLISHER)
-MODERATION_AGREED = EventType("audit.moderation.agreed", 1, ModerationAgreed, "A moderated grading was agreed.", PUBLISHER)
-OFFICER_APPOINTED = EventType("audit.officer.appointed", 1, OfficerAppointed, "A practice development officer was appointed.", PUBLISHER)
-MODERATION_FINALISED = EventType("audit.moderation.finalised", 1, ModerationFinalised, "The officer's grading, final.", PUBLISHER)
-CRITICAL_GRADE_CONFIRMED = EventType("audit.critical-grade.confirmed", 1, CriticalGradeConfirmed, "A critical grade was confirmed.", PUBLISHER)
-COMPLETED = EventType("audit.audit.completed", 1, AuditCompleted, "An audit was completed.", PUBLISHER)
-CONCERN_RAISED = EventType(
-    "audit.safeguarding-concern.raised", 1, SafeguardingConcernRaised, "A safeguarding concern was raised during an audit.", PUBLISHER
-)
-CONCERN_ACKNOWLEDGED = EventType(
-    "audit.safeguarding-concern.acknowledged", 1, SafeguardingConcernAcknowledged, "A safeguarding concern's outcome was recorded.", PUBLISHER
-)
+ALLOCATED = audit_event("audit.audit.allocated", AuditAllocated, "A case was allocated to an auditor.")
+SUBMITTED = audit_event("audit.audit.submitted", AuditSubmitted, "An audit (stage 1) was submitted.")
+PEER_REVIEW_SUBMITTED = audit_event("audit.peer-review.submitted", PeerReviewSubmitted, "A peer review was submitted.")
+MODERATION_REQUIRED = audit_event("audit.moderation.required", ModerationRequired, "Moderation of grading is required.")
+MODERATION_AGREED = audit_event("audit.moderation.agreed", ModerationAgreed, "A moderated grading was agreed.")
+OFFICER_APPOINTED = audit_event("audit.officer.appointed", OfficerAppointed, "A practice development officer was appointed.")
+MODERATION_FINALISED = audit_event("audit.moderation.finalised", ModerationFinalised, "The officer's grading, final.")
+CRITICAL_GRADE_CONFIRMED = audit_event("audit.critical-grade.confirmed", CriticalGradeConfirmed, "A critical grade was confirmed.")
+COMPLETED = audit_event("audit.audit.completed", AuditCompleted, "An audit was completed.")
+CONCERN_RAISED = audit_event("audit.safeguarding-concern.raised", SafeguardingConcernRaised, "A safeguarding concern was raised during an audit.")
+CONCERN_ACKNOWLEDGED = audit_event("audit.safeguarding-concern.acknowledged", SafeguardingConcernAcknowledged, "A safeguarding concern's outcome was recorded.")
 # ``audit.copy.routed.v1`` carried the PDF itself; it was withdrawn and is not read any more.
 COPY_ROUTED = EventType("audit.copy.routed", 2, AuditCopyRouted, "A copy of an audit form was routed.", PUBLISHER, internal=True)
 
@@ -211,33 +204,23 @@ def allocated(event: ReceivedEvent) -> Effects:
     copied, without the link (seed 004, 4.1: "The copy of the email sent to the peer reviewer does
     not contain this link in order to avoid peer reviewers beginning the audit process in error")."""
     a: AuditAllocated = event.data
-    context = {"audit_id": a.audit_id, **({"month": a.month} if a.month else {}), **({"case_ref": a.case_ref} if a.case_ref else {})}
-    effects = Effects(open=[OpenTask(
-        assignee_id=a.auditor_id,
-        kind=TaskKind.AUDIT,
-        subject=f"Audit {a.audit_id}" + (f" for {a.month}" if a.month else ""),
-        action="Audit the case allocated to you and submit the audit form",
-        link=_link(a.audit_id),
-        origin=Origin.SYSTEM,
-        due_on=a.due(),
-        closes_on=stage_key(a.audit_id, "audit"),
-        context=context,
-        email=EmailSpec("task"),
+    about = context(a, "audit_id", "month", "case_ref")
+    what, due = f"audit {a.audit_id}" + (f" for {a.month}" if a.month else ""), a.due()
+    effects = Effects(open=[task(
+        a.auditor_id, TaskKind.AUDIT,
+        subject=f"Audit {a.audit_id}" + (f" for {a.month}" if a.month else ""), action="Audit the case allocated to you and submit the audit form",
+        link=_link(a.audit_id), due_on=due, closes_on=stage_key(a.audit_id, "audit"), context=about,
     )])
     if a.peer_reviewer_id and a.peer_reviewer_id != a.auditor_id:
-        what = f"audit {a.audit_id}" + (f" for {a.month}" if a.month else "")
-        due = a.due()
-        effects.open.append(OpenTask(
-            assignee_id=a.peer_reviewer_id,
-            kind=TaskKind.AUDIT_COPY,
+        effects.open.append(task(
+            a.peer_reviewer_id, TaskKind.AUDIT_COPY,
             subject=f"Copy: {what} allocated to its auditor; you are its peer reviewer",
             action="For information: you peer review this audit once the auditor submits it (you will be sent a link then)",
             link=_link(a.audit_id),
-            origin=Origin.SYSTEM,
             due_on=due,
             # Done with when stage 1 is submitted: the peer review task (with its link) takes over.
             closes_on=stage_key(a.audit_id, "audit"),
-            context={**context, "copy_of": "allocation"},
+            context={**about, "copy_of": "allocation"},
             email=EmailSpec("audit_allocation_copy", {"what": what, "due": due.strftime("%d/%m/%Y") if due else ""}),
         ))
     return effects
@@ -247,51 +230,24 @@ def submitted(event: ReceivedEvent) -> Effects:
     s: AuditSubmitted = event.data
     effects = Effects(close=[CloseTasks(stage_key(s.audit_id, "audit"), TaskStatus.DONE, "audit submitted", s.auditor_id)])
     if s.peer_reviewer_id:
-        effects.open.append(OpenTask(
-            assignee_id=s.peer_reviewer_id,
-            kind=TaskKind.PEER_REVIEW,
-            subject=f"Peer review of audit {s.audit_id}",
-            action="Peer review the submitted audit and submit your part of the form",
-            link=_link(s.audit_id),
-            origin=Origin.SYSTEM,
-            due_on=s.peer_review_due_on,
-            closes_on=stage_key(s.audit_id, "peer-review"),
-            context={"audit_id": s.audit_id},
-            email=EmailSpec("task"),
+        effects.open.append(task(
+            s.peer_reviewer_id, TaskKind.PEER_REVIEW, subject=f"Peer review of audit {s.audit_id}",
+            action="Peer review the submitted audit and submit your part of the form", link=_link(s.audit_id),
+            due_on=s.peer_review_due_on, closes_on=stage_key(s.audit_id, "peer-review"), context=context(s, "audit_id"),
         ))
     return effects
-
-
-def peer_review_submitted(event: ReceivedEvent) -> Effects:
-    p: PeerReviewSubmitted = event.data
-    return Effects(close=[CloseTasks(stage_key(p.audit_id, "peer-review"), TaskStatus.DONE, "peer review submitted", p.peer_reviewer_id)])
 
 
 def moderation_required(event: ReceivedEvent) -> Effects:
     m: ModerationRequired = event.data
     return Effects(open=[
-        OpenTask(
-            assignee_id=person,
-            kind=TaskKind.MODERATION,
-            subject=f"Moderation of audit {m.audit_id}",
-            action=action,
-            link=_link(m.audit_id),
-            origin=Origin.SYSTEM,
-            due_on=m.due_on,
-            closes_on=stage_key(m.audit_id, "moderation"),
-            context={"audit_id": m.audit_id},
-            email=EmailSpec("task"),
-        )
+        task(person, TaskKind.MODERATION, subject=f"Moderation of audit {m.audit_id}", action=action, link=_link(m.audit_id),
+             due_on=m.due_on, closes_on=stage_key(m.audit_id, "moderation"), context=context(m, "audit_id"))
         for person, action in (
             (m.auditor_id, "Discuss the case with the peer reviewer and submit the moderated grading you agree"),
             (m.peer_reviewer_id, "Discuss the case with the auditor; re-submit your supervision grading if the moderation changes it"),
         )
     ])
-
-
-def moderation_agreed(event: ReceivedEvent) -> Effects:
-    m: ModerationAgreed = event.data
-    return Effects(close=[CloseTasks(stage_key(m.audit_id, "moderation"), TaskStatus.DONE, "moderated grading agreed", m.agreed_by)])
 
 
 def officer_appointed(event: ReceivedEvent) -> Effects:
@@ -304,28 +260,10 @@ def officer_appointed(event: ReceivedEvent) -> Effects:
         subject, action, key = (f"Moderate the grading of audit {o.audit_id}",
                                 "The auditor and peer reviewer could not agree: moderate the grading (your grading is final)",
                                 stage_key(o.audit_id, "moderation"))
-    return Effects(open=[OpenTask(
-        assignee_id=o.officer_id,
-        kind=TaskKind.MODERATION,
-        subject=subject,
-        action=action,
-        link=_link(o.audit_id),
-        origin=Origin.PERSON if o.appointed_by else Origin.SYSTEM,
-        assigned_by=o.appointed_by,
-        closes_on=key,
-        context={"audit_id": o.audit_id, "purpose": o.purpose},
-        email=EmailSpec("task"),
+    return Effects(open=[task(
+        o.officer_id, TaskKind.MODERATION, subject=subject, action=action, link=_link(o.audit_id),
+        assigned_by=o.appointed_by, closes_on=key, context=context(o, "audit_id", "purpose"),
     )])
-
-
-def moderation_finalised(event: ReceivedEvent) -> Effects:
-    m: ModerationFinalised = event.data
-    return Effects(close=[CloseTasks(stage_key(m.audit_id, "moderation"), TaskStatus.DONE, "moderated grading finalised", m.officer_id)])
-
-
-def critical_grade_confirmed(event: ReceivedEvent) -> Effects:
-    c: CriticalGradeConfirmed = event.data
-    return Effects(close=[CloseTasks(stage_key(c.audit_id, "critical-confirmation"), TaskStatus.DONE, "grade confirmed", c.officer_id)])
 
 
 def completed(event: ReceivedEvent) -> Effects:
@@ -343,25 +281,16 @@ def safeguarding_concern_raised(event: ReceivedEvent) -> Effects:
     until acknowledged (a concern raised before that kind existed stays an ``audit_copy``)."""
     c: SafeguardingConcernRaised = event.data
     return Effects(open=[
-        OpenTask(
-            assignee_id=person_id,
-            kind=TaskKind.SAFEGUARDING_CONCERN,
+        task(
+            person_id, TaskKind.SAFEGUARDING_CONCERN,
             subject=f"Immediate safeguarding concern raised in audit {c.audit_id}",
             action="Read the concern, make sure the case-holding social worker takes appropriate action now, and record the action and its outcome",
-            link=_link(c.audit_id),
-            origin=Origin.PERSON if c.raised_by else Origin.SYSTEM,
-            assigned_by=c.raised_by,
-            closes_on=concern_key(c.audit_id, c.concern_id),
-            context={"audit_id": c.audit_id, "concern_id": c.concern_id},
+            link=_link(c.audit_id), assigned_by=c.raised_by, closes_on=concern_key(c.audit_id, c.concern_id),
+            context=context(c, "audit_id", "concern_id"),
             email=EmailSpec("safeguarding_concern", {"audit_id": c.audit_id, "reason": why}),
         )
         for person_id, why in c.recipients()
     ])
-
-
-def safeguarding_concern_acknowledged(event: ReceivedEvent) -> Effects:
-    c: SafeguardingConcernAcknowledged = event.data
-    return Effects(close=[CloseTasks(concern_key(c.audit_id, c.concern_id), TaskStatus.DONE, "safeguarding concern acknowledged", c.acknowledged_by)])
 
 
 def copy_routed(event: ReceivedEvent) -> Effects:
@@ -371,14 +300,12 @@ def copy_routed(event: ReceivedEvent) -> Effects:
     stage_label = STAGE_LABELS.get(r.stage, r.stage)
     what = "a multi-agency audit" if r.multi_agency else f"audit {r.audit_id}"
     return Effects(open=[
-        OpenTask(
-            assignee_id=recipient.person_id,
-            kind=TaskKind.AUDIT_COPY,
+        task(
+            recipient.person_id, TaskKind.AUDIT_COPY,
             subject=f"Copy of {what} ({stage_label})",
             action="Read the completed audit form" + (f" (sent to you as {recipient.reason})" if recipient.reason else ""),
             link=_link(r.audit_id),
-            origin=Origin.SYSTEM,
-            context={"audit_id": r.audit_id, "stage": r.stage},
+            context=context(r, "audit_id", "stage"),
             email=EmailSpec(
                 "audit_copy",
                 {"what": what, "stage_label": stage_label, "reason": recipient.reason or "a manager of this audit"},
@@ -392,14 +319,14 @@ def copy_routed(event: ReceivedEvent) -> Effects:
 MAPPINGS = [
     Mapping(ALLOCATED, pure(allocated)),
     Mapping(SUBMITTED, pure(submitted)),
-    Mapping(PEER_REVIEW_SUBMITTED, pure(peer_review_submitted)),
+    closes(PEER_REVIEW_SUBMITTED, lambda p: stage_key(p.audit_id, "peer-review"), "peer review submitted", by="peer_reviewer_id"),
     Mapping(MODERATION_REQUIRED, pure(moderation_required)),
-    Mapping(MODERATION_AGREED, pure(moderation_agreed)),
+    closes(MODERATION_AGREED, lambda m: stage_key(m.audit_id, "moderation"), "moderated grading agreed", by="agreed_by"),
     Mapping(OFFICER_APPOINTED, pure(officer_appointed)),
-    Mapping(MODERATION_FINALISED, pure(moderation_finalised)),
-    Mapping(CRITICAL_GRADE_CONFIRMED, pure(critical_grade_confirmed)),
+    closes(MODERATION_FINALISED, lambda m: stage_key(m.audit_id, "moderation"), "moderated grading finalised", by="officer_id"),
+    closes(CRITICAL_GRADE_CONFIRMED, lambda c: stage_key(c.audit_id, "critical-confirmation"), "grade confirmed", by="officer_id"),
     Mapping(COMPLETED, pure(completed)),
     Mapping(COPY_ROUTED, pure(copy_routed)),
     Mapping(CONCERN_RAISED, pure(safeguarding_concern_raised)),
-    Mapping(CONCERN_ACKNOWLEDGED, pure(safeguarding_concern_acknowledged)),
+    closes(CONCERN_ACKNOWLEDGED, lambda c: concern_key(c.audit_id, c.concern_id), "safeguarding concern acknowledged", by="acknowledged_by"),
 ]

@@ -18,10 +18,10 @@ from __future__ import annotations
 from pydantic import Field
 from shared.consumer import ReceivedEvent
 
-from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.effects import CloseTasks, Effects
 from ..domain.kinds import TaskKind
 from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, Reader, audit_event, pure
+from .base import Mapping, Reader, audit_event, context, pure, task
 
 
 class DisagreementRaised(Reader):
@@ -60,38 +60,19 @@ def _standards(keys: list[str]) -> str:
 
 def disagreement_raised(event: ReceivedEvent) -> Effects:
     d: DisagreementRaised = event.data
-    return Effects(
-        open=[
-            OpenTask(
-                assignee_id=d.team_manager_id,
-                kind=TaskKind.STANDARD_DISAGREEMENT,
-                subject=f"The auditor judged {_standards(d.standards)} not met on prepared file {d.file_id} ({d.month})",
-                action="You listed evidence as meeting the standard; the auditor judged it does not. Discuss it with the auditor and record the outcome",
-                link=Link("audit", f"/hampshire/files/{d.file_id}"),
-                origin=Origin.PERSON,
-                assigned_by=d.auditor_id,
-                closes_on=disagreement_key(d.file_id),
-                context={
-                    "file_id": d.file_id,
-                    "month": d.month,
-                    "standards": ",".join(d.standards),
-                    **({"team_id": d.team_id} if d.team_id else {}),
-                },
-                email=EmailSpec("task"),
-            )
-        ]
-    )
+    return Effects(open=[task(
+        d.team_manager_id, TaskKind.STANDARD_DISAGREEMENT,
+        subject=f"The auditor judged {_standards(d.standards)} not met on prepared file {d.file_id} ({d.month})",
+        action="You listed evidence as meeting the standard; the auditor judged it does not. Discuss it with the auditor and record the outcome",
+        link=Link("audit", f"/hampshire/files/{d.file_id}"),
+        origin=Origin.PERSON, assigned_by=d.auditor_id, closes_on=disagreement_key(d.file_id),
+        context=context(d, "file_id", "month", standards=",".join(d.standards), team_id=d.team_id or None),
+    )])
 
 
 def disagreement_settled(event: ReceivedEvent) -> Effects:
     s: DisagreementSettled = event.data
-    return Effects(
-        close=[
-            CloseTasks(
-                disagreement_key(s.file_id), TaskStatus.DONE, f"outcome recorded: {s.outcome or 'recorded'}", s.team_manager_id
-            )
-        ]
-    )
+    return Effects(close=[CloseTasks(disagreement_key(s.file_id), TaskStatus.DONE, f"outcome recorded: {s.outcome or 'recorded'}", s.team_manager_id)])
 
 
 MAPPINGS = [

@@ -21,28 +21,28 @@ from datetime import date
 from pydantic import Field
 from shared.consumer import ReceivedEvent
 
-from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.effects import CloseTasks, Effects
 from ..domain.kinds import TaskKind
-from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, Reader, audit_event, pure
+from ..domain.tasks import Link, TaskStatus
+from .base import Mapping, Reader, audit_event, context, pure, task
 
 
-class RoundAllocated(Reader):
+class _Round(Reader):
+    """What both events say of the round: its month, its team and the team's managers."""
+
     round_id: str
     month: str
     team_id: str
     team_manager_id: str
     service_manager_id: str
+
+
+class RoundAllocated(_Round):
     due_on: date | None = None
     drawn_up_by: str | None = None
 
 
-class OverviewReported(Reader):
-    round_id: str
-    month: str
-    team_id: str
-    team_manager_id: str
-    service_manager_id: str
+class OverviewReported(_Round):
     audit_ids: list[str] = Field(default_factory=list)
 
 
@@ -64,43 +64,24 @@ def _link(round_id: str) -> Link:
 
 def round_allocated(event: ReceivedEvent) -> Effects:
     r: RoundAllocated = event.data
-    return Effects(
-        open=[
-            OpenTask(
-                assignee_id=r.team_manager_id,
-                kind=TaskKind.FINDINGS_OVERVIEW,
-                subject=f"Single-agency audit round {r.month}: complete the overview of your team's audits",
-                action="Once the round's audits are returned, complete an overview of all their findings and report it to the service manager",
-                link=_link(r.round_id),
-                origin=Origin.SYSTEM,
-                due_on=r.due_on,
-                closes_on=overview_key(r.round_id),
-                context={"round_id": r.round_id, "month": r.month, "team_id": r.team_id},
-                email=EmailSpec("task"),
-            )
-        ]
-    )
+    return Effects(open=[task(
+        r.team_manager_id, TaskKind.FINDINGS_OVERVIEW,
+        subject=f"Single-agency audit round {r.month}: complete the overview of your team's audits",
+        action="Once the round's audits are returned, complete an overview of all their findings and report it to the service manager",
+        link=_link(r.round_id), due_on=r.due_on, closes_on=overview_key(r.round_id), context=context(r, "round_id", "month", "team_id"),
+    )])
 
 
 def overview_reported(event: ReceivedEvent) -> Effects:
     o: OverviewReported = event.data
     return Effects(
-        close=[
-            CloseTasks(overview_key(o.round_id), TaskStatus.DONE, "overview reported to the service manager", o.team_manager_id)
-        ],
-        open=[
-            OpenTask(
-                assignee_id=o.service_manager_id,
-                kind=TaskKind.FINDINGS_OVERVIEW,
-                subject=f"Single-agency audit round {o.month}: the team manager's overview of the findings",
-                action="Read the team manager's overview of the findings of the team's audits",
-                link=_link(o.round_id),
-                origin=Origin.PERSON,
-                assigned_by=o.team_manager_id,
-                context={"round_id": o.round_id, "month": o.month, "team_id": o.team_id},
-                email=EmailSpec("task"),
-            )
-        ],
+        close=[CloseTasks(overview_key(o.round_id), TaskStatus.DONE, "overview reported to the service manager", o.team_manager_id)],
+        open=[task(
+            o.service_manager_id, TaskKind.FINDINGS_OVERVIEW,
+            subject=f"Single-agency audit round {o.month}: the team manager's overview of the findings",
+            action="Read the team manager's overview of the findings of the team's audits",
+            link=_link(o.round_id), assigned_by=o.team_manager_id, context=context(o, "round_id", "month", "team_id"),
+        )],
     )
 
 

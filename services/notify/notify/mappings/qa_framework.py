@@ -23,10 +23,10 @@ from datetime import date
 from pydantic import Field
 from shared.consumer import ReceivedEvent
 
-from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.effects import CloseTasks, Effects
 from ..domain.kinds import TaskKind
-from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, People, Reader, audit_event, pure
+from ..domain.tasks import Link, TaskStatus
+from .base import Mapping, People, Reader, audit_event, closes, context, pure, task
 
 # --- Hampshire ------------------------------------------------------------------------------------
 
@@ -122,30 +122,31 @@ class ObservationReported(Reader):
 # --- the six-monthly team review -------------------------------------------------------------------
 
 
-class ImprovementActionDue(Reader):
+class _ImprovementAction(Reader):
+    """An action of a team review's improvement plan: the review's id and the action's number."""
+
     review_id: str
-    team_id: str | None = None
     action_number: int
+
+
+class ImprovementActionDue(_ImprovementAction):
+    team_id: str | None = None
     owner_id: str
     due_on: date | None = None
 
 
-class ImprovementActionCompleted(Reader):
-    review_id: str
-    action_number: int
+class ImprovementActionCompleted(_ImprovementAction):
     completed_by: str | None = None
 
 
-class ImprovementActionDropped(Reader):
-    review_id: str
-    action_number: int
+class ImprovementActionDropped(_ImprovementAction):
     dropped_by: str | None = None
 
 
-class ServiceDevelopmentReferred(Reader):
-    review_id: str
+class ServiceDevelopmentReferred(_ImprovementAction):
+    """The action's need for support, referred beyond the team."""
+
     team_id: str
-    action_number: int
     assistant_director_id: str | None = None
     referred_by: str | None = None
 
@@ -153,11 +154,16 @@ class ServiceDevelopmentReferred(Reader):
 # --- multi-agency audits -----------------------------------------------------------------------------
 
 
-class ActionAssigned(Reader):
+class _MultiAgencyAction(Reader):
+    """An action of a multi-agency audit's action plan."""
+
     audit_id: str
+    action_id: str
+
+
+class ActionAssigned(_MultiAgencyAction):
     #: The case's code: never its id nor the child's name.
     case_ref: str | None = None
-    action_id: str
     agency: str | None = None
     owner_id: str
     due_on: date | None = None
@@ -165,9 +171,7 @@ class ActionAssigned(Reader):
     assigned_by: str | None = None
 
 
-class ActionCompleted(Reader):
-    audit_id: str
-    action_id: str
+class ActionCompleted(_MultiAgencyAction):
     completed_by: str | None = None
 
 
@@ -229,47 +233,28 @@ def _plural(count: int, noun: str) -> str:
 def files_ready(event: ReceivedEvent) -> Effects:
     r: FilesReady = event.data
     count = r.file_count if r.file_count is not None else sum(len(t.file_ids) for t in r.teams)
-    return Effects(open=[OpenTask(
-        assignee_id=r.service_manager_id,
-        kind=TaskKind.HAMPSHIRE_FILES_READY,
+    return Effects(open=[task(
+        r.service_manager_id, TaskKind.HAMPSHIRE_FILES_READY,
         subject=f"{_plural(count, 'file')} from {_plural(len(r.teams), 'team')} ready for audit for {r.month}",
         action="Select at least one file from each team for audit (and audit at least one yourself), then close the month's selection",
         link=Link("audit", f"/hampshire/months/{r.month}"),
-        origin=Origin.SYSTEM,
         due_on=r.audit_due_on,
         closes_on=selection_key(r.month, r.service_manager_id),
-        context={"month": r.month, "list_id": r.list_id, "team_ids": ",".join(t.team_id for t in r.teams), "file_count": str(count)},
-        email=EmailSpec("task"),
+        context=context(r, "month", "list_id", team_ids=",".join(t.team_id for t in r.teams), file_count=str(count)),
     )])
-
-
-def selection_closed(event: ReceivedEvent) -> Effects:
-    c: SelectionClosed = event.data
-    return Effects(close=[CloseTasks(selection_key(c.month, c.service_manager_id), TaskStatus.DONE, "selection closed", c.closed_by)])
 
 
 def file_selected(event: ReceivedEvent) -> Effects:
     f: FileSelected = event.data
     # Someone else's choice when a delegate audits for the service manager, or the service manager chose the auditor.
     assigned_by = f.delegated_by or (f.service_manager_id if f.service_manager_id and f.service_manager_id != f.auditor_id else None)
-    return Effects(open=[OpenTask(
-        assignee_id=f.auditor_id,
-        kind=TaskKind.HAMPSHIRE_FILE_AUDIT,
+    return Effects(open=[task(
+        f.auditor_id, TaskKind.HAMPSHIRE_FILE_AUDIT,
         subject=f"Audit prepared file {f.file_id} for {f.month}",
         action="Judge each standard of the prepared audit tool (Yes / No / N/A), comment, and complete the audit",
         link=Link("audit", f"/hampshire/files/{f.file_id}"),
-        origin=Origin.PERSON if assigned_by else Origin.SYSTEM,
-        assigned_by=assigned_by,
-        due_on=f.due(),
-        closes_on=file_key(f.file_id),
-        context={"file_id": f.file_id, "month": f.month, **({"team_id": f.team_id} if f.team_id else {})},
-        email=EmailSpec("task"),
+        assigned_by=assigned_by, due_on=f.due(), closes_on=file_key(f.file_id), context=context(f, "file_id", "month", "team_id"),
     )])
-
-
-def file_audited(event: ReceivedEvent) -> Effects:
-    a: FileAudited = event.data
-    return Effects(close=[CloseTasks(file_key(a.file_id), TaskStatus.DONE, "file audited", a.auditor_id)])
 
 
 # --- Hillingdon ------------------------------------------------------------------------------------
@@ -279,17 +264,12 @@ def practice_review_opened(event: ReceivedEvent) -> Effects:
     p: PracticeReviewOpened = event.data
     if not p.service_manager_id:
         return Effects()  # nobody to tell yet: QA staff name the service manager in the audit service
-    grade = p.grade.replace("_", " ")
-    return Effects(open=[OpenTask(
-        assignee_id=p.service_manager_id,
-        kind=TaskKind.PRACTICE_REVIEW,
-        subject=f"Review audit {p.audit_id}, graded {grade}",
+    return Effects(open=[task(
+        p.service_manager_id, TaskKind.PRACTICE_REVIEW,
+        subject=f"Review audit {p.audit_id}, graded {p.grade.replace('_', ' ')}",
         action="Review the case with the auditor, record the outcome and actions taken, and report them to the assistant director",
         link=Link("audit", f"/hillingdon/reviews/{p.review_id}"),
-        origin=Origin.SYSTEM,
-        closes_on=practice_review_key(p.review_id),
-        context={"review_id": p.review_id, "audit_id": p.audit_id, "grade": p.grade, **({"month": p.month} if p.month else {})},
-        email=EmailSpec("task"),
+        closes_on=practice_review_key(p.review_id), context=context(p, "review_id", "audit_id", "grade", "month"),
     )])
 
 
@@ -304,11 +284,6 @@ def practice_review_reassigned(event: ReceivedEvent) -> Effects:
     return effects
 
 
-def practice_review_reported(event: ReceivedEvent) -> Effects:
-    p: PracticeReviewReported = event.data
-    return Effects(close=[CloseTasks(practice_review_key(p.review_id), TaskStatus.DONE, "reported to the assistant director", p.service_manager_id)])
-
-
 async def observation_due(event: ReceivedEvent, people: People) -> Effects:
     """To the social worker's line manager: the event's, else the one notify's directory knows."""
     o: ObservationDue = event.data
@@ -316,21 +291,13 @@ async def observation_due(event: ReceivedEvent, people: People) -> Effects:
     if not manager:
         return Effects()
     # One event per social worker and due date; a later due date needs an observation reported first.
-    return Effects(
-        open=[OpenTask(
-            assignee_id=manager,
-            kind=TaskKind.OBSERVATION_DUE,
-            subject=f"Practice observation of social worker {o.social_worker_id} " + ("overdue" if o.overdue else "due"),
-            action="Agree and plan a direct observation of the social worker's practice (at least two a year), then report it",
-            link=Link("audit", f"/observations?social_worker_id={o.social_worker_id}"),
-            origin=Origin.SYSTEM,
-            due_on=o.due_on,
-            closes_on=observation_key(o.social_worker_id),
-            context={"social_worker_id": o.social_worker_id, "due_on": o.due_on.isoformat(),
-                     **({"last_observed_on": o.last_observed_on.isoformat()} if o.last_observed_on else {})},
-            email=EmailSpec("task"),
-        )],
-    )
+    return Effects(open=[task(
+        manager, TaskKind.OBSERVATION_DUE,
+        subject=f"Practice observation of social worker {o.social_worker_id} " + ("overdue" if o.overdue else "due"),
+        action="Agree and plan a direct observation of the social worker's practice (at least two a year), then report it",
+        link=Link("audit", f"/observations?social_worker_id={o.social_worker_id}"),
+        due_on=o.due_on, closes_on=observation_key(o.social_worker_id), context=context(o, "social_worker_id", "due_on", "last_observed_on"),
+    )])
 
 
 def observation_reported(event: ReceivedEvent) -> Effects:
@@ -343,46 +310,26 @@ def observation_reported(event: ReceivedEvent) -> Effects:
 def improvement_action_due(event: ReceivedEvent) -> Effects:
     a: ImprovementActionDue = event.data
     # One event per action (its due date is set when it is added and never moves).
-    return Effects(
-        open=[OpenTask(
-            assignee_id=a.owner_id,
-            kind=TaskKind.IMPROVEMENT_ACTION,
-            subject=f"Improvement plan action {a.action_number} of team review {a.review_id} is due",
-            action="Complete the action of the team's improvement plan and mark it completed",
-            link=Link("audit", f"/team-reviews/{a.review_id}/actions/{a.action_number}"),  # the owner reads their action, not the pack
-            origin=Origin.SYSTEM,
-            due_on=a.due_on,
-            closes_on=improvement_action_key(a.review_id, a.action_number),
-            context={"review_id": a.review_id, "action_number": str(a.action_number), **({"team_id": a.team_id} if a.team_id else {})},
-            email=EmailSpec("task"),
-        )],
-    )
-
-
-def improvement_action_completed(event: ReceivedEvent) -> Effects:
-    a: ImprovementActionCompleted = event.data
-    return Effects(close=[CloseTasks(improvement_action_key(a.review_id, a.action_number), TaskStatus.DONE, "action completed", a.completed_by)])
-
-
-def improvement_action_dropped(event: ReceivedEvent) -> Effects:
-    a: ImprovementActionDropped = event.data
-    return Effects(close=[CloseTasks(improvement_action_key(a.review_id, a.action_number), TaskStatus.CANCELLED, "action dropped", a.dropped_by)])
+    return Effects(open=[task(
+        a.owner_id, TaskKind.IMPROVEMENT_ACTION,
+        subject=f"Improvement plan action {a.action_number} of team review {a.review_id} is due",
+        action="Complete the action of the team's improvement plan and mark it completed",
+        link=Link("audit", f"/team-reviews/{a.review_id}/actions/{a.action_number}"),  # the owner reads their action, not the pack
+        due_on=a.due_on, closes_on=improvement_action_key(a.review_id, a.action_number),
+        context=context(a, "review_id", "action_number", "team_id"),
+    )])
 
 
 def service_development_referred(event: ReceivedEvent) -> Effects:
     r: ServiceDevelopmentReferred = event.data
     if not r.assistant_director_id:
         return Effects()
-    return Effects(open=[OpenTask(
-        assignee_id=r.assistant_director_id,
-        kind=TaskKind.SERVICE_DEVELOPMENT_REFERRAL,
+    return Effects(open=[task(
+        r.assistant_director_id, TaskKind.SERVICE_DEVELOPMENT_REFERRAL,
         subject=f"Team {r.team_id}'s review refers a need for support to service development",
         action="Discuss the need with the service manager; agreed changes go into the Service Plan, signed off by CMT",
         link=Link("audit", f"/team-reviews/{r.review_id}"),
-        origin=Origin.PERSON if r.referred_by else Origin.SYSTEM,
-        assigned_by=r.referred_by,
-        context={"review_id": r.review_id, "team_id": r.team_id, "action_number": str(r.action_number)},
-        email=EmailSpec("task"),
+        assigned_by=r.referred_by, context=context(r, "review_id", "team_id", "action_number"),
     )])
 
 
@@ -392,42 +339,31 @@ def service_development_referred(event: ReceivedEvent) -> Effects:
 def multi_agency_action_assigned(event: ReceivedEvent) -> Effects:
     a: ActionAssigned = event.data
     path = (a.action_path or f"/v1/multi-agency/audits/{a.audit_id}").removeprefix("/v1")
-    context = {"audit_id": a.audit_id, "action_id": a.action_id, **({"agency": a.agency} if a.agency else {}),
-               **({"case_code": a.case_ref} if a.case_ref else {})}
-    return Effects(open=[OpenTask(
-        assignee_id=a.owner_id,
-        kind=TaskKind.MULTI_AGENCY_ACTION,
+    return Effects(open=[task(
+        a.owner_id, TaskKind.MULTI_AGENCY_ACTION,
         subject=f"Action of multi-agency audit {a.audit_id}" + (f" for {a.agency}" if a.agency else ""),
         action="Carry out the action your agency owns in the multi-agency action plan and mark it done",
         link=Link("audit", path),
-        origin=Origin.PERSON if a.assigned_by else Origin.SYSTEM,
-        assigned_by=a.assigned_by,
-        due_on=a.due_on,
-        closes_on=multi_agency_action_key(a.audit_id, a.action_id),
-        context=context,
-        email=EmailSpec("task"),
+        assigned_by=a.assigned_by, due_on=a.due_on, closes_on=multi_agency_action_key(a.audit_id, a.action_id),
+        context=context(a, "audit_id", "action_id", "agency", case_code=a.case_ref or None),
     )])
-
-
-def multi_agency_action_completed(event: ReceivedEvent) -> Effects:
-    a: ActionCompleted = event.data
-    return Effects(close=[CloseTasks(multi_agency_action_key(a.audit_id, a.action_id), TaskStatus.DONE, "action done", a.completed_by)])
 
 
 MAPPINGS = [
     Mapping(FILES_READY, pure(files_ready)),
-    Mapping(SELECTION_CLOSED, pure(selection_closed)),
+    closes(SELECTION_CLOSED, lambda c: selection_key(c.month, c.service_manager_id), "selection closed", by="closed_by"),
     Mapping(FILE_SELECTED, pure(file_selected)),
-    Mapping(FILE_AUDITED, pure(file_audited)),
+    closes(FILE_AUDITED, lambda a: file_key(a.file_id), "file audited", by="auditor_id"),
     Mapping(PRACTICE_REVIEW_OPENED, pure(practice_review_opened)),
     Mapping(PRACTICE_REVIEW_REASSIGNED, pure(practice_review_reassigned)),
-    Mapping(PRACTICE_REVIEW_REPORTED, pure(practice_review_reported)),
+    closes(PRACTICE_REVIEW_REPORTED, lambda p: practice_review_key(p.review_id), "reported to the assistant director", by="service_manager_id"),
     Mapping(OBSERVATION_DUE, observation_due),
     Mapping(OBSERVATION_REPORTED, pure(observation_reported)),
     Mapping(IMPROVEMENT_ACTION_DUE, pure(improvement_action_due)),
-    Mapping(IMPROVEMENT_ACTION_COMPLETED, pure(improvement_action_completed)),
-    Mapping(IMPROVEMENT_ACTION_DROPPED, pure(improvement_action_dropped)),
+    closes(IMPROVEMENT_ACTION_COMPLETED, lambda a: improvement_action_key(a.review_id, a.action_number), "action completed", by="completed_by"),
+    closes(IMPROVEMENT_ACTION_DROPPED, lambda a: improvement_action_key(a.review_id, a.action_number), "action dropped", by="dropped_by",
+           outcome=TaskStatus.CANCELLED),
     Mapping(SERVICE_DEVELOPMENT_REFERRED, pure(service_development_referred)),
     Mapping(ACTION_ASSIGNED, pure(multi_agency_action_assigned)),
-    Mapping(ACTION_COMPLETED, pure(multi_agency_action_completed)),
+    closes(ACTION_COMPLETED, lambda a: multi_agency_action_key(a.audit_id, a.action_id), "action done", by="completed_by"),
 ]

@@ -9,26 +9,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
 from shared.consumer import ReceivedEvent
-from shared.events import EventType
 
 from ..domain.effects import CloseTasks, Effects, OpenTask
 from ..domain.kinds import TaskKind
-from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, pure
+from ..domain.tasks import Link, TaskStatus
+from .base import Mapping, Reader, closes, event_of, pure, task
 
 PUBLISHER = "resolution"
 
 
-class _Reader(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Section(Reader):
+    """A section of a resolution form: the form and the section's stage."""
 
-
-class SectionDelegated(_Reader):
     form_id: str
-    case_id: str
     stage: str
+
+
+class SectionDelegated(_Section):
+    case_id: str
     stage_title: str | None = None
     delegate_id: str
     delegation_number: int | None = None
@@ -37,33 +36,27 @@ class SectionDelegated(_Reader):
     recalled_delegate_id: str | None = None
 
 
-class SectionFinalised(_Reader):
-    form_id: str
-    stage: str
+class SectionFinalised(_Section):
     finalised_by: str | None = None
 
 
-class SectionReactivated(_Reader):
-    form_id: str
+class SectionReactivated(_Section):
     case_id: str
-    stage: str
     stage_title: str | None = None
     reactivated_by: str
     delegate_id: str | None = None
     due_on: date | None = None
 
 
-class SectionRetracted(_Reader):
-    form_id: str
-    stage: str
+class SectionRetracted(_Section):
     delegate_id: str | None = None
     retracted_by: str | None = None
 
 
-SECTION_DELEGATED = EventType("resolution.section.delegated", 1, SectionDelegated, "A section was delegated.", PUBLISHER)
-SECTION_FINALISED = EventType("resolution.section.finalised", 1, SectionFinalised, "A section was finalised.", PUBLISHER)
-SECTION_REACTIVATED = EventType("resolution.section.reactivated", 1, SectionReactivated, "A section was reactivated.", PUBLISHER)
-SECTION_RETRACTED = EventType("resolution.section.retracted", 1, SectionRetracted, "A section was retracted.", PUBLISHER)
+SECTION_DELEGATED = event_of(PUBLISHER, "resolution.section.delegated", SectionDelegated, "A section was delegated.")
+SECTION_FINALISED = event_of(PUBLISHER, "resolution.section.finalised", SectionFinalised, "A section was finalised.")
+SECTION_REACTIVATED = event_of(PUBLISHER, "resolution.section.reactivated", SectionReactivated, "A section was reactivated.")
+SECTION_RETRACTED = event_of(PUBLISHER, "resolution.section.retracted", SectionRetracted, "A section was retracted.")
 
 
 def section_key(form_id: str, stage: str) -> str:
@@ -75,17 +68,10 @@ def _link(form_id: str, stage: str) -> Link:
 
 
 def _section_task(form_id: str, case_id: str, stage: str, title: str | None, delegate_id: str, by: str, due_on: date | None, action: str) -> OpenTask:
-    return OpenTask(
-        assignee_id=delegate_id,
-        kind=TaskKind.SECTION_DELEGATED,
-        subject=f"Resolution {form_id}: {title or stage}",
-        action=action,
-        link=_link(form_id, stage),
-        origin=Origin.PERSON,
-        assigned_by=by,
-        due_on=due_on,
-        closes_on=section_key(form_id, stage),
-        context={"form_id": form_id, "case_id": case_id, "stage": stage},
+    return task(
+        delegate_id, TaskKind.SECTION_DELEGATED, subject=f"Resolution {form_id}: {title or stage}", action=action, link=_link(form_id, stage),
+        assigned_by=by, due_on=due_on, closes_on=section_key(form_id, stage),
+        context={"form_id": form_id, "case_id": case_id, "stage": stage}, email=None,
     )
 
 
@@ -99,11 +85,6 @@ def delegated(event: ReceivedEvent) -> Effects:
     )
 
 
-def finalised(event: ReceivedEvent) -> Effects:
-    d: SectionFinalised = event.data
-    return Effects(close=[CloseTasks(section_key(d.form_id, d.stage), TaskStatus.DONE, "section finalised", d.finalised_by)])
-
-
 def reactivated(event: ReceivedEvent) -> Effects:
     d: SectionReactivated = event.data
     if d.delegate_id is None:
@@ -112,14 +93,10 @@ def reactivated(event: ReceivedEvent) -> Effects:
                                        "The section was reactivated: revise it and finalise it again")])
 
 
-def retracted(event: ReceivedEvent) -> Effects:
-    d: SectionRetracted = event.data
-    return Effects(close=[CloseTasks(section_key(d.form_id, d.stage), TaskStatus.CANCELLED, "section retracted by the owner", d.retracted_by)])
-
-
 MAPPINGS = [
     Mapping(SECTION_DELEGATED, pure(delegated)),
-    Mapping(SECTION_FINALISED, pure(finalised)),
+    closes(SECTION_FINALISED, lambda d: section_key(d.form_id, d.stage), "section finalised", by="finalised_by"),
     Mapping(SECTION_REACTIVATED, pure(reactivated)),
-    Mapping(SECTION_RETRACTED, pure(retracted)),
+    closes(SECTION_RETRACTED, lambda d: section_key(d.form_id, d.stage), "section retracted by the owner", by="retracted_by",
+           outcome=TaskStatus.CANCELLED),
 ]

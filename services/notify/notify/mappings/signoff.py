@@ -13,23 +13,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, Field
 from shared.consumer import ReceivedEvent
-from shared.events import EventType
 
-from ..domain.effects import CloseTasks, Effects, EmailSpec, OpenTask
+from ..domain.effects import Effects
 from ..domain.kinds import TaskKind
-from ..domain.tasks import Link, Origin, TaskStatus
-from .base import Mapping, pure
+from ..domain.tasks import Link, Origin
+from .base import TASK_EMAIL, Mapping, Reader, closes, context, event_of, pure, task
 
 PUBLISHER = "signoff"
 
 
-class _Reader(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class WorkflowMessageSent(_Reader):
+class WorkflowMessageSent(Reader):
     message_id: str | None = None
     exemplar_id: str
     version: int = Field(validation_alias=AliasChoices("version", "version_number", "exemplar_version"))
@@ -57,7 +52,7 @@ class WorkflowMessageSent(_Reader):
         return f"{label}: {self.text}" if self.text else label
 
 
-class ExemplarCounterSigned(_Reader):
+class ExemplarCounterSigned(Reader):
     exemplar_id: str
     version: int = Field(validation_alias=AliasChoices("version", "version_number", "exemplar_version"))
     counter_signed_by: str | None = None
@@ -70,11 +65,11 @@ ACTIONS = {
     "changes_needed": "Changes needed",
 }
 
-WORKFLOW_MESSAGE_SENT = EventType(
-    "signoff.workflow-message.sent", 1, WorkflowMessageSent, "A workflow message was sent.", PUBLISHER,
+WORKFLOW_MESSAGE_SENT = event_of(
+    PUBLISHER, "signoff.workflow-message.sent", WorkflowMessageSent, "A workflow message was sent.",
     internal=True,  # as sign-off publishes it: on the platform exchange (free text to a person)
 )
-COUNTER_SIGNED = EventType("signoff.exemplar.counter-signed", 1, ExemplarCounterSigned, "An exemplar was counter-signed.", PUBLISHER)
+COUNTER_SIGNED = event_of(PUBLISHER, "signoff.exemplar.counter-signed", ExemplarCounterSigned, "An exemplar was counter-signed.")
 
 
 def version_key(exemplar_id: str, version: int) -> str:
@@ -87,27 +82,16 @@ def _link(exemplar_id: str, version: int) -> Link:
 
 def workflow_message(event: ReceivedEvent) -> Effects:
     m: WorkflowMessageSent = event.data
-    return Effects(open=[OpenTask(
-        assignee_id=m.to_person_id,
-        kind=TaskKind.COUNTER_SIGN if m.action == READY_FOR_COUNTER_SIGN else TaskKind.WORKFLOW_MESSAGE,
-        subject=m.subject,
-        action=m.action_text(),
-        link=_link(m.exemplar_id, m.version),
-        origin=Origin.SYSTEM if m.from_system else Origin.PERSON,
-        assigned_by=m.assigned_by,
-        due_on=m.due_on,
-        closes_on=version_key(m.exemplar_id, m.version),
-        context={"exemplar_id": m.exemplar_id, "version": str(m.version), **({"case_id": m.case_id} if m.case_id else {})},
-        email=EmailSpec("task") if m.send_email else None,
+    return Effects(open=[task(
+        m.to_person_id, TaskKind.COUNTER_SIGN if m.action == READY_FOR_COUNTER_SIGN else TaskKind.WORKFLOW_MESSAGE,
+        subject=m.subject, action=m.action_text(), link=_link(m.exemplar_id, m.version),
+        origin=Origin.SYSTEM if m.from_system else Origin.PERSON, assigned_by=m.assigned_by,
+        due_on=m.due_on, closes_on=version_key(m.exemplar_id, m.version),
+        context=context(m, "exemplar_id", "version", "case_id"), email=TASK_EMAIL if m.send_email else None,
     )])
-
-
-def counter_signed(event: ReceivedEvent) -> Effects:
-    c: ExemplarCounterSigned = event.data
-    return Effects(close=[CloseTasks(version_key(c.exemplar_id, c.version), TaskStatus.DONE, "exemplar counter-signed", c.counter_signed_by)])
 
 
 MAPPINGS = [
     Mapping(WORKFLOW_MESSAGE_SENT, pure(workflow_message)),
-    Mapping(COUNTER_SIGNED, pure(counter_signed)),
+    closes(COUNTER_SIGNED, lambda c: version_key(c.exemplar_id, c.version), "exemplar counter-signed", by="counter_signed_by"),
 ]

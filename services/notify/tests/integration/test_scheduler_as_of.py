@@ -14,17 +14,10 @@ from notify.store import TASKS
 from shared.clock import FixedClock
 
 from devstack.testing import eventually, mail_outbox_drained, running_service
+from devstack.testing import problem as _problem
 
 RUNS = "/v1/scheduler/runs"
 ALLOCATED_ON = datetime(2026, 12, 17, 9, 30, tzinfo=UTC)  # a Thursday; the first reminder is due 5 January 2027
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 async def test_an_administrator_runs_the_reminders_as_of_a_date_once_however_often(smtp, kit) -> None:

@@ -12,23 +12,16 @@ from notify.domain.effects import Effects
 from notify.domain.kinds import TaskKind, is_chased, is_statutory
 from notify.domain.tasks import Origin, TaskStatus
 from notify.mail.render import Templates
-from notify.mappings import all_mappings
-from shared.consumer import ReceivedEvent
 from shared.events import EventType
+
+from .conftest import effects_of
 
 NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
 AUDIT_URL = "http://fe/audit/audits/A-1"
 
 
-class People:
-    async def line_manager_of(self, person_id: str) -> str | None:
-        return None
-
-
 async def _effects(event_type: EventType, data: dict[str, Any]) -> Effects:
-    envelope = event_type.envelope(event_type.data_model.model_validate(data), source="/qa/audit", subject=None, time=NOW)
-    mapping = next(m for m in all_mappings() if m.event_type.routing_key == event_type.routing_key)
-    return await mapping.translate(ReceivedEvent(envelope, event_type.parse_data(envelope)), People())
+    return await effects_of(event_type, data, at=NOW, source="/qa/audit")
 
 
 def _render(template: str, context: dict[str, str]) -> tuple[str, str, str]:

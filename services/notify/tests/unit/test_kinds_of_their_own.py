@@ -32,24 +32,17 @@ from notify.domain.kinds import (
 from notify.domain.preferences import Preferences, StatutoryEmail
 from notify.domain.schedule import chase_due, first_chase_on
 from notify.mail.render import Templates
-from notify.mappings import all_mappings
-from shared.consumer import ReceivedEvent
 from shared.events import EventType
+
+from .conftest import effects_of
 
 NOW = datetime(2026, 11, 26, 9, tzinfo=UTC)  # a Thursday
 DEFAULT_INTERVAL = 10
 NEW = (TaskKind.SAFEGUARDING_CONCERN, TaskKind.STANDARD_DISAGREEMENT, TaskKind.FINDINGS_OVERVIEW)
 
 
-class People:
-    async def line_manager_of(self, person_id: str) -> str | None:
-        return None
-
-
 async def _effects(event_type: EventType, data: dict[str, Any]) -> Effects:
-    envelope = event_type.envelope(event_type.data_model.model_validate(data), source="/qa/audit", subject=None, time=NOW)
-    mapping = next(m for m in all_mappings() if m.event_type.routing_key == event_type.routing_key)
-    return await mapping.translate(ReceivedEvent(envelope, event_type.parse_data(envelope)), People())
+    return await effects_of(event_type, data, at=NOW, source="/qa/audit")
 
 
 def test_each_kind_has_a_label_and_names_the_kind_its_tasks_were_stored_under_before() -> None:

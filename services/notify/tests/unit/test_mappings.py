@@ -14,28 +14,15 @@ from notify.domain.tasks import Origin, TaskStatus
 from notify.mappings import all_mappings
 from notify.mappings import resolution as r
 from notify.mappings import signoff as s
-from shared.consumer import ReceivedEvent
 from shared.events import EventType
+
+from .conftest import People, effects_of
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 
 
-class People:
-    def __init__(self, managers: dict[str, str] | None = None) -> None:
-        self.managers = managers or {}
-
-    async def line_manager_of(self, person_id: str) -> str | None:
-        return self.managers.get(person_id)
-
-
-def _event(event_type: EventType, data: dict[str, Any]) -> ReceivedEvent:
-    envelope = event_type.envelope(event_type.data_model.model_validate(data), source="/qa/test", subject=None, time=NOW)
-    return ReceivedEvent(envelope, event_type.parse_data(envelope))
-
-
 async def _effects(event_type: EventType, data: dict[str, Any], people: People | None = None):
-    mapping = next(m for m in all_mappings() if m.event_type.routing_key == event_type.routing_key)
-    return await mapping.translate(_event(event_type, data), people or People())
+    return await effects_of(event_type, data, at=NOW, source="/qa/test", people=people)
 
 
 def test_every_mapped_type_appears_once() -> None:

@@ -31,10 +31,16 @@ PROBLEM_TITLES: dict[str, str] = {
 
 
 class ResolutionError(Exception):
-    """Base of every domain error: a short ``slug`` naming the problem and a human ``detail``."""
+    """Base of every domain error: a short ``slug`` naming the problem and a human ``detail``.
+    Each kind names its slug and title in its class statement."""
 
     slug = "resolution-error"
     title = "Resolution rule"
+
+    def __init_subclass__(cls, *, slug: str | None = None, title: str | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.slug = slug or cls.slug
+        cls.title = title or cls.title
 
     def __init__(self, detail: str, *, slug: str | None = None, title: str | None = None) -> None:
         super().__init__(detail)
@@ -46,29 +52,17 @@ class ResolutionError(Exception):
             self.title = title
 
 
-class NotAllowed(ResolutionError):
+class NotAllowed(ResolutionError, slug="forbidden", title="Not allowed"):
     """The caller may not do this (wrong person or role)."""
 
-    slug = "forbidden"
-    title = "Not allowed"
 
-
-class RuleConflict(ResolutionError):
+class RuleConflict(ResolutionError, slug="conflict", title="Conflict"):
     """The request is well-formed but the form's state does not allow it now."""
 
-    slug = "conflict"
-    title = "Conflict"
 
-
-class InvalidInput(ResolutionError):
+class InvalidInput(ResolutionError, slug="invalid-input", title="Invalid input"):
     """The request names or says something the rules cannot accept."""
 
-    slug = "invalid-input"
-    title = "Invalid input"
 
-
-class UnknownItem(ResolutionError):
+class UnknownItem(ResolutionError, slug="not-found", title="Not found"):
     """A form or theme that does not exist."""
-
-    slug = "not-found"
-    title = "Not found"

@@ -23,6 +23,27 @@ class DomainEvent:
 
 
 @dataclass(frozen=True)
+class TeamEvent(DomainEvent):
+    """An event that names the team holding the child's case."""
+
+    team_id: str
+
+
+@dataclass(frozen=True)
+class SectionEvent(DomainEvent):
+    """An event about the section of one stage."""
+
+    stage: Stage
+
+
+@dataclass(frozen=True)
+class StageEnded(TeamEvent):
+    """A stage's outcome recorded: the resolution was resolved, or closed unresolved, at ``stage``."""
+
+    stage: Stage
+
+
+@dataclass(frozen=True)
 class ResolutionRaised(DomainEvent):
     case_type: str
     team_id: str
@@ -42,8 +63,7 @@ class CaseContactReported(DomainEvent):
 
 
 @dataclass(frozen=True)
-class SectionDelegated(DomainEvent):
-    stage: Stage
+class SectionDelegated(SectionEvent):
     delegate_id: str
     delegation_number: int
     due_on: date | None
@@ -52,24 +72,21 @@ class SectionDelegated(DomainEvent):
 
 
 @dataclass(frozen=True)
-class SectionFinalised(DomainEvent):
-    stage: Stage
+class SectionFinalised(SectionEvent):
     #: None when the owner finalised a section they held themselves (e.g. CAFCASS's response).
     delegate_id: str | None
     delegation_number: int | None
 
 
 @dataclass(frozen=True)
-class SectionReactivated(DomainEvent):
-    stage: Stage
+class SectionReactivated(SectionEvent):
     delegate_id: str | None
     delegation_number: int | None
     due_on: date | None
 
 
 @dataclass(frozen=True)
-class SectionRetracted(DomainEvent):
-    stage: Stage
+class SectionRetracted(SectionEvent):
     delegate_id: str
     delegation_number: int
     #: Whether the delegate had written anything: it stays in the section and its history.
@@ -77,33 +94,27 @@ class SectionRetracted(DomainEvent):
 
 
 @dataclass(frozen=True)
-class StageEscalated(DomainEvent):
-    team_id: str
+class StageEscalated(TeamEvent):
     from_stage: Stage
     to_stage: Stage
 
 
 @dataclass(frozen=True)
-class StagesActivated(DomainEvent):
+class StagesActivated(TeamEvent):
     """The owner activated one or more further stages at once, each with its own section."""
 
-    team_id: str
     stages: tuple[Stage, ...]
     #: Every stage open after the activation, lowest first.
     active_stages: tuple[Stage, ...]
 
 
 @dataclass(frozen=True)
-class ResolutionResolved(DomainEvent):
-    team_id: str
-    stage: Stage
+class ResolutionResolved(StageEnded):
     days_to_resolution: int
 
 
 @dataclass(frozen=True)
-class ResolutionClosedUnresolved(DomainEvent):
-    team_id: str
-    stage: Stage
+class ResolutionClosedUnresolved(StageEnded):
     days_open: int
     closing_reason_id: str | None = None
 

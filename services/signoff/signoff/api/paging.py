@@ -1,25 +1,13 @@
-"""Cursor paging over lists ordered by one indexed string key."""
+"""Cursor paging over sign-off's lists, each ordered by one indexed string key, its ``sort_key``
+(the mechanism is ``shared.paging``'s)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from functools import partial
 
-from shared.errors import Problem
-from shared.http import Page, PageParams, encode_cursor
+from shared import paging
 
-T = TypeVar("T")
-
-
-def after(page: PageParams) -> str | None:
-    value = page.cursor.get("after") if page.cursor else None
-    if value is not None and not isinstance(value, str):
-        raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.")
-    return value
-
-
-def page_of(docs: list[dict[str, Any]], page: PageParams, convert: Callable[[dict[str, Any]], T], key: str = "sort_key") -> Page[T]:
-    """``docs`` was fetched with ``limit + 1`` to learn whether another page follows."""
-    more = len(docs) > page.limit
-    items = [convert(d) for d in docs[: page.limit]]
-    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1][key]}) if more else None)
+#: The ``sort_key`` the page starts after (None on the first page).
+after = partial(paging.after, kind=str)
+#: One page of the rows read (``limit + 1`` of them), with the cursor of the next.
+page_of = partial(paging.page_of, key="sort_key")

@@ -44,6 +44,17 @@ def _q(qid: str, text: str, kind: QuestionKind, mandatory: bool = True, options:
     return Question(qid, text, kind, mandatory, options)
 
 
+def _further_action(options: tuple[str, ...]) -> Question:
+    """The seed's 'Further action. (Please select.)', with the choices of one exemplar type."""
+    return _q("further_action", "Further action. (Please select.)", CHOICE, options=options)
+
+
+#: Questions several exemplar types ask in the same words.
+_CHILD_SEEN = _q("child_seen", "Has the Child / Young Person Been Seen?", YES_NO)
+_ANALYSIS = _q("analysis", "Analysis of Information Gathered.", TEXT)
+_ARRANGEMENT_START_DATE = _q("arrangement_start_date", "Arrangement Start Date.", DATE, mandatory=False)
+
+
 REFERRAL = ExemplarType(
     code="REFERR",
     name="Referral and Information",
@@ -51,10 +62,10 @@ REFERRAL = ExemplarType(
         _q("referral_date", "Date of referral.", DATE),
         _q("referrer_relationship", "Relationship to the Child / Young Person.", TEXT),
         _q("reason_for_referral", "Reason for referral.", TEXT),
-        _q("further_action", "Further action. (Please select.)", CHOICE, options=(
+        _further_action((
             "Initial assessment", "Strategy discussion", "Advice and information", "No further action",
         )),
-        _q("arrangement_start_date", "Arrangement Start Date.", DATE, mandatory=False),
+        _ARRANGEMENT_START_DATE,
     ),
     first_signers=frozenset({r.DUTY_SENIOR}),
     counter_signers=_DUTY_SENIOR_OR_MANAGER,
@@ -72,14 +83,14 @@ INITIAL_ASSESSMENT = ExemplarType(
     name="Initial Assessment",
     questions=(
         _q("date_commenced", "Date initial assessment commenced.", DATE),
-        _q("child_seen", "Has the Child / Young Person Been Seen?", YES_NO),
+        _CHILD_SEEN,
         _q("date_child_seen", "Date the Child / Young Person was seen.", DATE, mandatory=False),
-        _q("analysis", "Analysis of Information Gathered.", TEXT),
-        _q("further_action", "Further action. (Please select.)", CHOICE, options=(
+        _ANALYSIS,
+        _further_action((
             "Core assessment", "Strategy discussion", "Child in need services", "No further action",
         )),
         _q("plan_review_date", "Date on which this initial plan will be reviewed.", DATE, mandatory=False),
-        _q("arrangement_start_date", "Arrangement Start Date.", DATE, mandatory=False),
+        _ARRANGEMENT_START_DATE,
     ),
     first_signers=frozenset({r.SOCIAL_WORKER, r.DUTY_SENIOR}),
     counter_signers=_DUTY_SENIOR_OR_MANAGER,
@@ -100,11 +111,11 @@ CORE_ASSESSMENT = ExemplarType(
     name="Core Assessment",
     questions=(
         _q("date_commenced", "Date core assessment commenced.", DATE),
-        _q("child_seen", "Has the Child / Young Person Been Seen?", YES_NO),
+        _CHILD_SEEN,
         _q("developmental_needs", "Child's developmental needs.", TEXT),
         _q("parenting_capacity", "Parenting capacity.", TEXT),
         _q("family_environment", "Family and environmental factors.", TEXT),
-        _q("analysis", "Analysis of Information Gathered.", TEXT),
+        _ANALYSIS,
         _q("outcome", "Outcome. (Please select.)", CHOICE, options=(
             "Child in need plan", "Strategy discussion", "Child protection conference", "No further action",
         )),
@@ -148,12 +159,12 @@ OUTCOME_S47 = ExemplarType(
     questions=(
         _q("enquiries_commenced", "Date s47 enquiries commenced.", DATE),
         _q("agency_checks_completed", "Have all agency checks been completed?", YES_NO),
-        _q("child_seen", "Has the Child / Young Person Been Seen?", YES_NO),
+        _CHILD_SEEN,
         _q("outcome", "Outcome of s47 enquiries. (Please select.)", CHOICE, options=(
             "Concerns not substantiated", "Concerns substantiated: child not judged at continuing risk of significant harm",
             "Concerns substantiated: initial child protection conference",
         )),
-        _q("analysis", "Analysis of Information Gathered.", TEXT),
+        _ANALYSIS,
         _q("conference_date", "Date of initial child protection conference.", DATE, mandatory=False),
     ),
     first_signers=_CHAIR,

@@ -9,6 +9,7 @@ from signoff import events, store
 from signoff.main import create_app
 
 from devstack.testing import EventCapture, ServiceClient, running_service
+from devstack.testing import problem as is_problem
 from services.signoff.tests.integration.harness import act, create, if_match, load_directory, signed_off, who
 
 
@@ -17,14 +18,6 @@ async def snapshot(svc: ServiceClient) -> list[Any]:
         await svc.db[c].find({}, {"_id": 1, "revision": 1, "versions": 1}).sort("_id", 1).to_list()
         for c in (store.EXEMPLARS, store.CHRONOLOGY, store.MESSAGES)
     ]
-
-
-def is_problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    assert body["status"] == status and body["title"] and body["type"].startswith("https://")
-    return body
 
 
 @pytest.mark.parametrize(

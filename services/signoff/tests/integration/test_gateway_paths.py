@@ -3,21 +3,13 @@ problem's ``instance`` are gateway paths; every 422 lists its errors as ``field`
 
 from __future__ import annotations
 
-from typing import Any
-
 from signoff.main import create_app
 
+from devstack.testing import problem as _problem
 from devstack.testing import running_service
 from services.signoff.tests.integration.harness import complete_ia, load_directory, who
 
 BEHIND_THE_GATEWAY = {"X-Forwarded-Prefix": "/api/v1/signoff"}
-
-
-def _problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    return body
 
 
 async def test_a_created_exemplars_location_and_a_problems_instance_are_gateway_paths(service_env) -> None:  # type: ignore[no-untyped-def]

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 from signoff.domain import events as ev
-from signoff.domain.access import CaseView, Relation
+from signoff.domain.access import Actor, CaseView, Relation
 from signoff.domain.catalogue import CORE_ASSESSMENT, INITIAL_ASSESSMENT, OUTCOME_S47, STRATEGY_DISCUSSION
 from signoff.domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed
 from signoff.domain.exemplar import Exemplar, Origin, VersionStatus
+from signoff.domain.types import ExemplarType
 
 from services.signoff.tests.unit.builders import ADMIN, CASE, DM, DS, SIBLING, SP, SW, SW2, T0, TM, actor, complete_answers, start
 
@@ -167,19 +168,25 @@ def test_counter_signature_records_comments_and_supervision_notes_and_locks_the_
     assert isinstance(done, ev.CounterSigned) and done.first_signed_by == "P-SW" and done.on_time is True
 
 
-def test_counter_signature_by_a_social_worker_is_refused() -> None:
-    x = start(INITIAL_ASSESSMENT)
-    x.first_sign(SW, T0)
-    with pytest.raises(NotAllowed, match="counter-signature"):
-        x.counter_sign(SW2, LATER)
-    assert x.current.counter_signature is None
+_BOTH = actor("P-BOTH", "social_worker", "senior_practitioner")
 
 
-def test_counter_signature_by_a_manager_of_another_team_is_refused() -> None:
-    x = start(INITIAL_ASSESSMENT)
-    x.first_sign(SW, T0)
-    with pytest.raises(NotAllowed, match="not in or over that team"):
-        x.counter_sign(actor("P-SP2", "senior_practitioner", "practice_supervisor", relation=Relation.NONE), LATER)
+@pytest.mark.parametrize(
+    "exemplar_type, first_signer, counter_signer, refusal",
+    [
+        pytest.param(INITIAL_ASSESSMENT, SW, SW2, "counter-signature", id="by a social worker"),
+        pytest.param(
+            INITIAL_ASSESSMENT, SW, actor("P-SP2", "senior_practitioner", "practice_supervisor", relation=Relation.NONE),
+            "not in or over that team", id="by a manager of another team",
+        ),
+        pytest.param(CORE_ASSESSMENT, _BOTH, _BOTH, "someone else", id="by the first signer where the type forbids it"),
+    ],
+)
+def test_counter_signature_is_refused(exemplar_type: ExemplarType, first_signer: Actor, counter_signer: Actor, refusal: str) -> None:
+    x = start(exemplar_type)
+    x.first_sign(first_signer, T0)
+    with pytest.raises(NotAllowed, match=refusal):
+        x.counter_sign(counter_signer, LATER)
     assert x.current.counter_signature is None
 
 
@@ -188,15 +195,6 @@ def test_a_manager_of_the_team_may_counter_sign() -> None:
     x.first_sign(SW, T0)
     x.counter_sign(actor("P-TL", "team_leader", relation=Relation.MANAGER), LATER)
     assert x.current.locked
-
-
-def test_counter_signature_by_the_first_signer_is_refused_where_the_type_forbids_it() -> None:
-    both = actor("P-BOTH", "social_worker", "senior_practitioner")
-    x = start(CORE_ASSESSMENT)
-    x.first_sign(both, T0)
-    with pytest.raises(NotAllowed, match="someone else"):
-        x.counter_sign(both, LATER)
-    assert x.current.counter_signature is None
 
 
 def test_the_chair_gives_both_signatures_of_a_strategy_discussion() -> None:

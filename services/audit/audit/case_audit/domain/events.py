@@ -3,24 +3,17 @@ events (``audit.events``) and side effects (PDF copies, follow-up actions)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
+from ...common.events import DomainEvent
 from ...common.grades import Grade
 from .work import Evidence, StageWork
 
 
-@dataclass(frozen=True)
-class DomainEvent:
-    at: datetime
-
-
-@dataclass(frozen=True)
 class AuditAllocated(DomainEvent):
     by: str
 
 
-@dataclass(frozen=True)
 class DraftSaved(DomainEvent):
     """A draft was saved: kept in the audit's draft history so nothing written is lost."""
 
@@ -31,20 +24,17 @@ class DraftSaved(DomainEvent):
     work: StageWork | dict[str, list[Evidence]]
 
 
-@dataclass(frozen=True)
 class AuditSubmitted(DomainEvent):
     by: str
     overall_grade: Grade | None
 
 
-@dataclass(frozen=True)
 class PeerReviewSubmitted(DomainEvent):
     by: str
     overall_grade: Grade | None
     differing_answers: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class ModerationRequired(DomainEvent):
     grades_differ: bool
     supervision_inadequate: bool
@@ -52,27 +42,23 @@ class ModerationRequired(DomainEvent):
     overall_grades_differ: bool
 
 
-@dataclass(frozen=True)
 class ModerationProposed(DomainEvent):
     by: str
     number: int
     overall_grade: Grade
 
 
-@dataclass(frozen=True)
 class ModerationAgreed(DomainEvent):
     proposed_by: str
     accepted_by: str
     overall_grade: Grade
 
 
-@dataclass(frozen=True)
 class ModerationEscalated(DomainEvent):
     by: str
     reason: str
 
 
-@dataclass(frozen=True)
 class OfficerAppointed(DomainEvent):
     """A practice development officer appointed to moderate, or to confirm a critical grade."""
 
@@ -81,7 +67,6 @@ class OfficerAppointed(DomainEvent):
     by: str
 
 
-@dataclass(frozen=True)
 class ModerationFinalised(DomainEvent):
     """The practice development officer's grading, which is final."""
 
@@ -89,27 +74,23 @@ class ModerationFinalised(DomainEvent):
     overall_grade: Grade
 
 
-@dataclass(frozen=True)
 class CopyDue(DomainEvent):
     """A stage ended: a PDF of the audit is due, and its copies routed."""
 
     stage: str
 
 
-@dataclass(frozen=True)
 class CopyRouted(DomainEvent):
     stage: str
     pdf_id: str
     recipients: tuple[tuple[str, tuple[str, ...]], ...]
 
 
-@dataclass(frozen=True)
 class AuditCompleted(DomainEvent):
     grade: Grade | None
     moderated: bool
 
 
-@dataclass(frozen=True)
 class CaseNoteSummary(DomainEvent):
     analysis: str
     recommended_actions: str
@@ -118,31 +99,26 @@ class CaseNoteSummary(DomainEvent):
     author_id: str
 
 
-@dataclass(frozen=True)
 class CriticalGradeConfirmed(DomainEvent):
     by: str
     confirmed: bool
     grade: Grade
 
 
-@dataclass(frozen=True)
 class InadequateActionOpened(DomainEvent):
     owner_id: str | None
     escalate_on: date
 
 
-@dataclass(frozen=True)
 class InadequateActionEscalated(DomainEvent):
     assistant_director_id: str | None
 
 
-@dataclass(frozen=True)
 class InadequateActionResolved(DomainEvent):
     by: str
     note: str
 
 
-@dataclass(frozen=True)
 class SafeguardingConcernRaised(DomainEvent):
     """An immediate safeguarding concern raised during the audit (its text stays with the audit)."""
 
@@ -152,13 +128,11 @@ class SafeguardingConcernRaised(DomainEvent):
     service_manager_id: str | None
 
 
-@dataclass(frozen=True)
 class SafeguardingConcernAcknowledged(DomainEvent):
     concern_id: str
     by: str
 
 
-@dataclass(frozen=True)
 class PractitionerViewsGiven(DomainEvent):
     """The allocated social worker saved their views and reflections (kept with every earlier save)."""
 

@@ -6,12 +6,9 @@ without reading anything else."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-
-@dataclass(frozen=True)
-class DomainEvent:
-    at: datetime
+from ...common.events import DomainEvent
 
 
 @dataclass(frozen=True)
@@ -32,12 +29,10 @@ class FileRef:
 # --- recorded by a prepared file ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class FileEvent(DomainEvent):
     """Something a prepared file recorded in one change."""
 
 
-@dataclass(frozen=True)
 class Saved(FileEvent):
     """A save of the preparation or of the judgements, kept in the file's history."""
 
@@ -47,7 +42,6 @@ class Saved(FileEvent):
     content: dict
 
 
-@dataclass(frozen=True)
 class Prepared(FileEvent):
     """The worker or supervisor said the file is ready for audit."""
 
@@ -57,7 +51,6 @@ class Prepared(FileEvent):
     missing_standards: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class Selected(FileEvent):
     """The service manager, or their delegate, selected the file; whoever selected it audits it."""
 
@@ -70,7 +63,6 @@ class Selected(FileEvent):
     due_on: date
 
 
-@dataclass(frozen=True)
 class Audited(FileEvent):
     """The auditor completed the file's quality practice audit."""
 
@@ -82,7 +74,6 @@ class Audited(FileEvent):
     judgements: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
 class DisagreementRaised(FileEvent):
     """10.5: the auditor judged not met standards the team/unit manager said were met, and
     raises it with the team/unit manager."""
@@ -94,7 +85,6 @@ class DisagreementRaised(FileEvent):
     standards: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class DisagreementSettled(FileEvent):
     """10.5: the team/unit manager recorded the outcome of the disagreement."""
 
@@ -106,7 +96,6 @@ class DisagreementSettled(FileEvent):
     outcome: str
 
 
-@dataclass(frozen=True)
 class CaseContactNote(FileEvent):
     """13.2 / 13.3: a contact note is due on the child's record: the file was prepared (when, by
     whom) or quality audited (when, who judged)."""
@@ -123,7 +112,6 @@ class CaseContactNote(FileEvent):
 # --- the month ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class FilesReady(DomainEvent):
     """A service manager's list of the files that became ready since their last list (8.1, 8.3)."""
 
@@ -139,7 +127,6 @@ class FilesReady(DomainEvent):
     by: str
 
 
-@dataclass(frozen=True)
 class SelectionDelegated(DomainEvent):
     """A service manager delegated the month's audit of some of their teams to a competent person (9.1)."""
 
@@ -150,7 +137,6 @@ class SelectionDelegated(DomainEvent):
     team_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class SelectionClosed(DomainEvent):
     """A service manager closed the month's selection; the files not selected keep their partial tool (12.1)."""
 

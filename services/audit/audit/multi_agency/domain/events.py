@@ -7,16 +7,11 @@ string enums, typed here as ``str``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+
+from ...common.events import DomainEvent
 
 
-@dataclass(frozen=True)
-class DomainEvent:
-    at: datetime
-
-
-@dataclass(frozen=True)
 class ConsultationRecorded(DomainEvent):
     #: A ``ConsultedParty``.
     party: str
@@ -26,18 +21,15 @@ class ConsultationRecorded(DomainEvent):
     by: str
 
 
-@dataclass(frozen=True)
 class MeetingHeld(DomainEvent):
     by: str
 
 
-@dataclass(frozen=True)
 class ActionAssigned(DomainEvent):
     action_id: str
     by: str
 
 
-@dataclass(frozen=True)
 class ActionStatusChanged(DomainEvent):
     """Kept in the action's history; only a completion is published."""
 
@@ -47,19 +39,16 @@ class ActionStatusChanged(DomainEvent):
     by: str
 
 
-@dataclass(frozen=True)
 class ActionCompleted(DomainEvent):
     action_id: str
     by: str
 
 
-@dataclass(frozen=True)
 class PlanReported(DomainEvent):
     number: int
     by: str
 
 
-@dataclass(frozen=True)
 class AuditDestroyed(DomainEvent):
     """Held three years, destroyed by the scheduled pass (Appendix E 6)."""
 

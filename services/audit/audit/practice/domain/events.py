@@ -8,16 +8,15 @@ case that wrote them, or from the rule that decided them (``observation.due_remi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+from ...common.events import Event
 
-@dataclass(frozen=True, kw_only=True)
-class DomainEvent:
+
+class DomainEvent(Event, kw_only=True):
     """Something that happened to a practice record."""
 
 
-@dataclass(frozen=True, kw_only=True)
 class ObservationPlanned(DomainEvent):
     observation_id: str
     social_worker_id: str
@@ -29,7 +28,6 @@ class ObservationPlanned(DomainEvent):
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
 class ObservationReported(DomainEvent):
     """The observer wrote the report, or revised it (``revised``)."""
 
@@ -44,7 +42,6 @@ class ObservationReported(DomainEvent):
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
 class ObservationDue(DomainEvent):
     """A social worker's next observation is due (the reminder of one due day)."""
 
@@ -58,7 +55,6 @@ class ObservationDue(DomainEvent):
     overdue: bool
 
 
-@dataclass(frozen=True, kw_only=True)
 class MonitoringFormSubmitted(DomainEvent):
     form_id: str
     #: A ``MonitoringKind``.
@@ -72,7 +68,6 @@ class MonitoringFormSubmitted(DomainEvent):
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
 class CollationIssued(DomainEvent):
     """A team's monitoring forms of a month were collated (a new version of the collation)."""
 
@@ -89,7 +84,6 @@ class CollationIssued(DomainEvent):
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
 class ComplaintLessonsRecorded(DomainEvent):
     """Lessons learned from a complaint were recorded, or revised (a later ``version``)."""
 

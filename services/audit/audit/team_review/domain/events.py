@@ -4,19 +4,18 @@ values (an enum member is carried as its ``str`` value). The one translator at t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
+from ...common.events import Event
 
-@dataclass(frozen=True, kw_only=True)
-class DomainEvent:
+
+class DomainEvent(Event, kw_only=True):
     """Something that happened to a team review."""
 
     review_id: str
     team_id: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class ReviewIssued(DomainEvent):
     months: tuple[str, ...]
     team_manager_id: str | None
@@ -29,7 +28,6 @@ class ReviewIssued(DomainEvent):
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
 class ServiceDevelopmentReferred(DomainEvent):
     """An action of the plan needs support beyond the team (6.4): for the assistant director."""
 
@@ -41,34 +39,33 @@ class ServiceDevelopmentReferred(DomainEvent):
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True)
-class ImprovementActionCompleted(DomainEvent):
+class ImprovementActionEvent(DomainEvent):
+    """Something that happened to one action of the plan."""
+
     action_number: int
     owner_id: str
     due_on: date
+
+
+class ImprovementActionEnded(ImprovementActionEvent):
+    """An action of the plan was completed or dropped."""
+
     by: str
     at: datetime
     #: Every action of the plan is now completed or dropped.
     plan_completed: bool
 
 
-@dataclass(frozen=True, kw_only=True)
-class ImprovementActionDropped(DomainEvent):
-    action_number: int
-    owner_id: str
-    due_on: date
-    by: str
-    at: datetime
-    #: Every action of the plan is now completed or dropped.
-    plan_completed: bool
+class ImprovementActionCompleted(ImprovementActionEnded):
+    """The action was completed."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class ImprovementActionDue(DomainEvent):
+class ImprovementActionDropped(ImprovementActionEnded):
+    """The action was dropped (no longer needed)."""
+
+
+class ImprovementActionDue(ImprovementActionEvent):
     """An unfinished action reached its due day (once per due day)."""
 
-    action_number: int
-    owner_id: str
-    due_on: date
     #: An ``ActionStatus``.
     status: str

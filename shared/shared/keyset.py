@@ -1,0 +1,36 @@
+"""Reading a list a page at a time by its id (keyset paging): the documents that match the filters
+a caller gave, in ``_id`` order, after the last one of the page before.
+
+A filter given as None is not applied (the caller did not ask for it), so a route's optional query
+parameters pass straight through. The cursor that carries ``after`` is ``shared.paging``'s."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+
+from .documents import Document
+
+
+def matching(filters: Mapping[str, Any]) -> Document:
+    """The query of the filters that were given (None: not applied)."""
+    return {name: value for name, value in filters.items() if value is not None}
+
+
+async def page_by_id(
+    collection: AsyncCollection[Document],
+    filters: Mapping[str, Any],
+    *,
+    after: str | None,
+    limit: int,
+    session: AsyncClientSession | None = None,
+) -> list[Document]:
+    """Up to ``limit`` documents matching ``filters``, by id, after the id ``after`` (None: from the first)."""
+    query = matching(filters)
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    return await collection.find(query, session=session).sort("_id", ASCENDING).limit(limit).to_list()

@@ -1,0 +1,40 @@
+"""Cursor paging over a list read ``limit + 1`` rows at a time, ordered by one indexed key.
+
+The cursor a page hands out (``Page.next``) holds ``{"after": <the last row's key>}``; ``after``
+reads it back, refusing one a client made up, and ``page_of`` cuts the rows read into the page
+and the cursor of the next one (only when the extra row shows that another page follows)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from .errors import Problem
+from .http import Page, PageParams, encode_cursor
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+def bad_cursor() -> Problem:
+    return Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.")
+
+
+@overload
+def after(page: PageParams, kind: type[K]) -> K | None: ...
+@overload
+def after(page: PageParams, kind: type[K], start: K) -> K: ...
+def after(page: PageParams, kind: type[K], start: K | None = None) -> K | None:
+    """The key of type ``kind`` the page starts after (``start`` on the first page); 400 if the
+    cursor holds anything else."""
+    value = page.cursor.get("after", start) if page.cursor else start
+    if value is not start and not isinstance(value, kind):
+        raise bad_cursor()
+    return value
+
+
+def page_of(docs: list[dict[str, Any]], page: PageParams, convert: Callable[[dict[str, Any]], T], key: str = "_id") -> Page[T]:
+    """``docs`` was fetched with ``limit + 1`` to learn whether another page follows."""
+    more = len(docs) > page.limit
+    items = [convert(d) for d in docs[: page.limit]]
+    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1][key]}) if more else None)
