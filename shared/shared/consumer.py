@@ -26,11 +26,16 @@ events exchange by the routing keys it subscribes to. For each message:
 
 A consumer built with ``batch=True`` (for projections: handlers that only keep the service's own
 copy of another service's data) handles the messages it holds together: up to ``prefetch`` events
-in one transaction, with one processed marker each, acknowledged after that one commit. A batch
-that fails is handled again one message at a time, so a bad event is retried and dead-lettered on
-its own and never holds back the others. On one MongoDB a batch of 32 costs about what one event
-costs alone, which is what lets a 10,000-case import reach every register in seconds rather
-than minutes.
+in one transaction, with one read of the batch's processed markers (its duplicates) and one bulk
+insert of the new ones, acknowledged after that one commit by one ``multiple=True`` ack. A batch that fails is
+handled again one message at a time, so a bad event is retried and dead-lettered on its own and
+never holds back the others. On one MongoDB a batch of 32 costs about what one event costs alone,
+which is what lets a 10,000-case import reach every register in seconds rather than minutes.
+
+Acknowledgements: a run of consecutive deliveries, each durably handled, is acknowledged by one
+``multiple=True`` ack on its last delivery tag, and such an ack never reaches past a delivery the
+consumer still holds unsettled (in a transaction, or being retried or dead-lettered): every
+delivery is tracked from its arrival until its own ack or nack has been sent.
 
 Retries and dead letters travel through the queue's own direct exchange, ``<queue>.requeue``
 (never the default exchange: a broker user allowed to publish there could put a message into any
@@ -48,18 +53,20 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aio_pika.exceptions import ChannelNotFoundEntity
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from . import tracing
 from .broker import declare_events_exchange, headers_without_deaths, persistent_copy, platform_exchange_for
 from .events import Envelope, EventType, UnreadableEvent, parse_envelope
-from .mongo import PROCESSED_EVENTS, Indexes, Transaction, UnitOfWork
+from .mongo import PROCESSED_EVENTS, Document, Indexes, Transaction, UnitOfWork
 from .observability import (
     HANDLER_FAILURES,
     HANDLER_LATENCY,
@@ -126,6 +133,10 @@ class Subscription:
     event_type: EventType
     handler: Handler
     batch_handler: BatchHandler | None = None
+
+
+#: The outcomes counted by ``qa_messages_total``.
+OUTCOMES = ("handled", "duplicate", "retried", "dead_lettered")
 
 
 def requeue_exchange_for(queue: str) -> str:
@@ -211,6 +222,11 @@ class EventConsumer:
         self._idle.set()
         self._stopping = False
         self.batch = batch
+        #: Every delivery taken and not yet acked or handed back: its channel and delivery tag.
+        self._held: dict[AbstractIncomingMessage, tuple[object, int]] = {}
+        self._handled = {outcome: MESSAGES_HANDLED.labels(service, purpose, outcome) for outcome in OUTCOMES}
+        self._latency = HANDLER_LATENCY.labels(service, purpose)
+        self._in_flight_gauge = MESSAGES_IN_FLIGHT.labels(service, purpose)
         self._buffer: list[AbstractIncomingMessage] = []
         self._buffered = asyncio.Event()
         self._batch_task: asyncio.Task[None] | None = None
@@ -338,6 +354,10 @@ class EventConsumer:
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
 
+    @cached_property
+    def _markers(self) -> AsyncCollection[Document]:
+        return self.uow.db[PROCESSED_EVENTS]
+
     @property
     def in_flight(self) -> int:
         return self._in_flight
@@ -359,9 +379,13 @@ class EventConsumer:
                 await channel.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._hold(message)
         if self._stopping:
             # Delivered after we asked to stop: hand it straight back for another replica.
-            await message.nack(requeue=True)
+            try:
+                await message.nack(requeue=True)
+            finally:
+                self._release(message)
             return
         self._taken(1)
         if self.batch:
@@ -378,22 +402,74 @@ class EventConsumer:
     def _taken(self, count: int) -> None:
         self._in_flight += count
         self._idle.clear()
-        MESSAGES_IN_FLIGHT.labels(self.service, self.purpose).inc(count)
+        self._in_flight_gauge.inc(count)
 
     def _settled(self, count: int) -> None:
-        MESSAGES_IN_FLIGHT.labels(self.service, self.purpose).dec(count)
+        self._in_flight_gauge.dec(count)
         self._in_flight -= count
         if self._in_flight == 0:
             self._idle.set()
+
+    def _hold(self, message: AbstractIncomingMessage) -> None:
+        if message.delivery_tag is not None:
+            self._held[message] = (message.channel, message.delivery_tag)
+
+    def _release(self, message: AbstractIncomingMessage) -> None:
+        """``message``'s ack or nack has been sent (or its channel is gone): a ``multiple=True``
+        ack may now reach past it."""
+        self._held.pop(message, None)
+
+    async def _ack(self, messages: Sequence[AbstractIncomingMessage]) -> None:
+        """Acknowledge ``messages``, each durably handled (or settled otherwise: retried, dead-lettered).
+
+        Per channel, those below the lowest delivery tag still held unsettled and not among
+        ``messages`` go as one ``multiple=True`` ack on the highest of them; any others one by one.
+        A message leaves the held set only once its ack has been sent, so an ack computed
+        meanwhile elsewhere stops below it.
+        """
+        if len(messages) == 1:
+            try:
+                await messages[0].ack()
+            finally:
+                self._release(messages[0])
+            return
+        acking = set(messages)
+        by_channel: dict[object, list[tuple[int, AbstractIncomingMessage]]] = {}
+        for message in messages:
+            channel, tag = self._held.get(message, (None, 0))
+            by_channel.setdefault(channel, []).append((tag, message))
+        for channel, group in by_channel.items():
+            group.sort(key=lambda item: item[0])
+            run: list[AbstractIncomingMessage] = []
+            if channel is not None:
+                blocker = min((tag for held, (on, tag) in self._held.items() if on is channel and held not in acking), default=None)
+                run = [message for tag, message in group if blocker is None or tag < blocker]
+            if len(run) > 1:
+                try:
+                    await run[-1].ack(multiple=True)
+                finally:
+                    for message in run:
+                        self._release(message)
+            else:
+                run = []
+            for _, message in group[len(run):]:
+                try:
+                    await message.ack()
+                finally:
+                    self._release(message)
 
     async def _give_back(self, messages: Sequence[AbstractIncomingMessage]) -> None:
         # Never let a message vanish: if even dead-lettering failed, give it back to the queue.
         log.exception("could not settle message; returning it to the queue")
         for message in messages:
+            if message not in self._held:
+                continue  # already acked (or handed back): a nack now would be refused by the broker
             try:
                 await message.nack(requeue=True)
             except Exception:
                 log.exception("nack failed; the broker redelivers when the channel closes")
+            finally:
+                self._release(message)
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         read = await self._read(message)
@@ -445,14 +521,14 @@ class EventConsumer:
             return
         finally:
             correlation_id.reset(token)
-            HANDLER_LATENCY.labels(self.service, self.purpose).observe(time.perf_counter() - started)
-        await message.ack()
-        MESSAGES_HANDLED.labels(self.service, self.purpose, outcome).inc()
+            self._latency.observe(time.perf_counter() - started)
+        await self._ack([message])
+        self._handled[outcome].inc()
 
     async def _handle(self, subscription: Subscription, event: ReceivedEvent) -> str:
         async def work(tx: Transaction) -> None:
             try:
-                await self.uow.db[PROCESSED_EVENTS].insert_one(self._marker(event), session=tx.session)
+                await self._markers.insert_one(self._marker(event), session=tx.session)
             except DuplicateKeyError:
                 raise _AlreadyHandled from None
             await subscription.handler(event, tx)
@@ -504,17 +580,17 @@ class EventConsumer:
         finally:
             correlation_id.reset(token)
         elapsed = time.perf_counter() - started
-        for (message, _, _, _), outcome in zip(readable, outcomes, strict=True):
-            HANDLER_LATENCY.labels(self.service, self.purpose).observe(elapsed / len(readable))
-            await message.ack()
-            MESSAGES_HANDLED.labels(self.service, self.purpose, outcome).inc()
+        await self._ack([message for message, _, _, _ in readable])
+        for outcome in outcomes:
+            self._latency.observe(elapsed / len(readable))
+            self._handled[outcome].inc()
 
     async def _handle_batch(self, tx: Transaction, readable: Sequence[tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int]]) -> list[str]:
         """Every event of the batch not handled before, in delivery order, with its processed marker."""
         ids = [event.id for _, _, event, _ in readable]
         seen = {
             doc["event_id"]
-            for doc in await self.uow.db[PROCESSED_EVENTS]
+            for doc in await self._markers
             .find({"consumer": self.purpose, "event_id": {"$in": ids}}, {"event_id": 1}, session=tx.session)
             .to_list()
         }
@@ -558,7 +634,7 @@ class EventConsumer:
                 correlation_id.reset(token)
         await flush()
         if markers:
-            await self.uow.db[PROCESSED_EVENTS].insert_many(markers, session=tx.session)
+            await self._markers.insert_many(markers, session=tx.session)
         # Events a batched handler records carry the batch's correlation id when its events share one.
         correlation_id.set(correlations.pop() if len(correlations) == 1 else None)
         return outcomes
@@ -574,8 +650,8 @@ class EventConsumer:
         headers[ATTEMPT_HEADER] = attempt + 1
         requeue = await self._channel.get_exchange(self.names.requeue, ensure=False)
         await requeue.publish(persistent_copy(message, headers), routing_key=self.names.retry_for(attempt), timeout=10)
-        await message.ack()
-        MESSAGES_HANDLED.labels(self.service, self.purpose, "retried").inc()
+        await self._ack([message])
+        self._handled["retried"].inc()
 
     async def _dead_letter(self, message: AbstractIncomingMessage, *, reason: str, attempt: int) -> None:
         assert self._channel is not None
@@ -590,6 +666,6 @@ class EventConsumer:
         )
         requeue = await self._channel.get_exchange(self.names.requeue, ensure=False)
         await requeue.publish(persistent_copy(message, headers), routing_key=self.names.dead, timeout=10)
-        await message.ack()
-        MESSAGES_HANDLED.labels(self.service, self.purpose, "dead_lettered").inc()
+        await self._ack([message])
+        self._handled["dead_lettered"].inc()
 

@@ -1,6 +1,9 @@
 """The consumer against real MongoDB and RabbitMQ: an event is handled once however often it is
 delivered; a failing handler is retried with back-off and then dead-lettered; garbage goes to the
-dead-letter queue at once and the consumer carries on; stopping finishes what is in hand."""
+dead-letter queue at once and the consumer carries on; stopping finishes what is in hand. Batches
+read their markers in one find and write them in one insert; a run of acks goes as one ack that
+never reaches past a message still in hand; a batch committed but never acked is skipped when
+redelivered."""
 
 from __future__ import annotations
 
@@ -10,8 +13,10 @@ from datetime import UTC, datetime
 
 import aio_pika
 import pytest
+from prometheus_client import REGISTRY
+from pymongo import AsyncMongoClient, monitoring
 from shared.consumer import BatchHandler, EventConsumer, ReceivedEvent, Subscription
-from shared.mongo import PROCESSED_EVENTS, Transaction
+from shared.mongo import PROCESSED_EVENTS, Transaction, UnitOfWork
 
 from devstack.testing import eventually
 from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
@@ -33,9 +38,10 @@ class Harness:
         self.queue = wiring.settings.queue_name("things")
 
     async def start(self, handler: Handler, *, max_attempts: int = 3, prefetch: int = 10, batch: bool = False,
-                    batch_handler: BatchHandler | None = None) -> EventConsumer:
-        consumer = EventConsumer(
-            connection=self.w.connection, uow=self.w.uow, service="test", purpose="things", queue=self.queue,
+                    batch_handler: BatchHandler | None = None, uow: UnitOfWork | None = None,
+                    kind: type[EventConsumer] = EventConsumer) -> EventConsumer:
+        consumer = kind(
+            connection=self.w.connection, uow=uow or self.w.uow, service="test", purpose="things", queue=self.queue,
             exchange=self.w.settings.exchange_name, subscriptions=[Subscription(THING_HAPPENED, handler, batch_handler)],
             prefetch=prefetch, max_attempts=max_attempts, retry_delays_ms=[150, 300], batch=batch,
         )
@@ -346,3 +352,155 @@ async def test_in_a_batch_a_failing_event_is_retried_or_dead_lettered_alone_and_
     assert (dead.headers or {})["x-qa-attempt"] == 3
     assert b'"thing_id":211' in dead.body.replace(b" ", b"")
     assert attempts[205] >= 3, "retried until it succeeded"
+
+
+class _MarkerCommands(monitoring.CommandListener):
+    """The commands sent to the processed-marker collection, with the transaction each ran in."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object, int]] = []  # (command, (lsid, txnNumber), documents inserted)
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        command = event.command
+        if event.command_name in ("find", "insert") and command.get(event.command_name) == PROCESSED_EVENTS:
+            transaction = (str(command.get("lsid")), command.get("txnNumber"))
+            self.seen.append((event.command_name, transaction, len(command.get("documents", []))))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_batch_reads_its_markers_in_one_find_and_writes_them_in_one_insert_skipping_duplicates_inside_it(harness: Harness) -> None:
+    """Each event published twice in a row (a duplicate inside the batch) and one already handled
+    before: every transaction makes one read and one bulk insert of markers, each event once."""
+    listener = _MarkerCommands()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        harness.w.settings.mongodb_url, event_listeners=[listener], tz_aware=True, uuidRepresentation="standard"
+    )
+    uow = UnitOfWork(client, client[harness.w.db.name], source="/qa/test", clock=harness.w.clock)
+    await harness.w.db[PROCESSED_EVENTS].insert_one({"consumer": "things", "event_id": "evt-305", "type": THING_HAPPENED.type})
+    release = asyncio.Event()
+
+    async def projecting(event: ReceivedEvent, tx: Transaction) -> None:
+        await release.wait()
+        await uow.db.handled.insert_one({"event_id": event.id, "thing_id": event.data.thing_id}, session=tx.session)
+
+    try:
+        consumer = await harness.start(projecting, prefetch=20, batch=True, uow=uow)
+        for n in range(300, 310):
+            for _ in range(2):
+                await harness.publish(_envelope(n, event_id=f"evt-{n}"))
+        await eventually(lambda: _holding(consumer, 20), message="as many in hand as the prefetch allows")
+        release.set()
+        await eventually(harness.settled, timeout=30, message="queue drained")
+    finally:
+        await client.close()
+
+    rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
+    assert sorted(r["thing_id"] for r in rows) == [n for n in range(300, 310) if n != 305], "each event once; the one handled before not again"
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 10
+    per_transaction: dict[object, list[tuple[str, int]]] = {}
+    for command, transaction, documents in listener.seen:
+        per_transaction.setdefault(transaction, []).append((command, documents))
+    batches = [commands for commands in per_transaction.values() if ("find", 0) in commands]
+    assert batches, "no batch transaction"
+    for commands in batches:
+        assert [c for c, _ in commands].count("find") == 1 and [c for c, _ in commands].count("insert") <= 1, commands
+    assert max(n for commands in batches for c, n in commands if c == "insert") > 1, "markers written in bulk"
+    assert sum(n for _, _, n in listener.seen) == 9, "one marker inserted per new event, none for a duplicate"
+    assert await harness.dead_letters() == []
+
+
+async def test_acks_of_a_run_go_as_one_multiple_ack_and_never_reach_past_a_message_still_held(harness: Harness) -> None:
+    """Five deliveries held; the 1st, 2nd, 4th and 5th acked while the 3rd is still in hand: the
+    first two go as one ack, the others one by one, and the 3rd is still the broker's to give back."""
+    consumer = EventConsumer(
+        connection=harness.w.connection, uow=harness.w.uow, service="test", purpose="things", queue=harness.queue,
+        exchange=harness.w.settings.exchange_name, subscriptions=[Subscription(THING_HAPPENED, recording(harness.w))],
+    )
+    setup = await harness.w.connection.channel()
+    await consumer.declare(setup)
+    for n in range(5):
+        await harness.publish(_envelope(500 + n, event_id=f"evt-{500 + n}"))
+    channel = await harness.w.connection.channel()
+    await channel.set_qos(prefetch_count=10)
+    queue = await channel.get_queue(harness.queue)
+    delivered: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+    async def take(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        consumer._hold(message)
+        delivered.append(message)
+
+    await queue.consume(take)
+
+    async def all_delivered() -> bool:
+        return len(delivered) == 5
+
+    await eventually(all_delivered, message="five delivered")
+    first, second, third, fourth, fifth = sorted(delivered, key=lambda m: m.delivery_tag or 0)
+
+    await consumer._ack([fifth, first, second, fourth])
+
+    assert second.processed and not first.processed, "the first two acked together, by one ack on the second"
+    assert fourth.processed and fifth.processed, "past the held third, one by one"
+    assert list(consumer._held) == [third]
+    await channel.close()  # what a crash does: everything unacked goes back
+
+    async def returned() -> list[aio_pika.abc.AbstractIncomingMessage]:
+        back = await setup.get_queue(harness.queue)
+        return [m for m in [await back.get(fail=False, timeout=5)] if m is not None]
+
+    [again] = await eventually(returned, message="the held message back in the queue")
+    assert again.body == third.body
+    await again.ack()
+    assert await harness.depth(harness.queue) == 0, "nothing else came back: the others were acked"
+    await setup.close()
+
+
+class _CrashingAfterCommit(EventConsumer):
+    """Dies (its channel closes) after its first batch commits, before acknowledging it."""
+
+    crashed = False
+
+    async def _ack(self, messages: Sequence[aio_pika.abc.AbstractIncomingMessage]) -> None:
+        if not self.crashed:
+            self.crashed = True
+            assert self._channel is not None
+            await self._channel.close()
+            raise ConnectionError("the process died between commit and ack")
+        await super()._ack(messages)
+
+
+def _duplicates() -> float:
+    return REGISTRY.get_sample_value("qa_messages_total", {"service": "test", "queue": "things", "outcome": "duplicate"}) or 0.0
+
+
+async def test_a_batch_committed_but_never_acked_is_redelivered_and_skipped_by_its_markers(harness: Harness) -> None:
+    release = asyncio.Event()
+    record = recording(harness.w)
+
+    async def projecting(event: ReceivedEvent, tx: Transaction) -> None:
+        await release.wait()
+        await record(event, tx)
+
+    crashing = await harness.start(projecting, prefetch=20, batch=True, kind=_CrashingAfterCommit)
+    for n in range(20):
+        await harness.publish(_envelope(600 + n, event_id=f"evt-{600 + n}"))
+    await eventually(lambda: _holding(crashing, 20), message="all twenty in hand")
+    duplicates_before = _duplicates()
+    release.set()
+    await eventually(lambda: harness.w.db.handled.count_documents({}), message="the first batch committed")
+    await eventually(lambda: _holding(crashing, 0), timeout=30, message="the crashed consumer let go")
+    await crashing.stop(grace_s=1)
+    assert crashing.crashed
+
+    await harness.start(recording(harness.w), prefetch=20, batch=True)
+    await eventually(harness.settled, timeout=30, message="the redelivered events settled")
+    rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
+    assert sorted(r["thing_id"] for r in rows) == list(range(600, 620)), "each event applied exactly once"
+    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 20
+    assert _duplicates() > duplicates_before, "the redelivered, already committed events were skipped as duplicates"
+    assert await harness.dead_letters() == []
