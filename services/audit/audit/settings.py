@@ -30,5 +30,6 @@ class AuditSettings(ServiceSettings):
     audit_reminder_working_days: int = Field(default=10, ge=1)
     #: Day of the month of the mid-month digest, as notify's DIGEST_DAY_OF_MONTH (shown only).
     audit_digest_day_of_month: int = Field(default=15, ge=1, le=28)
-    #: Allocation work items one replica handles at once (each is a write transaction).
-    audit_allocation_prefetch: int = Field(default=8, ge=1, le=256)
+    #: Allocation work items one replica holds at once, and so the largest batch it allocates in
+    #: one transaction (one batch at a time per replica).
+    audit_allocation_prefetch: int = Field(default=64, ge=1, le=256)

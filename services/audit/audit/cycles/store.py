@@ -5,17 +5,18 @@ replicas drawing at once record one), allocation failures, and dispensations wit
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.directory_sync import applied_through
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import replace_versioned
 
-from ..common.directory import PEOPLE
+from ..case_audit.store import AUDITS
+from ..common.directory import CASES, PEOPLE
 from ..tools.domain.definition import ProgrammeKind
 from .domain.cycle import Cycle
 from .domain.dispensation import Dispensation, DispensationReason
@@ -241,6 +242,19 @@ async def service_managers(db: AsyncDatabase[Document], max_chain: int = 8) -> d
     return found
 
 
+async def allocated(db: AsyncDatabase[Document], allocation_keys: list[str], *, tx: Transaction) -> dict[str, str]:
+    """allocation_key -> audit id for those of ``allocation_keys`` already allocated: one read of
+    the audits' unique allocation_key index for a batch of work items."""
+    docs = await db[AUDITS].find({"allocation_key": {"$in": sorted(set(allocation_keys))}}, {"allocation_key": 1}, session=tx.session).to_list()
+    return {d["allocation_key"]: str(d["_id"]) for d in docs}
+
+
+async def cases(db: AsyncDatabase[Document], case_ids: list[str], *, tx: Transaction) -> dict[str, Document]:
+    """The directory projection's cases by id, in one read (a batch of work items' cases)."""
+    docs = await db[CASES].find({"_id": {"$in": sorted(set(case_ids))}}, session=tx.session).to_list()
+    return {d["_id"]: d for d in docs}
+
+
 async def directory_version(db: AsyncDatabase[Document]) -> dict[str, int]:
     """How far the directory projection has applied each kind of change (the gateway's sequences)."""
     return await applied_through(db)
@@ -257,11 +271,13 @@ async def list_cycles(db: AsyncDatabase[Document], *, tool_id: str | None, after
     return await db[CYCLES].find(query, {"assignments": 0}).sort("_id", ASCENDING).limit(limit).to_list()
 
 
-async def record_failure(tx: Transaction, db: AsyncDatabase[Document], *, allocation_key: str, cycle_id: str, auditor_id: str, reason: str, errors: list[dict[str, Any]], at: datetime) -> None:
-    await db[FAILURES].update_one(
-        {"_id": allocation_key},
-        {"$set": {"cycle_id": cycle_id, "auditor_id": auditor_id, "reason": reason, "errors": errors, "at": at}},
-        upsert=True, session=tx.session,
+async def record_failures(tx: Transaction, db: AsyncDatabase[Document], failed: list[Document]) -> None:
+    """Work items that could not be allocated, for QA staff (``failures``): each of ``failed`` holds
+    its ``allocation_key`` and the fields recorded under it (a later failure of the same key
+    replaces them), in one bulk write."""
+    await db[FAILURES].bulk_write(
+        [UpdateOne({"_id": f["allocation_key"]}, {"$set": {k: v for k, v in f.items() if k != "allocation_key"}}, upsert=True) for f in failed],
+        ordered=True, session=tx.session,
     )
 
 

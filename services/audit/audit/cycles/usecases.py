@@ -10,10 +10,12 @@ is refused naming the month's; a crash before the commit left nothing, a crash a
 the work items in the outbox for the relay.
 
 The work items go to the ``<ns>.audit.allocation`` quorum queue, which every replica consumes
-(competing consumers). Each item is handled in one transaction with the consumer's "processed"
-marker: the audit under its unique ``allocation_key`` (programme:month:auditor) and its
-``audit.audit.allocated`` event. Redelivery, a duplicate publish, or a replica killed mid-way
-yields exactly one audit per auditor and month.
+(competing consumers) in batches: the items a replica holds are handled in one transaction with
+the consumer's "processed" markers, each item's audit under its unique ``allocation_key``
+(programme:month:auditor) and its ``audit.audit.allocated`` event, every read and write one
+command for the batch (``allocate_work_items``). A batch that fails is handled again one item at
+a time, each retried or dead-lettered on its own. Redelivery, a duplicate publish, or a replica
+killed mid-way yields exactly one audit per auditor and month.
 
 Chasing is not here: notify opens the auditor's task from ``audit.audit.allocated`` (with
 ``due_on``) and the peer reviewer's from ``audit.audit.submitted``, reminds every 10 working days
@@ -34,19 +36,19 @@ from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_sync import KINDS
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
-from shared.mongo import Transaction
+from shared.mongo import Document, Transaction
 from shared.versioned import Stale
 
-from ..case_audit import store, usecases
-from ..case_audit.domain.audit import AllocationBasis
-from ..case_audit.usecases import AllocationRequest
+from ..case_audit import store
+from ..case_audit.domain.audit import AllocationBasis, Audit, CaseFacts
+from ..case_audit.events import record
 from ..common import directory
 from ..common.context import AuditContext
-from ..common.directory import Directory
+from ..common.directory import Directory, audit_type_of
 from ..common.errors import AuditRuleError, InvalidEntries, NotAllowed
 from ..common.roles import PEER_REVIEWER_ROLE, PROGRAMME_ROLES
 from ..tools import store as tool_store
-from ..tools.domain.definition import ToolDefinition
+from ..tools.domain.definition import CaseType, NoSectionsShown, ToolDefinition, open_band
 from . import events as ie
 from . import store as cycle_store
 from .domain.cycle import DRAWN_PROGRAMMES, Cycle, PeerReviewerRefused, cycle_id
@@ -254,40 +256,106 @@ async def draw_due_cycles(ctx: AuditContext, today: date, settings: CycleSetting
 async def allocate_work_item(ctx: AuditContext, item: ie.AllocationRequested, tx: Transaction) -> str | None:
     """One auditor's audit of the month, inside the consumer's transaction; None if it cannot be
     allocated (recorded on the cycle for QA staff, and the item is done)."""
-    existing = await store.find_allocated(ctx.db, item.allocation_key, tx=tx)
-    if existing is not None:
-        return existing  # redelivered, or published twice: the audit exists
-    request = AllocationRequest(
-        tool_id=item.tool_id, tool_version=item.tool_version, case_id=item.case_id, auditor_id=item.auditor_id,
-        peer_reviewer_id=item.peer_reviewer_id, month=item.month, allocation_key=item.allocation_key,
-        basis=await _basis(ctx, item, tx),
-    )
+    [audit_id] = await allocate_work_items(ctx, [item], tx)
+    return audit_id
+
+
+async def allocate_work_items(ctx: AuditContext, items: Sequence[ie.AllocationRequested], tx: Transaction) -> list[str | None]:
+    """A batch of work items in one transaction, leaving what ``allocate_work_item`` applied to
+    each in turn would: per item, its audit's id (the one allocated before, if its key was), or
+    None if it cannot be allocated (recorded as a failure; the item is done).
+
+    Each read is one command for the whole batch (the keys already allocated, the items' cases;
+    the tool's definition is cached per version) and each write one bulk command (the audits,
+    through ``case_audit.store.insert_many``; the failures; the outbox at commit). An audit
+    allocated meanwhile by another replica under one of the keys makes the insert fail: the
+    consumer then handles the batch's items one at a time, and that item finds the audit."""
+    db, now = ctx.db, ctx.uow.clock.now()
+    allocated = await cycle_store.allocated(db, [i.allocation_key for i in items], tx=tx)
+    fresh = [i for i in items if i.allocation_key not in allocated]
+    cases = await cycle_store.cases(db, [i.case_id for i in fresh], tx=tx) if fresh else {}
+    bases = await _bases(ctx, fresh, tx)
+    audits: list[Audit] = []
+    failed: dict[str, dict[str, Any]] = {}
+    outcomes: list[str | None] = []
+    for item in items:
+        if (existing := allocated.get(item.allocation_key)) is not None:
+            outcomes.append(existing)  # redelivered, published twice, or twice in this batch: the audit exists
+            continue
+        try:
+            audit = await _allocation(ctx, item, cases.get(item.case_id), bases.get(item.allocation_key), now=now, tx=tx)
+        except InvalidEntries as exc:
+            failed[item.allocation_key] = {
+                "allocation_key": item.allocation_key, "cycle_id": item.cycle_id, "auditor_id": item.auditor_id, "reason": str(exc),
+                "errors": exc.errors, "at": now,
+            }
+            outcomes.append(None)
+            continue
+        allocated[item.allocation_key] = audit.id
+        audits.append(audit)
+        outcomes.append(audit.id)
+    if audits:
+        await store.insert_many(tx, db, audits)
+        for audit in audits:
+            record(tx, audit)
+    if failed:
+        await cycle_store.record_failures(tx, db, list(failed.values()))
+    return outcomes
+
+
+async def _allocation(
+    ctx: AuditContext, item: ie.AllocationRequested, case: Document | None, basis: AllocationBasis | None, *, now: datetime, tx: Transaction,
+) -> Audit:
+    """The work item's audit (not yet stored), from the case the batch read: what
+    ``case_audit.usecases.allocate_in`` makes of the same request."""
+    version = item.tool_version or await tool_store.latest_version(ctx.db, item.tool_id, tx=tx)
+    definition = await tool_store.version_definition(ctx.db, item.tool_id, version, tx=tx) if version else None
+    if definition is None or version is None:
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {item.tool_id!r} version {version}", "code": "unknown"}])
+    if case is None:
+        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}])
+    case_type = CaseType(audit_type_of(case))
+    opened_on = date.fromisoformat(case["opened_on"])
     try:
-        audit = await usecases.allocate_in(tx, ctx, request, by=item.requested_by, audit_id=uuid.uuid4().hex, code=f"MA-{uuid.uuid4().hex[:8].upper()}")
-    except InvalidEntries as exc:
-        await cycle_store.record_failure(
-            tx, ctx.db, allocation_key=item.allocation_key, cycle_id=item.cycle_id, auditor_id=item.auditor_id, reason=str(exc),
-            errors=exc.errors, at=ctx.uow.clock.now(),
-        )
-        return None
-    return audit.id
+        form = definition.form_for(item.tool_id, version, case_type, open_band(opened_on, now.date()))
+    except NoSectionsShown as exc:
+        raise InvalidEntries(str(exc), [{"field": "tool_id", "message": str(exc)}]) from exc
+    facts = CaseFacts(
+        case_id=item.case_id, case_type=case_type, opened_on=opened_on, team_id=case.get("team_id"),
+        case_code=f"MA-{uuid.uuid4().hex[:8].upper()}" if form.coded_case else None,
+    )
+    return Audit.allocate(
+        audit_id=uuid.uuid4().hex, form=form, case=facts, auditor_id=item.auditor_id, peer_reviewer_id=item.peer_reviewer_id,
+        coordinator_id=None, by=item.requested_by, at=now, month=item.month, allocation_key=item.allocation_key,
+        social_worker_id=case.get("allocated_worker_id"), basis=basis,
+    )
 
 
-async def _basis(ctx: AuditContext, item: ie.AllocationRequested, tx: Transaction) -> AllocationBasis | None:
-    """How the draw chose the item's case, for the audit to say: carried on the work item; a work
-    item recorded before it was carried reads it from the cycle's assignment (unknown if none)."""
-    basis = item.basis
-    if basis is None:
-        cycle = await cycle_store.load_cycle(ctx.db, item.cycle_id, tx=tx)
-        basis = next((a.basis for a in cycle.sample.assignments if a.auditor_id == item.auditor_id), None) if cycle else None
-    return AllocationBasis(basis) if basis in set(AllocationBasis) else None
+async def _bases(ctx: AuditContext, items: Sequence[ie.AllocationRequested], tx: Transaction) -> dict[str, AllocationBasis | None]:
+    """How the draw chose each item's case, for the audit to say: carried on the work item; a work
+    item recorded before it was carried reads it from its cycle's assignment (unknown if none),
+    each cycle read once."""
+    found: dict[str, str | None] = {i.allocation_key: i.basis for i in items}
+    for drawn_id in sorted({i.cycle_id for i in items if i.basis is None}):
+        cycle = await cycle_store.load_cycle(ctx.db, drawn_id, tx=tx)
+        drawn = {a.auditor_id: a.basis for a in cycle.sample.assignments} if cycle else {}
+        for i in items:
+            if i.basis is None and i.cycle_id == drawn_id:
+                found[i.allocation_key] = drawn.get(i.auditor_id)
+    return {key: AllocationBasis(basis) if basis in set(AllocationBasis) else None for key, basis in found.items()}
 
 
 def subscriptions(ctx: AuditContext) -> list[Subscription]:
+    """The allocation queue's one subscription: a batch of work items in one transaction, or one
+    item alone (when a batch failed, each of its items is retried and dead-lettered on its own)."""
+
     async def on_item(event: ReceivedEvent, tx: Transaction) -> None:
         await allocate_work_item(ctx, event.data, tx)
 
-    return [Subscription(ie.ALLOCATION_REQUESTED, on_item)]
+    async def on_items(events: Sequence[ReceivedEvent], tx: Transaction) -> None:
+        await allocate_work_items(ctx, [e.data for e in events], tx)
+
+    return [Subscription(ie.ALLOCATION_REQUESTED, on_item, on_items)]
 
 
 # --- dispensations ----------------------------------------------------------------------------
