@@ -3,22 +3,25 @@
 A save replaces the form only if it is still at the version the caller read (filter
 ``{_id, version}``); otherwise nothing is written and it raises ``shared.versioned.Stale`` with
 the current version (the caller gets 412). Every change also appends its history entries (with the text of every section save),
-in the same transaction, so nothing anyone wrote is ever lost.
+in the same transaction, so nothing anyone wrote is ever lost, and moves the reports' roll-ups
+(``rollups``) by what it changed, in the same transaction too.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes
-from shared.versioned import replace_versioned
+from shared.versioned import Stale, current_version, replace_versioned
 
+from . import rollups
 from .documents import closing_reason_from_document, form_document, form_from_document, theme_document, theme_from_document
-from .domain import ResolutionForm, RuleConflict, Theme, UnknownItem
+from .domain import FormStatus, ResolutionForm, RuleConflict, Theme, UnknownItem
 from .domain.closing_reasons import ClosingReason
 from .domain.events import HistoryEntry
 
@@ -41,6 +44,7 @@ INDEXES = [
             # Reports: forms raised in a period; impact of those resolved in a period.
             IndexModel([("raised_at", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("finished_at", ASCENDING), ("_id", ASCENDING)]),
+            IndexModel([("resolved_key", ASCENDING)]),
         ],
     ),
     Indexes(
@@ -56,6 +60,7 @@ INDEXES = [
     Indexes(CLOSING_REASON_HISTORY, [IndexModel([("theme_id", ASCENDING), ("version", ASCENDING)], unique=True)]),
     # Reports by how forms ended.
     Indexes(FORMS, [IndexModel([("closing_reason_id", ASCENDING), ("finished_at", ASCENDING)])]),
+    *rollups.INDEXES,
 ]
 
 
@@ -69,16 +74,44 @@ async def load_form(db: AsyncDatabase[Document], form_id: str, session: Session 
     return form_from_document(doc)
 
 
+def resolved_key(finished_at: datetime, form_id: str) -> str:
+    """The impact report's order and cursor for a resolved form: when it was resolved (UTC, to the
+    millisecond the database keeps), then its id, as one string so one index serves both."""
+    at = finished_at.astimezone(UTC) if finished_at.tzinfo else finished_at.replace(tzinfo=UTC)
+    return f"{at.strftime('%Y-%m-%dT%H:%M:%S')}.{at.microsecond // 1000:03d}Z|{form_id}"
+
+
+def stored_form(form: ResolutionForm) -> Document:
+    """The form's document as the store writes it: ``form_document`` and, once resolved, its
+    ``resolved_key`` (the impact report's index)."""
+    doc = form_document(form)
+    if doc["status"] == FormStatus.RESOLVED.value and doc["finished_at"] is not None:
+        doc["resolved_key"] = resolved_key(doc["finished_at"], doc["_id"])
+    return doc
+
+
 async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session: Session) -> None:
-    await db[FORMS].insert_one(form_document(form), session=session)
+    doc = stored_form(form)
+    await db[FORMS].insert_one(doc, session=session)
+    await rollups.apply(db, None, doc, session)
     await _write_history(db, form, session)
 
 
 async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, session: Session) -> None:
-    """Replace the form if it is still at ``expected_version``; ``Stale`` (nothing written) if not."""
+    """Replace the form if it is still at ``expected_version``; ``Stale`` (nothing written) if not.
+
+    The replace returns the form as it was (only what the report roll-ups read), so the roll-ups
+    move from it to the new one in the same transaction without another read."""
     if form.version == expected_version:
         return  # nothing changed
-    await replace_versioned(db[FORMS], form.id, form_document(form), expected_version, what="resolution form", session=session)
+    doc = stored_form(form)
+    before = await db[FORMS].find_one_and_replace(
+        {"_id": form.id, "version": expected_version}, doc, projection=rollups.FIELDS, return_document=ReturnDocument.BEFORE,
+        session=session,
+    )
+    if before is None:
+        raise Stale("resolution form", await current_version(db[FORMS], form.id, session=session), expected_version, ident=form.id)
+    await rollups.apply(db, before, doc, session)
     await _write_history(db, form, session)
 
 
@@ -209,3 +242,24 @@ async def list_closing_reasons(db: AsyncDatabase[Document], *, include_retired: 
 async def closing_reasons_by_id(db: AsyncDatabase[Document], reason_ids: list[str], session: Session = None) -> dict[str, ClosingReason]:
     docs = await db[CLOSING_REASONS].find({"_id": {"$in": list(dict.fromkeys(reason_ids))}}, session=session).to_list()
     return {d["_id"]: closing_reason_from_document(d) for d in docs}
+
+
+async def page_by_windows(
+    collection: Any, field: str, prefix: str, low: str, high: str, projection: Document, limit: int
+) -> list[Document]:
+    """Documents whose ``field`` lies strictly between ``prefix + low`` and ``prefix + high``, in its
+    order, at most ``limit`` (0: all). ``low`` and ``high`` start with an ISO date. The range is read
+    in windows of days, 8 then twice as long each time, until the page is full: SecantusDB reads
+    the whole range of an index scan before applying the limit, so one query over three years
+    would read every document of them."""
+    if not limit:
+        return await collection.find({field: {"$gt": prefix + low, "$lt": prefix + high}}, projection).sort(field, ASCENDING).to_list()
+    out: list[Document] = []
+    day, days = date.fromisoformat(low[:10]), 8
+    while True:
+        upper = min((day + timedelta(days=days)).isoformat(), high)
+        query = {field: {"$gt": prefix + low, "$lt": prefix + upper}}
+        out += await collection.find(query, projection).sort(field, ASCENDING).limit(limit - len(out)).to_list()
+        if len(out) >= limit or upper >= high:
+            return out
+        low, day, days = upper, date.fromisoformat(upper), days * 2

@@ -4,22 +4,24 @@ the indexed reads behind every list.
 
 One document per exemplar holds all its versions (an unlock is rare; versions are never removed).
 Fields at the top level (``status``, ``start_date``, ``counter_signed_on``, ``people_ids``,
-``sort_key``) are copies kept for indexed queries.
+``sort_key``, ``timeliness_key``) are copies kept for indexed queries. Every write also moves the
+timeliness report's roll-ups (``rollups``) in the same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import insert_versioned, replace_versioned
+from shared.versioned import Stale, current_version, insert_versioned
 
 from . import events as integration
-from . import type_store
+from . import rollups, type_store
 from .domain import chronology
 from .domain.exemplar import (
     AnswerEdit,
@@ -49,8 +51,12 @@ INDEXES = [
             IndexModel([("start_date", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("clone_of.exemplar_id", ASCENDING), ("clone_of.version", ASCENDING), ("case_id", ASCENDING)]),
             IndexModel([("clone_batch_id", ASCENDING)], sparse=True),
+            # The timeliness report's rows, one page at a time, in its order (with or without a type).
+            IndexModel([("timeliness_key", ASCENDING)]),
+            IndexModel([("timeliness_type_key", ASCENDING)]),
         ],
     ),
+    *rollups.INDEXES,
     Indexes(CHRONOLOGY, [IndexModel([("case_id", ASCENDING), ("sort_key", ASCENDING)])]),
     Indexes(
         MESSAGES,
@@ -60,6 +66,12 @@ INDEXES = [
         ],
     ),
 ]
+
+
+def timeliness_key(start_date: str, type_code: str, exemplar_id: str) -> str:
+    """The timeliness report's order and cursor: start date, type, id (as one string, so one index
+    serves both). ``timeliness_type_key`` is the type, ``|``, then this: the order within a type."""
+    return f"{start_date}|{type_code}|{exemplar_id}"
 
 
 def sort_key(at: datetime, *parts: object) -> str:
@@ -131,6 +143,8 @@ def to_document(x: Exemplar, revision: int, *, clone_batch_id: str | None = None
         "timescale_working_days": x.type.timescale_working_days,
         "people_ids": sorted(people),
         "sort_key": sort_key(x.created_at, x.id),
+        "timeliness_key": timeliness_key(x.start_date.isoformat(), x.type.code, x.id),
+        "timeliness_type_key": f"{x.type.code}|{timeliness_key(x.start_date.isoformat(), x.type.code, x.id)}",
     }
     if clone_batch_id:
         doc["clone_batch_id"] = clone_batch_id
@@ -176,13 +190,23 @@ async def load(db: AsyncDatabase[Document], exemplar_id: str, session: AsyncClie
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clone_batch_id: str | None = None) -> None:
     """Write the exemplar (guarded by the revision it was read at), its chronology entries and its
-    integration events, all in ``tx``. A concurrent change makes this fail as ``shared.versioned.Stale``."""
+    integration events, all in ``tx``. A concurrent change makes this fail as ``shared.versioned.Stale``.
+
+    The timeliness roll-ups (``rollups``) move by what the write changed, in ``tx`` too: the
+    replace returns the exemplar as it was (only what the roll-ups read), so no extra read."""
     read_at = x.revision
     doc = to_document(x, read_at + 1, clone_batch_id=clone_batch_id)
     if read_at == 0:
         await insert_versioned(db[EXEMPLARS], doc, what="exemplar", session=tx.session, version_field="revision")
+        before = None
     else:
-        await replace_versioned(db[EXEMPLARS], x.id, doc, read_at, what="exemplar", session=tx.session, version_field="revision")
+        before = await db[EXEMPLARS].find_one_and_replace(
+            {"_id": x.id, "revision": read_at}, doc, projection=rollups.FIELDS, return_document=ReturnDocument.BEFORE, session=tx.session
+        )
+        if before is None:
+            current = await current_version(db[EXEMPLARS], x.id, session=tx.session, version_field="revision")
+            raise Stale("exemplar", current, read_at, ident=x.id)
+    await rollups.apply(db, before, doc, tx.session)
     x.revision = read_at + 1
     await record_events(tx, db, x)
 
@@ -279,13 +303,37 @@ async def counter_signed_types_on_case(
     return frozenset(d["type_code"] for d in found)
 
 
-async def for_timeliness(db: AsyncDatabase[Document], type_code: str | None, start_from: date, start_to: date) -> list[Document]:
-    """Every exemplar whose piece of work started in the period (inclusive), oldest first."""
-    query: Document = {"start_date": {"$gte": start_from.isoformat(), "$lte": start_to.isoformat()}}
-    order = [("start_date", ASCENDING), ("_id", ASCENDING)]
-    if type_code:
-        query["type_code"] = type_code
-        order = [("type_code", ASCENDING), *order]
+async def for_timeliness(
+    db: AsyncDatabase[Document], type_code: str | None, start_from: date, start_to: date, *, after: str | None = None, limit: int = 0
+) -> list[Document]:
+    """The exemplars whose piece of work started in the period (inclusive), in the report's order
+    (``timeliness_key``: start date, type, id), after the key ``after``, at most ``limit`` (0: all).
+    One range of one single-field index, read in its order (``timeliness_key``, or with a type
+    ``timeliness_type_key``), so only the page is read."""
+    low = start_from.isoformat() if after is None else max(start_from.isoformat(), after)
+    high = (start_to + timedelta(days=1)).isoformat()
+    field, prefix = ("timeliness_type_key", f"{type_code}|") if type_code else ("timeliness_key", "")
     fields = {"case_id": 1, "team_id": 1, "type_code": 1, "latest_version": 1, "start_date": 1, "counter_signed_on": 1,
               "timescale_working_days": 1, "clone_of.exemplar_id": 1}
-    return await db[EXEMPLARS].find(query, fields).sort(order).to_list()
+    return await _page_by_windows(db[EXEMPLARS], field, prefix, low, high, fields, limit)
+
+
+async def _page_by_windows(
+    collection: Any, field: str, prefix: str, low: str, high: str, projection: Document, limit: int
+) -> list[Document]:
+    """Documents whose ``field`` lies strictly between ``prefix + low`` and ``prefix + high``, in its
+    order, at most ``limit`` (0: all). ``low`` and ``high`` start with an ISO date. The range is read
+    in windows of days, 8 then twice as long each time, until the page is full: SecantusDB reads
+    the whole range of an index scan before applying the limit, so one query over three years
+    would read every document of them."""
+    if not limit:
+        return await collection.find({field: {"$gt": prefix + low, "$lt": prefix + high}}, projection).sort(field, ASCENDING).to_list()
+    out: list[Document] = []
+    day, days = date.fromisoformat(low[:10]), 8
+    while True:
+        upper = min((day + timedelta(days=days)).isoformat(), high)
+        query = {field: {"$gt": prefix + low, "$lt": prefix + upper}}
+        out += await collection.find(query, projection).sort(field, ASCENDING).limit(limit - len(out)).to_list()
+        if len(out) >= limit or upper >= high:
+            return out
+        low, day, days = upper, date.fromisoformat(upper), days * 2

@@ -11,17 +11,17 @@ from datetime import date, datetime
 from typing import Any
 
 from bson import Binary
-from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, replace_versioned
+from shared.versioned import Stale, current_version
 
-from ..reporting.domain.figures import report_facts
+from ..reporting import rollups
+from .documents import from_document, to_document
 from .domain import events as ev
-from .domain.audit import Audit
+from .domain.audit import Audit, AuditStatus
 from .domain.follow_ups import ActionStatus
 
 AUDITS = "audits"
@@ -46,9 +46,10 @@ INDEXES = [
     ),
     Indexes(DRAFTS, [IndexModel([("audit_id", ASCENDING), ("stage", ASCENDING), ("number", ASCENDING)], unique=True)]),
     Indexes(PDFS, [IndexModel([("audit_id", ASCENDING), ("created_at", ASCENDING)])]),
+    # The reports' roll-ups, moved with every audit written here (``reporting.rollups``).
+    *rollups.INDEXES,
 ]
 
-_AUDIT = TypeAdapter(Audit)
 #: What a ``Stale`` of this store names.
 WHAT = "audit"
 
@@ -61,49 +62,41 @@ class AllocationExists(Exception):
         self.allocation_key = allocation_key
 
 
-def to_document(audit: Audit) -> Document:
-    body = _AUDIT.dump_python(audit, mode="json", exclude={"events"})
-    doc: Document = {
-        "_id": audit.id,
-        "version": audit.version,
-        "status": audit.status.value,
-        "viewers": audit.viewers(),
-        "auditor_id": audit.auditor_id,
-        "case_id": audit.case.case_id,
-        "month": audit.month,
-        "created_at": audit.created_at,
-        "completed_at": audit.completed_at,
-        "updated_at": audit.updated_at,
-        "updated_by": audit.updated_by,
-        "audit": body,
-    }
-    if audit.allocation_key:
-        doc["allocation_key"] = audit.allocation_key
-    doc.update(report_facts(audit))
-    action = audit.inadequate_action
-    if action is not None and action.status is ActionStatus.OPEN:
-        doc["action_status"] = action.status.value
-        doc["action_escalate_on"] = action.escalate_on.isoformat()
-    return doc
-
-
-def from_document(doc: Document) -> Audit:
-    audit = _AUDIT.validate_python({**doc["audit"], "events": []})
-    audit.version = doc["version"]
-    return audit
-
-
 async def insert(tx: Transaction, db: AsyncDatabase[Document], audit: Audit) -> None:
-    audit.version = 1
+    """Store a new audit and add it to the reports' roll-ups; ``AllocationExists`` on a duplicate
+    allocation key."""
+    await insert_many(tx, db, [audit])
+
+
+async def insert_many(tx: Transaction, db: AsyncDatabase[Document], audits: list[Audit]) -> None:
+    """Store new audits with one insert and their roll-ups with one bulk write (and their drafts,
+    if any); ``AllocationExists`` (of the first duplicate) when an allocation key is taken.
+    Nothing is kept then: the server aborted the transaction."""
+    if not audits:
+        return
+    for audit in audits:
+        audit.version = 1
+    docs = [to_document(a) for a in audits]
     try:
-        await db[AUDITS].insert_one(to_document(audit), session=tx.session)
+        if len(docs) == 1:
+            await db[AUDITS].insert_one(docs[0], session=tx.session)
+        else:
+            await db[AUDITS].insert_many(docs, ordered=True, session=tx.session)
     except DuplicateKeyError:
         # Nothing more may run in this transaction (the server aborted it): the caller looks the
         # existing audit up afterwards.
-        if audit.allocation_key:
-            raise AllocationExists(audit.allocation_key) from None
+        if audits[0].allocation_key:
+            raise AllocationExists(audits[0].allocation_key) from None
         raise
-    await _keep_drafts(tx, db, audit)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if errors and errors[0].get("code") == 11000:
+            key = audits[int(errors[0].get("index", 0))].allocation_key
+            if key:
+                raise AllocationExists(key) from None
+        raise
+    await rollups.apply(db, [], docs, session=tx.session)
+    await _keep_drafts(tx, db, audits)
 
 
 async def find_allocated(db: AsyncDatabase[Document], allocation_key: str, *, tx: Transaction | None = None) -> str | None:
@@ -138,24 +131,41 @@ async def cases_audited_since(db: AsyncDatabase[Document], since: datetime) -> s
 
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], audit: Audit) -> None:
-    """Replace the stored audit if nobody changed it since it was read; else ``Stale``."""
+    """Replace the stored audit if nobody changed it since it was read, and move the reports'
+    roll-ups from what it was to what it is; else ``Stale`` and nothing changes."""
     expected = audit.version
     audit.version = expected + 1
-    try:
-        await replace_versioned(db[AUDITS], audit.id, to_document(audit), expected, what=WHAT, session=tx.session)
-    except Stale:
+    doc = to_document(audit)
+    # The document as it was comes back from the replacement itself (its report fields; its body
+    # too for a completed audit, whose paired grades a document stored before it kept them are
+    # read from).
+    projection = None if audit.status is AuditStatus.COMPLETED else rollups.FACT_FIELDS
+    before = await db[AUDITS].find_one_and_replace(
+        {"_id": audit.id, "version": expected}, doc, projection=projection, return_document=ReturnDocument.BEFORE, session=tx.session,
+    )
+    if before is None:
         audit.version = expected
-        raise
-    await _keep_drafts(tx, db, audit)
+        raise Stale(WHAT, await current_version(db[AUDITS], audit.id, session=tx.session), expected, ident=audit.id)
+    await rollups.apply(db, [before], [doc], session=tx.session)
+    await _keep_drafts(tx, db, [audit])
 
 
-async def _keep_drafts(tx: Transaction, db: AsyncDatabase[Document], audit: Audit) -> None:
-    for event in audit.events:
-        if isinstance(event, ev.DraftSaved):
-            await db[DRAFTS].insert_one(
-                {"audit_id": audit.id, "stage": event.stage, "number": event.number, "work": to_jsonable_python(event.work), "by": event.by, "at": event.at},
-                session=tx.session,
-            )
+async def delete(tx: Transaction, db: AsyncDatabase[Document], audit_id: str) -> int:
+    """Delete an audit and take it out of the reports' roll-ups; the number deleted (0 or 1)."""
+    gone = await db[AUDITS].find_one_and_delete({"_id": audit_id}, session=tx.session)
+    if gone is None:
+        return 0
+    await rollups.apply(db, [gone], [], session=tx.session)
+    return 1
+
+
+async def _keep_drafts(tx: Transaction, db: AsyncDatabase[Document], audits: list[Audit]) -> None:
+    drafts = [
+        {"audit_id": audit.id, "stage": event.stage, "number": event.number, "work": to_jsonable_python(event.work), "by": event.by, "at": event.at}
+        for audit in audits for event in audit.events if isinstance(event, ev.DraftSaved)
+    ]
+    if drafts:
+        await db[DRAFTS].insert_many(drafts, ordered=True, session=tx.session)
 
 
 async def load(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> Audit | None:

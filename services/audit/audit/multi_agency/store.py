@@ -133,7 +133,7 @@ async def destroy(tx: Transaction, db: AsyncDatabase[Document], audit: MultiAgen
         "multi_agency_audit": 1,
         "report_pdfs": (await db[REPORT_PDFS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
         # Taken out of the reports' roll-ups with it (``reporting.rollups``).
-        "case_audit": (await db[case_audit_store.AUDITS].delete_one({"_id": audit.id}, session=tx.session)).deleted_count,
+        "case_audit": await case_audit_store.delete(tx, db, audit.id),
         "case_audit_drafts": (await db[case_audit_store.DRAFTS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
         "case_audit_pdfs": (await db[case_audit_store.PDFS].delete_many({"audit_id": audit.id}, session=tx.session)).deleted_count,
     }

@@ -29,11 +29,9 @@ from shared import report_formats as formats
 from ..cycles.domain.timetable import Month, months_between, period_months
 from . import charts
 from . import pdf as report_pdf
-from . import store as report_store
 from . import usecases as reports
 from .domain import agreement as agreeing
-from .domain.figures import Completion, Theme, grade_counts, themes
-from .domain.figures import trend as trend_of
+from .domain.figures import Completion, Theme
 
 router = APIRouter(prefix="/v1/reports", tags=["audit reports"])
 
@@ -196,10 +194,9 @@ async def grades_report(
 ) -> GradesReport | Response:
     reports.may_read_reports(caller)
     months = period_months(period)
-    rows = await report_store.rows_for_months(runtime.db, months, tool_id)
+    completed, grades, themes = await reports.grades(runtime.db, months, tool_id)
     report = GradesReport(
-        period=period, months=[str(m) for m in months], tool_id=tool_id, completed=sum(r.completed for r in rows),
-        grades=grade_counts(rows), themes=[_theme(t) for t in themes(rows)],
+        period=period, months=[str(m) for m in months], tool_id=tool_id, completed=completed, grades=grades, themes=[_theme(t) for t in themes],
     )
     wanted = formats.wanted(request, format, TABLE_OR_CHART)
     if wanted in ("svg", "png"):
@@ -221,8 +218,7 @@ async def trend_report(
     months = months_between(_month(from_month, "from"), _month(to_month, "to"))
     if not months or len(months) > MAX_TREND_MONTHS:
         raise Problem(422, "bad-range", "Bad range", f"'from' must not be after 'to', and the range at most {MAX_TREND_MONTHS} months.")
-    rows = await report_store.rows_for_months(runtime.db, months, tool_id)
-    points = [TrendPointOut(**p.__dict__) for p in trend_of(rows, [str(m) for m in months])]
+    points = [TrendPointOut(**p.__dict__) for p in await reports.trend(runtime.db, months, tool_id)]
     wanted = formats.wanted(request, format, TABLE_OR_CHART)
     if wanted in ("svg", "png"):
         chart = charts.trend([p.month for p in points], [p.completion_rate for p in points], [p.completed for p in points], f"Audits completed, {from_month} to {to_month}")

@@ -1,5 +1,6 @@
-"""The reports: who may read them, and each report from the rows of its period (read by
-``reporting.store``) counted by ``reporting.domain.figures``."""
+"""The reports: who may read them, and each report from the roll-ups of its period (read by
+``reporting.store``, summed by ``reporting.domain.rollups``; the team review from its team's
+audits, counted by ``reporting.domain.figures``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.identity import Identity
 from shared.mongo import Document
 
-from ..common import directory
 from ..common.errors import NotAllowed
 from ..common.roles import REPORT_ROLES, Role
 from ..cycles import store as cycle_store
@@ -17,6 +17,7 @@ from ..cycles.domain.timetable import Month
 from . import store as report_store
 from .domain import agreement as agreeing
 from .domain import figures as reporting
+from .domain import rollups as counting
 
 UNKNOWN = "(unknown)"
 
@@ -39,22 +40,35 @@ def may_read_team_review(caller: Identity, team_id: str) -> None:
 
 
 async def completion(db: AsyncDatabase[Document], month: Month, by: GroupBy, tool_id: str | None) -> list[reporting.Completion]:
-    rows = await report_store.rows_for_months(db, [month], tool_id)
-    teams = await directory.teams_by_id(db, [r.team_id for r in rows])
+    counts = await report_store.completion_counts(db, month, tool_id)
+    teams = await report_store.teams(db, [team for team, _, c in counts if c.n > 0]) if by is not GroupBy.TEAM else {}
 
-    def group_of(row: reporting.Row) -> str:
+    def group_of(team_id: str) -> str:
         if by is GroupBy.TEAM:
-            return row.team_id or UNKNOWN
-        team = teams.get(row.team_id) or {}
+            return team_id or UNKNOWN
+        team = teams.get(team_id) or {}
         return str(team.get(by.value) or UNKNOWN)
 
-    return reporting.completion(rows, group_of, await cycle_store.dispensed_people(db, month))
+    return counting.completion(counts, group_of, await cycle_store.dispensed_people(db, month))
 
 
 async def team_names(db: AsyncDatabase[Document], groups: list[str], by: GroupBy) -> dict[str, str]:
     if by is not GroupBy.TEAM:
         return {}
-    return {k: str(v.get("name") or k) for k, v in (await directory.teams_by_id(db, groups)).items()}
+    return {k: str(v.get("name") or k) for k, v in (await report_store.teams(db, groups)).items()}
+
+
+async def grades(db: AsyncDatabase[Document], months: list[Month], tool_id: str | None) -> tuple[int, dict[str, int], list[reporting.Theme]]:
+    """Completed audits of ``months``, their grades of record and the themes."""
+    points = await report_store.trend_points(db, months, tool_id)
+    completed = sum(p.completed for p in points)
+    counts: dict[str, int] = {g: sum(p.grades[g] for p in points) for g in points[0].grades} if points else {}
+    themes = counting.themes(await report_store.theme_counts(db, months, tool_id), completed) if completed else []
+    return completed, counts, themes
+
+
+async def trend(db: AsyncDatabase[Document], months: list[Month], tool_id: str | None) -> list[reporting.TrendPoint]:
+    return await report_store.trend_points(db, months, tool_id)
 
 
 async def team_review(db: AsyncDatabase[Document], team_id: str, last: Month, tool_id: str | None) -> reporting.TeamReview:
@@ -69,8 +83,20 @@ async def team_review(db: AsyncDatabase[Document], team_id: str, last: Month, to
 async def moderation_agreement(
     db: AsyncDatabase[Document], months: list[Month], by: agreeing.By, weights: agreeing.Weights, item: str | None, tool_id: str | None,
 ) -> tuple[agreeing.AgreementReport, dict[str, str]]:
-    """The agreement report of the audits of ``months``, and the names of its team groups."""
-    pairings = await report_store.pairings_for_months(db, months, tool_id)
-    found = agreeing.report(pairings, by, weights, item=item)
-    names = await team_names(db, [g.group for g in found.groups], GroupBy.TEAM) if by is agreeing.By.TEAM else {}
-    return found, names
+    """The agreement report of the audits of ``months``, and the names of its team groups: summed
+    from the agreement roll-ups of the fewest whole years, quarters and months of the period."""
+    names = [str(m) for m in months]
+    periods = counting.cover(names)
+    # The total (and the groups of sub-sections, months and quarters) from the ``all`` dimension.
+    sections = by is agreeing.By.SUB_SECTION
+    wanted = item if item is not None or sections else counting.EVERY_ITEM
+    over_time = by in (agreeing.By.MONTH, agreeing.By.QUARTER)
+    every_dims, dim = counting.agreement_dims(by, item)
+    every = [
+        doc for every_dim in every_dims
+        for doc in await report_store.agreement_counts(db, names if over_time else periods, every_dim, wanted, tool_id, titles=sections)
+    ]
+    of_dim = await report_store.agreement_counts(db, periods, dim, wanted, tool_id) if dim else []
+    report = counting.agreement_from_rollups(every, of_dim, by, weights, item)
+    shown = await team_names(db, [g.group for g in report.groups], GroupBy.TEAM) if by is agreeing.By.TEAM else {}
+    return report, shown

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.app import RuntimeDep
-from shared.http import Pagination, encode_cursor
+from shared.errors import Problem
+from shared.http import PageParams, Pagination, encode_cursor
 from shared.identity import CurrentPerson
 
 from .. import reports, usecases
@@ -15,6 +16,17 @@ from . import convert, paging
 from . import models as m
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+def _after(page: PageParams) -> str | None:
+    """The row the page starts after: the ``timeliness_key`` of the last row shown (start date first)."""
+    after = paging.after(page)
+    if after is not None:
+        try:
+            date.fromisoformat(after[:10])
+        except ValueError:
+            raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from None
+    return after
 
 
 @router.get(
@@ -30,10 +42,10 @@ async def timeliness_report(
     type_code: Annotated[str | None, Query(alias="type", pattern=r"^[A-Z][A-Z0-9_]{1,19}$", description="One type, e.g. INIASS")] = None,
 ) -> m.TimelinessReportOut:
     report = await reports.timeliness(
-        runtime.db, caller, type_code=type_code, period_from=period_from, period_to=period_to, today=usecases.today(runtime.uow)
+        runtime.db, caller, type_code=type_code, period_from=period_from, period_to=period_to, today=usecases.today(runtime.uow),
+        after=_after(page), limit=page.limit + 1,
     )
-    start = paging.after(page)
-    rows = [r for r in report.rows if start is None or r.cursor > start]
+    rows = report.rows
     shown = rows[: page.limit]
     return m.TimelinessReportOut(
         type_code=report.type_code, period_from=report.period_from, period_to=report.period_to,

@@ -1,0 +1,79 @@
+"""``python -m resolution.readmodels``: recompute the report roll-ups (``rollups``) from the
+forms themselves, with the service's settings (``MONGODB_URL``, ``QA_NAMESPACE``; the service's
+required settings too). For a database written before the roll-ups existed, or after a restore."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.mongo import Document, create_indexes
+
+from .domain import FormStatus
+from .rollups import FIELDS, INDEXES, ROLLUPS, Contribution, contribution, documents
+from .store import FORMS, resolved_key
+from .store import INDEXES as STORE_INDEXES
+
+
+async def rebuild(db: AsyncDatabase[Document]) -> int:
+    """Recompute every roll-up from the forms; returns the number of forms read.
+
+    First gives every resolved form written before the impact report used it its ``resolved_key``
+    (each only if still at the version read, so a concurrent save, which writes its own, wins).
+    Then one transaction reads the forms and replaces the roll-ups (delete all, insert the new), so a
+    report never sees them half rebuilt. Run while the service writes: a form saved after the
+    transaction's snapshot writes a roll-up document this transaction also writes, the database
+    reports a write conflict and the transaction runs again from a newer snapshot (or the save is
+    retried); either way every change is counted exactly once.
+    """
+    await create_indexes(db, [*INDEXES, *(i for i in STORE_INDEXES if i.collection == FORMS)])
+    fixes: list[UpdateOne] = []
+    async for doc in db[FORMS].find({}, {"version": 1, "status": 1, "finished_at": 1, "resolved_key": 1}):
+        resolved = doc["status"] == FormStatus.RESOLVED.value and doc.get("finished_at") is not None
+        wanted = resolved_key(doc["finished_at"], doc["_id"]) if resolved else None
+        if doc.get("resolved_key") != wanted:
+            change = {"$set": {"resolved_key": wanted}} if wanted else {"$unset": {"resolved_key": ""}}
+            fixes.append(UpdateOne({"_id": doc["_id"], "version": doc["version"]}, change))
+    for at in range(0, len(fixes), 1000):
+        await db[FORMS].bulk_write(fixes[at : at + 1000], ordered=False)
+
+    read = 0
+
+    async def work(session: AsyncClientSession) -> None:
+        nonlocal read
+        totals: Contribution = Counter()
+        read = 0
+        async for doc in db[FORMS].find({}, FIELDS, session=session):
+            totals.update(contribution(doc))
+            read += 1
+        await db[ROLLUPS].delete_many({}, session=session)
+        docs = documents(totals)
+        if docs:
+            await db[ROLLUPS].insert_many(docs, session=session)
+
+    async with db.client.start_session() as session:
+        await session.with_transaction(work)
+    return read
+
+
+async def _main() -> None:
+    from shared.mongo import connect
+
+    from .settings import ResolutionSettings
+
+    settings = ResolutionSettings()
+    client = connect(settings.mongodb_url)
+    try:
+        db = client[settings.database_name]
+        forms = await rebuild(db)
+        rollups = await db[ROLLUPS].count_documents({})
+        print(f"resolution: rebuilt the report roll-ups of {settings.database_name} from {forms} forms ({rollups} roll-up documents)")
+    finally:
+        await client.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

@@ -1,0 +1,78 @@
+"""``python -m signoff.readmodels``: recompute the report roll-ups (``rollups``) from the
+exemplars themselves, with the service's settings (``MONGODB_URL``, ``QA_NAMESPACE``; the service's
+required settings too). For a database written before the roll-ups existed, or after a restore."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from shared.mongo import Document, create_indexes
+
+from .rollups import FIELDS, INDEXES, ROLLUPS, Contribution, contribution, documents
+from .store import EXEMPLARS, timeliness_key
+from .store import INDEXES as STORE_INDEXES
+
+
+async def rebuild(db: AsyncDatabase[Document]) -> int:
+    """Recompute the roll-ups from the exemplars; returns the number of exemplars read.
+
+    First gives every exemplar written before the report used them its ``timeliness_key`` and
+    ``timeliness_type_key`` (the report's row order; each only if its start date and type are still
+    the ones read, so a concurrent save, which writes its own, wins). Then one transaction reads the exemplars and
+    replaces the roll-ups (delete all, insert the new), so a report never sees them half rebuilt.
+    Run while the service writes: an exemplar saved after the transaction's snapshot writes a
+    roll-up document this transaction also writes, the database reports a write conflict and the
+    transaction runs again from a newer snapshot (or the save is retried); either way every change
+    is counted exactly once.
+    """
+    await create_indexes(db, [*INDEXES, *(i for i in STORE_INDEXES if i.collection == EXEMPLARS)])
+    fixes: list[UpdateOne] = []
+    async for doc in db[EXEMPLARS].find({}, {**FIELDS, "timeliness_key": 1, "timeliness_type_key": 1}):
+        wanted = timeliness_key(doc["start_date"], doc["type_code"], doc["_id"])
+        if (doc.get("timeliness_key"), doc.get("timeliness_type_key")) != (wanted, f"{doc['type_code']}|{wanted}"):
+            fixes.append(UpdateOne({"_id": doc["_id"], "start_date": doc["start_date"], "type_code": doc["type_code"]},
+                                   {"$set": {"timeliness_key": wanted, "timeliness_type_key": f"{doc['type_code']}|{wanted}"}}))
+    for at in range(0, len(fixes), 1000):
+        await db[EXEMPLARS].bulk_write(fixes[at : at + 1000], ordered=False)
+
+    read = 0
+
+    async def work(session: AsyncClientSession) -> None:
+        nonlocal read
+        totals: Contribution = Counter()
+        read = 0
+        async for doc in db[EXEMPLARS].find({}, FIELDS, session=session):
+            totals.update(contribution(doc))
+            read += 1
+        await db[ROLLUPS].delete_many({}, session=session)
+        docs = documents(totals)
+        if docs:
+            await db[ROLLUPS].insert_many(docs, session=session)
+
+    async with db.client.start_session() as session:
+        await session.with_transaction(work)
+    return read
+
+
+async def _main() -> None:
+    from shared.mongo import connect
+
+    from .settings import SignoffSettings
+
+    settings = SignoffSettings()
+    client = connect(settings.mongodb_url)
+    try:
+        db = client[settings.database_name]
+        exemplars = await rebuild(db)
+        rollups = await db[ROLLUPS].count_documents({})
+        print(f"signoff: rebuilt the timeliness roll-ups of {settings.database_name} from {exemplars} exemplars ({rollups} roll-up documents)")
+    finally:
+        await client.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())
