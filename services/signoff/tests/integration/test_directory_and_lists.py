@@ -78,3 +78,32 @@ async def test_reading_an_exemplar_gives_its_etag_assistant_and_every_version(se
         assert [a["question_id"] for a in assistant] == ["child_seen", "analysis", "further_action"]
         # an oversight role reads across teams
         assert (await svc.http.get(f"/v1/exemplars/{x_id}", headers=svc.as_person("P-IRO", roles=["iro"]))).status_code == 200
+
+
+async def test_a_directory_change_applied_is_seen_by_the_next_action_though_the_last_one_cached_the_case(service_env) -> None:
+    """Permission checks read the directory through the process's cache (``directory.CACHE``); a
+    numbered change applied by the projection moves the applied record, so the next check reads again."""
+    async with running_service(create_app) as svc:
+        await publish(svc, TEAM_CHANGED, TeamChanged(team_id="T-X", version=1, sequence=1, district="Dover", manager_id="P-M"), "team/T-X")
+        await publish(svc, TEAM_CHANGED, TeamChanged(team_id="T-Y", version=1, sequence=2, district="Dover", manager_id="P-N"), "team/T-Y")
+        await publish(svc, PERSON_CHANGED, PersonChanged(person_id="P-W", version=1, sequence=1, roles=["social_worker"], team_id="T-X"), "person/P-W")
+        await publish(svc, CASE_CHANGED, CaseChanged(case_id="C-X", version=1, sequence=1, case_type="CP", status="open", team_id="T-X"), "case/C-X")
+        await eventually(lambda: directory.case(svc.db, "C-X"), message="case projected")
+        await eventually(lambda: directory.person(svc.db, "P-W"), message="person projected")
+        worker = svc.as_person("P-W", roles=["social_worker"], teams=["T-X"])
+        created = await svc.http.post("/v1/exemplars", json={"case_id": "C-X", "type_code": "STRATD"}, headers=worker)
+        assert created.status_code == 201, created.text
+        exemplar = f"/v1/exemplars/{created.json()['id']}"
+        assert (await svc.http.get(exemplar, headers=worker)).status_code == 200  # the case and team now cached
+        # Written behind the projection's back, the cache still answers from what it read...
+        await svc.db[directory.CASES].update_one({"_id": "C-X"}, {"$set": {"status": "behind-the-back"}})
+        assert (await svc.http.get(exemplar, headers=worker)).status_code == 200
+        # ...but the case moving to another team, applied as the directory's next numbered change, is seen at once.
+        await publish(svc, CASE_CHANGED, CaseChanged(case_id="C-X", version=2, sequence=2, case_type="CP", status="open", team_id="T-Y"), "case/C-X")
+
+        async def moved() -> bool:
+            doc = await svc.db[directory.CASES].find_one({"_id": "C-X"})
+            return doc is not None and doc["team_id"] == "T-Y"
+
+        await eventually(moved, message="the move projected")
+        assert (await svc.http.get(exemplar, headers=worker)).status_code == 404, "a worker of another team no longer sees it"
