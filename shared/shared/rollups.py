@@ -2,11 +2,17 @@
 
 A service's report reads a few roll-up documents per period instead of every record behind them.
 What one record adds to the roll-ups is a ``Contribution``: amounts keyed by (roll-up document
-id, dotted path inside it). Every write of a record moves the roll-ups by
-``contribution(after) - contribution(before)`` in the write's own transaction (``apply``: one
-bulk write of ``$inc`` upserts, none when nothing counted changed); a rebuild sums every record's
-contribution and writes the documents whole (``documents``). Both give the same documents, which
-is what a service's test of its roll-ups checks.
+id, dotted path inside it). Every write of a record records the change
+``contribution(after) - contribution(before)`` in the write's own transaction (``apply``), as
+one new document of ``<roll-ups>_pending``: an insert, which no concurrent write conflicts with
+(many writes of one day would otherwise all ``$inc`` the same roll-up document, and concurrent
+transactions on one document conflict and run again). ``fold`` moves the pending changes into
+the roll-ups (one read, one bulk write of ``$inc`` upserts, one delete, in one transaction: two
+folds at once conflict on the delete and one runs again, so nothing is counted twice); a report
+folds before it reads, so it is exact, and a background worker folds every few seconds so that
+little is ever pending. A rebuild sums every record's contribution, writes the documents whole
+(``documents``) and drops what was pending in the same transaction. Both give the same
+documents, which is what a service's test of its roll-ups checks.
 
 Values that become field names (a theme's id, a type code) are escaped (``field``) so that a
 ``.``, a ``$`` or a ``%`` in them cannot make a path of their own, and read back with ``value``.
@@ -14,15 +20,19 @@ Values that become field names (a theme's id, a type code) are escaped (``field`
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-from pymongo import UpdateOne
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+
+from .documents import Indexes
+from .worker import BackgroundWorker
 
 #: (roll-up document id, dotted path) -> amount.
 Contribution = Counter[tuple[str, str]]
@@ -56,17 +66,67 @@ def delta(before: Contribution, after: Contribution) -> dict[str, dict[str, int]
     return out
 
 
+def pending_indexes(collection: str) -> Indexes:
+    """The pending changes' index (``fold`` reads them oldest first by it)."""
+    return Indexes(f"{collection}_pending", [IndexModel([("at", ASCENDING)])])
+
+
+def pending(collection: AsyncCollection[Any]) -> AsyncCollection[Any]:
+    """Where the changes not yet folded into ``collection`` wait."""
+    return collection.database[f"{collection.name}_pending"]
+
+
 async def apply(
-    collection: AsyncCollection[Any], before: Contribution, after: Contribution, fields: Fields, *, session: AsyncClientSession | None,
+    collection: AsyncCollection[Any], before: Contribution, after: Contribution, *, session: AsyncClientSession | None,
 ) -> None:
-    """Move the roll-ups in ``collection`` from ``before`` to ``after``: one bulk write of ``$inc``
-    upserts (each setting its document's ``fields``), nothing when no amount moves."""
+    """Record the change of the roll-ups in ``collection`` from ``before`` to ``after`` (nothing
+    when no amount moves), in the caller's transaction; ``fold`` applies it."""
     change = delta(before, after)
     if change:
-        await collection.bulk_write(
-            [UpdateOne({"_id": document_id}, {"$inc": inc, "$set": fields(document_id)}, upsert=True) for document_id, inc in change.items()],
-            ordered=False, session=session,
-        )
+        rows = [[document_id, path, n] for document_id, paths in change.items() for path, n in paths.items()]
+        await pending(collection).insert_one({"_id": uuid.uuid4().hex, "at": datetime.now(UTC), "changes": rows}, session=session)
+
+
+async def fold(collection: AsyncCollection[Any], fields: Fields, *, limit: int = 5_000) -> int:
+    """Move up to ``limit`` pending changes into the roll-ups of ``collection`` (one transaction);
+    returns how many were folded."""
+    folded = 0
+
+    async def work(session: AsyncClientSession) -> None:
+        nonlocal folded
+        docs = await pending(collection).find({"at": {"$lte": datetime.now(UTC)}}, session=session).limit(limit).to_list()
+        total: Contribution = Counter()
+        for doc in docs:
+            for document_id, path, n in doc["changes"]:
+                total[(document_id, path)] += n
+        change = delta(Counter(), total)
+        if change:
+            await collection.bulk_write(
+                [UpdateOne({"_id": d}, {"$inc": inc, "$set": fields(d)}, upsert=True) for d, inc in change.items()],
+                ordered=False, session=session,
+            )
+        if docs:
+            await pending(collection).delete_many({"_id": {"$in": [d["_id"] for d in docs]}}, session=session)
+        folded = len(docs)
+
+    async with collection.database.client.start_session() as session:
+        await session.with_transaction(work)
+    return folded
+
+
+async def fold_all(collection: AsyncCollection[Any], fields: Fields) -> None:
+    """Fold until nothing is pending (what a report does before it reads)."""
+    while await fold(collection, fields) > 0:
+        pass
+
+
+def folder(collection: AsyncCollection[Any], fields: Fields, *, interval_s: float = 5.0) -> BackgroundWorker:
+    """The background worker that keeps ``collection``'s pending changes few."""
+
+    async def run() -> bool:
+        return await fold(collection, fields) >= 5_000
+
+    return BackgroundWorker(f"fold {collection.name}", interval_s=interval_s, run=run)
 
 
 def documents(totals: Contribution, fields: Fields) -> list[dict[str, Any]]:

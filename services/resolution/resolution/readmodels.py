@@ -11,6 +11,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, create_indexes
+from shared.rollups import pending
 
 from .domain import FormStatus
 from .rollups import FIELDS, INDEXES, ROLLUPS, Contribution, contribution, documents
@@ -50,6 +51,8 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
             totals.update(contribution(doc))
             read += 1
         await db[ROLLUPS].delete_many({}, session=session)
+        # What was pending is in the records this transaction read: counted once, here.
+        await pending(db[ROLLUPS]).delete_many({}, session=session)
         docs = documents(totals)
         if docs:
             await db[ROLLUPS].insert_many(docs, session=session)

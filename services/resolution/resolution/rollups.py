@@ -34,6 +34,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes
+from shared.worker import BackgroundWorker
 
 from shared import rollups as counted
 
@@ -41,7 +42,7 @@ from .domain import FormStatus
 
 ROLLUPS = "report_rollups"
 #: ``b`` repeats the ``_id`` so a period is one indexed range (SecantusDB scans for a range on ``_id``).
-INDEXES = [Indexes(ROLLUPS, [IndexModel([("b", ASCENDING)])])]
+INDEXES = [Indexes(ROLLUPS, [IndexModel([("b", ASCENDING)])]), counted.pending_indexes(ROLLUPS)]
 
 #: The groupings of the counts report and the field of the form each one reads.
 GROUP_FIELDS = {
@@ -126,7 +127,17 @@ def delta(before: Document | None, after: Document | None) -> dict[str, dict[str
 
 async def apply(db: AsyncDatabase[Document], before: Document | None, after: Document | None, session: AsyncClientSession | None) -> None:
     """Move the roll-ups from ``before`` to ``after`` (one command; none when nothing they count changed)."""
-    await counted.apply(db[ROLLUPS], contribution(before), contribution(after), _fields, session=session)
+    await counted.apply(db[ROLLUPS], contribution(before), contribution(after), session=session)
+
+
+async def fold(db: AsyncDatabase[Document]) -> None:
+    """Fold every pending change into the roll-ups (``shared.rollups``): a report does before it reads."""
+    await counted.fold_all(db[ROLLUPS], _fields)
+
+
+def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
+    """The background worker that keeps the pending changes few."""
+    return counted.folder(db[ROLLUPS], _fields)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -165,7 +176,9 @@ def ranges(start: date, end: date) -> list[tuple[str, str]]:
 
 
 async def read(db: AsyncDatabase[Document], start: date, end: date, fields: list[str]) -> list[Document]:
-    """The roll-up documents of the period (each read by an ``_id`` range), only ``fields``."""
+    """The roll-up documents of the period (each read by an ``_id`` range), only ``fields``, once
+    every pending change is folded in."""
+    await fold(db)
     found = await asyncio.gather(
         *(db[ROLLUPS].find({"b": {"$gte": low, "$lte": high}}, {f: 1 for f in fields}).to_list() for low, high in ranges(start, end))
     )

@@ -30,6 +30,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes
+from shared.worker import BackgroundWorker
 
 from shared import rollups as counted
 
@@ -38,7 +39,7 @@ from .domain.timeliness import Status, assess
 ROLLUPS = "timeliness_rollups"
 #: ``b`` repeats the ``_id`` of day and month documents so a period is one indexed range (SecantusDB
 #: scans for a range on ``_id``); ``due_on`` finds the pending ones due today or later.
-INDEXES = [Indexes(ROLLUPS, [IndexModel([("b", ASCENDING)]), IndexModel([("due_on", ASCENDING)])])]
+INDEXES = [Indexes(ROLLUPS, [IndexModel([("b", ASCENDING)]), IndexModel([("due_on", ASCENDING)])]), counted.pending_indexes(ROLLUPS)]
 
 PENDING = "pending"
 #: The fields of an exemplar document the roll-up reads (the projection of the "before" document).
@@ -92,7 +93,17 @@ def _fields(bucket: str) -> Document:
 
 async def apply(db: AsyncDatabase[Document], before: Document | None, after: Document | None, session: AsyncClientSession | None) -> None:
     """Move the roll-ups from ``before`` to ``after`` (one command; none when the outcome did not change)."""
-    await counted.apply(db[ROLLUPS], contribution(before), contribution(after), _fields, session=session)
+    await counted.apply(db[ROLLUPS], contribution(before), contribution(after), session=session)
+
+
+async def fold(db: AsyncDatabase[Document]) -> None:
+    """Fold every pending change into the roll-ups (``shared.rollups``): a report does before it reads."""
+    await counted.fold_all(db[ROLLUPS], _fields)
+
+
+def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
+    """The background worker that keeps the pending changes few."""
+    return counted.folder(db[ROLLUPS], _fields)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -124,6 +135,7 @@ def ranges(start: date, end: date) -> list[tuple[str, str]]:
 async def counts(db: AsyncDatabase[Document], type_code: str | None, start: date, end: date, today: date) -> dict[str, dict[str, int]]:
     """Per type, how many exemplars started in ``start``..``end`` have each status on ``today``
     (types with none left out)."""
+    await fold(db)
     field = "t" if type_code is None else f"t.{key(type_code)}"
     found = await asyncio.gather(
         *(db[ROLLUPS].find({"b": {"$gte": low, "$lte": high}}, {field: 1}).to_list() for low, high in ranges(start, end))

@@ -105,6 +105,7 @@ def _without_zeros(node: Any) -> Any:
 
 
 async def stored_rollups(db: Any) -> list[Any]:
+    await rollups.fold(db)  # what is pending counts too (a report folds before it reads)
     docs = await db[rollups.ROLLUPS].find({}).sort("_id", 1).to_list()
     return [d for d in (_without_zeros(doc) for doc in docs) if set(d) - {"_id", "b"}]
 
