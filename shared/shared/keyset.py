@@ -7,6 +7,7 @@ parameters pass straight through. The cursor that carries ``after`` is ``shared.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -34,3 +35,24 @@ async def page_by_id(
     if after is not None:
         query["_id"] = {"$gt": after}
     return await collection.find(query, session=session).sort("_id", ASCENDING).limit(limit).to_list()
+
+
+async def page_by_windows(
+    collection: AsyncCollection[Any], field: str, prefix: str, low: str, high: str, projection: Document, limit: int
+) -> list[Document]:
+    """Documents whose ``field`` lies strictly between ``prefix + low`` and ``prefix + high``, in its
+    order, at most ``limit`` (0: all). ``low`` and ``high`` start with an ISO date. The range is read
+    in windows of days, 8 then twice as long each time, until the page is full: SecantusDB reads
+    the whole range of an index scan before applying the limit, so one query over three years
+    would read every document of them."""
+    if not limit:
+        return await collection.find({field: {"$gt": prefix + low, "$lt": prefix + high}}, projection).sort(field, ASCENDING).to_list()
+    out: list[Document] = []
+    day, days = date.fromisoformat(low[:10]), 8
+    while True:
+        upper = min((day + timedelta(days=days)).isoformat(), high)
+        query = {field: {"$gt": prefix + low, "$lt": prefix + upper}}
+        out += await collection.find(query, projection).sort(field, ASCENDING).limit(limit - len(out)).to_list()
+        if len(out) >= limit or upper >= high:
+            return out
+        low, day, days = upper, date.fromisoformat(upper), days * 2

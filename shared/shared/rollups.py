@@ -141,3 +141,32 @@ def documents(totals: Contribution, fields: Fields) -> list[dict[str, Any]]:
             node = node.setdefault(part, {})
         node[leaf] = n
     return list(by_id.values())
+
+
+async def rebuild(
+    collection: AsyncCollection[Any], source: AsyncCollection[Any], projection: dict[str, Any],
+    contribution: Callable[[dict[str, Any]], Contribution], fields: Fields,
+) -> int:
+    """Recompute the roll-ups in ``collection`` from every record of ``source`` (read with
+    ``projection``) in one transaction: delete them all, drop what was pending (the records read
+    already hold it), insert the new; returns how many records were read. A report never sees them
+    half rebuilt; a write that commits after the transaction's snapshot records its change as
+    pending, which is folded in afterwards, so every change is counted once."""
+    read = 0
+
+    async def work(session: AsyncClientSession) -> None:
+        nonlocal read
+        totals: Contribution = Counter()
+        read = 0
+        async for doc in source.find({}, projection, session=session):
+            totals.update(contribution(doc))
+            read += 1
+        await collection.delete_many({}, session=session)
+        await pending(collection).delete_many({}, session=session)
+        docs = documents(totals, fields)
+        if docs:
+            await collection.insert_many(docs, session=session)
+
+    async with collection.database.client.start_session() as session:
+        await session.with_transaction(work)
+    return read

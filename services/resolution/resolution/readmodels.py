@@ -5,16 +5,15 @@ required settings too). For a database written before the roll-ups existed, or a
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 
 from pymongo import UpdateOne
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, create_indexes
-from shared.rollups import pending
+
+from shared import rollups as counted
 
 from .domain import FormStatus
-from .rollups import FIELDS, INDEXES, ROLLUPS, Contribution, contribution, documents
+from .rollups import FIELDS, INDEXES, ROLLUPS, contribution, fields
 from .store import FORMS, resolved_key
 from .store import INDEXES as STORE_INDEXES
 
@@ -41,25 +40,7 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
     for at in range(0, len(fixes), 1000):
         await db[FORMS].bulk_write(fixes[at : at + 1000], ordered=False)
 
-    read = 0
-
-    async def work(session: AsyncClientSession) -> None:
-        nonlocal read
-        totals: Contribution = Counter()
-        read = 0
-        async for doc in db[FORMS].find({}, FIELDS, session=session):
-            totals.update(contribution(doc))
-            read += 1
-        await db[ROLLUPS].delete_many({}, session=session)
-        # What was pending is in the records this transaction read: counted once, here.
-        await pending(db[ROLLUPS]).delete_many({}, session=session)
-        docs = documents(totals)
-        if docs:
-            await db[ROLLUPS].insert_many(docs, session=session)
-
-    async with db.client.start_session() as session:
-        await session.with_transaction(work)
-    return read
+    return await counted.rebuild(db[ROLLUPS], db[FORMS], FIELDS, contribution, fields)
 
 
 async def _main() -> None:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.keyset import page_by_windows
 from shared.mongo import Document
 
 from . import rollups, store
@@ -108,4 +109,4 @@ async def impacts(db: AsyncDatabase[Document], start: date, end: date, *, after:
         low = max(low, store.resolved_key(*after))
     high = store.resolved_key(datetime.combine(end + timedelta(days=1), time(), UTC), "")
     projection = {"case_id": 1, "team_id": 1, "owner_role": 1, "theme_ids": 1, "finished_at": 1, "raised_at": 1, "stages": 1, "report": 1}
-    return await store.page_by_windows(db[FORMS], "resolved_key", "", low, high, projection, limit)
+    return await page_by_windows(db[FORMS], "resolved_key", "", low, high, projection, limit)

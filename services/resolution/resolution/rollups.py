@@ -115,7 +115,7 @@ def contribution(doc: Document | None) -> Contribution:
     return out
 
 
-def _fields(bucket: str) -> Document:
+def fields(bucket: str) -> Document:
     """``b`` repeats the id, for the indexed range reads."""
     return {"b": bucket}
 
@@ -132,12 +132,12 @@ async def apply(db: AsyncDatabase[Document], before: Document | None, after: Doc
 
 async def fold(db: AsyncDatabase[Document]) -> None:
     """Fold every pending change into the roll-ups (``shared.rollups``): a report does before it reads."""
-    await counted.fold_all(db[ROLLUPS], _fields)
+    await counted.fold_all(db[ROLLUPS], fields)
 
 
 def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
     """The background worker that keeps the pending changes few."""
-    return counted.folder(db[ROLLUPS], _fields)
+    return counted.folder(db[ROLLUPS], fields)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -190,4 +190,4 @@ async def read(db: AsyncDatabase[Document], start: date, end: date, fields: list
 
 def documents(totals: Contribution) -> list[Document]:
     """Roll-up documents holding ``totals`` (zero amounts left out)."""
-    return counted.documents(totals, _fields)
+    return counted.documents(totals, fields)

@@ -9,7 +9,7 @@ in the same transaction, so nothing anyone wrote is ever lost, and moves the rep
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
@@ -242,24 +242,3 @@ async def list_closing_reasons(db: AsyncDatabase[Document], *, include_retired: 
 async def closing_reasons_by_id(db: AsyncDatabase[Document], reason_ids: list[str], session: Session = None) -> dict[str, ClosingReason]:
     docs = await db[CLOSING_REASONS].find({"_id": {"$in": list(dict.fromkeys(reason_ids))}}, session=session).to_list()
     return {d["_id"]: closing_reason_from_document(d) for d in docs}
-
-
-async def page_by_windows(
-    collection: Any, field: str, prefix: str, low: str, high: str, projection: Document, limit: int
-) -> list[Document]:
-    """Documents whose ``field`` lies strictly between ``prefix + low`` and ``prefix + high``, in its
-    order, at most ``limit`` (0: all). ``low`` and ``high`` start with an ISO date. The range is read
-    in windows of days, 8 then twice as long each time, until the page is full: SecantusDB reads
-    the whole range of an index scan before applying the limit, so one query over three years
-    would read every document of them."""
-    if not limit:
-        return await collection.find({field: {"$gt": prefix + low, "$lt": prefix + high}}, projection).sort(field, ASCENDING).to_list()
-    out: list[Document] = []
-    day, days = date.fromisoformat(low[:10]), 8
-    while True:
-        upper = min((day + timedelta(days=days)).isoformat(), high)
-        query = {field: {"$gt": prefix + low, "$lt": prefix + upper}}
-        out += await collection.find(query, projection).sort(field, ASCENDING).limit(limit - len(out)).to_list()
-        if len(out) >= limit or upper >= high:
-            return out
-        low, day, days = upper, date.fromisoformat(upper), days * 2

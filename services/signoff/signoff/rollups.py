@@ -83,7 +83,7 @@ def delta(before: Document | None, after: Document | None) -> dict[str, dict[str
     return counted.delta(contribution(before), contribution(after))
 
 
-def _fields(bucket: str) -> Document:
+def fields(bucket: str) -> Document:
     """The indexed fields of a roll-up document (``b`` of a day or month, the pending ones' own)."""
     if not bucket.startswith("p|"):
         return {"b": bucket}
@@ -98,12 +98,12 @@ async def apply(db: AsyncDatabase[Document], before: Document | None, after: Doc
 
 async def fold(db: AsyncDatabase[Document]) -> None:
     """Fold every pending change into the roll-ups (``shared.rollups``): a report does before it reads."""
-    await counted.fold_all(db[ROLLUPS], _fields)
+    await counted.fold_all(db[ROLLUPS], fields)
 
 
 def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
     """The background worker that keeps the pending changes few."""
-    return counted.folder(db[ROLLUPS], _fields)
+    return counted.folder(db[ROLLUPS], fields)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -171,4 +171,4 @@ async def counts(db: AsyncDatabase[Document], type_code: str | None, start: date
 
 def documents(totals: Contribution) -> list[Document]:
     """Roll-up documents holding ``totals`` (zero amounts left out)."""
-    return counted.documents(totals, _fields)
+    return counted.documents(totals, fields)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.keyset import page_by_windows
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Stale, current_version, insert_versioned
 
@@ -315,25 +315,4 @@ async def for_timeliness(
     field, prefix = ("timeliness_type_key", f"{type_code}|") if type_code else ("timeliness_key", "")
     fields = {"case_id": 1, "team_id": 1, "type_code": 1, "latest_version": 1, "start_date": 1, "counter_signed_on": 1,
               "timescale_working_days": 1, "clone_of.exemplar_id": 1}
-    return await _page_by_windows(db[EXEMPLARS], field, prefix, low, high, fields, limit)
-
-
-async def _page_by_windows(
-    collection: Any, field: str, prefix: str, low: str, high: str, projection: Document, limit: int
-) -> list[Document]:
-    """Documents whose ``field`` lies strictly between ``prefix + low`` and ``prefix + high``, in its
-    order, at most ``limit`` (0: all). ``low`` and ``high`` start with an ISO date. The range is read
-    in windows of days, 8 then twice as long each time, until the page is full: SecantusDB reads
-    the whole range of an index scan before applying the limit, so one query over three years
-    would read every document of them."""
-    if not limit:
-        return await collection.find({field: {"$gt": prefix + low, "$lt": prefix + high}}, projection).sort(field, ASCENDING).to_list()
-    out: list[Document] = []
-    day, days = date.fromisoformat(low[:10]), 8
-    while True:
-        upper = min((day + timedelta(days=days)).isoformat(), high)
-        query = {field: {"$gt": prefix + low, "$lt": prefix + upper}}
-        out += await collection.find(query, projection).sort(field, ASCENDING).limit(limit - len(out)).to_list()
-        if len(out) >= limit or upper >= high:
-            return out
-        low, day, days = upper, date.fromisoformat(upper), days * 2
+    return await page_by_windows(db[EXEMPLARS], field, prefix, low, high, fields, limit)
