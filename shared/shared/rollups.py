@@ -90,6 +90,8 @@ async def apply(
 async def fold(collection: AsyncCollection[Any], fields: Fields, *, limit: int = 5_000) -> int:
     """Move up to ``limit`` pending changes into the roll-ups of ``collection`` (one transaction);
     returns how many were folded."""
+    if await pending(collection).find_one({}, {"_id": 1}) is None:
+        return 0  # nothing pending: no transaction (every report read asks)
     folded = 0
 
     async def work(session: AsyncClientSession) -> None:
@@ -170,3 +172,32 @@ async def rebuild(
     async with collection.database.client.start_session() as session:
         await session.with_transaction(work)
     return read
+
+
+class Rollups:
+    """One service's roll-ups: the collection, what one record contributes and the fields each
+    roll-up document carries for its indexes, bound once to every operation above."""
+
+    def __init__(self, collection: str, contribution: Callable[[Any], Contribution], fields: Fields) -> None:
+        self.collection, self.contribution, self.fields = collection, contribution, fields
+
+    def delta(self, before: Any, after: Any) -> dict[str, dict[str, int]]:
+        """``contribution(after) - contribution(before)`` per roll-up document, without zeros."""
+        return delta(self.contribution(before), self.contribution(after))
+
+    async def apply(self, db: Any, before: Any, after: Any, session: AsyncClientSession | None) -> None:
+        """Record the change from the record as it was (``before``, None: new) to ``after`` (None: gone)."""
+        await apply(db[self.collection], self.contribution(before), self.contribution(after), session=session)
+
+    async def fold(self, db: Any) -> None:
+        """Fold every pending change in (what a report does before it reads)."""
+        await fold_all(db[self.collection], self.fields)
+
+    def folder(self, db: Any) -> BackgroundWorker:
+        return folder(db[self.collection], self.fields)
+
+    def documents(self, totals: Contribution) -> list[dict[str, Any]]:
+        return documents(totals, self.fields)
+
+    async def rebuild(self, db: Any, source: str, projection: dict[str, Any]) -> int:
+        return await rebuild(db[self.collection], db[source], projection, self.contribution, self.fields)

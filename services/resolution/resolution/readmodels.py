@@ -10,10 +10,8 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, create_indexes
 
-from shared import rollups as counted
-
 from .domain import FormStatus
-from .rollups import FIELDS, INDEXES, ROLLUPS, contribution, fields
+from .rollups import FIELDS, INDEXES, ROLLUP, ROLLUPS
 from .store import FORMS, resolved_key
 from .store import INDEXES as STORE_INDEXES
 
@@ -40,7 +38,7 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
     for at in range(0, len(fixes), 1000):
         await db[FORMS].bulk_write(fixes[at : at + 1000], ordered=False)
 
-    return await counted.rebuild(db[ROLLUPS], db[FORMS], FIELDS, contribution, fields)
+    return await ROLLUP.rebuild(db, FORMS, FIELDS)
 
 
 async def _main() -> None:

@@ -31,10 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeAlias
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes
-from shared.worker import BackgroundWorker
 
 from shared import rollups as counted
 
@@ -120,24 +118,9 @@ def fields(bucket: str) -> Document:
     return {"b": bucket}
 
 
-def delta(before: Document | None, after: Document | None) -> dict[str, dict[str, int]]:
-    """``contribution(after) - contribution(before)`` per roll-up document, without zeros."""
-    return counted.delta(contribution(before), contribution(after))
-
-
-async def apply(db: AsyncDatabase[Document], before: Document | None, after: Document | None, session: AsyncClientSession | None) -> None:
-    """Move the roll-ups from ``before`` to ``after`` (one command; none when nothing they count changed)."""
-    await counted.apply(db[ROLLUPS], contribution(before), contribution(after), session=session)
-
-
-async def fold(db: AsyncDatabase[Document]) -> None:
-    """Fold every pending change into the roll-ups (``shared.rollups``): a report does before it reads."""
-    await counted.fold_all(db[ROLLUPS], fields)
-
-
-def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
-    """The background worker that keeps the pending changes few."""
-    return counted.folder(db[ROLLUPS], fields)
+#: Every write's change, the fold before a report reads, the background folder, a rebuild's documents.
+ROLLUP = counted.Rollups(ROLLUPS, contribution, fields)
+delta, apply, fold, folder, documents = ROLLUP.delta, ROLLUP.apply, ROLLUP.fold, ROLLUP.folder, ROLLUP.documents
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -183,11 +166,3 @@ async def read(db: AsyncDatabase[Document], start: date, end: date, fields: list
         *(db[ROLLUPS].find({"b": {"$gte": low, "$lte": high}}, {f: 1 for f in fields}).to_list() for low, high in ranges(start, end))
     )
     return [doc for docs in found for doc in docs]
-
-
-# --- rebuilding --------------------------------------------------------------------------------
-
-
-def documents(totals: Contribution) -> list[Document]:
-    """Roll-up documents holding ``totals`` (zero amounts left out)."""
-    return counted.documents(totals, fields)

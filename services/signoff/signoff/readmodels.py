@@ -10,9 +10,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, create_indexes
 
-from shared import rollups as counted
-
-from .rollups import FIELDS, INDEXES, ROLLUPS, contribution, fields
+from .rollups import FIELDS, INDEXES, ROLLUP, ROLLUPS
 from .store import EXEMPLARS, timeliness_key
 from .store import INDEXES as STORE_INDEXES
 
@@ -39,7 +37,7 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
     for at in range(0, len(fixes), 1000):
         await db[EXEMPLARS].bulk_write(fixes[at : at + 1000], ordered=False)
 
-    return await counted.rebuild(db[ROLLUPS], db[EXEMPLARS], FIELDS, contribution, fields)
+    return await ROLLUP.rebuild(db, EXEMPLARS, FIELDS)
 
 
 async def _main() -> None:

@@ -27,10 +27,8 @@ from datetime import date, timedelta
 from typing import TypeAlias
 
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes
-from shared.worker import BackgroundWorker
 
 from shared import rollups as counted
 
@@ -78,11 +76,6 @@ def contribution(doc: Document | None) -> Contribution:
     return out
 
 
-def delta(before: Document | None, after: Document | None) -> dict[str, dict[str, int]]:
-    """``contribution(after) - contribution(before)`` per roll-up document, without zeros."""
-    return counted.delta(contribution(before), contribution(after))
-
-
 def fields(bucket: str) -> Document:
     """The indexed fields of a roll-up document (``b`` of a day or month, the pending ones' own)."""
     if not bucket.startswith("p|"):
@@ -91,19 +84,9 @@ def fields(bucket: str) -> Document:
     return {"type_code": type_code, "start_date": start, "due_on": due}
 
 
-async def apply(db: AsyncDatabase[Document], before: Document | None, after: Document | None, session: AsyncClientSession | None) -> None:
-    """Move the roll-ups from ``before`` to ``after`` (one command; none when the outcome did not change)."""
-    await counted.apply(db[ROLLUPS], contribution(before), contribution(after), session=session)
-
-
-async def fold(db: AsyncDatabase[Document]) -> None:
-    """Fold every pending change into the roll-ups (``shared.rollups``): a report does before it reads."""
-    await counted.fold_all(db[ROLLUPS], fields)
-
-
-def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
-    """The background worker that keeps the pending changes few."""
-    return counted.folder(db[ROLLUPS], fields)
+#: Every write's change, the fold before a report reads, the background folder, a rebuild's documents.
+ROLLUP = counted.Rollups(ROLLUPS, contribution, fields)
+delta, apply, fold, folder, documents = ROLLUP.delta, ROLLUP.apply, ROLLUP.fold, ROLLUP.folder, ROLLUP.documents
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -168,7 +151,3 @@ async def counts(db: AsyncDatabase[Document], type_code: str | None, start: date
 
 # --- rebuilding --------------------------------------------------------------------------------
 
-
-def documents(totals: Contribution) -> list[Document]:
-    """Roll-up documents holding ``totals`` (zero amounts left out)."""
-    return counted.documents(totals, fields)
