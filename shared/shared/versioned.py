@@ -87,6 +87,25 @@ async def replace_versioned(
     await _write_if_at(collection, doc_id, expected_version, replace, what=what, session=session, version_field=version_field)
 
 
+async def replace_versioned_returning(
+    collection: Collection, doc_id: str, doc: Document, expected_version: int, *,
+    what: str, projection: Document | None, session: AsyncClientSession | None = None, version_field: str = "version",
+) -> Document:
+    """``replace_versioned``, returning the record as it was before (only ``projection`` of it and
+    its version; None: all of it), for a caller that moves roll-ups from what it was to what it is.
+
+    A read by ``_id`` then the guarded replace, in the caller's transaction, rather than one
+    ``find_one_and_replace``: SecantusDB answers a findAndModify by scanning the collection (38 ms
+    at 3,000 records, against about 1 ms for the read and the replace by ``_id``), and on MongoDB
+    both are one index look-up each."""
+    wanted = None if projection is None else {**projection, version_field: 1}
+    before = await collection.find_one({"_id": doc_id}, wanted, session=session)
+    if before is None or before.get(version_field) != expected_version:
+        raise Stale(what, None if before is None else int(before[version_field]), expected_version, ident=doc_id)
+    await replace_versioned(collection, doc_id, doc, expected_version, what=what, session=session, version_field=version_field)
+    return before
+
+
 async def update_versioned(
     collection: Collection, doc_id: str, update: dict[str, Any], expected_version: int, *,
     what: str, where: Document | None = None, session: AsyncClientSession | None = None, version_field: str = "version",

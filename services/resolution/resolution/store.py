@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes
-from shared.versioned import Stale, current_version, replace_versioned
+from shared.versioned import replace_versioned, replace_versioned_returning
 
 from . import rollups
 from .documents import closing_reason_from_document, form_document, form_from_document, theme_document, theme_from_document
@@ -100,17 +100,14 @@ async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session
 async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, session: Session) -> None:
     """Replace the form if it is still at ``expected_version``; ``Stale`` (nothing written) if not.
 
-    The replace returns the form as it was (only what the report roll-ups read), so the roll-ups
-    move from it to the new one in the same transaction without another read."""
+    The guarded replace gives the form as it was (only what the report roll-ups read), so the
+    roll-ups move from it to the new one in the same transaction."""
     if form.version == expected_version:
         return  # nothing changed
     doc = stored_form(form)
-    before = await db[FORMS].find_one_and_replace(
-        {"_id": form.id, "version": expected_version}, doc, projection=rollups.FIELDS, return_document=ReturnDocument.BEFORE,
-        session=session,
+    before = await replace_versioned_returning(
+        db[FORMS], form.id, doc, expected_version, what="resolution form", projection=rollups.FIELDS, session=session
     )
-    if before is None:
-        raise Stale("resolution form", await current_version(db[FORMS], form.id, session=session), expected_version, ident=form.id)
     await rollups.apply(db, before, doc, session)
     await _write_history(db, form, session)
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.keyset import page_by_windows
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, current_version, insert_versioned
+from shared.versioned import insert_versioned, replace_versioned_returning
 
 from . import events as integration
 from . import rollups, type_store
@@ -192,20 +192,17 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clo
     """Write the exemplar (guarded by the revision it was read at), its chronology entries and its
     integration events, all in ``tx``. A concurrent change makes this fail as ``shared.versioned.Stale``.
 
-    The timeliness roll-ups (``rollups``) move by what the write changed, in ``tx`` too: the
-    replace returns the exemplar as it was (only what the roll-ups read), so no extra read."""
+    The timeliness roll-ups (``rollups``) move by what the write changed, in ``tx`` too, from the
+    stored exemplar's roll-up fields as the guarded replace found them."""
     read_at = x.revision
     doc = to_document(x, read_at + 1, clone_batch_id=clone_batch_id)
     if read_at == 0:
         await insert_versioned(db[EXEMPLARS], doc, what="exemplar", session=tx.session, version_field="revision")
         before = None
     else:
-        before = await db[EXEMPLARS].find_one_and_replace(
-            {"_id": x.id, "revision": read_at}, doc, projection=rollups.FIELDS, return_document=ReturnDocument.BEFORE, session=tx.session
+        before = await replace_versioned_returning(
+            db[EXEMPLARS], x.id, doc, read_at, what="exemplar", projection=rollups.FIELDS, session=tx.session, version_field="revision"
         )
-        if before is None:
-            current = await current_version(db[EXEMPLARS], x.id, session=tx.session, version_field="revision")
-            raise Stale("exemplar", current, read_at, ident=x.id)
     await rollups.apply(db, before, doc, tx.session)
     x.revision = read_at + 1
     await record_events(tx, db, x)

@@ -8,7 +8,14 @@ import pytest
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Transaction
-from shared.versioned import Stale, current_version, insert_versioned, replace_versioned, update_versioned
+from shared.versioned import (
+    Stale,
+    current_version,
+    insert_versioned,
+    replace_versioned,
+    replace_versioned_returning,
+    update_versioned,
+)
 
 from devstack.wiring import Wiring
 
@@ -39,6 +46,36 @@ async def test_a_replace_of_a_record_that_is_not_there_is_stale_with_no_current_
 
     assert (caught.value.current, caught.value.expected, caught.value.ident) == (None, 1, "gone")
     assert await wiring.db.things.count_documents({}) == 0  # and nothing was created
+
+
+async def test_a_replace_returning_gives_what_was_stored_and_writes_the_new_version(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 1, "name": "first", "team": "T-1", "notes": "long"})
+
+    before = await replace_versioned_returning(
+        things, "t-1", {"_id": "t-1", "version": 2, "name": "second", "team": "T-2"}, 1, what="thing", projection={"team": 1}
+    )
+
+    assert before == {"_id": "t-1", "version": 1, "team": "T-1"}  # the projection and the version, as it was
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 2, "name": "second", "team": "T-2"}
+    whole = await replace_versioned_returning(things, "t-1", {"_id": "t-1", "version": 3}, 2, what="thing", projection=None)
+    assert whole == {"_id": "t-1", "version": 2, "name": "second", "team": "T-2"}
+
+
+async def test_a_replace_returning_from_a_stale_read_or_of_nothing_changes_nothing(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "r-1", "revision": 5, "name": "theirs"})
+
+    with pytest.raises(Stale) as caught:
+        await replace_versioned_returning(
+            things, "r-1", {"_id": "r-1", "revision": 5, "name": "mine"}, 4, what="thing", projection={"name": 1}, version_field="revision"
+        )
+    assert (caught.value.current, caught.value.expected, caught.value.ident) == (5, 4, "r-1")
+    assert await things.find_one({"_id": "r-1"}) == {"_id": "r-1", "revision": 5, "name": "theirs"}
+    with pytest.raises(Stale) as missing:
+        await replace_versioned_returning(things, "gone", {"_id": "gone", "version": 2}, 1, what="thing", projection=None)
+    assert (missing.value.current, missing.value.expected) == (None, 1)
+    assert await things.count_documents({}) == 1
 
 
 async def test_another_version_field_guards_the_same_way(wiring: Wiring) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 from bson import Binary
 from pydantic_core import to_jsonable_python
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, current_version
+from shared.versioned import Stale, replace_versioned_returning
 
 from ..reporting import rollups
 from .documents import from_document, to_document
@@ -136,24 +136,27 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], audit: Audit) -> No
     expected = audit.version
     audit.version = expected + 1
     doc = to_document(audit)
-    # The document as it was comes back from the replacement itself (its report fields; its body
+    # The document as it was comes back from the guarded replacement (its report fields; its body
     # too for a completed audit, whose paired grades a document stored before it kept them are
     # read from).
     projection = None if audit.status is AuditStatus.COMPLETED else rollups.FACT_FIELDS
-    before = await db[AUDITS].find_one_and_replace(
-        {"_id": audit.id, "version": expected}, doc, projection=projection, return_document=ReturnDocument.BEFORE, session=tx.session,
-    )
-    if before is None:
+    try:
+        before = await replace_versioned_returning(
+            db[AUDITS], audit.id, doc, expected, what=WHAT, projection=projection, session=tx.session
+        )
+    except Stale:
         audit.version = expected
-        raise Stale(WHAT, await current_version(db[AUDITS], audit.id, session=tx.session), expected, ident=audit.id)
+        raise
     await rollups.apply(db, [before], [doc], session=tx.session)
     await _keep_drafts(tx, db, [audit])
 
 
 async def delete(tx: Transaction, db: AsyncDatabase[Document], audit_id: str) -> int:
     """Delete an audit and take it out of the reports' roll-ups; the number deleted (0 or 1)."""
-    gone = await db[AUDITS].find_one_and_delete({"_id": audit_id}, session=tx.session)
-    if gone is None:
+    # A read and a delete by ``_id`` rather than one findAndModify, which SecantusDB answers by
+    # scanning the collection (see ``shared.versioned.replace_versioned_returning``).
+    gone = await db[AUDITS].find_one({"_id": audit_id}, session=tx.session)
+    if gone is None or (await db[AUDITS].delete_one({"_id": audit_id}, session=tx.session)).deleted_count == 0:
         return 0
     await rollups.apply(db, [gone], [], session=tx.session)
     return 1
