@@ -41,6 +41,7 @@ from .outbox import OUTBOX_INDEXES, OutboxRelay
 from .problems import with_common_problems
 from .readings import COMMON_READINGS, Reading, Readings
 from .settings import ServiceSettings
+from .worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class Runtime:
     relay: OutboxRelay
     uow: UnitOfWork
     consumers: list[EventConsumer] = field(default_factory=list)
+    #: The service's own background workers (``create_service_app``'s ``workers``), running.
+    workers: list[BackgroundWorker] = field(default_factory=list)
     #: Service-specific objects (stores, mailers...) set by the service's ``on_startup``.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -111,6 +114,9 @@ def create_service_app(
     domain_errors: dict[type[Exception], Callable[[Exception], Problem]] | None = None,
     on_startup: Callable[[Runtime], Awaitable[None]] | None = None,
     on_shutdown: Callable[[Runtime], Awaitable[None]] | None = None,
+    #: The service's own background workers, each built once ``on_startup`` has run, started, and
+    #: stopped at shutdown once the consumers have stopped (before ``on_shutdown``).
+    workers: Sequence[Callable[[Runtime], BackgroundWorker]] = (),
     #: The service's own gauges, read every ``METRICS_INTERVAL_S`` after the common ones (``shared.readings``).
     readings: Sequence[Reading] = (),
     clock: Clock | None = None,
@@ -146,6 +152,9 @@ def create_service_app(
         app.state.runtime = runtime
         if on_startup is not None:
             await on_startup(runtime)
+        for build in workers:
+            runtime.workers.append(build(runtime))
+            runtime.workers[-1].start()
         if settings.outbox_relay_enabled:
             relay.start()
         for spec in consumers:
@@ -176,6 +185,8 @@ def create_service_app(
             log.info("shutting down")
             await gauges.stop()
             await asyncio.gather(*(c.stop(settings.shutdown_grace_s) for c in runtime.consumers))
+            for worker in runtime.workers:
+                await worker.stop()
             if on_shutdown is not None:
                 await on_shutdown(runtime)
             await relay.stop()

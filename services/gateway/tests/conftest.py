@@ -130,10 +130,8 @@ class RunningGateway:
 
 
 @asynccontextmanager
-async def serve_gateway(**overrides: Any) -> AsyncIterator[RunningGateway]:
-    """The gateway app (needs ``service_env``) with settings ``overrides``, served by uvicorn."""
-    settings = GatewaySettings(**{"dev_issuer_enabled": True, "integration_clients": [INTEGRATION], **overrides})
-    app = create_app(settings)
+async def served(app: Any, what: str) -> AsyncIterator[str]:
+    """``app`` (its lifespan included) served by uvicorn on loopback, as deployed; yields its URL."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
@@ -143,14 +141,21 @@ async def serve_gateway(**overrides: Any) -> AsyncIterator[RunningGateway]:
             task.result()  # it failed to start: its error, not a timeout
         return bool(server.started)
 
-    await eventually(started, interval=0.02, message="the gateway served by uvicorn")
-    url = f"http://127.0.0.1:{port}"
+    await eventually(started, interval=0.02, message=f"{what} served by uvicorn")
     try:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-            yield RunningGateway(url, app, http)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def serve_gateway(**overrides: Any) -> AsyncIterator[RunningGateway]:
+    """The gateway app (needs ``service_env``) with settings ``overrides``, served by uvicorn."""
+    settings = GatewaySettings(**{"dev_issuer_enabled": True, "integration_clients": [INTEGRATION], **overrides})
+    app = create_app(settings)
+    async with served(app, "the gateway") as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+        yield RunningGateway(url, app, http)
 
 
 def case_row(i: int, **overrides: object) -> dict[str, object]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from shared.app import ConsumerSpec, Runtime, create_service_app
+from shared.app import ConsumerSpec, create_service_app
 from shared.clock import Clock
 from shared.errors import Problem
-from shared.worker import BackgroundWorker
 
 from . import directory, rollups, store
 from .api import ROUTERS
@@ -24,16 +23,6 @@ def _problem(exc: Exception) -> Problem:
 
 def create_app(settings: ResolutionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or ResolutionSettings()
-    folders: list[BackgroundWorker] = []
-
-    async def on_startup(runtime: Runtime) -> None:
-        folders.append(rollups.folder(runtime.db))  # the reports' pending changes (shared.rollups)
-        folders[-1].start()
-
-    async def on_shutdown(runtime: Runtime) -> None:
-        for worker in folders:
-            await worker.stop()
-
     return create_service_app(
         settings,
         title="Resolution",
@@ -42,7 +31,6 @@ def create_app(settings: ResolutionSettings | None = None, *, clock: Clock | Non
         indexes=[*store.INDEXES, *directory.INDEXES],
         consumers=[ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db), batch=True)],
         domain_errors={ResolutionError: _problem},
-        on_startup=on_startup,
-        on_shutdown=on_shutdown,
+        workers=[lambda runtime: rollups.folder(runtime.db)],  # the reports' pending changes (shared.rollups)
         clock=clock,
     )

@@ -9,6 +9,7 @@ import asyncio
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, create_indexes
+from shared.readmodels import rebuild_command, write_fixes
 
 from .domain import FormStatus
 from .rollups import FIELDS, INDEXES, ROLLUP, ROLLUPS
@@ -35,27 +36,11 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
         if doc.get("resolved_key") != wanted:
             change = {"$set": {"resolved_key": wanted}} if wanted else {"$unset": {"resolved_key": ""}}
             fixes.append(UpdateOne({"_id": doc["_id"], "version": doc["version"]}, change))
-    for at in range(0, len(fixes), 1000):
-        await db[FORMS].bulk_write(fixes[at : at + 1000], ordered=False)
-
+    await write_fixes(db[FORMS], fixes)
     return await ROLLUP.rebuild(db, FORMS, FIELDS)
 
 
-async def _main() -> None:
-    from shared.mongo import connect
-
+if __name__ == "__main__":
     from .settings import ResolutionSettings
 
-    settings = ResolutionSettings()
-    client = connect(settings.mongodb_url)
-    try:
-        db = client[settings.database_name]
-        forms = await rebuild(db)
-        rollups = await db[ROLLUPS].count_documents({})
-        print(f"resolution: rebuilt the report roll-ups of {settings.database_name} from {forms} forms ({rollups} roll-up documents)")
-    finally:
-        await client.close()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main())
+    asyncio.run(rebuild_command(ResolutionSettings(), rebuild, ROLLUPS, what="the report roll-ups", records="forms"))

@@ -9,8 +9,10 @@ in the same transaction, so nothing anyone wrote is ever lost, and moves the rep
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -20,7 +22,14 @@ from shared.mongo import Document, Indexes
 from shared.versioned import replace_versioned, replace_versioned_returning
 
 from . import rollups
-from .documents import closing_reason_from_document, form_document, form_from_document, theme_document, theme_from_document
+from .documents import (
+    Listed,
+    closing_reason_from_document,
+    form_document,
+    form_from_document,
+    theme_document,
+    theme_from_document,
+)
 from .domain import FormStatus, ResolutionForm, RuleConflict, Theme, UnknownItem
 from .domain.closing_reasons import ClosingReason
 from .domain.events import HistoryEntry
@@ -152,90 +161,68 @@ async def history(
     return await db[FORM_HISTORY].find(query).sort("version", ASCENDING).limit(limit).to_list()
 
 
-# --- themes ------------------------------------------------------------------------------------
+# --- themes and closing reasons: one list mechanics, each list in its own collections ------------
 
 
-async def load_theme(db: AsyncDatabase[Document], theme_id: str, session: Session = None) -> Theme:
-    doc = await db[THEMES].find_one({"_id": theme_id}, session=session)
-    if doc is None:
-        raise UnknownItem(f"There is no theme {theme_id!r}.")
-    return theme_from_document(doc)
+@dataclass(frozen=True)
+class ManagedList(Generic[Listed]):
+    """A managed list kept by the theme rules (themes, closing reasons): its items, in
+    ``collection`` (a unique ``key``: no two items of one name), and every version of each, in
+    ``history``."""
+
+    kind: type[Listed]
+    collection: str
+    history: str
+    from_document: Callable[[Document], Listed]
+    #: Said after "There is no <what> '<id>'" when an id is unknown.
+    unknown_hint: str = ""
+
+    async def load(self, db: AsyncDatabase[Document], item_id: str, session: Session = None) -> Listed:
+        doc = await db[self.collection].find_one({"_id": item_id}, session=session)
+        if doc is None:
+            raise UnknownItem(f"There is no {self.kind.what} {item_id!r}{self.unknown_hint}.")
+        return self.from_document(doc)
+
+    async def by_id(self, db: AsyncDatabase[Document], item_ids: list[str], session: Session = None) -> dict[str, Listed]:
+        docs = await db[self.collection].find({"_id": {"$in": list(dict.fromkeys(item_ids))}}, session=session).to_list()
+        return {d["_id"]: self.from_document(d) for d in docs}
+
+    async def insert(self, db: AsyncDatabase[Document], item: Listed, session: Session) -> None:
+        try:
+            await db[self.collection].insert_one(theme_document(item), session=session)
+        except DuplicateKeyError:
+            raise self._name_taken(item) from None
+        await self._write_history(db, item, session)
+
+    async def save(self, db: AsyncDatabase[Document], item: Listed, *, expected_version: int, session: Session) -> None:
+        if item.version == expected_version:
+            return
+        try:
+            await replace_versioned(db[self.collection], item.id, theme_document(item), expected_version, what=self.kind.what, session=session)
+        except DuplicateKeyError:
+            raise self._name_taken(item) from None
+        await self._write_history(db, item, session)
+
+    async def page(self, db: AsyncDatabase[Document], *, include_retired: bool, after: str | None, limit: int) -> list[Document]:
+        query: dict[str, Any] = {} if include_retired else {"active": True}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        return await db[self.collection].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+
+    def _name_taken(self, item: Listed) -> RuleConflict:
+        what = self.kind.what
+        return RuleConflict(f"A {what} called {item.name!r} already exists.", slug=f"{what.replace(' ', '-')}-exists")
+
+    async def _write_history(self, db: AsyncDatabase[Document], item: Listed, session: Session) -> None:
+        await db[self.history].insert_one(
+            {"theme_id": item.id, "version": item.version, "name": item.name, "description": item.description, "active": item.active,
+             "by": item.updated_by, "at": item.updated_at},
+            session=session,
+        )
 
 
-async def themes_by_id(db: AsyncDatabase[Document], theme_ids: list[str], session: Session = None) -> dict[str, Theme]:
-    docs = await db[THEMES].find({"_id": {"$in": list(dict.fromkeys(theme_ids))}}, session=session).to_list()
-    return {d["_id"]: theme_from_document(d) for d in docs}
-
-
-async def insert_theme(db: AsyncDatabase[Document], theme: Theme, session: Session) -> None:
-    try:
-        await db[THEMES].insert_one(theme_document(theme), session=session)
-    except DuplicateKeyError:
-        raise RuleConflict(f"A theme called {theme.name!r} already exists.", slug="theme-exists") from None
-    await _theme_history(db, theme, session)
-
-
-async def save_theme(db: AsyncDatabase[Document], theme: Theme, *, expected_version: int, session: Session) -> None:
-    if theme.version == expected_version:
-        return
-    try:
-        await replace_versioned(db[THEMES], theme.id, theme_document(theme), expected_version, what="theme", session=session)
-    except DuplicateKeyError:
-        raise RuleConflict(f"A theme called {theme.name!r} already exists.", slug="theme-exists") from None
-    await _theme_history(db, theme, session)
-
-
-async def _theme_history(db: AsyncDatabase[Document], theme: Theme, session: Session, collection: str = THEME_HISTORY) -> None:
-    await db[collection].insert_one(
-        {"theme_id": theme.id, "version": theme.version, "name": theme.name, "description": theme.description, "active": theme.active,
-         "by": theme.updated_by, "at": theme.updated_at},
-        session=session,
-    )
-
-
-async def list_themes(db: AsyncDatabase[Document], *, include_retired: bool, after: str | None, limit: int) -> list[Document]:
-    query: dict[str, Any] = {} if include_retired else {"active": True}
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    return await db[THEMES].find(query).sort("_id", ASCENDING).limit(limit).to_list()
-
-
-
-# --- closing reasons: the same list mechanics as themes, in their own collections ---------------
-
-
-async def load_closing_reason(db: AsyncDatabase[Document], reason_id: str, session: Session = None) -> ClosingReason:
-    doc = await db[CLOSING_REASONS].find_one({"_id": reason_id}, session=session)
-    if doc is None:
-        raise UnknownItem(f"There is no closing reason {reason_id!r}: choose one from the list of closing reasons.")
-    return closing_reason_from_document(doc)
-
-
-async def insert_closing_reason(db: AsyncDatabase[Document], reason: ClosingReason, session: Session) -> None:
-    try:
-        await db[CLOSING_REASONS].insert_one(theme_document(reason), session=session)
-    except DuplicateKeyError:
-        raise RuleConflict(f"A closing reason called {reason.name!r} already exists.", slug="closing-reason-exists") from None
-    await _theme_history(db, reason, session, CLOSING_REASON_HISTORY)
-
-
-async def save_closing_reason(db: AsyncDatabase[Document], reason: ClosingReason, *, expected_version: int, session: Session) -> None:
-    if reason.version == expected_version:
-        return
-    try:
-        await replace_versioned(db[CLOSING_REASONS], reason.id, theme_document(reason), expected_version, what="closing reason", session=session)
-    except DuplicateKeyError:
-        raise RuleConflict(f"A closing reason called {reason.name!r} already exists.", slug="closing-reason-exists") from None
-    await _theme_history(db, reason, session, CLOSING_REASON_HISTORY)
-
-
-async def list_closing_reasons(db: AsyncDatabase[Document], *, include_retired: bool, after: str | None, limit: int) -> list[Document]:
-    query: dict[str, Any] = {} if include_retired else {"active": True}
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    return await db[CLOSING_REASONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
-
-
-async def closing_reasons_by_id(db: AsyncDatabase[Document], reason_ids: list[str], session: Session = None) -> dict[str, ClosingReason]:
-    docs = await db[CLOSING_REASONS].find({"_id": {"$in": list(dict.fromkeys(reason_ids))}}, session=session).to_list()
-    return {d["_id"]: closing_reason_from_document(d) for d in docs}
+THEME_LIST: ManagedList[Theme] = ManagedList(Theme, THEMES, THEME_HISTORY, theme_from_document)
+CLOSING_REASON_LIST: ManagedList[ClosingReason] = ManagedList(
+    ClosingReason, CLOSING_REASONS, CLOSING_REASON_HISTORY, closing_reason_from_document,
+    unknown_hint=": choose one from the list of closing reasons",
+)

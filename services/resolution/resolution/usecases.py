@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.directory_sync import not_yet_known
@@ -23,7 +23,6 @@ from shared.versioned import check_version
 
 from . import directory, store
 from .domain import InvalidInput, NextStep, NotAllowed, PersonRef, ResolutionForm, Stage, StageDates, Theme, UnknownItem
-from .domain.closing_reasons import ClosingReason
 from .domain.themes import check_theme_manager
 from .events import integration_event
 from .store import Session
@@ -59,7 +58,7 @@ async def _optional_person(db: AsyncDatabase[Document], person_id: str | None, s
 
 
 async def _themes(db: AsyncDatabase[Document], theme_ids: list[str], session: Session) -> dict[str, Theme]:
-    found = await store.themes_by_id(db, theme_ids, session)
+    found = await store.THEME_LIST.by_id(db, theme_ids, session)
     missing = [t for t in theme_ids if t not in found]
     if missing:
         raise InvalidInput(f"Unknown theme(s): {', '.join(sorted(set(missing)))}. Choose from the list of themes.")
@@ -231,7 +230,7 @@ async def record_resolution(
         closing_reason = None
         if details.closing_reason_id is not None:
             try:
-                closing_reason = await store.load_closing_reason(uow.db, details.closing_reason_id, session)
+                closing_reason = await store.CLOSING_REASON_LIST.load(uow.db, details.closing_reason_id, session)
             except UnknownItem as unknown:
                 raise InvalidInput(unknown.detail) from None
         form.record_resolution(
@@ -248,25 +247,11 @@ async def record_resolution(
 #: A theme or a closing reason (a closing reason is kept like a theme).
 Listed = TypeVar("Listed", bound=Theme)
 
-
-@dataclass(frozen=True)
-class ManagedList(Generic[Listed]):
-    """A managed list kept by the theme rules, and where the store keeps its items."""
-
-    kind: type[Listed]
-    load: Callable[[AsyncDatabase[Document], str, Session], Awaitable[Listed]]
-    insert: Callable[[AsyncDatabase[Document], Listed, Session], Awaitable[None]]
-    save: Callable[..., Awaitable[None]]
-
-
-THEMES: ManagedList[Theme] = ManagedList(Theme, store.load_theme, store.insert_theme, store.save_theme)
-CLOSING_REASONS: ManagedList[ClosingReason] = ManagedList(
-    ClosingReason, store.load_closing_reason, store.insert_closing_reason, store.save_closing_reason
-)
+THEMES, CLOSING_REASONS = store.THEME_LIST, store.CLOSING_REASON_LIST
 
 
 async def create_listed(
-    uow: UnitOfWork, kept: ManagedList[Listed], name: str, description: str, *, caller: Identity, idempotency: IdempotencyKey | None
+    uow: UnitOfWork, kept: store.ManagedList[Listed], name: str, description: str, *, caller: Identity, idempotency: IdempotencyKey | None
 ) -> Listed:
     """Add a theme or a closing reason (administrator or QA officer)."""
 
@@ -281,7 +266,7 @@ async def create_listed(
 
 
 async def change_listed(
-    uow: UnitOfWork, kept: ManagedList[Listed], item_id: str, *,
+    uow: UnitOfWork, kept: store.ManagedList[Listed], item_id: str, *,
     name: str | None, description: str | None, active: bool | None, caller: Identity, if_match: int,
 ) -> Listed:
     """Rename, describe, retire or reinstate a theme or a closing reason (administrator or QA officer)."""

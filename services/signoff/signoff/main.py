@@ -8,7 +8,6 @@ from shared.clock import Clock
 from shared.errors import Problem
 from shared.problems import stale_problem
 from shared.versioned import Stale
-from shared.worker import BackgroundWorker
 
 from . import directory, rollups, store, type_store
 from .api import ROUTERS
@@ -43,17 +42,9 @@ DOMAIN_ERRORS = {
 def create_app(settings: SignoffSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or SignoffSettings()
 
-    folders: list[BackgroundWorker] = []
-
     async def on_startup(runtime: Runtime) -> None:
         if settings.seed_exemplar_types:
             await type_store.seed(runtime.uow, SEED_TYPES)
-        folders.append(rollups.folder(runtime.db))  # the timeliness report's pending changes (shared.rollups)
-        folders[-1].start()
-
-    async def on_shutdown(runtime: Runtime) -> None:
-        for worker in folders:
-            await worker.stop()
 
     return create_service_app(
         settings,
@@ -64,6 +55,6 @@ def create_app(settings: SignoffSettings | None = None, clock: Clock | None = No
         consumers=CONSUMERS,
         domain_errors=DOMAIN_ERRORS,
         on_startup=on_startup,
-        on_shutdown=on_shutdown,
+        workers=[lambda runtime: rollups.folder(runtime.db)],  # the timeliness report's pending changes (shared.rollups)
         clock=clock,
     )

@@ -9,6 +9,7 @@ import asyncio
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, create_indexes
+from shared.readmodels import rebuild_command, write_fixes
 
 from .rollups import FIELDS, INDEXES, ROLLUP, ROLLUPS
 from .store import EXEMPLARS, timeliness_key
@@ -34,27 +35,11 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
         if (doc.get("timeliness_key"), doc.get("timeliness_type_key")) != (wanted, f"{doc['type_code']}|{wanted}"):
             fixes.append(UpdateOne({"_id": doc["_id"], "start_date": doc["start_date"], "type_code": doc["type_code"]},
                                    {"$set": {"timeliness_key": wanted, "timeliness_type_key": f"{doc['type_code']}|{wanted}"}}))
-    for at in range(0, len(fixes), 1000):
-        await db[EXEMPLARS].bulk_write(fixes[at : at + 1000], ordered=False)
-
+    await write_fixes(db[EXEMPLARS], fixes)
     return await ROLLUP.rebuild(db, EXEMPLARS, FIELDS)
 
 
-async def _main() -> None:
-    from shared.mongo import connect
-
+if __name__ == "__main__":
     from .settings import SignoffSettings
 
-    settings = SignoffSettings()
-    client = connect(settings.mongodb_url)
-    try:
-        db = client[settings.database_name]
-        exemplars = await rebuild(db)
-        rollups = await db[ROLLUPS].count_documents({})
-        print(f"signoff: rebuilt the timeliness roll-ups of {settings.database_name} from {exemplars} exemplars ({rollups} roll-up documents)")
-    finally:
-        await client.close()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main())
+    asyncio.run(rebuild_command(SignoffSettings(), rebuild, ROLLUPS, what="the timeliness roll-ups", records="exemplars"))

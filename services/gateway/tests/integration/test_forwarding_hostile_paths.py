@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from aiohttp import web
 from signoff.main import create_app as create_signoff
 
-from devstack.infra import free_port
-from devstack.testing import eventually, running_service
+from devstack.testing import running_service
 
-from ..conftest import RunningGateway, serve_gateway, serve_stand_in
+from ..conftest import RunningGateway, serve_gateway, serve_stand_in, served
 
 PROBLEM = "application/problem+json"
 
@@ -89,21 +87,8 @@ async def serve_signoff(**env: str) -> AsyncIterator[str]:
         for key, value in env.items():
             patch.setenv(key, value)
         app = create_signoff()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if task.done():
-            task.result()
-        return bool(server.started)
-
-    await eventually(started, interval=0.02, message="the sign-off service served by uvicorn")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with served(app, "the sign-off service") as url:
+        yield url
 
 
 @asynccontextmanager

@@ -7,7 +7,6 @@ reinstate)."""
 # Not `from __future__ import annotations`: the routes' parameters are declared from this
 # function's arguments (the list's id name and wording), so their annotations are evaluated here.
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -15,15 +14,11 @@ from shared.app import RuntimeDep
 from shared.http import Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.identity import CurrentPerson
-from shared.mongo import Document
 from shared.paging import after, page_of
 
 from .. import store, usecases
-from ..documents import closing_reason_from_document, theme_from_document
 from ..domain import Theme
 from .schemas import ThemeIn, ThemeOut, ThemePatch, theme_out
-
-ListItems = Callable[..., Awaitable[list[Document]]]
 
 
 def _answer(item: Theme, response: Response) -> ThemeOut:
@@ -32,8 +27,7 @@ def _answer(item: Theme, response: Response) -> ThemeOut:
 
 
 def managed_list_router(
-    kept: usecases.ManagedList[Any], *, path: str, plural: str, id_name: str, list_summary: str,
-    list_items: ListItems, from_document: Callable[[Document], Theme],
+    kept: store.ManagedList[Any], *, path: str, plural: str, id_name: str, list_summary: str
 ) -> APIRouter:
     """The routes of one managed list under ``path``: ``kept`` says what it holds (its ``what``
     names it in summaries and route names: ``theme`` → ``get_theme``) and how it is stored;
@@ -45,8 +39,8 @@ def managed_list_router(
     IncludeRetired = Annotated[bool, Query(description=f"Also list retired {plural}")]
 
     async def list_items_route(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, include_retired: IncludeRetired = False) -> Page[ThemeOut]:
-        docs = await list_items(runtime.db, include_retired=include_retired, after=after(page, str), limit=page.limit + 1)
-        return page_of(docs, page, lambda d: theme_out(from_document(d)))
+        docs = await kept.page(runtime.db, include_retired=include_retired, after=after(page, str), limit=page.limit + 1)
+        return page_of(docs, page, lambda d: theme_out(kept.from_document(d)))
 
     async def get_item(item_id: ItemId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ThemeOut:
         return _answer(await kept.load(runtime.db, item_id, None), response)
@@ -83,10 +77,9 @@ def managed_list_router(
 
 themes_router = managed_list_router(
     usecases.THEMES, path="/v1/themes", plural="themes", id_name="theme_id",
-    list_summary="List the themes a concern can be filed under", list_items=store.list_themes, from_document=theme_from_document,
+    list_summary="List the themes a concern can be filed under",
 )
 closing_reasons_router = managed_list_router(
     usecases.CLOSING_REASONS, path="/v1/closing-reasons", plural="closing reasons", id_name="reason_id",
     list_summary="List the coded reasons a resolution can be closed unresolved for",
-    list_items=store.list_closing_reasons, from_document=closing_reason_from_document,
 )

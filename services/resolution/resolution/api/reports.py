@@ -129,11 +129,11 @@ async def resolution_counts(
     rows, truncated = await reports.counts(runtime.db, group_by, start, end)
     labels: dict[str, str] = {}
     if group_by is reports.GroupBy.THEME:
-        labels = {k: t.name for k, t in (await store.themes_by_id(runtime.db, [r["key"] for r in rows])).items()}
+        labels = {k: t.name for k, t in (await store.THEME_LIST.by_id(runtime.db, [r["key"] for r in rows])).items()}
     elif group_by is reports.GroupBy.STAGE:
         labels = {s.value: s.title for s in Stage}
     elif group_by is reports.GroupBy.CLOSING_REASON:
-        labels = {k: t.name for k, t in (await store.closing_reasons_by_id(runtime.db, [r["key"] for r in rows])).items()}
+        labels = {k: t.name for k, t in (await store.CLOSING_REASON_LIST.by_id(runtime.db, [r["key"] for r in rows])).items()}
     out = [
         CountRow(key=r["key"], label=labels.get(r["key"], r["key"]), total=r["total"], open=r["open"], escalated=r["escalated"],
                  resolved=r["resolved"], closed_unresolved=r["closed-unresolved"])

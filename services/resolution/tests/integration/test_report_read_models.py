@@ -11,6 +11,7 @@ from typing import Any
 from resolution import readmodels, reports, rollups, store
 from resolution.domain import FormStatus
 from resolution.store import FORMS
+from shared.readmodels import stored
 
 # --- the old computation: every form of the period, straight from the forms -----------------------
 
@@ -97,17 +98,8 @@ async def assert_reports_agree(db: Any, start: date, end: date) -> None:
 # --- the roll-ups as stored -------------------------------------------------------------------------
 
 
-def _without_zeros(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    kept = {k: _without_zeros(v) for k, v in node.items()}
-    return {k: v for k, v in kept.items() if v not in (0, {})}
-
-
 async def stored_rollups(db: Any) -> list[Any]:
-    await rollups.fold(db)  # what is pending counts too (a report folds before it reads)
-    docs = await db[rollups.ROLLUPS].find({}).sort("_id", 1).to_list()
-    return [d for d in (_without_zeros(doc) for doc in docs) if set(d) - {"_id", "b"}]
+    return await stored(db, rollups.ROLLUP, identity={"b"})
 
 
 # --- the tests -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any
 from shared.clock import FixedClock
 from shared.http import encode_cursor
 from shared.identity import Identity
+from shared.readmodels import stored
 from signoff import readmodels, reports, rollups, store
 from signoff.domain.timeliness import Totals, assess
 from signoff.main import create_app
@@ -67,17 +68,8 @@ async def assert_report_agrees(db: Any, type_code: str | None, start: date, end:
     return len(old.rows)
 
 
-def _without_zeros(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    kept = {k: _without_zeros(v) for k, v in node.items()}
-    return {k: v for k, v in kept.items() if v not in (0, {})}
-
-
 async def stored_rollups(db: Any) -> list[Any]:
-    await rollups.fold(db)  # what is pending counts too (a report folds before it reads)
-    docs = await db[rollups.ROLLUPS].find({}).sort("_id", 1).to_list()
-    return [d for d in (_without_zeros(doc) for doc in docs) if set(d) - {"_id", "b", "type_code", "start_date", "due_on"}]
+    return await stored(db, rollups.ROLLUP, identity={"b", "type_code", "start_date", "due_on"})
 
 
 async def test_every_write_keeps_the_rollups_a_stale_one_moves_nothing_and_a_rebuild_agrees(service_env) -> None:
