@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..common.pdf import PdfDocument, grade_label, pdf_text
+from ..common.pdf import PdfDocument, grade_label
 from .domain.audit import AllocationBasis, Audit
 from .domain.during_audit import takes_practitioner_views
 from .domain.routing import CopyStage
@@ -50,11 +50,7 @@ def filename(audit_id: str, stage: str) -> str:
 def render(audit: Audit, stage: CopyStage, *, names: dict[str, str], at: datetime) -> bytes:
     """The PDF of ``audit`` as it stands at the end of ``stage``."""
     form = audit.form
-    pdf = PdfDocument(f"{form.title} - audit {audit.id}")
-    pdf.set_creation_date(at)
-    pdf.set_title(pdf_text(f"{form.title}: {STAGE_TITLES[stage]}"))
-    pdf.add_page()
-    pdf.heading(f"{form.title}", 15)
+    pdf = PdfDocument.begin(f"{form.title} - audit {audit.id}", title=f"{form.title}: {STAGE_TITLES[stage]}", heading=f"{form.title}", at=at)
     pdf.heading(STAGE_TITLES[stage], 12)
 
     def who(person_id: str | None) -> str:

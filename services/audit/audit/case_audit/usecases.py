@@ -18,15 +18,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale, check_version
+from shared.versioned import check_version
 
-from ..common.context import SERVICE_ACTOR, AuditContext
+from ..common.context import SERVICE_ACTOR, AuditContext, each_in_own_transaction
 from ..common.directory import Directory, audit_type_of
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
 from ..common.grades import Grade
 from ..common.roles import PROGRAMME_ROLES
 from ..tools import store as tool_store
-from ..tools.domain.definition import CaseType, NoSectionsShown, open_band
+from ..tools.domain.definition import AuditForm, CaseType, NoSectionsShown, open_band
 from . import pdf, store
 from .domain import events as ev
 from .domain.audit import AllocationBasis, Audit, CaseFacts, CaseNote, OfficerPurpose
@@ -91,23 +91,11 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
     """Create the audit inside ``tx`` (with its allocation event); the allocation consumer calls
     this inside the transaction that also marks its work item handled."""
     now = ctx.uow.clock.now()
-    version = request.tool_version or await tool_store.latest_version(ctx.db, request.tool_id, tx=tx)
-    definition = await tool_store.version_definition(ctx.db, request.tool_id, version, tx=tx) if version else None
-    if definition is None or version is None:
-        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {request.tool_id!r} version {version}", "code": "unknown"}])
     case = await Directory(ctx.db, ctx.overrides, tx.session).case(request.case_id)
-    if case is None:
-        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}])
-    case_type = CaseType(audit_type_of(case))
-    opened_on = date.fromisoformat(case["opened_on"])
-    try:
-        form = definition.form_for(request.tool_id, version, case_type, open_band(opened_on, now.date()))
-    except NoSectionsShown as exc:
-        raise InvalidEntries(str(exc), [{"field": "tool_id", "message": str(exc)}]) from exc
-    facts = CaseFacts(
-        case_id=request.case_id, case_type=case_type, opened_on=opened_on, team_id=case.get("team_id"),
-        case_code=code if form.coded_case else None,
+    form, facts = await form_and_facts(
+        tx, ctx, tool_id=request.tool_id, tool_version=request.tool_version, case_id=request.case_id, case=case, code=code, today=now.date()
     )
+    assert case is not None  # form_and_facts refuses an unknown case
     audit = Audit.allocate(
         audit_id=audit_id, form=form, case=facts, auditor_id=request.auditor_id, peer_reviewer_id=request.peer_reviewer_id,
         coordinator_id=request.coordinator_id, by=by, at=now, month=request.month, allocation_key=request.allocation_key,
@@ -117,6 +105,31 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
     await store.insert(tx, ctx.db, audit)
     record(tx, audit)
     return audit
+
+
+async def form_and_facts(
+    tx: Transaction, ctx: AuditContext, *, tool_id: str, tool_version: int | None, case_id: str, case: Document | None, code: str, today: date
+) -> tuple[AuditForm, CaseFacts]:
+    """What an audit of ``case`` (the directory's document of ``case_id``) is allocated with: the
+    form of the tool (at ``tool_version``, else its latest) for that case as it stands ``today``,
+    and the case's facts (known by ``code`` where the form codes the case). ``InvalidEntries``
+    for an unknown tool or case, or a form that shows the case no section."""
+    version = tool_version or await tool_store.latest_version(ctx.db, tool_id, tx=tx)
+    definition = await tool_store.version_definition(ctx.db, tool_id, version, tx=tx) if version else None
+    if definition is None or version is None:
+        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {tool_id!r} version {version}", "code": "unknown"}])
+    if case is None:
+        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}])
+    case_type = CaseType(audit_type_of(case))
+    opened_on = date.fromisoformat(case["opened_on"])
+    try:
+        form = definition.form_for(tool_id, version, case_type, open_band(opened_on, today))
+    except NoSectionsShown as exc:
+        raise InvalidEntries(str(exc), [{"field": "tool_id", "message": str(exc)}]) from exc
+    facts = CaseFacts(
+        case_id=case_id, case_type=case_type, opened_on=opened_on, team_id=case.get("team_id"), case_code=code if form.coded_case else None
+    )
+    return form, facts
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -304,24 +317,17 @@ async def escalate_due_inadequate_actions(ctx: AuditContext, today: date) -> lis
     Driven by a date so a scheduler (or a test) decides what "today" is; running it twice, or on
     two replicas at once, escalates each action once.
     """
-    escalated = []
-    for audit_id in await store.due_inadequate_actions(ctx.db, today):
 
-        async def work(tx: Transaction, audit_id: str = audit_id) -> bool:
-            audit = await store.load(ctx.db, audit_id, tx=tx)
-            if audit is None or not audit.inadequate_action_due(today):
-                return False
-            owner = audit.inadequate_action.owner_id if audit.inadequate_action else None
-            director = await Directory(ctx.db, ctx.overrides, tx.session).assistant_director_above(owner)
-            audit.escalate_inadequate_action(today=today, assistant_director_id=director, at=ctx.uow.clock.now())
-            await store.save(tx, ctx.db, audit)
-            record(tx, audit)
-            return True
+    async def escalate(tx: Transaction, audit_id: str) -> str | None:
+        audit = await store.load(ctx.db, audit_id, tx=tx)
+        if audit is None or not audit.inadequate_action_due(today):
+            return None
+        owner = audit.inadequate_action.owner_id if audit.inadequate_action else None
+        director = await Directory(ctx.db, ctx.overrides, tx.session).assistant_director_above(owner)
+        audit.escalate_inadequate_action(today=today, assistant_director_id=director, at=ctx.uow.clock.now())
+        await store.save(tx, ctx.db, audit)
+        record(tx, audit)
+        return audit_id
 
-        try:
-            if await ctx.uow.run(work):
-                escalated.append(audit_id)
-        except Stale:
-            continue  # someone changed it meanwhile; the next run looks again
-    return escalated
+    return await each_in_own_transaction(ctx.uow, await store.due_inadequate_actions(ctx.db, today), escalate)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -75,6 +76,17 @@ class PdfDocument(FPDF):
         self.set_margins(15, 15, 15)
         for style, path in font_files().items():
             self.add_font(FAMILY, style, str(path))
+
+    @classmethod
+    def begin(cls, header: str, *, title: str, heading: str, at: datetime) -> PdfDocument:
+        """How every PDF of the service starts: ``header`` at the top of each page, ``title`` in the
+        document's properties, made ``at``, and the first page open under ``heading``."""
+        pdf = cls(header)
+        pdf.set_creation_date(at)
+        pdf.set_title(pdf_text(title))
+        pdf.add_page()
+        pdf.heading(heading, 15)
+        return pdf
 
     def header(self) -> None:
         self.set_font(FAMILY, "", 8)

@@ -19,9 +19,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale, check_version
+from shared.versioned import check_version
 
-from ..common.context import AuditContext
+from ..common.context import AuditContext, each_in_own_transaction
 from ..common.directory import ContactOverrides, Directory
 from ..common.errors import InvalidEntries, NotAllowed, WrongStage
 from ..common.roles import QA_STAFF_ROLES
@@ -185,30 +185,24 @@ async def send_ready_lists(ctx: AuditContext, month: str, *, by: str) -> list[st
     """Send each service manager the list of their files that became ready since the last list
     (8.1; the timetable's "audit list sent to service manager by the 5th"). Safe to run again, or
     on two replicas at once: a file goes in one list."""
-    sent = []
-    for service_manager_id in await store.unlisted_service_managers(ctx.db, month):
 
-        async def work(tx: Transaction, service_manager_id: str = service_manager_id) -> str | None:
-            ready = await store.of_service_manager(ctx.db, month, service_manager_id, [FileStatus.READY], tx=tx)
-            files = [f for f in ready if f.ready_list_id is None]
-            if not files:
-                return None
-            list_id = uuid.uuid4().hex
-            now = ctx.uow.clock.now()
-            delegations = await store.delegations_by(ctx.db, month, service_manager_id, tx=tx)
-            sent = ready_list(files, list_id=list_id, month=month, service_manager_id=service_manager_id, delegations=delegations, by=by, at=now)
-            for f in files:
-                await store.save(tx, ctx.db, f)
-            await store.insert_ready_list(tx, ctx.db, list_id=list_id, month=month, service_manager_id=service_manager_id, file_ids=[f.id for f in files], by=by, at=now)
-            record(tx, [sent])
-            return list_id
+    async def send(tx: Transaction, service_manager_id: str) -> str | None:
+        ready = await store.of_service_manager(ctx.db, month, service_manager_id, [FileStatus.READY], tx=tx)
+        files = [f for f in ready if f.ready_list_id is None]
+        if not files:
+            return None
+        list_id = uuid.uuid4().hex
+        now = ctx.uow.clock.now()
+        delegations = await store.delegations_by(ctx.db, month, service_manager_id, tx=tx)
+        sent = ready_list(files, list_id=list_id, month=month, service_manager_id=service_manager_id, delegations=delegations, by=by, at=now)
+        for f in files:
+            await store.save(tx, ctx.db, f)
+        await store.insert_ready_list(tx, ctx.db, list_id=list_id, month=month, service_manager_id=service_manager_id, file_ids=[f.id for f in files], by=by, at=now)
+        record(tx, [sent])
+        return list_id
 
-        try:
-            if list_id := await ctx.uow.run(work):
-                sent.append(list_id)
-        except Stale:
-            continue  # a file changed meanwhile (another replica listed it): the next run looks again
-    return sent
+    # A file changed meanwhile (another replica listed it): the next run looks again.
+    return await each_in_own_transaction(ctx.uow, await store.unlisted_service_managers(ctx.db, month), send)
 
 
 # --- delegation, selection ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from audit.common.grades import Grade
 
-from ..common.pdf import PdfDocument, pdf_text
+from ..common.pdf import PdfDocument
 from ..reporting import charts
 from .domain.report import SECTIONS, EditableReport, ReportKind, ReportStatus
 
@@ -20,11 +20,7 @@ def filename(report: EditableReport) -> str:
 def render(report: EditableReport, *, at: datetime) -> bytes:
     figures = report.figures
     draft = report.status is ReportStatus.DRAFT
-    pdf = PdfDocument(f"{report.title}{' - DRAFT' if draft else ''}")
-    pdf.set_creation_date(at)
-    pdf.set_title(pdf_text(report.title))
-    pdf.add_page()
-    pdf.heading(report.title, 15)
+    pdf = PdfDocument.begin(f"{report.title}{' - DRAFT' if draft else ''}", title=report.title, heading=report.title, at=at)
     if draft:
         pdf.heading("DRAFT - not issued", 11)
     else:

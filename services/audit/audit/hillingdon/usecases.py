@@ -22,7 +22,7 @@ from shared.versioned import check_version
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import AuditStatus
 from ..case_audit.usecases import AllocationRequest, allocate_in
-from ..common.context import AuditContext
+from ..common.context import SERVICE_ACTOR, AuditContext
 from ..common.directory import ContactOverrides, Directory, audit_type_of, unknown
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.grades import Grade
@@ -44,7 +44,6 @@ from .events import record
 REPORT_READERS = frozenset(REPORT_ROLES | {Role.TEAM_MANAGER, Role.PRACTICE_MENTOR})
 #: Who keeps crib sheets: team managers in supervision, service managers in their sessions.
 CRIB_SHEET_ROLES = frozenset({Role.TEAM_MANAGER, Role.SERVICE_MANAGER})
-SERVICE_ACTOR = "audit-service"
 
 R = TypeVar("R", PracticeReview, rp.EditableReport, CribSheet, ManagementSession, sa.SingleAgencyRound)
 

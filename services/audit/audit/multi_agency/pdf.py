@@ -18,11 +18,7 @@ def filename(audit_id: str, number: int) -> str:
 
 def render(audit: MultiAgencyAudit, report: Report) -> bytes:
     title = f"{TITLES[report.kind]} to the QA sub-committee"
-    pdf = PdfDocument(f"Multi-agency audit {audit.case_ref} - {title}")
-    pdf.set_creation_date(report.at)
-    pdf.set_title(title)
-    pdf.add_page()
-    pdf.heading(f"Multi-agency audit: {audit.theme}", 15)
+    pdf = PdfDocument.begin(f"Multi-agency audit {audit.case_ref} - {title}", title=title, heading=f"Multi-agency audit: {audit.theme}", at=report.at)
     pdf.heading(f"{title} ({report.number})", 12)
     meeting, plan = audit.meeting, audit.plan
     details = [
@@ -65,11 +61,7 @@ def render_baseline(baseline: Baseline, audits: list[MultiAgencyAudit]) -> bytes
         raise ValueError("a baseline's report is rendered once the baseline is completed")
     f = report.figures
     title = "Baseline audit report"
-    pdf = PdfDocument(f"Multi-agency {title.lower()}")
-    pdf.set_creation_date(report.at)
-    pdf.set_title(title)
-    pdf.add_page()
-    pdf.heading(f"Multi-agency baseline audit: {baseline.theme}", 15)
+    pdf = PdfDocument.begin(f"Multi-agency {title.lower()}", title=title, heading=f"Multi-agency baseline audit: {baseline.theme}", at=report.at)
     pdf.heading(f"{title}: an eight to ten case audit of {f.cases} cases", 12)
     share = f"{f.good_or_better_percent}%" if f.good_or_better_percent is not None else "-"
     details = [

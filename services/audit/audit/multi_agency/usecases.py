@@ -18,12 +18,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale, check_version
+from shared.versioned import check_version
 
 from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import Audit, AuditStatus
 from ..case_audit.usecases import AllocationRequest, allocate_in
-from ..common.context import AuditContext
+from ..common.context import AuditContext, each_in_own_transaction
 from ..common.directory import TEAMS, Directory
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
 from ..common.roles import PROGRAMME_ROLES, QA_STAFF_ROLES, REPORT_ROLES
@@ -374,24 +374,18 @@ async def destroy_held_three_years(ctx: AuditContext, today: date, *, by: str) -
     """The scheduled pass: destroy every multi-agency audit held for three years as of ``today``
     (a day in England), each in its own transaction with its retention log record and its event.
     An audit changed (or destroyed by another replica) meanwhile is left to the next pass."""
-    destroyed = []
-    for audit_id in await store.set_up_before(ctx.db, today - timedelta(days=365 * retention.RETENTION_YEARS - 3), limit=DESTROY_PER_PASS):
 
-        async def work(tx: Transaction, audit_id: str = audit_id) -> bool:
-            audit = await store.load(ctx.db, audit_id, tx=tx)
-            if audit is None or not retention.due_for_destruction(audit, today):
-                return False
-            record = retention.destroy(audit, as_of=today, by=by, at=ctx.uow.clock.now())
-            await store.destroy(tx, ctx.db, audit, record)
-            _record(tx, audit)
-            return True
+    async def destroy(tx: Transaction, audit_id: str) -> str | None:
+        audit = await store.load(ctx.db, audit_id, tx=tx)
+        if audit is None or not retention.due_for_destruction(audit, today):
+            return None
+        record = retention.destroy(audit, as_of=today, by=by, at=ctx.uow.clock.now())
+        await store.destroy(tx, ctx.db, audit, record)
+        _record(tx, audit)
+        return audit_id
 
-        try:
-            if await ctx.uow.run(work):
-                destroyed.append(audit_id)
-        except Stale:
-            continue
-    return destroyed
+    held = await store.set_up_before(ctx.db, today - timedelta(days=365 * retention.RETENTION_YEARS - 3), limit=DESTROY_PER_PASS)
+    return await each_in_own_transaction(ctx.uow, held, destroy)
 
 
 def may_read_retention(caller: Identity) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common.grades import Grade
-from ..common.pdf import PdfDocument, pdf_text
+from ..common.pdf import PdfDocument
 from ..reporting import charts
 from .domain.review import Review, Views
 
@@ -27,11 +27,10 @@ def _views(pdf: PdfDocument, title: str, views: dict[str, Views]) -> None:
 def render(review: Review, *, team_name: str, names: dict[str, str], at: datetime) -> bytes:
     pack = review.pack
     period = f"{pack.months[0]} to {pack.months[-1]}"
-    pdf = PdfDocument(f"Structured review of performance - {team_name} - {period}")
-    pdf.set_creation_date(at)
-    pdf.set_title(pdf_text(f"Team review: {team_name}, {period}"))
-    pdf.add_page()
-    pdf.heading("Six-monthly structured review of performance", 15)
+    pdf = PdfDocument.begin(
+        f"Structured review of performance - {team_name} - {period}", title=f"Team review: {team_name}, {period}",
+        heading="Six-monthly structured review of performance", at=at,
+    )
 
     def who(person_id: str | None) -> str:
         return f"{names.get(person_id, person_id)} ({person_id})" if person_id else "-"

@@ -11,9 +11,9 @@ from datetime import date, datetime
 
 from shared.identity import Identity
 from shared.mongo import Transaction
-from shared.versioned import Stale, check_version
+from shared.versioned import check_version
 
-from ..common.context import SERVICE_ACTOR, AuditContext
+from ..common.context import SERVICE_ACTOR, AuditContext, each_in_own_transaction
 from ..common.directory import Directory
 from ..common.errors import InvalidEntries, NotAllowed
 from ..common.roles import QA_STAFF_ROLES, Role
@@ -117,24 +117,19 @@ async def change_status(ctx: AuditContext, review_id: str, number: int, status: 
 
 async def notice_actions_due(ctx: AuditContext, today: date) -> list[dict[str, object]]:
     """One ``audit.improvement-action.due`` per unfinished action and due day, however often this runs."""
-    noticed: list[dict[str, object]] = []
-    for review_id in await store.with_notices_due(ctx.db, today.isoformat()):
 
-        async def work(tx: Transaction, review_id: str = review_id) -> list[dict[str, object]]:
-            review = await store.load(ctx.db, review_id, tx=tx)
-            if review is None:
-                return []
-            due = review.notice_actions_due(today)
-            if due:
-                await store.save(tx, ctx.db, review, review.version, by=SERVICE_ACTOR)
-                te.record(tx, review.events)
-            return [{"review_id": review.id, "action_number": a.number, "due_on": a.due_on.isoformat()} for a in due]
+    async def notice(tx: Transaction, review_id: str) -> list[dict[str, object]]:
+        review = await store.load(ctx.db, review_id, tx=tx)
+        if review is None:
+            return []
+        due = review.notice_actions_due(today)
+        if due:
+            await store.save(tx, ctx.db, review, review.version, by=SERVICE_ACTOR)
+            te.record(tx, review.events)
+        return [{"review_id": review.id, "action_number": a.number, "due_on": a.due_on.isoformat()} for a in due]
 
-        try:
-            noticed += await ctx.uow.run(work)
-        except Stale:
-            continue  # changed meanwhile: the next run looks again
-    return noticed
+    noticed = await each_in_own_transaction(ctx.uow, await store.with_notices_due(ctx.db, today.isoformat()), notice)
+    return [n for of_review in noticed for n in of_review]
 
 
 async def names(ctx: AuditContext, review: Review) -> tuple[str, dict[str, str]]:

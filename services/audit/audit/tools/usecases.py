@@ -3,14 +3,11 @@ QA staff add (each a new version; a version is never changed)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Transaction, UnitOfWork
-from shared.versioned import Stale
 
-from ..common.context import SERVICE_ACTOR, AuditContext
+from ..common.context import SERVICE_ACTOR, AuditContext, each_in_own_transaction
 from ..common.errors import NotAllowed
 from ..common.roles import PROGRAMME_ROLES
 from . import store as tool_store
@@ -20,23 +17,14 @@ from .domain.definition import ToolDefinition
 
 async def seed_shipped_tools(uow: UnitOfWork) -> list[str]:
     """Version 1 of every shipped tool, where the tool does not exist yet (safe on every replica)."""
-    seeded = []
-    for shipped in shipped_tools():
-        if await tool_store.latest_version(uow.db, shipped.tool_id) is not None:
-            continue
-        try:
-            await uow.run(_seeder(uow, shipped))
-            seeded.append(shipped.tool_id)
-        except Stale:
-            pass  # another replica seeded it first
-    return seeded
 
+    async def seed(tx: Transaction, shipped: ShippedTool) -> str:
+        await tool_store.add_version(tx, uow.db, shipped.tool_id, shipped.definition, expected=None, by=SERVICE_ACTOR, at=uow.clock.now())
+        return shipped.tool_id
 
-def _seeder(uow: UnitOfWork, shipped: ShippedTool) -> Callable[[Transaction], Awaitable[int]]:
-    async def work(tx: Transaction) -> int:
-        return await tool_store.add_version(tx, uow.db, shipped.tool_id, shipped.definition, expected=None, by=SERVICE_ACTOR, at=uow.clock.now())
-
-    return work
+    # A tool another replica seeded first is left as that replica wrote it.
+    missing = [shipped for shipped in shipped_tools() if await tool_store.latest_version(uow.db, shipped.tool_id) is None]
+    return await each_in_own_transaction(uow, missing, seed)
 
 
 async def add_tool_version(
