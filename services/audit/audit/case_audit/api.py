@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.disposition import attachment
-from shared.errors import Problem, not_found
-from shared.http import OptionalIfMatch, Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
+from shared.errors import not_found
+from shared.http import OptionalIfMatch, Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
+from ..common.api_paging import after, keyset_page, slice_page
+from ..common.api_params import RecordIdPath
+from ..common.api_scheduled import run_day
 from ..common.responses import change_responses
-from ..common.roles import QA_STAFF_ROLES, Role
+from ..common.roles import QA_STAFF_ROLES
 from . import pdf, store, usecases
 from .domain import moderation, work
 from .domain.audit import Audit, AuditStatus, OfficerPurpose
@@ -49,7 +52,7 @@ from .schemas import (
 
 router = APIRouter(prefix="/v1", tags=["audits"])
 
-AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+AuditId = RecordIdPath
 CHANGES = change_responses(
     missing="No such audit, or not party to it", forbidden="Party to the audit, but this is not theirs to do",
     conflict="The audit is not at a stage where this can happen", stale="The audit changed since the If-Match version",
@@ -79,12 +82,10 @@ async def list_audits(
     mine: Annotated[bool, Query(description="QA staff: only audits they are party to")] = False,
 ) -> Page[AuditSummaryOut]:
     everyone = not mine and not QA_STAFF_ROLES.isdisjoint(caller.roles)
-    after = page.cursor.get("after") if page.cursor else None
     audits = await store.list_audits(
-        runtime.db, viewer=None if everyone else caller.person_id, status=status.value if status else None, after=after, limit=page.limit + 1
+        runtime.db, viewer=None if everyone else caller.person_id, status=status.value if status else None, after=after(page), limit=page.limit + 1
     )
-    items = [audit_summary(a) for a in audits[: page.limit]]
-    return Page(items=items, next=encode_cursor({"after": audits[page.limit - 1].id}) if len(audits) > page.limit else None)
+    return keyset_page(audits, page, audit_summary)
 
 
 @router.get("/audits/{audit_id}", response_model=AuditOut, summary="Read an audit", responses={404: CHANGES[404]})
@@ -102,12 +103,8 @@ async def list_drafts(audit_id: AuditId, caller: CurrentPerson, runtime: Runtime
         allowed.add("peer_review")
     if not QA_STAFF_ROLES.isdisjoint(caller.roles):
         allowed = {"audit", "evidence", "peer_review"}
-    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
     docs = [d for d in await store.drafts(runtime.db, audit.id) if d["stage"] in allowed]
-    shown = docs[start : start + page.limit]
-    items = [DraftOut(stage=d["stage"], number=d["number"], by=d["by"], at=d["at"], work=d["work"]) for d in shown]
-    more = start + page.limit < len(docs)
-    return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
+    return slice_page(docs, page, lambda d: DraftOut(stage=d["stage"], number=d["number"], by=d["by"], at=d["at"], work=d["work"]))
 
 
 @router.put("/audits/{audit_id}/evidence", response_model=AuditOut, summary="Save the evidence list (the worker and supervisor preparing the file, or the auditor)", responses=CHANGES)
@@ -184,7 +181,7 @@ async def resolve_action(audit_id: AuditId, body: ResolutionIn, caller: CurrentP
     return _answer(audit, caller.person_id, response)
 
 
-ConcernId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+ConcernId = RecordIdPath
 
 
 @router.post(
@@ -250,11 +247,7 @@ async def case_note(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDe
 @router.get("/audits/{audit_id}/pdfs", response_model=Page[PdfOut], summary="The PDFs produced after each stage", responses={404: CHANGES[404]})
 async def list_pdfs(audit_id: AuditId, caller: CurrentPerson, runtime: RuntimeDep, request: Request, page: Pagination) -> Page[PdfOut]:
     audit = await usecases.read_audit(runtime.db, audit_id, caller)
-    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
-    copies = audit.copies[start : start + page.limit]
-    items = [PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=public_path(request, pdf_path(audit.id, c.pdf_id))) for c in copies]
-    more = start + page.limit < len(audit.copies)
-    return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
+    return slice_page(audit.copies, page, lambda c: PdfOut(pdf_id=c.pdf_id, stage=c.stage.value, at=c.at, href=public_path(request, pdf_path(audit.id, c.pdf_id))))
 
 
 @router.get(
@@ -294,7 +287,5 @@ async def download_pdf(
     summary="Escalate to the assistant director every inadequate-practice action open a month (administrators; the scheduler)",
 )
 async def run_escalations(body: EscalationRunIn, caller: CurrentPerson, runtime: RuntimeDep) -> EscalationRunOut:
-    if not caller.has_role(Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the escalation of inadequate-practice actions.")
-    today = body.today or runtime.clock.now().date()
+    today = run_day(caller, runtime, body.today, runs="the escalation of inadequate-practice actions")
     return EscalationRunOut(escalated=await usecases.escalate_due_inadequate_actions(runtime.extra["audit"], today))

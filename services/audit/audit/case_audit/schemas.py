@@ -15,18 +15,15 @@ from typing import Any, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 from shared.ids import IdField
 
+from ..common.api_params import MONTH_PATTERN
 from ..common.grades import Grade
-from ..common.schemas import to_domain
+from ..common.schemas import InputModel, to_domain
 from ..tools.schemas import AuditForm
 from .domain import moderation as domain_moderation
 from .domain import work as domain_work
 from .domain.audit import AllocationBasis, Audit, Stage
 
 PersonId: TypeAlias = IdField
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class _Value(BaseModel):
@@ -74,59 +71,59 @@ class Grading(_Value):
     comment: str = Field(default="", max_length=8000)
 
 
-class AuditCreate(_In):
+class AuditCreate(InputModel):
     tool_id: str = Field(min_length=1, max_length=64)
     tool_version: int | None = Field(default=None, ge=1, description="Defaults to the tool's latest version")
     case_id: PersonId
     auditor_id: PersonId
     peer_reviewer_id: PersonId | None = None
     coordinator_id: PersonId | None = Field(default=None, description="Multi-agency audits: the coordinator")
-    month: str | None = Field(default=None, pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")
+    month: str | None = Field(default=None, pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")
     case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="Multi-agency: the case's code (generated when absent)")
     evidence_preparer_ids: tuple[PersonId, ...] = Field(default=(), max_length=5, description="Quality practice audits: the worker and supervisor who list the evidence")
 
 
-class EvidenceIn(_In):
+class EvidenceIn(InputModel):
     evidence: dict[str, list[Evidence]] = Field(description="By question key: the evidence on file (what, when, where)")
 
 
-class EscalationIn(_In):
+class EscalationIn(InputModel):
     reason: str = Field(min_length=1, max_length=4000, description="Why no moderated grading could be agreed")
 
 
-class OfficerIn(_In):
+class OfficerIn(InputModel):
     person_id: PersonId
 
 
-class CriticalConfirmationIn(_In):
+class CriticalConfirmationIn(InputModel):
     confirmed: bool
     revised_grade: Grade | None = Field(default=None, description="When not confirmed: the grade the case should have")
     comment: str = Field(default="", max_length=8000)
 
 
-class ResolutionIn(_In):
+class ResolutionIn(InputModel):
     note: str = Field(min_length=1, max_length=8000, description="What was done to bring practice to an adequate level")
 
 
-class SafeguardingConcernIn(_In):
+class SafeguardingConcernIn(InputModel):
     concern: str = Field(
         min_length=1, max_length=8000,
         description="The immediate concern about the child's safety or wellbeing (kept in the audit service, never on the bus)",
     )
 
 
-class ConcernOutcomeIn(_In):
+class ConcernOutcomeIn(InputModel):
     outcome: str = Field(min_length=1, max_length=8000, description="The action taken on the concern and its outcome")
 
 
-class PractitionerViewsIn(_In):
+class PractitionerViewsIn(InputModel):
     views: str = Field(
         min_length=1, max_length=8000,
         description="The allocated social worker's views and reflections on their practice in the case, for the auditor",
     )
 
 
-class EscalationRunIn(_In):
+class EscalationRunIn(InputModel):
     today: date | None = Field(default=None, description="The day to escalate as of (defaults to today)")
 
 

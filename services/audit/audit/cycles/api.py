@@ -9,18 +9,23 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, create_once, previously_created
 from shared.identity import CurrentPerson
+from shared.paging import page_of
 from shared.problems import ProblemMap
 
 from ..case_audit import store
 from ..case_audit.schemas import PersonId
+from ..common.api_paging import after, keyset_page
+from ..common.api_params import MONTH_PATTERN
+from ..common.api_scheduled import run_day
 from ..common.errors import NotAllowed
-from ..common.roles import PROGRAMME_ROLES, Role
+from ..common.roles import PROGRAMME_ROLES
+from ..common.schemas import InputModel
 from . import store as cycle_store
 from . import usecases as cycles
 from .domain.cycle import Cycle, DrawnWithAnotherSeed, PeerReviewerRefused, cycle_id
@@ -42,15 +47,11 @@ PROBLEMS: ProblemMap = {
     PeerReviewerRefused: lambda e: Problem(409, "peer-reviewer-refused", "The peer reviewer cannot take this audit", str(e)),
 }
 
-MonthPath = Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The audit month, YYYY-MM")]
+MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
 ToolQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class DrawIn(_In):
+class DrawIn(InputModel):
     tool_id: str | None = Field(default=None, min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")
     seed: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Draw with this seed (to reproduce a sample); random when absent")
 
@@ -144,7 +145,7 @@ class VerificationOut(BaseModel):
     differences: list[DifferenceOut] = Field(description="What differs, the first 200")
 
 
-class PreviewIn(_In):
+class PreviewIn(InputModel):
     tool_id: str | None = Field(default=None, min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")
     seed: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Draw with this seed; generated when absent")
 
@@ -200,11 +201,11 @@ class AssignmentOut(BaseModel):
     audit_id: str | None = Field(description="The audit, once allocated")
 
 
-class PeerReviewerIn(_In):
+class PeerReviewerIn(InputModel):
     peer_reviewer_id: PersonId
 
 
-class ScheduledDrawIn(_In):
+class ScheduledDrawIn(InputModel):
     today: date | None = Field(default=None, description="The day to draw as of (defaults to today)")
 
 
@@ -275,17 +276,17 @@ async def draw_cycle(month: MonthPath, body: DrawIn, caller: CurrentPerson, runt
     return await _cycle_out(runtime, cycle)
 
 
+def _summary_out(d: dict[str, Any]) -> CycleSummaryOut:
+    return CycleSummaryOut(
+        cycle_id=d["_id"], tool_id=d["tool_id"], month=d["month"], seed=d["seed"], drawn_by=d["drawn_by"], drawn_at=d["drawn_at"], audits=d.get("audits", 0),
+    )
+
+
 @router.get("/cycles", response_model=Page[CycleSummaryOut], summary="Monthly cycles drawn (QA staff)")
 async def list_cycles(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[CycleSummaryOut]:
     _qa(caller)
-    after = page.cursor.get("after") if page.cursor else None
-    docs = await cycle_store.list_cycles(runtime.db, tool_id=tool_id, after=after, limit=page.limit + 1)
-    items = [
-        CycleSummaryOut(cycle_id=d["_id"], tool_id=d["tool_id"], month=d["month"], seed=d["seed"], drawn_by=d["drawn_by"], drawn_at=d["drawn_at"],
-                        audits=d.get("audits", 0))
-        for d in docs[: page.limit]
-    ]
-    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
+    docs = await cycle_store.list_cycles(runtime.db, tool_id=tool_id, after=after(page), limit=page.limit + 1)
+    return page_of(docs, page, _summary_out)
 
 
 async def _load(runtime: RuntimeDep, month: str, tool_id: str | None) -> Cycle:
@@ -305,10 +306,10 @@ async def read_cycle(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDe
 async def list_assignments(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[AssignmentOut]:
     _qa(caller)
     cycle = await _load(runtime, month, tool_id)
-    after = str(page.cursor.get("after", "")) if page.cursor else ""
-    shown = [a for a in cycle.sample.assignments if a.auditor_id > after][: page.limit + 1]
+    last = str(page.cursor.get("after", "")) if page.cursor else ""
+    shown = [a for a in cycle.sample.assignments if a.auditor_id > last][: page.limit + 1]
     keys = [cycle.allocation_key(a.auditor_id) for a in shown[: page.limit]]
-    allocated = await store.allocated_with_prefix(runtime.db, f"{cycle.id}:", after=cycle.allocation_key(after) if after else None, limit=len(keys) + 1) if keys else {}
+    allocated = await store.allocated_with_prefix(runtime.db, f"{cycle.id}:", after=cycle.allocation_key(last) if last else None, limit=len(keys) + 1) if keys else {}
     items = [
         AssignmentOut(**a.__dict__, allocation_key=key, audit_id=allocated.get(key))
         for a, key in zip(shown[: page.limit], keys, strict=True)
@@ -345,10 +346,9 @@ async def assign_peer_reviewer(
 async def list_cycle_cases(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[CaseReasonOut]:
     _qa(caller)
     cycle = await _load(runtime, month, tool_id)
-    after = str(page.cursor["after"]) if page.cursor and "after" in page.cursor else None
-    found = await cycle_store.case_reasons_after(runtime.db, cycle.id, after=after, limit=page.limit + 1)
-    items = [CaseReasonOut(**asdict(r)) for r in found[: page.limit]]
-    return Page(items=items, next=encode_cursor({"after": found[page.limit - 1].case_id}) if len(found) > page.limit else None)
+    last = str(page.cursor["after"]) if page.cursor and "after" in page.cursor else None
+    found = await cycle_store.case_reasons_after(runtime.db, cycle.id, after=last, limit=page.limit + 1)
+    return keyset_page(found, page, lambda r: CaseReasonOut(**asdict(r)), key="case_id")
 
 
 @router.post(
@@ -392,16 +392,14 @@ async def preview_cycle(month: MonthPath, body: PreviewIn, caller: CurrentPerson
 
 @router.post("/cycles/scheduled-draws", response_model=ScheduledDrawOut, tags=["audit schedule"], summary="Draw every programme's next month that is due (administrators; the scheduler)")
 async def scheduled_draws(body: ScheduledDrawIn, caller: CurrentPerson, runtime: RuntimeDep) -> ScheduledDrawOut:
-    if not caller.has_role(Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the scheduled draws.")
-    today = body.today or runtime.clock.now().date()
+    today = run_day(caller, runtime, body.today, runs="the scheduled draws")
     return ScheduledDrawOut(drawn=await cycles.draw_due_cycles(runtime.extra["audit"], today, _settings(runtime)))
 
 
 # --- dispensations -----------------------------------------------------------------------------
 
 
-class DispensationIn(_In):
+class DispensationIn(InputModel):
     person_id: PersonId
     reason: DispensationReason
     starts_on: date
@@ -409,14 +407,14 @@ class DispensationIn(_In):
     note: str = Field(default="", max_length=2000)
 
 
-class DispensationChange(_In):
+class DispensationChange(InputModel):
     reason: DispensationReason
     starts_on: date
     ends_on: date | None = None
     note: str = Field(default="", max_length=2000)
 
 
-class WithdrawalIn(_In):
+class WithdrawalIn(InputModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -466,6 +464,13 @@ def _out(d: Dispensation, response: Response | None = None) -> DispensationOut:
     )
 
 
+def _version_out(d: dict[str, Any]) -> DispensationVersionOut:
+    return DispensationVersionOut(
+        version=d["version"], reason=d["reason"], starts_on=d["starts_on"], ends_on=d.get("ends_on"), note=d.get("note", ""), months=d.get("months", []),
+        withdrawn=d.get("withdrawn", False), withdrawal_reason=d.get("withdrawal_reason", ""), changed_by=d["updated_by"], changed_at=d["updated_at"],
+    )
+
+
 @router.post("/dispensations", response_model=DispensationOut, status_code=201, tags=["dispensations"], summary="Record a dispensation from auditing (QA staff)", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> DispensationOut:
     ctx = runtime.extra["audit"]
@@ -482,13 +487,11 @@ async def record_dispensation(body: DispensationIn, caller: CurrentPerson, runti
 async def list_dispensations(
     caller: CurrentPerson, runtime: RuntimeDep, page: Pagination,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
-    month: Annotated[str | None, Query(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="Only those covering this month")] = None,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="Only those covering this month")] = None,
 ) -> Page[DispensationOut]:
     _qa(caller)
-    after = page.cursor.get("after") if page.cursor else None
-    found = await cycle_store.list_dispensations(runtime.db, person_id=person_id, month=month, after=after, limit=page.limit + 1)
-    items = [_out(d) for d in found[: page.limit]]
-    return Page(items=items, next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+    found = await cycle_store.list_dispensations(runtime.db, person_id=person_id, month=month, after=after(page), limit=page.limit + 1)
+    return keyset_page(found, page, _out)
 
 
 @router.get("/dispensations/{dispensation_id}", response_model=DispensationOut, tags=["dispensations"], summary="Read a dispensation (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
@@ -511,13 +514,6 @@ async def withdraw_dispensation(dispensation_id: DispensationId, body: Withdrawa
 @router.get("/dispensations/{dispensation_id}/history", response_model=Page[DispensationVersionOut], tags=["dispensations"], summary="Every version of a dispensation, oldest first (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
 async def dispensation_history(dispensation_id: DispensationId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DispensationVersionOut]:
     await cycles.read_dispensation(runtime.extra["audit"], dispensation_id, caller)
-    after = int(page.cursor.get("after", 0)) if page.cursor else 0
-    docs = await cycle_store.dispensation_history(runtime.db, dispensation_id, after=after, limit=page.limit + 1)
-    items = [
-        DispensationVersionOut(
-            version=d["version"], reason=d["reason"], starts_on=d["starts_on"], ends_on=d.get("ends_on"), note=d.get("note", ""), months=d.get("months", []),
-            withdrawn=d.get("withdrawn", False), withdrawal_reason=d.get("withdrawal_reason", ""), changed_by=d["updated_by"], changed_at=d["updated_at"],
-        )
-        for d in docs[: page.limit]
-    ]
-    return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["version"]}) if len(docs) > page.limit else None)
+    last = int(page.cursor.get("after", 0)) if page.cursor else 0
+    docs = await cycle_store.dispensation_history(runtime.db, dispensation_id, after=last, limit=page.limit + 1)
+    return page_of(docs, page, _version_out, key="version")

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeAlias
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, field_errors, not_found
 from shared.http import RequiredIfMatch, etag, public_path
@@ -19,8 +19,10 @@ from shared.idempotency import IdempotencyKeyDep, create_id_once, create_once
 from shared.identity import CurrentPerson
 from shared.ids import IdField
 
+from ..common.api_params import MONTH_PATTERN, RecordIdPath
 from ..common.responses import change_responses
 from ..common.roles import Role
+from ..common.schemas import InputModel
 from . import store, usecases
 from .domain.errors import AlreadyPrepared, DelegationNotVisible, FileNotVisible, SelectionRefused
 from .domain.prepared_file import Delegation, DisagreementOutcome, FileStatus, PreparedFile
@@ -28,9 +30,8 @@ from .schemas import AuditorWork, Preparation, preparation_of, work_of
 
 router = APIRouter(prefix="/v1/hampshire", tags=["hampshire"])
 
-MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 Id: TypeAlias = IdField
-FileId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+FileId = RecordIdPath
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
 CHANGES = change_responses(
     missing="No such file, or not party to it", forbidden="Party to the file, but this is not theirs to do",
@@ -54,11 +55,7 @@ ERRORS = {
 }
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class FileCreate(_In):
+class FileCreate(InputModel):
     month: str = Field(pattern=MONTH_PATTERN, description="The month the file is prepared for, YYYY-MM")
     case_id: Id
     worker_id: Id | None = Field(default=None, description="The worker whose file it is (defaults to the caller; the supervisor names their worker)")
@@ -84,7 +81,7 @@ class DisagreementOut(BaseModel):
     settled_at: datetime | None
 
 
-class DisagreementOutcomeIn(_In):
+class DisagreementOutcomeIn(InputModel):
     outcome: DisagreementOutcome = Field(description="agreed: the team/unit manager accepts the judgement; not_agreed: they do not (the auditor's judgement stands)")
     notes: str = Field(min_length=1, max_length=8000, description="What was discussed with the auditor and what will be done")
 
@@ -140,7 +137,7 @@ class TeamFilesOut(BaseModel):
     files: list[FileSummaryOut]
 
 
-class DelegationIn(_In):
+class DelegationIn(InputModel):
     month: str = Field(pattern=MONTH_PATTERN)
     delegate_id: Id
     team_ids: list[Id] = Field(min_length=1, max_length=50)
@@ -164,7 +161,7 @@ class MonthOut(BaseModel):
     selection_closed_at: datetime | None
 
 
-class SelectionIn(_In):
+class SelectionIn(InputModel):
     file_ids: list[Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]] = Field(min_length=1, max_length=200)
 
 

@@ -6,18 +6,14 @@ into one, and a response reads the domain's values by attribute.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..case_audit.schemas import Evidence
-from ..common.schemas import to_domain
+from ..common.schemas import WrittenValue, to_domain
 from .domain import prepared_file
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, from_attributes=True)
-
-
-class StandardPreparation(_Value):
+class StandardPreparation(WrittenValue):
     """Column three of the tool for one standard: the evidence, a gap, or not applicable."""
 
     evidence: list[Evidence] = Field(default_factory=list, max_length=30)
@@ -27,21 +23,21 @@ class StandardPreparation(_Value):
     note: str = Field(default="", max_length=4000)
 
 
-class Preparation(_Value):
+class Preparation(WrittenValue):
     """The partially completed audit tool: evidence per standard and the team/unit manager's comments."""
 
     standards: dict[str, StandardPreparation] = Field(default_factory=dict)
     comments: str = Field(default="", max_length=20000)
 
 
-class Judgement(_Value):
+class Judgement(WrittenValue):
     """Column four: does the auditor judge that the standard is met (Yes / No / N/A), and why."""
 
     value: str = Field(min_length=1, max_length=16)
     comment: str = Field(default="", max_length=8000)
 
 
-class AuditorWork(_Value):
+class AuditorWork(WrittenValue):
     judgements: dict[str, Judgement] = Field(default_factory=dict)
     comments: str = Field(default="", max_length=20000)
 

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.disposition import attachment
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
+from shared.http import Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.identity import CurrentPerson
 
+from ..common.api_paging import after, keyset_page, slice_page
+from ..common.api_params import MONTH_PATTERN
 from ..common.responses import change_responses
 from ..common.roles import QA_STAFF_ROLES
 from ..cycles.domain.timetable import Month
@@ -22,7 +24,7 @@ from . import store as st
 from .domain.crib_points import COLUMNS, CRIB_POINTS, THEMES_HEADING
 from .domain.errors import NotFound
 from .domain.report import EditableReport, ReportKind
-from .domain.review import ReviewStatus
+from .domain.review import PracticeReview, ReviewStatus
 from .domain.themed import ThemedPeriod
 from .schemas import (
     CribEntriesIn,
@@ -61,7 +63,7 @@ router = APIRouter(prefix="/v1/hillingdon", tags=["hillingdon"])
 themed_router = APIRouter(prefix="/v1/themed", tags=["themed audits"])
 
 Id = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9:-]+$")]
-MonthPath = Annotated[str, Path(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="YYYY-MM")]
 CHANGES = change_responses(
     missing="No such record, or not party to it", forbidden="Party to it, but this is not theirs to do",
     conflict="Closed, issued, or not at a stage where this can happen", stale="Changed since the If-Match version",
@@ -100,38 +102,33 @@ def _period(text: str) -> ThemedPeriod:
 async def list_practice_reviews(
     caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, status: Annotated[ReviewStatus | None, Query()] = None
 ) -> Page[ReviewOut]:
-    after = page.cursor.get("after") if page.cursor else None
-    found = await usecases.list_reviews(runtime.db, caller, status=status.value if status else None, after=after, limit=page.limit + 1)
-    more = len(found) > page.limit
-    return Page(items=[review_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if more else None)
+    found = await usecases.list_reviews(runtime.db, caller, status=status.value if status else None, after=after(page), limit=page.limit + 1)
+    return keyset_page(found, page, review_out)
+
+
+def _review(review: PracticeReview, response: Response) -> ReviewOut:
+    _tagged(response, review.version)
+    return review_out(review)
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewOut, summary="Read a review (its service manager, assistant director, auditor; QA staff)", responses={404: CHANGES[404]})
 async def read_practice_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ReviewOut:
-    review = await usecases.read_review(runtime.db, review_id, caller)
-    _tagged(response, review.version)
-    return review_out(review)
+    return _review(await usecases.read_review(runtime.db, review_id, caller), response)
 
 
 @router.put("/reviews/{review_id}/outcome", response_model=ReviewOut, summary="Record the review's outcome, actions taken and improvement plan (the case's service manager)", responses=CHANGES)
 async def record_outcome(review_id: Id, body: ReviewOutcome, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
-    review = await usecases.record_review_outcome(runtime.uow, review_id, outcome_of(body), caller=caller, expected=if_match)
-    _tagged(response, review.version)
-    return review_out(review)
+    return _review(await usecases.record_review_outcome(runtime.uow, review_id, outcome_of(body), caller=caller, expected=if_match), response)
 
 
 @router.post("/reviews/{review_id}/report", response_model=ReviewOut, summary="Report the review to the assistant director, closing it (the case's service manager)", responses=CHANGES)
 async def report_review(review_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
-    review = await usecases.report_review(runtime.uow, review_id, caller=caller, expected=if_match)
-    _tagged(response, review.version)
-    return review_out(review)
+    return _review(await usecases.report_review(runtime.uow, review_id, caller=caller, expected=if_match), response)
 
 
 @router.post("/reviews/{review_id}/verification", response_model=ReviewOut, summary="Verify the action taken after the review was reported (QA staff: the QA auditor)", responses=CHANGES)
 async def verify_review(review_id: Id, body: VerificationIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: RequiredIfMatch) -> ReviewOut:
-    review = await usecases.verify_review(runtime.uow, review_id, body.verification, caller=caller, expected=if_match)
-    _tagged(response, review.version)
-    return review_out(review)
+    return _review(await usecases.verify_review(runtime.uow, review_id, body.verification, caller=caller, expected=if_match), response)
 
 
 @router.put("/reviews/{review_id}/people", response_model=ReviewOut, summary="Name the service manager or assistant director the directory could not (QA staff)", responses=CHANGES)
@@ -139,8 +136,7 @@ async def reassign_practice_review(review_id: Id, body: ReassignIn, caller: Curr
     review = await usecases.reassign_review(
         runtime.uow, review_id, service_manager_id=body.service_manager_id, assistant_director_id=body.assistant_director_id, caller=caller, expected=if_match
     )
-    _tagged(response, review.version)
-    return review_out(review)
+    return _review(review, response)
 
 
 # --- reports (shared by the monthly and the themed report) ---------------------------------------
@@ -166,11 +162,7 @@ async def _history(runtime: RuntimeDep, kind: ReportKind, period: str, caller: C
     report = await usecases.read_report(runtime.db, kind, period, caller)
     if QA_STAFF_ROLES.isdisjoint(caller.roles):
         raise NotFound("report", period)
-    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
-    shown = report.history[start : start + page.limit]
-    items = [ReportEditOut(number=h.number, what=h.what, by=h.by, at=h.at, sections=h.sections) for h in shown]
-    more = start + page.limit < len(report.history)
-    return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)
+    return slice_page(report.history, page, lambda h: ReportEditOut(number=h.number, what=h.what, by=h.by, at=h.at, sections=h.sections))
 
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "The PDF (a draft's marked DRAFT)"}, 404: CHANGES[404]}
@@ -341,25 +333,22 @@ async def allocate_single_agency_round(body: RoundIn, caller: CurrentPerson, run
 
 @router.get("/rounds", response_model=Page[RoundOut], summary="Single-agency audit rounds the caller is party to (QA staff: every round)")
 async def list_single_agency_rounds(
-    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: Annotated[str | None, Query(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$")] = None
+    caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None
 ) -> Page[RoundOut]:
-    after = page.cursor.get("after") if page.cursor else None
-    found = await usecases.list_rounds(runtime.db, caller, month=month, after=after, limit=page.limit + 1)
-    more = len(found) > page.limit
-    return Page(items=[round_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if more else None)
+    found = await usecases.list_rounds(runtime.db, caller, month=month, after=after(page), limit=page.limit + 1)
+    return keyset_page(found, page, round_out)
+
+
+async def _round_answer(runtime: RuntimeDep, round_id: str, caller: Any, response: Response) -> RoundOut:
+    """The round with its audits as they stand (a change answers the round re-read with them)."""
+    found, audits = await usecases.read_round(runtime.db, round_id, caller)
+    _tagged(response, found.version)
+    return round_out(found, audits)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundOut, summary="Read a round with its audits as they stand (its managers and auditors; QA staff)", responses={404: CHANGES[404]})
 async def read_single_agency_round(round_id: Id, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> RoundOut:
-    found, audits = await usecases.read_round(runtime.db, round_id, caller)
-    _tagged(response, found.version)
-    return round_out(found, audits)
-
-
-async def _round_answer(runtime: RuntimeDep, round_id: str, caller: Any, response: Response) -> RoundOut:
-    found, audits = await usecases.read_round(runtime.db, round_id, caller)
-    _tagged(response, found.version)
-    return round_out(found, audits)
+    return await _round_answer(runtime, round_id, caller, response)
 
 
 @router.post("/rounds/{round_id}/qa-sample", response_model=RoundOut, summary="Choose audits graded good or above for the QA team to review (QA staff)", responses=CHANGES)

@@ -12,28 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.ids import IdField
 
 from ..case_audit.schemas import ActionItem
-from ..common.schemas import to_domain
+from ..common.api_params import MONTH_PATTERN
+from ..common.schemas import InputModel, WrittenValue, to_domain
 from .domain import crib_sheet, review
 from .domain.crib_sheet import CribSheet, ManagementSession, Tick
 from .domain.report import EditableReport
 from .domain.review import PracticeReview
 
 PersonId: TypeAlias = IdField
-MonthText = Annotated[str, Field(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MonthText = Annotated[str, Field(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class _Value(_In):
-    """A value written in a request and answered back from the domain's own value."""
-
-    model_config = ConfigDict(frozen=True, from_attributes=True)
-
-
-class ReviewOutcome(_Value):
+class ReviewOutcome(WrittenValue):
     """What the service manager records after reviewing the case."""
 
     outcome: str = Field(min_length=1, max_length=20000)
@@ -46,7 +37,7 @@ def outcome_of(body: ReviewOutcome) -> review.ReviewOutcome:
     return to_domain(body, review.ReviewOutcome)
 
 
-class CribEntry(_Value):
+class CribEntry(WrittenValue):
     """One point's row: the two columns, the follow-up action and the date checked by the manager."""
 
     social_worker: Tick | None = None
@@ -55,7 +46,7 @@ class CribEntry(_Value):
     checked_on: date | None = None
 
 
-class ReassignIn(_In):
+class ReassignIn(InputModel):
     service_manager_id: PersonId | None = None
     assistant_director_id: PersonId | None = None
 
@@ -111,16 +102,16 @@ def _outcome(outcome: review.ReviewOutcome | None) -> ReviewOutcome | None:
     return ReviewOutcome.model_validate(outcome) if outcome is not None else None
 
 
-class MonthlyReportIn(_In):
+class MonthlyReportIn(InputModel):
     month: MonthText
 
 
-class ThemedReportIn(_In):
+class ThemedReportIn(InputModel):
     period: MonthText = Field(description="The first month of the bi-monthly period (January, March, May, July, September or November)")
     theme: str = Field(min_length=1, max_length=200, description="e.g. supervision, care plans, decision making, the child's views")
 
 
-class ReportEditIn(_In):
+class ReportEditIn(InputModel):
     sections: dict[str, str] = Field(description="Text by section: monthly headlines / themes / recommendations; themed findings / recommendations")
 
 
@@ -175,13 +166,13 @@ class CribSheetTemplateOut(BaseModel):
     points: list[CribPointOut]
 
 
-class CribSheetIn(_In):
+class CribSheetIn(InputModel):
     case_id: PersonId
     month: MonthText
     social_worker_id: PersonId | None = Field(default=None, description="Defaults to the case's allocated worker")
 
 
-class CribEntriesIn(_In):
+class CribEntriesIn(InputModel):
     entries: dict[str, CribEntry] = Field(description="By point number, 1 to 16")
 
 
@@ -214,13 +205,13 @@ def crib_sheet_out(s: CribSheet) -> CribSheetOut:
     )
 
 
-class SessionIn(_In):
+class SessionIn(InputModel):
     month: MonthText
     team_id: PersonId
     crib_sheet_ids: list[PersonId] = Field(min_length=1, max_length=4, description="The two cases reviewed with the team manager")
 
 
-class SummaryIn(_In):
+class SummaryIn(InputModel):
     summary: str = Field(min_length=1, max_length=20000, description="How well the actions have been progressed on the cases")
 
 
@@ -251,7 +242,7 @@ def session_out(s: ManagementSession) -> SessionOut:
 # --- the single-agency audit round (Appendix D) ------------------------------------------------
 
 
-class RoundAllocationIn(_In):
+class RoundAllocationIn(InputModel):
     auditor_id: PersonId = Field(description="A service manager, team manager, IRO, CP chair or assistant director (5.2.1)")
     area_of_expertise: list[Annotated[str, Field(min_length=1, max_length=8)]] = Field(
         max_length=3, description="The case types within the auditor's area of expertise and knowledge: CIN, CP, CIC"
@@ -259,22 +250,22 @@ class RoundAllocationIn(_In):
     case_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=10, description="Three of the team's cases")
 
 
-class RoundIn(_In):
+class RoundIn(InputModel):
     month: MonthText
     team_id: Annotated[str, Field(min_length=1, max_length=64)]
     allocations: list[RoundAllocationIn] = Field(max_length=20, description="Three cases each, to (at least) a service manager and a team manager")
 
 
-class SampleIn(_In):
+class SampleIn(InputModel):
     audit_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=50, description="Audits of the round graded good or above")
 
 
-class SampleReviewIn(_In):
+class SampleReviewIn(InputModel):
     finding: str = Field(min_length=1, max_length=20000)
     agrees_with_grade: bool
 
 
-class OverviewIn(_In):
+class OverviewIn(InputModel):
     overview: str = Field(min_length=1, max_length=50000, description="An overview of all the findings of all the audits of the round")
 
 

@@ -12,28 +12,31 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.disposition import attachment
 from shared.errors import not_found
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
+from shared.http import Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_id_once
-from shared.identity import CurrentPerson
+from shared.identity import CurrentPerson, Identity
 
+from ..common.api_paging import after, keyset_page
+from ..common.api_params import RecordIdPath
 from ..common.grades import Grade
 from ..common.responses import change_responses
 from ..common.roles import QA_STAFF_ROLES
-from ..common.schemas import to_domain
+from ..common.schemas import InputModel, to_domain
 from . import pdf, store, usecases
 from .domain import audit as domain
 from .domain import baseline as baseline_domain
 from .domain.audit import ActionStatus, ConsultedParty, MultiAgencyAudit, ReportKind, Stage
 from .domain.errors import NoSuchAction, NoSuchCase
+from .domain.retention import Destruction
 from .schemas import Attendee, BespokeTool, ConsultationInput, MeetingInput, Partner, PersonId, PlanInput
 
 router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
 
-AuditId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+AuditId = RecordIdPath
 ActionId = Annotated[str, Path(min_length=1, max_length=8, pattern=r"^[0-9]+$")]
 CHANGES = change_responses(
     missing="No such multi-agency audit (or action), or not party to it", forbidden="Party to the audit, but this is not theirs to do",
@@ -49,11 +52,7 @@ PROBLEMS = {
 }
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class SetUpIn(_In):
+class SetUpIn(InputModel):
     theme: str = Field(min_length=1, max_length=200, description="The audit's theme: its key line of enquiry")
     case_id: PersonId
     auditor_id: PersonId = Field(description="The lead auditor of the case audit")
@@ -64,22 +63,22 @@ class SetUpIn(_In):
     case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
 
 
-class DeclarationIn(_In):
+class DeclarationIn(InputModel):
     agency: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="The agency whose lead auditor declares")
 
 
-class LeadAuditorIn(_In):
+class LeadAuditorIn(InputModel):
     representative_id: PersonId = Field(description="The agency's new lead auditor")
     reason: str = Field(min_length=1, max_length=2000, description="Why the lead auditor is replaced (e.g. involved with the case, or alternated)")
 
 
-class BaselineCaseIn(_In):
+class BaselineCaseIn(InputModel):
     case_id: PersonId
     auditor_id: PersonId = Field(description="Who completes this case's audit on the baseline's tool")
     case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
 
 
-class BaselineIn(_In):
+class BaselineIn(InputModel):
     theme: str = Field(min_length=1, max_length=200, description="The baseline's theme: its key line of enquiry")
     service_area: str = Field(
         min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$",
@@ -92,16 +91,16 @@ class BaselineIn(_In):
     tool: BespokeTool = Field(default_factory=BespokeTool, description="The baseline's one tool, for every case: the base tool and the sections added")
 
 
-class CompletionIn(_In):
+class CompletionIn(InputModel):
     summary: str = Field(min_length=1, max_length=20000, description="Key outcomes and learning, for the Performance Sub-committee and the HSCB")
 
 
-class StatusIn(_In):
+class StatusIn(InputModel):
     status: ActionStatus
     note: str = Field(default="", max_length=8000, description="What was done (required for done), or why a done action is reopened")
 
 
-class ReportIn(_In):
+class ReportIn(InputModel):
     kind: ReportKind
     summary: str = Field(min_length=1, max_length=20000, description="Key outcomes and learning, for the QA sub-committee")
 
@@ -277,6 +276,13 @@ def _out(a: MultiAgencyAudit, caller_id: str, request: Request) -> MultiAgencyOu
     )
 
 
+def _summary(a: MultiAgencyAudit) -> MultiAgencySummaryOut:
+    return MultiAgencySummaryOut(
+        id=a.id, version=a.version, stage=a.stage, baseline_id=a.baseline_id, case_ref=a.case_ref, theme=a.theme, coordinator_id=a.coordinator_id,
+        agreed_grade=a.meeting.agreed_grade if a.meeting else None, created_at=a.created_at,
+    )
+
+
 def _answer(a: MultiAgencyAudit, caller_id: str, request: Request, response: Response) -> MultiAgencyOut:
     response.headers["ETag"] = etag(a.version)
     return _out(a, caller_id, request)
@@ -303,18 +309,10 @@ async def list_multi_agency_audits(
     mine: Annotated[bool, Query(description="QA staff: only audits they are party to")] = False,
 ) -> Page[MultiAgencySummaryOut]:
     everyone = not mine and not QA_STAFF_ROLES.isdisjoint(caller.roles)
-    after = page.cursor.get("after") if page.cursor else None
     audits = await store.list_audits(
-        runtime.db, viewer=None if everyone else caller.person_id, stage=stage.value if stage else None, after=after, limit=page.limit + 1
+        runtime.db, viewer=None if everyone else caller.person_id, stage=stage.value if stage else None, after=after(page), limit=page.limit + 1
     )
-    items = [
-        MultiAgencySummaryOut(
-            id=a.id, version=a.version, stage=a.stage, baseline_id=a.baseline_id, case_ref=a.case_ref, theme=a.theme, coordinator_id=a.coordinator_id,
-            agreed_grade=a.meeting.agreed_grade if a.meeting else None, created_at=a.created_at,
-        )
-        for a in audits[: page.limit]
-    ]
-    return Page(items=items, next=encode_cursor({"after": audits[page.limit - 1].id}) if len(audits) > page.limit else None)
+    return keyset_page(audits, page, _summary)
 
 
 @router.get("/audits/{audit_id}", response_model=MultiAgencyOut, summary="Read a multi-agency audit", responses={404: CHANGES[404]})
@@ -462,6 +460,13 @@ class MultiAgencyFiguresOut(BaseModel):
     reports: int = Field(description="Reports to the QA sub-committee")
 
 
+def _retention_record(r: Destruction) -> RetentionRecordOut:
+    return RetentionRecordOut(
+        audit_id=r.audit_id, set_up_on=r.set_up_on, held_until=r.held_until, as_of=r.as_of, destroyed_at=r.destroyed_at, by=r.by,
+        counts=RetainedCountsOut(**vars(r.counts)), removed=r.removed,
+    )
+
+
 @router.get(
     "/retention-log", response_model=Page[RetentionRecordOut],
     summary="The multi-agency audits destroyed after three years, each with its anonymous counts (QA staff)",
@@ -469,16 +474,8 @@ class MultiAgencyFiguresOut(BaseModel):
 )
 async def list_multi_agency_retention_log(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[RetentionRecordOut]:
     usecases.may_read_retention(caller)
-    after = page.cursor.get("after") if page.cursor else None
-    records = await store.retention_log(runtime.db, after=after, limit=page.limit + 1)
-    items = [
-        RetentionRecordOut(
-            audit_id=r.audit_id, set_up_on=r.set_up_on, held_until=r.held_until, as_of=r.as_of, destroyed_at=r.destroyed_at, by=r.by,
-            counts=RetainedCountsOut(**vars(r.counts)), removed=r.removed,
-        )
-        for r in records[: page.limit]
-    ]
-    return Page(items=items, next=encode_cursor({"after": records[page.limit - 1].audit_id}) if len(records) > page.limit else None)
+    records = await store.retention_log(runtime.db, after=after(page), limit=page.limit + 1)
+    return keyset_page(records, page, _retention_record, key="audit_id")
 
 
 @router.get(
@@ -573,7 +570,13 @@ def _baseline_out(b: baseline_domain.Baseline, audits: list[MultiAgencyAudit], r
     )
 
 
-BaselineId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+async def _baseline_answer(runtime: RuntimeDep, baseline_id: str, caller: Identity, request: Request, response: Response) -> BaselineOut:
+    """The baseline with its cases' audits as they stand (a change answers the baseline re-read with them)."""
+    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
+    return _baseline_out(baseline, audits, request, response)
+
+
+BaselineId = RecordIdPath
 
 
 @router.post(
@@ -593,11 +596,10 @@ async def set_up_baseline(body: BaselineIn, caller: CurrentPerson, runtime: Runt
 
 @router.get("/baselines/{baseline_id}", response_model=BaselineOut, summary="Read a baseline audit with its figures", responses={404: {"description": "No such baseline, or not in its audit group"}})
 async def read_baseline(baseline_id: BaselineId, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response) -> BaselineOut:
-    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
-    return _baseline_out(baseline, audits, request, response)
+    return await _baseline_answer(runtime, baseline_id, caller, request, response)
 
 
-class WithdrawalIn(_In):
+class WithdrawalIn(InputModel):
     reason: str = Field(min_length=1, max_length=2000, description="Why the case is withdrawn (e.g. consent withdrawn)")
 
 
@@ -610,8 +612,7 @@ async def add_baseline_case(
     baseline_id: BaselineId, body: BaselineCaseIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch
 ) -> BaselineOut:
     await usecases.add_baseline_case(runtime.extra["audit"], baseline_id, to_domain(body, usecases.BaselineCase), caller=caller, expected=if_match)
-    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
-    return _baseline_out(baseline, audits, request, response)
+    return await _baseline_answer(runtime, baseline_id, caller, request, response)
 
 
 @router.post(
@@ -624,8 +625,7 @@ async def withdraw_baseline_case(
     if_match: RequiredIfMatch,
 ) -> BaselineOut:
     await usecases.withdraw_baseline_case(runtime.extra["audit"], baseline_id, audit_id, body.reason, caller=caller, expected=if_match)
-    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
-    return _baseline_out(baseline, audits, request, response)
+    return await _baseline_answer(runtime, baseline_id, caller, request, response)
 
 
 @router.post(
@@ -637,8 +637,7 @@ async def complete_baseline(
     baseline_id: BaselineId, body: CompletionIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch
 ) -> BaselineOut:
     await usecases.complete_baseline(runtime.extra["audit"], baseline_id, body.summary, caller=caller, expected=if_match)
-    baseline, audits = await usecases.read_baseline(runtime.db, baseline_id, caller)
-    return _baseline_out(baseline, audits, request, response)
+    return await _baseline_answer(runtime, baseline_id, caller, request, response)
 
 
 @router.get(

@@ -10,21 +10,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from shared.ids import IdField
 
 from ..common.grades import Grade
+from ..common.schemas import WrittenValue
 from ..tools.schemas import Section
 
 AgencyKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. health, police, education")]
 PersonId: TypeAlias = IdField
 
 
-class _Value(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, from_attributes=True)
-
-
-class Partner(_Value):
+class Partner(WrittenValue):
     """An agency taking part, with its named representative (its lead auditor or manager)."""
 
     agency: AgencyKey
@@ -32,7 +29,7 @@ class Partner(_Value):
     representative_id: PersonId
 
 
-class ConsultationInput(_Value):
+class ConsultationInput(WrittenValue):
     """One party's views on the impact of the work, or why they could not be obtained."""
 
     obtained: bool = True
@@ -42,14 +39,14 @@ class ConsultationInput(_Value):
     reason_not_obtained: str = Field(default="", max_length=4000)
 
 
-class Attendee(_Value):
+class Attendee(WrittenValue):
     """Someone at the meeting other than the partners' representatives."""
 
     role: AgencyKey
     person_id: PersonId
 
 
-class MeetingInput(_Value):
+class MeetingInput(WrittenValue):
     held_on: date
     partners_present: list[AgencyKey] = Field(min_length=1, max_length=20)
     others_present: list[Attendee] = Field(default_factory=list, max_length=30)
@@ -57,20 +54,20 @@ class MeetingInput(_Value):
     agreed_grade: Grade
 
 
-class ActionInput(_Value):
+class ActionInput(WrittenValue):
     agency: AgencyKey
     action: str = Field(min_length=1, max_length=4000)
     due_on: date
 
 
-class PlanInput(_Value):
+class PlanInput(WrittenValue):
     """The multi-agency action plan: an owner per agency, and the agencies' actions."""
 
     owners: dict[AgencyKey, PersonId] = Field(min_length=1, max_length=20)
     actions: list[ActionInput] = Field(min_length=1, max_length=100)
 
 
-class BespokeTool(_Value):
+class BespokeTool(WrittenValue):
     """The audit group's tool for this audit: the base multi-agency tool with its own sections."""
 
     base_tool_id: str = Field(default="multi-agency", min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")

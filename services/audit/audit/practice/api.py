@@ -5,21 +5,24 @@ no one else (404); writes are version-guarded (If-Match) and every version is ke
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
+from shared.http import Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.identity import CurrentPerson
 from shared.paging import page_of
 
+from ..common.api_paging import after, keyset_page
+from ..common.api_params import MONTH_PATTERN, RecordIdPath
+from ..common.api_scheduled import run_day
 from ..common.responses import change_responses
-from ..common.roles import Role
-from ..common.schemas import to_domain
+from ..common.schemas import InputModel, to_domain
 from . import store as rs
 from . import usecases as uc
 from .domain import observation as do
@@ -38,20 +41,15 @@ from .schemas import (
 
 router = APIRouter(prefix="/v1")
 
-RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-MONTH = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+RecordId = RecordIdPath
 TeamQuery = Annotated[str, Query(min_length=1, max_length=64, description="The team")]
-MonthQuery = Annotated[str | None, Query(pattern=MONTH, description="Only this month (YYYY-MM)")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="Only this month (YYYY-MM)")]
 CHANGES = change_responses(
     missing="No such record, or not theirs to see", forbidden="Not theirs to do",
     conflict="Not at a step where this can happen", stale="Changed since the If-Match version",
     invalid="Invalid entries (every one listed)",
 )
 M = TypeVar("M", bound=BaseModel)
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Meta(BaseModel):
@@ -70,19 +68,15 @@ def _out(model: type[M], doc: dict[str, Any], response: Response | None = None) 
     return model.model_validate({**{k: v for k, v in doc.items() if k in model.model_fields}, "id": doc["_id"]})
 
 
-def _after(page: Any) -> str | None:
-    return page.cursor.get("after") if page.cursor else None
-
-
 # --- observations --------------------------------------------------------------------------------
 
 
-class ObservationIn(_In):
+class ObservationIn(InputModel):
     social_worker_id: str = Field(min_length=1, max_length=64)
     plan: Plan
 
 
-class CancelIn(_In):
+class CancelIn(InputModel):
     reason: str = Field(min_length=1, max_length=2000, description="e.g. the service user did not agree")
 
 
@@ -110,7 +104,7 @@ class ObservationOut(BaseModel):
     written_late: bool | None = None
 
 
-class RemindersIn(_In):
+class RemindersIn(InputModel):
     today: date | None = Field(default=None, description="The day to run for (defaults to today)")
 
 
@@ -152,15 +146,13 @@ async def plan_observation(body: ObservationIn, caller: CurrentPerson, runtime: 
 async def list_observations(
     caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, social_worker_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[ObservationOut]:
-    found = await uc.list_observations(runtime.extra["audit"], caller, social_worker_id=social_worker_id, after=_after(page), limit=page.limit + 1)
-    return Page(items=[_observation(o) for o in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+    found = await uc.list_observations(runtime.extra["audit"], caller, social_worker_id=social_worker_id, after=after(page), limit=page.limit + 1)
+    return keyset_page(found, page, _observation)
 
 
 @router.post("/observations/reminders", response_model=RemindersOut, tags=["practice observation"], summary="Remind of every social worker whose observation is due (administrators; the scheduler)", responses={403: CHANGES[403]})
 async def observation_reminders(body: RemindersIn, caller: CurrentPerson, runtime: RuntimeDep) -> RemindersOut:
-    if not caller.has_role(Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the observation reminders.")
-    today = body.today or runtime.clock.now().date()
+    today = run_day(caller, runtime, body.today, runs="the observation reminders")
     return RemindersOut(reminded=[Reminded(**r) for r in await uc.observations_due(runtime.extra["audit"], today)])
 
 
@@ -221,9 +213,9 @@ class MonitoringFormOut(MonitoringEntries, Meta):
     report_on_time: bool | None = Field(default=None, description="CP conferences: the report reached the chair in time")
 
 
-class CollationIn(_In):
+class CollationIn(InputModel):
     team_id: str = Field(min_length=1, max_length=64)
-    month: str = Field(pattern=MONTH)
+    month: str = Field(pattern=MONTH_PATTERN)
 
 
 class CollationOut(BaseModel):
@@ -243,29 +235,50 @@ class CollationOut(BaseModel):
     version: int
 
 
-async def _create(runtime: Any, caller: Any, response: Response, key: Any, collection: str, what: str, make: Any, model: type[M]) -> M:
+@dataclass(frozen=True)
+class _Kind(Generic[M]):
+    """A kind of team record (monitoring forms, feedback, complaints' lessons, compliments) as its
+    routes serve it: recorded once per Idempotency-Key, listed by team, read by id."""
+
+    collection: str
+    #: Its name in a 404.
+    what: str
+    #: What a record is answered as.
+    model: type[M]
+    #: Where its records are (``Location``).
+    path: str
+
+
+async def _create(kind: _Kind[M], runtime: Any, caller: Any, request: Request, response: Response, key: Any, make: Any) -> M:
     ctx = runtime.extra["audit"]
-    doc = await create_once(runtime.db, key, response, create=make, read=lambda record_id: uc.read_record(ctx, collection, what, record_id, caller))
-    return _out(model, doc, response)
+    doc = await create_once(runtime.db, key, response, create=make, read=lambda record_id: uc.read_record(ctx, kind.collection, kind.what, record_id, caller))
+    out = _out(kind.model, doc, response)
+    response.headers["Location"] = public_path(request, f"{kind.path}/{doc['_id']}")
+    return out
 
 
-async def _list(runtime: Any, caller: Any, page: Any, collection: str, team_id: str, month: str | None, model: type[M]) -> Page[M]:
+async def _list(kind: _Kind[M], runtime: Any, caller: Any, page: Any, team_id: str, month: str | None) -> Page[M]:
     await uc.may_read_team(runtime.db, caller, team_id)
-    docs = await rs.page_for_team(runtime.db, collection, team_id, month=month, after=_after(page), limit=page.limit + 1)
-    return page_of(docs, page, lambda d: _out(model, d))
+    docs = await rs.page_for_team(runtime.db, kind.collection, team_id, month=month, after=after(page), limit=page.limit + 1)
+    return page_of(docs, page, lambda d: _out(kind.model, d))
+
+
+async def _read(kind: _Kind[M], runtime: Any, caller: Any, record_id: str, response: Response) -> M:
+    return _out(kind.model, await uc.read_record(runtime.extra["audit"], kind.collection, kind.what, record_id, caller), response)
+
+
+_MONITORING_FORMS = _Kind(rs.MONITORING_FORMS, "Monitoring form", MonitoringFormOut, "/v1/monitoring-forms")
 
 
 @router.post("/monitoring-forms", response_model=MonitoringFormOut, status_code=201, tags=["monitoring forms"], summary="Complete a monitoring form for a conference, review or mid-point review (CP chairs, IROs)", responses={422: CHANGES[422]})
 async def submit_monitoring_form(body: MonitoringEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> MonitoringFormOut:
-    out = await _create(runtime, caller, response, key, rs.MONITORING_FORMS, "Monitoring form",
-                        lambda: uc.submit_monitoring_form(runtime.extra["audit"], to_domain(body, dr.MonitoringEntries), caller=caller, key=key), MonitoringFormOut)
-    response.headers["Location"] = public_path(request, f"/v1/monitoring-forms/{out.id}")
-    return out
+    return await _create(_MONITORING_FORMS, runtime, caller, request, response, key,
+                         lambda: uc.submit_monitoring_form(runtime.extra["audit"], to_domain(body, dr.MonitoringEntries), caller=caller, key=key))
 
 
 @router.get("/monitoring-forms", response_model=Page[MonitoringFormOut], tags=["monitoring forms"], summary="A team's monitoring forms (its manager, QA staff, operational managers)", responses={403: CHANGES[403]})
 async def list_monitoring_forms(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[MonitoringFormOut]:
-    return await _list(runtime, caller, page, rs.MONITORING_FORMS, team_id, month, MonitoringFormOut)
+    return await _list(_MONITORING_FORMS, runtime, caller, page, team_id, month)
 
 
 @router.post("/monitoring-forms/collations", response_model=CollationOut, status_code=201, tags=["monitoring forms"], summary="Collate a team's forms of a month for the QA liaison meeting (QA staff); 200 when unchanged", responses={403: CHANGES[403], 422: CHANGES[422]})
@@ -278,7 +291,7 @@ async def issue_collation(body: CollationIn, caller: CurrentPerson, runtime: Run
 
 
 @router.get("/monitoring-forms/collations/{month}/{team_id}", response_model=CollationOut, tags=["monitoring forms"], summary="A team's collation of a month", responses={403: CHANGES[403], 404: CHANGES[404]})
-async def read_collation(month: Annotated[str, Path(pattern=MONTH)], team_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CollationOut:
+async def read_collation(month: Annotated[str, Path(pattern=MONTH_PATTERN)], team_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> CollationOut:
     await uc.may_read_team(runtime.db, caller, team_id)
     doc = await rs.load(runtime.db, rs.MONITORING_COLLATIONS, f"{month}:{team_id}")
     if doc is None:
@@ -288,7 +301,7 @@ async def read_collation(month: Annotated[str, Path(pattern=MONTH)], team_id: Re
 
 @router.get("/monitoring-forms/{form_id}", response_model=MonitoringFormOut, tags=["monitoring forms"], summary="Read a monitoring form", responses={404: CHANGES[404]})
 async def read_monitoring_form(form_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> MonitoringFormOut:
-    return _out(MonitoringFormOut, await uc.read_record(runtime.extra["audit"], rs.MONITORING_FORMS, "Monitoring form", form_id, caller), response)
+    return await _read(_MONITORING_FORMS, runtime, caller, form_id, response)
 
 
 # --- feedback, complaints, compliments ----------------------------------------------------------
@@ -306,39 +319,41 @@ class ComplimentOut(ComplimentEntries, Meta):
     model_config = ConfigDict(extra="ignore")
 
 
+_FEEDBACK = _Kind(rs.FEEDBACK, "Feedback", FeedbackOut, "/v1/feedback")
+_COMPLAINT_LESSONS = _Kind(rs.COMPLAINT_LESSONS, "Complaint lessons", ComplaintLessonsOut, "/v1/complaints")
+_COMPLIMENTS = _Kind(rs.COMPLIMENTS, "Compliment", ComplimentOut, "/v1/compliments")
+
+
 @router.post("/feedback", response_model=FeedbackOut, status_code=201, tags=["feedback"], summary="Record feedback from a meeting or a consultation (the staff who gather it)", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def record_feedback(body: FeedbackEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> FeedbackOut:
-    out = await _create(runtime, caller, response, key, rs.FEEDBACK, "Feedback", lambda: uc.record_feedback(runtime.extra["audit"], to_domain(body, dr.FeedbackEntries), caller=caller, key=key), FeedbackOut)
-    response.headers["Location"] = public_path(request, f"/v1/feedback/{out.id}")
-    return out
+    return await _create(_FEEDBACK, runtime, caller, request, response, key,
+                         lambda: uc.record_feedback(runtime.extra["audit"], to_domain(body, dr.FeedbackEntries), caller=caller, key=key))
 
 
 @router.get("/feedback", response_model=Page[FeedbackOut], tags=["feedback"], summary="A team's feedback and consultation results", responses={403: CHANGES[403]})
 async def list_feedback(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[FeedbackOut]:
-    return await _list(runtime, caller, page, rs.FEEDBACK, team_id, month, FeedbackOut)
+    return await _list(_FEEDBACK, runtime, caller, page, team_id, month)
 
 
 @router.get("/feedback/{record_id}", response_model=FeedbackOut, tags=["feedback"], summary="Read one piece of feedback", responses={404: CHANGES[404]})
 async def read_feedback(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> FeedbackOut:
-    return _out(FeedbackOut, await uc.read_record(runtime.extra["audit"], rs.FEEDBACK, "Feedback", record_id, caller), response)
+    return await _read(_FEEDBACK, runtime, caller, record_id, response)
 
 
 @router.post("/complaints", response_model=ComplaintLessonsOut, status_code=201, tags=["complaints and compliments"], summary="Record lessons learned from a complaint or member's enquiry (Appendix C)", responses={403: CHANGES[403], 409: {"description": "Already recorded for this reference"}, 422: CHANGES[422]})
 async def record_complaint(body: ComplaintLessonsEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ComplaintLessonsOut:
-    out = await _create(runtime, caller, response, key, rs.COMPLAINT_LESSONS, "Complaint lessons",
-                        lambda: uc.record_complaint_lessons(runtime.extra["audit"], to_domain(body, dr.ComplaintLessonsEntries), caller=caller, key=key), ComplaintLessonsOut)
-    response.headers["Location"] = public_path(request, f"/v1/complaints/{out.id}")
-    return out
+    return await _create(_COMPLAINT_LESSONS, runtime, caller, request, response, key,
+                         lambda: uc.record_complaint_lessons(runtime.extra["audit"], to_domain(body, dr.ComplaintLessonsEntries), caller=caller, key=key))
 
 
 @router.get("/complaints", response_model=Page[ComplaintLessonsOut], tags=["complaints and compliments"], summary="A team's lessons learned from complaints", responses={403: CHANGES[403]})
 async def list_complaints(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[ComplaintLessonsOut]:
-    return await _list(runtime, caller, page, rs.COMPLAINT_LESSONS, team_id, month, ComplaintLessonsOut)
+    return await _list(_COMPLAINT_LESSONS, runtime, caller, page, team_id, month)
 
 
 @router.get("/complaints/{record_id}", response_model=ComplaintLessonsOut, tags=["complaints and compliments"], summary="Read the lessons learned from a complaint", responses={404: CHANGES[404]})
 async def read_complaint(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ComplaintLessonsOut:
-    return _out(ComplaintLessonsOut, await uc.read_record(runtime.extra["audit"], rs.COMPLAINT_LESSONS, "Complaint lessons", record_id, caller), response)
+    return await _read(_COMPLAINT_LESSONS, runtime, caller, record_id, response)
 
 
 @router.put("/complaints/{record_id}", response_model=ComplaintLessonsOut, tags=["complaints and compliments"], summary="Revise the lessons learned (the earlier version is kept)", responses=CHANGES)
@@ -348,25 +363,24 @@ async def revise_complaint(record_id: RecordId, body: ComplaintLessonsEntries, c
 
 @router.get("/complaints/{record_id}/history", response_model=Page[VersionOut], tags=["complaints and compliments"], summary="Every version of the lessons learned, oldest first", responses={404: CHANGES[404]})
 async def complaint_history(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[VersionOut]:
-    await uc.read_record(runtime.extra["audit"], rs.COMPLAINT_LESSONS, "Complaint lessons", record_id, caller)
-    return await version_history(runtime, rs.COMPLAINT_LESSONS, record_id, page)
+    await uc.read_record(runtime.extra["audit"], _COMPLAINT_LESSONS.collection, _COMPLAINT_LESSONS.what, record_id, caller)
+    return await version_history(runtime, _COMPLAINT_LESSONS.collection, record_id, page)
 
 
 @router.post("/compliments", response_model=ComplimentOut, status_code=201, tags=["complaints and compliments"], summary="Record a compliment", responses={403: CHANGES[403], 422: CHANGES[422]})
 async def record_compliment(body: ComplimentEntries, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> ComplimentOut:
-    out = await _create(runtime, caller, response, key, rs.COMPLIMENTS, "Compliment", lambda: uc.record_compliment(runtime.extra["audit"], to_domain(body, dr.ComplimentEntries), caller=caller, key=key), ComplimentOut)
-    response.headers["Location"] = public_path(request, f"/v1/compliments/{out.id}")
-    return out
+    return await _create(_COMPLIMENTS, runtime, caller, request, response, key,
+                         lambda: uc.record_compliment(runtime.extra["audit"], to_domain(body, dr.ComplimentEntries), caller=caller, key=key))
 
 
 @router.get("/compliments", response_model=Page[ComplimentOut], tags=["complaints and compliments"], summary="A team's compliments", responses={403: CHANGES[403]})
 async def list_compliments(team_id: TeamQuery, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, month: MonthQuery = None) -> Page[ComplimentOut]:
-    return await _list(runtime, caller, page, rs.COMPLIMENTS, team_id, month, ComplimentOut)
+    return await _list(_COMPLIMENTS, runtime, caller, page, team_id, month)
 
 
 @router.get("/compliments/{record_id}", response_model=ComplimentOut, tags=["complaints and compliments"], summary="Read a compliment", responses={404: CHANGES[404]})
 async def read_compliment(record_id: RecordId, caller: CurrentPerson, runtime: RuntimeDep, response: Response) -> ComplimentOut:
-    return _out(ComplimentOut, await uc.read_record(runtime.extra["audit"], rs.COMPLIMENTS, "Compliment", record_id, caller), response)
+    return await _read(_COMPLIMENTS, runtime, caller, record_id, response)
 
 
 # --- 4.5.2: the log of level 2 complaints and above, the annual extract of learning ----------------

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from ..common.schemas import InputModel
 from .domain.observation import Situation
 from .domain.records import ActionTaken, Aspect, ComplaintKind, FeedbackKind, MonitoringKind, Outcome, Rating, Respondent, View
 
 Text = Field(min_length=1, max_length=8000)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 # --- practice observation -----------------------------------------------------------------------
 
-class Plan(_Model):
+class Plan(InputModel):
     situation: Situation
     planned_on: date
     case_id: str | None = Field(default=None, max_length=64, description="The child's case, when the session is about one")
@@ -28,12 +25,12 @@ class Plan(_Model):
     written_consent_on: date | None = Field(default=None, description="When the service user gave written agreement to the observation")
 
 
-class Agreement(_Model):
+class Agreement(InputModel):
     aims: str = Field(min_length=1, max_length=4000, description="The social worker's aims of the session")
     standards: str = Field(min_length=1, max_length=4000, description="The practice standards they hope to meet")
 
 
-class Report(_Model):
+class Report(InputModel):
     """The observer's report, under the appendix's headings."""
 
     observed_on: date
@@ -50,7 +47,7 @@ class Report(_Model):
     designation: str = Field(min_length=1, max_length=200, description="e.g. Supervisor / line manager")
 
 
-class Reflection(_Model):
+class Reflection(InputModel):
     """The social worker's reflection on the direct observation."""
 
     achieved_aims: str = Text
@@ -64,7 +61,7 @@ class Reflection(_Model):
 # --- monitoring forms, feedback, complaints, compliments -------------------------------------------
 
 
-class MonitoringEntries(_Model):
+class MonitoringEntries(InputModel):
     kind: MonitoringKind
     case_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     meeting_on: date
@@ -74,7 +71,7 @@ class MonitoringEntries(_Model):
     comments: str = Field(default="", max_length=8000)
 
 
-class FeedbackEntries(_Model):
+class FeedbackEntries(InputModel):
     kind: FeedbackKind
     respondent: Respondent
     team_id: str = Field(min_length=1, max_length=64)
@@ -84,7 +81,7 @@ class FeedbackEntries(_Model):
     comments: str = Field(default="", max_length=8000)
 
 
-class ComplaintLessonsEntries(_Model):
+class ComplaintLessonsEntries(InputModel):
     """Appendix C. The complainant's name stays with the complaints team: the reference finds it."""
 
     kind: ComplaintKind = ComplaintKind.COMPLAINT
@@ -103,7 +100,7 @@ class ComplaintLessonsEntries(_Model):
     date_received: date | None = Field(default=None, description="When the complaint was received (the log shows how long the response took)")
 
 
-class ComplimentEntries(_Model):
+class ComplimentEntries(InputModel):
     team_id: str = Field(min_length=1, max_length=64)
     received_on: date
     respondent: Respondent

@@ -8,15 +8,18 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.disposition import attachment
-from shared.errors import Problem
-from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
+from shared.http import Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.identity import CurrentPerson
 
+from ..common.api_paging import after, keyset_page
+from ..common.api_params import MONTH_PATTERN
+from ..common.api_scheduled import run_day
 from ..common.responses import change_responses
-from ..common.roles import QA_STAFF_ROLES, Role
+from ..common.roles import QA_STAFF_ROLES
+from ..common.schemas import InputModel
 from ..cycles.domain.timetable import Month
 from ..practice.api import VersionOut, version_history
 from ..practice.domain.errors import RecordNotFound
@@ -47,25 +50,21 @@ CHANGES = change_responses(
 )
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ReviewIn(_In):
+class ReviewIn(InputModel):
     team_id: str = Field(min_length=1, max_length=64)
-    to: str = Field(pattern=r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$", description="The last of the six months reviewed (YYYY-MM)")
+    to: str = Field(pattern=MONTH_PATTERN, description="The last of the six months reviewed (YYYY-MM)")
 
 
-class PrioritiesIn(_In):
+class PrioritiesIn(InputModel):
     priorities: list[str] = Field(min_length=1, max_length=20, description="The key priorities for focused attention")
 
 
-class StatusIn(_In):
+class StatusIn(InputModel):
     status: ActionStatus
     note: str = Field(default="", max_length=4000)
 
 
-class RunIn(_In):
+class RunIn(InputModel):
     today: date | None = None
 
 
@@ -97,15 +96,13 @@ async def issue_team_review(body: ReviewIn, caller: CurrentPerson, runtime: Runt
 @router.get("", response_model=Page[Review], summary="Reviews the caller is party to (QA staff: all)")
 async def list_team_reviews(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, team_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[Review]:
     viewer = None if not QA_STAFF_ROLES.isdisjoint(caller.roles) else caller.person_id
-    found = await store.listing(runtime.db, viewer=viewer, team_id=team_id, after=page.cursor.get("after") if page.cursor else None, limit=page.limit + 1)
-    return Page(items=[review_out(r) for r in found[: page.limit]], next=encode_cursor({"after": found[page.limit - 1].id}) if len(found) > page.limit else None)
+    found = await store.listing(runtime.db, viewer=viewer, team_id=team_id, after=after(page), limit=page.limit + 1)
+    return keyset_page(found, page, review_out)
 
 
 @router.post("/action-notices", response_model=RunOut, summary="Notify every improvement action at its due day unfinished (administrators; the scheduler)", responses={403: CHANGES[403]})
 async def send_action_notices(body: RunIn, caller: CurrentPerson, runtime: RuntimeDep) -> RunOut:
-    if not caller.has_role(Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator (or the scheduler) runs the improvement action notices.")
-    today = body.today or runtime.clock.now().date()
+    today = run_day(caller, runtime, body.today, runs="the improvement action notices")
     return RunOut(noticed=[Noticed(**n) for n in await uc.notice_actions_due(runtime.extra["audit"], today)])  # type: ignore[arg-type]
 
 
@@ -131,11 +128,11 @@ async def set_priorities(review_id: ReviewId, body: PrioritiesIn, caller: Curren
     return _out(await uc.agree_priorities(runtime.extra["audit"], review_id, body.priorities, caller=caller, expected=if_match), response)
 
 
-class IndicatorsIn(_In):
+class IndicatorsIn(InputModel):
     indicators: list[Indicator] = Field(max_length=100, description="6.2: the performance indicators the team received (replaces the list)")
 
 
-class PracticeIssuesIn(_In):
+class PracticeIssuesIn(InputModel):
     issues: list[PracticeIssue] = Field(max_length=100, description="6.2: the key practice issues arising from IMRs or SCRs (replaces the list)")
 
 

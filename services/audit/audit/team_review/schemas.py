@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from ..common.schemas import InputModel
 from .domain import review as dr
 from .domain.review import ActionKind, ActionStatus, IssueSource, ReviewStatus
 
@@ -87,11 +88,7 @@ class Pack(BaseModel):
 # --- the review and its improvement plan ----------------------------------------------------------
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ActionIn(_In):
+class ActionIn(InputModel):
     action: str = Field(min_length=1, max_length=4000)
     owner_id: str = Field(min_length=1, max_length=64)
     due_on: date
@@ -127,10 +124,8 @@ class ImprovementAction(BaseModel):
     due_notice_for: date | None = None
 
 
-class Indicator(BaseModel):
+class Indicator(InputModel):
     """6.2 "Performance Indicators": one indicator as the team received it."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
     value: str = Field(min_length=1, max_length=100, description="The figure as reported, e.g. 87% or 12 days")
@@ -138,10 +133,8 @@ class Indicator(BaseModel):
     comment: str = Field(default="", max_length=4000)
 
 
-class PracticeIssue(BaseModel):
+class PracticeIssue(InputModel):
     """6.2 "Key practice issues arising from IMRs or SCRs"."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     source: IssueSource = Field(description="imr (individual management review) or scr (serious case review)")
     reference: str = Field(min_length=1, max_length=100, description="The IMR's or SCR's reference (never a child's name)")

@@ -13,6 +13,7 @@ from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 from shared.paging import page_of
 
+from ..common.api_paging import after
 from . import store as tool_store
 from . import usecases
 from .domain.definition import CaseType, NoSectionsShown, OpenBand
@@ -32,10 +33,16 @@ def _summary_out(d: dict[str, Any]) -> ToolSummaryOut:
     return ToolSummaryOut(tool_id=d["_id"], latest_version=d["version"], title=d["title"], programme=d["programme"], updated_at=d["updated_at"], updated_by=d["updated_by"])
 
 
+async def _stored_version(runtime: RuntimeDep, tool_id: str, version: int) -> dict[str, Any]:
+    doc = await tool_store.get_version(runtime.db, tool_id, version)
+    if doc is None:
+        raise not_found("Tool version", f"{tool_id}@{version}")
+    return doc
+
+
 @router.get("", response_model=Page[ToolSummaryOut], summary="List audit tools (each with its latest version)")
 async def list_tools(caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[ToolSummaryOut]:
-    after = page.cursor.get("after") if page.cursor else None
-    docs = await tool_store.list_tools(runtime.db, after=after, limit=page.limit + 1)
+    docs = await tool_store.list_tools(runtime.db, after=after(page), limit=page.limit + 1)
     return page_of(docs, page, _summary_out)
 
 
@@ -57,9 +64,7 @@ async def add_version(
         return f"{tool_id}@{number}"
 
     name, _, version = (await create_id_once(runtime.db, key, response, add)).partition("@")
-    doc = await tool_store.get_version(runtime.db, name, int(version))
-    if doc is None:
-        raise not_found("Tool version", f"{name}@{version}")
+    doc = await _stored_version(runtime, name, int(version))
     response.headers["ETag"] = etag(doc["version"])
     response.headers["Location"] = public_path(request, f"/v1/tools/{name}/versions/{version}")
     return _tool_out(doc)
@@ -87,10 +92,7 @@ async def list_versions(tool_id: ToolIdPath, caller: CurrentPerson, runtime: Run
 
 @router.get("/{tool_id}/versions/{version}", response_model=ToolOut, summary="Read one version of a tool")
 async def get_version(tool_id: ToolIdPath, version: VersionPath, caller: CurrentPerson, runtime: RuntimeDep) -> ToolOut:
-    doc = await tool_store.get_version(runtime.db, tool_id, version)
-    if doc is None:
-        raise not_found("Tool version", f"{tool_id}@{version}")
-    return _tool_out(doc)
+    return _tool_out(await _stored_version(runtime, tool_id, version))
 
 
 @router.get("/{tool_id}/versions/{version}/form", response_model=AuditForm, summary="The form a tool version shows for a case type and age")
@@ -98,9 +100,7 @@ async def get_form(
     tool_id: ToolIdPath, version: VersionPath, caller: CurrentPerson, runtime: RuntimeDep,
     case_type: Annotated[CaseType, Query()], open_band: Annotated[OpenBand, Query()],
 ) -> AuditForm:
-    doc = await tool_store.get_version(runtime.db, tool_id, version)
-    if doc is None:
-        raise not_found("Tool version", f"{tool_id}@{version}")
+    doc = await _stored_version(runtime, tool_id, version)
     try:
         form = tool_store.definition_of(doc).form_for(tool_id, version, case_type, open_band)
     except NoSectionsShown as exc:
