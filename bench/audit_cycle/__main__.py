@@ -11,8 +11,10 @@ queue bound on the exchange (an event is published only once its audit has commi
 every audit exists; the database is read once afterwards, to check exactly one audit per auditor,
 and never polled while it is measured). Floor: the same number of raw single inserts (one
 document, no transaction) plus the same number of raw confirmed publishes, one at a time (as
-``bench/outbox.py`` measures them). Prints a table and ratios,
-writes JSON to bench/results/. Uses MONGODB_URL / AMQP_URL if set, else an embedded SecantusDB and
+``bench/outbox.py`` measures them). Prints a table and ratios, with the CPU time the database
+process (when embedded) and the audit replicas used in the measured window, and writes JSON to
+bench/results/. ``python -m bench.audit_cycle.commands`` counts the draw's and the allocation's
+database commands. Uses MONGODB_URL / AMQP_URL if set, else an embedded SecantusDB and
 the local RabbitMQ, like the tests.
 """
 
@@ -66,6 +68,14 @@ def authority(cases: int, auditors: int, peer_reviewers: int) -> tuple[list[Pers
     return people, teams, case_list
 
 
+def process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds process ``pid`` has used so far (0 when not known)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def floors(mongodb_url: str, amqp_url: str, n: int) -> dict[str, float]:
     """Raw single inserts and raw confirmed publishes, n of each, one at a time."""
     ns = f"benchfloor{uuid.uuid4().hex[:6]}"
@@ -95,7 +105,7 @@ async def floors(mongodb_url: str, amqp_url: str, n: int) -> dict[str, float]:
     return {"inserts_s": round(inserts, 3), "publishes_s": round(publishes, 3), "floor_s": round(inserts + publishes, 3)}
 
 
-async def run_cycle(infra: Infrastructure, replicas: int, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
+async def run_cycle(infra: Infrastructure, replicas: int, args: argparse.Namespace, log_dir: Path, db_pid: int | None) -> dict[str, Any]:
     ns = f"bench{uuid.uuid4().hex[:6]}"
     key = secrets.token_urlsafe(24)
     client = mongo.connect(infra.mongodb_url)
@@ -139,6 +149,7 @@ async def run_cycle(infra: Infrastructure, replicas: int, args: argparse.Namespa
         await queue.consume(on_message)
         month = str(Month.of(datetime.now(UTC).date()).plus(2))
         headers = {IDENTITY_HEADER: sign_identity(Identity(person_id="QA", roles=frozenset({"qa_officer"})), key.encode())}
+        cpu_before = [process_cpu(db_pid), sum(process_cpu(p.process.pid if p.process else None) for p in processes)]
         async with httpx.AsyncClient(timeout=300) as http:
             started = time.perf_counter()
             drawn = await http.post(f"{processes[0].url}/v1/cycles/{month}/draw", json={"seed": "bench"}, headers=headers)
@@ -154,12 +165,16 @@ async def run_cycle(infra: Infrastructure, replicas: int, args: argparse.Namespa
         # exists. The database being measured is read once, afterwards, not polled meanwhile.
         await asyncio.wait_for(all_announced.wait(), timeout=600)
         announced_s = time.perf_counter() - started
+        # What the measured window cost each side, whatever else the machine was doing meanwhile.
+        db_cpu_s = process_cpu(db_pid) - cpu_before[0]
+        audit_cpu_s = sum(process_cpu(p.process.pid if p.process else None) for p in processes) - cpu_before[1]
         stored = await db["audits"].find({"month": month}, {"auditor_id": 1}).to_list()
         counts = Counter(d["auditor_id"] for d in stored)
         duplicates = sum(1 for n in counts.values() if n != 1) + (audits_expected - len(counts))
         return {
             "replicas": replicas, "audits": audits_expected, "load_s": round(load_s, 1), "draw_response_s": round(drawn_s, 3),
-            "total_s": round(announced_s, 3), "auditors_with_other_than_one_audit": duplicates,
+            "total_s": round(announced_s, 3), "database_cpu_s": round(db_cpu_s, 2) if db_pid else None, "audit_cpu_s": round(audit_cpu_s, 2),
+            "auditors_with_other_than_one_audit": duplicates,
             "audits_announced_not_stored": len(announced - {d["_id"] for d in stored}),
         }
     finally:
@@ -170,9 +185,9 @@ async def run_cycle(infra: Infrastructure, replicas: int, args: argparse.Namespa
         await asyncio.to_thread(remove_namespace, infra, ns)
 
 
-async def run(infra: Infrastructure, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
+async def run(infra: Infrastructure, args: argparse.Namespace, log_dir: Path, db_pid: int | None) -> dict[str, Any]:
     floor = await floors(infra.mongodb_url, infra.amqp_url, args.auditors)
-    runs = [await run_cycle(infra, n, args, log_dir) for n in args.replicas]
+    runs = [await run_cycle(infra, n, args, log_dir, db_pid) for n in args.replicas]
     return {"floor": floor, "runs": runs}
 
 
@@ -194,7 +209,7 @@ def main() -> None:
             embedded = start_embedded_mongo(Path(tmp) / "db", log_path=Path(tmp) / "db.log", sync_on_commit=args.sync_on_commit)
             mongodb_url = embedded.url
         try:
-            results = asyncio.run(run(Infrastructure(mongodb_url, amqp_url, "bench"), args, Path(tmp)))
+            results = asyncio.run(run(Infrastructure(mongodb_url, amqp_url, "bench"), args, Path(tmp), embedded.process.pid if embedded else None))
         finally:
             if embedded:
                 embedded.stop()
@@ -217,6 +232,9 @@ def main() -> None:
         ratio = round(r["total_s"] / floor["floor_s"], 2)
         ratios[f"{r['replicas']} replica(s) / floor"] = ratio
         print(f"{label:<58} {r['total_s']:>8} {r['audits'] / r['total_s']:>9.1f} {ratio:>8}")
+        if r["database_cpu_s"] is not None:
+            print(f"{'  CPU meanwhile: the database (one process)':<58} {r['database_cpu_s']:>8}")
+        print(f"{'  CPU meanwhile: the audit replica(s)':<58} {r['audit_cpu_s']:>8}")
         if r["auditors_with_other_than_one_audit"]:
             print(f"  !! {r['auditors_with_other_than_one_audit']} auditors without exactly one audit")
         if r["audits_announced_not_stored"]:

@@ -151,14 +151,17 @@ async def staffing(db: AsyncDatabase[Document]) -> Staffing:
     """Open cases with their line manager (the case's team manager, else its team's manager),
     active auditors and active peer reviewers."""
     teams = {t["_id"]: t.get("manager_id") for t in await db[TEAMS].find({}, {"manager_id": 1}).to_list()}
-    fields = {"case_type": 1, "case_types": 1, "team_id": 1, "team_manager_id": 1}
+    # Every open case, read whole and put in order here: a projected case is a dozen short fields,
+    # and the embedded server projects and sorts each of tens of thousands of documents in Python
+    # (a third of the read's CPU), where MongoDB would take the order from the (status, _id) index.
     cases = [
         OpenCase(
             case_id=c["_id"], case_types=tuple(c.get("case_types") or [c["case_type"]]), team_id=c.get("team_id") or "",
             line_manager_id=c.get("team_manager_id") or teams.get(c.get("team_id") or ""),
         )
-        for c in await db[CASES].find({"status": "open"}, fields).sort("_id", ASCENDING).to_list()
+        for c in await db[CASES].find({"status": "open"}).to_list()
     ]
+    cases.sort(key=lambda c: c.case_id)
     roles = [*AUDITOR_ROLES, PEER_REVIEWER_ROLE]
     people = await db[PEOPLE].find({"roles": {"$in": roles}}, {"roles": 1, "active": 1, "line_manager_id": 1}).to_list()
     active = [p for p in people if p.get("active", True)]

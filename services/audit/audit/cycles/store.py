@@ -4,6 +4,7 @@ replicas drawing at once record one), allocation failures, and dispensations wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -128,7 +129,9 @@ def _chunks(rows: list[Any], size: int) -> list[list[Any]]:
 
 def inputs_documents(cycle_id: str, inputs: SampleInputs) -> list[Document]:
     """The inputs, compactly: one row of identifiers per case, in chunks (part 0 also holds the people)."""
-    cases = [[c.case_id, list(c.case_types), c.team_id, c.line_manager_id, c.service_id] for c in inputs.cases]
+    # Rows as tuples (stored as arrays all the same): tens of thousands of lists would each be
+    # tracked by the garbage collector while the draw holds them.
+    cases = [(c.case_id, tuple(c.case_types), c.team_id, c.line_manager_id, c.service_id) for c in inputs.cases]
     recent = sorted(inputs.recently_audited)
     parts = max(len(_chunks(cases, INPUT_CHUNK)), len(_chunks(recent, INPUT_CHUNK)))
     docs: list[Document] = [
@@ -161,11 +164,11 @@ def inputs_from_documents(docs: list[Document]) -> SampleInputs | None:
     )
 
 
-def _reason_row(r: CaseReason) -> list[Any]:
-    return [r.case_id, r.picked, r.rank, r.auditor_id, r.basis, r.reason, r.outranked_by]
+def _reason_row(r: CaseReason) -> tuple[Any, ...]:
+    return (r.case_id, r.picked, r.rank, r.auditor_id, r.basis, r.reason, r.outranked_by)
 
 
-def _reason_of(row: list[Any]) -> CaseReason:
+def _reason_of(row: Sequence[Any]) -> CaseReason:
     return CaseReason(case_id=row[0], picked=row[1], rank=row[2], auditor_id=row[3], basis=row[4], reason=row[5], outranked_by=row[6])
 
 

@@ -44,6 +44,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 #: Case types drawn from, and the precedence when a case is more than one.
 PRECEDENCE = ("CP", "CIC", "CIN")
@@ -55,7 +56,13 @@ def audit_case_type(types: Iterable[str]) -> str | None:
     return next((t for t in PRECEDENCE if t in held), None)
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=256)
+def _audit_type_of(types: tuple[str, ...]) -> str | None:
+    # A month draws from tens of thousands of cases holding a handful of distinct type lists.
+    return audit_case_type(types)
+
+
+@dataclass(frozen=True, slots=True)
 class OpenCase:
     case_id: str
     #: Every type the case holds (the directory's one, plus any others an integration flags).
@@ -68,7 +75,7 @@ class OpenCase:
 
     @property
     def audit_type(self) -> str | None:
-        return audit_case_type(self.case_types)
+        return _audit_type_of(tuple(self.case_types))
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,7 @@ NOT_A_DRAWN_CASE_TYPE = "not_child_in_need_protection_or_care"
 LEFT_OUT_REASONS = (AUDITED_IN_LAST_12_MONTHS, NOT_LINE_MANAGED_BY_AN_AVAILABLE_AUDITOR, LOWER_PRECEDENCE, NOT_A_DRAWN_CASE_TYPE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseReason:
     """Why one case of the inputs was, or was not, drawn."""
 
@@ -205,6 +212,19 @@ def rank(seed: str, kind: str, record_id: str) -> bytes:
     return hashlib.sha256(f"{seed}|{kind}|{record_id}".encode()).digest()
 
 
+class _CaseRanks(dict[str, bytes]):
+    """Each case's rank under one seed, computed once per draw (a case is ranked when its choice
+    is made and again for its reason)."""
+
+    def __init__(self, seed: str) -> None:
+        super().__init__()
+        self.seed = seed
+
+    def __missing__(self, case_id: str) -> bytes:
+        at = self[case_id] = rank(self.seed, "case", case_id)
+        return at
+
+
 def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool, own_service_fallback: bool = False) -> Sample:
     open_drawable = [c for c in inputs.cases if c.audit_type is not None]
     eligible = [c for c in open_drawable if c.case_id not in inputs.recently_audited]
@@ -218,10 +238,11 @@ def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool, own_servi
 
     #: case -> the case drawn ahead of it (the first choice it lost).
     lost_to: dict[str, str] = {}
+    ranks = _CaseRanks(seed)
 
     def pick(cases: Iterable[OpenCase]) -> OpenCase:
         pool = list(cases)
-        chosen_case = min(pool, key=lambda c: rank(seed, "case", c.case_id))
+        chosen_case = min(pool, key=lambda c: ranks[c.case_id])
         for other in pool:
             if other is not chosen_case:
                 lost_to.setdefault(other.case_id, chosen_case.case_id)
@@ -298,16 +319,20 @@ def draw_sample(inputs: SampleInputs, seed: str, *, peer_review: bool, own_servi
         uncovered_teams=uncovered_teams,
         awaiting_peer_reviewer=sorted(a for a in chosen if peer_review and a not in reviewers),
         own_service_fallback=own_service_fallback, peer_review=peer_review,
-        case_reasons=case_reasons(inputs, seed, assignments, lost_to),
+        case_reasons=case_reasons(inputs, seed, assignments, lost_to, ranks),
     )
 
 
-def case_reasons(inputs: SampleInputs, seed: str, assignments: list[Assignment], lost_to: dict[str, str]) -> list[CaseReason]:
-    """Every case of the inputs, by case id, with why it was or was not drawn."""
+def case_reasons(
+    inputs: SampleInputs, seed: str, assignments: list[Assignment], lost_to: dict[str, str], ranks: dict[str, bytes] | None = None,
+) -> list[CaseReason]:
+    """Every case of the inputs, by case id, with why it was or was not drawn (``ranks``: the
+    cases' ranks under ``seed`` the draw already computed)."""
+    ranks = ranks if ranks is not None else _CaseRanks(seed)
     drawn = {a.case_id: a for a in assignments}
     reasons = []
     for case in sorted({c.case_id: c for c in inputs.cases}.values(), key=lambda c: c.case_id):
-        at = rank(seed, "case", case.case_id).hex()
+        at = ranks[case.case_id].hex()
         a = drawn.get(case.case_id)
         if a is not None:
             reasons.append(CaseReason(case_id=case.case_id, picked=True, rank=at, auditor_id=a.auditor_id, basis=a.basis))
