@@ -40,15 +40,16 @@ from shared.mongo import Document, Transaction
 from shared.versioned import Stale
 
 from ..case_audit import store
-from ..case_audit.domain.audit import AllocationBasis, Audit, CaseFacts
+from ..case_audit.domain.audit import AllocationBasis, Audit
 from ..case_audit.events import record
+from ..case_audit.usecases import form_and_facts
 from ..common import directory
 from ..common.context import AuditContext
-from ..common.directory import Directory, audit_type_of
+from ..common.directory import Directory
 from ..common.errors import AuditRuleError, InvalidEntries, NotAllowed
 from ..common.roles import PEER_REVIEWER_ROLE, PROGRAMME_ROLES
 from ..tools import store as tool_store
-from ..tools.domain.definition import CaseType, NoSectionsShown, ToolDefinition, open_band
+from ..tools.domain.definition import ToolDefinition
 from . import events as ie
 from . import store as cycle_store
 from .domain.cycle import DRAWN_PROGRAMMES, Cycle, PeerReviewerRefused, cycle_id
@@ -308,22 +309,11 @@ async def _allocation(
 ) -> Audit:
     """The work item's audit (not yet stored), from the case the batch read: what
     ``case_audit.usecases.allocate_in`` makes of the same request."""
-    version = item.tool_version or await tool_store.latest_version(ctx.db, item.tool_id, tx=tx)
-    definition = await tool_store.version_definition(ctx.db, item.tool_id, version, tx=tx) if version else None
-    if definition is None or version is None:
-        raise InvalidEntries("Unknown audit tool.", [{"field": "tool_id", "message": f"there is no tool {item.tool_id!r} version {version}", "code": "unknown"}])
-    if case is None:
-        raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}])
-    case_type = CaseType(audit_type_of(case))
-    opened_on = date.fromisoformat(case["opened_on"])
-    try:
-        form = definition.form_for(item.tool_id, version, case_type, open_band(opened_on, now.date()))
-    except NoSectionsShown as exc:
-        raise InvalidEntries(str(exc), [{"field": "tool_id", "message": str(exc)}]) from exc
-    facts = CaseFacts(
-        case_id=item.case_id, case_type=case_type, opened_on=opened_on, team_id=case.get("team_id"),
-        case_code=f"MA-{uuid.uuid4().hex[:8].upper()}" if form.coded_case else None,
+    form, facts = await form_and_facts(
+        tx, ctx, tool_id=item.tool_id, tool_version=item.tool_version, case_id=item.case_id, case=case,
+        code=f"MA-{uuid.uuid4().hex[:8].upper()}", today=now.date(),
     )
+    assert case is not None  # form_and_facts refuses an unknown case
     return Audit.allocate(
         audit_id=uuid.uuid4().hex, form=form, case=facts, auditor_id=item.auditor_id, peer_reviewer_id=item.peer_reviewer_id,
         coordinator_id=None, by=item.requested_by, at=now, month=item.month, allocation_key=item.allocation_key,
