@@ -18,6 +18,7 @@ from . import store as report_store
 from .domain import agreement as agreeing
 from .domain import figures as reporting
 from .domain import rollups as counting
+from .gc_pause import gc_paused
 
 UNKNOWN = "(unknown)"
 
@@ -82,9 +83,10 @@ async def team_review(db: AsyncDatabase[Document], team_id: str, last: Month, to
 
 async def moderation_agreement(
     db: AsyncDatabase[Document], months: list[Month], by: agreeing.By, weights: agreeing.Weights, item: str | None, tool_id: str | None,
-) -> tuple[agreeing.AgreementReport, dict[str, str]]:
-    """The agreement report of the audits of ``months``, and the names of its team groups: summed
-    from the agreement roll-ups of the fewest whole years, quarters and months of the period."""
+) -> tuple[counting.AgreementFigures, dict[str, str]]:
+    """The agreement report of the audits of ``months`` (``.report()``: as ``agreement.AgreementReport``),
+    and the names of its team groups: summed from the agreement roll-ups of the fewest whole years,
+    quarters and months of the period."""
     names = [str(m) for m in months]
     periods = counting.cover(names)
     # The total (and the groups of sub-sections, months and quarters) from the ``all`` dimension.
@@ -97,6 +99,7 @@ async def moderation_agreement(
         for doc in await report_store.agreement_counts(db, names if over_time else periods, every_dim, wanted, tool_id, titles=sections)
     ]
     of_dim = await report_store.agreement_counts(db, periods, dim, wanted, tool_id) if dim else []
-    report = counting.agreement_from_rollups(every, of_dim, by, weights, item)
-    shown = await team_names(db, [g.group for g in report.groups], GroupBy.TEAM) if by is agreeing.By.TEAM else {}
+    with gc_paused():
+        report = counting.agreement_from_rollups(every, of_dim, by, weights, item)
+    shown = await team_names(db, report.groups[:-1], GroupBy.TEAM) if by is agreeing.By.TEAM else {}
     return report, shown

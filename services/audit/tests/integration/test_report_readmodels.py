@@ -99,7 +99,7 @@ async def _new_figures(db: Any, months: list[Month]) -> dict[str, Any]:
         "trend": await reports.trend(db, months, None),
         "grades": await reports.grades(db, months, None),
         "agreement": {
-            (by, w, item): (await reports.moderation_agreement(db, months, by, w, item, None))[0]
+            (by, w, item): (await reports.moderation_agreement(db, months, by, w, item, None))[0].report()
             for by in ag.By for w in ag.Weights for item in (None, "assessment", ag.OVERALL)
         },
     }

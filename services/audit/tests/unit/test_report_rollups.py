@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from audit.common.grades import Grade
+from audit.reporting import api
 from audit.reporting import rollups as stored
 from audit.reporting.domain import agreement as ag
 from audit.reporting.domain import figures
@@ -94,7 +95,7 @@ def test_kappa_is_computed_as_statsmodels_computes_it() -> None:
     tables += [[[7 if (i, j) == (1, 1) else 0 for j in range(5)] for i in range(5)], [[3 if j == 1 else 0 for j in range(5)] for i in range(5)]]
     for weights in ag.Weights:
         with np.errstate(divide="ignore", invalid="ignore"):
-            found = ag._weighted_kappas(tables, weights)
+            found = ag.weighted_kappas(tables, weights)
             for table, mine in zip(tables, found, strict=True):
                 expected = cohens_kappa(np.asarray(table, dtype=float), wt=weights.value)
                 for value, theirs in zip(mine, (expected.kappa, expected.std_kappa, expected.kappa_low, expected.kappa_upp), strict=True):
@@ -208,4 +209,56 @@ def test_the_agreement_report_from_roll_ups_is_the_report_of_the_audits(seed: in
                     of_dim = _select(docs, "agreement", cover, tool, dim) if dim else []
                     for weights in ag.Weights:
                         expected = ag.report(pairings, by, weights, item=item)
-                        assert counting.agreement_from_rollups(every, of_dim, by, weights, item) == expected, (months, tool, by, weights, item)
+                        assert counting.agreement_from_rollups(every, of_dim, by, weights, item).report() == expected, (months, tool, by, weights, item)
+
+
+def _model_row(g: ag.GroupAgreement, name: str) -> api.AgreementRow:
+    """A row of the report as the API built it before it wrote the JSON itself: the response models
+    from the report's objects, validated."""
+    a, m = g.agreement, g.moderation
+    scale = [s.value for s in ag.SCALE]
+    return api.AgreementRow(
+        group=g.group, name=name,
+        agreement=api.AgreementOut(
+            weights=a.weights, pairs=a.pairs, agreed=a.agreed, raw_agreement=a.raw_agreement, kappa=a.kappa, standard_error=a.standard_error,
+            ci_low=a.ci_low, ci_high=a.ci_high, small_sample=a.small_sample, kappa_status=a.status,
+            confusion={scale[i]: {scale[j]: a.confusion[i][j] for j in range(len(scale))} for i in range(len(scale))},
+        ),
+        moderation=api.ModerationOut(
+            audits=m.audits, moderated=m.moderated, escalated=m.escalated, moderation_rate=m.moderation_rate, moderated_items=m.moderated_items,
+            from_auditor=api.MovementOut(**m.from_auditor.__dict__), from_peer_reviewer=api.MovementOut(**m.from_peer_reviewer.__dict__),
+        ),
+    )
+
+
+def test_the_agreement_json_is_what_the_response_model_writes() -> None:
+    """The API writes the agreement report's rows as JSON itself (thousands of rows by pair): byte
+    for byte what ``AgreementReport`` writes from the report's objects, names of every sort included."""
+    from pydantic_core import to_json
+
+    rng = random.Random(5)
+    facts = _facts(rng, 600, MONTHS)
+    docs = _documents(facts)
+    names = {"T1": 'Team "one" \\ \n\t é 😀 \x01', "T.3": "", "A1/PR1": "</script>"}
+    periods = [["2026-08"], [f"2026-{m:02d}" for m in range(1, 13)]]
+    checked = 0
+    for months in periods:
+        cover = counting.cover(months)
+        for by in ag.By:
+            for item in (None, ag.OVERALL):
+                every_dims, dim = counting.agreement_dims(by, item)
+                every = [d for e in every_dims for d in _select(docs, "agreement", months if by in (ag.By.MONTH, ag.By.QUARTER) else cover, None, e)]
+                of_dim = _select(docs, "agreement", cover, None, dim) if dim else []
+                for weights in ag.Weights:
+                    found = counting.agreement_from_rollups(every, of_dim, by, weights, item)
+                    report = found.report()
+                    rows = api._agreement_rows(found, names)
+                    expected = [*(_model_row(g, names.get(g.group, g.title)) for g in report.groups), _model_row(report.total, report.total.title)]
+                    assert to_json(rows) == to_json([r.model_dump(mode="json") for r in expected])
+                    assert [api.AgreementRow.model_validate(r) for r in rows] == expected
+                    head = {"period": "x", "months": months, "by": by.value, "weights": weights.value, "item": item, "tool_id": None, "min_pairs": 10, "scale": []}
+                    document = {**head, "rows": rows[:-1], "total": rows[-1]}
+                    assert api._agreement_json(document) == to_json(document) == api.AgreementReport.model_validate(document).model_dump_json().encode()
+                    statuses = {r.agreement.kappa_status for r in expected}
+                    checked += len(statuses)
+    assert checked > 3 * len(periods), "small samples and computed kappas both written"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from audit.case_audit.domain.audit import AuditStatus
 from audit.common.grades import Grade
 from audit.reporting.domain.figures import Row, completion, grade_counts, report_facts, themes, trend
+from audit.reporting.gc_pause import gc_paused
 
 from .conftest import T0, complete_work, form, new_audit
 
@@ -70,3 +73,20 @@ def test_report_facts_of_a_completed_audit_use_the_grade_of_record() -> None:
     assert facts["grade"] == "good"
     assert [s["key"] for s in facts["weak_sections"]] == [planning]
     assert [q["key"] for q in facts["no_answers"]] == [question]
+
+
+def test_the_collector_is_held_off_inside_the_block_only() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError("a failing report")
+    assert gc.isenabled(), "enabled again after an exception"
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled(), "left as it was: someone else held it off"
+    finally:
+        gc.enable()

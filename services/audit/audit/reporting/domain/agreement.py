@@ -32,7 +32,7 @@ differences, month by month or quarter by quarter.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -194,36 +194,45 @@ def agreement_of_matrix(table: list[list[int]], weights: Weights = Weights.QUADR
 
 
 def agreements_of_matrices(tables: list[list[list[int]]], weights: Weights = Weights.QUADRATIC, *, min_pairs: int = MIN_PAIRS) -> list[Agreement]:
-    """``agreement_of_matrix`` of many groups at once (one numpy computation for them all: a report
-    by team has hundreds)."""
+    """``agreement_of_matrix`` of many groups at once (one numpy computation for them all)."""
     copies = [[list(row) for row in table] for table in tables]
     counted = [t for t in copies if sum(map(sum, t)) >= min_pairs]
-    kappas = iter(_weighted_kappas(counted, weights) if counted else [])
-    return [_agreement(t, weights, min_pairs, kappas) for t in copies]
+    kappas = iter(weighted_kappas(counted, weights) if counted else [])
+    out = []
+    for table in copies:
+        pairs = sum(sum(row) for row in table)
+        agreed = sum(table[i][i] for i in range(len(SCALE)))
+        out.append(Agreement(weights, pairs, agreed, table, *kappa_figures(pairs, agreed, next(kappas) if pairs >= min_pairs else None)))
+    return out
 
 
-def _agreement(table: list[list[int]], weights: Weights, min_pairs: int, kappas: Iterator[tuple[float, float, float, float]]) -> Agreement:
-    pairs = sum(sum(row) for row in table)
-    agreed = sum(table[i][i] for i in range(len(SCALE)))
-    base: dict[str, Any] = {"weights": weights, "pairs": pairs, "agreed": agreed, "confusion": table}
-    if pairs < min_pairs:
-        return Agreement(status=KappaStatus.SMALL_SAMPLE, **base)
+#: A group's kappa figures: the status, raw agreement, kappa, its standard error and 95% limits
+#: (``Agreement``'s fields from ``status`` on; None where not given).
+KappaFigures = tuple[KappaStatus, float | None, float | None, float | None, float | None, float | None]
+
+
+_SMALL_SAMPLE: KappaFigures = (KappaStatus.SMALL_SAMPLE, None, None, None, None, None)
+
+
+def kappa_figures(pairs: int, agreed: int, found: tuple[float, float, float, float] | None) -> KappaFigures:
+    """A group's kappa figures from its paired ratings, those agreed and what ``weighted_kappas``
+    gave for its table (None: fewer pairs than the report's least, a small sample)."""
+    if found is None:
+        return _SMALL_SAMPLE
     raw = _r(agreed / pairs)
-    kappa, se, low, high = next(kappas)
+    kappa, se, low, high = found
     if not math.isfinite(kappa):
-        return Agreement(status=KappaStatus.UNDEFINED, raw_agreement=raw, **base)
+        return KappaStatus.UNDEFINED, raw, None, None, None, None
     if not math.isfinite(se) or se <= 0:
         # One party gave every item the same grade (or all agree): kappa is defined, its variance
         # is not; no interval is better than a zero-width one that would look certain.
-        return Agreement(status=KappaStatus.OK, raw_agreement=raw, kappa=_r(kappa), **base)
-    return Agreement(
-        status=KappaStatus.OK, raw_agreement=raw, kappa=_r(kappa), standard_error=_r(se),
-        ci_low=_r(max(-1.0, low)), ci_high=_r(min(1.0, high)), **base,
-    )
+        return KappaStatus.OK, raw, _r(kappa), None, None, None
+    return KappaStatus.OK, raw, _r(kappa), _r(se), _r(max(-1.0, low)), _r(min(1.0, high))
 
 
-def _weighted_kappas(tables: list[list[list[int]]], weights: Weights) -> list[tuple[float, float, float, float]]:
-    """Weighted kappa, its asymptotic standard error and 95% limits of each table: the computation
+def weighted_kappas(tables: Any, weights: Weights) -> list[tuple[float, float, float, float]]:
+    """Weighted kappa, its asymptotic standard error and 95% limits of each table (a list of
+    ``SCALE`` x ``SCALE`` tables, or a numpy array of them): the computation
     of ``statsmodels.stats.inter_rater.cohens_kappa(table, wt=...)`` (Fleiss, Cohen and Everitt
     1969, as SAS prints it), step for step in the same numpy operations over a stack of tables, so
     the same floats (a unit test compares them), without the results object whose test statistics
@@ -299,13 +308,6 @@ def _movement(pairs: list[tuple[Grade, Grade]]) -> Movement:
     raised = sum(_RANK[m] < _RANK[g] for g, m in pairs)
     lowered = sum(_RANK[m] > _RANK[g] for g, m in pairs)
     return Movement(raised=raised, lowered=lowered, unchanged=len(pairs) - raised - lowered)
-
-
-def movement_of_matrix(table: list[list[int]]) -> Movement:
-    """The same from the (party's grade, moderated grade) matrix, in ``SCALE`` order."""
-    raised = sum(n for i, row in enumerate(table) for j, n in enumerate(row) if j < i)
-    lowered = sum(n for i, row in enumerate(table) for j, n in enumerate(row) if j > i)
-    return Movement(raised=raised, lowered=lowered, unchanged=sum(map(sum, table)) - raised - lowered)
 
 
 @dataclass(frozen=True)

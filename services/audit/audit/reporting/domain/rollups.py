@@ -340,66 +340,126 @@ def themes(counts: Mapping[tuple[str, str, str], int], completed: int, *, top: i
     return sorted(found, key=lambda th: (-th.audits, th.kind, th.key, th.title))[:top]
 
 
-#: A matrix cell's field -> (matrix: confusion, from the auditor's, from the peer reviewer's; row; column).
-_CELLS = {f"{prefix}{i}{j}": (m, i, j) for m, prefix in enumerate(("c", "ma", "mp")) for i in range(_N) for j in range(_N)}
+#: A group's counts, one column each: audits ``a``, moderation required ``m``, escalated ``e``, then
+#: the cells, row by row, of the confusion matrix ``c<i><j>`` and of the moderated grade against the
+#: auditor's ``ma<i><j>`` and against the peer reviewer's ``mp<i><j>``.
+_COLUMNS = {"a": 0, "m": 1, "e": 2} | {
+    f"{prefix}{i}{j}": 3 + (m * _N + i) * _N + j for m, prefix in enumerate(("c", "ma", "mp")) for i in range(_N) for j in range(_N)
+}
+_WIDTH = 3 + 3 * _N * _N
+_MATRIX = _N * _N
 
 
-@dataclass
 class AgreementCounts:
-    """One group's (or item's) agreement counts, summed over roll-ups."""
+    """Groups' (or items') agreement counts, summed over roll-ups: each field read is noted as
+    (group's row and column, count) and all are summed at once (``summed``), as a report by pair
+    sums the counts of thousands of groups."""
 
-    audits: int = 0
-    moderated: int = 0
-    escalated: int = 0
-    confusion: list[list[int]] = field(default_factory=lambda: [[0] * _N for _ in range(_N)])
-    from_auditor: list[list[int]] = field(default_factory=lambda: [[0] * _N for _ in range(_N)])
-    from_peer_reviewer: list[list[int]] = field(default_factory=lambda: [[0] * _N for _ in range(_N)])
+    def __init__(self) -> None:
+        #: Group -> its row in ``summed``, in the order first added.
+        self.groups: dict[str, int] = {}
+        self._cells: list[int] = []
+        self._counts: list[int] = []
 
-    def add(self, fields: Mapping[str, Any]) -> None:
-        """Add a roll-up's ``i.<item>.<group>`` fields."""
-        self.audits += fields.get("a", 0)
-        self.moderated += fields.get("m", 0)
-        self.escalated += fields.get("e", 0)
-        matrices = (self.confusion, self.from_auditor, self.from_peer_reviewer)
+    def add(self, group: str, fields: Mapping[str, Any]) -> None:
+        """Add a roll-up's ``i.<item>.<group>`` fields to ``group``'s counts."""
+        row = self.groups.setdefault(group, len(self.groups)) * _WIDTH
         for name, n in fields.items():
-            cell = _CELLS.get(name)
-            if cell is not None:
-                matrices[cell[0]][cell[1]][cell[2]] += n
+            column = _COLUMNS.get(name)
+            if column is not None:
+                self._cells.append(row + column)
+                self._counts.append(n)
 
-    def figures(self, group: str, title: str, weights: agreeing.Weights, min_pairs: int, agreement: agreeing.Agreement | None = None) -> agreeing.GroupAgreement:
-        """The group's figures (``agreement``: its kappa, when computed with other groups')."""
-        moderated_items = sum(map(sum, self.from_auditor))
-        if agreement is None:
-            agreement = agreeing.agreement_of_matrix(self.confusion, weights, min_pairs=min_pairs)
-        return agreeing.GroupAgreement(
-            group=group, title=title, agreement=agreement,
-            moderation=agreeing.ModerationFigures(
-                audits=self.audits, moderated=self.moderated, escalated=self.escalated,
-                moderation_rate=round(self.moderated / self.audits, 4) if self.audits else None, moderated_items=moderated_items,
-                from_auditor=agreeing.movement_of_matrix(self.from_auditor), from_peer_reviewer=agreeing.movement_of_matrix(self.from_peer_reviewer),
-            ),
-        )
+    def summed(self) -> Any:
+        """The counts, one row per group (``groups``), one column each (``_COLUMNS``): a numpy array."""
+        import numpy as np  # with the report, not with every audit saved (see ``agreement.weighted_kappas``)
+
+        out = np.zeros(len(self.groups) * _WIDTH, dtype=np.int64)
+        np.add.at(out, np.asarray(self._cells, dtype=np.intp), np.asarray(self._counts, dtype=np.int64))
+        return out.reshape(len(self.groups), _WIDTH)
+
+
+@dataclass(frozen=True)
+class AgreementFigures:
+    """The agreement report, group by group in the report's order and the total last, as plain
+    columns: what a report of thousands of groups is written from (the API's JSON) without an
+    object per figure; ``report()`` gives the same as ``agreement.AgreementReport``."""
+
+    by: agreeing.By
+    weights: agreeing.Weights
+    min_pairs: int
+    item: str | None
+    groups: list[str]
+    titles: list[str]
+    #: Per group: audits, moderated, escalated, moderated items, raised, lowered and unchanged from the
+    #: auditor's grade, the same from the peer reviewer's, pairs, agreed, then the confusion
+    #: matrix's cells row by row.
+    counts: list[list[int]]
+    moderation_rates: list[float | None]
+    kappas: list[agreeing.KappaFigures]
+
+    def report(self) -> agreeing.AgreementReport:
+        rows = []
+        for group, title, counts, rate, kappa in zip(self.groups, self.titles, self.counts, self.moderation_rates, self.kappas, strict=True):
+            audits, moderated, escalated, items, ra, la, ua, rp, lp, up, pairs, agreed = counts[:12]
+            confusion = [counts[12 + i * _N:12 + (i + 1) * _N] for i in range(_N)]
+            rows.append(agreeing.GroupAgreement(
+                group=group, title=title, agreement=agreeing.Agreement(self.weights, pairs, agreed, confusion, *kappa),
+                moderation=agreeing.ModerationFigures(
+                    audits=audits, moderated=moderated, escalated=escalated, moderation_rate=rate, moderated_items=items,
+                    from_auditor=agreeing.Movement(ra, la, ua), from_peer_reviewer=agreeing.Movement(rp, lp, up),
+                ),
+            ))
+        return agreeing.AgreementReport(by=self.by, weights=self.weights, min_pairs=self.min_pairs, groups=rows[:-1], total=rows[-1], item=self.item)
+
+
+def agreement_figures(
+    summed: Any, groups: list[str], titles: list[str], by: agreeing.By, weights: agreeing.Weights, *, item: str | None, min_pairs: int,
+) -> AgreementFigures:
+    """The figures of each row of ``summed`` (``AgreementCounts.summed``, the groups' rows in the
+    report's order, the total's last), computed for all the rows at once."""
+    import numpy as np
+
+    confusion = summed[:, 3:3 + _MATRIX]
+    from_auditor, from_peer_reviewer = summed[:, 3 + _MATRIX:3 + 2 * _MATRIX], summed[:, 3 + 2 * _MATRIX:]
+    rank = np.arange(_MATRIX)
+    row, column = rank // _N, rank % _N
+    # A party's grade is the row, the moderated grade the column: a column before the row is a better grade.
+    raised, lowered = column < row, column > row
+
+    def movement(matrix: Any) -> list[Any]:
+        up, down, every = matrix[:, raised].sum(axis=1), matrix[:, lowered].sum(axis=1), matrix.sum(axis=1)
+        return [up, down, every - up - down]
+
+    pairs, agreed = confusion.sum(axis=1), confusion[:, row == column].sum(axis=1)
+    counts = np.column_stack([
+        summed[:, 0], summed[:, 1], summed[:, 2], from_auditor.sum(axis=1), *movement(from_auditor), *movement(from_peer_reviewer), pairs, agreed, confusion,
+    ]).tolist()
+    counted = pairs >= min_pairs
+    found = iter(agreeing.weighted_kappas(confusion[counted].reshape(-1, _N, _N).astype(float), weights) if counted.any() else [])
+    kappas = [agreeing.kappa_figures(c[10], c[11], next(found) if c[10] >= min_pairs else None) for c in counts]
+    rates = [round(c[1] / c[0], 4) if c[0] else None for c in counts]
+    return AgreementFigures(by, weights, min_pairs, item, groups, titles, counts, rates, kappas)
 
 
 def agreement_report(
-    groups: Mapping[str, AgreementCounts], total: AgreementCounts, by: agreeing.By, weights: agreeing.Weights, *,
+    groups: AgreementCounts, total: AgreementCounts, by: agreeing.By, weights: agreeing.Weights, *,
     item: str | None, titles: Mapping[str, str], min_pairs: int = agreeing.MIN_PAIRS,
-) -> agreeing.AgreementReport:
-    """``agreement.report`` from each group's summed counts (groups with no audits left out);
-    ``titles``: an item's title (``by=sub_section``)."""
-    keys = [g for g, c in groups.items() if c.audits > 0]
+) -> AgreementFigures:
+    """``agreement.report`` (as ``AgreementFigures``) from each group's summed counts and the
+    total's (groups with no audits left out); ``titles``: an item's title (``by=sub_section``)."""
+    import numpy as np
+
+    summed = groups.summed()
+    audited = (summed[:, 0] > 0).tolist()
+    kept = [g for g, row in groups.groups.items() if audited[row]]
     if by is agreeing.By.SUB_SECTION:
-        ordered = sorted(keys, key=lambda k: (k == agreeing.OVERALL, k))
+        ordered = sorted(kept, key=lambda k: (k == agreeing.OVERALL, k))
     else:
-        ordered = sorted(keys)
-    agreements = agreeing.agreements_of_matrices([groups[g].confusion for g in ordered] + [total.confusion], weights, min_pairs=min_pairs)
-    rows = [
-        groups[g].figures(g, titles.get(g, g) if by is agreeing.By.SUB_SECTION else g, weights, min_pairs, agreements[i])
-        for i, g in enumerate(ordered)
-    ]
-    return agreeing.AgreementReport(
-        by=by, weights=weights, min_pairs=min_pairs, groups=rows, total=total.figures("(all)", "All", weights, min_pairs, agreements[-1]), item=item,
-    )
+        ordered = sorted(kept)
+    rows = np.vstack([summed[[groups.groups[g] for g in ordered]], total.summed().sum(axis=0, keepdims=True)])
+    shown = [titles.get(g, g) for g in ordered] if by is agreeing.By.SUB_SECTION else ordered
+    return agreement_figures(rows, [*ordered, "(all)"], [*shown, "All"], by, weights, item=item, min_pairs=min_pairs)
 
 
 def agreement_dims(by: agreeing.By, item: str | None) -> tuple[list[str], str | None]:
@@ -413,27 +473,27 @@ def agreement_dims(by: agreeing.By, item: str | None) -> tuple[list[str], str | 
 
 def agreement_from_rollups(
     every: Iterable[Mapping[str, Any]], of_dim: Iterable[Mapping[str, Any]], by: agreeing.By, weights: agreeing.Weights, item: str | None,
-) -> agreeing.AgreementReport:
-    """``agreement.report`` from the agreement roll-ups of a period: ``every``, those of the ``all``
-    dimension (of its months for ``by=month`` or ``quarter``, else of its ``cover``); ``of_dim``,
-    those of the ``team`` or ``pair`` dimension for ``by=team`` or ``pair``."""
+) -> AgreementFigures:
+    """``agreement.report`` (as ``AgreementFigures``) from the agreement roll-ups of a period:
+    ``every``, those of the ``all`` dimension (of its months for ``by=month`` or ``quarter``, else of
+    its ``cover``); ``of_dim``, those of the ``team`` or ``pair`` dimension for ``by=team`` or ``pair``."""
     wanted = field_name(EVERY_ITEM if item is None else item)
     total = AgreementCounts()
-    groups: dict[str, AgreementCounts] = {}
+    groups = AgreementCounts()
     titles: dict[str, tuple[str, str]] = {}
     for doc in every:
         for item_part, by_group in (doc.get("i") or {}).items():
             for found in by_group.values():
                 if item_part == wanted:
-                    total.add(found)
+                    total.add("", found)
                     if by is agreeing.By.MONTH:
-                        groups.setdefault(doc["period"] or agreeing.UNKNOWN, AgreementCounts()).add(found)
+                        groups.add(doc["period"] or agreeing.UNKNOWN, found)
                     elif by is agreeing.By.QUARTER:
-                        groups.setdefault(agreeing.quarter_of(doc["period"]), AgreementCounts()).add(found)
+                        groups.add(agreeing.quarter_of(doc["period"]), found)
                 if by is agreeing.By.SUB_SECTION:
                     key = name_of_field(item_part)
                     if key != EVERY_ITEM and (item is None or key == item):
-                        groups.setdefault(key, AgreementCounts()).add(found)
+                        groups.add(key, found)
         if by is agreeing.By.SUB_SECTION:
             for part, shown in (doc.get("t") or {}).items():
                 key = name_of_field(part)
@@ -444,5 +504,5 @@ def agreement_from_rollups(
                         titles[key] = (seen["first"], name_of_field(title_part))
     for doc in of_dim:
         for group_part, found in ((doc.get("i") or {}).get(wanted) or {}).items():
-            groups.setdefault(name_of_field(group_part) or agreeing.UNKNOWN, AgreementCounts()).add(found)
+            groups.add(name_of_field(group_part) or agreeing.UNKNOWN, found)
     return agreement_report(groups, total, by, weights, item=item, titles={k: t for k, (_, t) in titles.items()})
