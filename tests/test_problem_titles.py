@@ -7,7 +7,9 @@ checked too. A problem type is named where:
 - ``Problem(<status>, "<slug>", "<title>", ...)`` is built (the title a literal, never an f-string:
   the specifics of one occurrence go in ``detail``);
 - a domain error is raised as ``IntegrationRefused("<slug>", "<title>", ...)``;
-- a call passes ``slug="..."`` (with ``title="..."``, or a title in a module's ``PROBLEM_TITLES`` table);
+- a call passes ``slug="..."`` (with ``title="..."``, or a title in a module's ``PROBLEM_TITLES`` table),
+  or a slug to be raised later under a keyword ending in ``_slug`` (``name_taken_slug="..."``,
+  titled by a ``PROBLEM_TITLES`` table);
 - an exception class declares ``slug = "..."`` and ``title = "..."``;
 - ``shared.errors._STATUS_SLUGS`` maps a status to ``(slug, title)``.
 """
@@ -87,9 +89,11 @@ def problem_types() -> tuple[Use, ...]:
                     slug = _literal(node.args[CONSTRUCTORS[name]])
                     if slug is not None:  # a variable slug: named where the variable is declared
                         uses.append(Use(slug, _literal(node.args[CONSTRUCTORS[name] + 1]), at))
-                elif "slug" in keywords and (slug := _literal(keywords["slug"])) is not None:
-                    title = _literal(keywords["title"]) if "title" in keywords else tables.get(slug)
-                    uses.append(Use(slug, title, at))
+                else:
+                    for keyword in [k for k in keywords if k is not None and (k == "slug" or k.endswith("_slug"))]:
+                        if (slug := _literal(keywords[keyword])) is not None:
+                            title = _literal(keywords["title"]) if keyword == "slug" and "title" in keywords else tables.get(slug)
+                            uses.append(Use(slug, title, at))
             elif isinstance(node, ast.ClassDef):
                 attrs = {
                     b.targets[0].id: _literal(b.value)

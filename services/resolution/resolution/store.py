@@ -174,6 +174,8 @@ class ManagedList(Generic[Listed]):
     collection: str
     history: str
     from_document: Callable[[Document], Listed]
+    #: The problem type of a name already taken (``domain.errors.PROBLEM_TITLES`` titles it).
+    name_taken_slug: str
     #: Said after "There is no <what> '<id>'" when an id is unknown.
     unknown_hint: str = ""
 
@@ -210,8 +212,7 @@ class ManagedList(Generic[Listed]):
         return await db[self.collection].find(query).sort("_id", ASCENDING).limit(limit).to_list()
 
     def _name_taken(self, item: Listed) -> RuleConflict:
-        what = self.kind.what
-        return RuleConflict(f"A {what} called {item.name!r} already exists.", slug=f"{what.replace(' ', '-')}-exists")
+        return RuleConflict(f"A {self.kind.what} called {item.name!r} already exists.", slug=self.name_taken_slug)
 
     async def _write_history(self, db: AsyncDatabase[Document], item: Listed, session: Session) -> None:
         await db[self.history].insert_one(
@@ -221,8 +222,8 @@ class ManagedList(Generic[Listed]):
         )
 
 
-THEME_LIST: ManagedList[Theme] = ManagedList(Theme, THEMES, THEME_HISTORY, theme_from_document)
+THEME_LIST: ManagedList[Theme] = ManagedList(Theme, THEMES, THEME_HISTORY, theme_from_document, name_taken_slug="theme-exists")
 CLOSING_REASON_LIST: ManagedList[ClosingReason] = ManagedList(
-    ClosingReason, CLOSING_REASONS, CLOSING_REASON_HISTORY, closing_reason_from_document,
+    ClosingReason, CLOSING_REASONS, CLOSING_REASON_HISTORY, closing_reason_from_document, name_taken_slug="closing-reason-exists",
     unknown_hint=": choose one from the list of closing reasons",
 )
