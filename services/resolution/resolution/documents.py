@@ -28,6 +28,7 @@ from .domain import (
 )
 from .domain.closing_reasons import ClosingReason
 
+#: A theme or a closing reason (a closing reason is kept like a theme).
 Listed = TypeVar("Listed", bound=Theme)
 
 Doc = dict[str, Any]

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.directory_sync import not_yet_known
@@ -22,6 +21,7 @@ from shared.mongo import Document, Transaction, UnitOfWork
 from shared.versioned import check_version
 
 from . import directory, store
+from .documents import Listed
 from .domain import InvalidInput, NextStep, NotAllowed, PersonRef, ResolutionForm, Stage, StageDates, Theme, UnknownItem
 from .domain.themes import check_theme_manager
 from .events import integration_event
@@ -243,9 +243,6 @@ async def record_resolution(
 
 
 # --- themes and closing reasons: managed lists kept by the same rules ---------------------------
-
-#: A theme or a closing reason (a closing reason is kept like a theme).
-Listed = TypeVar("Listed", bound=Theme)
 
 THEMES, CLOSING_REASONS = store.THEME_LIST, store.CLOSING_REASON_LIST
 
