@@ -36,12 +36,11 @@ from pathlib import Path
 
 from aio_pika.abc import AbstractIncomingMessage
 from shared.clock import SystemClock
-from shared.consumer import PROCESSED_INDEXES, EventConsumer, ReceivedEvent, Subscription
+from shared.consumer import PROCESSED_INDEXES, EventConsumer, ReceivedEvent, Subscription, handled_event_ids
 from shared.events import EventData, EventType
 from shared.mongo import PROCESSED_EVENTS, Transaction, UnitOfWork
-from shared.observability import MESSAGES_HANDLED
 
-from bench.stack import cpu
+from bench.stack import cpu, handled
 from devstack.infra import LOCAL_AMQP_URL, ensure_rabbitmq, start_embedded_mongo
 from shared import broker, mongo
 
@@ -72,16 +71,6 @@ def _cpu_s(pid: int | None) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _handled(purpose: str) -> float:
-    """Events the consumer ``purpose`` has acknowledged as handled (or as already handled)."""
-    return sum(
-        sample.value
-        for metric in MESSAGES_HANDLED.collect()
-        for sample in metric.samples
-        if sample.name == "qa_messages_total" and sample.labels.get("queue") == purpose and sample.labels.get("outcome") in ("handled", "duplicate")
-    )
 
 
 class _Run:
@@ -181,15 +170,15 @@ class _Run:
     async def consumer(self, *, batch: bool) -> float:
         """Seconds from starting the consumer until every event is acknowledged as handled."""
         consumer = self.consumers[batch]
-        before = _handled(consumer.purpose)
+        before = handled(consumer.purpose)
         started = time.perf_counter()
         await consumer.start()
-        while _handled(consumer.purpose) - before < self.events:
+        while handled(consumer.purpose) - before < self.events:
             await asyncio.sleep(0.01)  # in process: the database is not asked
         elapsed = time.perf_counter() - started
         await consumer.stop(grace_s=5)
-        markers = await self.db[PROCESSED_EVENTS].count_documents({"consumer": consumer.purpose})
-        assert markers == self.events, f"{markers} processed markers for {self.events} events"
+        recorded = await handled_event_ids(self.db, consumer=consumer.purpose)
+        assert len(set(recorded)) == len(recorded) == self.events, f"{len(recorded)} events recorded by processed markers, of {self.events}"
         return elapsed
 
     async def close(self) -> None:

@@ -5,7 +5,8 @@ transaction per event against one transaction per batch, in one run.
 
 Each run publishes ``--events`` ``directory.case.changed.v1`` events (three versions each of
 events / 3 cases, as a bulk import followed by corrections sends them) and times the audit
-service's directory consumer until every event has its processed marker, with:
+service's directory consumer until it has acknowledged every event as handled (counted in process
+from ``qa_messages_total``, without polling the database), with:
 
 - one event per transaction, prefetch 8 and 32 (what every queue did before batches);
 - batches (``ConsumerSpec(batch=True)``), prefetch 32 and 128;
@@ -35,8 +36,9 @@ from pathlib import Path
 from audit.common.directory import CASE_CHANGED, CASES, CaseChanged, subscriptions
 from shared.clock import SystemClock
 from shared.consumer import PROCESSED_INDEXES, EventConsumer
-from shared.mongo import PROCESSED_EVENTS, UnitOfWork
+from shared.mongo import UnitOfWork
 
+from bench.stack import handled
 from devstack.infra import LOCAL_AMQP_URL, ensure_rabbitmq, start_embedded_mongo
 from shared import broker, mongo
 
@@ -68,7 +70,7 @@ class _Projection:
         self.connection = await broker.connect(self.amqp_url, name="bench")
         uow = UnitOfWork(self.client, self.db, source="/qa/bench", clock=SystemClock())
         self.consumer = EventConsumer(
-            connection=self.connection, uow=uow, service="bench", purpose="directory", queue=f"{self.ns}.audit.directory",
+            connection=self.connection, uow=uow, service="bench", purpose=f"{self.ns}-directory", queue=f"{self.ns}.audit.directory",
             exchange=f"{self.ns}.events", subscriptions=subscriptions(self.db), prefetch=self.prefetch, batch=self.batch,
         )
         self.channel = await self.connection.channel()
@@ -83,9 +85,10 @@ class _Projection:
         self.expected = len(bodies)
 
     async def drain(self) -> None:
+        before = handled(self.consumer.purpose)
         await self.consumer.start()
-        while await self.db[PROCESSED_EVENTS].count_documents({}) < self.expected:
-            await asyncio.sleep(0.05)
+        while handled(self.consumer.purpose) - before < self.expected:
+            await asyncio.sleep(0.01)  # in process: the database is not asked
 
     async def close(self) -> None:
         await self.consumer.stop(grace_s=5)

@@ -78,3 +78,16 @@ def cpu() -> str:
     except OSError:
         pass
     return platform.processor()
+
+
+def handled(purpose: str) -> float:
+    """Events the in-process consumer ``purpose`` has acknowledged as handled (or as already
+    handled), counted from ``qa_messages_total``: waiting on it asks nothing of the database."""
+    from shared.observability import MESSAGES_HANDLED
+
+    return sum(
+        sample.value
+        for metric in MESSAGES_HANDLED.collect()
+        for sample in metric.samples
+        if sample.name == "qa_messages_total" and sample.labels.get("queue") == purpose and sample.labels.get("outcome") in ("handled", "duplicate")
+    )

@@ -26,8 +26,11 @@ events exchange by the routing keys it subscribes to. For each message:
 
 A consumer built with ``batch=True`` (for projections: handlers that only keep the service's own
 copy of another service's data) handles the messages it holds together: up to ``prefetch`` events
-in one transaction, with one read of the batch's processed markers (its duplicates) and one bulk
-insert of the new ones, acknowledged after that one commit by one ``multiple=True`` ack. A batch that fails is
+in one transaction with one processed marker listing the batch's event ids (the unique index is
+multikey: an id is held once per consumer whether a marker lists it alone or among others),
+acknowledged after that one commit by one ``multiple=True`` ack. The marker goes in first; if an id
+is already held (a redelivery), that transaction is dropped and the batch runs again after one read
+of its ids' markers, without the events handled before. A batch that fails is
 handled again one message at a time, so a bad event is retried and dead-lettered on its own and
 never holds back the others. On one MongoDB a batch of 32 costs about what one event costs alone,
 which is what lets a 10,000-case import reach every register in seconds rather than minutes.
@@ -61,6 +64,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from aio_pika.exceptions import ChannelNotFoundEntity
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from . import tracing
@@ -175,6 +179,26 @@ class _AlreadyHandled(Exception):
 
 class ForgedEvent(UnreadableEvent):
     """An event whose ``source`` is not its type's registered publisher."""
+
+
+def _listed(value: Any) -> list[Any]:
+    """A marker's field as a list: a batch's marker lists several values, an event's holds one."""
+    return value if isinstance(value, list) else [value]
+
+
+async def handled_event_ids(db: AsyncDatabase[Document], *, consumer: str | None = None, type: str | None = None) -> list[str]:
+    """The ids of the events ``db``'s processed markers record as handled (by ``consumer``, of
+    ``type``), one per event even where one marker records a batch."""
+    query: dict[str, Any] = {} if consumer is None else {"consumer": consumer}
+    if type is not None:
+        query["type"] = type
+    ids: list[str] = []
+    async for doc in db[PROCESSED_EVENTS].find(query, {"event_id": 1, "type": 1}):
+        listed, types = _listed(doc["event_id"]), doc.get("type")
+        for event_id, event_type in zip(listed, types if isinstance(types, list) else [types] * len(listed), strict=True):
+            if type is None or event_type == type:
+                ids.append(event_id)
+    return ids
 
 
 class EventConsumer:
@@ -571,7 +595,11 @@ class EventConsumer:
         token = correlation_id.set(None)
         try:
             with tracing.consuming([event.envelope for _, _, event, _ in readable], self.names.main):
-                outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable))
+                try:
+                    outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable, handled_before=set()))
+                except _AlreadyHandled:  # a redelivery among them: leave out what was handled before
+                    ids = [event.id for _, _, event, _ in readable]
+                    outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable, handled_before=None, ids=ids))
         except Exception:
             log.warning("batch failed; handling its events one at a time", exc_info=True, extra={"events": len(readable)})
             for read in readable:
@@ -585,18 +613,41 @@ class EventConsumer:
             self._latency.observe(elapsed / len(readable))
             self._handled[outcome].inc()
 
-    async def _handle_batch(self, tx: Transaction, readable: Sequence[tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int]]) -> list[str]:
-        """Every event of the batch not handled before, in delivery order, with its processed marker."""
-        ids = [event.id for _, _, event, _ in readable]
-        seen = {
-            doc["event_id"]
-            for doc in await self._markers
-            .find({"consumer": self.purpose, "event_id": {"$in": ids}}, {"event_id": 1}, session=tx.session)
-            .to_list()
-        }
+    async def _handle_batch(
+        self,
+        tx: Transaction,
+        readable: Sequence[tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int]],
+        *,
+        handled_before: set[str] | None,
+        ids: Sequence[str] = (),
+    ) -> list[str]:
+        """Every event of the batch not handled before, in delivery order, under one processed
+        marker written first. ``handled_before`` None: read it from the markers of ``ids``."""
+        if handled_before is None:
+            handled_before = {
+                event_id
+                for doc in await self._markers.find(
+                    {"consumer": self.purpose, "event_id": {"$in": list(ids)}}, {"event_id": 1}, session=tx.session
+                ).to_list()
+                for event_id in _listed(doc["event_id"])
+            }
+        seen = set(handled_before)
         outcomes: list[str] = []
-        markers: list[dict[str, Any]] = []
-        correlations: set[str | None] = set()
+        fresh: list[tuple[Subscription, ReceivedEvent]] = []
+        for _, subscription, event, _ in readable:
+            if event.id in seen:
+                log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
+                outcomes.append("duplicate")
+                continue
+            seen.add(event.id)
+            fresh.append((subscription, event))
+            outcomes.append("handled")
+        if not fresh:
+            return outcomes
+        try:
+            await self._markers.insert_one(self._batch_marker([event for _, event in fresh]), session=tx.session)
+        except DuplicateKeyError:
+            raise _AlreadyHandled from None
         # Consecutive fresh events of a type with a batch handler go to it together (in order).
         run: list[ReceivedEvent] = []
         run_subscription: Subscription | None = None
@@ -611,15 +662,7 @@ class EventConsumer:
                     correlation_id.reset(token)
             run, run_subscription = [], None
 
-        for _, subscription, event, _ in readable:
-            if event.id in seen:
-                log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
-                outcomes.append("duplicate")
-                continue
-            seen.add(event.id)
-            markers.append(self._marker(event))
-            correlations.add(event.envelope.correlationid)
-            outcomes.append("handled")
+        for subscription, event in fresh:
             if subscription.batch_handler is not None:
                 if subscription is not run_subscription:
                     await flush()
@@ -633,11 +676,21 @@ class EventConsumer:
             finally:
                 correlation_id.reset(token)
         await flush()
-        if markers:
-            await self._markers.insert_many(markers, session=tx.session)
         # Events a batched handler records carry the batch's correlation id when its events share one.
+        correlations = {event.envelope.correlationid for _, event in fresh}
         correlation_id.set(correlations.pop() if len(correlations) == 1 else None)
         return outcomes
+
+    def _batch_marker(self, events: Sequence[ReceivedEvent]) -> dict[str, Any]:
+        """One processed marker for ``events``: their ids and types listed in delivery order."""
+        if len(events) == 1:
+            return self._marker(events[0])
+        return {
+            "consumer": self.purpose,
+            "event_id": [event.id for event in events],
+            "type": [event.envelope.type for event in events],
+            "handled_at": self.uow.clock.now(),
+        }
 
     def _carried_headers(self, message: AbstractIncomingMessage) -> dict[str, Any]:
         headers: dict[str, Any] = headers_without_deaths(message)

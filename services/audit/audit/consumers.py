@@ -5,7 +5,7 @@ every replica consumes (competing consumers).
 
 The allocation queue is a batch consumer with its own prefetch (``AUDIT_ALLOCATION_PREFETCH``):
 the work items a replica holds are allocated together, one transaction per batch of up to that
-many (their processed markers, audits and outbox events each one bulk insert), and a batch that
+many (one processed marker listing them, their audits and outbox events each one bulk insert), and a batch that
 fails is handled again one item at a time, each retried or dead-lettered on its own. One batch
 at a time per replica: many transactions at once on one database conflict and retry more than
 they gain (on SecantusDB, 600 items one per transaction: prefetch 8 took 24 s, 32 took 146 s;

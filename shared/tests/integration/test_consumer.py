@@ -15,7 +15,7 @@ import aio_pika
 import pytest
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient, monitoring
-from shared.consumer import BatchHandler, EventConsumer, ReceivedEvent, Subscription
+from shared.consumer import BatchHandler, EventConsumer, ReceivedEvent, Subscription, handled_event_ids
 from shared.mongo import PROCESSED_EVENTS, Transaction, UnitOfWork
 
 from devstack.testing import eventually
@@ -285,7 +285,7 @@ async def test_a_batch_consumer_handles_the_events_in_hand_together_each_once(ha
     await eventually(harness.settled, timeout=30, message="queue drained")
     rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
     assert sorted(r["thing_id"] for r in rows) == list(range(100, 160)), "each event handled exactly once"
-    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 60
+    assert sorted(await handled_event_ids(harness.w.db)) == sorted(f"evt-{n}" for n in range(100, 160)), "each event's marker once"
     assert len(transactions) <= 60 // 4, f"{len(transactions)} transactions for 60 events: not batched"
     assert await harness.dead_letters() == []
 
@@ -319,7 +319,7 @@ async def test_a_batch_handler_takes_each_run_in_one_call_and_a_failing_run_fall
     assert 213 in one_at_a_time, "the failing run was handled again one event at a time"
     assert runs and max(runs) > 1, f"runs {runs}: the batch handler took no run of several events"
     assert sum(runs) + len(one_at_a_time) == 40
-    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 40
+    assert sorted(await handled_event_ids(harness.w.db)) == sorted(f"evt-{n}" for n in range(200, 240)), "each event's marker once"
     assert await harness.dead_letters() == []
 
 
@@ -355,27 +355,34 @@ async def test_in_a_batch_a_failing_event_is_retried_or_dead_lettered_alone_and_
 
 
 class _MarkerCommands(monitoring.CommandListener):
-    """The commands sent to the processed-marker collection, with the transaction each ran in."""
+    """The commands sent to the processed-marker collection: for each, the transaction it ran in,
+    the event ids the marker it inserts lists, and whether it wrote (a duplicate id is refused)."""
 
     def __init__(self) -> None:
-        self.seen: list[tuple[str, object, int]] = []  # (command, (lsid, txnNumber), documents inserted)
+        self.seen: dict[int, tuple[str, object, list[str]]] = {}  # request id -> (command, (lsid, txnNumber), event ids)
+        self.refused: set[int] = set()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         command = event.command
         if event.command_name in ("find", "insert") and command.get(event.command_name) == PROCESSED_EVENTS:
             transaction = (str(command.get("lsid")), command.get("txnNumber"))
-            self.seen.append((event.command_name, transaction, len(command.get("documents", []))))
+            ids = [i for doc in command.get("documents", []) for i in (doc["event_id"] if isinstance(doc["event_id"], list) else [doc["event_id"]])]
+            self.seen[event.request_id] = (event.command_name, transaction, ids)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
+        if event.request_id in self.seen and event.reply.get("writeErrors"):
+            self.refused.add(event.request_id)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+        if event.request_id in self.seen:
+            self.refused.add(event.request_id)
 
 
-async def test_a_batch_reads_its_markers_in_one_find_and_writes_them_in_one_insert_skipping_duplicates_inside_it(harness: Harness) -> None:
-    """Each event published twice in a row (a duplicate inside the batch) and one already handled
-    before: every transaction makes one read and one bulk insert of markers, each event once."""
+async def test_a_batch_writes_one_marker_listing_its_events_and_a_redelivery_costs_one_read(harness: Harness) -> None:
+    """Each event published twice in a row (a duplicate inside a batch, or in the next one) and one
+    already handled before: each transaction inserts one marker listing its new events and reads no
+    markers, unless an id was already held; then that attempt is dropped and the batch runs again
+    after one read, each event handled once."""
     listener = _MarkerCommands()
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
         harness.w.settings.mongodb_url, event_listeners=[listener], tz_aware=True, uuidRepresentation="standard"
@@ -401,16 +408,20 @@ async def test_a_batch_reads_its_markers_in_one_find_and_writes_them_in_one_inse
 
     rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
     assert sorted(r["thing_id"] for r in rows) == [n for n in range(300, 310) if n != 305], "each event once; the one handled before not again"
-    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 10
-    per_transaction: dict[object, list[tuple[str, int]]] = {}
-    for command, transaction, documents in listener.seen:
-        per_transaction.setdefault(transaction, []).append((command, documents))
-    batches = [commands for commands in per_transaction.values() if ("find", 0) in commands]
-    assert batches, "no batch transaction"
-    for commands in batches:
-        assert [c for c, _ in commands].count("find") == 1 and [c for c, _ in commands].count("insert") <= 1, commands
-    assert max(n for commands in batches for c, n in commands if c == "insert") > 1, "markers written in bulk"
-    assert sum(n for _, _, n in listener.seen) == 9, "one marker inserted per new event, none for a duplicate"
+    assert sorted(await handled_event_ids(harness.w.db, consumer="things")) == [f"evt-{n}" for n in range(300, 310)]
+    per_transaction: dict[object, list[tuple[str, list[str], bool]]] = {}
+    for request, (command, transaction, ids) in listener.seen.items():
+        per_transaction.setdefault(transaction, []).append((command, ids, request in listener.refused))
+    for commands in per_transaction.values():
+        names = [c for c, _, _ in commands]
+        assert names.count("find") <= 1 and names.count("insert") <= 1, commands
+    written = [ids for commands in per_transaction.values() for c, ids, refused in commands if c == "insert" and not refused]
+    assert max(len(ids) for ids in written) > 1, "one marker lists a batch's events"
+    assert sorted(i for ids in written for i in ids) == [f"evt-{n}" for n in range(300, 310) if n != 305], "each new event listed once"
+    refused = [ids for commands in per_transaction.values() for c, ids, refused in commands if c == "insert" and refused]
+    assert any("evt-305" in ids for ids in refused), "the event handled before was found by its marker's insert"
+    finds = sum(names.count("find") for names in ([c for c, _, _ in commands] for commands in per_transaction.values()))
+    assert finds == len(refused), f"{finds} reads for {len(refused)} refused markers: a batch reads markers only after a redelivery"
     assert await harness.dead_letters() == []
 
 
@@ -501,6 +512,6 @@ async def test_a_batch_committed_but_never_acked_is_redelivered_and_skipped_by_i
     await eventually(harness.settled, timeout=30, message="the redelivered events settled")
     rows = await harness.w.db.handled.find({}, {"_id": 0, "thing_id": 1}).to_list()
     assert sorted(r["thing_id"] for r in rows) == list(range(600, 620)), "each event applied exactly once"
-    assert await harness.w.db[PROCESSED_EVENTS].count_documents({}) == 20
+    assert sorted(await handled_event_ids(harness.w.db)) == sorted(f"evt-{n}" for n in range(600, 620)), "each event's marker once"
     assert _duplicates() > duplicates_before, "the redelivered, already committed events were skipped as duplicates"
     assert await harness.dead_letters() == []

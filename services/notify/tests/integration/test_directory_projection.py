@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from notify.directory import PERSON_CHANGED, RECIPIENTS, PersonChanged
 from notify.main import create_app
+from shared.consumer import handled_event_ids
 
 from devstack.testing import EventCapture, eventually, running_service
 
@@ -23,10 +24,10 @@ async def test_a_person_change_is_projected_and_an_older_version_arriving_late_c
         await eventually(lambda: recipients.find_one({"_id": "P-1"}), message="projected")
         await _publish(svc, "P-1", 1, "old@council.example")
         await capture.wait_for(PERSON_CHANGED.routing_key, 2)
-        await eventually(lambda: svc.db["processed_events"].count_documents({}), message="handled")
+        await eventually(lambda: handled_event_ids(svc.db), message="handled")
 
         async def both_handled() -> bool:
-            return await svc.db["processed_events"].count_documents({}) == 2
+            return len(await handled_event_ids(svc.db)) == 2
 
         await eventually(both_handled, message="both events handled")
         projected = await recipients.find_one({"_id": "P-1"})

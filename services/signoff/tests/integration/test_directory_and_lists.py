@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.consumer import handled_event_ids
 from signoff import directory, store
 from signoff.directory import CASE_CHANGED, PERSON_CHANGED, TEAM_CHANGED, CaseChanged, PersonChanged, TeamChanged
 from signoff.main import create_app
@@ -31,7 +32,7 @@ async def test_cases_people_and_teams_arrive_from_the_directorys_events(service_
         await publish(svc, CASE_CHANGED, CaseChanged(case_id="C-X", version=1, case_type="CIN", status="closed", team_id="T-OLD"), "case/C-X")
 
         async def all_handled() -> bool:
-            return await svc.db["processed_events"].count_documents({}) == 4
+            return len(await handled_event_ids(svc.db)) == 4
 
         await eventually(all_handled, message="four directory events handled")
         case = await directory.case(svc.db, "C-X")
