@@ -10,7 +10,9 @@ transactions on one document conflict and run again). ``fold`` moves the pending
 the roll-ups (one read, one bulk write of ``$inc`` upserts, one delete, in one transaction: two
 folds at once conflict on the delete and one runs again, so nothing is counted twice); a report
 folds before it reads, so it is exact, and a background worker folds every few seconds so that
-little is ever pending. A rebuild sums every record's contribution, writes the documents whole
+little is ever pending. A service whose roll-ups keep more than counts (least values, say) records
+its own encoding of a change (``record``) and gives ``fold`` the upserts it makes of them
+(``Operations``); ``counted`` is that for plain counts. A rebuild sums every record's contribution, writes the documents whole
 (``documents``) and drops what was pending in the same transaction. Both give the same
 documents, which is what a service's test of its roll-ups checks.
 
@@ -84,12 +86,35 @@ async def apply(
     change = delta(before, after)
     if change:
         rows = [[document_id, path, n] for document_id, paths in change.items() for path, n in paths.items()]
-        await pending(collection).insert_one({"_id": uuid.uuid4().hex, "at": datetime.now(UTC), "changes": rows}, session=session)
+        await record(collection, {"changes": rows}, session=session)
 
 
-async def fold(collection: AsyncCollection[Any], fields: Fields, *, limit: int = 5_000) -> int:
-    """Move up to ``limit`` pending changes into the roll-ups of ``collection`` (one transaction);
-    returns how many were folded."""
+async def record(collection: AsyncCollection[Any], change: dict[str, Any], *, session: AsyncClientSession | None) -> None:
+    """Keep ``change`` (a service's own encoding of what moves) pending for ``collection``: one
+    insert, in the caller's transaction, which no concurrent write conflicts with."""
+    await pending(collection).insert_one({"_id": uuid.uuid4().hex, "at": datetime.now(UTC), **change}, session=session)
+
+
+#: What a fold writes for the pending documents it read: the roll-ups' upserts.
+Operations = Callable[[list[dict[str, Any]]], list[UpdateOne]]
+
+
+def counted(fields: Fields) -> Operations:
+    """The upserts of counting changes (``apply``'s): every pending amount summed per roll-up."""
+
+    def operations(docs: list[dict[str, Any]]) -> list[UpdateOne]:
+        total: Contribution = Counter()
+        for doc in docs:
+            for document_id, path, n in doc["changes"]:
+                total[(document_id, path)] += n
+        return [UpdateOne({"_id": d}, {"$inc": inc, "$set": fields(d)}, upsert=True) for d, inc in delta(Counter(), total).items()]
+
+    return operations
+
+
+async def fold(collection: AsyncCollection[Any], operations: Operations, *, limit: int = 5_000) -> int:
+    """Move up to ``limit`` pending changes into the roll-ups of ``collection`` (one transaction:
+    the pending read, ``operations(read)`` written, the read deleted); returns how many were folded."""
     # Nothing pending (the usual case: every report read asks): no transaction. Asked through the
     # ``at`` index, as the fold reads, so that even this probe of a collection that is nearly
     # always empty is no collection scan.
@@ -100,16 +125,9 @@ async def fold(collection: AsyncCollection[Any], fields: Fields, *, limit: int =
     async def work(session: AsyncClientSession) -> None:
         nonlocal folded
         docs = await pending(collection).find({"at": {"$lte": datetime.now(UTC)}}, session=session).limit(limit).to_list()
-        total: Contribution = Counter()
-        for doc in docs:
-            for document_id, path, n in doc["changes"]:
-                total[(document_id, path)] += n
-        change = delta(Counter(), total)
-        if change:
-            await collection.bulk_write(
-                [UpdateOne({"_id": d}, {"$inc": inc, "$set": fields(d)}, upsert=True) for d, inc in change.items()],
-                ordered=False, session=session,
-            )
+        writes = operations(docs)
+        if writes:
+            await collection.bulk_write(writes, ordered=False, session=session)
         if docs:
             await pending(collection).delete_many({"_id": {"$in": [d["_id"] for d in docs]}}, session=session)
         folded = len(docs)
@@ -119,17 +137,17 @@ async def fold(collection: AsyncCollection[Any], fields: Fields, *, limit: int =
     return folded
 
 
-async def fold_all(collection: AsyncCollection[Any], fields: Fields) -> None:
+async def fold_all(collection: AsyncCollection[Any], operations: Operations) -> None:
     """Fold until nothing is pending (what a report does before it reads)."""
-    while await fold(collection, fields) > 0:
+    while await fold(collection, operations) > 0:
         pass
 
 
-def folder(collection: AsyncCollection[Any], fields: Fields, *, interval_s: float = 5.0) -> BackgroundWorker:
+def folder(collection: AsyncCollection[Any], operations: Operations, *, interval_s: float = 5.0) -> BackgroundWorker:
     """The background worker that keeps ``collection``'s pending changes few."""
 
     async def run() -> bool:
-        return await fold(collection, fields) >= 5_000
+        return await fold(collection, operations) >= 5_000
 
     return BackgroundWorker(f"fold {collection.name}", interval_s=interval_s, run=run)
 
@@ -194,10 +212,10 @@ class Rollups:
 
     async def fold(self, db: Any) -> None:
         """Fold every pending change in (what a report does before it reads)."""
-        await fold_all(db[self.collection], self.fields)
+        await fold_all(db[self.collection], counted(self.fields))
 
     def folder(self, db: Any) -> BackgroundWorker:
-        return folder(db[self.collection], self.fields)
+        return folder(db[self.collection], counted(self.fields))
 
     def documents(self, totals: Contribution) -> list[dict[str, Any]]:
         return documents(totals, self.fields)

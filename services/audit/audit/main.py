@@ -23,6 +23,7 @@ from .practice import api as practice_api
 from .practice import store as practice_store
 from .problems import PROBLEMS
 from .reporting import api as api_reports
+from .reporting import rollups as report_rollups
 from .reporting.readings import readings as audit_readings
 from .scheduler import CycleScheduler
 from .scheduler import router as scheduler_router
@@ -69,6 +70,7 @@ def create_app(settings: AuditSettings | None = None, *, clock: Clock | None = N
         routers=[api_tools.router, api.router, api_cycles.router, api_reports.router, multi_agency_api.router, hampshire_api.router, hillingdon_api.router, hillingdon_api.themed_router, practice_api.router, team_review_api.router, scheduler_router],
         indexes=[*store.INDEXES, *tool_store.INDEXES, *directory.INDEXES, *cycle_store.INDEXES, *multi_agency_store.INDEXES, *hampshire_store.INDEXES, *hillingdon_store.INDEXES, *practice_store.INDEXES, *team_review_store.INDEXES],
         consumers=[*CONSUMERS, allocation(settings.audit_allocation_prefetch)],
+        workers=[lambda runtime: report_rollups.folder(runtime.db)],  # the reports' pending changes (reporting.rollups)
         domain_errors=PROBLEMS,
         readings=audit_readings(cycle_settings),
         on_startup=on_startup,

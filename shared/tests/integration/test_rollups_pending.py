@@ -33,16 +33,16 @@ async def test_concurrent_writes_of_one_day_each_wait_as_a_change_and_fold_in_on
     await asyncio.gather(*(_count(wiring, 1) for _ in range(16)))
     assert await rollups.pending(wiring.db.counts).count_documents({}) == 16
     assert await wiring.db.counts.find_one({"_id": "d|2026-12-01"}) is None, "nothing folded yet"
-    assert await rollups.fold(wiring.db.counts, _fields) == 16
+    assert await rollups.fold(wiring.db.counts, rollups.counted(_fields)) == 16
     assert await wiring.db.counts.find_one({"_id": "d|2026-12-01"}) == {"_id": "d|2026-12-01", "b": "d|2026-12-01", "t": {"kINIASS": {"late": 16}}}
-    assert await rollups.fold(wiring.db.counts, _fields) == 0
+    assert await rollups.fold(wiring.db.counts, rollups.counted(_fields)) == 0
     assert await rollups.pending(wiring.db.counts).count_documents({}) == 0
 
 
 async def test_folds_running_at_once_count_every_change_once(wiring: Wiring) -> None:
     await _indexed(wiring)
     await asyncio.gather(*(_count(wiring, n) for n in range(1, 21)))
-    await asyncio.gather(*(rollups.fold_all(wiring.db.counts, _fields) for _ in range(4)))
+    await asyncio.gather(*(rollups.fold_all(wiring.db.counts, rollups.counted(_fields)) for _ in range(4)))
     doc = await wiring.db.counts.find_one({"_id": "d|2026-12-01"})
     assert doc is not None and doc["t"]["kINIASS"]["late"] == sum(range(1, 21))
     assert await rollups.pending(wiring.db.counts).count_documents({}) == 0

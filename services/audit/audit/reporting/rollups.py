@@ -1,7 +1,13 @@
 """The reports' roll-ups in MongoDB (``report_rollups``): one small document per ``rollups.Key``
-(what it counts is in ``reporting.domain.rollups``), moved by the audit store in the same
-transaction as the audit it writes (``apply``), read by ``reporting.store`` through the index on
-(kind, dim, period, tool), and recomputed from the audits by ``reporting.readmodels.rebuild``."""
+(what it counts is in ``reporting.domain.rollups``), read by ``reporting.store`` through the index
+on (kind, dim, period, tool), and recomputed from the audits by ``reporting.readmodels.rebuild``.
+
+The audit store records what each write moves in that write's transaction (``apply``) as one new
+pending document (``report_rollups_pending``, ``shared.rollups.record``): an insert, so that audits
+written at once (two replicas allocating a month, say) never conflict on the month's roll-ups as
+they did when each write ``$inc``-ed them. ``fold`` adds the pending changes in (counts summed, least
+values kept with ``$min``); every report folds before it reads, and a background worker every few
+seconds (``folder``)."""
 
 from __future__ import annotations
 
@@ -12,6 +18,9 @@ from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes
+from shared.worker import BackgroundWorker
+
+from shared import rollups as pending_changes
 
 from ..case_audit.documents import from_document
 from .domain import agreement as agreeing
@@ -19,10 +28,9 @@ from .domain import rollups as domain
 
 ROLLUPS = "report_rollups"
 
-INDEXES = [
-    # Every report's read: a kind (and dimension) over periods, of one programme's tool or all.
-    Indexes(ROLLUPS, [IndexModel([("kind", ASCENDING), ("dim", ASCENDING), ("period", ASCENDING), ("tool_id", ASCENDING)])]),
-]
+#: Every report's read: a kind (and dimension) over periods, of one programme's tool or all.
+ROLLUP_INDEXES = Indexes(ROLLUPS, [IndexModel([("kind", ASCENDING), ("dim", ASCENDING), ("period", ASCENDING), ("tool_id", ASCENDING)])])
+INDEXES = [ROLLUP_INDEXES, pending_changes.pending_indexes(ROLLUPS)]
 
 #: The fields of an audit's document its roll-up facts are read from (``Facts.of_document``).
 FACT_FIELDS = {
@@ -56,11 +64,47 @@ def operations(change: domain.Contribution) -> list[UpdateOne]:
 
 
 async def apply(db: AsyncDatabase[Document], before: Iterable[Mapping[str, Any]], after: Iterable[Mapping[str, Any]], *, session: AsyncClientSession | None) -> None:
-    """Move the roll-ups from the audits' documents ``before`` to ``after`` (one bulk write, in the
-    caller's transaction; nothing when no count moves)."""
+    """Record the move of the roll-ups from the audits' documents ``before`` to ``after`` as one
+    pending change (one insert, in the caller's transaction; nothing when no count moves)."""
     change = domain.delta([facts(d) for d in before], [facts(d) for d in after])
     if change:
-        await db[ROLLUPS].bulk_write(operations(change), ordered=False, session=session)
+        await pending_changes.record(db[ROLLUPS], {"rollups": encoded(change)}, session=session)
+
+
+def encoded(change: domain.Contribution) -> list[list[Any]]:
+    """``change`` as a pending document keeps it: per roll-up, its key's parts, its counts and its
+    least values as [name, value] pairs (names are dotted paths, which stay values here)."""
+    return [
+        [list(key), sorted(change.counts.get(key, {}).items()), sorted(change.least.get(key, {}).items())]
+        for key in sorted(set(change.counts) | set(change.least))
+    ]
+
+
+def decoded(docs: Iterable[Mapping[str, Any]]) -> domain.Contribution:
+    """The pending changes of ``docs`` together: counts summed, the least of each value kept."""
+    total = domain.Contribution()
+    for doc in docs:
+        for parts, counts, least in doc["rollups"]:
+            key = domain.Key(*parts)
+            for name, n in counts:
+                total.add(key, name, n)
+            for name, value in least:
+                total.keep_least(key, name, value)
+    return total.without_zeros()
+
+
+def _fold_operations(docs: list[dict[str, Any]]) -> list[UpdateOne]:
+    return operations(decoded(docs))
+
+
+async def fold(db: AsyncDatabase[Document]) -> None:
+    """Add every pending change into the roll-ups (what a report does before it reads)."""
+    await pending_changes.fold_all(db[ROLLUPS], _fold_operations)
+
+
+def folder(db: AsyncDatabase[Document]) -> BackgroundWorker:
+    """The background worker that keeps the pending changes few."""
+    return pending_changes.folder(db[ROLLUPS], _fold_operations)
 
 
 def documents(total: domain.Contribution) -> list[Document]:

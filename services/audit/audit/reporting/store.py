@@ -1,5 +1,6 @@
 """The reports' queries. The completion, grades, trend and moderation agreement reports read the
-roll-ups of their period (``reporting.rollups``, through the index on (kind, dim, period, tool)): a
+roll-ups of their period (``reporting.rollups``, through the index on (kind, dim, period, tool),
+once the changes still pending are folded in): a
 number of small documents proportional to the groups they show, not to the audits behind them.
 The team review reads one team's few audits through the index on (team, month). Never a
 collection scan."""
@@ -19,7 +20,7 @@ from ..cycles.domain.timetable import Month
 from .domain import agreement as agreeing
 from .domain import figures as reporting
 from .domain import rollups as counting
-from .rollups import ROLLUPS
+from .rollups import ROLLUPS, fold
 
 _FIELDS = {"month": 1, "team_id": 1, "auditor_id": 1, "status": 1, "submitted": 1, "grade": 1, "weak_sections": 1, "no_answers": 1}
 
@@ -82,12 +83,14 @@ def _rollups(kind: str, periods: list[str], tool_id: str | None, *, dim: str = "
 
 async def completion_counts(db: AsyncDatabase[Document], month: Month, tool_id: str | None) -> list[tuple[str, str, counting.CompletionCounts]]:
     """(team, auditor, counts) of the audits allocated for ``month``."""
+    await fold(db)
     return counting.completion_counts(await db[ROLLUPS].find(_rollups(counting.COMPLETION, [str(month)], tool_id), {"t": 1}).to_list())
 
 
 async def trend_points(db: AsyncDatabase[Document], months: list[Month], tool_id: str | None) -> list[reporting.TrendPoint]:
     """Audits, completed audits and grades of record per month (every month of ``months``)."""
     names = [str(m) for m in months]
+    await fold(db)
     # The months named (at most 60), not a range: the embedded store's index scan leaves out the
     # last month of an inclusive range on this index (a bound on a field that others follow).
     query = _rollups(counting.MONTH, names, tool_id)
@@ -104,6 +107,7 @@ async def trend_points(db: AsyncDatabase[Document], months: list[Month], tool_id
 async def theme_counts(db: AsyncDatabase[Document], months: list[Month], tool_id: str | None) -> dict[tuple[str, str, str], int]:
     """(section or question, key, title) -> completed audits of ``months`` naming it."""
     counts: dict[tuple[str, str, str], int] = {}
+    await fold(db)
     for doc in await db[ROLLUPS].find(_rollups(counting.THEME, [str(m) for m in months], tool_id), {"group": 1, "sub": 1, "title": 1, "n": 1}).to_list():
         theme = (doc["group"], doc["sub"], doc["title"])
         counts[theme] = counts.get(theme, 0) + int(doc.get("n", 0))
@@ -115,6 +119,7 @@ async def agreement_counts(db: AsyncDatabase[Document], periods: list[str], dim:
     its groups' counts: only ``item``'s, every item's when None), and with ``titles`` the items'
     titles ``t``."""
     query = _rollups(counting.AGREEMENT, periods, tool_id, dim=dim)
+    await fold(db)
     if not dim.endswith(counting.ITEMS):
         # A pooled roll-up holds every item's counts together and little else: read whole. A
         # projection keeping nearly all of it costs the embedded store twice the time of none (a

@@ -19,7 +19,10 @@ from audit.reporting import store as report_store
 from audit.reporting import usecases as reports
 from audit.reporting.domain import agreement as ag
 from audit.reporting.domain import figures
+from audit.reporting.domain import rollups as counting
+from pymongo.errors import PyMongoError
 from shared.mongo import Transaction
+from shared.rollups import pending
 
 from devstack.testing import ServiceClient, running_service
 
@@ -173,6 +176,38 @@ async def test_a_rebuild_reads_an_audit_stored_before_its_paired_grades_were_kep
     await readmodels.rebuild(svc.db)
     assert await readmodels.snapshot(svc.db) == live
     assert await svc.db[rollups.ROLLUPS].count_documents({"kind": "agreement"}) == 18  # (month, quarter, year) x (all, team, pair) x (pooled, per item)
+
+
+def _allocated(n: int) -> dict[str, Any]:
+    """An allocated audit's report fields (what the roll-ups read of it), of October 2026."""
+    return {"_id": f"A-ONCE-{n}", "month": "2026-10", "tool_id": KENT, "team_id": "T-1", "auditor_id": f"P-ONCE-{n}", "status": "allocated"}
+
+
+async def test_audits_written_at_once_both_commit_and_a_report_counts_both(svc: ServiceClient) -> None:
+    """Two transactions open at once, each writing an audit of the same month (as two replicas
+    allocating a month do): each records its roll-up change as a pending insert, so both commit,
+    and the month's report, folding what is pending, counts both. The control: the same two
+    changes as ``$inc`` upserts of the month's roll-up documents, which was how they were kept,
+    conflict on this store."""
+    client = svc.db.client
+    async with client.start_session() as first, client.start_session() as second:
+        async with await first.start_transaction(), await second.start_transaction():
+            await rollups.apply(svc.db, [], [_allocated(1)], session=first)
+            await rollups.apply(svc.db, [], [_allocated(2)], session=second)
+    counted = await report_store.completion_counts(svc.db, Month(2026, 10), KENT)
+    assert sorted((team, auditor, c.n) for team, auditor, c in counted) == [("T-1", "P-ONCE-1", 1), ("T-1", "P-ONCE-2", 1)]
+    assert await svc.db[pending(svc.db[rollups.ROLLUPS]).name].count_documents({}) == 0, "the report folded what was pending"
+
+    conflicted = False
+    async with client.start_session() as first, client.start_session() as second:
+        try:
+            async with await first.start_transaction(), await second.start_transaction():
+                for session, n in ((first, 3), (second, 4)):
+                    change = counting.delta([], [rollups.facts(_allocated(n))])
+                    await svc.db[rollups.ROLLUPS].bulk_write(rollups.operations(change), ordered=False, session=session)
+        except PyMongoError as exc:
+            conflicted = exc.has_error_label("TransientTransactionError")
+    assert conflicted, "two $inc of one roll-up in transactions open at once conflict"
 
 
 async def test_no_report_query_scans_a_collection(svc: ServiceClient) -> None:
