@@ -63,7 +63,9 @@ def create_app(settings: NotifySettings | None = None, *, clock: Clock | None = 
         indexes=[*directory.INDEXES, *store.INDEXES, *MAIL_INDEXES],
         consumers=[
             ConsumerSpec("directory", lambda runtime: directory.subscriptions(runtime.db), batch=True),
-            ConsumerSpec(consumers.PURPOSE, work_tray),
+            # The work tray batches too: the events in hand are handled in delivery order, in one
+            # transaction with one processed marker (a failing one retried or dead-lettered alone).
+            ConsumerSpec(consumers.PURPOSE, work_tray, batch=True, prefetch=settings.consumer_prefetch),
         ],
         domain_errors=_errors(),
         readings=READINGS,
