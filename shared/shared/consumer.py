@@ -596,10 +596,9 @@ class EventConsumer:
         try:
             with tracing.consuming([event.envelope for _, _, event, _ in readable], self.names.main):
                 try:
-                    outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable, handled_before=set()))
+                    outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable, read_markers=False))
                 except _AlreadyHandled:  # a redelivery among them: leave out what was handled before
-                    ids = [event.id for _, _, event, _ in readable]
-                    outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable, handled_before=None, ids=ids))
+                    outcomes = await self.uow.run(lambda tx: self._handle_batch(tx, readable, read_markers=True))
         except Exception:
             log.warning("batch failed; handling its events one at a time", exc_info=True, extra={"events": len(readable)})
             for read in readable:
@@ -618,20 +617,15 @@ class EventConsumer:
         tx: Transaction,
         readable: Sequence[tuple[AbstractIncomingMessage, Subscription, ReceivedEvent, int]],
         *,
-        handled_before: set[str] | None,
-        ids: Sequence[str] = (),
+        read_markers: bool,
     ) -> list[str]:
         """Every event of the batch not handled before, in delivery order, under one processed
-        marker written first. ``handled_before`` None: read it from the markers of ``ids``."""
-        if handled_before is None:
-            handled_before = {
-                event_id
-                for doc in await self._markers.find(
-                    {"consumer": self.purpose, "event_id": {"$in": list(ids)}}, {"event_id": 1}, session=tx.session
-                ).to_list()
-                for event_id in _listed(doc["event_id"])
-            }
-        seen = set(handled_before)
+        marker written first; with ``read_markers``, those whose ids a marker already holds left out."""
+        seen: set[str] = set()
+        if read_markers:
+            ids = [event.id for _, _, event, _ in readable]
+            for doc in await self._markers.find({"consumer": self.purpose, "event_id": {"$in": ids}}, {"event_id": 1}, session=tx.session).to_list():
+                seen.update(_listed(doc["event_id"]))
         outcomes: list[str] = []
         fresh: list[tuple[Subscription, ReceivedEvent]] = []
         for _, subscription, event, _ in readable:
