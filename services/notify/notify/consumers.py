@@ -59,10 +59,10 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
     def handler(mapping: Mapping):
         async def handle(event: ReceivedEvent, tx: Transaction) -> None:
             effects = await mapping.translate(event, TransactionPeople(notifier, tx))
-            if effects:
-                await apply_effects(notifier, tx, event, effects)
-                # An email may be waiting once this commits: the relay looks shortly after instead
-                # of at its next poll (looking early is harmless: it only finds what committed).
+            if effects and (await apply_effects(notifier, tx, event, effects)).emails:
+                # An email is waiting once this commits: the relay looks shortly after instead of
+                # at its next poll (looking early is harmless: it only finds what committed). An
+                # event that queued none (most close tasks only) costs the relay no look.
                 asyncio.get_running_loop().call_later(0.05, on_mail)
 
         return handle

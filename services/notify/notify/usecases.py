@@ -77,17 +77,26 @@ class Notifier:
         }
 
 
-async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effects: Effects) -> list[str]:
-    """Close what the event satisfies, then open its tasks (with their emails). Returns the ids
-    of the tasks opened. Runs inside the consumer's transaction, so all of it commits together
-    with the event's "processed" marker, or none of it does."""
+@dataclass(frozen=True)
+class Applied:
+    """What an event's effects did: the tasks opened and the emails queued (their ids)."""
+
+    opened: list[str]
+    emails: list[str]
+
+
+async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effects: Effects) -> Applied:
+    """Close what the event satisfies, then open its tasks (with their emails). Runs inside the
+    consumer's transaction, so all of it commits together with the event's "processed" marker,
+    or none of it does."""
     now = n.clock.now()
     for close in effects.close:
         for task in await store.open_tasks_closed_by(n.db, tx, close.key):
             expected = task.version
             if task.close_by_event(outcome=close.outcome, reason=close.reason, by=close.by, at=now, event_id=event.id):
                 await store.save_task(n.db, tx, task, expected_version=expected)
-    opened = []
+    opened: list[str] = []
+    emails: list[str] = []
     for spec in effects.open:
         task = Task.open(
             event_id=event.id,
@@ -112,8 +121,10 @@ async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effe
         await store.insert_task(n.db, tx, task)
         opened.append(task.id)
         if spec.email is not None:
-            await _email_for(n, tx, task, spec, event.id)
-    return opened
+            email_id = await _email_for(n, tx, task, spec, event.id)
+            if email_id is not None:
+                emails.append(email_id)
+    return Applied(opened, emails)
 
 
 async def _stored_under_former_kind(n: Notifier, tx: Transaction, event_id: str, spec: OpenTask) -> bool:
@@ -122,11 +133,13 @@ async def _stored_under_former_kind(n: Notifier, tx: Transaction, event_id: str,
     return former is not None and await store.task_exists(n.db, tx, task_id_for(event_id, spec.assignee_id, former))
 
 
-async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> None:
+async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> str | None:
+    """Queue the task's email; its id, or None when none was queued (the assignee does not want
+    emails of this kind or has left, or it was queued already)."""
     assert spec.email is not None
     recipient = await n.email_recipient(tx, task)
     if recipient is None:
-        return
+        return None
     assigner = await n.person(tx, task.assigned_by)
     context: dict[str, Any] = {
         **n.task_facts(task, recipient),
@@ -136,7 +149,7 @@ async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, e
     if spec.email.document_path is not None:
         context["document_url"] = n.document_url(spec.email.document_path)
     rendered = n.templates.render(spec.email.template, context)
-    await queue_email(
+    return await queue_email(
         n.db, tx,
         key=event_id,
         recipient_id=task.assignee_id,

@@ -13,7 +13,7 @@ from notify.mappings import resolution as r
 from notify.mappings import signoff as s
 from notify.store import TASKS
 from pydantic import BaseModel, ConfigDict
-from shared.consumer import AMQP_QUEUES, PROCESSED_EVENTS
+from shared.consumer import AMQP_QUEUES, PROCESSED_EVENTS, ReceivedEvent
 from shared.events import EventType
 
 from devstack.testing import ConsumerOutcomes, eventually, running_service
@@ -91,6 +91,44 @@ async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_th
         await _wait_status(svc, "M-1", "done")
         await taken.wait_for("duplicate")  # the redelivery was taken, and known for what it is
         assert len(await _tasks(svc)) == 1
+
+
+async def test_the_mail_relay_is_asked_to_look_only_after_an_event_that_queued_an_email(smtp, kit) -> None:
+    """The work tray's handlers, in the service's own transactions: a task without an email and a
+    task closed leave the mail relay alone; a task with its email asks it to look once."""
+    async with running_service(create_app) as svc:
+        await kit.add_people(svc, {"person_id": "M-1", "name": "Mo Senior", "roles": ["senior_practitioner"]},
+                             {"person_id": "W-1", "name": "Wendy Worker", "roles": ["social_worker"], "line_manager_id": "M-1"})
+        looks: list[int] = []
+
+        async def emails() -> int:
+            return int(await svc.db[EMAILS].count_documents({}))
+
+        def look() -> None:
+            looks.append(len(looks) + 1)
+
+        handlers = {sub.event_type.routing_key: sub.handler for sub in consumers.subscriptions(svc.runtime.extra["notifier"], look)}
+
+        async def handle(event_type: EventType, data: dict[str, Any]) -> None:
+            envelope = event_type.envelope(event_type.data_model.model_validate(data), source="/qa/signoff", subject=None,
+                                           time=datetime.fromisoformat(NOW))
+            event = ReceivedEvent(envelope, event_type.parse_data(envelope))
+            await svc.runtime.uow.run(lambda tx: handlers[event_type.routing_key](event, tx))
+
+        await handle(s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign())  # a task, no email
+        await handle(s.COUNTER_SIGNED, {**EXEMPLAR, "counter_signed_by": "M-1", "first_signed_by": "W-1"})  # the task closed
+        assert [t["status"] for t in await _tasks(svc, assignee_id="M-1")] == ["done"]
+        assert await emails() == 0
+        await handle(s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign(message_id="m-2", exemplar_id="E-2", send_email=True))
+        assert await emails() == 1
+
+        async def looked() -> bool:
+            return bool(looks)
+
+        await eventually(looked, message="the mail relay asked to look")
+        # The look is asked for 0.05 s after each event, in order: had either of the first two
+        # events asked, that look would have come before this one.
+        assert looks == [1]
 
 
 async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_earlier_release_bound_it(smtp, kit) -> None:
