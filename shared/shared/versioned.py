@@ -12,7 +12,8 @@ service. The helpers take the session of the caller's transaction (``tx.session`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -90,20 +91,60 @@ async def replace_versioned(
 async def replace_versioned_returning(
     collection: Collection, doc_id: str, doc: Document, expected_version: int, *,
     what: str, projection: Document | None, session: AsyncClientSession | None = None, version_field: str = "version",
+    read: Document | None = None,
 ) -> Document:
     """``replace_versioned``, returning the record as it was before (only ``projection`` of it and
     its version; None: all of it), for a caller that moves roll-ups from what it was to what it is.
+
+    ``read``: the record as the caller read it (``Snapshots``), at least ``projection`` of it and
+    its version. When it is at ``expected_version`` it is what the guarded replace replaces, so
+    it is returned without reading the record again; otherwise (or None) the record is read.
 
     A read by ``_id`` then the guarded replace, in the caller's transaction, rather than one
     ``find_one_and_replace``: SecantusDB answers a findAndModify by scanning the collection (38 ms
     at 3,000 records, against about 1 ms for the read and the replace by ``_id``), and on MongoDB
     both are one index look-up each."""
+    if read is not None and read.get(version_field) == expected_version:
+        await replace_versioned(collection, doc_id, doc, expected_version, what=what, session=session, version_field=version_field)
+        return read
     wanted = None if projection is None else {**projection, version_field: 1}
     before = await collection.find_one({"_id": doc_id}, wanted, session=session)
     if before is None or before.get(version_field) != expected_version:
         raise Stale(what, None if before is None else int(before[version_field]), expected_version, ident=doc_id)
     await replace_versioned(collection, doc_id, doc, expected_version, what=what, session=session, version_field=version_field)
     return before
+
+
+class Snapshots:
+    """What a store read of each record it made into an object, kept beside the object (not in it)
+    for as long as the object lives: the "before" that a later guarded replace of the object
+    returns without reading the record again (``replace_versioned_returning(read=...)``).
+
+    A version-guarded write replaces exactly the version that was read, so the record as read is
+    the record as it was; a write guarded by another version reads it (or is ``Stale``). Keep the
+    fields the roll-ups need (``fields``; None: all of them) and the version, at load and again
+    after each write. One per store; objects are told apart by identity and forgotten with them.
+    """
+
+    def __init__(self, fields: Iterable[str] | None, *, version_field: str = "version") -> None:
+        # As a read's projection answers: the id, the fields named, and the version here.
+        self.fields = None if fields is None else (*dict.fromkeys(["_id", *fields, version_field]),)
+        self._by_object: dict[int, Document] = {}
+
+    def keep(self, obj: object, doc: Document) -> None:
+        """``doc`` is ``obj``'s record as it now stands in the database."""
+        key = id(obj)
+        if key not in self._by_object:
+            weakref.finalize(obj, self._by_object.pop, key, None)
+        self._by_object[key] = dict(doc) if self.fields is None else {f: doc[f] for f in self.fields if f in doc}
+
+    def read(self, obj: object) -> Document | None:
+        """``obj``'s record as last kept; None when it was not (then the write reads it)."""
+        return self._by_object.get(id(obj))
+
+    def __len__(self) -> int:
+        """How many living objects have a record kept."""
+        return len(self._by_object)
 
 
 async def update_versioned(

@@ -19,7 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes
-from shared.versioned import replace_versioned, replace_versioned_returning
+from shared.versioned import Snapshots, replace_versioned, replace_versioned_returning
 
 from . import rollups
 from .documents import (
@@ -76,11 +76,17 @@ INDEXES = [
 # --- forms -------------------------------------------------------------------------------------
 
 
+#: Each form's roll-up fields as loaded or last written: the next save's "before", not read again.
+SNAPSHOTS = Snapshots(rollups.FIELDS)
+
+
 async def load_form(db: AsyncDatabase[Document], form_id: str, session: Session = None) -> ResolutionForm:
     doc = await db[FORMS].find_one({"_id": form_id}, session=session)
     if doc is None:
         raise UnknownItem(f"There is no resolution form {form_id!r}.")
-    return form_from_document(doc)
+    form = form_from_document(doc)
+    SNAPSHOTS.keep(form, doc)
+    return form
 
 
 def resolved_key(finished_at: datetime, form_id: str) -> str:
@@ -102,6 +108,7 @@ def stored_form(form: ResolutionForm) -> Document:
 async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session: Session) -> None:
     doc = stored_form(form)
     await db[FORMS].insert_one(doc, session=session)
+    SNAPSHOTS.keep(form, doc)
     await rollups.apply(db, None, doc, session)
     await _write_history(db, form, session)
 
@@ -109,14 +116,17 @@ async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session
 async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, session: Session) -> None:
     """Replace the form if it is still at ``expected_version``; ``Stale`` (nothing written) if not.
 
-    The guarded replace gives the form as it was (only what the report roll-ups read), so the
-    roll-ups move from it to the new one in the same transaction."""
+    The guarded replace gives the form as it was (only what the report roll-ups read: as loaded,
+    ``SNAPSHOTS``, or read again), so the roll-ups move from it to the new one in the same
+    transaction."""
     if form.version == expected_version:
         return  # nothing changed
     doc = stored_form(form)
     before = await replace_versioned_returning(
-        db[FORMS], form.id, doc, expected_version, what="resolution form", projection=rollups.FIELDS, session=session
+        db[FORMS], form.id, doc, expected_version, what="resolution form", projection=rollups.FIELDS, session=session,
+        read=SNAPSHOTS.read(form),
     )
+    SNAPSHOTS.keep(form, doc)
     await rollups.apply(db, before, doc, session)
     await _write_history(db, form, session)
 

@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.keyset import page_by_windows
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import insert_versioned, replace_versioned_returning
+from shared.versioned import Snapshots, insert_versioned, replace_versioned_returning
 
 from . import events as integration
 from . import rollups, type_store
@@ -180,12 +180,18 @@ def from_document(doc: Document, exemplar_type: ExemplarType) -> Exemplar:
 # --- loading and saving ----------------------------------------------------------------------
 
 
+#: Each loaded or saved exemplar's roll-up fields as stored: the next save's "before", not read again.
+SNAPSHOTS = Snapshots(rollups.FIELDS, version_field="revision")
+
+
 async def load(db: AsyncDatabase[Document], exemplar_id: str, session: AsyncClientSession | None = None) -> Exemplar | None:
     doc = await db[EXEMPLARS].find_one({"_id": exemplar_id}, session=session)
     if doc is None:
         return None
     exemplar_type = await type_store.get_version(db, doc["type_code"], doc["type_version"], session=session)
-    return from_document(doc, exemplar_type)
+    exemplar = from_document(doc, exemplar_type)
+    SNAPSHOTS.keep(exemplar, doc)
+    return exemplar
 
 
 async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clone_batch_id: str | None = None) -> None:
@@ -193,7 +199,8 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clo
     integration events, all in ``tx``. A concurrent change makes this fail as ``shared.versioned.Stale``.
 
     The timeliness roll-ups (``rollups``) move by what the write changed, in ``tx`` too, from the
-    stored exemplar's roll-up fields as the guarded replace found them."""
+    stored exemplar's roll-up fields as they were loaded (``SNAPSHOTS``: the guarded replace
+    replaces exactly that revision), or as read again when this exemplar was not loaded here."""
     read_at = x.revision
     doc = to_document(x, read_at + 1, clone_batch_id=clone_batch_id)
     if read_at == 0:
@@ -201,10 +208,12 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clo
         before = None
     else:
         before = await replace_versioned_returning(
-            db[EXEMPLARS], x.id, doc, read_at, what="exemplar", projection=rollups.FIELDS, session=tx.session, version_field="revision"
+            db[EXEMPLARS], x.id, doc, read_at, what="exemplar", projection=rollups.FIELDS, session=tx.session, version_field="revision",
+            read=SNAPSHOTS.read(x),
         )
     await rollups.apply(db, before, doc, tx.session)
     x.revision = read_at + 1
+    SNAPSHOTS.keep(x, doc)
     await record_events(tx, db, x)
 
 

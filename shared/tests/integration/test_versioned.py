@@ -9,6 +9,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Transaction
 from shared.versioned import (
+    Snapshots,
     Stale,
     current_version,
     insert_versioned,
@@ -18,6 +19,10 @@ from shared.versioned import (
 )
 
 from devstack.wiring import Wiring
+
+
+class Thing:
+    """An object a store made from a record (what ``Snapshots`` keeps records beside)."""
 
 
 async def test_a_replace_at_the_version_read_moves_the_record_on(wiring: Wiring) -> None:
@@ -153,3 +158,62 @@ async def test_inside_a_unit_of_work_a_stale_write_commits_nothing_and_no_event(
     assert await wiring.db.log.count_documents({}) == 0
     assert await wiring.db.outbox.count_documents({}) == 0
     assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 2}
+
+
+async def test_a_replace_returning_from_the_record_as_read_does_not_read_it_again(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 1, "name": "first", "team": "T-1"})
+    # What the caller read says T-9: had the record been read again, T-1 would come back.
+    as_read = {"_id": "t-1", "version": 1, "team": "T-9"}
+
+    before = await replace_versioned_returning(
+        things, "t-1", {"_id": "t-1", "version": 2, "name": "second", "team": "T-2"}, 1, what="thing", projection={"team": 1}, read=as_read
+    )
+
+    assert before == as_read
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 2, "name": "second", "team": "T-2"}
+
+
+async def test_a_replace_returning_reads_the_record_when_what_was_read_is_another_version(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 2, "team": "T-1"})
+
+    before = await replace_versioned_returning(
+        things, "t-1", {"_id": "t-1", "version": 3, "team": "T-2"}, 2, what="thing", projection={"team": 1},
+        read={"_id": "t-1", "version": 1, "team": "T-9"},
+    )
+
+    assert before == {"_id": "t-1", "version": 2, "team": "T-1"}
+
+
+async def test_a_replace_returning_from_a_read_the_record_has_moved_on_from_is_stale_and_changes_nothing(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_one({"_id": "t-1", "version": 3, "team": "theirs"})
+
+    with pytest.raises(Stale) as caught:
+        await replace_versioned_returning(
+            things, "t-1", {"_id": "t-1", "version": 3, "team": "mine"}, 2, what="thing", projection={"team": 1},
+            read={"_id": "t-1", "version": 2, "team": "as read"},
+        )
+
+    assert (caught.value.current, caught.value.expected) == (3, 2)
+    assert await things.find_one({"_id": "t-1"}) == {"_id": "t-1", "version": 3, "team": "theirs"}
+
+
+def test_snapshots_keep_what_a_read_projection_would_answer_and_forget_it_with_the_object() -> None:
+    import gc
+
+    kept = Snapshots({"team": 1}, version_field="revision")
+    thing, other = Thing(), Thing()
+    kept.keep(thing, {"_id": "t-1", "revision": 4, "team": "T-1", "notes": "long"})
+    kept.keep(thing, {"_id": "t-1", "revision": 5, "team": "T-2", "notes": "long"})  # after a write
+    whole = Snapshots(None)
+    whole.keep(thing, {"_id": "t-1", "version": 4, "notes": "long"})
+
+    assert kept.read(thing) == {"_id": "t-1", "revision": 5, "team": "T-2"}
+    assert whole.read(thing) == {"_id": "t-1", "version": 4, "notes": "long"}
+    assert kept.read(other) is None
+    assert (len(kept), len(whole)) == (1, 1)
+    del thing
+    gc.collect()
+    assert (len(kept), len(whole)) == (0, 0)

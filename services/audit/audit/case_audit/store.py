@@ -16,7 +16,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale, replace_versioned_returning
+from shared.versioned import Snapshots, Stale, replace_versioned_returning
 
 from ..reporting import rollups
 from .documents import from_document, to_document
@@ -138,15 +138,16 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], audit: Audit) -> No
     doc = to_document(audit)
     # The document as it was comes back from the guarded replacement (its report fields; its body
     # too for a completed audit, whose paired grades a document stored before it kept them are
-    # read from).
+    # read from): as loaded (``SNAPSHOTS``), or read again for an audit not loaded by ``load``.
     projection = None if audit.status is AuditStatus.COMPLETED else rollups.FACT_FIELDS
     try:
         before = await replace_versioned_returning(
-            db[AUDITS], audit.id, doc, expected, what=WHAT, projection=projection, session=tx.session
+            db[AUDITS], audit.id, doc, expected, what=WHAT, projection=projection, session=tx.session, read=SNAPSHOTS.read(audit)
         )
     except Stale:
         audit.version = expected
         raise
+    SNAPSHOTS.keep(audit, doc)
     await rollups.apply(db, [before], [doc], session=tx.session)
     await _keep_drafts(tx, db, [audit])
 
@@ -171,9 +172,17 @@ async def _keep_drafts(tx: Transaction, db: AsyncDatabase[Document], audits: lis
         await db[DRAFTS].insert_many(drafts, ordered=True, session=tx.session)
 
 
+#: Each audit ``load`` read (or ``save`` wrote), whole: the next save's "before", not read again.
+SNAPSHOTS = Snapshots(None)
+
+
 async def load(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | None = None) -> Audit | None:
     doc = await db[AUDITS].find_one({"_id": audit_id}, session=tx.session if tx else None)
-    return from_document(doc) if doc else None
+    if doc is None:
+        return None
+    audit = from_document(doc)
+    SNAPSHOTS.keep(audit, doc)
+    return audit
 
 
 async def list_audits(
