@@ -352,6 +352,60 @@ class running_service:  # noqa: N801 - used as ``async with running_service(crea
         await self._lifespan.__aexit__(*exc)
 
 
+class CommandLog:
+    """The database commands every client of this process sends while ``recording()``: each as
+    (command name, collection, whether it ran in a transaction), e.g. ``("find", "exemplars",
+    True)``; a replace, or a bulk of them, is an ``update``. ``CommandLog.get()`` is the process's
+    one log: PyMongo keeps a registered listener for good and tells it of clients made after, so
+    get it before the service under test starts. A service's pollers send commands too, outside
+    transactions: ``to`` leaves those out unless asked."""
+
+    _one: CommandLog | None = None
+
+    def __init__(self) -> None:
+        from pymongo import monitoring
+
+        log = self
+
+        class _Listener(monitoring.CommandListener):
+            def started(self, event: monitoring.CommandStartedEvent) -> None:
+                if log._recording:
+                    target = event.command.get(event.command_name)
+                    in_transaction = event.command.get("autocommit") is False
+                    log.commands.append((event.command_name, target if isinstance(target, str) else "", in_transaction))
+
+            def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+                pass
+
+            def failed(self, event: monitoring.CommandFailedEvent) -> None:
+                pass
+
+        self._recording = False
+        self.commands: list[tuple[str, str, bool]] = []
+        monitoring.register(_Listener())
+
+    @classmethod
+    def get(cls) -> CommandLog:
+        if cls._one is None:
+            cls._one = cls()
+        return cls._one
+
+    @contextmanager
+    def recording(self) -> Iterator[list[tuple[str, str, bool]]]:
+        """The commands sent inside the block (a fresh list each time)."""
+        self.commands = []
+        self._recording = True
+        try:
+            yield self.commands
+        finally:
+            self._recording = False
+
+    def to(self, commands: list[tuple[str, str, bool]], *collections: str, outside_transactions: bool = False) -> list[str]:
+        """The names of ``commands`` sent to any of ``collections`` in a transaction (and outside
+        one too with ``outside_transactions``), in order."""
+        return [name for name, target, in_transaction in commands if target in collections and (in_transaction or outside_transactions)]
+
+
 class ConsumerOutcomes:
     """How many messages an in-process consumer took from its queue since this object was made,
     by outcome (``handled``, ``duplicate``, ``retried``, ``dead_lettered``), read from the

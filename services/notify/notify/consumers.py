@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aio_pika.exceptions import ChannelNotFoundEntity
 from shared.app import Runtime
-from shared.consumer import ReceivedEvent, Subscription
+from shared.consumer import BatchHandler, Handler, ReceivedEvent, Subscription
 from shared.mongo import Transaction
 
 from .directory import RECIPIENTS
+from .domain.effects import Effects
 from .mappings import Mapping, all_mappings
-from .usecases import Notifier, apply_effects
+from .usecases import Notifier, apply_closings, apply_effects
 
 PURPOSE = "work-tray"
 
@@ -56,15 +57,38 @@ async def drop_retired_bindings(runtime: Runtime) -> None:
 
 
 def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: list[Mapping] | None = None) -> list[Subscription]:
-    def handler(mapping: Mapping):
+    """One subscription per mapping, each event's effects applied in the consumer's transaction.
+
+    A run of consecutive events of one type (the batch consumer hands them over together) whose
+    effects only close tasks is applied at once (``apply_closings``: one read of the tasks, one
+    write, one history insert); a run where any event opens a task is applied event by event."""
+
+    async def apply(event: ReceivedEvent, effects: Effects, tx: Transaction) -> None:
+        if effects and (await apply_effects(notifier, tx, event, effects)).emails:
+            # An email is waiting once this commits: the relay looks shortly after instead of at
+            # its next poll (looking early is harmless: it only finds what committed). An event
+            # that queued none (most close tasks only) costs the relay no look.
+            asyncio.get_running_loop().call_later(0.05, on_mail)
+
+    def handler(mapping: Mapping) -> Handler:
         async def handle(event: ReceivedEvent, tx: Transaction) -> None:
-            effects = await mapping.translate(event, TransactionPeople(notifier, tx))
-            if effects and (await apply_effects(notifier, tx, event, effects)).emails:
-                # An email is waiting once this commits: the relay looks shortly after instead of
-                # at its next poll (looking early is harmless: it only finds what committed). An
-                # event that queued none (most close tasks only) costs the relay no look.
-                asyncio.get_running_loop().call_later(0.05, on_mail)
+            await apply(event, await mapping.translate(event, TransactionPeople(notifier, tx)), tx)
 
         return handle
 
-    return [Subscription(m.event_type, handler(m)) for m in (mappings if mappings is not None else all_mappings())]
+    def batch_handler(mapping: Mapping) -> BatchHandler:
+        async def handle_run(events: Sequence[ReceivedEvent], tx: Transaction) -> None:
+            people = TransactionPeople(notifier, tx)
+            translated = [(event, await mapping.translate(event, people)) for event in events]
+            if any(effects.open for _, effects in translated):
+                for event, effects in translated:
+                    await apply(event, effects, tx)
+                return
+            closing = [(event, effects) for event, effects in translated if effects]
+            if closing:
+                await apply_closings(notifier, tx, closing)
+
+        return handle_run
+
+    chosen = mappings if mappings is not None else all_mappings()
+    return [Subscription(m.event_type, handler(m), batch_handler=batch_handler(m)) for m in chosen]

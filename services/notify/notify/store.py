@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import insert_versioned, replace_versioned
+from shared.versioned import insert_versioned, replace_many_versioned, replace_versioned
 
 from .domain.kinds import TaskKind
 from .domain.preferences import Preferences
@@ -115,19 +115,22 @@ def _change(doc: Document) -> StatusChange:
     return StatusChange(doc["version"], TaskStatus(doc["status"]), doc["at"], doc.get("by"), doc["reason"], doc.get("event_id"))
 
 
-async def _append_history(db: AsyncDatabase[Document], tx: Transaction, task: Task) -> None:
-    if not task.new_history:
-        return
+async def _append_history(db: AsyncDatabase[Document], tx: Transaction, *tasks: Task) -> None:
+    """The tasks' new history entries, in one insert."""
+    entries = [entry for task in tasks for entry in _new_history(task)]
+    if entries:
+        await db[TASK_HISTORY].insert_many(entries, session=tx.session)
+    for task in tasks:
+        task.new_history.clear()
+
+
+def _new_history(task: Task) -> list[Document]:
     base = len(task.history) - len(task.new_history)
-    await db[TASK_HISTORY].insert_many(
-        [
-            {"task_id": task.id, "seq": base + i, "version": h.version, "status": h.status.value, "at": h.at, "by": h.by,
-             "reason": h.reason, "event_id": h.event_id}
-            for i, h in enumerate(task.new_history)
-        ],
-        session=tx.session,
-    )
-    task.new_history.clear()
+    return [
+        {"task_id": task.id, "seq": base + i, "version": h.version, "status": h.status.value, "at": h.at, "by": h.by,
+         "reason": h.reason, "event_id": h.event_id}
+        for i, h in enumerate(task.new_history)
+    ]
 
 
 async def task_exists(db: AsyncDatabase[Document], tx: Transaction, task_id: str) -> bool:
@@ -145,6 +148,13 @@ async def save_task(db: AsyncDatabase[Document], tx: Transaction, task: Task, *,
     await _append_history(db, tx, task)
 
 
+async def save_tasks(db: AsyncDatabase[Document], tx: Transaction, changed: list[tuple[Task, int]]) -> None:
+    """``save_task`` for several tasks (each with the version it was read at): one replace command
+    and one history insert for them all; ``Stale`` if any has moved (the transaction then fails)."""
+    await replace_many_versioned(db[TASKS], [(to_document(task), expected) for task, expected in changed], what="task", session=tx.session)
+    await _append_history(db, tx, *(task for task, _ in changed))
+
+
 async def load_task(db: AsyncDatabase[Document], task_id: str, *, tx: Transaction | None = None, with_history: bool = False) -> Task:
     session = tx.session if tx else None
     doc = await db[TASKS].find_one({"_id": task_id}, session=session)
@@ -159,6 +169,15 @@ async def load_task(db: AsyncDatabase[Document], task_id: str, *, tx: Transactio
 async def open_tasks_closed_by(db: AsyncDatabase[Document], tx: Transaction, key: str) -> list[Task]:
     docs = await db[TASKS].find({"closes_on": key, "status": TaskStatus.OPEN.value}, session=tx.session).to_list()
     return [from_document(d) for d in docs]
+
+
+async def open_tasks_closed_by_any(db: AsyncDatabase[Document], tx: Transaction, keys: list[str]) -> dict[str, list[Task]]:
+    """``open_tasks_closed_by`` for several keys in one read: per key, its open tasks (none: left out)."""
+    docs = await db[TASKS].find({"closes_on": {"$in": sorted(set(keys))}, "status": TaskStatus.OPEN.value}, session=tx.session).to_list()
+    found: dict[str, list[Task]] = {}
+    for doc in docs:
+        found.setdefault(doc["closes_on"], []).append(from_document(doc))
+    return found
 
 
 async def list_tasks(

@@ -127,6 +127,22 @@ async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effe
     return Applied(opened, emails)
 
 
+async def apply_closings(n: Notifier, tx: Transaction, closing: list[tuple[ReceivedEvent, Effects]]) -> None:
+    """``apply_effects`` for a run of events whose effects only close tasks: their open tasks read
+    at once, closed in the events' order (a task two of them close is closed by the first), and
+    written back in one command, with their history in one more."""
+    found = await store.open_tasks_closed_by_any(n.db, tx, [close.key for _, effects in closing for close in effects.close])
+    changed: dict[str, tuple[Task, int]] = {}
+    for event, effects in closing:
+        now = n.clock.now()
+        for close in effects.close:
+            for task in found.get(close.key, []):
+                expected = task.version
+                if task.close_by_event(outcome=close.outcome, reason=close.reason, by=close.by, at=now, event_id=event.id):
+                    changed.setdefault(task.id, (task, expected))
+    await store.save_tasks(n.db, tx, list(changed.values()))
+
+
 async def _stored_under_former_kind(n: Notifier, tx: Transaction, event_id: str, spec: OpenTask) -> bool:
     """Whether this event's task was opened before its kind existed (under the kind it took over from)."""
     former = FORMERLY.get(spec.kind)

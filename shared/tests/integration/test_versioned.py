@@ -13,6 +13,7 @@ from shared.versioned import (
     Stale,
     current_version,
     insert_versioned,
+    replace_many_versioned,
     replace_versioned,
     replace_versioned_returning,
     update_versioned,
@@ -217,3 +218,27 @@ def test_snapshots_keep_what_a_read_projection_would_answer_and_forget_it_with_t
     del thing
     gc.collect()
     assert (len(kept), len(whole)) == (0, 0)
+
+
+async def test_several_replaces_in_one_command_move_each_record_on_or_none_of_them(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_many([{"_id": f"t-{n}", "version": n, "name": "old"} for n in (1, 2, 3)])
+
+    async def replace_all(tx: Transaction) -> None:
+        await replace_many_versioned(things, [({"_id": f"t-{n}", "version": n + 1, "name": "new"}, n) for n in (1, 2)], what="thing", session=tx.session)
+
+    await wiring.uow.run(replace_all)
+    assert await things.find().sort("_id").to_list() == [
+        {"_id": "t-1", "version": 2, "name": "new"}, {"_id": "t-2", "version": 3, "name": "new"}, {"_id": "t-3", "version": 3, "name": "old"}]
+
+    async def one_of_them_stale(tx: Transaction) -> None:
+        # t-3 is at version 3, read at 2: the first is replaced in the command, then all is undone.
+        await replace_many_versioned(
+            things, [({"_id": "t-1", "version": 3, "name": "newer"}, 2), ({"_id": "t-3", "version": 3, "name": "newer"}, 2)],
+            what="thing", session=tx.session,
+        )
+
+    with pytest.raises(Stale) as caught:
+        await wiring.uow.run(one_of_them_stale)
+    assert (caught.value.ident, caught.value.current, caught.value.expected) == ("t-3", 3, 2)
+    assert [d["name"] for d in await things.find().sort("_id").to_list()] == ["new", "new", "old"]

@@ -11,12 +11,12 @@ from notify.mail.outbox import EMAILS
 from notify.main import create_app
 from notify.mappings import resolution as r
 from notify.mappings import signoff as s
-from notify.store import TASKS
+from notify.store import TASK_HISTORY, TASKS
 from pydantic import BaseModel, ConfigDict
 from shared.consumer import AMQP_QUEUES, PROCESSED_EVENTS, ReceivedEvent
 from shared.events import EventType
 
-from devstack.testing import ConsumerOutcomes, eventually, running_service
+from devstack.testing import CommandLog, ConsumerOutcomes, eventually, running_service
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC).isoformat()
 EXEMPLAR = {"exemplar_id": "E-1", "case_id": "C-1", "team_id": "T-1", "type_code": "INIASS", "version": 2}
@@ -93,6 +93,12 @@ async def test_a_workflow_message_and_its_duplicate_make_one_task_closed_when_th
         assert len(await _tasks(svc)) == 1
 
 
+def _received(event_type: EventType, data: dict[str, Any]) -> ReceivedEvent:
+    """An event as the consumer hands it to a handler (what sign-off would have published)."""
+    envelope = event_type.envelope(event_type.data_model.model_validate(data), source="/qa/signoff", subject=None, time=datetime.fromisoformat(NOW))
+    return ReceivedEvent(envelope, event_type.parse_data(envelope))
+
+
 async def test_the_mail_relay_is_asked_to_look_only_after_an_event_that_queued_an_email(smtp, kit) -> None:
     """The work tray's handlers, in the service's own transactions: a task without an email and a
     task closed leave the mail relay alone; a task with its email asks it to look once."""
@@ -110,9 +116,7 @@ async def test_the_mail_relay_is_asked_to_look_only_after_an_event_that_queued_a
         handlers = {sub.event_type.routing_key: sub.handler for sub in consumers.subscriptions(svc.runtime.extra["notifier"], look)}
 
         async def handle(event_type: EventType, data: dict[str, Any]) -> None:
-            envelope = event_type.envelope(event_type.data_model.model_validate(data), source="/qa/signoff", subject=None,
-                                           time=datetime.fromisoformat(NOW))
-            event = ReceivedEvent(envelope, event_type.parse_data(envelope))
+            event = _received(event_type, data)
             await svc.runtime.uow.run(lambda tx: handlers[event_type.routing_key](event, tx))
 
         await handle(s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign())  # a task, no email
@@ -129,6 +133,35 @@ async def test_the_mail_relay_is_asked_to_look_only_after_an_event_that_queued_a
         # The look is asked for 0.05 s after each event, in order: had either of the first two
         # events asked, that look would have come before this one.
         assert looks == [1]
+
+
+async def test_a_run_of_counter_signatures_closes_their_tasks_as_one_event_at_a_time_would(smtp, kit) -> None:
+    """The batch handler of a type whose events only close tasks: one read and one write for the
+    run, the same tasks and history as the events handled one by one. A run in which an event
+    opens a task is handled event by event."""
+    log = CommandLog.get()
+    async with running_service(create_app) as svc:
+        subs = {sub.event_type.routing_key: sub for sub in consumers.subscriptions(svc.runtime.extra["notifier"], lambda: None)}
+        messages = [_received(s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign(message_id=f"m-{n}", exemplar_id=f"E-{n}")) for n in (1, 2, 3)]
+        await svc.runtime.uow.run(lambda tx: subs[s.WORKFLOW_MESSAGE_SENT.routing_key].batch_handler(messages, tx))
+        assert [t["status"] for t in await _tasks(svc, assignee_id="M-1")] == ["open"] * 3
+
+        def signed(exemplar_id: str, by: str) -> ReceivedEvent:
+            return _received(s.COUNTER_SIGNED, {**EXEMPLAR, "exemplar_id": exemplar_id, "counter_signed_by": by, "first_signed_by": "W-1"})
+
+        # E-1 counter-signed twice over (two events: the first closes its task), E-2 once; E-3 not.
+        run = [signed("E-1", "M-1"), signed("E-2", "M-1"), signed("E-1", "M-2")]
+        with log.recording() as commands:
+            await svc.runtime.uow.run(lambda tx: subs[s.COUNTER_SIGNED.routing_key].batch_handler(run, tx))
+        assert log.to(commands, TASKS, TASK_HISTORY, EMAILS) == ["find", "update", "insert"]
+
+        tasks = {t["link"]["path"].split("/")[2]: t for t in await _tasks(svc, assignee_id="M-1")}
+        assert {e: (t["status"], t["version"], t["status_changed_by"]) for e, t in tasks.items()} == {
+            "E-1": ("done", 2, "M-1"), "E-2": ("done", 2, "M-1"), "E-3": ("open", 1, "W-1")}
+        history = await svc.db[TASK_HISTORY].find({}, {"_id": 0, "task_id": 1, "status": 1, "event_id": 1}).to_list()
+        closed = sorted((h["task_id"], h["event_id"]) for h in history if h["status"] == "done")
+        assert closed == sorted([(tasks["E-1"]["_id"], run[0].id), (tasks["E-2"]["_id"], run[1].id)])
+        assert len(history) == 5  # three opened, two closed
 
 
 async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_earlier_release_bound_it(smtp, kit) -> None:

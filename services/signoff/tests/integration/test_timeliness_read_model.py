@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from pymongo import monitoring
 from shared.clock import FixedClock
 from shared.http import encode_cursor
 from shared.identity import Identity
@@ -18,7 +17,7 @@ from signoff import readmodels, reports, rollups, store
 from signoff.domain.timeliness import Totals, assess
 from signoff.main import create_app
 
-from devstack.testing import running_service
+from devstack.testing import CommandLog, running_service
 from services.signoff.tests.integration.harness import T0, act, complete_ia, create, if_match, load_directory, who
 
 PERF = Identity(person_id="P-PERF", roles=frozenset({"performance_officer"}), teams=frozenset())
@@ -73,50 +72,16 @@ async def stored_rollups(db: Any) -> list[Any]:
     return await stored(db, rollups.ROLLUP, identity={"b", "type_code", "start_date", "due_on"})
 
 
-class _ExemplarCommands(monitoring.CommandListener):
-    """The commands any client of this process sends to sign-off's exemplars while ``armed``."""
-
-    def __init__(self) -> None:
-        self.armed = False
-        self.commands: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.armed and event.command.get(event.command_name) == store.EXEMPLARS:
-            self.commands.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-_LISTENER: list[_ExemplarCommands] = []
-
-
-def exemplar_commands() -> _ExemplarCommands:
-    """The process's one listener (PyMongo keeps a registered listener for good; clients made
-    after it was registered report to it)."""
-    if not _LISTENER:
-        _LISTENER.append(_ExemplarCommands())
-        monitoring.register(_LISTENER[0])
-    return _LISTENER[0]
-
-
 async def test_a_counter_signature_reads_its_exemplar_once_and_replaces_it_once(service_env) -> None:
     """The roll-ups move from the exemplar as it was loaded (the guarded replace replaces exactly
     that revision), not from a second read; and they stay what a rebuild makes them."""
-    listener = exemplar_commands()
+    log = CommandLog.get()
     async with running_service(create_app) as svc:
         await load_directory(svc)
         signed = await act(svc, "P-SW1", await create(svc), "first-signature")
-        listener.commands.clear()
-        listener.armed = True
-        try:
+        with log.recording() as commands:
             await act(svc, "P-DS", signed, "counter-signature", {"comments": "Agreed"})
-        finally:
-            listener.armed = False
-        assert listener.commands == ["find", "update"]
+        assert log.to(commands, store.EXEMPLARS) == ["find", "update"]
         live = await stored_rollups(svc.db)
         assert await readmodels.rebuild(svc.db) == 1
         assert await stored_rollups(svc.db) == live
