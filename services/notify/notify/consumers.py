@@ -15,7 +15,7 @@ from shared.mongo import Transaction
 from .directory import RECIPIENTS
 from .domain.effects import Effects
 from .mappings import Mapping, all_mappings
-from .usecases import Notifier, apply_closings, apply_effects
+from .usecases import Notifier, apply_closings, apply_effects, apply_openings
 
 PURPOSE = "work-tray"
 
@@ -61,7 +61,9 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
 
     A run of consecutive events of one type (the batch consumer hands them over together) whose
     effects only close tasks is applied at once (``apply_closings``: one read of the tasks, one
-    write, one history insert); a run where any event opens a task is applied event by event."""
+    write, one history insert), and so is one whose effects only open tasks (``apply_openings``:
+    one read, one insert of the tasks and one of their history, then their emails); a run that
+    does both is applied event by event."""
 
     async def apply(event: ReceivedEvent, effects: Effects, tx: Transaction) -> None:
         if effects and (await apply_effects(notifier, tx, event, effects)).emails:
@@ -79,14 +81,17 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
     def batch_handler(mapping: Mapping) -> BatchHandler:
         async def handle_run(events: Sequence[ReceivedEvent], tx: Transaction) -> None:
             people = TransactionPeople(notifier, tx)
-            translated = [(event, await mapping.translate(event, people)) for event in events]
-            if any(effects.open for _, effects in translated):
+            translated = [(event, effects) for event in events if (effects := await mapping.translate(event, people))]
+            if not translated:
+                return
+            if not any(effects.open for _, effects in translated):
+                await apply_closings(notifier, tx, translated)
+            elif not any(effects.close for _, effects in translated):
+                if (await apply_openings(notifier, tx, translated)).emails:
+                    asyncio.get_running_loop().call_later(0.05, on_mail)  # as ``apply`` does
+            else:  # a run that both opens and closes: what one event opens, a later one may close
                 for event, effects in translated:
                     await apply(event, effects, tx)
-                return
-            closing = [(event, effects) for event, effects in translated if effects]
-            if closing:
-                await apply_closings(notifier, tx, closing)
 
         return handle_run
 

@@ -137,6 +137,21 @@ async def task_exists(db: AsyncDatabase[Document], tx: Transaction, task_id: str
     return await db[TASKS].find_one({"_id": task_id}, {"_id": 1}, session=tx.session) is not None
 
 
+async def existing_task_ids(db: AsyncDatabase[Document], tx: Transaction, task_ids: list[str]) -> set[str]:
+    """Which of ``task_ids`` are stored, in one read."""
+    if not task_ids:
+        return set()
+    docs = await db[TASKS].find({"_id": {"$in": sorted(set(task_ids))}}, {"_id": 1}, session=tx.session).to_list()
+    return {doc["_id"] for doc in docs}
+
+
+async def insert_tasks(db: AsyncDatabase[Document], tx: Transaction, tasks: list[Task]) -> None:
+    """``insert_task`` for several tasks: one insert, and one for their history."""
+    if tasks:
+        await db[TASKS].insert_many([to_document(task) for task in tasks], session=tx.session)
+        await _append_history(db, tx, *tasks)
+
+
 async def insert_task(db: AsyncDatabase[Document], tx: Transaction, task: Task) -> None:
     await db[TASKS].insert_one(to_document(task), session=tx.session)
     await _append_history(db, tx, task)

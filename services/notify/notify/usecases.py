@@ -98,24 +98,7 @@ async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effe
     opened: list[str] = []
     emails: list[str] = []
     for spec in effects.open:
-        task = Task.open(
-            event_id=event.id,
-            event_type=event.envelope.type,
-            assignee_id=spec.assignee_id,
-            kind=spec.kind,
-            subject=spec.subject,
-            action=spec.action,
-            due_on=spec.due_on,
-            assigned_by=spec.assigned_by,
-            origin=spec.origin,
-            link=spec.link,
-            at=now,
-            closes_on=spec.closes_on,
-            first_reminder_on=first_chase_on(
-                is_chased_when_overdue(spec.kind), local_date(now), spec.due_on, reminder_interval(spec.kind, n.settings.reminder_working_days)
-            ),
-            context=spec.context,
-        )
+        task = _task_for(n, event, spec, now)
         if await store.task_exists(n.db, tx, task.id) or await _stored_under_former_kind(n, tx, event.id, spec):
             continue  # the same event replayed after its marker was lost: the task is there already
         await store.insert_task(n.db, tx, task)
@@ -125,6 +108,48 @@ async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effe
             if email_id is not None:
                 emails.append(email_id)
     return Applied(opened, emails)
+
+
+def _task_for(n: Notifier, event: ReceivedEvent, spec: OpenTask, now: datetime) -> Task:
+    """The task ``spec`` opens for ``event``, as of ``now``."""
+    return Task.open(
+        event_id=event.id,
+        event_type=event.envelope.type,
+        assignee_id=spec.assignee_id,
+        kind=spec.kind,
+        subject=spec.subject,
+        action=spec.action,
+        due_on=spec.due_on,
+        assigned_by=spec.assigned_by,
+        origin=spec.origin,
+        link=spec.link,
+        at=now,
+        closes_on=spec.closes_on,
+        first_reminder_on=first_chase_on(
+            is_chased_when_overdue(spec.kind), local_date(now), spec.due_on, reminder_interval(spec.kind, n.settings.reminder_working_days)
+        ),
+        context=spec.context,
+    )
+
+
+async def apply_openings(n: Notifier, tx: Transaction, opening: list[tuple[ReceivedEvent, Effects]]) -> Applied:
+    """``apply_effects`` for a run of events whose effects only open tasks: which of their tasks
+    are there already read at once (a replayed event's, under its kind or the kind it took over
+    from), the others inserted in one command with their history in one more, then their emails
+    queued, in the events' order."""
+    planned: list[tuple[ReceivedEvent, OpenTask, Task]] = []
+    for event, effects in opening:
+        now = n.clock.now()
+        planned += [(event, spec, _task_for(n, event, spec, now)) for spec in effects.open]
+    former = {task.id: task_id_for(event.id, spec.assignee_id, FORMERLY[spec.kind]) for event, spec, task in planned if spec.kind in FORMERLY}
+    there = await store.existing_task_ids(n.db, tx, [task.id for _, _, task in planned] + list(former.values()))
+    new = [(event, spec, task) for event, spec, task in planned if task.id not in there and former.get(task.id) not in there]
+    await store.insert_tasks(n.db, tx, [task for _, _, task in new])
+    emails: list[str] = []
+    for event, spec, task in new:
+        if spec.email is not None and (email_id := await _email_for(n, tx, task, spec, event.id)) is not None:
+            emails.append(email_id)
+    return Applied([task.id for _, _, task in new], emails)
 
 
 async def apply_closings(n: Notifier, tx: Transaction, closing: list[tuple[ReceivedEvent, Effects]]) -> None:

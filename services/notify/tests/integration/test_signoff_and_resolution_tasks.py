@@ -135,16 +135,37 @@ async def test_the_mail_relay_is_asked_to_look_only_after_an_event_that_queued_a
         assert looks == [1]
 
 
-async def test_a_run_of_counter_signatures_closes_their_tasks_as_one_event_at_a_time_would(smtp, kit) -> None:
-    """The batch handler of a type whose events only close tasks: one read and one write for the
-    run, the same tasks and history as the events handled one by one. A run in which an event
-    opens a task is handled event by event."""
+async def test_runs_of_messages_and_of_counter_signatures_open_and_close_tasks_as_one_event_at_a_time_would(smtp, kit) -> None:
+    """The batch handlers: a run of events that only open tasks, and one of events that only close
+    them, each one read and one write (and one history insert) for the run, leaving the tasks,
+    their history and their emails as the events handled one by one would. An event replayed
+    after its marker was lost opens nothing again."""
     log = CommandLog.get()
     async with running_service(create_app) as svc:
-        subs = {sub.event_type.routing_key: sub for sub in consumers.subscriptions(svc.runtime.extra["notifier"], lambda: None)}
-        messages = [_received(s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign(message_id=f"m-{n}", exemplar_id=f"E-{n}")) for n in (1, 2, 3)]
-        await svc.runtime.uow.run(lambda tx: subs[s.WORKFLOW_MESSAGE_SENT.routing_key].batch_handler(messages, tx))
+        await kit.add_people(svc, {"person_id": "M-1", "name": "Mo Senior", "roles": ["senior_practitioner"]},
+                             {"person_id": "W-1", "name": "Wendy Worker", "roles": ["social_worker"], "line_manager_id": "M-1"})
+        looks: list[str] = []
+        subs = {sub.event_type.routing_key: sub for sub in consumers.subscriptions(svc.runtime.extra["notifier"], lambda: looks.append("look"))}
+        messages = [_received(s.WORKFLOW_MESSAGE_SENT, _ready_for_counter_sign(message_id=f"m-{n}", exemplar_id=f"E-{n}", send_email=n == 2))
+                    for n in (1, 2, 3)]
+        with log.recording() as commands:
+            await svc.runtime.uow.run(lambda tx: subs[s.WORKFLOW_MESSAGE_SENT.routing_key].batch_handler(messages[:1], tx))
+        assert log.to(commands, TASKS, TASK_HISTORY) == ["find", "insert", "insert"]
+        # E-1's message again (its marker lost), then E-2's (with an email) and E-3's.
+        with log.recording() as commands:
+            await svc.runtime.uow.run(lambda tx: subs[s.WORKFLOW_MESSAGE_SENT.routing_key].batch_handler(messages, tx))
+        assert log.to(commands, TASKS, TASK_HISTORY) == ["find", "insert", "insert"]
         assert [t["status"] for t in await _tasks(svc, assignee_id="M-1")] == ["open"] * 3
+        [mail] = await svc.db[EMAILS].find().to_list()
+        assert (mail["recipient_id"], mail["source_event_id"]) == ("M-1", messages[1].id)
+
+        async def looked() -> bool:
+            return bool(looks)
+
+        await eventually(looked, message="the mail relay asked to look")
+        # Asked 0.05 s after each run that queued an email: had the first run asked, its look
+        # would have come before this one.
+        assert looks == ["look"]
 
         def signed(exemplar_id: str, by: str) -> ReceivedEvent:
             return _received(s.COUNTER_SIGNED, {**EXEMPLAR, "exemplar_id": exemplar_id, "counter_signed_by": by, "first_signed_by": "W-1"})
@@ -162,6 +183,7 @@ async def test_a_run_of_counter_signatures_closes_their_tasks_as_one_event_at_a_
         closed = sorted((h["task_id"], h["event_id"]) for h in history if h["status"] == "done")
         assert closed == sorted([(tasks["E-1"]["_id"], run[0].id), (tasks["E-2"]["_id"], run[1].id)])
         assert len(history) == 5  # three opened, two closed
+        assert sorted(h["event_id"] for h in history if h["status"] == "open") == sorted(m.id for m in messages)
 
 
 async def test_the_work_tray_queue_is_not_bound_to_first_signed_even_where_an_earlier_release_bound_it(smtp, kit) -> None:
