@@ -94,11 +94,7 @@ def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrast
         data = tmp_path_factory.mktemp("secantus")
         mongo = start_embedded_mongo(data / "data", log_path=data / "secantus.log", sync_on_commit=False)
         cleanups.append(mongo.stop)
-        # Without retryable writes: SecantusDB keeps a record of every retryable write for 30
-        # minutes and scans those records on each such write, so over a whole suite every write
-        # outside a transaction grew slower (a lone insert 1 ms on a fresh server, 9.6 ms once
-        # 10,000 are held). One server, no failover: there is nothing for the retry to cover.
-        mongodb_url = mongo.url + "?retryWrites=false"
+        mongodb_url = mongo.url
         origin.append("SecantusDB")
     if not amqp_url:
         amqp_url = LOCAL_AMQP_URL
