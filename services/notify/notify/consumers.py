@@ -15,7 +15,7 @@ from shared.mongo import Transaction
 from .directory import RECIPIENTS
 from .domain.effects import Effects
 from .mappings import Mapping, all_mappings
-from .usecases import Notifier, apply_closings, apply_effects, apply_openings
+from .usecases import Applied, Notifier, apply_closings, apply_effects, apply_openings
 
 PURPOSE = "work-tray"
 
@@ -65,12 +65,16 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
     one read, one insert of the tasks and one of their history, then their emails); a run that
     does both is applied event by event."""
 
-    async def apply(event: ReceivedEvent, effects: Effects, tx: Transaction) -> None:
-        if effects and (await apply_effects(notifier, tx, event, effects)).emails:
+    def mail_queued(applied: Applied) -> None:
+        if applied.emails:
             # An email is waiting once this commits: the relay looks shortly after instead of at
             # its next poll (looking early is harmless: it only finds what committed). An event
             # that queued none (most close tasks only) costs the relay no look.
             asyncio.get_running_loop().call_later(0.05, on_mail)
+
+    async def apply(event: ReceivedEvent, effects: Effects, tx: Transaction) -> None:
+        if effects:
+            mail_queued(await apply_effects(notifier, tx, event, effects))
 
     def handler(mapping: Mapping) -> Handler:
         async def handle(event: ReceivedEvent, tx: Transaction) -> None:
@@ -87,8 +91,7 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
             if not any(effects.open for _, effects in translated):
                 await apply_closings(notifier, tx, translated)
             elif not any(effects.close for _, effects in translated):
-                if (await apply_openings(notifier, tx, translated)).emails:
-                    asyncio.get_running_loop().call_later(0.05, on_mail)  # as ``apply`` does
+                mail_queued(await apply_openings(notifier, tx, translated))
             else:  # a run that both opens and closes: what one event opens, a later one may close
                 for event, effects in translated:
                     await apply(event, effects, tx)

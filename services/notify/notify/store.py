@@ -133,10 +133,6 @@ def _new_history(task: Task) -> list[Document]:
     ]
 
 
-async def task_exists(db: AsyncDatabase[Document], tx: Transaction, task_id: str) -> bool:
-    return await db[TASKS].find_one({"_id": task_id}, {"_id": 1}, session=tx.session) is not None
-
-
 async def existing_task_ids(db: AsyncDatabase[Document], tx: Transaction, task_ids: list[str]) -> set[str]:
     """Which of ``task_ids`` are stored, in one read."""
     if not task_ids:
@@ -181,13 +177,8 @@ async def load_task(db: AsyncDatabase[Document], task_id: str, *, tx: Transactio
     return from_document(doc, history)
 
 
-async def open_tasks_closed_by(db: AsyncDatabase[Document], tx: Transaction, key: str) -> list[Task]:
-    docs = await db[TASKS].find({"closes_on": key, "status": TaskStatus.OPEN.value}, session=tx.session).to_list()
-    return [from_document(d) for d in docs]
-
-
 async def open_tasks_closed_by_any(db: AsyncDatabase[Document], tx: Transaction, keys: list[str]) -> dict[str, list[Task]]:
-    """``open_tasks_closed_by`` for several keys in one read: per key, its open tasks (none: left out)."""
+    """The open tasks each of ``keys`` closes, in one read: per key, its tasks (none: left out)."""
     docs = await db[TASKS].find({"closes_on": {"$in": sorted(set(keys))}, "status": TaskStatus.OPEN.value}, session=tx.session).to_list()
     found: dict[str, list[Task]] = {}
     for doc in docs:

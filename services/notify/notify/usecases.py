@@ -86,28 +86,11 @@ class Applied:
 
 
 async def apply_effects(n: Notifier, tx: Transaction, event: ReceivedEvent, effects: Effects) -> Applied:
-    """Close what the event satisfies, then open its tasks (with their emails). Runs inside the
-    consumer's transaction, so all of it commits together with the event's "processed" marker,
-    or none of it does."""
-    now = n.clock.now()
-    for close in effects.close:
-        for task in await store.open_tasks_closed_by(n.db, tx, close.key):
-            expected = task.version
-            if task.close_by_event(outcome=close.outcome, reason=close.reason, by=close.by, at=now, event_id=event.id):
-                await store.save_task(n.db, tx, task, expected_version=expected)
-    opened: list[str] = []
-    emails: list[str] = []
-    for spec in effects.open:
-        task = _task_for(n, event, spec, now)
-        if await store.task_exists(n.db, tx, task.id) or await _stored_under_former_kind(n, tx, event.id, spec):
-            continue  # the same event replayed after its marker was lost: the task is there already
-        await store.insert_task(n.db, tx, task)
-        opened.append(task.id)
-        if spec.email is not None:
-            email_id = await _email_for(n, tx, task, spec, event.id)
-            if email_id is not None:
-                emails.append(email_id)
-    return Applied(opened, emails)
+    """Close what the event satisfies, then open its tasks (with their emails): ``apply_closings``
+    then ``apply_openings`` for this one event. Runs inside the consumer's transaction, so all of
+    it commits together with the event's "processed" marker, or none of it does."""
+    await apply_closings(n, tx, [(event, Effects(close=effects.close))])
+    return await apply_openings(n, tx, [(event, Effects(open=effects.open))])
 
 
 def _task_for(n: Notifier, event: ReceivedEvent, spec: OpenTask, now: datetime) -> Task:
@@ -156,7 +139,10 @@ async def apply_closings(n: Notifier, tx: Transaction, closing: list[tuple[Recei
     """``apply_effects`` for a run of events whose effects only close tasks: their open tasks read
     at once, closed in the events' order (a task two of them close is closed by the first), and
     written back in one command, with their history in one more."""
-    found = await store.open_tasks_closed_by_any(n.db, tx, [close.key for _, effects in closing for close in effects.close])
+    keys = [close.key for _, effects in closing for close in effects.close]
+    if not keys:
+        return
+    found = await store.open_tasks_closed_by_any(n.db, tx, keys)
     changed: dict[str, tuple[Task, int]] = {}
     for event, effects in closing:
         now = n.clock.now()
@@ -166,12 +152,6 @@ async def apply_closings(n: Notifier, tx: Transaction, closing: list[tuple[Recei
                 if task.close_by_event(outcome=close.outcome, reason=close.reason, by=close.by, at=now, event_id=event.id):
                     changed.setdefault(task.id, (task, expected))
     await store.save_tasks(n.db, tx, list(changed.values()))
-
-
-async def _stored_under_former_kind(n: Notifier, tx: Transaction, event_id: str, spec: OpenTask) -> bool:
-    """Whether this event's task was opened before its kind existed (under the kind it took over from)."""
-    former = FORMERLY.get(spec.kind)
-    return former is not None and await store.task_exists(n.db, tx, task_id_for(event_id, spec.assignee_id, former))
 
 
 async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> str | None:
