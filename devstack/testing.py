@@ -63,6 +63,20 @@ def _docker_engine_answers() -> bool:
         return False
 
 
+#: The tests that run the services as processes: those sharing the run's one system (``system``),
+#: some of which read what earlier ones left there, and those starting systems of their own.
+SYSTEM_TESTS = ("tests/e2e/", "tests/fuzz/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``./dev test`` spreads the suite over two processes (``pytest -n 2 --dist loadgroup``): the
+    system tests are one group, which one process runs in their order (and first, being the largest),
+    while the other runs everything else. Kept together, no two systems compete for the 2 cores."""
+    for item in items:
+        if item.path.relative_to(config.rootpath).as_posix().startswith(SYSTEM_TESTS):
+            item.add_marker(pytest.mark.xdist_group("system"))
+
+
 @pytest.fixture(scope="session")
 def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
     mongodb_url = os.environ.get("MONGODB_URL")
