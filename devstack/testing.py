@@ -368,8 +368,9 @@ class running_service:  # noqa: N801 - used as ``async with running_service(crea
 
 class CommandLog:
     """The database commands every client of this process sends while ``recording()``: each as
-    (command name, collection, whether it ran in a transaction), e.g. ``("find", "exemplars",
-    True)``; a replace, or a bulk of them, is an ``update``. ``CommandLog.get()`` is the process's
+    (command name, collections, whether it ran in a transaction), e.g. ``("find", ("exemplars",),
+    True)``; a replace, or a bulk of them, is an ``update``; a client-level ``bulkWrite`` names
+    every collection it writes to (``Transaction.insert_at_end``). ``CommandLog.get()`` is the process's
     one log: PyMongo keeps a registered listener for good and tells it of clients made after, so
     get it before the service under test starts. A service's pollers send commands too, outside
     transactions: ``to`` leaves those out unless asked."""
@@ -385,8 +386,11 @@ class CommandLog:
             def started(self, event: monitoring.CommandStartedEvent) -> None:
                 if log._recording:
                     target = event.command.get(event.command_name)
+                    targets = (target,) if isinstance(target, str) else ()
+                    if event.command_name == "bulkWrite":  # the client-level one: its collections are its namespaces
+                        targets = tuple(ns["ns"].split(".", 1)[1] for ns in event.command.get("nsInfo", ()))
                     in_transaction = event.command.get("autocommit") is False
-                    log.commands.append((event.command_name, target if isinstance(target, str) else "", in_transaction))
+                    log.commands.append((event.command_name, targets, in_transaction))
 
             def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
                 pass
@@ -395,7 +399,7 @@ class CommandLog:
                 pass
 
         self._recording = False
-        self.commands: list[tuple[str, str, bool]] = []
+        self.commands: list[tuple[str, tuple[str, ...], bool]] = []
         monitoring.register(_Listener())
 
     @classmethod
@@ -405,7 +409,7 @@ class CommandLog:
         return cls._one
 
     @contextmanager
-    def recording(self) -> Iterator[list[tuple[str, str, bool]]]:
+    def recording(self) -> Iterator[list[tuple[str, tuple[str, ...], bool]]]:
         """The commands sent inside the block (a fresh list each time)."""
         self.commands = []
         self._recording = True
@@ -414,10 +418,15 @@ class CommandLog:
         finally:
             self._recording = False
 
-    def to(self, commands: list[tuple[str, str, bool]], *collections: str, outside_transactions: bool = False) -> list[str]:
+    def to(self, commands: list[tuple[str, tuple[str, ...], bool]], *collections: str, outside_transactions: bool = False) -> list[str]:
         """The names of ``commands`` sent to any of ``collections`` in a transaction (and outside
         one too with ``outside_transactions``), in order."""
-        return [name for name, target, in_transaction in commands if target in collections and (in_transaction or outside_transactions)]
+        wanted = set(collections)
+        return [name for name, targets, in_transaction in commands if wanted.intersection(targets) and (in_transaction or outside_transactions)]
+
+    def in_transactions(self, commands: list[tuple[str, tuple[str, ...], bool]]) -> list[str]:
+        """The names of ``commands`` sent in a transaction, in order (``commitTransaction`` too)."""
+        return [name for name, _, in_transaction in commands if in_transaction]
 
 
 class ConsumerOutcomes:

@@ -32,10 +32,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, InsertOne, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import ClientBulkWriteException, ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 
 from . import tracing
 from .clock import Clock
@@ -150,16 +151,76 @@ async def ping(client: AsyncMongoClient[Document]) -> None:
     await client.admin.command("ping")
 
 
+@dataclass(frozen=True)
+class _AtEnd:
+    write: InsertOne[Document] | ReplaceOne[Document]
+    #: For a guarded write: what to raise when it matched nothing.
+    if_unmatched: Callable[[], Awaitable[BaseException]] | None = None
+
+
 @dataclass
 class Transaction:
     """What a use case holds while it changes state: the session to write with, and the events
-    it records. The events are written to the outbox in the same transaction, at commit."""
+    it records. The events are written to the outbox in the same transaction, at commit.
+
+    A write the work needs nothing back from can be left for the end (``insert_at_end``,
+    ``replace_at_end``): once the work returns, every such write and the outbox's events go to
+    the database in one command (MongoDB 8's client-level ``bulkWrite``), still in the transaction,
+    instead of one round trip each. What the work reads after leaving a write does not see it."""
 
     session: AsyncClientSession
     staged: list[tuple[EventType, Any, str | None]] = field(default_factory=list)
+    at_end: list[_AtEnd] = field(default_factory=list)
 
     def record(self, event_type: EventType, data: Any, *, subject: str | None) -> None:
         self.staged.append((event_type, data, subject))
+
+    def insert_at_end(self, collection: AsyncCollection[Any], doc: Document) -> None:
+        """Insert ``doc`` into ``collection`` when the work is done."""
+        self.at_end.append(_AtEnd(InsertOne(doc, namespace=collection.full_name)))
+
+    def replace_at_end(
+        self, collection: AsyncCollection[Any], match: Document, doc: Document, *, if_unmatched: Callable[[], Awaitable[BaseException]]
+    ) -> None:
+        """Replace the record ``match`` finds with ``doc`` when the work is done; if it finds none,
+        the transaction fails with the exception ``if_unmatched()`` gives (and writes nothing)."""
+        self.at_end.append(_AtEnd(ReplaceOne(match, doc, namespace=collection.full_name), if_unmatched))
+
+
+async def _write_at_end(
+    client: AsyncMongoClient[Document], session: AsyncClientSession, at_end: list[_AtEnd], outbox: AsyncCollection[Document], events: list[Document],
+) -> None:
+    """The writes left for the end and the events' outbox documents, in the transaction: one
+    command for all of them (the events alone: one ``insert``, as before writes could be left)."""
+    if not at_end:
+        if events:
+            await outbox.insert_many(events, session=session)
+        return
+    writes = [w.write for w in at_end] + [InsertOne(doc, namespace=outbox.full_name) for doc in events]
+    guarded = any(w.if_unmatched is not None for w in at_end)
+    try:
+        done = await client.bulk_write(writes, session=session, ordered=True, verbose_results=guarded)
+    except ClientBulkWriteException as exc:
+        raise _as_single_write_error(exc) from exc
+    for index, w in enumerate(at_end):
+        if w.if_unmatched is not None and done.update_results[index].matched_count != 1:
+            raise await w.if_unmatched()
+
+
+def _as_single_write_error(exc: ClientBulkWriteException) -> PyMongoError:
+    """The error the same write alone would have raised. The driver keeps a failure of the whole
+    command (a write conflict, a lost connection) inside the bulk error, whose own labels are
+    empty: the inner one carries ``TransientTransactionError``, which decides a re-run."""
+    error = exc.error
+    if isinstance(error, PyMongoError):
+        return error
+    if isinstance(error, dict):
+        return OperationFailure(str(error.get("errmsg", "bulkWrite failed")), error.get("code"), error)
+    for first in exc.write_errors or []:
+        if isinstance(first, dict) and first.get("code") == 11000:
+            return DuplicateKeyError(str(first.get("errmsg", "duplicate key")), 11000, first)
+        break
+    return exc
 
 
 class UnitOfWork:
@@ -201,16 +262,23 @@ class UnitOfWork:
             result.clear()
             written.clear()
             result.append(await work(tx))
+            docs: list[Document] = []
+            claim = None
             if tx.staged:
                 docs = outbox_documents(
                     tx.staged, source=self.source, now=self.clock.now(), correlation=correlation_id.get(), traceparent=tracing.traceparent()
                 )
                 # Claimed for this process's relay, which publishes them as soon as this commits.
                 claim = self.relay.reserve(docs) if self.relay is not None else None
-                await self.db[OUTBOX].insert_many(docs, session=session)
+            await _write_at_end(self.client, session, tx.at_end, self.db[OUTBOX], docs)
+            if docs:
                 written[:] = [(claim, docs)]
 
-        async with self.client.start_session() as session:
+        # Not causally consistent: each attempt is a transaction reading its own snapshot of the
+        # primary, and nothing in it reads across attempts. (A causal session would put
+        # ``readConcern.afterClusterTime`` on a re-run attempt's first command, which SecantusDB
+        # refuses on a client-level ``bulkWrite``: the writes left for the end may come first.)
+        async with self.client.start_session(causal_consistency=False) as session:
             if _patient.get():
                 await session.with_transaction(attempt)
             else:

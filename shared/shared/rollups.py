@@ -26,7 +26,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
@@ -35,6 +35,9 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from .documents import Indexes
 from .worker import BackgroundWorker
+
+if TYPE_CHECKING:
+    from .mongo import Transaction
 
 #: (roll-up document id, dotted path) -> amount.
 Contribution = Counter[tuple[str, str]]
@@ -78,21 +81,40 @@ def pending(collection: AsyncCollection[Any]) -> AsyncCollection[Any]:
     return collection.database[f"{collection.name}_pending"]
 
 
+def moved(before: Contribution, after: Contribution) -> dict[str, Any] | None:
+    """The change from ``before`` to ``after`` as a pending document records it; None when no
+    amount moves."""
+    change = delta(before, after)
+    if not change:
+        return None
+    return {"changes": [[document_id, path, n] for document_id, paths in change.items() for path, n in paths.items()]}
+
+
 async def apply(
     collection: AsyncCollection[Any], before: Contribution, after: Contribution, *, session: AsyncClientSession | None,
 ) -> None:
     """Record the change of the roll-ups in ``collection`` from ``before`` to ``after`` (nothing
     when no amount moves), in the caller's transaction; ``fold`` applies it."""
-    change = delta(before, after)
+    change = moved(before, after)
     if change:
-        rows = [[document_id, path, n] for document_id, paths in change.items() for path, n in paths.items()]
-        await record(collection, {"changes": rows}, session=session)
+        await record(collection, change, session=session)
+
+
+def apply_at_end(tx: Transaction, collection: AsyncCollection[Any], before: Contribution, after: Contribution) -> None:
+    """``apply``, its insert left for the end of ``tx``'s work (``Transaction.insert_at_end``)."""
+    change = moved(before, after)
+    if change:
+        tx.insert_at_end(pending(collection), _pending_document(change))
 
 
 async def record(collection: AsyncCollection[Any], change: dict[str, Any], *, session: AsyncClientSession | None) -> None:
     """Keep ``change`` (a service's own encoding of what moves) pending for ``collection``: one
     insert, in the caller's transaction, which no concurrent write conflicts with."""
-    await pending(collection).insert_one({"_id": uuid.uuid4().hex, "at": datetime.now(UTC), **change}, session=session)
+    await pending(collection).insert_one(_pending_document(change), session=session)
+
+
+def _pending_document(change: dict[str, Any]) -> dict[str, Any]:
+    return {"_id": uuid.uuid4().hex, "at": datetime.now(UTC), **change}
 
 
 #: What a fold writes for the pending documents it read: the roll-ups' upserts.
@@ -209,6 +231,10 @@ class Rollups:
     async def apply(self, db: Any, before: Any, after: Any, session: AsyncClientSession | None) -> None:
         """Record the change from the record as it was (``before``, None: new) to ``after`` (None: gone)."""
         await apply(db[self.collection], self.contribution(before), self.contribution(after), session=session)
+
+    def apply_at_end(self, db: Any, before: Any, after: Any, tx: Transaction) -> None:
+        """``apply``, left for the end of ``tx``'s work with its other writes and its events."""
+        apply_at_end(tx, db[self.collection], self.contribution(before), self.contribution(after))
 
     async def fold(self, db: Any) -> None:
         """Fold every pending change in (what a report does before it reads)."""

@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.keyset import page_by_windows
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Snapshots, insert_versioned, replace_versioned_returning
+from shared.versioned import Snapshots, as_it_was, insert_versioned, replace_versioned_at_end
 
 from . import events as integration
 from . import rollups, type_store
@@ -207,21 +207,23 @@ async def save(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar, *, clo
         await insert_versioned(db[EXEMPLARS], doc, what="exemplar", session=tx.session, version_field="revision")
         before = None
     else:
-        before = await replace_versioned_returning(
-            db[EXEMPLARS], x.id, doc, read_at, what="exemplar", projection=rollups.FIELDS, session=tx.session, version_field="revision",
+        before = await as_it_was(
+            db[EXEMPLARS], x.id, read_at, what="exemplar", projection=rollups.FIELDS, session=tx.session, version_field="revision",
             read=SNAPSHOTS.read(x),
         )
-    await rollups.apply(db, before, doc, tx.session)
+        # With the roll-up change, the chronology and the events: one command when the work is done.
+        replace_versioned_at_end(tx, db[EXEMPLARS], x.id, doc, read_at, what="exemplar", version_field="revision")
+    rollups.apply_at_end(db, before, doc, tx)
     x.revision = read_at + 1
     SNAPSHOTS.keep(x, doc)
-    await record_events(tx, db, x)
+    record_events(tx, db, x)
 
 
-async def record_events(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar) -> None:
-    """Chronology entries and outbox events for what ``x`` recorded; then forgets them."""
-    entries = chronology.entries_for(x.events)
-    if entries:
-        await db[CHRONOLOGY].insert_many([_entry_doc(e) for e in entries], session=tx.session)
+def record_events(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar) -> None:
+    """Chronology entries and outbox events for what ``x`` recorded (written when ``tx``'s work is
+    done); then forgets them."""
+    for entry in chronology.entries_for(x.events):
+        tx.insert_at_end(db[CHRONOLOGY], _entry_doc(entry))
     for e in x.events:
         found = integration.integration_event(e)
         if found is not None:

@@ -237,7 +237,7 @@ async def send_message(
         )
         await store.save_message(tx, uow.db, message)
         # a message does not change the exemplar (its ETag stays): only the chronology and the event
-        await store.record_events(tx, uow.db, loaded.exemplar)
+        store.record_events(tx, uow.db, loaded.exemplar)
         await remember(tx, uow.db, key, message.id, now=uow.clock.now())
         return message.id
 

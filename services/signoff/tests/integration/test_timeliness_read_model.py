@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from shared.clock import FixedClock
+from shared.documents import OUTBOX
 from shared.http import encode_cursor
 from shared.identity import Identity
 from shared.readmodels import stored
@@ -72,16 +73,21 @@ async def stored_rollups(db: Any) -> list[Any]:
     return await stored(db, rollups.ROLLUP, identity={"b", "type_code", "start_date", "due_on"})
 
 
-async def test_a_counter_signature_reads_its_exemplar_once_and_replaces_it_once(service_env) -> None:
+async def test_a_counter_signature_reads_its_exemplar_once_and_writes_everything_in_one_command(service_env) -> None:
     """The roll-ups move from the exemplar as it was loaded (the guarded replace replaces exactly
-    that revision), not from a second read; and they stay what a rebuild makes them."""
+    that revision), not from a second read; the replace, the roll-up change, the chronology and the
+    event go to the database together; and the roll-ups stay what a rebuild makes them."""
     log = CommandLog.get()
     async with running_service(create_app) as svc:
         await load_directory(svc)
         signed = await act(svc, "P-SW1", await create(svc), "first-signature")
         with log.recording() as commands:
             await act(svc, "P-DS", signed, "counter-signature", {"comments": "Agreed"})
-        assert log.to(commands, store.EXEMPLARS) == ["find", "update"]
+        assert log.to(commands, store.EXEMPLARS) == ["find", "bulkWrite"]
+        writes = [(name, targets) for name, targets, in_transaction in commands
+                  if in_transaction and name in ("insert", "update", "delete", "findAndModify", "bulkWrite")]
+        assert writes == [("bulkWrite", (store.EXEMPLARS, f"{rollups.ROLLUPS}_pending", store.CHRONOLOGY, OUTBOX))]
+        assert log.in_transactions(commands)[-1] == "commitTransaction"
         live = await stored_rollups(svc.db)
         assert await readmodels.rebuild(svc.db) == 1
         assert await stored_rollups(svc.db) == live
