@@ -27,7 +27,7 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -37,6 +37,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ClientBulkWriteException, ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.results import UpdateResult
 
 from . import tracing
 from .clock import Clock
@@ -201,9 +202,18 @@ async def _write_at_end(
     try:
         done = await client.bulk_write(writes, session=session, ordered=True, verbose_results=guarded)
     except ClientBulkWriteException as exc:
+        # A guarded write that matched nothing comes first: a write after it may then have failed
+        # only because the record had moved (a history entry at a version already taken, say).
+        if guarded and exc.error is None and exc.partial_result is not None:
+            await _raise_if_unmatched(at_end, exc.partial_result.update_results)
         raise _as_single_write_error(exc) from exc
+    if guarded:
+        await _raise_if_unmatched(at_end, done.update_results)
+
+
+async def _raise_if_unmatched(at_end: list[_AtEnd], results: Mapping[int, UpdateResult]) -> None:
     for index, w in enumerate(at_end):
-        if w.if_unmatched is not None and done.update_results[index].matched_count != 1:
+        if w.if_unmatched is not None and index in results and results[index].matched_count != 1:
             raise await w.if_unmatched()
 
 

@@ -139,7 +139,8 @@ def replace_versioned_at_end(
     longer at ``expected_version`` then, the transaction fails with ``Stale`` and keeps nothing."""
 
     async def stale() -> Stale:
-        current = await current_version(collection, doc_id, session=tx.session, version_field=version_field)
+        # Read outside the session: a write that failed after this one has ended the transaction.
+        current = await current_version(collection, doc_id, version_field=version_field)
         return Stale(what, current, expected_version, ident=doc_id)
 
     tx.replace_at_end(collection, {"_id": doc_id, version_field: expected_version}, doc, if_unmatched=stale)
@@ -177,7 +178,8 @@ async def replace_many_versioned(
 class Snapshots:
     """What a store read of each record it made into an object, kept beside the object (not in it)
     for as long as the object lives: the "before" that a later guarded replace of the object
-    returns without reading the record again (``replace_versioned_returning(read=...)``).
+    returns without reading the record again (``as_it_was`` and ``replace_versioned_returning``,
+    ``read=...``).
 
     A version-guarded write replaces exactly the version that was read, so the record as read is
     the record as it was; a write guarded by another version reads it (or is ``Stale``). Keep the

@@ -120,7 +120,7 @@ def fields(bucket: str) -> Document:
 
 #: Every write's change, the fold before a report reads, the background folder, a rebuild's documents.
 ROLLUP = counted.Rollups(ROLLUPS, contribution, fields)
-delta, apply, fold, folder, documents = ROLLUP.delta, ROLLUP.apply, ROLLUP.fold, ROLLUP.folder, ROLLUP.documents
+delta, apply, apply_at_end, fold, folder, documents = ROLLUP.delta, ROLLUP.apply, ROLLUP.apply_at_end, ROLLUP.fold, ROLLUP.folder, ROLLUP.documents
 
 
 # --- reading -----------------------------------------------------------------------------------

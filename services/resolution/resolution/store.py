@@ -18,8 +18,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from shared.mongo import Document, Indexes
-from shared.versioned import Snapshots, replace_versioned, replace_versioned_returning
+from shared.mongo import Document, Indexes, Transaction
+from shared.versioned import Snapshots, as_it_was, replace_versioned, replace_versioned_at_end
 
 from . import rollups
 from .documents import (
@@ -105,37 +105,41 @@ def stored_form(form: ResolutionForm) -> Document:
     return doc
 
 
-async def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, session: Session) -> None:
+def insert_form(db: AsyncDatabase[Document], form: ResolutionForm, tx: Transaction) -> None:
+    """Insert the new form, its roll-up change and its history when ``tx``'s work is done (one
+    command with the events: ``Transaction.insert_at_end``)."""
     doc = stored_form(form)
-    await db[FORMS].insert_one(doc, session=session)
+    tx.insert_at_end(db[FORMS], doc)
     SNAPSHOTS.keep(form, doc)
-    await rollups.apply(db, None, doc, session)
-    await _write_history(db, form, session)
+    rollups.apply_at_end(db, None, doc, tx)
+    _write_history(db, form, tx)
 
 
-async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, session: Session) -> None:
+async def save_form(db: AsyncDatabase[Document], form: ResolutionForm, *, expected_version: int, tx: Transaction) -> None:
     """Replace the form if it is still at ``expected_version``; ``Stale`` (nothing written) if not.
 
-    The guarded replace gives the form as it was (only what the report roll-ups read: as loaded,
-    ``SNAPSHOTS``, or read again), so the roll-ups move from it to the new one in the same
-    transaction."""
+    The roll-ups move from the form as it was (only what they read: as loaded, ``SNAPSHOTS``, or
+    read now) to the new one. The guarded replace, the roll-up change and the history are written
+    when ``tx``'s work is done, in one command with its events; a form that moved meanwhile makes
+    the transaction fail with ``Stale``."""
     if form.version == expected_version:
         return  # nothing changed
     doc = stored_form(form)
-    before = await replace_versioned_returning(
-        db[FORMS], form.id, doc, expected_version, what="resolution form", projection=rollups.FIELDS, session=session,
+    before = await as_it_was(
+        db[FORMS], form.id, expected_version, what="resolution form", projection=rollups.FIELDS, session=tx.session,
         read=SNAPSHOTS.read(form),
     )
+    replace_versioned_at_end(tx, db[FORMS], form.id, doc, expected_version, what="resolution form")
     SNAPSHOTS.keep(form, doc)
-    await rollups.apply(db, before, doc, session)
-    await _write_history(db, form, session)
+    rollups.apply_at_end(db, before, doc, tx)
+    _write_history(db, form, tx)
 
 
-async def _write_history(db: AsyncDatabase[Document], form: ResolutionForm, session: Session) -> None:
+def _write_history(db: AsyncDatabase[Document], form: ResolutionForm, tx: Transaction) -> None:
     entries = form.history
     form.history = []
-    if entries:
-        await db[FORM_HISTORY].insert_many([_history_doc(form.id, e) for e in entries], session=session)
+    for entry in entries:
+        tx.insert_at_end(db[FORM_HISTORY], _history_doc(form.id, entry))
 
 
 def _history_doc(form_id: str, entry: HistoryEntry) -> Document:

@@ -117,7 +117,7 @@ async def raise_resolution(uow: UnitOfWork, request: RaiseRequest, *, caller: Id
             allocated_worker=await _optional_person(db, request.allocated_worker_id, tx.session, "allocated worker"),
             stages=request.stages,
         )
-        await store.insert_form(db, form, tx.session)
+        store.insert_form(db, form, tx)
         _record_events(tx, form)
         await remember(tx, db, idempotency, form.id, now=now)
         return form
@@ -136,7 +136,7 @@ async def _change(uow: UnitOfWork, form_id: str, caller: Identity, if_match: int
         check_can_read(form, caller)
         check_version("resolution form", form.version, if_match, ident=form_id)
         await change(form, _now(uow), tx.session)
-        await store.save_form(uow.db, form, expected_version=if_match, session=tx.session)
+        await store.save_form(uow.db, form, expected_version=if_match, tx=tx)
         _record_events(tx, form)
         return form
 

@@ -83,6 +83,25 @@ async def test_a_guarded_replace_that_finds_its_record_moved_fails_the_transacti
         assert await wiring.db[collection].count_documents({}) == 0, collection
 
 
+async def test_a_write_that_fails_because_the_guarded_record_moved_is_reported_as_stale(wiring: Wiring) -> None:
+    """The history entry for version 3 is already there because someone else made version 3:
+    the answer is that the record moved (``Stale``), not the duplicate it caused."""
+    things, history = wiring.db.things, wiring.db.history
+    await history.create_index([("thing", 1), ("version", 1)], unique=True)
+    await things.insert_one({"_id": "t-1", "version": 3})
+    await history.insert_one({"_id": "theirs", "thing": "t-1", "version": 3})
+
+    async def work(tx: Transaction) -> None:
+        replace_versioned_at_end(tx, things, "t-1", {"_id": "t-1", "version": 3}, 2, what="thing")
+        tx.insert_at_end(history, {"_id": "mine", "thing": "t-1", "version": 3})
+
+    with pytest.raises(Stale) as caught:
+        await wiring.uow.run(work)
+
+    assert (caught.value.current, caught.value.expected) == (3, 2)
+    assert await history.find().to_list() == [{"_id": "theirs", "thing": "t-1", "version": 3}]
+
+
 async def test_a_guarded_replace_of_a_record_that_is_not_there_is_stale_with_no_current_version(wiring: Wiring) -> None:
     async def work(tx: Transaction) -> None:
         replace_versioned_at_end(tx, wiring.db.things, "gone", {"_id": "gone", "version": 2}, 1, what="thing")

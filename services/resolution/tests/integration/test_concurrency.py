@@ -10,7 +10,10 @@ from resolution import store
 from shared.problems import stale_problem
 from shared.versioned import Stale
 
-from devstack.testing import EventCapture
+from devstack.testing import CommandLog, EventCapture
+
+#: Listening from before the service's client is made: PyMongo tells a listener only of clients made after it.
+LOG = CommandLog.get()
 
 
 async def _delegated(resolution) -> tuple[str, int]:
@@ -75,11 +78,27 @@ async def test_the_store_refuses_a_save_from_a_version_that_is_no_longer_current
     first.save_section(first.current_stage, "kept", by="SW-1", at=now)
     second.save_section(second.current_stage, "refused", by="SW-1", at=now)
 
-    await store.save_form(resolution.db, first, expected_version=version, session=None)
+    uow = resolution.svc.runtime.uow
+    await uow.run(lambda tx: store.save_form(resolution.db, first, expected_version=version, tx=tx))
     with pytest.raises(Stale) as refused:
-        await store.save_form(resolution.db, second, expected_version=version, session=None)
+        await uow.run(lambda tx: store.save_form(resolution.db, second, expected_version=version, tx=tx))
     assert (refused.value.current, refused.value.expected) == (version + 1, version)
     problem = stale_problem(refused.value)
     assert problem.status == 412 and problem.extensions["current_version"] == version + 1
     assert (await store.load_form(resolution.db, form_id)).current.section.response == "kept"
     assert await resolution.db[store.FORM_HISTORY].count_documents({"form_id": form_id, "action": "section-draft-saved"}) == 1
+
+
+async def test_a_save_writes_the_form_and_its_history_in_one_command(resolution) -> None:
+    """The guarded replace and the history entry (a draft publishes no event) go to the database
+    together, after the form's one read (``Transaction.replace_at_end``)."""
+    form_id, version = await _delegated(resolution)
+    with LOG.recording() as commands:
+        saved = await resolution.http.put(f"/v1/forms/{form_id}/stages/informal/section", json={"response": "Draft"},
+                                          headers=resolution.edit("SW-1", version))
+    assert saved.status_code == 200, saved.text
+    writes = [(name, targets) for name, targets, in_transaction in commands
+              if in_transaction and name in ("insert", "update", "delete", "findAndModify", "bulkWrite")]
+    assert writes == [("bulkWrite", (store.FORMS, store.FORM_HISTORY))]
+    assert LOG.to(commands, store.FORMS) == ["find", "bulkWrite"]
+    assert (await store.load_form(resolution.db, form_id)).current.section.response == "Draft"
