@@ -241,8 +241,9 @@ def _entry_doc(e: chronology.Entry) -> Document:
     }
 
 
-async def save_message(tx: Transaction, db: AsyncDatabase[Document], m: WorkflowMessage) -> None:
-    await db[MESSAGES].insert_one(message_document(m), session=tx.session)
+def save_message(tx: Transaction, db: AsyncDatabase[Document], m: WorkflowMessage) -> None:
+    """The message, written when ``tx``'s work is done (with the exemplar's writes and the events)."""
+    tx.insert_at_end(db[MESSAGES], message_document(m))
 
 
 def message_document(m: WorkflowMessage) -> Document:

@@ -154,7 +154,7 @@ async def first_sign(
         message = None
         if recipient is not None:
             message = messages.ready_for_counter_sign(exemplar, new_id(), signer=actor, recipient=recipient, due_on=due_on, at=now)
-            await store.save_message(tx, uow.db, message)
+            store.save_message(tx, uow.db, message)
         await store.save(tx, uow.db, exemplar)
         return exemplar, message
 
@@ -235,7 +235,7 @@ async def send_message(
             loaded.exemplar, new_id(), sender=loaded.actor, recipient=recipient, subject=subject, action=action,
             text=text, due_on=due_on, at=uow.clock.now(), send_email=send_email,
         )
-        await store.save_message(tx, uow.db, message)
+        store.save_message(tx, uow.db, message)
         # a message does not change the exemplar (its ETag stays): only the chronology and the event
         store.record_events(tx, uow.db, loaded.exemplar)
         await remember(tx, uow.db, key, message.id, now=uow.clock.now())
