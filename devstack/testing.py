@@ -366,6 +366,9 @@ class running_service:  # noqa: N801 - used as ``async with running_service(crea
         await self._lifespan.__aexit__(*exc)
 
 
+_WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+
+
 class CommandLog:
     """The database commands every client of this process sends while ``recording()``: each as
     (command name, collections, whether it ran in a transaction), e.g. ``("find", ("exemplars",),
@@ -423,6 +426,10 @@ class CommandLog:
         one too with ``outside_transactions``), in order."""
         wanted = set(collections)
         return [name for name, targets, in_transaction in commands if wanted.intersection(targets) and (in_transaction or outside_transactions)]
+
+    def writes(self, commands: list[tuple[str, tuple[str, ...], bool]]) -> list[tuple[str, tuple[str, ...]]]:
+        """The write commands sent in a transaction, in order, each with the collections it wrote to."""
+        return [(name, targets) for name, targets, in_transaction in commands if in_transaction and name in _WRITE_COMMANDS]
 
     def in_transactions(self, commands: list[tuple[str, tuple[str, ...], bool]]) -> list[str]:
         """The names of ``commands`` sent in a transaction, in order (``commitTransaction`` too)."""

@@ -226,10 +226,10 @@ def _as_single_write_error(exc: ClientBulkWriteException) -> PyMongoError:
         return error
     if isinstance(error, dict):
         return OperationFailure(str(error.get("errmsg", "bulkWrite failed")), error.get("code"), error)
-    for first in exc.write_errors or []:
-        if isinstance(first, dict) and first.get("code") == 11000:
-            return DuplicateKeyError(str(first.get("errmsg", "duplicate key")), 11000, first)
-        break
+    errors: list[Any] = list(exc.write_errors or [])
+    first = errors[0] if errors else {}
+    if first.get("code") == 11000:
+        return DuplicateKeyError(str(first.get("errmsg", "duplicate key")), 11000, first)
     return exc
 
 

@@ -86,19 +86,13 @@ async def test_a_counter_signature_reads_its_exemplar_once_and_writes_everything
         with log.recording() as commands:
             await act(svc, "P-DS", signed, "counter-signature", {"comments": "Agreed"})
         assert log.to(commands, store.EXEMPLARS) == ["find", "bulkWrite"]
-        assert _writes(commands) == [("bulkWrite", (store.EXEMPLARS, f"{rollups.ROLLUPS}_pending", store.CHRONOLOGY, OUTBOX))]
+        assert log.writes(commands) == [("bulkWrite", (store.EXEMPLARS, f"{rollups.ROLLUPS}_pending", store.CHRONOLOGY, OUTBOX))]
         assert log.in_transactions(commands)[-1] == "commitTransaction"
         # The first signature's message to the counter-signer goes in the same command.
-        assert _writes(first_signing) == [("bulkWrite", (store.MESSAGES, store.EXEMPLARS, store.CHRONOLOGY, OUTBOX))]
+        assert log.writes(first_signing) == [("bulkWrite", (store.MESSAGES, store.EXEMPLARS, store.CHRONOLOGY, OUTBOX))]
         live = await stored_rollups(svc.db)
         assert await readmodels.rebuild(svc.db) == 1
         assert await stored_rollups(svc.db) == live
-
-
-def _writes(commands: list[tuple[str, tuple[str, ...], bool]]) -> list[tuple[str, tuple[str, ...]]]:
-    """The write commands sent in a transaction, with the collections each wrote to."""
-    return [(name, targets) for name, targets, in_transaction in commands
-            if in_transaction and name in ("insert", "update", "delete", "findAndModify", "bulkWrite")]
 
 
 async def test_every_write_keeps_the_rollups_a_stale_one_moves_nothing_and_a_rebuild_agrees(service_env) -> None:
