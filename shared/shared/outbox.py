@@ -2,9 +2,11 @@
 then published by a relay that retries until the broker confirms.
 
 The events a process commits are handed to its own relay at once: they are written already
-claimed by that relay (for ``HANDOFF_CLAIM_S`` seconds), published from memory right after the
-commit and marked sent in one command per batch, so an event costs the database its insert and a
-share of one update, with no poll, no claim and no read. The relay also polls (every
+claimed by that relay (for ``HANDOFF_CLAIM_S`` seconds) and published from memory right after the
+commit. Those the broker confirmed are marked sent together, in one command for all that were
+confirmed within ``MARK_SENT_WITHIN_S`` (their claim keeps every other relay off them meanwhile),
+so an event costs the database its insert and a share of one update, with no poll, no claim and
+no read. The relay also polls (every
 ``OUTBOX_POLL_INTERVAL_S``) for what no one holds: events whose publish failed and waits its
 back-off, events of a process killed before it published them (their claim lapses after
 ``HANDOFF_CLAIM_S``), and events written while the relay was not running.
@@ -52,6 +54,10 @@ SENT_RETENTION_S = 7 * 24 * 3600
 HANDOFF_CLAIM_S = 10.0
 #: A handed event is published from memory only while its claim has at least this long to run.
 HANDOFF_MARGIN_S = 4.0
+#: Handed events the broker confirmed are marked sent at most this long after the first of them
+#: was confirmed, all in one command (sooner once ``batch_size`` of them wait). Far inside
+#: ``HANDOFF_MARGIN_S``: the claim still holds every other relay off them until they are marked.
+MARK_SENT_WITHIN_S = 0.2
 
 OUTBOX_INDEXES = Indexes(
     OUTBOX,
@@ -108,6 +114,7 @@ class OutboxRelay(BackgroundWorker):
         poll_interval_s: float = 1.0,
         claim_s: float = 30.0,
         handoff_limit: int = 2_000,
+        mark_sent_within_s: float = MARK_SENT_WITHIN_S,
     ) -> None:
         super().__init__(
             f"outbox-relay-{service}", interval_s=poll_interval_s, logger=log, failure_message="outbox relay pass failed; retrying"
@@ -120,6 +127,10 @@ class OutboxRelay(BackgroundWorker):
         self.poll_interval_s = poll_interval_s
         self.claim_s = claim_s
         self.handoff_limit = handoff_limit
+        self.mark_sent_within_s = mark_sent_within_s
+        #: Claims of handed events the broker confirmed, not yet marked sent; and since when.
+        self._confirmed: list[str] = []
+        self._confirmed_since = 0.0
         #: Events committed by this process and not yet published: (claim, documents), in commit order.
         self._handed: deque[tuple[str, list[Document]]] = deque()
         self._handed_count = 0
@@ -158,11 +169,20 @@ class OutboxRelay(BackgroundWorker):
         """Events handed to this relay and not yet published."""
         return self._handed_count
 
+    @property
+    def unmarked(self) -> int:
+        """Hand-offs the broker confirmed that are not yet marked sent."""
+        return len(self._confirmed)
+
     async def run_once(self) -> bool:
         if self._handed:
             await self.publish_handed()
-            if self._handed:
-                return True
+        if self._confirmed and (
+            len(self._confirmed) >= self.batch_size or time.monotonic() - self._confirmed_since >= self.mark_sent_within_s - 0.001
+        ):
+            await self.mark_confirmed_sent()
+        if self._handed:
+            return True
         if not self._poll_asked and time.monotonic() - self._polled_at < self.poll_interval_s:
             return False  # the poll keeps its own cadence, however often hand-offs wake the relay
         self._poll_asked = False
@@ -185,20 +205,30 @@ class OutboxRelay(BackgroundWorker):
                 continue
             claims.append(claim)
             batch.extend(docs)
-        return await self._publish(batch, claims)
+        return await self._publish(batch, claims, mark_now=self.mark_sent_within_s <= 0)
+
+    async def mark_confirmed_sent(self) -> None:
+        """Mark the confirmed hand-offs sent, in one command. (If it fails they stay to be marked at
+        the next pass; should their claim lapse first, the poll publishes them again.)"""
+        claims = self._confirmed[:]
+        if claims:
+            await self._mark_sent(claims, self.clock.now())
+            del self._confirmed[: len(claims)]
 
     async def stop(self) -> None:
         """Stop polling; publish what was handed and not yet published (or, if the broker does not
         confirm it in time, give up its claim so that another replica takes it at once)."""
         await super().stop()
-        if not self._handed:
+        if not self._handed and not self._confirmed:
             return
         try:
             async with asyncio.timeout(max(1.0, min(self.claim_s / 2, 10.0))):
                 while self._handed:
                     await self.publish_handed()
+                await self.mark_confirmed_sent()
         except Exception:  # noqa: BLE001 - whatever happened, the events stay in the outbox
-            log.warning("handed events not published at stop; released for the poll", exc_info=True)
+            log.warning("handed events not published or not marked sent at stop; released for the poll", exc_info=True)
+        self._confirmed.clear()
         leftover = [claim for claim, _ in self._handed]
         self._handed.clear()
         self._handed_count = 0
@@ -231,9 +261,10 @@ class OutboxRelay(BackgroundWorker):
         ).to_list()
         return await self._publish(claimed, [claim])
 
-    async def _publish(self, claimed: list[Document], claims: list[str]) -> int:
+    async def _publish(self, claimed: list[Document], claims: list[str], *, mark_now: bool = True) -> int:
         """Publish claimed events; a failed one gives up its claim and waits its back-off, the
-        confirmed ones are marked sent in one command."""
+        confirmed ones are marked sent in one command (or, not ``mark_now``, with the next hand-offs
+        confirmed within ``mark_sent_within_s``)."""
         if not claimed:
             return 0
         results = await asyncio.gather(
@@ -271,14 +302,24 @@ class OutboxRelay(BackgroundWorker):
             )
         sent = len(claimed) - len(failed)
         if sent:
-            await self.collection.update_many(
-                {"claim": claims[0] if len(claims) == 1 else {"$in": claims}},
-                {"$set": {"status": SENT, "published_at": done_at}, "$unset": {"claim": ""}},
-            )
+            if mark_now:
+                await self._mark_sent(claims, done_at)
+            else:
+                if not self._confirmed:
+                    self._confirmed_since = time.monotonic()
+                    asyncio.get_running_loop().call_later(self.mark_sent_within_s, BackgroundWorker.wake, self)
+                self._confirmed.extend(claims)
             for doc, result in zip(claimed, results, strict=True):
                 if not isinstance(result, BaseException):
                     EVENTS_PUBLISHED.labels(self.service, doc["routing_key"]).inc()
         return sent
+
+    async def _mark_sent(self, claims: list[str], at: datetime) -> None:
+        """Everything still held under ``claims`` was confirmed: mark it sent (one command)."""
+        await self.collection.update_many(
+            {"claim": claims[0] if len(claims) == 1 else {"$in": claims}},
+            {"$set": {"status": SENT, "published_at": at}, "$unset": {"claim": ""}},
+        )
 
     async def read_backlog(self) -> None:
         """Set the backlog gauges: events waiting for the broker, and the oldest one's age.

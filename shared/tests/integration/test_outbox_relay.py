@@ -15,8 +15,11 @@ from shared.mongo import OUTBOX, Transaction, UnitOfWork
 from shared.observability import correlation_id
 from shared.outbox import HANDOFF_CLAIM_S, HANDOFF_MARGIN_S, OutboxRelay
 
-from devstack.testing import eventually
+from devstack.testing import CommandLog, eventually
 from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
+
+#: Made before any client (PyMongo tells a listener only of clients made after it).
+LOG = CommandLog.get()
 
 
 async def _write_things(w: Wiring, ids: range) -> None:
@@ -298,3 +301,77 @@ async def test_handed_events_whose_claim_is_about_to_lapse_are_left_to_the_poll_
     finally:
         await relay.stop()
         await channel.close()
+
+
+# --- marking sent: the hand-offs confirmed close together in one command -------------------------
+
+
+async def _commit_things(uow: UnitOfWork, ids: range) -> None:
+    for thing_id in ids:
+
+        async def work(tx: Transaction, thing_id: int = thing_id) -> None:
+            tx.record(THING_HAPPENED, ThingHappened(thing_id=thing_id), subject=f"thing/{thing_id}")
+
+        await uow.run(work)
+
+
+async def test_handed_events_confirmed_close_together_are_marked_sent_in_one_command(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    # Never by the clock here: only a full batch of confirmed hand-offs makes the relay mark them.
+    relay = wiring.relay(poll_interval_s=3600, batch_size=5, mark_sent_within_s=3600)
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    relay.start()
+    try:
+        with LOG.recording() as commands:
+            await _commit_things(uow, range(1, 6))
+
+            async def all_sent() -> bool:
+                return await wiring.db[OUTBOX].count_documents({"status": "sent", "claim": {"$exists": False}}) == 5
+
+            await eventually(all_sent, message="the five handed events marked sent")
+        marks = [name for name, targets, in_tx in commands if targets == (OUTBOX,) and not in_tx and name == "update"]
+        assert marks == ["update"], "five hand-offs, published as they came, marked sent by one command"
+        assert sorted(json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)) == [1, 2, 3, 4, 5]
+    finally:
+        await relay.stop()
+        await channel.close()
+
+
+async def test_a_confirmed_hand_off_is_marked_sent_within_the_window_without_a_poll(wiring: Wiring) -> None:
+    relay = PollCounting(wiring.db, wiring.publisher, wiring.clock, service="test", poll_interval_s=3600, mark_sent_within_s=0.2)
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    relay.start()
+    try:
+        await _commit_things(uow, range(1, 2))
+
+        async def sent() -> bool:
+            return (await wiring.db[OUTBOX].find_one())["status"] == "sent"
+
+        await eventually(sent, message="the confirmed hand-off marked sent once its window passed")
+        assert relay.unmarked == 0 and relay.polls == 1, "marked by the relay's own timer, not found by a poll"
+    finally:
+        await relay.stop()
+
+
+async def test_a_confirmed_hand_off_stays_claimed_until_marked_and_stopping_marks_it(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    relay = wiring.relay(poll_interval_s=3600, mark_sent_within_s=3600)
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    relay.start()
+    try:
+        await _commit_things(uow, range(7, 8))
+
+        async def confirmed() -> bool:
+            return relay.unmarked == 1
+
+        await eventually(confirmed, message="the hand-off published and confirmed")
+        assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [7]
+        waiting = await wiring.db[OUTBOX].find_one()
+        assert waiting["status"] == "pending" and waiting["claim"], "confirmed, not yet marked: still held by its claim"
+        assert await wiring.relay().publish_pending() == 0, "another replica does not publish it again meanwhile"
+    finally:
+        await relay.stop()
+    stored = await wiring.db[OUTBOX].find_one()
+    assert stored["status"] == "sent" and "claim" not in stored, "stopping marks what was confirmed"
+    assert await _drain(channel, queue) == []
+    await channel.close()
