@@ -185,6 +185,10 @@ class OutboxRelay(BackgroundWorker):
             return True
         if not self._poll_asked and time.monotonic() - self._polled_at < self.poll_interval_s:
             return False  # the poll keeps its own cadence, however often hand-offs wake the relay
+        if self._confirmed:
+            # Marked first, so that the poll never takes again what this relay published, even
+            # should the claim have lapsed meanwhile (a clock moved on, a database slow to answer).
+            await self.mark_confirmed_sent()
         self._poll_asked = False
         self._polled_at = time.monotonic()
         return await self.publish_pending() >= self.batch_size  # a full batch: more are waiting

@@ -375,3 +375,28 @@ async def test_a_confirmed_hand_off_stays_claimed_until_marked_and_stopping_mark
     assert stored["status"] == "sent" and "claim" not in stored, "stopping marks what was confirmed"
     assert await _drain(channel, queue) == []
     await channel.close()
+
+
+async def test_a_poll_never_takes_again_what_its_relay_published_and_has_not_yet_marked(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    relay = wiring.relay(poll_interval_s=3600, mark_sent_within_s=3600)
+    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
+    relay.start()
+    try:
+        await _commit_things(uow, range(5, 6))
+
+        async def confirmed() -> bool:
+            return relay.unmarked == 1
+
+        await eventually(confirmed, message="the hand-off published and confirmed")
+        wiring.clock.advance(seconds=HANDOFF_CLAIM_S + 1)  # its claim has lapsed by the service's clock
+        relay.wake()  # a poll, now
+
+        async def sent() -> bool:
+            return (await wiring.db[OUTBOX].find_one())["status"] == "sent"
+
+        await eventually(sent, message="marked sent before the poll looked")
+        assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [5], "published once"
+    finally:
+        await relay.stop()
+        await channel.close()
