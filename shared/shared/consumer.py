@@ -11,8 +11,10 @@ events exchange by the routing keys it subscribes to. For each message:
   broker's topic permissions already stop one service publishing another's types; this is the
   defence in depth behind them;
 - the handler runs in one MongoDB transaction together with the insert of a "processed" marker
-  under a unique index on (queue purpose, event id); a redelivered event finds its marker and is
-  acknowledged without running again;
+  under a unique index on (queue purpose, event id), written at the end in one command with the
+  writes the handler left for the end (``Transaction.insert_at_end``); a redelivered event finds
+  its marker taken, its transaction keeps nothing, and it is acknowledged (so is one whose handler
+  refused the state the first delivery left: its marker is there);
 - the message is acknowledged only after that transaction commits;
 - a handler that raises is retried after a back-off (a per-delay retry queue whose TTL sends the
   message back), and dead-lettered after ``CONSUMER_MAX_ATTEMPTS``;
@@ -551,10 +553,9 @@ class EventConsumer:
 
     async def _handle(self, subscription: Subscription, event: ReceivedEvent) -> str:
         async def work(tx: Transaction) -> None:
-            try:
-                await self._markers.insert_one(self._marker(event), session=tx.session)
-            except DuplicateKeyError:
-                raise _AlreadyHandled from None
+            # Left for the end: it goes in the same command as the handler's writes left for the
+            # end and its events. A redelivery finds the key taken there and keeps nothing.
+            tx.insert_at_end(self._markers, self._marker(event), if_duplicate=_AlreadyHandled)
             await subscription.handler(event, tx)
 
         try:
@@ -563,7 +564,21 @@ class EventConsumer:
         except _AlreadyHandled:
             log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
             return "duplicate"
+        except Exception:
+            # The handler ran before the marker was written; on a redelivery it met the state the
+            # first delivery left, and may have refused it. That event was handled: not a failure.
+            if await self._handled_before(event):
+                log.info("duplicate delivery ignored", extra={"event_id": event.id, "type": event.envelope.type})
+                return "duplicate"
+            raise
         return "handled"
+
+    async def _handled_before(self, event: ReceivedEvent) -> bool:
+        """Whether a processed marker holds ``event`` (False if that cannot be read now)."""
+        try:
+            return await self._markers.find_one({"consumer": self.purpose, "event_id": event.id}, {"_id": 1}) is not None
+        except Exception:  # noqa: BLE001 - the handler's own failure is what is reported
+            return False
 
     def _marker(self, event: ReceivedEvent) -> dict[str, Any]:
         """The processed marker that commits with an event's work (unique on consumer + event id)."""
@@ -649,6 +664,7 @@ class EventConsumer:
         async def flush() -> None:
             nonlocal run, run_subscription
             if run and run_subscription is not None and run_subscription.batch_handler is not None:
+                await tx.flush()  # what earlier handlers left for the end: written, so this one reads it
                 token = correlation_id.set(run[0].envelope.correlationid if len({e.envelope.correlationid for e in run}) == 1 else None)
                 try:
                     await run_subscription.batch_handler(run, tx)
@@ -664,6 +680,7 @@ class EventConsumer:
                 run.append(event)
                 continue
             await flush()
+            await tx.flush()
             token = correlation_id.set(event.envelope.correlationid)
             try:
                 await subscription.handler(event, tx)

@@ -154,9 +154,14 @@ async def ping(client: AsyncMongoClient[Document]) -> None:
 
 @dataclass(frozen=True)
 class _AtEnd:
+    collection: AsyncCollection[Any]
     write: InsertOne[Document] | ReplaceOne[Document]
+    #: For an insert: the document it inserts.
+    inserts: Document | None = None
     #: For a guarded write: what to raise when it matched nothing.
     if_unmatched: Callable[[], Awaitable[BaseException]] | None = None
+    #: For an insert: what to raise when its key is taken.
+    if_duplicate: Callable[[], BaseException] | None = None
 
 
 @dataclass
@@ -167,7 +172,8 @@ class Transaction:
     A write the work needs nothing back from can be left for the end (``insert_at_end``,
     ``replace_at_end``): once the work returns, every such write and the outbox's events go to
     the database in one command (MongoDB 8's client-level ``bulkWrite``), still in the transaction,
-    instead of one round trip each. What the work reads after leaving a write does not see it."""
+    instead of one round trip each. What the work reads after leaving a write does not see it,
+    until ``flush`` writes what was left (one command) for what comes next in the same transaction."""
 
     session: AsyncClientSession
     staged: list[tuple[EventType, Any, str | None]] = field(default_factory=list)
@@ -176,39 +182,65 @@ class Transaction:
     def record(self, event_type: EventType, data: Any, *, subject: str | None) -> None:
         self.staged.append((event_type, data, subject))
 
-    def insert_at_end(self, collection: AsyncCollection[Any], doc: Document) -> None:
-        """Insert ``doc`` into ``collection`` when the work is done."""
-        self.at_end.append(_AtEnd(InsertOne(doc, namespace=collection.full_name)))
+    def insert_at_end(self, collection: AsyncCollection[Any], doc: Document, *, if_duplicate: Callable[[], BaseException] | None = None) -> None:
+        """Insert ``doc`` into ``collection`` when the work is done. ``if_duplicate``: when a record
+        already holds its key, the transaction fails with the exception it gives (else with
+        ``DuplicateKeyError``, as a lone insert would) and writes nothing."""
+        self.at_end.append(_AtEnd(collection, InsertOne(doc, namespace=collection.full_name), inserts=doc, if_duplicate=if_duplicate))
 
     def replace_at_end(
         self, collection: AsyncCollection[Any], match: Document, doc: Document, *, if_unmatched: Callable[[], Awaitable[BaseException]]
     ) -> None:
         """Replace the record ``match`` finds with ``doc`` when the work is done; if it finds none,
         the transaction fails with the exception ``if_unmatched()`` gives (and writes nothing)."""
-        self.at_end.append(_AtEnd(ReplaceOne(match, doc, namespace=collection.full_name), if_unmatched))
+        self.at_end.append(_AtEnd(collection, ReplaceOne(match, doc, namespace=collection.full_name), if_unmatched=if_unmatched))
+
+    async def flush(self) -> None:
+        """Write now, in one command, what was left for the end, so that what runs next in this
+        transaction reads it (a consumer's next handler in a batch, say). Nothing to write: no command."""
+        held, self.at_end = self.at_end, []
+        await _write_at_end(self.session, held, None, [])
 
 
-async def _write_at_end(
-    client: AsyncMongoClient[Document], session: AsyncClientSession, at_end: list[_AtEnd], outbox: AsyncCollection[Document], events: list[Document],
-) -> None:
+async def _write_at_end(session: AsyncClientSession, at_end: list[_AtEnd], outbox: AsyncCollection[Document] | None, events: list[Document]) -> None:
     """The writes left for the end and the events' outbox documents, in the transaction: one
-    command for all of them (the events alone: one ``insert``, as before writes could be left)."""
+    command for all of them (a lone insert, or the events alone, as the one ``insert`` it was
+    before writes could be left)."""
     if not at_end:
-        if events:
+        if events and outbox is not None:
             await outbox.insert_many(events, session=session)
         return
-    writes = [w.write for w in at_end] + [InsertOne(doc, namespace=outbox.full_name) for doc in events]
+    if len(at_end) == 1 and not events and at_end[0].inserts is not None:
+        lone = at_end[0]
+        try:
+            await lone.collection.insert_one(lone.inserts, session=session)
+        except DuplicateKeyError:
+            if lone.if_duplicate is None:
+                raise
+            raise lone.if_duplicate() from None
+        return
+    writes = [w.write for w in at_end] + ([InsertOne(doc, namespace=outbox.full_name) for doc in events] if outbox is not None else [])
     guarded = any(w.if_unmatched is not None for w in at_end)
     try:
-        done = await client.bulk_write(writes, session=session, ordered=True, verbose_results=guarded)
+        done = await session.client.bulk_write(writes, session=session, ordered=True, verbose_results=guarded)
     except ClientBulkWriteException as exc:
         # A guarded write that matched nothing comes first: a write after it may then have failed
         # only because the record had moved (a history entry at a version already taken, say).
         if guarded and exc.error is None and exc.partial_result is not None:
             await _raise_if_unmatched(at_end, exc.partial_result.update_results)
+        _raise_if_duplicate(at_end, exc)
         raise _as_single_write_error(exc) from exc
     if guarded:
         await _raise_if_unmatched(at_end, done.update_results)
+
+
+def _raise_if_duplicate(at_end: list[_AtEnd], exc: ClientBulkWriteException) -> None:
+    """The exception an insert left for the end asked for when its key was taken."""
+    errors: list[Any] = list(exc.write_errors or [])  # documents, whatever the annotation says
+    for error in errors:
+        index = error.get("idx")
+        if error.get("code") == 11000 and isinstance(index, int) and index < len(at_end) and (if_duplicate := at_end[index].if_duplicate):
+            raise if_duplicate() from exc
 
 
 async def _raise_if_unmatched(at_end: list[_AtEnd], results: Mapping[int, UpdateResult]) -> None:
@@ -280,7 +312,7 @@ class UnitOfWork:
                 )
                 # Claimed for this process's relay, which publishes them as soon as this commits.
                 claim = self.relay.reserve(docs) if self.relay is not None else None
-            await _write_at_end(self.client, session, tx.at_end, self.db[OUTBOX], docs)
+            await _write_at_end(session, tx.at_end, self.db[OUTBOX], docs)
             if docs:
                 written[:] = [(claim, docs)]
 

@@ -16,8 +16,6 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import bson
-from pymongo import ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -144,35 +142,6 @@ def replace_versioned_at_end(
         return Stale(what, current, expected_version, ident=doc_id)
 
     tx.replace_at_end(collection, {"_id": doc_id, version_field: expected_version}, doc, if_unmatched=stale)
-
-
-async def replace_many_versioned(
-    collection: Collection, replacements: list[tuple[Document, int]], *,
-    what: str, session: AsyncClientSession, version_field: str = "version",
-) -> None:
-    """Replace each record with its document (which carries its new version) if it is still at
-    the version paired with it, all in one command; if any is not, raise ``Stale`` with the first
-    such record's version now. Run it in the caller's transaction (``session``): the transaction
-    then fails and keeps none of the replacements."""
-    if not replacements:
-        return
-    result = await collection.bulk_write(
-        [ReplaceOne({"_id": doc["_id"], version_field: expected}, doc) for doc, expected in replacements], ordered=True, session=session
-    )
-    if result.matched_count == len(replacements):
-        return
-    # Which one: read them all back (in the transaction, those replaced read as their replacement;
-    # a stale one may have moved to the very version this would have given it, so the whole
-    # document is compared, as the database keeps it).
-    ids = [doc["_id"] for doc, _ in replacements]
-    stored = {d["_id"]: d for d in await collection.find({"_id": {"$in": ids}}, session=session).to_list()}
-    for doc, expected in replacements:
-        found = stored.get(doc["_id"])
-        if found is None or found != bson.decode(bson.encode(doc), collection.codec_options):
-            raise Stale(what, None if found is None else int(found[version_field]), expected, ident=doc["_id"])
-    # Only outside a transaction: the record that did not match has moved again since.
-    doc, expected = replacements[0]
-    raise Stale(what, int(stored[doc["_id"]][version_field]), expected, ident=doc["_id"])
 
 
 class Snapshots:

@@ -60,10 +60,11 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
     """One subscription per mapping, each event's effects applied in the consumer's transaction.
 
     A run of consecutive events of one type (the batch consumer hands them over together) whose
-    effects only close tasks is applied at once (``apply_closings``: one read of the tasks, one
-    write, one history insert), and so is one whose effects only open tasks (``apply_openings``:
-    one read, one insert of the tasks and one of their history, then their emails); a run that
-    does both is applied event by event."""
+    effects only close tasks is applied at once (``apply_closings``: one read of the tasks), and so
+    is one whose effects only open tasks (``apply_openings``: one read, then their emails); the
+    tasks and their history are left for the end of the transaction, written in one command with
+    the processed marker. A run that does both is applied event by event, each event's writes
+    written before the next reads (``Transaction.flush``)."""
 
     def mail_queued(applied: Applied) -> None:
         if applied.emails:
@@ -94,6 +95,7 @@ def subscriptions(notifier: Notifier, on_mail: Callable[[], None], mappings: lis
                 mail_queued(await apply_openings(notifier, tx, translated))
             else:  # a run that both opens and closes: what one event opens, a later one may close
                 for event, effects in translated:
+                    await tx.flush()  # what the events before left for the end: written, so this one reads it
                     await apply(event, effects, tx)
 
         return handle_run

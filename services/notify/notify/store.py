@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import insert_versioned, replace_many_versioned, replace_versioned
+from shared.versioned import insert_versioned, replace_versioned, replace_versioned_at_end
 
 from .domain.kinds import TaskKind
 from .domain.preferences import Preferences
@@ -124,6 +124,14 @@ async def _append_history(db: AsyncDatabase[Document], tx: Transaction, *tasks: 
         task.new_history.clear()
 
 
+def _leave_history(db: AsyncDatabase[Document], tx: Transaction, *tasks: Task) -> None:
+    """``_append_history``, left for the end of ``tx``'s work."""
+    for task in tasks:
+        for entry in _new_history(task):
+            tx.insert_at_end(db[TASK_HISTORY], entry)
+        task.new_history.clear()
+
+
 def _new_history(task: Task) -> list[Document]:
     base = len(task.history) - len(task.new_history)
     return [
@@ -141,11 +149,12 @@ async def existing_task_ids(db: AsyncDatabase[Document], tx: Transaction, task_i
     return {doc["_id"] for doc in docs}
 
 
-async def insert_tasks(db: AsyncDatabase[Document], tx: Transaction, tasks: list[Task]) -> None:
-    """``insert_task`` for several tasks: one insert, and one for their history."""
-    if tasks:
-        await db[TASKS].insert_many([to_document(task) for task in tasks], session=tx.session)
-        await _append_history(db, tx, *tasks)
+def insert_tasks(db: AsyncDatabase[Document], tx: Transaction, tasks: list[Task]) -> None:
+    """``insert_task`` for several tasks, with their history, left for the end of ``tx``'s work
+    (``Transaction.insert_at_end``): written in one command with the transaction's other writes."""
+    for task in tasks:
+        tx.insert_at_end(db[TASKS], to_document(task))
+    _leave_history(db, tx, *tasks)
 
 
 async def insert_task(db: AsyncDatabase[Document], tx: Transaction, task: Task) -> None:
@@ -159,11 +168,13 @@ async def save_task(db: AsyncDatabase[Document], tx: Transaction, task: Task, *,
     await _append_history(db, tx, task)
 
 
-async def save_tasks(db: AsyncDatabase[Document], tx: Transaction, changed: list[tuple[Task, int]]) -> None:
-    """``save_task`` for several tasks (each with the version it was read at): one replace command
-    and one history insert for them all; ``Stale`` if any has moved (the transaction then fails)."""
-    await replace_many_versioned(db[TASKS], [(to_document(task), expected) for task, expected in changed], what="task", session=tx.session)
-    await _append_history(db, tx, *(task for task, _ in changed))
+def save_tasks(db: AsyncDatabase[Document], tx: Transaction, changed: list[tuple[Task, int]]) -> None:
+    """``save_task`` for several tasks (each with the version it was read at), with their history,
+    left for the end of ``tx``'s work: if any has moved by then, the transaction fails with
+    ``Stale`` and keeps nothing."""
+    for task, expected in changed:
+        replace_versioned_at_end(tx, db[TASKS], task.id, to_document(task), expected, what="task")
+    _leave_history(db, tx, *(task for task, _ in changed))
 
 
 async def load_task(db: AsyncDatabase[Document], task_id: str, *, tx: Transaction | None = None, with_history: bool = False) -> Task:

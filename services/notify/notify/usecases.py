@@ -127,7 +127,7 @@ async def apply_openings(n: Notifier, tx: Transaction, opening: list[tuple[Recei
     former = {task.id: task_id_for(event.id, spec.assignee_id, FORMERLY[spec.kind]) for event, spec, task in planned if spec.kind in FORMERLY}
     there = await store.existing_task_ids(n.db, tx, [task.id for _, _, task in planned] + list(former.values()))
     new = [(event, spec, task) for event, spec, task in planned if task.id not in there and former.get(task.id) not in there]
-    await store.insert_tasks(n.db, tx, [task for _, _, task in new])
+    store.insert_tasks(n.db, tx, [task for _, _, task in new])
     emails: list[str] = []
     for event, spec, task in new:
         if spec.email is not None and (email_id := await _email_for(n, tx, task, spec, event.id)) is not None:
@@ -151,7 +151,7 @@ async def apply_closings(n: Notifier, tx: Transaction, closing: list[tuple[Recei
                 expected = task.version
                 if task.close_by_event(outcome=close.outcome, reason=close.reason, by=close.by, at=now, event_id=event.id):
                     changed.setdefault(task.id, (task, expected))
-    await store.save_tasks(n.db, tx, list(changed.values()))
+    store.save_tasks(n.db, tx, list(changed.values()))
 
 
 async def _email_for(n: Notifier, tx: Transaction, task: Task, spec: OpenTask, event_id: str) -> str | None:

@@ -18,8 +18,11 @@ from pymongo import AsyncMongoClient, monitoring
 from shared.consumer import BatchHandler, EventConsumer, ReceivedEvent, Subscription, handled_event_ids
 from shared.mongo import PROCESSED_EVENTS, Transaction, UnitOfWork
 
-from devstack.testing import eventually
+from devstack.testing import CommandLog, eventually
 from devstack.wiring import THING_HAPPENED, ThingHappened, Wiring
+
+#: Made before any client (PyMongo tells a listener only of clients made after it).
+LOG = CommandLog.get()
 
 Handler = Callable[[ReceivedEvent, Transaction], Awaitable[None]]
 
@@ -514,4 +517,86 @@ async def test_a_batch_committed_but_never_acked_is_redelivered_and_skipped_by_i
     assert sorted(r["thing_id"] for r in rows) == list(range(600, 620)), "each event applied exactly once"
     assert sorted(await handled_event_ids(harness.w.db)) == sorted(f"evt-{n}" for n in range(600, 620)), "each event's marker once"
     assert _duplicates() > duplicates_before, "the redelivered, already committed events were skipped as duplicates"
+    assert await harness.dead_letters() == []
+
+
+# --- the marker left for the end: one command with the handler's writes ----------------------------
+
+
+async def test_an_events_marker_goes_in_one_command_with_the_writes_its_handler_left_for_the_end(harness: Harness) -> None:
+    async def leaving(event: ReceivedEvent, tx: Transaction) -> None:
+        tx.insert_at_end(harness.w.db.handled, {"event_id": event.id, "thing_id": event.data.thing_id})
+
+    await harness.start(leaving, prefetch=1)
+    with LOG.recording() as commands:
+        await harness.publish(_envelope(31, event_id="evt-31"))
+        await eventually(lambda: harness.w.db.handled.count_documents({}), message="handled")
+        await eventually(harness.settled, message="queue drained")
+    assert LOG.writes(commands) == [("bulkWrite", (PROCESSED_EVENTS, "handled"))], "the marker and the handler's write: one command"
+    assert await handled_event_ids(harness.w.db) == ["evt-31"]
+
+
+async def test_a_redelivery_whose_handler_refuses_what_the_first_delivery_left_is_acknowledged_not_retried(harness: Harness) -> None:
+    calls: list[str] = []
+
+    async def inserting(event: ReceivedEvent, tx: Transaction) -> None:
+        calls.append(event.id)
+        # Its own key: a second run, meeting the thing the first stored, fails before the marker is written.
+        await harness.w.db.things.insert_one({"_id": event.data.thing_id}, session=tx.session)
+
+    await harness.start(inserting, prefetch=1, max_attempts=3)
+    duplicates = _duplicates()
+    body = _envelope(32, event_id="evt-32")
+    await harness.publish(body)
+    await harness.publish(body)  # the broker redelivering
+
+    async def counted_as_a_duplicate() -> bool:
+        return _duplicates() == duplicates + 1
+
+    await eventually(counted_as_a_duplicate, message="the redelivery acknowledged as a duplicate")
+    await eventually(harness.settled, message="queue drained")
+    assert calls == ["evt-32", "evt-32"], "the redelivery was not retried: its event had been handled"
+    assert await harness.dead_letters() == []
+    assert await harness.w.db.things.count_documents({}) == 1
+    assert await handled_event_ids(harness.w.db) == ["evt-32"]
+
+
+async def test_in_a_batch_each_handler_reads_what_the_ones_before_it_left_for_the_end(harness: Harness) -> None:
+    release = asyncio.Event()
+    transactions: set[int] = set()
+
+    async def counting(event: ReceivedEvent, tx: Transaction) -> None:
+        await release.wait()
+        transactions.add(id(tx))
+        before = await harness.w.db.handled.count_documents({}, session=tx.session)
+        tx.insert_at_end(harness.w.db.handled, {"event_id": event.id, "seen_before": before})
+
+    consumer = await harness.start(counting, prefetch=20, batch=True)
+    for n in range(20):
+        await harness.publish(_envelope(400 + n, event_id=f"evt-{400 + n}"))
+    await eventually(lambda: _holding(consumer, 20), message="as many in hand as the prefetch allows")
+    release.set()
+    await eventually(harness.settled, timeout=30, message="queue drained")
+
+    seen = sorted(doc["seen_before"] for doc in await harness.w.db.handled.find().to_list())
+    assert seen == list(range(20)), "each handler saw every write before it, left for the end or not"
+    assert len(transactions) < 20, "handled in batches"
+
+
+async def test_an_event_delivered_twice_whose_handler_leaves_its_writes_for_the_end_is_handled_once(harness: Harness) -> None:
+    async def leaving(event: ReceivedEvent, tx: Transaction) -> None:
+        tx.insert_at_end(harness.w.db.handled, {"event_id": event.id, "thing_id": event.data.thing_id})
+
+    await harness.start(leaving, prefetch=1)
+    duplicates = _duplicates()
+    body = _envelope(33, event_id="evt-33")
+    await harness.publish(body)
+    await harness.publish(body)
+
+    async def counted_as_a_duplicate() -> bool:
+        return _duplicates() == duplicates + 1
+
+    await eventually(counted_as_a_duplicate, message="the redelivery acknowledged as a duplicate")
+    await eventually(harness.settled, message="queue drained")
+    assert await harness.w.db.handled.count_documents({}) == 1
     assert await harness.dead_letters() == []

@@ -13,8 +13,8 @@ from shared.versioned import (
     Stale,
     current_version,
     insert_versioned,
-    replace_many_versioned,
     replace_versioned,
+    replace_versioned_at_end,
     replace_versioned_returning,
     update_versioned,
 )
@@ -225,7 +225,8 @@ async def test_several_replaces_in_one_command_move_each_record_on_or_none_of_th
     await things.insert_many([{"_id": f"t-{n}", "version": n, "name": "old"} for n in (1, 2, 3)])
 
     async def replace_all(tx: Transaction) -> None:
-        await replace_many_versioned(things, [({"_id": f"t-{n}", "version": n + 1, "name": "new"}, n) for n in (1, 2)], what="thing", session=tx.session)
+        for n in (1, 2):
+            replace_versioned_at_end(tx, things, f"t-{n}", {"_id": f"t-{n}", "version": n + 1, "name": "new"}, n, what="thing")
 
     await wiring.uow.run(replace_all)
     assert await things.find().sort("_id").to_list() == [
@@ -233,10 +234,8 @@ async def test_several_replaces_in_one_command_move_each_record_on_or_none_of_th
 
     async def one_of_them_stale(tx: Transaction) -> None:
         # t-3 is at version 3, read at 2: the first is replaced in the command, then all is undone.
-        await replace_many_versioned(
-            things, [({"_id": "t-1", "version": 3, "name": "newer"}, 2), ({"_id": "t-3", "version": 3, "name": "newer"}, 2)],
-            what="thing", session=tx.session,
-        )
+        replace_versioned_at_end(tx, things, "t-1", {"_id": "t-1", "version": 3, "name": "newer"}, 2, what="thing")
+        replace_versioned_at_end(tx, things, "t-3", {"_id": "t-3", "version": 3, "name": "newer"}, 2, what="thing")
 
     with pytest.raises(Stale) as caught:
         await wiring.uow.run(one_of_them_stale)

@@ -157,3 +157,51 @@ async def test_a_duplicate_left_for_the_end_is_the_duplicate_key_error_of_a_lone
 
 async def _never() -> BaseException:
     raise AssertionError("the record is there: the replace matches it")
+
+
+class _Taken(Exception):
+    """What the inserts below ask for when their key is taken."""
+
+
+@pytest.mark.parametrize("alone", [True, False], ids=["alone", "with-other-writes"])
+async def test_an_insert_left_for_the_end_whose_key_is_taken_raises_what_it_asked_for_and_keeps_nothing(wiring: Wiring, alone: bool) -> None:
+    await wiring.db.markers.insert_one({"_id": "m-1"})
+
+    async def work(tx: Transaction) -> None:
+        tx.insert_at_end(wiring.db.markers, {"_id": "m-1"}, if_duplicate=_Taken)
+        if not alone:
+            tx.insert_at_end(wiring.db.history, {"_id": "h-1"})
+            tx.record(THING_HAPPENED, ThingHappened(thing_id=1), subject="thing/t-1")
+
+    with LOG.recording() as commands:
+        with pytest.raises(_Taken):
+            await wiring.uow.run(work)
+    assert LOG.writes(commands) == ([("insert", ("markers",))] if alone else [("bulkWrite", ("markers", "history", OUTBOX))])
+    for collection in ("history", OUTBOX):
+        assert await wiring.db[collection].count_documents({}) == 0
+
+
+async def test_a_taken_key_on_another_insert_than_the_one_that_asked_is_a_duplicate_key_error(wiring: Wiring) -> None:
+    await wiring.db.history.insert_one({"_id": "h-1"})
+
+    async def work(tx: Transaction) -> None:
+        tx.insert_at_end(wiring.db.markers, {"_id": "m-1"}, if_duplicate=_Taken)
+        tx.insert_at_end(wiring.db.history, {"_id": "h-1"})
+
+    with pytest.raises(DuplicateKeyError):
+        await wiring.uow.run(work)
+    assert await wiring.db.markers.count_documents({}) == 0
+
+
+async def test_flush_writes_what_was_left_so_that_the_rest_of_the_work_reads_it(wiring: Wiring) -> None:
+    async def work(tx: Transaction) -> tuple[object, object]:
+        tx.insert_at_end(wiring.db.history, {"_id": "h-1"})
+        tx.insert_at_end(wiring.db.history, {"_id": "h-2"})
+        await tx.flush()
+        await tx.flush()  # nothing left: no command
+        return await wiring.db.history.count_documents({}, session=tx.session), tx.at_end
+
+    with LOG.recording() as commands:
+        seen, left = await wiring.uow.run(work)
+    assert (seen, left) == (2, [])
+    assert LOG.writes(commands) == [("bulkWrite", ("history",))]

@@ -137,7 +137,8 @@ async def test_the_mail_relay_is_asked_to_look_only_after_an_event_that_queued_a
 
 async def test_runs_of_messages_and_of_counter_signatures_open_and_close_tasks_as_one_event_at_a_time_would(smtp, kit) -> None:
     """The batch handlers: a run of events that only open tasks, and one of events that only close
-    them, each one read and one write (and one history insert) for the run, leaving the tasks,
+    them, each one read and one write command for the run (the tasks and their history, left for
+    the end of the transaction: ``bulkWrite``), leaving the tasks,
     their history and their emails as the events handled one by one would. An event replayed
     after its marker was lost opens nothing again."""
     log = CommandLog.get()
@@ -150,11 +151,11 @@ async def test_runs_of_messages_and_of_counter_signatures_open_and_close_tasks_a
                     for n in (1, 2, 3)]
         with log.recording() as commands:
             await svc.runtime.uow.run(lambda tx: subs[s.WORKFLOW_MESSAGE_SENT.routing_key].batch_handler(messages[:1], tx))
-        assert log.to(commands, TASKS, TASK_HISTORY) == ["find", "insert", "insert"]
+        assert log.to(commands, TASKS, TASK_HISTORY) == ["find", "bulkWrite"]
         # E-1's message again (its marker lost), then E-2's (with an email) and E-3's.
         with log.recording() as commands:
             await svc.runtime.uow.run(lambda tx: subs[s.WORKFLOW_MESSAGE_SENT.routing_key].batch_handler(messages, tx))
-        assert log.to(commands, TASKS, TASK_HISTORY) == ["find", "insert", "insert"]
+        assert log.to(commands, TASKS, TASK_HISTORY) == ["find", "bulkWrite"]
         assert [t["status"] for t in await _tasks(svc, assignee_id="M-1")] == ["open"] * 3
         [mail] = await svc.db[EMAILS].find().to_list()
         assert (mail["recipient_id"], mail["source_event_id"]) == ("M-1", messages[1].id)
@@ -174,7 +175,7 @@ async def test_runs_of_messages_and_of_counter_signatures_open_and_close_tasks_a
         run = [signed("E-1", "M-1"), signed("E-2", "M-1"), signed("E-1", "M-2")]
         with log.recording() as commands:
             await svc.runtime.uow.run(lambda tx: subs[s.COUNTER_SIGNED.routing_key].batch_handler(run, tx))
-        assert log.to(commands, TASKS, TASK_HISTORY, EMAILS) == ["find", "update", "insert"]
+        assert log.to(commands, TASKS, TASK_HISTORY, EMAILS) == ["find", "bulkWrite"]
 
         tasks = {t["link"]["path"].split("/")[2]: t for t in await _tasks(svc, assignee_id="M-1")}
         assert {e: (t["status"], t["version"], t["status_changed_by"]) for e, t in tasks.items()} == {
@@ -224,6 +225,22 @@ async def test_a_delegated_section_is_a_task_for_the_delegate_until_finalised(sm
                                                       "finalised_at": NOW})
         [done] = await _wait_status(svc, "D-1", "done")
         assert done["status_changed_by"] == "D-1"
+
+
+async def test_a_run_delegating_a_section_twice_cancels_the_first_delegates_task_as_one_event_at_a_time_would(smtp, kit) -> None:
+    """A run whose events both open and close tasks is applied event by event in one transaction:
+    the second delegation closes the task the first opened, though the first left its writes for
+    the end of the transaction."""
+    async with running_service(create_app) as svc:
+        subs = {sub.event_type.routing_key: sub for sub in consumers.subscriptions(svc.runtime.extra["notifier"], lambda: None)}
+        base = {"form_id": "F-9", "case_id": "C-9", "stage": "stage_2", "stage_title": "Stage 2", "delegated_by": "IRO-1", "delegated_at": NOW}
+        run = [_received(r.SECTION_DELEGATED, {**base, "delegate_id": "D-1", "delegation_number": 1}),
+               _received(r.SECTION_DELEGATED, {**base, "delegate_id": "D-2", "delegation_number": 2, "recalled_delegate_id": "D-1"})]
+        await svc.runtime.uow.run(lambda tx: subs[r.SECTION_DELEGATED.routing_key].batch_handler(run, tx))
+        assert {t["assignee_id"]: t["status"] for t in await _tasks(svc)} == {"D-1": "cancelled", "D-2": "open"}
+        [first] = await _tasks(svc, assignee_id="D-1")
+        history = await svc.db[TASK_HISTORY].find({"task_id": first["_id"]}).sort("seq").to_list()
+        assert [(h["reason"], h["event_id"]) for h in history] == [("created", run[0].id), ("section recalled and delegated again", run[1].id)]
 
 
 async def test_re_delegating_cancels_the_earlier_delegates_task_and_retracting_cancels_the_new_one(smtp, kit) -> None:
