@@ -353,18 +353,25 @@ async def test_a_confirmed_hand_off_is_marked_sent_within_the_window_without_a_p
         await relay.stop()
 
 
-async def test_a_confirmed_hand_off_stays_claimed_until_marked_and_stopping_marks_it(wiring: Wiring) -> None:
-    channel, queue = await wiring.observer()
+async def _published_not_marked(wiring: Wiring, thing_id: int) -> OutboxRelay:
+    """A running relay that never marks by the clock or polls, once it has published (and the
+    broker confirmed) the hand-off of one committed thing, which it has not yet marked sent."""
     relay = wiring.relay(poll_interval_s=3600, mark_sent_within_s=3600)
     uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
     relay.start()
+    await _commit_things(uow, range(thing_id, thing_id + 1))
+
+    async def confirmed() -> bool:
+        return relay.unmarked == 1
+
+    await eventually(confirmed, message="the hand-off published and confirmed")
+    return relay
+
+
+async def test_a_confirmed_hand_off_stays_claimed_until_marked_and_stopping_marks_it(wiring: Wiring) -> None:
+    channel, queue = await wiring.observer()
+    relay = await _published_not_marked(wiring, 7)
     try:
-        await _commit_things(uow, range(7, 8))
-
-        async def confirmed() -> bool:
-            return relay.unmarked == 1
-
-        await eventually(confirmed, message="the hand-off published and confirmed")
         assert [json.loads(m.body)["data"]["thing_id"] for m in await _drain(channel, queue)] == [7]
         waiting = await wiring.db[OUTBOX].find_one()
         assert waiting["status"] == "pending" and waiting["claim"], "confirmed, not yet marked: still held by its claim"
@@ -379,16 +386,8 @@ async def test_a_confirmed_hand_off_stays_claimed_until_marked_and_stopping_mark
 
 async def test_a_poll_never_takes_again_what_its_relay_published_and_has_not_yet_marked(wiring: Wiring) -> None:
     channel, queue = await wiring.observer()
-    relay = wiring.relay(poll_interval_s=3600, mark_sent_within_s=3600)
-    uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
-    relay.start()
+    relay = await _published_not_marked(wiring, 5)
     try:
-        await _commit_things(uow, range(5, 6))
-
-        async def confirmed() -> bool:
-            return relay.unmarked == 1
-
-        await eventually(confirmed, message="the hand-off published and confirmed")
         wiring.clock.advance(seconds=HANDOFF_CLAIM_S + 1)  # its claim has lapsed by the service's clock
         relay.wake()  # a poll, now
 
