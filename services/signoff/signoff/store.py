@@ -47,14 +47,15 @@ INDEXES = [
         [
             IndexModel([("case_id", ASCENDING), ("sort_key", ASCENDING)]),
             IndexModel([("people_ids", ASCENDING), ("sort_key", ASCENDING)]),
-            IndexModel([("type_code", ASCENDING), ("start_date", ASCENDING), ("_id", ASCENDING)]),
-            IndexModel([("start_date", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("clone_of.exemplar_id", ASCENDING), ("clone_of.version", ASCENDING), ("case_id", ASCENDING)]),
             IndexModel([("clone_batch_id", ASCENDING)], sparse=True),
             # The timeliness report's rows, one page at a time, in its order (with or without a type).
             IndexModel([("timeliness_key", ASCENDING)]),
             IndexModel([("timeliness_type_key", ASCENDING)]),
         ],
+        # The timeliness report read (type,) start date before it had its own keys: every exemplar
+        # written still updated both.
+        retired=["type_code_1_start_date_1__id_1", "start_date_1__id_1"],
     ),
     *rollups.INDEXES,
     Indexes(CHRONOLOGY, [IndexModel([("case_id", ASCENDING), ("sort_key", ASCENDING)])]),

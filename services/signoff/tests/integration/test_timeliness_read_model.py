@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from pymongo import AsyncMongoClient, IndexModel
 from shared.clock import FixedClock
 from shared.documents import OUTBOX
 from shared.http import encode_cursor
@@ -33,8 +34,7 @@ class Old:
 
 async def old_timeliness(db: Any, type_code: str | None, start: date, end: date, today: date) -> Old:
     """The report as it was computed before: every exemplar of the period, assessed one by one."""
-    # The type is checked here, not in the query: SecantusDB 0.7.0b3 answers nothing from the
-    # (type_code, start_date, _id) index when the start date's range is one day ($gte == $lte).
+    # A scan of the test's exemplars: no index serves the start date alone any more (the report reads its keys).
     query: dict[str, Any] = {"start_date": {"$gte": start.isoformat(), "$lte": end.isoformat()}}
     rows = []
     for d in await db[store.EXEMPLARS].find(query).to_list():
@@ -93,6 +93,22 @@ async def test_a_counter_signature_reads_its_exemplar_once_and_writes_everything
         live = await stored_rollups(svc.db)
         assert await readmodels.rebuild(svc.db) == 1
         assert await stored_rollups(svc.db) == live
+
+
+async def test_the_start_date_indexes_the_report_read_before_its_keys_are_dropped_when_the_service_starts(service_env) -> None:
+    """A database an earlier release made has the two indexes the timeliness report read before it
+    had its own keys; no query reads them now, and every exemplar written would still update them."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(service_env["MONGODB_URL"])
+    try:
+        earlier = client[f"{service_env['QA_NAMESPACE']}_signoff"][store.EXEMPLARS]
+        await earlier.create_indexes([IndexModel([("type_code", 1), ("start_date", 1), ("_id", 1)]), IndexModel([("start_date", 1), ("_id", 1)])])
+        async with running_service(create_app) as svc:
+            names = {index["name"] async for index in await svc.db[store.EXEMPLARS].list_indexes()}
+    finally:
+        await client.close()
+    [declared] = [spec for spec in store.INDEXES if spec.collection == store.EXEMPLARS]
+    assert names == {"_id_", *(model.document["name"] for model in declared.models)}
+    assert not names & {"type_code_1_start_date_1__id_1", "start_date_1__id_1"}
 
 
 async def test_every_write_keeps_the_rollups_a_stale_one_moves_nothing_and_a_rebuild_agrees(service_env) -> None:
