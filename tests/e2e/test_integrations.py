@@ -144,7 +144,12 @@ async def test_an_administrator_connects_a_webhook_and_an_amqp_integrator_and_ea
             await _put_case(gateway, f"C-INT{tag}-{n}", team_id)
             subjects.add(f"case/C-INT{tag}-{n}")
         await _put_team(gateway, team_id, "Integrations Team (renamed)")
-        await asyncio.sleep(3)  # the receiver is down: attempts fail and are retried
+
+        async def refused() -> bool:  # the receiver is down: an attempt failed and waits its retry
+            return await mongo[f"{system.namespace}_gateway"]["webhook_deliveries"].count_documents(
+                {"endpoint_id": endpoint["id"], "status": "pending", "attempt_count": {"$gte": 1}}) > 0
+
+        await eventually(refused, timeout=30, interval=0.1, message="a delivery refused while the receiver is down")
         await receiver.up()
         await eventually(lambda: _at_least(receiver, 6), timeout=30, message="deliveries after the outage")
 
@@ -183,7 +188,7 @@ async def test_an_administrator_connects_a_webhook_and_an_amqp_integrator_and_ea
                          for i in granted - receiver.ids()}
                 pytest.fail(f"granted events not delivered within 90 s: {state}")
             await asyncio.sleep(0.2)
-        await asyncio.sleep(1)
+        await asyncio.sleep(1)  # a quiet second: a repeat delivery still on its way would arrive in it
         ours = [d for d in receiver.deliveries if d["id"] in published]
         assert {d["type"] for d in receiver.deliveries} <= {CASE_CHANGED, TEAM_CHANGED}, "only granted types"
         assert {d["id"] for d in ours} == granted and receiver.bad_signatures == 0
