@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 import uuid
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
+import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -62,9 +64,23 @@ async def _tasks(gateway: Any, headers: dict[str, str], kind: str, status: str |
     return list(resp.json()["items"])
 
 
-async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_and_a_concern_is_acted_on_at_once(
-    gateway, system: Stack
-) -> None:
+@dataclass
+class Kent:
+    """What the phases share: the gateway, the running system (its mail folder), the people's ids, email addresses and
+    headers by key (SM the service manager, AUD the case's team manager who audits, SW the social worker, PR the peer
+    reviewer, QA the QA officer, X another team manager), and the case."""
+
+    gateway: Any
+    system: Stack
+    ids: dict[str, str]
+    email: dict[str, str]
+    case: str
+    as_: dict[str, dict[str, str]]
+
+
+async def the_thanet_team_and_a_child_protection_case(gateway: Any, system: Stack) -> Kent:
+    """The directory, as the integration writes it: a service manager, the team manager who audits, the allocated social
+    worker, a peer reviewer, a QA officer and another team manager, the Thanet team, and a CP case."""
     n = uuid.uuid4().hex[:6].upper()
     ids = {key: f"KS{n}-{key}" for key in ("SM", "AUD", "SW", "PR", "QA", "X")}
     email = {key: f"{person_id.lower()}@council.example" for key, person_id in ids.items()}
@@ -102,6 +118,13 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
     resp = await gateway.http.put(f"/api/v1/directory/cases/{case}", json=case_body, headers=writer)
     assert resp.status_code in (200, 201), resp.text
     as_ = {key: await gateway.as_person(person_id) for key, person_id in ids.items()}
+    return Kent(gateway, system, ids, email, case, as_)
+
+
+async def the_qa_officer_allocates_the_audit(k: Kent) -> dict[str, Any]:
+    """The QA officer allocates the case's Kent audit to its team manager, with a peer reviewer, once audit has the
+    directory's events; returns the audit."""
+    gateway, ids, case, as_ = k.gateway, k.ids, k.case, k.as_
 
     async def allocated() -> dict[str, Any] | None:
         body = {"tool_id": KENT, "case_id": case, "auditor_id": ids["AUD"], "peer_reviewer_id": ids["PR"], "month": "2026-12"}
@@ -109,10 +132,15 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
         return resp.json() if resp.status_code == 201 else None
 
     audit = await eventually(allocated, timeout=60, interval=0.5, message="the audit allocated")
-    audit_id, audit_path = audit["id"], f"/audits/{audit['id']}"
     assert audit["social_worker_id"] == ids["SW"]
+    return audit
 
-    # --- 4.1: the auditor's email has the link; the peer reviewer's copy does not ------------------------
+
+async def the_allocation_is_copied_to_the_peer_reviewer_without_the_link(k: Kent, audit: dict[str, Any]) -> None:
+    """4.1: the auditor's email has the link; the peer reviewer's copy does not (and a copy task, nothing to begin)."""
+    gateway, system, email, as_ = k.gateway, k.system, k.email, k.as_
+    audit_id, audit_path = audit["id"], f"/audits/{audit['id']}"
+
     async def mail_to(key: str) -> list[EmailMessage]:
         return _mail(system, email[key])
 
@@ -129,7 +157,11 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
     assert audit_id in task["subject"]
     assert await _tasks(gateway, as_["PR"], "peer_review") == []  # nothing to begin in error
 
-    # --- 2: the social worker's views, before the audit ------------------------------------------------
+
+async def the_social_workers_views_before_the_audit(k: Kent, audit: dict[str, Any]) -> None:
+    """2: the social worker's views, before the audit."""
+    gateway, as_ = k.gateway, k.as_
+    audit_id = audit["id"]
     views = await gateway.http.put(
         f"/api/v1/audit/audits/{audit_id}/practitioner-views",
         json={"views": "I visit weekly; the plan drifted in the summer."},
@@ -137,7 +169,15 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
     )
     assert views.status_code == 200, views.text
 
-    # --- 4.7: a concern raised from inside the audit goes at once to the team manager and service manager --
+
+async def a_concern_raised_inside_the_audit_goes_at_once_to_both_managers(
+    k: Kent, audit: dict[str, Any]
+) -> tuple[dict[str, Any], httpx.Response]:
+    """4.7: a concern raised from inside the audit goes at once to the team manager and service manager (an email with
+    the audit's link but not the concern, and a task each); another team manager cannot raise one. Returns the concern
+    and the response that raised it (its ETag)."""
+    gateway, system, ids, email, as_ = k.gateway, k.system, k.ids, k.email, k.as_
+    audit_id, audit_path = audit["id"], f"/audits/{audit['id']}"
     refused = await gateway.http.post(
         f"/api/v1/audit/audits/{audit_id}/safeguarding-concerns", json={"concern": CONCERN}, headers=as_["X"]
     )
@@ -163,8 +203,16 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
             return [t for t in await _tasks(gateway, as_[key], "safeguarding_concern", "open") if "safeguarding concern" in t["subject"]]
 
         await eventually(concern_task, timeout=60, interval=0.5, message=f"the concern's task in {key}'s tray")
+    return concern, raised
 
-    # The peer reviewer cannot record the outcome; the service manager does, and both tasks close.
+
+async def the_service_manager_records_the_outcome_and_both_tasks_close(
+    k: Kent, audit: dict[str, Any], concern: dict[str, Any], raised: httpx.Response
+) -> httpx.Response:
+    """The peer reviewer cannot record the outcome; the service manager does, and both tasks close. Returns the response
+    that recorded it (its ETag)."""
+    gateway, as_ = k.gateway, k.as_
+    audit_id = audit["id"]
     url = f"/api/v1/audit/audits/{audit_id}/safeguarding-concerns/{concern['id']}/acknowledgement"
     version = raised.headers["etag"]
     refused = await gateway.http.post(url, json={"outcome": "Seen."}, headers={**as_["PR"], "If-Match": version})
@@ -182,8 +230,13 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
         return True
 
     await eventually(concern_tasks_closed, timeout=60, interval=0.5, message="the concern's tasks closed by its outcome")
+    return done
 
-    # On the audit, and on the PDF of stage 1 (with the social worker's views).
+
+async def on_the_audit_and_on_the_pdf_of_stage_1(k: Kent, audit: dict[str, Any], done: httpx.Response) -> None:
+    """On the audit, and on the PDF of stage 1 (with the social worker's views)."""
+    gateway, as_ = k.gateway, k.as_
+    audit_id = audit["id"]
     read = (await gateway.http.get(f"/api/v1/audit/audits/{audit_id}", headers=as_["PR"])).json()
     assert read["safeguarding_concerns"][0]["outcome"] == "Strategy discussion held; child seen today."
     saved = await gateway.http.put(
@@ -203,9 +256,26 @@ async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_an
     assert "Immediate safeguarding concerns" in text and "left alone overnight" in text and "child seen today" in text
     assert "the plan drifted in the summer" in text
 
-    # Stage 1 submitted: the peer reviewer's copy task is done with; the peer review (with its link) takes over.
+
+async def the_peer_review_takes_over_from_the_copy(k: Kent) -> None:
+    """Stage 1 submitted: the peer reviewer's copy task is done with; the peer review (with its link) takes over."""
+    gateway, as_ = k.gateway, k.as_
+
     async def peer_review_opened() -> list[dict[str, Any]]:
         return await _tasks(gateway, as_["PR"], "peer_review", "open")
 
     await eventually(peer_review_opened, timeout=60, interval=0.5, message="the peer review task")
     assert await _tasks(gateway, as_["PR"], "audit_copy", "open") == []
+
+
+async def test_the_allocation_is_copied_to_the_peer_reviewer_without_the_link_and_a_concern_is_acted_on_at_once(
+    gateway, system: Stack
+) -> None:
+    kent = await the_thanet_team_and_a_child_protection_case(gateway, system)
+    audit = await the_qa_officer_allocates_the_audit(kent)
+    await the_allocation_is_copied_to_the_peer_reviewer_without_the_link(kent, audit)
+    await the_social_workers_views_before_the_audit(kent, audit)
+    concern, raised = await a_concern_raised_inside_the_audit_goes_at_once_to_both_managers(kent, audit)
+    done = await the_service_manager_records_the_outcome_and_both_tasks_close(kent, audit, concern, raised)
+    await on_the_audit_and_on_the_pdf_of_stage_1(kent, audit, done)
+    await the_peer_review_takes_over_from_the_copy(kent)

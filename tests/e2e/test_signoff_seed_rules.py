@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from devstack.stack import Stack
@@ -45,9 +47,28 @@ async def _post(gateway: Any, path: str, headers: dict[str, str], body: dict[str
     return await gateway.http.post(path, json=body, headers={**headers, **({"If-Match": etag} if etag else {})})
 
 
-async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_senior_signs_both(
-    gateway, system: Stack, infrastructure: Infrastructure
-) -> None:
+@dataclass
+class Office:
+    """What the phases share: the gateway, the people's ids and headers by key (AO the duty admin officer, DS the duty
+    senior, SW a social worker, TM the team manager), the run's suffix, the team, and the index child's and sibling's cases."""
+
+    gateway: Any
+    n: str
+    ids: dict[str, str]
+    team: str
+    index_case: str
+    sibling_case: str
+    as_: dict[str, dict[str, str]]
+
+
+async def _in_tray(o: Office, index: dict[str, Any]) -> list[dict[str, Any]]:
+    """The open work-flow tasks about the index exemplar in the duty senior's work tray."""
+    return [t for t in await _tasks(o.gateway, o.as_["DS"], "open") if index["id"] in json.dumps(t)]
+
+
+async def the_duty_team_and_the_two_sibling_cases(gateway: Any) -> Office:
+    """The directory, as the integration writes it: the team manager, the duty senior (both signatures), a social worker
+    and the duty admin officer, their Duty and Assessment team, and the index child's and the sibling's CIN cases."""
     n = uuid.uuid4().hex[:6].upper()
     ids = {key: f"SO{n}-{key}" for key in ("AO", "DS", "SW", "TM")}
     team, index_case, sibling_case = f"T-SO{n}", f"C-SO{n}-1", f"C-SO{n}-2"
@@ -90,8 +111,13 @@ async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_se
         )
         assert resp.status_code in (200, 201), resp.text
     as_ = {key: await gateway.as_person(person_id) for key, person_id in ids.items()}
+    return Office(gateway, n, ids, team, index_case, sibling_case, as_)
 
-    # The admin officer completes the Initial Assessment, once sign-off has the cases (events).
+
+async def the_admin_officer_completes_the_initial_assessment(o: Office) -> dict[str, Any]:
+    """The admin officer completes the Initial Assessment, once sign-off has the cases (events); returns the index exemplar."""
+    gateway, n, ids, as_, index_case = o.gateway, o.n, o.ids, o.as_, o.index_case
+
     async def started() -> dict[str, Any] | None:
         resp = await _post(
             gateway,
@@ -102,10 +128,17 @@ async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_se
         return resp.json() if resp.status_code == 201 else None
 
     index = await eventually(started, timeout=60, interval=0.5, message="the admin officer's exemplar started")
-    url = f"{SIGNOFF}/{index['id']}"
     assert index["created_by"] == ids["AO"] and index["unanswered_mandatory"] == []
+    return index
 
-    # Work-flowed to the duty senior, who can give both signatures (not to the social worker).
+
+async def work_flowed_to_the_duty_senior_not_the_social_worker(
+    o: Office, index: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Work-flowed to the duty senior, who can give both signatures (not to the social worker): a task in the duty
+    senior's work tray. Returns the message (the clone's work-flow reuses it) and the task."""
+    gateway, n, ids, as_, index_case = o.gateway, o.n, o.ids, o.as_, o.index_case
+    url = f"{SIGNOFF}/{index['id']}"
     message = {
         "subject": f"Initial Assessment for {index_case} ready for first and second sign-off",
         "action": "ready_for_first_sign_off",
@@ -121,14 +154,20 @@ async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_se
         return resp.json() if resp.status_code == 201 else None
 
     await eventually(sent, timeout=60, interval=0.5, message="the work-flow to the duty senior")
-
-    async def in_tray() -> list[dict[str, Any]]:
-        return [t for t in await _tasks(gateway, as_["DS"], "open") if index["id"] in json.dumps(t)]
-
-    [task] = await eventually(in_tray, timeout=60, interval=0.5, message="the work-flow in the duty senior's tray")
+    [task] = await eventually(
+        lambda: _in_tray(o, index), timeout=60, interval=0.5, message="the work-flow in the duty senior's tray"
+    )
     assert task["assigned_by"] == ids["AO"]
+    return message, task
 
-    # The admin officer cannot sign; the duty senior applies the first and second signature.
+
+async def the_duty_senior_signs_twice_and_the_task_closes(
+    o: Office, index: dict[str, Any], task: dict[str, Any]
+) -> httpx.Response:
+    """The admin officer cannot sign; the duty senior applies the first and second signature, and the counter-signature
+    closes the duty senior's task. Returns the signed exemplar's response (its ETag opens Version 2)."""
+    gateway, ids, as_ = o.gateway, o.ids, o.as_
+    url = f"{SIGNOFF}/{index['id']}"
     etag = f'"{index["revision"]}"'
     no = await _post(gateway, f"{url}/first-signature", as_["AO"], {}, etag)
     assert no.status_code == 403 and no.headers["content-type"].startswith("application/problem+json"), no.text
@@ -141,11 +180,19 @@ async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_se
     assert signed.json()["current"]["first_signature"]["by"] == signed.json()["current"]["counter_signature"]["by"] == ids["DS"]
 
     async def task_done() -> bool:
-        return not await in_tray() and any(t["id"] == task["id"] for t in await _tasks(gateway, as_["DS"], "done"))
+        return not await _in_tray(o, index) and any(t["id"] == task["id"] for t in await _tasks(gateway, as_["DS"], "done"))
 
     await eventually(task_done, timeout=60, interval=0.5, message="the duty senior's task closed by the counter-signature")
+    return signed
 
-    # The admin officer clones it to the sibling: the index child's case note, on the bus by id only.
+
+async def cloned_to_the_sibling_with_the_index_childs_case_note(
+    o: Office, system: Stack, infrastructure: Infrastructure, index: dict[str, Any]
+) -> dict[str, Any]:
+    """The admin officer clones it to the sibling: the index child's case note, on the bus by id only (as an integrator
+    sees it), and in the sibling's chronology. Returns the clone."""
+    gateway, ids, as_, team, index_case, sibling_case = o.gateway, o.ids, o.as_, o.team, o.index_case, o.sibling_case
+    url = f"{SIGNOFF}/{index['id']}"
     async with EventCapture(infrastructure.amqp_url, system.namespace, (NOTE,), integrator_view=True) as capture:
         cloned = await _post(gateway, f"{url}/clones", as_["AO"], {"case_ids": [sibling_case]})
         assert cloned.status_code == 201, cloned.text
@@ -170,8 +217,14 @@ async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_se
     chronology = await gateway.http.get(f"/api/v1/signoff/cases/{sibling_case}/chronology", headers=as_["AO"])
     assert chronology.status_code == 200, chronology.text
     assert any(e["kind"] == "index_child_case_note" and index_case in e["summary"] for e in chronology.json()["items"])
+    return clone
 
-    # The clone work-flowed to the duty senior, who signs it without re-reading it.
+
+async def the_clone_work_flowed_to_the_duty_senior_and_signed(
+    o: Office, index: dict[str, Any], clone: dict[str, Any], message: dict[str, str]
+) -> None:
+    """The clone work-flowed to the duty senior, who signs it without re-reading it."""
+    gateway, ids, as_, index_case, sibling_case = o.gateway, o.ids, o.as_, o.index_case, o.sibling_case
     clone_url = f"{SIGNOFF}/{clone['id']}"
     resp = await _post(
         gateway,
@@ -190,10 +243,26 @@ async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_se
     signed_clone = await _post(gateway, f"{clone_url}/counter-signature", as_["DS"], {}, first.headers["etag"])
     assert signed_clone.status_code == 200 and signed_clone.json()["locked"], signed_clone.text
 
-    # A mistake found after sign-off: the admin officer opens the index exemplar (Version 2).
+
+async def a_mistake_found_the_admin_officer_opens_version_2(o: Office, index: dict[str, Any], signed: httpx.Response) -> None:
+    """A mistake found after sign-off: the admin officer opens the index exemplar (Version 2)."""
+    gateway, ids, as_ = o.gateway, o.ids, o.as_
+    url = f"{SIGNOFF}/{index['id']}"
     opened = await _post(
         gateway, f"{url}/unlock", as_["AO"], {"reason": "Date commenced entered wrongly"}, signed.headers["etag"]
     )
     assert opened.status_code == 200, opened.text
     assert opened.json()["version"] == 2 and opened.json()["status"] == "draft"
     assert opened.json()["versions"][0]["unlock"]["by"] == ids["AO"]
+
+
+async def test_the_admin_officer_completes_clones_and_work_flows_and_the_duty_senior_signs_both(
+    gateway, system: Stack, infrastructure: Infrastructure
+) -> None:
+    office = await the_duty_team_and_the_two_sibling_cases(gateway)
+    index = await the_admin_officer_completes_the_initial_assessment(office)
+    message, task = await work_flowed_to_the_duty_senior_not_the_social_worker(office, index)
+    signed = await the_duty_senior_signs_twice_and_the_task_closes(office, index, task)
+    clone = await cloned_to_the_sibling_with_the_index_childs_case_note(office, system, infrastructure, index)
+    await the_clone_work_flowed_to_the_duty_senior_and_signed(office, index, clone, message)
+    await a_mistake_found_the_admin_officer_opens_version_2(office, index, signed)

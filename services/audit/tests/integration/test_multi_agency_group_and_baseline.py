@@ -8,14 +8,16 @@ case. Refusals are problem+json and change nothing."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import httpx
 from audit.common.directory import CaseChanged, PersonChanged, project_case, project_person
 from audit.main import create_app
 from pypdf import PdfReader
 
-from devstack.testing import EventCapture, running_service
+from devstack.testing import EventCapture, ServiceClient, running_service
 from devstack.testing import problem as _problem
 
 from .conftest import QA_OFFICER, clock, complete, seed_directory
@@ -29,6 +31,7 @@ PARTNERS = [
 ]
 VIEWS = {"method": "visit", "held_on": "2026-09-28", "views": "Things are better at home."}
 GRADES = ["good", "good", "good", "good", "outstanding", "requires_improvement", "requires_improvement", "inadequate", "good", "good"]
+SUMMARY = {"summary": "Early help comes late; information is shared well once a plan is made."}
 
 
 def _ok(response: Any, status: int = 200) -> dict[str, Any]:
@@ -162,124 +165,195 @@ async def test_lead_auditors_had_no_casework_involvement_checked_declared_and_re
             assert "C-5001" not in event.model_dump_json() and "P-SW3" not in event.model_dump_json(), event.type
 
 
+@dataclass(frozen=True)
+class Group:
+    """The service and the events it publishes; the headers of the QA officer, the coordinator (P-BDM), the auditor of every case
+    and a stranger to the group; and the baseline QA staff ask for: eight of the team's child protection cases."""
+
+    svc: ServiceClient
+    http: httpx.AsyncClient
+    capture: EventCapture
+    qa: dict[str, str]
+    bdm: dict[str, str]
+    auditor: dict[str, str]
+    stranger: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EightCases:
+    """The baseline as created (the answer's body), its address, and its eight cases' codes."""
+
+    baseline: dict[str, Any]
+    url: str
+    codes: list[str]
+
+
+@dataclass(frozen=True)
+class TenCases:
+    """The baseline once it holds ten cases (the answer's body) and its ETag; every code a case was given, the withdrawn case's too."""
+
+    ten: dict[str, Any]
+    etag: str
+    all_codes: list[str]
+
+
+async def _the_authority_s_cases_and_the_audit_group(svc: ServiceClient, capture: EventCapture) -> Group:
+    """The directory holds the authority's people and team T-CP's eleven child protection cases; the audit group's people sign in."""
+    await _authority(svc.db)
+    http = svc.http
+    qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])
+    bdm = svc.as_person("P-BDM", roles=["qa_officer"])
+    auditor = svc.as_person("P-X", roles=["team_manager", "auditor"])
+    stranger = svc.as_person("P-TM4", roles=["team_manager", "service_manager"])
+    body = {
+        "theme": "Neglect: early help", "service_area": "child_protection_plan", "coordinator_id": "P-BDM", "partners": PARTNERS,
+        "consultation_worker_ids": ["P-PART"], "cases": [{"case_id": c, "auditor_id": "P-X"} for c in CASES[:8]],
+    }
+    return Group(svc, http, capture, qa, bdm, auditor, stranger, body)
+
+
+async def _anything_but_eight_to_ten_uninvolved_cases_from_qa_staff_is_refused(group: Group) -> None:
+    """Fewer than eight, more than ten, a case twice, an unknown case, an involved lead auditor, not QA staff: refused, nothing stored."""
+    svc, http, qa, auditor, body = group.svc, group.http, group.qa, group.auditor, group.body
+    for cases, field, said in [
+        (CASES[:7], "cases", "a baseline audit is an eight to ten case audit: 7 case(s) given"),
+        (CASES[:11], "cases", "a baseline audit is an eight to ten case audit: 11 case(s) given"),
+        ([*CASES[:7], CASES[0]], "cases", "the case C-5001 is listed twice"),
+        ([*CASES[:3], "C-0000", *CASES[3:7]], "cases.3.case_id", "the directory has not told the audit service of this case"),
+    ]:
+        refused = _problem(await http.post("/v1/multi-agency/baselines", json={**body, "cases": [{"case_id": c, "auditor_id": "P-X"} for c in cases]}, headers=qa), 422)
+        assert (refused["errors"][0]["field"], refused["errors"][0]["message"]) == (field, said), refused
+    involved = _problem(await http.post("/v1/multi-agency/baselines", json={**body, "partners": [{**PARTNERS[0], "representative_id": "P-TM3"}]}, headers=qa), 422)
+    assert involved["errors"][0]["field"] == "cases.0.partners.0.representative_id" and "team manager" in involved["errors"][0]["message"]
+    _problem(await http.post("/v1/multi-agency/baselines", json=body, headers=auditor), 403)
+    assert await _stored(svc.db) == (0, 0, 0, 0)
+
+
+async def _eight_cases_one_tool_for_all_and_a_coded_audit_per_case(group: Group) -> EightCases:
+    """Eight cases: one tool for all, a coded multi-agency audit per case."""
+    svc, http, qa, bdm, stranger, body = group.svc, group.http, group.qa, group.bdm, group.stranger, group.body
+    created = await http.post("/v1/multi-agency/baselines", json=body, headers={**qa, "Idempotency-Key": "baseline-1"})
+    baseline = _ok(created, 201)
+    again = await http.post("/v1/multi-agency/baselines", json=body, headers={**qa, "Idempotency-Key": "baseline-1"})
+    assert _ok(again, 201)["id"] == baseline["id"] and again.headers["Idempotent-Replayed"] == "true"
+    url = f"/v1/multi-agency/baselines/{baseline['id']}"
+    assert created.headers["Location"].endswith(url) and created.headers["ETag"] == '"1"'
+    assert len(baseline["cases"]) == 8 and baseline["figures"]["cases"] == 8 and baseline["figures"]["by_grade"] == {"not_graded": 8}
+    assert await _stored(svc.db) == (1, 8, 8, 1)
+    codes = [c["case_ref"] for c in baseline["cases"]]
+    tools = {(await svc.db["audits"].find_one({"_id": c["audit_id"]}))["tool_id"] for c in baseline["cases"]}
+    assert tools == {f"multi-agency-{baseline['id']}"}
+    first = _ok(await http.get(f"/v1/multi-agency/audits/{baseline['cases'][0]['audit_id']}", headers=bdm))
+    assert first["baseline_id"] == baseline["id"] and first["case_ref"] == codes[0]
+    _problem(await http.get(url, headers=stranger), 404)
+    assert _ok(await http.get(url, headers=svc.as_person("P-HEALTH", roles=["health_named_nurse"])))["id"] == baseline["id"]
+    return EightCases(baseline, url, codes)
+
+
+async def _not_completed_before_every_case_has_had_its_meeting(group: Group, eight: EightCases) -> None:
+    """Completed only once every case has had its meeting, by the coordinator or the Lead QA Auditor."""
+    http, bdm, url, codes = group.http, group.bdm, eight.url, eight.codes
+    early = _problem(await http.post(f"{url}/completion", json=SUMMARY, headers={**bdm, "If-Match": '"1"'}), 409)
+    assert "8 case(s) have not had their multi-agency meeting yet" in early["detail"] and codes[0] in early["detail"]
+
+
+async def _a_case_withdrawn_and_cases_added_up_to_ten(group: Group, eight: EightCases) -> TenCases:
+    """A case withdrawn (its audit kept): seven cases cannot be completed; cases added up to ten, never an eleventh, never twice."""
+    svc, http, bdm, auditor, baseline, url = group.svc, group.http, group.bdm, group.auditor, eight.baseline, eight.url
+    last = baseline["cases"][7]["audit_id"]
+    withdrawal = {"reason": "Consent withdrawn by the family (child in need)."}
+    _problem(await http.post(f"{url}/cases/{last}/withdrawal", json=withdrawal, headers={**auditor, "If-Match": '"1"'}), 403)
+    _problem(await http.post(f"{url}/cases/A-UNKNOWN/withdrawal", json=withdrawal, headers={**bdm, "If-Match": '"1"'}), 404)
+    _problem(await http.post(f"{url}/cases/{last}/withdrawal", json={"reason": ""}, headers={**bdm, "If-Match": '"1"'}), 422)
+    withdrawn = await http.post(f"{url}/cases/{last}/withdrawal", json=withdrawal, headers={**bdm, "If-Match": '"1"'})
+    seven = _ok(withdrawn)
+    assert len(seven["cases"]) == 7 and [(w["audit_id"], w["by"]) for w in seven["withdrawn"]] == [(last, "P-BDM")]
+    assert _ok(await http.get(f"/v1/multi-agency/audits/{last}", headers=bdm))["baseline_id"] == baseline["id"]  # kept, as written
+    too_few = _problem(await http.post(f"{url}/completion", json=SUMMARY, headers={**bdm, "If-Match": '"2"'}), 409)
+    assert "holds 7 case(s): a baseline audit is an eight to ten case audit" in too_few["detail"]
+    etag = withdrawn.headers["ETag"]
+    twice = _problem(await http.post(f"{url}/cases", json={"case_id": CASES[0], "auditor_id": "P-X"}, headers={**bdm, "If-Match": etag}), 422)
+    assert twice["errors"][0]["field"] == "case_id"
+    involved = {"case_id": "C-3001", "auditor_id": "P-TM3"}
+    assert _problem(await http.post(f"{url}/cases", json=involved, headers={**bdm, "If-Match": etag}), 422)["errors"][0]["field"] == "auditor_id"
+    for case_id in CASES[8:11]:
+        added = await http.post(f"{url}/cases", json={"case_id": case_id, "auditor_id": "P-X"}, headers={**bdm, "If-Match": etag})
+        assert added.status_code == 201, added.text
+        etag = added.headers["ETag"]
+    ten = added.json()
+    assert len(ten["cases"]) == 10 and ten["figures"]["cases"] == 10
+    eleventh = _problem(await http.post(f"{url}/cases", json={"case_id": "C-3001", "auditor_id": "P-X"}, headers={**bdm, "If-Match": etag}), 409)
+    assert "holds 10 cases already: a baseline audit is an eight to ten case audit" in eleventh["detail"]
+    assert await svc.db["multi_agency_audits"].count_documents({"multi_agency.baseline_id": baseline["id"]}) == 11
+    codes = [c["case_ref"] for c in ten["cases"]]
+    all_codes = [*codes, baseline["cases"][7]["case_ref"]]  # the withdrawn case's too
+    return TenCases(ten, etag, all_codes)
+
+
+async def _every_case_to_its_meeting_then_the_coordinator_completes_the_baseline(group: Group, eight: EightCases, ten_cases: TenCases) -> dict[str, Any]:
+    """Each of the ten cases graded at its meeting: the figures are the benchmark. Only the coordinator completes the baseline,
+    on its current version, once; nothing is added after. Returns its report."""
+    svc, http, bdm, auditor, url, ten, etag = group.svc, group.http, group.bdm, group.auditor, eight.url, ten_cases.ten, ten_cases.etag
+    for case, grade in zip(ten["cases"], GRADES, strict=True):
+        await _to_meeting(svc, case["audit_id"], grade)
+    live = _ok(await http.get(url, headers=bdm))
+    assert live["figures"]["by_grade"] == {"outstanding": 1, "good": 6, "requires_improvement": 2, "inadequate": 1} and live["report"] is None
+    _problem(await http.post(f"{url}/completion", json=SUMMARY, headers={**auditor, "If-Match": etag}), 403)
+    _problem(await http.post(f"{url}/completion", json=SUMMARY, headers={**bdm, "If-Match": '"1"'}), 412)
+    _problem(await http.post(f"{url}/completion", json=SUMMARY, headers=bdm), 428)
+    done = await http.post(f"{url}/completion", json=SUMMARY, headers={**bdm, "If-Match": etag})
+    report: dict[str, Any] = _ok(done)["report"]
+    assert _ok(done)["completed"]
+    figures = report["figures"]
+    assert (figures["cases"], figures["meetings_held"], figures["good_or_better"], figures["good_or_better_percent"]) == (10, 10, 7, 70)
+    assert (figures["consultations_obtained"], figures["consultations_not_obtained"]) == (40, 0)
+    _problem(await http.post(f"{url}/completion", json=SUMMARY, headers={**bdm, "If-Match": done.headers["ETag"]}), 409)
+    _problem(await http.post(f"{url}/cases", json={"case_id": "C-3001", "auditor_id": "P-X"}, headers={**bdm, "If-Match": done.headers["ETag"]}), 409)
+    return report
+
+
+async def _the_report_s_pdf_names_no_case(group: Group, eight: EightCases, ten_cases: TenCases, report: dict[str, Any]) -> None:
+    """The report's PDF: the figures, no case named, not even by its code; behind sign-in, for the audit group only."""
+    svc, http, stranger, baseline, all_codes = group.svc, group.http, group.stranger, eight.baseline, ten_cases.all_codes
+    paper = await http.get(report["pdf_href"], headers=svc.as_person("P-POLICE", roles=["police_officer"]))
+    assert paper.status_code == 200 and paper.headers["content-type"] == "application/pdf"
+    assert baseline["id"] in paper.headers["content-disposition"]
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(paper.content)).pages)
+    assert "Baseline audit report" in text and "7 of 10 (70%)" in text and "Early help comes late" in text
+    for case_id in CASES:
+        assert case_id not in text
+    for code in all_codes:
+        assert code not in text
+    _problem(await http.get(report["pdf_href"], headers=stranger), 404)
+
+
+async def _what_was_sent_names_each_case_by_its_code_only(group: Group, ten_cases: TenCases) -> None:
+    """What was sent: eight cases' events, each naming its case by its code only; a copy's mail instruction says the case is coded."""
+    capture, all_codes = group.capture, ten_cases.all_codes
+    await capture.wait_for("audit.multi-agency.meeting.held.v1", 10)
+    await capture.wait_for("audit.copy.routed.v2", 10)
+    await capture.settle(0.5)
+    for event in capture.events:
+        sent = event.model_dump_json()
+        assert not any(case_id in sent for case_id in CASES) and "P-SW3" not in sent, event.type
+        if "case_ref" in event.data:
+            assert event.data["case_ref"] in all_codes, event.type
+    assert all(e.data["coded_case"] for e in capture.of_type("audit.copy.routed.v2"))
+    assert sorted(e.data["case_ref"] for e in capture.of_type("audit.audit.allocated.v1")) == sorted(all_codes)
+
+
 async def test_a_baseline_audit_of_eight_to_ten_cases_to_its_report(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
     """Appendix E 3: "The audit group would set a baseline for improvement and would complete an eight to ten case audit on children within
     a specific area of the service, i.e. subject to child protection plans, children looked after etc. This would enable the audit group to
     bench mark quality of practice"; Appendix E 6: "Audits will be circulated electronically by email, with a password sent separately, and
     without the code" (here: not emailed, read behind sign-in; nothing sent joins a code to a case)."""
     async with running_service(lambda: create_app(clock=clock())) as svc:
-        await _authority(svc.db)
-        http = svc.http
-        qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])
-        bdm = svc.as_person("P-BDM", roles=["qa_officer"])
-        auditor = svc.as_person("P-X", roles=["team_manager", "auditor"])
-        stranger = svc.as_person("P-TM4", roles=["team_manager", "service_manager"])
-        body = {
-            "theme": "Neglect: early help", "service_area": "child_protection_plan", "coordinator_id": "P-BDM", "partners": PARTNERS,
-            "consultation_worker_ids": ["P-PART"], "cases": [{"case_id": c, "auditor_id": "P-X"} for c in CASES[:8]],
-        }
-
-        # Fewer than eight, more than ten, a case twice, an unknown case, an involved lead auditor, not QA staff: refused, nothing stored.
-        for cases, field, said in [
-            (CASES[:7], "cases", "a baseline audit is an eight to ten case audit: 7 case(s) given"),
-            (CASES[:11], "cases", "a baseline audit is an eight to ten case audit: 11 case(s) given"),
-            ([*CASES[:7], CASES[0]], "cases", "the case C-5001 is listed twice"),
-            ([*CASES[:3], "C-0000", *CASES[3:7]], "cases.3.case_id", "the directory has not told the audit service of this case"),
-        ]:
-            refused = _problem(await http.post("/v1/multi-agency/baselines", json={**body, "cases": [{"case_id": c, "auditor_id": "P-X"} for c in cases]}, headers=qa), 422)
-            assert (refused["errors"][0]["field"], refused["errors"][0]["message"]) == (field, said), refused
-        involved = _problem(await http.post("/v1/multi-agency/baselines", json={**body, "partners": [{**PARTNERS[0], "representative_id": "P-TM3"}]}, headers=qa), 422)
-        assert involved["errors"][0]["field"] == "cases.0.partners.0.representative_id" and "team manager" in involved["errors"][0]["message"]
-        _problem(await http.post("/v1/multi-agency/baselines", json=body, headers=auditor), 403)
-        assert await _stored(svc.db) == (0, 0, 0, 0)
-
-        # Eight cases: one tool for all, a coded multi-agency audit per case.
-        created = await http.post("/v1/multi-agency/baselines", json=body, headers={**qa, "Idempotency-Key": "baseline-1"})
-        baseline = _ok(created, 201)
-        again = await http.post("/v1/multi-agency/baselines", json=body, headers={**qa, "Idempotency-Key": "baseline-1"})
-        assert _ok(again, 201)["id"] == baseline["id"] and again.headers["Idempotent-Replayed"] == "true"
-        url = f"/v1/multi-agency/baselines/{baseline['id']}"
-        assert created.headers["Location"].endswith(url) and created.headers["ETag"] == '"1"'
-        assert len(baseline["cases"]) == 8 and baseline["figures"]["cases"] == 8 and baseline["figures"]["by_grade"] == {"not_graded": 8}
-        assert await _stored(svc.db) == (1, 8, 8, 1)
-        codes = [c["case_ref"] for c in baseline["cases"]]
-        tools = {(await svc.db["audits"].find_one({"_id": c["audit_id"]}))["tool_id"] for c in baseline["cases"]}
-        assert tools == {f"multi-agency-{baseline['id']}"}
-        first = _ok(await http.get(f"/v1/multi-agency/audits/{baseline['cases'][0]['audit_id']}", headers=bdm))
-        assert first["baseline_id"] == baseline["id"] and first["case_ref"] == codes[0]
-        _problem(await http.get(url, headers=stranger), 404)
-        assert _ok(await http.get(url, headers=svc.as_person("P-HEALTH", roles=["health_named_nurse"])))["id"] == baseline["id"]
-
-        # Completed only once every case has had its meeting, by the coordinator or the Lead QA Auditor.
-        summary = {"summary": "Early help comes late; information is shared well once a plan is made."}
-        early = _problem(await http.post(f"{url}/completion", json=summary, headers={**bdm, "If-Match": '"1"'}), 409)
-        assert "8 case(s) have not had their multi-agency meeting yet" in early["detail"] and codes[0] in early["detail"]
-
-        # A case withdrawn (its audit kept): seven cases cannot be completed; cases added up to ten, never an eleventh, never twice.
-        last = baseline["cases"][7]["audit_id"]
-        withdrawal = {"reason": "Consent withdrawn by the family (child in need)."}
-        _problem(await http.post(f"{url}/cases/{last}/withdrawal", json=withdrawal, headers={**auditor, "If-Match": '"1"'}), 403)
-        _problem(await http.post(f"{url}/cases/A-UNKNOWN/withdrawal", json=withdrawal, headers={**bdm, "If-Match": '"1"'}), 404)
-        _problem(await http.post(f"{url}/cases/{last}/withdrawal", json={"reason": ""}, headers={**bdm, "If-Match": '"1"'}), 422)
-        withdrawn = await http.post(f"{url}/cases/{last}/withdrawal", json=withdrawal, headers={**bdm, "If-Match": '"1"'})
-        seven = _ok(withdrawn)
-        assert len(seven["cases"]) == 7 and [(w["audit_id"], w["by"]) for w in seven["withdrawn"]] == [(last, "P-BDM")]
-        assert _ok(await http.get(f"/v1/multi-agency/audits/{last}", headers=bdm))["baseline_id"] == baseline["id"]  # kept, as written
-        too_few = _problem(await http.post(f"{url}/completion", json=summary, headers={**bdm, "If-Match": '"2"'}), 409)
-        assert "holds 7 case(s): a baseline audit is an eight to ten case audit" in too_few["detail"]
-        etag = withdrawn.headers["ETag"]
-        twice = _problem(await http.post(f"{url}/cases", json={"case_id": CASES[0], "auditor_id": "P-X"}, headers={**bdm, "If-Match": etag}), 422)
-        assert twice["errors"][0]["field"] == "case_id"
-        involved = {"case_id": "C-3001", "auditor_id": "P-TM3"}
-        assert _problem(await http.post(f"{url}/cases", json=involved, headers={**bdm, "If-Match": etag}), 422)["errors"][0]["field"] == "auditor_id"
-        for case_id in CASES[8:11]:
-            added = await http.post(f"{url}/cases", json={"case_id": case_id, "auditor_id": "P-X"}, headers={**bdm, "If-Match": etag})
-            assert added.status_code == 201, added.text
-            etag = added.headers["ETag"]
-        ten = added.json()
-        assert len(ten["cases"]) == 10 and ten["figures"]["cases"] == 10
-        eleventh = _problem(await http.post(f"{url}/cases", json={"case_id": "C-3001", "auditor_id": "P-X"}, headers={**bdm, "If-Match": etag}), 409)
-        assert "holds 10 cases already: a baseline audit is an eight to ten case audit" in eleventh["detail"]
-        assert await svc.db["multi_agency_audits"].count_documents({"multi_agency.baseline_id": baseline["id"]}) == 11
-        codes = [c["case_ref"] for c in ten["cases"]]
-        all_codes = [*codes, baseline["cases"][7]["case_ref"]]  # the withdrawn case's too
-
-        for case, grade in zip(ten["cases"], GRADES, strict=True):
-            await _to_meeting(svc, case["audit_id"], grade)
-        live = _ok(await http.get(url, headers=bdm))
-        assert live["figures"]["by_grade"] == {"outstanding": 1, "good": 6, "requires_improvement": 2, "inadequate": 1} and live["report"] is None
-        _problem(await http.post(f"{url}/completion", json=summary, headers={**auditor, "If-Match": etag}), 403)
-        _problem(await http.post(f"{url}/completion", json=summary, headers={**bdm, "If-Match": '"1"'}), 412)
-        _problem(await http.post(f"{url}/completion", json=summary, headers=bdm), 428)
-        done = await http.post(f"{url}/completion", json=summary, headers={**bdm, "If-Match": etag})
-        report = _ok(done)["report"]
-        assert _ok(done)["completed"]
-        figures = report["figures"]
-        assert (figures["cases"], figures["meetings_held"], figures["good_or_better"], figures["good_or_better_percent"]) == (10, 10, 7, 70)
-        assert (figures["consultations_obtained"], figures["consultations_not_obtained"]) == (40, 0)
-        _problem(await http.post(f"{url}/completion", json=summary, headers={**bdm, "If-Match": done.headers["ETag"]}), 409)
-        _problem(await http.post(f"{url}/cases", json={"case_id": "C-3001", "auditor_id": "P-X"}, headers={**bdm, "If-Match": done.headers["ETag"]}), 409)
-
-        # The report's PDF: the figures, no case named, not even by its code; behind sign-in, for the audit group only.
-        paper = await http.get(report["pdf_href"], headers=svc.as_person("P-POLICE", roles=["police_officer"]))
-        assert paper.status_code == 200 and paper.headers["content-type"] == "application/pdf"
-        assert baseline["id"] in paper.headers["content-disposition"]
-        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(paper.content)).pages)
-        assert "Baseline audit report" in text and "7 of 10 (70%)" in text and "Early help comes late" in text
-        for case_id in CASES:
-            assert case_id not in text
-        for code in all_codes:
-            assert code not in text
-        _problem(await http.get(report["pdf_href"], headers=stranger), 404)
-
-        # What was sent: eight cases' events, each naming its case by its code only; a copy's mail instruction says the case is coded.
-        await capture.wait_for("audit.multi-agency.meeting.held.v1", 10)
-        await capture.wait_for("audit.copy.routed.v2", 10)
-        await capture.settle(0.5)
-        for event in capture.events:
-            sent = event.model_dump_json()
-            assert not any(case_id in sent for case_id in CASES) and "P-SW3" not in sent, event.type
-            if "case_ref" in event.data:
-                assert event.data["case_ref"] in all_codes, event.type
-        assert all(e.data["coded_case"] for e in capture.of_type("audit.copy.routed.v2"))
-        assert sorted(e.data["case_ref"] for e in capture.of_type("audit.audit.allocated.v1")) == sorted(all_codes)
+        group = await _the_authority_s_cases_and_the_audit_group(svc, capture)
+        await _anything_but_eight_to_ten_uninvolved_cases_from_qa_staff_is_refused(group)
+        eight = await _eight_cases_one_tool_for_all_and_a_coded_audit_per_case(group)
+        await _not_completed_before_every_case_has_had_its_meeting(group, eight)
+        ten_cases = await _a_case_withdrawn_and_cases_added_up_to_ten(group, eight)
+        report = await _every_case_to_its_meeting_then_the_coordinator_completes_the_baseline(group, eight, ten_cases)
+        await _the_report_s_pdf_names_no_case(group, eight, ten_cases, report)
+        await _what_was_sent_names_each_case_by_its_code_only(group, ten_cases)
