@@ -18,6 +18,7 @@ its own.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -81,8 +82,27 @@ def _whole_cycle_rules(cycle: dict[str, Any], rows: list[dict[str, Any]]) -> Non
     assert not with_file & set(cycle["uncovered_team_ids"])
 
 
-@pytest.mark.timeout(900)
-async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(gateway) -> None:
+@dataclass
+class MonthStart:
+    """What the phases share: the gateway, the integration's and the QA service manager's headers, this run's tag, and
+    this test's people: the two service managers, the 40 team managers and their teams, the extra auditors, the peer
+    reviewers, and the service each auditor is in."""
+
+    gateway: Any
+    writer: dict[str, str]
+    qa: dict[str, str]
+    n: str
+    sm: list[str]
+    tm: list[str]
+    teams: list[str]
+    extra: list[str]
+    reviewers: list[str]
+    service_of: dict[str, str]
+
+
+async def two_services_of_forty_teams_and_over_2000_cases(gateway: Any) -> tuple[MonthStart, list[dict[str, Any]]]:
+    """Two service managers over 20 team managers each, 8 extra auditors, 30 peer reviewers (the people loaded by the
+    bulk import), and the cases of the 40 teams (over 2,000, the last four teams one case each); returns the cases."""
     n = uuid.uuid4().hex[:6].upper()
     writer = await gateway.as_integration()
     qa = await gateway.as_person("P-QASM")
@@ -121,6 +141,12 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
     ]
     assert len(cases) >= 2000
     await _synced(gateway, writer, await _import(gateway, writer, "people", people))
+    return MonthStart(gateway, writer, qa, n, sm, tm, teams, extra, reviewers, service_of), cases
+
+
+async def the_teams_and_their_cases_loaded_by_the_bulk_imports(ms: MonthStart, cases: list[dict[str, Any]]) -> None:
+    """The 40 teams, then their cases, each import applied by every service."""
+    gateway, writer, tm, teams = ms.gateway, ms.writer, ms.tm, ms.teams
     team_rows = [
         {
             "id": teams[t],
@@ -135,20 +161,33 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
     await _synced(gateway, writer, await _import(gateway, writer, "teams", team_rows))
     await _synced(gateway, writer, await _import(gateway, writer, "cases", cases))
 
-    # The four single-case teams' cases are audited now (allocated by hand): in the 12 months before the draw.
+
+async def the_single_case_teams_cases_audited_by_hand(ms: MonthStart) -> None:
+    """The four single-case teams' cases are audited now (allocated by hand): in the 12 months before the draw."""
+    gateway, qa, n, tm, reviewers = ms.gateway, ms.qa, ms.n, ms.tm, ms.reviewers
     for t in SINGLE_CASE_TEAMS:
         body = {"tool_id": KENT, "case_id": f"MS{n}-C{t:02d}-00", "auditor_id": tm[t], "peer_reviewer_id": reviewers[t - 36]}
         resp = await gateway.http.post("/api/v1/audit/audits", json=body, headers=qa)
         assert resp.status_code == 201, resp.text
 
-    # This test's own programme: the Kent tool's definition under a new id (fallback off, as shipped).
+
+async def this_tests_own_programme_the_kent_tool_under_a_new_id(ms: MonthStart) -> tuple[dict[str, Any], str]:
+    """This test's own programme: the Kent tool's definition under a new id (fallback off, as shipped); returns the
+    definition and the programme's tool id."""
+    gateway, qa, n = ms.gateway, ms.qa, ms.n
     kent = (await gateway.http.get(f"/api/v1/audit/tools/{KENT}", headers=qa)).json()["definition"]
     assert kent["own_service_fallback"] is False
     tool = f"kent-month-start-{n.lower()}"
     created = await gateway.http.post(f"/api/v1/audit/tools/{tool}/versions", json=kent, headers=qa)
     assert created.status_code == 201, created.text
+    return kent, tool
 
-    # --- January: Kent's rule, no fallback ---------------------------------------------------------
+
+async def january_kents_rule_without_the_fallback(ms: MonthStart, tool: str) -> dict[str, Any]:
+    """January: Kent's rule, no fallback. Every team manager with an eligible case gets one they line-manage; the
+    single-case teams' managers and the extra auditors are idle with the reason (or cover a team); nothing is drawn from
+    their own service; the single-case teams are uncovered with the reason. Returns January's cycle."""
+    gateway, qa, n, tm, teams, extra = ms.gateway, ms.qa, ms.n, ms.tm, ms.teams, ms.extra
     drawn = await gateway.http.post(
         "/api/v1/audit/cycles/2027-01/draw", json={"tool_id": tool, "seed": f"jan-{n}"}, headers=qa, timeout=120
     )
@@ -181,14 +220,21 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
             "audited_in_last_12_months": 1,
         }
     assert not {teams[t] for t in range(36)} & set(uncovered)
+    return january
 
-    # A second draw of January with another seed is refused, naming January's; with its own, the same cycle.
+
+async def a_second_draw_of_january_is_refused_with_another_seed(ms: MonthStart, tool: str, january: dict[str, Any]) -> None:
+    """A second draw of January with another seed is refused, naming January's; with its own, the same cycle."""
+    gateway, qa, n = ms.gateway, ms.qa, ms.n
     other = await gateway.http.post("/api/v1/audit/cycles/2027-01/draw", json={"tool_id": tool, "seed": "another"}, headers=qa)
     assert other.status_code == 409 and other.json()["existing_seed"] == f"jan-{n}", other.text
     same = await gateway.http.post("/api/v1/audit/cycles/2027-01/draw", json={"tool_id": tool, "seed": f"jan-{n}"}, headers=qa)
     assert same.status_code == 200 and same.json()["audits"] == january["audits"]
 
-    # --- the fallback switched on (a new version of the programme's tool: who and when) -----------
+
+async def the_fallback_switched_on_in_a_new_version_of_the_tool(ms: MonthStart, tool: str, kent: dict[str, Any]) -> None:
+    """The fallback switched on (a new version of the programme's tool: who and when)."""
+    gateway, qa = ms.gateway, ms.qa
     latest = await gateway.http.get(f"/api/v1/audit/tools/{tool}", headers=qa)
     switched = await gateway.http.post(
         f"/api/v1/audit/tools/{tool}/versions",
@@ -202,7 +248,11 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
         (1, False, "P-QASM"),
     ]
 
-    # --- February: with the fallback --------------------------------------------------------------
+
+async def february_with_the_fallback_nobody_idle_while_their_service_has_cases(ms: MonthStart, tool: str) -> list[dict[str, Any]]:
+    """February: with the fallback. Every one of this test's auditors has an audit: their own team's, a case of their own
+    service, or a team to cover; at least one of them from their own service. Returns February's own-service rows."""
+    gateway, qa, n, sm, tm, teams, extra, service_of = ms.gateway, ms.qa, ms.n, ms.sm, ms.tm, ms.teams, ms.extra, ms.service_of
     drawn = await gateway.http.post(
         "/api/v1/audit/cycles/2027-02/draw", json={"tool_id": tool, "seed": f"feb-{n}"}, headers=qa, timeout=120
     )
@@ -227,8 +277,13 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
             assert got["basis"] == "team_cover", got
     own_service = [r for r in rows if r["basis"] == "own_service"]
     assert len([r for r in own_service if r["auditor_id"] in service_of]) >= 1
+    return own_service
 
-    # The audits are allocated, marked on the cycle's assignments.
+
+async def the_own_service_audits_are_allocated_and_marked(ms: MonthStart, tool: str, own_service: list[dict[str, Any]]) -> None:
+    """The audits are allocated, marked on the cycle's assignments, and on the audit itself."""
+    gateway, qa = ms.gateway, ms.qa
+
     async def allocated() -> dict[str, Any] | None:
         cycle = (await gateway.http.get("/api/v1/audit/cycles/2027-02", params={"tool_id": tool}, headers=qa)).json()
         return cycle if cycle["allocated"] + cycle["failed"] >= cycle["audits"] - len(cycle["awaiting_peer_reviewer"]) else None
@@ -243,3 +298,19 @@ async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(
     one = next(marked[r["auditor_id"]]["audit_id"] for r in own_service if marked[r["auditor_id"]]["audit_id"])
     audit = await gateway.http.get(f"/api/v1/audit/audits/{one}", headers=qa)
     assert audit.status_code == 200 and audit.json()["basis"] == "own_service", audit.text
+
+
+@pytest.mark.timeout(900)
+async def test_a_month_start_of_over_2000_cases_says_the_truth_about_its_sample(gateway) -> None:
+    ms, cases = await two_services_of_forty_teams_and_over_2000_cases(gateway)
+    await the_teams_and_their_cases_loaded_by_the_bulk_imports(ms, cases)
+    await the_single_case_teams_cases_audited_by_hand(ms)
+    kent, tool = await this_tests_own_programme_the_kent_tool_under_a_new_id(ms)
+    # --- January: Kent's rule, no fallback ---------------------------------------------------------
+    january = await january_kents_rule_without_the_fallback(ms, tool)
+    await a_second_draw_of_january_is_refused_with_another_seed(ms, tool, january)
+    # --- the fallback switched on (a new version of the programme's tool: who and when) -----------
+    await the_fallback_switched_on_in_a_new_version_of_the_tool(ms, tool, kent)
+    # --- February: with the fallback --------------------------------------------------------------
+    own_service = await february_with_the_fallback_nobody_idle_while_their_service_has_cases(ms, tool)
+    await the_own_service_audits_are_allocated_and_marked(ms, tool, own_service)
