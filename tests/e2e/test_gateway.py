@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -198,10 +199,34 @@ async def test_a_forged_identity_header_never_changes_who_the_caller_is(gateway)
     assert put.status_code == 403
 
 
+@dataclass
+class BulkImport:
+    """The import as the integration that sent it sees it: its cases' prefix, when it started and what the gateway answered."""
+
+    gateway: Any
+    prefix: str
+    writer: dict[str, str]
+    started: float
+    answered: float
+    accepted: dict[str, Any]
+    location: str
+
+
 # Long by nature: 10,000 cases through the gateway, then through RabbitMQ into audit's register.
 @pytest.mark.timeout(900)
 async def test_a_bulk_import_of_10000_cases_keeps_the_good_rows_reports_the_bad_and_publishes_each(gateway, system: Stack, infrastructure: Infrastructure, mongo) -> None:
     prefix = f"BULK-{uuid.uuid4().hex[:6]}"
+    body = _a_csv_of_10000_cases_four_of_them_bad(prefix)
+    async with EventCapture(infrastructure.amqp_url, system.namespace, ("directory.case.changed.v1",)) as capture:
+        bulk = await _the_import_is_checked_at_once_and_answered_202_with_the_rejections(gateway, prefix, body)
+        report, took = await _the_gateway_writes_the_good_rows_and_reports_the_bad(bulk)
+        await _an_event_is_published_for_each_case_written_and_no_other(bulk, capture, mongo, system)
+    print(f"\nimport of 10,000 cases answered (202) in {bulk.answered:.1f}s, written in {took:.1f}s; all events published after {time.monotonic() - bulk.started:.1f}s")
+    await _the_directory_keeps_the_good_rows_and_not_the_bad(bulk)
+    await _each_services_register_gets_the_good_rows_through_rabbitmq(bulk, report, system, infrastructure)
+
+
+def _a_csv_of_10000_cases_four_of_them_bad(prefix: str) -> bytes:
     bad_rows = {17: ("case_type", "XX"), 2500: ("opened_on", "not-a-date"), 7777: ("team_id", ""), 9999: ("status", "archived")}
     lines = ["id,child_name,case_type,status,team_id,allocated_worker_id,team_manager_id,sibling_case_ids,opened_on,closed_on"]
     for row in range(1, 10_001):
@@ -214,64 +239,81 @@ async def test_a_bulk_import_of_10000_cases_keeps_the_good_rows_reports_the_bad_
             name, value = bad_rows[row]
             cells[name] = value
         lines.append(",".join(cells.values()))
-    body = ("\n".join(lines) + "\n").encode()
+    return ("\n".join(lines) + "\n").encode()
 
-    async with EventCapture(infrastructure.amqp_url, system.namespace, ("directory.case.changed.v1",)) as capture:
-        started = time.monotonic()
-        writer = await gateway.as_integration()
-        # Asynchronously (RFC 7240), as production's proxies cut requests this long: checked at
-        # once (202 with the rejections), written by the gateway's runner, its report polled.
-        resp = await gateway.http.post(
-            "/api/v1/directory/cases:import", content=body, timeout=120,
-            headers={**writer, "Content-Type": "text/csv", "Prefer": "respond-async"},
-        )
-        answered = time.monotonic() - started
-        assert resp.status_code == 202, resp.text
-        assert resp.headers["preference-applied"] == "respond-async"
-        accepted = resp.json()
-        assert (accepted["status"], accepted["received"], accepted["accepted"], accepted["rejected"]) == ("running", 10_000, 9_996, 4)
-        location = resp.headers["location"]
-        assert location == f"/api/v1/directory/imports/{accepted['id']}"
 
-        async def finished() -> dict[str, Any] | None:
-            polled = await gateway.http.get(location, headers=writer)
-            assert polled.status_code == 200, polled.text
-            report: dict[str, Any] = polled.json()
-            return report if report["status"] != "running" else None
+async def _the_import_is_checked_at_once_and_answered_202_with_the_rejections(gateway: Any, prefix: str, body: bytes) -> BulkImport:
+    """Asynchronously (RFC 7240), as production's proxies cut requests this long: checked at
+    once (202 with the rejections), written by the gateway's runner, its report polled."""
+    started = time.monotonic()
+    writer = await gateway.as_integration()
+    resp = await gateway.http.post(
+        "/api/v1/directory/cases:import", content=body, timeout=120,
+        headers={**writer, "Content-Type": "text/csv", "Prefer": "respond-async"},
+    )
+    answered = time.monotonic() - started
+    assert resp.status_code == 202, resp.text
+    assert resp.headers["preference-applied"] == "respond-async"
+    accepted = resp.json()
+    assert (accepted["status"], accepted["received"], accepted["accepted"], accepted["rejected"]) == ("running", 10_000, 9_996, 4)
+    location = resp.headers["location"]
+    assert location == f"/api/v1/directory/imports/{accepted['id']}"
+    return BulkImport(gateway, prefix, writer, started, answered, accepted, location)
 
-        report = await eventually(finished, timeout=300, interval=1.0, message="the import finished")
-        took = time.monotonic() - started
-        assert report["status"] == "completed", report | {"rejections": "..."}
-        assert report["batches_done"] == report["batches_total"] == accepted["batches_total"] > 0
-        assert (report["received"], report["created"], report["rejected"]) == (10_000, 9_996, 4)
-        assert accepted["rejections"] == report["rejections"]
-        assert {(r["row"], r["id"], r["errors"][0]["field"]) for r in report["rejections"]} == {
-            (17, f"{prefix}-17", "case_type"), (2500, f"{prefix}-2500", "opened_on"), (7777, f"{prefix}-7777", "team_id"), (9999, f"{prefix}-9999", "status"),
-        }
 
-        async def ours() -> list[Any]:
-            return [e for e in capture.of_type("directory.case.changed.v1") if e.subject.startswith(f"case/{prefix}-")]
+async def _the_gateway_writes_the_good_rows_and_reports_the_bad(bulk: BulkImport) -> tuple[dict[str, Any], float]:
+    prefix = bulk.prefix
 
-        async def all_ours() -> bool:
-            return len(await ours()) >= 9_996
+    async def finished() -> dict[str, Any] | None:
+        polled = await bulk.gateway.http.get(bulk.location, headers=bulk.writer)
+        assert polled.status_code == 200, polled.text
+        report: dict[str, Any] = polled.json()
+        return report if report["status"] != "running" else None
 
-        await eventually(all_ours, timeout=180, interval=0.5, message="an event for each case written")
-        # Every event the gateway wrote has arrived: an extra one would be here.
-        await capture.flushed(mongo[f"{system.namespace}_gateway"], timeout=60)
-        events = await ours()
-        assert len(events) == 9_996, f"{len(events)} events after {time.monotonic() - started:.0f}s"
-        assert len({e.subject for e in events}) == 9_996
-        assert f"case/{prefix}-17" not in {e.subject for e in events}
-        assert all("child_name" not in e.data for e in events)
-    print(f"\nimport of 10,000 cases answered (202) in {answered:.1f}s, written in {took:.1f}s; all events published after {time.monotonic() - started:.1f}s")
+    report = await eventually(finished, timeout=300, interval=1.0, message="the import finished")
+    took = time.monotonic() - bulk.started
+    assert report["status"] == "completed", report | {"rejections": "..."}
+    assert report["batches_done"] == report["batches_total"] == bulk.accepted["batches_total"] > 0
+    assert (report["received"], report["created"], report["rejected"]) == (10_000, 9_996, 4)
+    assert bulk.accepted["rejections"] == report["rejections"]
+    assert {(r["row"], r["id"], r["errors"][0]["field"]) for r in report["rejections"]} == {
+        (17, f"{prefix}-17", "case_type"), (2500, f"{prefix}-2500", "opened_on"), (7777, f"{prefix}-7777", "team_id"), (9999, f"{prefix}-9999", "status"),
+    }
+    return report, took
 
-    kept = await gateway.http.get(f"/api/v1/directory/cases/{prefix}-10000", headers=writer)
-    assert kept.status_code == 200 and kept.json()["data"]["sibling_case_ids"] == [f"{prefix}-9999"]
-    assert (await gateway.http.get(f"/api/v1/directory/cases/{prefix}-2500", headers=writer)).status_code == 404
 
-    # Through RabbitMQ into the services' own registers: audit's case register (which the monthly
-    # draw samples from), and the sign-off and resolution projections. Waiting for all three also
-    # leaves the shared test system quiet for the tests that follow.
+async def _an_event_is_published_for_each_case_written_and_no_other(bulk: BulkImport, capture: EventCapture, mongo: Any, system: Stack) -> None:
+    prefix = bulk.prefix
+
+    async def ours() -> list[Any]:
+        return [e for e in capture.of_type("directory.case.changed.v1") if e.subject.startswith(f"case/{prefix}-")]
+
+    async def all_ours() -> bool:
+        return len(await ours()) >= 9_996
+
+    await eventually(all_ours, timeout=180, interval=0.5, message="an event for each case written")
+    # Every event the gateway wrote has arrived: an extra one would be here.
+    await capture.flushed(mongo[f"{system.namespace}_gateway"], timeout=60)
+    events = await ours()
+    assert len(events) == 9_996, f"{len(events)} events after {time.monotonic() - bulk.started:.0f}s"
+    assert len({e.subject for e in events}) == 9_996
+    assert f"case/{prefix}-17" not in {e.subject for e in events}
+    assert all("child_name" not in e.data for e in events)
+
+
+async def _the_directory_keeps_the_good_rows_and_not_the_bad(bulk: BulkImport) -> None:
+    kept = await bulk.gateway.http.get(f"/api/v1/directory/cases/{bulk.prefix}-10000", headers=bulk.writer)
+    assert kept.status_code == 200 and kept.json()["data"]["sibling_case_ids"] == [f"{bulk.prefix}-9999"]
+    assert (await bulk.gateway.http.get(f"/api/v1/directory/cases/{bulk.prefix}-2500", headers=bulk.writer)).status_code == 404
+
+
+async def _each_services_register_gets_the_good_rows_through_rabbitmq(
+    bulk: BulkImport, report: dict[str, Any], system: Stack, infrastructure: Infrastructure
+) -> None:
+    """Through RabbitMQ into the services' own registers: audit's case register (which the monthly
+    draw samples from), and the sign-off and resolution projections. Waiting for all three also
+    leaves the shared test system quiet for the tests that follow."""
+    prefix, started = bulk.prefix, bulk.started
     client: AsyncMongoClient[Any] = AsyncMongoClient(infrastructure.mongodb_url, tz_aware=True)
     registers = {
         "audit": client[f"{system.namespace}_audit"]["directory_cases"],
@@ -286,7 +328,7 @@ async def test_a_bulk_import_of_10000_cases_keeps_the_good_rows_reports_the_bad_
         assert report["sync"]["kind"] == "case" and set(report["sync"]["applied"]) == {"signoff", "resolution", "audit"}
 
         async def synced() -> dict[str, Any] | None:
-            status: dict[str, Any] = (await gateway.http.get(report["sync"]["href"], headers=writer)).json()
+            status: dict[str, Any] = (await bulk.gateway.http.get(report["sync"]["href"], headers=bulk.writer)).json()
             return status if status["synced"] else None
 
         await eventually(synced, timeout=600, interval=1.0, message="every service applied the import")

@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import aio_pika
@@ -102,9 +103,43 @@ async def _published(mongo: Any, system: Stack, subjects: set[str]) -> dict[str,
     return found
 
 
+@dataclass
+class Integrators:
+    """What the administrator connected, and the directory changes made while they listen."""
+
+    gateway: Any
+    system: Stack
+    mongo: Any
+    receiver: Receiver
+    endpoint: dict[str, Any]
+    integrator: dict[str, Any]
+    tag: str
+    team_id: str
+    subjects: set[str] = field(default_factory=set)
+    amqp_seen: list[dict[str, Any]] = field(default_factory=list)
+
+
 async def test_an_administrator_connects_a_webhook_and_an_amqp_integrator_and_each_sees_exactly_its_granted_types(
     gateway: Any, system: Stack, mongo: Any
 ) -> None:
+    receiver, endpoint, integrator = await _an_administrator_connects_a_webhook_and_an_amqp_integrator(gateway)
+    tag = uuid.uuid4().hex[:6].upper()
+    it = Integrators(gateway, system, mongo, receiver, endpoint, integrator, tag, team_id=f"T-INT{tag}")
+    connection = await aio_pika.connect_robust(integrator["amqp_url"])
+    try:
+        await _the_amqp_integrator_listens_on_its_queue(it, connection)
+        await _changes_flow_before_during_and_after_a_receiver_outage(it)
+        admin = await _the_delivering_gateway_crashes_with_deliveries_in_flight_and_comes_back(it)
+        published, granted = await _the_webhook_sees_each_granted_event_signed_and_nothing_else(it)
+        await _the_delivery_log_shows_every_granted_event_and_the_outage(it, admin, granted)
+        await _the_amqp_integrator_sees_its_granted_type_and_nothing_else(it, published)
+    finally:
+        await _the_administrator_disconnects_both(it, connection)
+
+
+async def _an_administrator_connects_a_webhook_and_an_amqp_integrator(
+    gateway: Any,
+) -> tuple[Receiver, dict[str, Any], dict[str, Any]]:
     admin = await gateway.as_person(ADMIN)
     receiver = Receiver()
     await receiver.up()
@@ -117,106 +152,118 @@ async def test_an_administrator_connects_a_webhook_and_an_amqp_integrator_and_ea
                                                                                   "event_types": [TEAM_CHANGED]}, headers=admin)
     assert amqp.status_code == 201, amqp.text
     integrator = amqp.json()
+    return receiver, endpoint, integrator
 
-    tag = uuid.uuid4().hex[:6].upper()
-    team_id = f"T-INT{tag}"
-    subjects: set[str] = set()
-    amqp_seen: list[dict[str, Any]] = []
-    connection = await aio_pika.connect_robust(integrator["amqp_url"])
-    try:
-        channel = await connection.channel()
-        queue = await channel.get_queue(integrator["queue"], ensure=True)
 
-        async def on_message(message: Any) -> None:
-            async with message.process():
-                amqp_seen.append(json.loads(message.body))
+async def _the_amqp_integrator_listens_on_its_queue(it: Integrators, connection: Any) -> None:
+    """Connecting with the credentials it was given, on the queue it was given."""
+    channel = await connection.channel()
+    queue = await channel.get_queue(it.integrator["queue"], ensure=True)
 
-        await queue.consume(on_message)
+    async def on_message(message: Any) -> None:
+        async with message.process():
+            it.amqp_seen.append(json.loads(message.body))
 
-        # Before, during and after a receiver outage of a few seconds.
-        await _put_team(gateway, team_id, "Integrations Team")
-        await _put_case(gateway, f"C-INT{tag}-1", team_id)
-        await _put_person(gateway, f"P-INT{tag}", team_id)
-        subjects |= {f"team/{team_id}", f"case/C-INT{tag}-1", f"person/P-INT{tag}"}
-        await eventually(lambda: _at_least(receiver, 2), timeout=20, message="first deliveries")
-        await receiver.down()
-        for n in range(2, 5):
-            await _put_case(gateway, f"C-INT{tag}-{n}", team_id)
-            subjects.add(f"case/C-INT{tag}-{n}")
-        await _put_team(gateway, team_id, "Integrations Team (renamed)")
+    await queue.consume(on_message)
 
-        async def refused() -> bool:  # the receiver is down: an attempt failed and waits its retry
-            return await mongo[f"{system.namespace}_gateway"]["webhook_deliveries"].count_documents(
-                {"endpoint_id": endpoint["id"], "status": "pending", "attempt_count": {"$gte": 1}}) > 0
 
-        await eventually(refused, timeout=30, interval=0.1, message="a delivery refused while the receiver is down")
-        await receiver.up()
-        await eventually(lambda: _at_least(receiver, 6), timeout=30, message="deliveries after the outage")
+async def _changes_flow_before_during_and_after_a_receiver_outage(it: Integrators) -> None:
+    """Before, during and after a receiver outage of a few seconds."""
+    await _put_team(it.gateway, it.team_id, "Integrations Team")
+    await _put_case(it.gateway, f"C-INT{it.tag}-1", it.team_id)
+    await _put_person(it.gateway, f"P-INT{it.tag}", it.team_id)
+    it.subjects |= {f"team/{it.team_id}", f"case/C-INT{it.tag}-1", f"person/P-INT{it.tag}"}
+    await eventually(lambda: _at_least(it.receiver, 2), timeout=20, message="first deliveries")
+    await it.receiver.down()
+    for n in range(2, 5):
+        await _put_case(it.gateway, f"C-INT{it.tag}-{n}", it.team_id)
+        it.subjects.add(f"case/C-INT{it.tag}-{n}")
+    await _put_team(it.gateway, it.team_id, "Integrations Team (renamed)")
 
-        # The delivering gateway crashes while deliveries are in flight, then comes back.
-        receiver.slow_s = 1.0
-        for n in range(5, 9):
-            await _put_case(gateway, f"C-INT{tag}-{n}", team_id)
-            subjects.add(f"case/C-INT{tag}-{n}")
+    async def refused() -> bool:  # the receiver is down: an attempt failed and waits its retry
+        return await it.mongo[f"{it.system.namespace}_gateway"]["webhook_deliveries"].count_documents(
+            {"endpoint_id": it.endpoint["id"], "status": "pending", "attempt_count": {"$gte": 1}}) > 0
 
-        async def in_flight() -> bool:
-            return await mongo[f"{system.namespace}_gateway"]["webhook_deliveries"].count_documents(
-                {"endpoint_id": endpoint["id"], "claim": {"$exists": True}}) > 0
+    await eventually(refused, timeout=30, interval=0.1, message="a delivery refused while the receiver is down")
+    await it.receiver.up()
+    await eventually(lambda: _at_least(it.receiver, 6), timeout=30, message="deliveries after the outage")
 
-        await eventually(in_flight, timeout=20, interval=0.02, message="a delivery in flight")
-        system.services["gateway"].kill()
-        system.restart("gateway")
-        receiver.slow_s = 0.0
-        admin = await gateway.as_person(ADMIN)  # the dev issuer's keys are new after a restart
 
-        published = await _published(mongo, system, subjects)
-        granted = {i for i, t in published.items() if t in (CASE_CHANGED, TEAM_CHANGED)}
-        assert len(granted) == 10 and len(published) == 11
+async def _the_delivering_gateway_crashes_with_deliveries_in_flight_and_comes_back(it: Integrators) -> dict[str, str]:
+    """The delivering gateway crashes while deliveries are in flight, then comes back."""
+    it.receiver.slow_s = 1.0
+    for n in range(5, 9):
+        await _put_case(it.gateway, f"C-INT{it.tag}-{n}", it.team_id)
+        it.subjects.add(f"case/C-INT{it.tag}-{n}")
 
-        async def all_delivered() -> bool:
-            return granted <= receiver.ids()
+    async def in_flight() -> bool:
+        return await it.mongo[f"{it.system.namespace}_gateway"]["webhook_deliveries"].count_documents(
+            {"endpoint_id": it.endpoint["id"], "claim": {"$exists": True}}) > 0
 
-        # Events committed just before the crash wait for their claim (the outbox hand-off's, up to
-        # 10 s) and a delivery in flight for its claim (WEBHOOK_CLAIM_S) to lapse: on a loaded
-        # 2-core machine, give it 90 s; a failure says where each missing event stood.
-        deadline = asyncio.get_running_loop().time() + 90
-        while not await all_delivered():
-            if asyncio.get_running_loop().time() > deadline:
-                db = mongo[f"{system.namespace}_gateway"]
-                state = {i: {"outbox": await db["outbox"].find_one({"_id": i}, {"status": 1, "claim": 1, "available_at": 1, "attempts": 1}),
-                             "deliveries": await db["webhook_deliveries"].find({"event_id": i}, {"body": 0}).to_list()}
-                         for i in granted - receiver.ids()}
-                pytest.fail(f"granted events not delivered within 90 s: {state}")
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(1)  # a quiet second: a repeat delivery still on its way would arrive in it
-        ours = [d for d in receiver.deliveries if d["id"] in published]
-        assert {d["type"] for d in receiver.deliveries} <= {CASE_CHANGED, TEAM_CHANGED}, "only granted types"
-        assert {d["id"] for d in ours} == granted and receiver.bad_signatures == 0
-        repeats = [i for i, n in Counter(d["id"] for d in ours).items() if n > 1]
-        # At least once: only a delivery the crash caught after the receiver answered may repeat,
-        # with the same webhook-id, so the receiver's de-duplication sees each event once.
-        assert len(repeats) <= system_endpoint_concurrency()
-        assert all("child_name" not in json.dumps(d["event"]) for d in ours)
+    await eventually(in_flight, timeout=20, interval=0.02, message="a delivery in flight")
+    it.system.services["gateway"].kill()
+    it.system.restart("gateway")
+    it.receiver.slow_s = 0.0
+    return await it.gateway.as_person(ADMIN)  # the dev issuer's keys are new after a restart
 
-        log = (await gateway.http.get(f"/api/v1/integrations/webhooks/{endpoint['id']}/deliveries", params={"limit": 200},
-                                      headers=admin)).json()["items"]
-        assert {d["event_id"] for d in log} >= granted
-        assert any(a["status_code"] is None for d in log for a in d["attempts"]), "the outage shows in the log"
 
-        team_events = {i for i, t in published.items() if t == TEAM_CHANGED}
+async def _the_webhook_sees_each_granted_event_signed_and_nothing_else(it: Integrators) -> tuple[dict[str, str], set[str]]:
+    """Every event of a granted type reaches the receiver, verified, through the outage and the crash; no other type does."""
+    published = await _published(it.mongo, it.system, it.subjects)
+    granted = {i for i, t in published.items() if t in (CASE_CHANGED, TEAM_CHANGED)}
+    assert len(granted) == 10 and len(published) == 11
 
-        async def amqp_has_all() -> bool:
-            return team_events <= {e["id"] for e in amqp_seen}
+    async def all_delivered() -> bool:
+        return granted <= it.receiver.ids()
 
-        await eventually(amqp_has_all, timeout=20, message="the AMQP integrator's granted events")
-        assert {e["type"] for e in amqp_seen} == {TEAM_CHANGED}
-    finally:
-        admin = await gateway.as_person(ADMIN)
-        await connection.close()
-        await receiver.down()
-        await gateway.http.delete(f"/api/v1/integrations/webhooks/{endpoint['id']}", headers=admin)
-        await gateway.http.post(f"/api/v1/integrations/amqp-integrators/{integrator['id']}/revocation", json={"reason": "test over"},
-                                headers=admin)
+    # Events committed just before the crash wait for their claim (the outbox hand-off's, up to
+    # 10 s) and a delivery in flight for its claim (WEBHOOK_CLAIM_S) to lapse: on a loaded
+    # 2-core machine, give it 90 s; a failure says where each missing event stood.
+    deadline = asyncio.get_running_loop().time() + 90
+    while not await all_delivered():
+        if asyncio.get_running_loop().time() > deadline:
+            db = it.mongo[f"{it.system.namespace}_gateway"]
+            state = {i: {"outbox": await db["outbox"].find_one({"_id": i}, {"status": 1, "claim": 1, "available_at": 1, "attempts": 1}),
+                         "deliveries": await db["webhook_deliveries"].find({"event_id": i}, {"body": 0}).to_list()}
+                     for i in granted - it.receiver.ids()}
+            pytest.fail(f"granted events not delivered within 90 s: {state}")
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1)  # a quiet second: a repeat delivery still on its way would arrive in it
+    ours = [d for d in it.receiver.deliveries if d["id"] in published]
+    assert {d["type"] for d in it.receiver.deliveries} <= {CASE_CHANGED, TEAM_CHANGED}, "only granted types"
+    assert {d["id"] for d in ours} == granted and it.receiver.bad_signatures == 0
+    repeats = [i for i, n in Counter(d["id"] for d in ours).items() if n > 1]
+    # At least once: only a delivery the crash caught after the receiver answered may repeat,
+    # with the same webhook-id, so the receiver's de-duplication sees each event once.
+    assert len(repeats) <= system_endpoint_concurrency()
+    assert all("child_name" not in json.dumps(d["event"]) for d in ours)
+    return published, granted
+
+
+async def _the_delivery_log_shows_every_granted_event_and_the_outage(it: Integrators, admin: dict[str, str], granted: set[str]) -> None:
+    log = (await it.gateway.http.get(f"/api/v1/integrations/webhooks/{it.endpoint['id']}/deliveries", params={"limit": 200},
+                                     headers=admin)).json()["items"]
+    assert {d["event_id"] for d in log} >= granted
+    assert any(a["status_code"] is None for d in log for a in d["attempts"]), "the outage shows in the log"
+
+
+async def _the_amqp_integrator_sees_its_granted_type_and_nothing_else(it: Integrators, published: dict[str, str]) -> None:
+    team_events = {i for i, t in published.items() if t == TEAM_CHANGED}
+
+    async def amqp_has_all() -> bool:
+        return team_events <= {e["id"] for e in it.amqp_seen}
+
+    await eventually(amqp_has_all, timeout=20, message="the AMQP integrator's granted events")
+    assert {e["type"] for e in it.amqp_seen} == {TEAM_CHANGED}
+
+
+async def _the_administrator_disconnects_both(it: Integrators, connection: Any) -> None:
+    admin = await it.gateway.as_person(ADMIN)
+    await connection.close()
+    await it.receiver.down()
+    await it.gateway.http.delete(f"/api/v1/integrations/webhooks/{it.endpoint['id']}", headers=admin)
+    await it.gateway.http.post(f"/api/v1/integrations/amqp-integrators/{it.integrator['id']}/revocation", json={"reason": "test over"},
+                               headers=admin)
 
 
 def system_endpoint_concurrency() -> int:
