@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import aio_pika
 import httpx
@@ -41,8 +42,12 @@ async def test_a_directory_change_reaches_notify_exactly_once_even_when_delivere
     await eventually(lambda: recipients.find_one({"_id": person_id}), message="person projected by notify")
 
     # The broker delivers the very same event again (at-least-once): republish it as it was sent.
-    sent = await mongo[f"{system.namespace}_gateway"]["outbox"].find_one({"envelope": {"$regex": person_id}})
-    assert sent is not None and sent["status"] == "sent"
+    # (The relay marks what the broker confirmed together, within MARK_SENT_WITHIN_S: wait for the mark.)
+    async def marked_sent() -> dict[str, Any] | None:
+        doc = await mongo[f"{system.namespace}_gateway"]["outbox"].find_one({"envelope": {"$regex": person_id}})
+        return doc if doc is not None and doc["status"] == "sent" else None
+
+    sent = await eventually(marked_sent, timeout=10, interval=0.05, message="the event marked sent")
     duplicates_before = await _duplicates_seen(system)
     connection = await aio_pika.connect(infrastructure.amqp_url)
     async with connection:
@@ -80,7 +85,11 @@ async def test_a_service_killed_after_its_write_publishes_the_event_once_after_r
     system.restart("gateway")
     projected = await eventually(lambda: recipients.find_one({"_id": person_id}), message="event published after restart")
     assert projected["changes_applied"] == 1
-    assert (await outbox.find_one({"_id": pending["_id"]}))["status"] == "sent"
+
+    async def marked_sent() -> bool:
+        return bool((await outbox.find_one({"_id": pending["_id"]}))["status"] == "sent")
+
+    await eventually(marked_sent, timeout=10, interval=0.05, message="the event marked sent after the restart")
     assert await mongo[f"{system.namespace}_notify"]["processed_events"].count_documents({"event_id": pending["_id"]}) == 1
 
 

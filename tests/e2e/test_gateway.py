@@ -361,10 +361,23 @@ def _dump_dom(url: str) -> str:
     return done.stdout
 
 
+async def _every_service_documented(gateway: Any) -> dict[str, Any]:
+    """The aggregated document once every service has answered for its part. A service that does
+    not answer within the gateway's fetch timeout (a cold audit service building its 129 routes'
+    schema on a busy machine) is left out of that one answer and named in ``info.x-unavailable``;
+    the next request asks it again."""
+
+    async def complete() -> dict[str, Any] | None:
+        resp = await gateway.http.get("/api/openapi.json")
+        assert resp.status_code == 200
+        doc: dict[str, Any] = resp.json()
+        return None if "x-unavailable" in doc["info"] else doc
+
+    return await eventually(complete, timeout=60, interval=0.5, message="every service in the aggregated document")
+
+
 async def test_the_aggregated_openapi_document_covers_every_service_and_validates(gateway) -> None:
-    resp = await gateway.http.get("/api/openapi.json")
-    assert resp.status_code == 200
-    doc = resp.json()
+    doc = await _every_service_documented(gateway)
     validate(doc)
     assert "x-unavailable" not in doc["info"], doc["info"]
     for service in SERVICES:
@@ -389,7 +402,8 @@ async def test_the_asyncapi_document_validates_with_the_asyncapi_cli(gateway, tm
     assert "is valid" in done.stdout + done.stderr
 
 
-async def test_both_documentation_pages_render_in_headless_chromium(system: Stack) -> None:
+async def test_both_documentation_pages_render_in_headless_chromium(system: Stack, gateway) -> None:
+    await _every_service_documented(gateway)  # the pages draw the aggregated document
     base = system.url("gateway")
     api_page = await asyncio.to_thread(_dump_dom, f"{base}/docs")
     # Swagger UI ran (from the gateway's own assets) and drew the merged document's tag groups, collapsed.
