@@ -70,8 +70,8 @@ def start_embedded_mongo(storage_path: Path, *, log_path: Path, port: int | None
     command = [executable, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage_path), "--log-level", "WARNING"]
     if sync_on_commit:
         command.append("--sync-on-commit")
-    log = log_path.open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with log_path.open("ab") as log:  # the server writes to its own copy
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"mongodb://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

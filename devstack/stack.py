@@ -27,6 +27,9 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    #: Whether the process was ever SIGKILLed (crashed on purpose, or too slow to stop): it may
+    #: have left database transactions open, which the database keeps until their lifetime ends.
+    killed: bool = False
 
     @property
     def url(self) -> str:
@@ -34,12 +37,12 @@ class ServiceProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
         command = [
             sys.executable, "-m", "uvicorn", f"{self.name}.main:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--timeout-graceful-shutdown", "25", "--no-access-log",
         ]
-        self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with self.log_path.open("ab") as log:  # the service writes to its own copy
+            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -53,8 +56,7 @@ class ServiceProcess:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         return self.process.returncode
 
     def kill(self) -> None:
@@ -62,6 +64,7 @@ class ServiceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+            self.killed = True
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -90,6 +93,8 @@ class Stack:
     smtp_port: int | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     mail_catcher: subprocess.Popen[bytes] | None = None
+    #: Service processes this stack replaced (``restart``), kept for ``any_killed``.
+    replaced: list[ServiceProcess] = field(default_factory=list)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -142,6 +147,7 @@ class Stack:
         old = self.services.get(name)
         if old is not None:
             old.stop()
+            self.replaced.append(old)
         proc = ServiceProcess(name, self.ports[name], self.env_for(name, overrides), self.log_dir / f"{name}.log")
         proc.start()
         self.services[name] = proc
@@ -165,6 +171,11 @@ class Stack:
                     + "\n".join(self.services[n].log_tail(15) for n in pending)
                 )
             time.sleep(0.2)
+
+    @property
+    def any_killed(self) -> bool:
+        """Whether any of this stack's service processes, current or replaced, was SIGKILLed."""
+        return any(proc.killed for proc in [*self.services.values(), *self.replaced])
 
     def stop(self) -> None:
         # The gateway first, so nothing new comes in while the others finish what they hold.

@@ -1,0 +1,90 @@
+"""A service process SIGKILLed in a test (a crash on purpose) can leave a database transaction
+open. The system's teardown aborts such transactions before it drops the namespace's databases:
+otherwise the drop waits on the dead transaction, and SecantusDB waits holding its storage lock,
+so the whole test run hangs. Against a SecantusDB of its own, so a failure hangs nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+from devstack.infra import EmbeddedMongo, start_embedded_mongo
+from devstack.stack import ServiceProcess, Stack
+from devstack.testing import Infrastructure, abort_open_transactions
+
+DB = "crashed_mid_transaction"
+
+# Opens a transaction, changes a committed document in it, says so, then waits to be killed.
+HOLDER = """
+import sys, time
+from pymongo import MongoClient
+client = MongoClient(sys.argv[1])
+session = client.start_session()
+session.start_transaction()
+client[sys.argv[2]]["things"].update_one({"_id": "committed-before"}, {"$set": {"claimed": True}}, session=session)
+print("open", flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.fixture
+def own_mongo(tmp_path: Path) -> Iterator[EmbeddedMongo]:
+    mongo = start_embedded_mongo(tmp_path / "data", log_path=tmp_path / "secantus.log", sync_on_commit=False)
+    try:
+        yield mongo
+    finally:
+        mongo.process.kill()  # not stop(): a failed test may have left it stuck
+        mongo.process.wait()
+
+
+def _drop_finishes(url: str, timeout: float) -> bool:
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5000)
+    done = threading.Event()
+
+    def drop() -> None:
+        with client:
+            client.drop_database(DB)
+        done.set()
+
+    threading.Thread(target=drop, daemon=True).start()
+    return done.wait(timeout)
+
+
+def test_a_drop_after_a_process_died_mid_transaction_finishes_once_its_transaction_is_aborted(own_mongo: EmbeddedMongo) -> None:
+    client: MongoClient[dict[str, Any]] = MongoClient(own_mongo.url)
+    with client:
+        client[DB]["things"].insert_one({"_id": "committed-before"})
+    with subprocess.Popen([sys.executable, "-c", HOLDER, own_mongo.url, DB], stdout=subprocess.PIPE, text=True) as holder:
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        finally:
+            holder.kill()  # as a crash: the transaction stays open on the server
+
+    abort_open_transactions(Infrastructure(own_mongo.url, "", "test"))
+
+    # Without the abort the drop waits for the transaction's 60 s lifetime, holding the store.
+    assert _drop_finishes(own_mongo.url, timeout=30), "the database drop did not finish: a transaction is still open"
+    with MongoClient(own_mongo.url) as after:
+        assert DB not in after.list_database_names()
+
+
+def test_a_stack_knows_when_one_of_its_processes_was_killed(tmp_path: Path) -> None:
+    stack = Stack(mongodb_url="mongodb://unused", amqp_url="amqp://unused", namespace="n", signing_key="k", log_dir=tmp_path)
+    sleeper = ServiceProcess("sleeper", 0, {}, tmp_path / "sleeper.log")
+    sleeper.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    stack.services["sleeper"] = sleeper
+    assert not stack.any_killed
+    sleeper.kill()
+    assert sleeper.killed and stack.any_killed
+
+    gentle = ServiceProcess("gentle", 0, {}, tmp_path / "gentle.log")
+    gentle.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    gentle.stop()  # SIGTERM is enough: not a kill
+    assert not gentle.killed
