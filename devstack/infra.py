@@ -96,6 +96,22 @@ def _mongo_answers(url: str) -> bool:
         return False
 
 
+def abort_open_transactions(mongodb_url: str) -> None:
+    """Abort every open transaction on the database (``killAllSessions``): what the database
+    itself does to a dead client's transactions only once their lifetime ends.
+
+    A process SIGKILLed mid-transaction leaves it open, holding the documents it changed, for
+    60 s (mongod's ``transactionLifetimeLimitSeconds``; SecantusDB the same): meanwhile every
+    write to those documents waits, and a database drop waits too (SecantusDB holding its
+    storage lock, so it never ends). The transactions of live processes are aborted as well, and
+    retried by them as after a failover."""
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_url, serverSelectionTimeoutMS=5000)
+    with client:
+        client.admin.command("killAllSessions", [])
+
+
 def ensure_rabbitmq(url: str, *, may_start: bool = True, timeout: float = 90) -> None:
     """Make sure the broker at ``url`` accepts connections, starting a local one if we can."""
     parsed = urlparse(url)

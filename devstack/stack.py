@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .infra import abort_open_transactions
+
 SERVICES = ("signoff", "resolution", "audit", "notify", "gateway")
 DEFAULT_PORTS = {"gateway": 8000, "signoff": 8001, "resolution": 8002, "audit": 8003, "notify": 8004}
 #: Token subject of the demo case-management system, which keeps the directory up to date.
@@ -142,6 +144,14 @@ class Stack:
             proc.start()
             self.services[name] = proc
         self.wait_ready(names, timeout=timeout)
+
+    def crash(self, name: str) -> None:
+        """SIGKILL the service, as a crash, and abort the transactions it left open, as the
+        database does once their lifetime (60 s) ends. Without the abort, the writes of the tests
+        that follow wait on those transactions for up to a minute (the allocation replica test
+        waits that minute on purpose, with a process of its own)."""
+        self.services[name].kill()
+        abort_open_transactions(self.mongodb_url)
 
     def restart(self, name: str, *, overrides: dict[str, str] | None = None, timeout: float = 60) -> None:
         old = self.services.get(name)

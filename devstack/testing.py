@@ -36,7 +36,7 @@ import pytest
 from pydantic import BaseModel
 from pymongo import MongoClient
 
-from .infra import LOCAL_AMQP_URL, ensure_rabbitmq, free_port, start_embedded_mongo
+from .infra import LOCAL_AMQP_URL, abort_open_transactions, ensure_rabbitmq, free_port, start_embedded_mongo
 from .stack import DEFAULT_PORTS, INTEGRATION_CLIENT, Stack
 
 if TYPE_CHECKING:
@@ -167,19 +167,6 @@ def remove_namespace(infra: Infrastructure, namespace: str) -> None:
     _remove_broker_users(infra, namespace)
 
 
-def abort_open_transactions(infra: Infrastructure) -> None:
-    """Abort every open transaction on the test database (``killAllSessions``).
-
-    For after a test SIGKILLed a service: a transaction the process had open stays open, holding
-    its documents, until its lifetime (60 s, as mongod's ``transactionLifetimeLimitSeconds``)
-    ends, and a database drop waits on it; SecantusDB waits holding its storage lock, so the drop
-    never ends. Call it only when no other service process is in the middle of its work: theirs
-    would be aborted too (and retried, as after a failover)."""
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongodb_url, serverSelectionTimeoutMS=5000)
-    with client:
-        client.admin.command("killAllSessions", [])
-
-
 def _remove_broker_users(infra: Infrastructure, namespace: str) -> None:
     """Delete the namespace's broker users (services' and integrators'), where the management API answers."""
     from .broker import management_url_for, remove_users_async
@@ -258,8 +245,8 @@ def running_system(infrastructure: Infrastructure, log_dir: Path, *, env: dict[s
         yield stack
     finally:
         stack.stop()
-        if stack.any_killed:
-            abort_open_transactions(infrastructure)
+        if stack.any_killed:  # a process stopped by SIGKILL may have left transactions open
+            abort_open_transactions(infrastructure.mongodb_url)
         remove_namespace(infrastructure, namespace)
 
 

@@ -1,7 +1,8 @@
 """A service process SIGKILLed in a test (a crash on purpose) can leave a database transaction
-open. The system's teardown aborts such transactions before it drops the namespace's databases:
-otherwise the drop waits on the dead transaction, and SecantusDB waits holding its storage lock,
-so the whole test run hangs. Against a SecantusDB of its own, so a failure hangs nothing else."""
+open, holding what it changed for 60 s. ``Stack.crash`` aborts such transactions at once, and the
+system's teardown does before it drops the namespace's databases: otherwise the drop waits on the
+dead transaction, and SecantusDB waits holding its storage lock, so the whole test run hangs.
+Against a SecantusDB of its own, so a failure hangs nothing else."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from devstack.infra import EmbeddedMongo, start_embedded_mongo
+from devstack.infra import EmbeddedMongo, abort_open_transactions, start_embedded_mongo
 from devstack.stack import ServiceProcess, Stack
-from devstack.testing import Infrastructure, abort_open_transactions
 
 DB = "crashed_mid_transaction"
 
@@ -67,12 +67,41 @@ def test_a_drop_after_a_process_died_mid_transaction_finishes_once_its_transacti
         finally:
             holder.kill()  # as a crash: the transaction stays open on the server
 
-    abort_open_transactions(Infrastructure(own_mongo.url, "", "test"))
+    abort_open_transactions(own_mongo.url)
 
     # Without the abort the drop waits for the transaction's 60 s lifetime, holding the store.
     assert _drop_finishes(own_mongo.url, timeout=30), "the database drop did not finish: a transaction is still open"
     with MongoClient(own_mongo.url) as after:
         assert DB not in after.list_database_names()
+
+
+def test_a_crashed_service_holds_nothing_a_write_after_it_needs(own_mongo: EmbeddedMongo, tmp_path: Path) -> None:
+    """``Stack.crash``: what the dead process changed in its open transaction can be written at once."""
+    with MongoClient(own_mongo.url) as client:
+        client[DB]["things"].insert_one({"_id": "committed-before"})
+    stack = Stack(mongodb_url=own_mongo.url, amqp_url="amqp://unused", namespace="n", signing_key="k", log_dir=tmp_path)
+    holder = ServiceProcess("holder", 0, {}, tmp_path / "holder.log")
+    with subprocess.Popen([sys.executable, "-c", HOLDER, own_mongo.url, DB], stdout=subprocess.PIPE, text=True) as holder.process:
+        try:
+            assert holder.process.stdout is not None and holder.process.stdout.readline().strip() == "open"
+            stack.services["holder"] = holder
+            stack.crash("holder")
+        finally:
+            holder.process.kill()
+    assert holder.killed and stack.any_killed
+
+    done = threading.Event()
+
+    def write() -> None:
+        with MongoClient(own_mongo.url) as client:
+            client[DB]["things"].update_one({"_id": "committed-before"}, {"$set": {"written": "after the crash"}})
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    # Without the abort the write waits for the dead transaction's 60 s lifetime.
+    assert done.wait(20), "a write to what the crashed process had changed is still waiting"
+    with MongoClient(own_mongo.url) as client:
+        assert client[DB]["things"].find_one({"_id": "committed-before"}) == {"_id": "committed-before", "written": "after the crash"}
 
 
 def test_a_stack_knows_when_one_of_its_processes_was_killed(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ async def test_a_service_killed_after_its_write_publishes_the_event_once_after_r
     outbox = mongo[f"{system.namespace}_gateway"]["outbox"]
     pending = await outbox.find_one({"envelope": {"$regex": person_id}})
     assert pending is not None and pending["status"] == "pending"
-    system.services["gateway"].kill()
+    system.crash("gateway")
 
     recipients = mongo[f"{system.namespace}_notify"]["recipients"]
     assert await recipients.find_one({"_id": person_id}) is None

@@ -201,7 +201,7 @@ async def _the_delivering_gateway_crashes_with_deliveries_in_flight_and_comes_ba
             {"endpoint_id": it.endpoint["id"], "claim": {"$exists": True}}) > 0
 
     await eventually(in_flight, timeout=20, interval=0.02, message="a delivery in flight")
-    it.system.services["gateway"].kill()
+    it.system.crash("gateway")
     it.system.restart("gateway")
     it.receiver.slow_s = 0.0
     return await it.gateway.as_person(ADMIN)  # the dev issuer's keys are new after a restart
