@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +44,17 @@ def own_mongo(tmp_path: Path) -> Iterator[EmbeddedMongo]:
         mongo.process.wait()
 
 
-def _drop_finishes(url: str, timeout: float) -> bool:
-    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5000)
+def _finishes(url: str, action: Callable[[MongoClient[dict[str, Any]]], object], timeout: float) -> bool:
+    """Whether ``action`` on a client of ``url`` finishes within ``timeout`` (a thread that does
+    not is left waiting: the fixture kills the server under it)."""
     done = threading.Event()
 
-    def drop() -> None:
-        with client:
-            client.drop_database(DB)
+    def run() -> None:
+        with MongoClient(url, serverSelectionTimeoutMS=5000) as client:
+            action(client)
         done.set()
 
-    threading.Thread(target=drop, daemon=True).start()
+    threading.Thread(target=run, daemon=True).start()
     return done.wait(timeout)
 
 
@@ -70,7 +71,9 @@ def test_a_drop_after_a_process_died_mid_transaction_finishes_once_its_transacti
     abort_open_transactions(own_mongo.url)
 
     # Without the abort the drop waits for the transaction's 60 s lifetime, holding the store.
-    assert _drop_finishes(own_mongo.url, timeout=30), "the database drop did not finish: a transaction is still open"
+    assert _finishes(own_mongo.url, lambda client: client.drop_database(DB), timeout=30), (
+        "the database drop did not finish: a transaction is still open"
+    )
     with MongoClient(own_mongo.url) as after:
         assert DB not in after.list_database_names()
 
@@ -90,16 +93,11 @@ def test_a_crashed_service_holds_nothing_a_write_after_it_needs(own_mongo: Embed
             holder.process.kill()
     assert holder.killed and stack.any_killed
 
-    done = threading.Event()
+    def write(client: MongoClient[dict[str, Any]]) -> None:
+        client[DB]["things"].update_one({"_id": "committed-before"}, {"$set": {"written": "after the crash"}})
 
-    def write() -> None:
-        with MongoClient(own_mongo.url) as client:
-            client[DB]["things"].update_one({"_id": "committed-before"}, {"$set": {"written": "after the crash"}})
-        done.set()
-
-    threading.Thread(target=write, daemon=True).start()
     # Without the abort the write waits for the dead transaction's 60 s lifetime.
-    assert done.wait(20), "a write to what the crashed process had changed is still waiting"
+    assert _finishes(own_mongo.url, write, timeout=20), "a write to what the crashed process had changed is still waiting"
     with MongoClient(own_mongo.url) as client:
         assert client[DB]["things"].find_one({"_id": "committed-before"}) == {"_id": "committed-before", "written": "after the crash"}
 
