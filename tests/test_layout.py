@@ -7,6 +7,8 @@ Python, apart from the web, the database, the broker and the API's own request/r
   the API has its own shapes (``STILL_COUPLED`` names a module only while it is taken apart).
 - Every audit context has the same parts, and the audit package root is wiring only.
 - No import circle among our modules.
+- No test carries a ``type: ignore``: ``./dev lint`` runs mypy over the packages, not their tests,
+  so such a comment would silence nothing and only claim an error nobody checks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import ast
 import importlib
 import inspect
 import os
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -211,3 +214,18 @@ def test_no_import_circle() -> None:
         if v not in index:
             visit(v)
     assert not circles, circles
+
+
+#: Where the tests live: mypy does not read them (``./dev lint`` checks the packages).
+TEST_ROOTS = (ROOT / "tests", ROOT / "shared" / "tests", *(ROOT / "services" / name / "tests" for name in SERVICES))
+
+
+def test_no_test_carries_a_type_ignore() -> None:
+    found = []
+    for root in TEST_ROOTS:
+        for path in sorted(root.rglob("*.py")):
+            with path.open("rb") as source:
+                for token in tokenize.tokenize(source.readline):
+                    if token.type == tokenize.COMMENT and "type: ignore" in token.string:
+                        found.append(f"{path.relative_to(ROOT)}:{token.start[0]}")
+    assert not found, f"type: ignore in tests, which mypy does not check: {found}"

@@ -239,7 +239,7 @@ async def verify_says_where_the_stored_sample_was_altered(
 
 
 @pytest.mark.timeout(600)
-async def test_a_drawn_month_is_reproduced_by_verify_and_an_altered_one_is_not(gateway, mongo) -> None:  # type: ignore[no-untyped-def]
+async def test_a_drawn_month_is_reproduced_by_verify_and_an_altered_one_is_not(gateway, mongo) -> None:
     v, people = await three_team_managers_and_two_peer_reviewers(gateway)
     cases, own_cases = await their_three_teams_of_four_cases(v)
     tool = await this_tests_own_programme(v)

@@ -34,7 +34,7 @@ def _mail(system: Stack, address: str) -> list[EmailMessage]:
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
         if message["To"] == address:
             found.append(message)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def _body(message: EmailMessage) -> str:

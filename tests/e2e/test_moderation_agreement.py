@@ -33,7 +33,7 @@ def _work(form: dict[str, Any], *, peer: bool, changes: dict[str, str] | None = 
     }
 
 
-async def test_a_teams_moderation_agreement_after_several_moderated_audits(gateway) -> None:  # type: ignore[no-untyped-def]
+async def test_a_teams_moderation_agreement_after_several_moderated_audits(gateway) -> None:
     n = uuid.uuid4().hex[:6].upper()
     ids = {role: f"MA{n}-{role}" for role in ("SM", "TM", "PR", "QA", "PERF", "SW")}
     team = f"T-MA{n}"

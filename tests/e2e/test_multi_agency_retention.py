@@ -322,7 +322,7 @@ async def _one_event_with_ids_and_dates_only(db: AsyncDatabase[dict[str, Any]], 
         assert personal not in text, personal
 
 
-async def test_a_multi_agency_audit_held_three_years_is_destroyed_by_the_scheduled_pass(gateway, mongo, system: Stack) -> None:  # type: ignore[no-untyped-def]
+async def test_a_multi_agency_audit_held_three_years_is_destroyed_by_the_scheduled_pass(gateway, mongo, system: Stack) -> None:
     scene = await _the_people_the_team_and_the_case(gateway)
     audit = await _the_qa_officer_sets_up_the_multi_agency_audit(gateway, scene)
     # The case audit completed, the four parties consulted, the meeting, the plan and a progress report.

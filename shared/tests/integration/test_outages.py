@@ -39,7 +39,7 @@ async def unreachable() -> AsyncIterator[AsyncMongoClient[Any]]:
 
 async def _as_a_request(work: Callable[[], Awaitable[Any]]) -> Any:
     """Run ``work`` as the ASGI server runs a request: in a task with a context of its own."""
-    return await asyncio.create_task(work(), context=contextvars.Context())  # type: ignore[arg-type]
+    return await asyncio.create_task(work(), context=contextvars.Context())
 
 
 async def _seconds_to_fail(work: Callable[[], Awaitable[Any]], expected: type[Exception]) -> float:

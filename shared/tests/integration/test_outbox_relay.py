@@ -205,7 +205,7 @@ async def test_events_handed_to_a_relay_that_died_wait_for_their_claim_to_lapse_
     uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=dead)
     # The process dies after the commit, before its relay publishes: stand-in, the relay's hand-off
     # is dropped (its claim is in the database, nothing in memory survives a kill).
-    dead.hand_off = lambda claim, docs: None  # type: ignore[method-assign]
+    dead.hand_off = lambda claim, docs: None
 
     async def work(tx: Transaction) -> None:
         tx.record(THING_HAPPENED, ThingHappened(thing_id=7), subject="thing/7")
@@ -284,7 +284,7 @@ async def test_handed_events_whose_claim_is_about_to_lapse_are_left_to_the_poll_
     relay = PollCounting(wiring.db, wiring.publisher, wiring.clock, service="test", poll_interval_s=3600)
     uow = UnitOfWork(wiring.client, wiring.db, source="/qa/test", clock=wiring.clock, relay=relay)
     relay.start()
-    relay.hand_off = lambda claim, docs: relay._handed.append((claim, docs))  # type: ignore[method-assign]  # held, not woken
+    relay.hand_off = lambda claim, docs: relay._handed.append((claim, docs))  # held, not woken
 
     async def work(tx: Transaction) -> None:
         tx.record(THING_HAPPENED, ThingHappened(thing_id=3), subject="thing/3")

@@ -75,7 +75,7 @@ def test_one_bar_per_category_in_the_series_colour_and_only_the_non_zero_ones_ar
     root = _svg(chart)
     assert _ids(root, "grades-0-") == [f"grades-0-{n}" for n in range(5)]
     bar = next(g for g in root.iter(f"{SVG}g") if g.get("id") == "grades-0-3")
-    assert f"fill: {PALETTE[0].lower()}" in bar.find(f"{SVG}path").get("style", "").lower()  # type: ignore[union-attr]
+    assert f"fill: {PALETTE[0].lower()}" in bar.find(f"{SVG}path").get("style", "").lower()
     assert count_bars(charts.png(chart), PALETTE[0]) == 3
 
 

@@ -29,7 +29,7 @@ MONTH = "2026-12"
 CYCLE = f"{KENT}:{MONTH}"
 
 
-def app():  # type: ignore[no-untyped-def]
+def app():
     return lambda: create_app(clock=FixedClock(DRAW_DAY))
 
 
@@ -50,7 +50,7 @@ def comparable(audit: Any) -> str:
     return json.dumps(store.to_document(audit), default=str, sort_keys=True).replace(audit.id, "<id>")
 
 
-async def test_a_batch_leaves_what_each_work_item_alone_would(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_batch_leaves_what_each_work_item_alone_would(service_env, capture) -> None:
     async with running_service(app()) as svc:
         await load_authority(svc.db, teams=6, peer_reviewers=6)
         ctx = svc.runtime.extra["audit"]
@@ -79,7 +79,7 @@ async def test_a_batch_leaves_what_each_work_item_alone_would(service_env, captu
         # The batch's audit is the one allocate_in makes of the same request (ids apart).
         made: list[Any] = []
 
-        async def by_hand(tx):  # type: ignore[no-untyped-def]
+        async def by_hand(tx):
             request = case_usecases.AllocationRequest(
                 tool_id=KENT, tool_version=version, case_id="C-2-0", auditor_id="TM2", peer_reviewer_id="PR2", month=MONTH,
                 allocation_key=f"{CYCLE}:TM2-by-hand", basis=AllocationBasis.LINE_MANAGED,
@@ -102,7 +102,7 @@ async def test_a_batch_leaves_what_each_work_item_alone_would(service_env, captu
 
 
 async def test_through_the_queue_a_bad_item_is_dead_lettered_alone_and_every_other_auditor_gets_one_audit(
-    service_env, capture, monkeypatch,  # type: ignore[no-untyped-def]
+    service_env, capture, monkeypatch,
 ) -> None:
     monkeypatch.setenv("CONSUMER_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("AUDIT_ALLOCATION_PREFETCH", "16")

@@ -43,7 +43,7 @@ async def _audits_by_auditor(svc: Any, qa: dict[str, str], month: str, expected:
     return audits
 
 
-async def test_with_the_fallback_off_each_audit_says_it_is_of_a_line_managed_case(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_with_the_fallback_off_each_audit_says_it_is_of_a_line_managed_case(service_env, capture) -> None:
     async with running_service(lambda: create_app(clock=FixedClock(DRAW_DAY))) as svc:
         await _load(svc.db)
         qa = svc.as_person("P-QA", roles=["qa_officer"])
@@ -57,7 +57,7 @@ async def test_with_the_fallback_off_each_audit_says_it_is_of_a_line_managed_cas
         assert sorted(a["basis"] for a in listed) == ["line_managed", "line_managed"]
 
 
-async def test_with_the_fallback_on_the_audit_it_gives_is_marked_own_service(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_with_the_fallback_on_the_audit_it_gives_is_marked_own_service(service_env, capture) -> None:
     async with running_service(lambda: create_app(clock=FixedClock(DRAW_DAY))) as svc:
         await _load(svc.db)
         qa = svc.as_person("P-QA", roles=["qa_officer"])

@@ -27,7 +27,7 @@ def complaint(ref: str, level: int | None, responded: str, **more: Any) -> dict[
     return body
 
 
-async def test_the_log_of_level_2_complaints_and_the_annual_extract_of_lessons(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_log_of_level_2_complaints_and_the_annual_extract_of_lessons(service_env) -> None:
     async with seeded_service() as svc:
         http = svc.http
         tm = svc.as_person("P-TM3", roles=["team_manager"], teams=["T-CP"])

@@ -15,11 +15,11 @@ KENT = "kent-online-peer-review"
 QA = ("P-QA", ["qa_officer"])
 
 
-def app(clock: FixedClock):  # type: ignore[no-untyped-def]
+def app(clock: FixedClock):
     return lambda: create_app(clock=clock)
 
 
-async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw_changes_nothing(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw_changes_nothing(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load_authority(svc.db, teams=4, peer_reviewers=4)
         qa = svc.as_person(*QA[:1], roles=QA[1])
@@ -66,7 +66,7 @@ async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw
         assert await svc.db["audits"].count_documents({"month": "2026-12"}) == 4
 
 
-async def test_who_may_draw_and_what_cannot_be_drawn(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_who_may_draw_and_what_cannot_be_drawn(service_env) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load_authority(svc.db, teams=2)
         qa = svc.as_person(*QA[:1], roles=QA[1])
@@ -84,7 +84,7 @@ async def test_who_may_draw_and_what_cannot_be_drawn(service_env) -> None:  # ty
         assert await svc.db["cycles"].count_documents({}) == 0
 
 
-async def test_dispensations_are_recorded_with_history_and_leave_the_auditor_out(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_dispensations_are_recorded_with_history_and_leave_the_auditor_out(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load_authority(svc.db, teams=3)
         qa = svc.as_person(*QA[:1], roles=QA[1])
@@ -126,7 +126,7 @@ async def test_dispensations_are_recorded_with_history_and_leave_the_auditor_out
         assert (await svc.http.get("/v1/dispensations/abc123", headers=qa)).status_code == 404
 
 
-async def test_the_scheduler_draws_next_month_from_its_draw_day_once(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_the_scheduler_draws_next_month_from_its_draw_day_once(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load_authority(svc.db, teams=2)
         admin = svc.as_person("P-ADMIN", roles=["administrator"])
@@ -141,7 +141,7 @@ async def test_the_scheduler_draws_next_month_from_its_draw_day_once(service_env
         assert {e.data["allocated_by"] for e in allocated} == {"audit-scheduler"}
 
 
-async def test_reports_completion_grades_trend_and_team_review_as_json_and_csv(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_reports_completion_grades_trend_and_team_review_as_json_and_csv(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load_authority(svc.db, teams=3, peer_reviewers=3)
         qa = svc.as_person(*QA[:1], roles=QA[1])

@@ -21,7 +21,7 @@ KENT = "kent-online-peer-review"
 QA = {"person_id": "P-QA", "roles": ["qa_officer"]}
 
 
-def app(clock: FixedClock):  # type: ignore[no-untyped-def]
+def app(clock: FixedClock):
     return lambda: create_app(clock=clock)
 
 
@@ -60,7 +60,7 @@ async def load(db: Any, *, cases: dict[str, int], peer_reviewers: int) -> None:
     await project_many(db, people, teams, open_cases)
 
 
-async def test_a_draw_with_another_seed_is_refused_naming_the_months_seed(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_draw_with_another_seed_is_refused_naming_the_months_seed(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load(svc.db, cases={"T0": 2, "T1": 2}, peer_reviewers=2)
         qa = svc.as_person(QA["person_id"], roles=QA["roles"])
@@ -83,7 +83,7 @@ async def test_a_draw_with_another_seed_is_refused_naming_the_months_seed(servic
         assert (await svc.http.get("/v1/cycles/2026-12", headers=qa)).json()["seed"] == "dec-a"
 
 
-async def test_teams_without_a_file_and_idle_auditors_are_reported_with_their_reasons(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_teams_without_a_file_and_idle_auditors_are_reported_with_their_reasons(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load(svc.db, cases={"T0": 3, "T1": 1, "T3": 3}, peer_reviewers=3)
         qa = svc.as_person(QA["person_id"], roles=QA["roles"])
@@ -108,7 +108,7 @@ async def test_teams_without_a_file_and_idle_auditors_are_reported_with_their_re
         assert read["uncovered_teams"] == december["uncovered_teams"] and read["idle_auditors"] == december["idle_auditors"]
 
 
-async def test_peer_reviewers_take_one_audit_each_and_qa_staff_assign_the_rest(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_peer_reviewers_take_one_audit_each_and_qa_staff_assign_the_rest(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load(svc.db, cases={"T0": 2, "T1": 2, "T2": 2, "T3": 2}, peer_reviewers=2)
         qa = svc.as_person(QA["person_id"], roles=QA["roles"])
@@ -177,7 +177,7 @@ async def test_peer_reviewers_take_one_audit_each_and_qa_staff_assign_the_rest(s
         await eventually(allocated_three)
 
 
-async def test_the_own_service_fallback_is_a_programme_setting_with_history_and_marks_its_audits(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_the_own_service_fallback_is_a_programme_setting_with_history_and_marks_its_audits(service_env, capture) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load(svc.db, cases={"T0": 4, "T3": 4}, peer_reviewers=6)
         qa = svc.as_person(QA["person_id"], roles=QA["roles"])

@@ -29,7 +29,7 @@ LEFT_OUT = {
 }
 
 
-def app():  # type: ignore[no-untyped-def]
+def app():
     return lambda: create_app(clock=FixedClock(DRAW_DAY))
 
 
@@ -55,7 +55,7 @@ async def verified(svc: Any, qa: dict[str, str], month: str = "2026-12") -> dict
 
 async def test_a_drawn_month_records_its_inputs_gives_every_case_its_reason_and_verifies(
     service_env, capture, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setattr(cycle_store, "REASON_CHUNK", 4)  # pages that cross the stored chunks
     async with running_service(app()) as svc:
         await load_authority(svc.db, teams=5, cases_per_team=4, peer_reviewers=2)
@@ -137,7 +137,7 @@ async def test_a_drawn_month_records_its_inputs_gives_every_case_its_reason_and_
         assert (await svc.http.get("/v1/cycles/2026-12", headers=qa)).json()["version"] == 2
 
 
-async def test_verify_says_so_when_the_stored_sample_its_reasons_or_its_inputs_were_altered(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_verify_says_so_when_the_stored_sample_its_reasons_or_its_inputs_were_altered(service_env) -> None:
     async with running_service(app()) as svc:
         await load_authority(svc.db, teams=4, cases_per_team=3, peer_reviewers=4)
         qa = svc.as_person(*QA[:1], roles=QA[1])
@@ -203,7 +203,7 @@ async def test_verify_says_so_when_the_stored_sample_its_reasons_or_its_inputs_w
         assert [d["what"] for d in result["differences"]] == ["inputs"]
 
 
-async def test_preview_draws_from_todays_inputs_without_writing_anything(service_env, capture) -> None:  # type: ignore[no-untyped-def]
+async def test_preview_draws_from_todays_inputs_without_writing_anything(service_env, capture) -> None:
     async with running_service(app()) as svc:
         await load_authority(svc.db, teams=4, cases_per_team=3, peer_reviewers=2)
         qa = svc.as_person(*QA[:1], roles=QA[1])
@@ -230,7 +230,7 @@ async def test_preview_draws_from_todays_inputs_without_writing_anything(service
         assert cycle["awaiting_peer_reviewer"] == dry["awaiting_peer_reviewer"]
 
 
-async def test_refusals_bad_input_and_permissions(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_refusals_bad_input_and_permissions(service_env) -> None:
     async with running_service(app()) as svc:
         await load_authority(svc.db, teams=2, cases_per_team=2, peer_reviewers=1)
         qa = svc.as_person(*QA[:1], roles=QA[1])

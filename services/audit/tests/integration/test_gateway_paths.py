@@ -21,7 +21,7 @@ def _forwarded(public: str) -> str:
     return "/v1/" + public.removeprefix("/api/v1/audit/")
 
 
-async def test_a_reports_location_and_pdf_href_are_gateway_paths_that_lead_to_it(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_reports_location_and_pdf_href_are_gateway_paths_that_lead_to_it(service_env) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed_directory(svc.db)
         lead = svc.as_person(LEAD[0], roles=LEAD[1])
@@ -43,7 +43,7 @@ async def test_a_reports_location_and_pdf_href_are_gateway_paths_that_lead_to_it
         assert missing["instance"] == "/api/v1/audit/hillingdon/monthly-reports/2026-09"
 
 
-async def test_request_validation_and_domain_validation_give_one_errors_shape(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_request_validation_and_domain_validation_give_one_errors_shape(service_env) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed_directory(svc.db)
         lead = {**svc.as_person(LEAD[0], roles=LEAD[1]), **BEHIND_THE_GATEWAY}

@@ -271,7 +271,7 @@ async def each_event_published_once(capture: EventCapture, files: Files, delegat
     assert all(e.subject == f"hampshire-file/{e.data['file_id']}" for e in capture.of_type(he.CASE_CONTACT_NOTE.type))
 
 
-async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_one_hampshire_month_end_to_end(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc.db)
         month = Month(svc)

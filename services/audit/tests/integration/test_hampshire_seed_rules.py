@@ -50,7 +50,7 @@ def judgements(reason: str = "") -> dict[str, Any]:
 
 async def test_a_standard_judged_not_met_that_the_team_manager_said_was_is_raised_with_them(
     service_env, capture: EventCapture
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc.db)
         http = svc.http
@@ -140,7 +140,7 @@ async def test_a_standard_judged_not_met_that_the_team_manager_said_was_is_raise
         assert "risk" not in str(raised.data).lower() and "risk" not in str(closed.data).lower()
 
 
-async def test_the_workers_without_a_file_and_the_quarterly_report(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_the_workers_without_a_file_and_the_quarterly_report(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc.db)
         http = svc.http

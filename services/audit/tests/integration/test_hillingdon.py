@@ -237,7 +237,7 @@ async def _the_issued_report_refuses_every_change_and_reads_as_a_pdf(review: Rev
     _problem(await http.get(report_url, headers=svc.as_person("P-SW3", roles=["social_worker"])), 404)
 
 
-async def test_review_loop_and_the_monthly_report(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_review_loop_and_the_monthly_report(service_env, capture: EventCapture) -> None:
     async with seeded_service() as svc:
         review = await _the_completed_event_opens_one_review_for_the_requires_improvement_audit(svc, capture)
         people = await _a_stranger_sees_nothing_of_the_review(review)
@@ -249,7 +249,7 @@ async def test_review_loop_and_the_monthly_report(service_env, capture: EventCap
         await _the_issued_report_refuses_every_change_and_reads_as_a_pdf(review, report, issued)
 
 
-async def test_themed_report_crib_sheets_and_the_monthly_session(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_themed_report_crib_sheets_and_the_monthly_session(service_env, capture: EventCapture) -> None:
     async with seeded_service() as svc:
         await project_case(svc.db, CaseChanged(case_id="C-3002", version=1, case_type="CIN", team_id="T-CP", team_manager_id="P-TM3", allocated_worker_id="P-SW4", opened_on=date(2026, 5, 1)))
         http = svc.http

@@ -258,7 +258,7 @@ async def _the_team_manager_s_overview_is_reported_to_the_service_manager(hillin
     assert (await http.get(url, headers=service_manager)).json()["overview"] == "Chronologies are weak; visits timely."
 
 
-async def test_a_single_agency_round_from_case_list_to_overview(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_single_agency_round_from_case_list_to_overview(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await _seed(svc.db)
         hillingdon = Hillingdon(
@@ -279,7 +279,7 @@ async def test_a_single_agency_round_from_case_list_to_overview(service_env, cap
         await _the_team_manager_s_overview_is_reported_to_the_service_manager(hillingdon, case_list, etag)
 
 
-async def test_the_monthly_draw_is_not_how_hillingdon_runs_its_single_agency_audit(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_monthly_draw_is_not_how_hillingdon_runs_its_single_agency_audit(service_env) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await _seed(svc.db)
         qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])

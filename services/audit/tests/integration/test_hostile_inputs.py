@@ -16,11 +16,11 @@ from .conftest import DRAW_DAY, load_authority
 PROBLEM = "application/problem+json"
 
 
-def app():  # type: ignore[no-untyped-def]
+def app():
     return lambda: create_app(clock=FixedClock(DRAW_DAY))
 
 
-async def test_a_month_in_year_0_is_refused_with_422_problems_not_500(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_month_in_year_0_is_refused_with_422_problems_not_500(service_env) -> None:
     async with running_service(app()) as svc:
         qa = svc.as_person("P-QA", roles=["qa_officer"])
         lead = svc.as_person("P-LEAD", roles=["lead_qa_auditor"])
@@ -41,7 +41,7 @@ async def test_a_month_in_year_0_is_refused_with_422_problems_not_500(service_en
         assert (await svc.http.get("/v1/reports/completion?month=1900-01", headers=perf)).status_code == 200
 
 
-async def test_a_csv_for_a_team_id_beyond_latin_1_downloads_with_its_name_in_filename_star(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_csv_for_a_team_id_beyond_latin_1_downloads_with_its_name_in_filename_star(service_env) -> None:
     async with running_service(app()) as svc:
         await load_authority(svc.db, teams=1)
         perf = svc.as_person("P-PERF", roles=["performance_officer"])
@@ -53,7 +53,7 @@ async def test_a_csv_for_a_team_id_beyond_latin_1_downloads_with_its_name_in_fil
         assert unquote(disposition.split("filename*=UTF-8''", 1)[1]) == "team-review-东区-Équipe-2026-12.csv"
 
 
-async def test_an_integer_beyond_64_bits_in_a_path_is_a_422_problem(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_an_integer_beyond_64_bits_in_a_path_is_a_422_problem(service_env) -> None:
     async with running_service(app()) as svc:
         anyone = svc.as_person("P-SW", roles=["social_worker"])
         tools = (await svc.http.get("/v1/tools", headers=anyone)).json()["items"]

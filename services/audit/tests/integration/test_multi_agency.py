@@ -108,7 +108,7 @@ class Audit:
         return f"/v1/multi-agency/audits/{self.id}"
 
 
-async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_one_multi_agency_audit_end_to_end(service_env, capture: EventCapture) -> None:
     async with seeded_service() as svc:
         people = people_of(svc)
         await bad_set_ups_change_nothing(people)

@@ -74,7 +74,7 @@ async def _to_meeting(svc: Any, audit_id: str, grade: str, partners: list[dict[s
     return _ok(await http.post(f"{url}/meeting", json=meeting, headers={**lead, "If-Match": etag}))
 
 
-async def test_lead_auditors_had_no_casework_involvement_checked_declared_and_replaced(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_lead_auditors_had_no_casework_involvement_checked_declared_and_replaced(service_env, capture: EventCapture) -> None:
     """Appendix E 1: "Each agency would need to appoint a lead practitioner or manager from that agency who had not case work involvement
     or responsibility for the cases being audited to carry out the audit. The lead agency auditors can be replaced or alternated"."""
     async with running_service(lambda: create_app(clock=clock())) as svc:
@@ -343,7 +343,7 @@ async def _what_was_sent_names_each_case_by_its_code_only(group: Group, ten_case
     assert sorted(e.data["case_ref"] for e in capture.of_type("audit.audit.allocated.v1")) == sorted(all_codes)
 
 
-async def test_a_baseline_audit_of_eight_to_ten_cases_to_its_report(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_a_baseline_audit_of_eight_to_ten_cases_to_its_report(service_env, capture: EventCapture) -> None:
     """Appendix E 3: "The audit group would set a baseline for improvement and would complete an eight to ten case audit on children within
     a specific area of the service, i.e. subject to child protection plans, children looked after etc. This would enable the audit group to
     bench mark quality of practice"; Appendix E 6: "Audits will be circulated electronically by email, with a password sent separately, and

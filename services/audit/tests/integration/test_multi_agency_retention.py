@@ -78,7 +78,7 @@ class OldAudit:
         return f"/v1/multi-agency/audits/{self.id}"
 
 
-async def test_an_audit_held_three_years_is_destroyed_and_logged_with_its_counts_kept(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_an_audit_held_three_years_is_destroyed_and_logged_with_its_counts_kept(service_env, capture: EventCapture) -> None:
     moved = clock()
     async with running_service(lambda: create_app(clock=moved)) as svc:
         await seed_directory(svc.db)

@@ -30,7 +30,7 @@ async def seed(db: Any) -> None:
         await project_person(db, PersonChanged(person_id=sw, version=1, roles=["social_worker"], team_id="T-CP", line_manager_id="P-TM3"))
 
 
-async def test_an_observation_from_plan_to_reflection_and_its_reminders_once_per_due_day(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_an_observation_from_plan_to_reflection_and_its_reminders_once_per_due_day(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc.db)
         http = svc.http
@@ -100,7 +100,7 @@ async def test_an_observation_from_plan_to_reflection_and_its_reminders_once_per
         }
 
 
-async def test_monitoring_forms_collation_feedback_complaints_and_compliments(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_monitoring_forms_collation_feedback_complaints_and_compliments(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc.db)
         http = svc.http

@@ -20,7 +20,7 @@ def _value(name: str, **labels: str) -> float | None:
     return REGISTRY.get_sample_value(name, labels)
 
 
-async def test_the_draw_reads_overdue_until_drawn_and_its_audits_are_counted_by_stage(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_the_draw_reads_overdue_until_drawn_and_its_audits_are_counted_by_stage(service_env) -> None:
     async with running_service(lambda: create_app(clock=FixedClock(DRAW_DAY))) as svc:
         runtime = svc.runtime
         passes = readings(runtime.extra["cycle_settings"])

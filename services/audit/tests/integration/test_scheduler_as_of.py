@@ -28,7 +28,7 @@ async def _seed(db: Any) -> None:
         await project_person(db, PersonChanged(person_id=sw, version=1, roles=["social_worker"], team_id="T-CP", line_manager_id="P-TM3"))
 
 
-async def test_an_administrator_runs_the_pass_as_of_a_day_and_each_reminder_goes_once(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_an_administrator_runs_the_pass_as_of_a_day_and_each_reminder_goes_once(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await _seed(svc.db)
         http = svc.http
@@ -67,7 +67,7 @@ async def test_an_administrator_runs_the_pass_as_of_a_day_and_each_reminder_goes
         ]
 
 
-async def test_running_the_pass_as_of_a_day_is_refused_where_the_setting_is_off(service_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_running_the_pass_as_of_a_day_is_refused_where_the_setting_is_off(service_env, monkeypatch) -> None:
     monkeypatch.setenv("SCHEDULER_AS_OF_ENABLED", "false")
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await _seed(svc.db)

@@ -64,7 +64,7 @@ async def seed(svc: Any) -> None:
     assert (await http.put(f"/v1/observations/{o.json()['id']}/report", json=report, headers={**tm, "If-Match": '"2"'})).status_code == 200
 
 
-async def test_the_team_review_pack_as_json_and_pdf_seen_only_by_its_parties(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_the_team_review_pack_as_json_and_pdf_seen_only_by_its_parties(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc)
         http = svc.http
@@ -119,7 +119,7 @@ async def test_the_team_review_pack_as_json_and_pdf_seen_only_by_its_parties(ser
         assert len(capture.of_type(te.TEAM_REVIEW_ISSUED.type)) == 1
 
 
-async def test_the_improvement_plan_is_tracked_to_completion_and_a_departmental_need_is_referred(service_env, capture: EventCapture) -> None:  # type: ignore[no-untyped-def]
+async def test_the_improvement_plan_is_tracked_to_completion_and_a_departmental_need_is_referred(service_env, capture: EventCapture) -> None:
     async with running_service(lambda: create_app(clock=clock())) as svc:
         await seed(svc)
         http = svc.http

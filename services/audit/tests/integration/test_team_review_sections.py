@@ -25,7 +25,7 @@ ISSUES = {
 }
 
 
-async def test_qa_staff_enter_the_indicators_and_practice_issues_and_the_pdf_shows_them(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_qa_staff_enter_the_indicators_and_practice_issues_and_the_pdf_shows_them(service_env) -> None:
     async with seeded_service() as svc:
         http = svc.http
         qa = svc.as_person(QA_OFFICER[0], roles=QA_OFFICER[1])

@@ -56,10 +56,10 @@ def test_an_audit_stored_before_the_basis_was_kept_reads_as_unknown() -> None:
 def test_the_allocation_event_says_the_basis_an_id_level_fact() -> None:
     audit = _allocated(AllocationBasis.OWN_SERVICE)
     [(event_type, data)] = list(integration_events(audit, audit.events))
-    assert event_type is AUDIT_ALLOCATED and data.basis == "own_service"  # type: ignore[attr-defined]
+    assert event_type is AUDIT_ALLOCATED and data.basis == "own_service"
     by_hand = _allocated(None)
     [(_, data)] = list(integration_events(by_hand, by_hand.events))
-    assert data.basis is None  # type: ignore[attr-defined]
+    assert data.basis is None
 
 
 def test_the_pdf_marks_an_audit_allocated_under_the_own_service_fallback() -> None:

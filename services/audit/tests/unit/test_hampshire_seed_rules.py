@@ -167,10 +167,10 @@ def test_the_disagreement_events_carry_identifiers_only() -> None:
     staged: list[tuple[str, dict]] = []
 
     class Tx:
-        def record(self, event_type, data, *, subject):  # type: ignore[no-untyped-def]
+        def record(self, event_type, data, *, subject):
             staged.append((event_type.name, data.model_dump(mode="json")))
 
-    he.record(Tx(), f.events)  # type: ignore[arg-type]
+    he.record(Tx(), f.events)
     names = [n for n, _ in staged]
     assert names[-2:] == ["audit.hampshire.disagreement.raised", "audit.hampshire.disagreement.settled"]
     raised, settled = staged[-2][1], staged[-1][1]

@@ -79,7 +79,7 @@ def test_a_transaction_run_again_stages_the_same_events() -> None:
     """UnitOfWork.run re-runs the work after a transient conflict; what the record recorded must
     be staged again, not lost with the aborted attempt."""
     r = review(Grade.INADEQUATE)
-    first, again = Transaction(session=None), Transaction(session=None)  # type: ignore[arg-type]  # staging needs no session
+    first, again = Transaction(session=None), Transaction(session=None)  # staging needs no session
     hillingdon_events.record(first, r)
     hillingdon_events.record(again, r)
     assert [t.routing_key for t, _, _ in first.staged] == [hillingdon_events.PRACTICE_REVIEW_OPENED.routing_key]

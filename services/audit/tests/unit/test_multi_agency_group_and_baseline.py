@@ -114,18 +114,18 @@ def test_a_lead_auditor_is_replaced_with_history_kept_and_the_new_one_checked_an
     audit = declared(consulted(audit_on()))
     kwargs = {"agency": "health", "reason": "Alternated for the workload.", "allocation": ALLOCATION, "known_to_directory": False, "at": T0}
     with pytest.raises(NotAllowed):
-        audit.replace_lead_auditor(person_id="P-HEALTH-2", by="P-POLICE", by_roles=frozenset(), **kwargs)  # type: ignore[arg-type]
+        audit.replace_lead_auditor(person_id="P-HEALTH-2", by="P-POLICE", by_roles=frozenset(), **kwargs)
     with pytest.raises(InvalidEntries) as involved:
-        audit.replace_lead_auditor(person_id="P-SW", by="P-BDM", by_roles=frozenset(), **kwargs)  # type: ignore[arg-type]
+        audit.replace_lead_auditor(person_id="P-SW", by="P-BDM", by_roles=frozenset(), **kwargs)
     assert [e["field"] for e in involved.value.errors] == ["representative_id"]
     with pytest.raises(InvalidEntries) as no_reason:
-        audit.replace_lead_auditor(person_id="P-HEALTH-2", by="P-BDM", by_roles=frozenset(), **{**kwargs, "reason": " "})  # type: ignore[arg-type]
+        audit.replace_lead_auditor(person_id="P-HEALTH-2", by="P-BDM", by_roles=frozenset(), **{**kwargs, "reason": " "})
     assert [e["field"] for e in no_reason.value.errors] == ["reason"]
     assert audit.partner("health") == PARTNERS[1] and audit.lead_auditor_changes == []
 
-    change = audit.replace_lead_auditor(person_id="P-HEALTH-2", by="P-QA", by_roles=QA, **kwargs)  # type: ignore[arg-type]
+    change = audit.replace_lead_auditor(person_id="P-HEALTH-2", by="P-QA", by_roles=QA, **kwargs)
     assert (change.previous_id, change.new_id, change.by) == ("P-HEALTH", "P-HEALTH-2", "P-QA")
-    assert audit.partner("health").representative_id == "P-HEALTH-2"  # type: ignore[union-attr]
+    assert audit.partner("health").representative_id == "P-HEALTH-2"
     # The earlier declaration is kept; the new lead auditor has yet to make theirs.
     assert [d.person_id for d in audit.declarations if d.agency == "health"] == ["P-HEALTH"]
     assert [p.agency for p in audit.awaiting_declaration()] == ["health"]
@@ -133,7 +133,7 @@ def test_a_lead_auditor_is_replaced_with_history_kept_and_the_new_one_checked_an
     audit.declare_no_involvement(agency="health", by="P-HEALTH-2", at=T0)
     audit.hold_meeting(meeting=meeting(), by="P-LEAD", by_roles=LEAD, case_audit_completed=True, at=T0)
     with pytest.raises(WrongStage):
-        audit.replace_lead_auditor(person_id="P-HEALTH-3", by="P-BDM", by_roles=frozenset(), **kwargs)  # type: ignore[arg-type]
+        audit.replace_lead_auditor(person_id="P-HEALTH-3", by="P-BDM", by_roles=frozenset(), **kwargs)
 
 
 def test_declarations_and_replacements_publish_nothing() -> None:

@@ -97,7 +97,7 @@ def plan(**changes: object) -> Plan:
         "written_consent_on": date(2026, 9, 14),
     }
     fields.update(changes)
-    return Plan(**fields)  # type: ignore[arg-type]
+    return Plan(**fields)
 
 
 def report(**changes: object) -> Report:
@@ -108,7 +108,7 @@ def report(**changes: object) -> Report:
         "areas_for_development": "Summarise agreed actions at the end", "reflection": "Reflected openly", "designation": "Team manager",
     }
     fields.update(changes)
-    return Report(**fields)  # type: ignore[arg-type]
+    return Report(**fields)
 
 
 def reflection() -> Reflection:
@@ -211,10 +211,10 @@ def test_the_monthly_collation_counts_forms_by_kind_reports_in_time_and_ratings(
 def test_compensation_on_a_complaint_states_its_cost_and_only_then() -> None:
     base = {"complaint_ref": "CR/2026/1", "team_id": "T1", "date_responded": date(2026, 9, 1), "summary": "Late visit", "outcome": Outcome.PART_UPHELD, "lessons_learned": "Confirm visits in writing"}
     with pytest.raises(InvalidEntries):
-        check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION]))  # type: ignore[arg-type]
+        check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION]))
     with pytest.raises(InvalidEntries):
-        check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY], compensation_cost=50))  # type: ignore[arg-type]
-    check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION], compensation_cost=50))  # type: ignore[arg-type]
+        check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY], compensation_cost=50))
+    check_complaint(ComplaintLessonsEntries(**base, actions_taken=[ActionTaken.APOLOGY, ActionTaken.COMPENSATION], compensation_cost=50))
 
 
 

@@ -42,7 +42,7 @@ async def _dead_letters(infrastructure: Infrastructure, namespace: str, purpose:
     queue = f"{namespace}.notify.{purpose}"
     connection = await aio_pika.connect(infrastructure.amqp_url)
     async with connection:
-        consumer = EventConsumer(connection=connection, uow=None, service="notify", purpose=purpose, queue=queue,  # type: ignore[arg-type]
+        consumer = EventConsumer(connection=connection, uow=None, service="notify", purpose=purpose, queue=queue,
                                  exchange=f"{namespace}.events", subscriptions=[Subscription(THING_HAPPENED, _never)])
         channel = await connection.channel()
         await consumer.declare(channel)

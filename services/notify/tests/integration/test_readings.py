@@ -30,7 +30,7 @@ async def _read(svc: Any) -> None:
         await reading(svc.runtime)
 
 
-async def test_tasks_reminders_and_emails_are_read_as_an_operator_sees_them(smtp, kit) -> None:  # type: ignore[no-untyped-def]
+async def test_tasks_reminders_and_emails_are_read_as_an_operator_sees_them(smtp, kit) -> None:
     clock = FixedClock(_at(date(2026, 12, 17)))
     async with running_service(lambda: create_app(clock=clock)) as svc:
         await kit.add_people(svc, {"person_id": "TM-1", "name": "Tom Manager", "roles": ["team_manager"]})

@@ -12,7 +12,7 @@ from services.signoff.tests.integration.harness import complete_ia, load_directo
 BEHIND_THE_GATEWAY = {"X-Forwarded-Prefix": "/api/v1/signoff"}
 
 
-async def test_a_created_exemplars_location_and_a_problems_instance_are_gateway_paths(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_a_created_exemplars_location_and_a_problems_instance_are_gateway_paths(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         me = who(svc, "P-SW1")
@@ -36,7 +36,7 @@ async def test_a_created_exemplars_location_and_a_problems_instance_are_gateway_
         assert forged["instance"] == "/v1/exemplars/nope"
 
 
-async def test_request_validation_and_domain_validation_give_one_errors_shape(service_env) -> None:  # type: ignore[no-untyped-def]
+async def test_request_validation_and_domain_validation_give_one_errors_shape(service_env) -> None:
     async with running_service(create_app) as svc:
         await load_directory(svc)
         me = {**who(svc, "P-SW1"), **BEHIND_THE_GATEWAY}
