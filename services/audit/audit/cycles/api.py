@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, create_once, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.identity import CurrentPerson
 from shared.paging import page_of
 from shared.problems import ProblemMap
@@ -254,22 +254,21 @@ async def _cycle_out(runtime: RuntimeDep, cycle: Cycle) -> CycleOut:
 )
 async def draw_cycle(month: MonthPath, body: DrawIn, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> CycleOut:
     tool_id = _tool(runtime, body.tool_id)
-    replayed = await previously_created(runtime.db, key) if key else None
-    if replayed is None:
-        try:
-            cycle, created = await cycles.draw_requested(
-                runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller_id=caller.person_id, caller_roles=caller.roles,
-                today=runtime.clock.now().date(), settings=_settings(runtime), seed=body.seed, key=key,
-            )
-        except KeyAlreadyUsed as used:
-            replayed = used.resource_id
-    if replayed is not None:
+
+    async def draw() -> tuple[Cycle, bool]:
+        return await cycles.draw_requested(
+            runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller_id=caller.person_id, caller_roles=caller.roles,
+            today=runtime.clock.now().date(), settings=_settings(runtime), seed=body.seed, key=key,
+        )
+
+    async def as_drawn(replayed: str) -> tuple[Cycle, bool]:
         # The same request sent again with its Idempotency-Key: what it drew, as it answered then.
         found = await cycle_store.load_cycle(runtime.db, replayed)
         if found is None:
             raise not_found("Cycle", replayed)
-        cycle, created = found, True
-        response.headers[REPLAYED_HEADER] = "true"
+        return found, True
+
+    cycle, created = await create_once(runtime.db, key, response, create=draw, read=as_drawn)
     if not created:
         response.status_code = 200
     response.headers["Location"] = public_path(request, f"/v1/cycles/{cycle.month}?tool_id={cycle.tool_id}")

@@ -66,6 +66,24 @@ async def test_drawing_a_month_allocates_one_audit_per_auditor_and_a_second_draw
         assert await svc.db["audits"].count_documents({"month": "2026-12"}) == 4
 
 
+async def test_a_draw_sent_again_with_its_idempotency_key_answers_what_it_drew(service_env, capture) -> None:
+    async with running_service(app(FixedClock(DRAW_DAY))) as svc:
+        await load_authority(svc.db, teams=2, peer_reviewers=2)
+        qa = {**svc.as_person(*QA[:1], roles=QA[1]), "Idempotency-Key": "draw-dec"}
+        drawn = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "dec-2026"}, headers=qa)
+        assert drawn.status_code == 201 and "Idempotent-Replayed" not in drawn.headers, drawn.text
+        replayed = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "dec-2026"}, headers=qa)
+        assert replayed.status_code == 201 and replayed.headers["Idempotent-Replayed"] == "true"
+        assert replayed.json()["cycle_id"] == drawn.json()["cycle_id"] == f"{KENT}:2026-12"
+        assert replayed.headers["Location"] == drawn.headers["Location"]
+        # The key is the person's promise that the request is the same one: another body is refused.
+        other = await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "another"}, headers=qa)
+        assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused"), other.text
+        assert len(await capture.wait_for("audit.cycle.drawn.v1")) == 1
+        assert await svc.db["cycles"].count_documents({}) == 1
+
+
+
 async def test_who_may_draw_and_what_cannot_be_drawn(service_env) -> None:
     async with running_service(app(FixedClock(DRAW_DAY))) as svc:
         await load_authority(svc.db, teams=2)

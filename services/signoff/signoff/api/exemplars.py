@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request, Response
 from shared.app import RuntimeDep
 from shared.errors import not_found
 from shared.http import IdPath, Page, Pagination, RequiredIfMatch, etag, public_path
-from shared.idempotency import REPLAYED_HEADER, IdempotencyKeyDep, KeyAlreadyUsed, previously_created
+from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
 
 from .. import store, usecases
@@ -37,17 +37,9 @@ def _etag(response: Response, revision: int) -> None:
 
 @router.post("", response_model=m.ExemplarOut, status_code=201, summary="Start an exemplar for a child's case", responses=_ERRORS)
 async def start_exemplar(body: m.ExemplarCreate, caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, key: IdempotencyKeyDep) -> m.ExemplarOut:
-    exemplar_id = await previously_created(runtime.db, key) if key else None
-    if exemplar_id is not None:
-        response.headers[REPLAYED_HEADER] = "true"
-    else:
-        try:
-            exemplar_id = await usecases.start(
-                runtime.uow, caller, case_id=body.case_id, type_code=body.type_code, answers=body.answers, key=key
-            )
-        except KeyAlreadyUsed as used:
-            exemplar_id = used.resource_id
-            response.headers[REPLAYED_HEADER] = "true"
+    exemplar_id = await create_id_once(runtime.db, key, response, lambda: usecases.start(
+        runtime.uow, caller, case_id=body.case_id, type_code=body.type_code, answers=body.answers, key=key
+    ))
     loaded = await usecases.load_for(runtime.db, caller, exemplar_id)
     response.headers["Location"] = public_path(request, f"/v1/exemplars/{exemplar_id}")
     _etag(response, loaded.exemplar.revision)
@@ -137,15 +129,7 @@ async def unlock_exemplar(
 async def clone_exemplar(
     exemplar_id: ExemplarId, body: m.CloneIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep
 ) -> m.ClonesOut:
-    batch = await previously_created(runtime.db, key) if key else None
-    if batch is not None:
-        response.headers[REPLAYED_HEADER] = "true"
-    else:
-        try:
-            batch = await usecases.clone(runtime.uow, caller, exemplar_id, body.case_ids, key)
-        except KeyAlreadyUsed as used:
-            batch = used.resource_id
-            response.headers[REPLAYED_HEADER] = "true"
+    batch = await create_id_once(runtime.db, key, response, lambda: usecases.clone(runtime.uow, caller, exemplar_id, body.case_ids, key))
     docs = await store.clones_in_batch(runtime.db, batch)
     return m.ClonesOut(index_exemplar_id=exemplar_id, clones=[convert.summary(d) for d in docs])
 
@@ -157,18 +141,10 @@ async def clone_exemplar(
 async def send_message(
     exemplar_id: ExemplarId, body: m.MessageIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, key: IdempotencyKeyDep
 ) -> m.MessageOut:
-    message_id = await previously_created(runtime.db, key) if key else None
-    if message_id is not None:
-        response.headers[REPLAYED_HEADER] = "true"
-    else:
-        try:
-            message_id = await usecases.send_message(
-                runtime.uow, caller, exemplar_id, to_person_id=body.to_person_id, subject=body.subject, action=body.action,
-                text=body.text, due_on=body.due_on, send_email=body.send_email, key=key,
-            )
-        except KeyAlreadyUsed as used:
-            message_id = used.resource_id
-            response.headers[REPLAYED_HEADER] = "true"
+    message_id = await create_id_once(runtime.db, key, response, lambda: usecases.send_message(
+        runtime.uow, caller, exemplar_id, to_person_id=body.to_person_id, subject=body.subject, action=body.action,
+        text=body.text, due_on=body.due_on, send_email=body.send_email, key=key,
+    ))
     doc = await runtime.db[store.MESSAGES].find_one({"_id": message_id})
     if doc is None:
         raise NotFound("workflow message", message_id)
