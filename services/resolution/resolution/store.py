@@ -18,6 +18,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Snapshots, as_it_was, replace_versioned, replace_versioned_at_end
 
@@ -153,16 +154,7 @@ async def list_forms(
     db: AsyncDatabase[Document], *, participant: str | None, case_id: str | None, status: str | None, after: str | None, limit: int
 ) -> list[Document]:
     """Forms in id order (ids grow with time), filtered; each filter is served by an index."""
-    query: dict[str, Any] = {}
-    if participant is not None:
-        query["participants"] = participant
-    if case_id is not None:
-        query["case_id"] = case_id
-    if status is not None:
-        query["status"] = status
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    return await db[FORMS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    return await page_by_id(db[FORMS], {"participants": participant, "case_id": case_id, "status": status}, after=after, limit=limit)
 
 
 async def history(
@@ -220,10 +212,7 @@ class ManagedList(Generic[Listed]):
         await self._write_history(db, item, session)
 
     async def page(self, db: AsyncDatabase[Document], *, include_retired: bool, after: str | None, limit: int) -> list[Document]:
-        query: dict[str, Any] = {} if include_retired else {"active": True}
-        if after is not None:
-            query["_id"] = {"$gt": after}
-        return await db[self.collection].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+        return await page_by_id(db[self.collection], {"active": None if include_retired else True}, after=after, limit=limit)
 
     def _name_taken(self, item: Listed) -> RuleConflict:
         return RuleConflict(f"A {self.kind.what} called {item.name!r} already exists.", slug=self.name_taken_slug)

@@ -12,6 +12,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
 from shared.versioned import Stale, check_version, insert_versioned, update_versioned
 
@@ -153,8 +154,7 @@ async def meta(db: AsyncDatabase[Document], code: str) -> Document | None:
 
 
 async def list_types(db: AsyncDatabase[Document], *, after: str | None, limit: int) -> list[ExemplarType]:
-    query: dict[str, Any] = {"_id": {"$gt": after}} if after else {}
-    docs = await db[TYPES].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    docs = await page_by_id(db[TYPES], {}, after=after, limit=limit)
     return [_from_doc(d) for d in docs]
 
 

@@ -15,6 +15,7 @@ from pydantic_core import to_jsonable_python
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Snapshots, Stale, replace_versioned_returning
 
@@ -188,14 +189,7 @@ async def load(db: AsyncDatabase[Document], audit_id: str, *, tx: Transaction | 
 async def list_audits(
     db: AsyncDatabase[Document], *, viewer: str | None, status: str | None, after: str | None, limit: int
 ) -> list[Audit]:
-    query: dict[str, Any] = {}
-    if viewer is not None:
-        query["viewers"] = viewer
-    if status is not None:
-        query["status"] = status
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = await db[AUDITS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    docs = await page_by_id(db[AUDITS], {"viewers": viewer, "status": status}, after=after, limit=limit)
     return [from_document(d) for d in docs]
 
 

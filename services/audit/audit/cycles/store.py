@@ -13,6 +13,7 @@ from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.directory_sync import applied_through
+from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import replace_versioned
 
@@ -338,12 +339,7 @@ async def list_dispensations(db: AsyncDatabase[Document], *, person_id: str | No
         found = {d.id: d for d in await covering(db, Month.parse(month), include_withdrawn=True)}
         items = sorted((d for d in found.values() if person_id is None or d.person_id == person_id), key=lambda d: d.id)
         return [d for d in items if after is None or d.id > after][:limit]
-    query: dict[str, Any] = {}
-    if person_id is not None:
-        query["person_id"] = person_id
-    if after is not None:
-        query["_id"] = {"$gt": after}
-    docs = await db[DISPENSATIONS].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    docs = await page_by_id(db[DISPENSATIONS], {"person_id": person_id}, after=after, limit=limit)
     return [dispensation_from_document(d) for d in docs]
 
 

@@ -4,7 +4,6 @@ replace, and the fields queries filter on copied to the top level."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
 
 from bson import Binary
 from pydantic import TypeAdapter
@@ -147,8 +146,7 @@ def _destruction(doc: Document) -> Destruction:
 
 
 async def retention_log(db: AsyncDatabase[Document], *, after: str | None, limit: int) -> list[Destruction]:
-    query: dict[str, Any] = {"_id": {"$gt": after}} if after is not None else {}
-    docs = await db[RETENTION_LOG].find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    docs = await page_by_id(db[RETENTION_LOG], {}, after=after, limit=limit)
     return [_destruction(d) for d in docs]
 
 

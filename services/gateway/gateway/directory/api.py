@@ -16,6 +16,8 @@ from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, 
 from shared.identity import Identity
 from shared.mongo import Document
 
+from shared import paging
+
 from ..callers import Caller, CallerResolver
 from . import bulk, imports, jobs, schemas, store, sync
 from .domain import DIRECTORY_WRITERS, CaseReader
@@ -268,14 +270,13 @@ def _routes(router: APIRouter, kind: Kind, model: type[schemas.Body]) -> None:
             if field not in kind.filters or not value:
                 raise Problem(400, "bad-filter", "Unknown filter", f"{kind.plural} can be filtered by {filter_doc} as 'field:value'; got {item!r}.")
             filters[field] = value
-        after = page.cursor.get("after") if page.cursor else None
+        after = paging.after(page, str)
         if kind is CASES:  # only the cases the caller may read, chosen by the query itself
             any_of = (await _case_reader(runtime.db, caller)).readable(filters)
         else:
             any_of = [{f: frozenset({v}) for f, v in filters.items()}]
         docs = await store.list_records(runtime.db, kind, any_of=any_of, after=after, limit=page.limit + 1)
-        items = [_out(d) for d in docs[: page.limit]]
-        return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1]["_id"]}) if len(docs) > page.limit else None)
+        return paging.page_of(docs, page, _out)
 
 
 async def _job_out(db: AsyncDatabase[Document], job: Document, rejections: list[dict[str, Any]]) -> ImportJob:
@@ -329,7 +330,7 @@ def _import_routes(router: APIRouter) -> None:
                 at, job_id = page.cursor["before"]
                 before = (datetime.fromisoformat(at), str(job_id))
             except (KeyError, TypeError, ValueError) as exc:
-                raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from exc
+                raise paging.bad_cursor() from exc
         docs = await jobs.list_jobs(runtime.db, before=before, limit=page.limit + 1)
         items = [ImportJobSummary.model_validate(imports.report(d, None)) for d in docs[: page.limit]]
         last = docs[page.limit - 1] if len(docs) > page.limit else None

@@ -19,6 +19,7 @@ from shared.errors import Problem
 from shared.http import OptionalIfMatch, Page, PageParams, Pagination, encode_cursor, etag
 from shared.identity import Identity
 from shared.mongo import Document
+from shared.paging import bad_cursor
 
 from ..callers import Caller
 from . import catalogue
@@ -58,7 +59,7 @@ def _after(position: dict[str, Any] | None) -> dict[str, Any] | None:
     try:
         return {"c": datetime.fromisoformat(str(position["c"])), "i": str(position["i"])}
     except (KeyError, ValueError) as exc:
-        raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from exc
+        raise bad_cursor() from exc
 
 
 # --- models --------------------------------------------------------------------------------------

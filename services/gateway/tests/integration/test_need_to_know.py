@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from gateway.directory import store
+from shared.http import encode_cursor
 
 from ..conftest import INTEGRATION, RunningGateway, serve_gateway
 
@@ -170,3 +171,16 @@ async def test_a_paginated_list_holds_exactly_the_cases_the_caller_may_read(serv
         assert [i for page in pages for i in page] == sorted(i for i in team_a if cases[i]["allocated_worker_id"] == "P-SWB")
         pages = await _pages(gw, await gw.as_person("P-SM"), 5, filter="allocated_worker_id:P-SWB")
         assert [i for page in pages for i in page] == sorted(i for i in team_a if cases[i]["allocated_worker_id"] == "P-SWB")
+
+
+async def test_a_made_up_cursor_whose_after_is_not_an_id_is_refused(service_env) -> None:
+    async with serve_gateway() as gw:
+        writer = await _directory(gw, {"C-A1": _case("T-A", "P-SWA", "P-TMA")})
+        first = await gw.http.get("/api/v1/directory/teams", params={"limit": "1"}, headers=writer)
+        assert [t["id"] for t in first.json()["items"]] == ["T-A"]
+        second = await gw.http.get("/api/v1/directory/teams", params={"limit": "1", "cursor": first.json()["next"]}, headers=writer)
+        assert [t["id"] for t in second.json()["items"]] == ["T-B"]
+        for after in (1, ["T-A"], {"$gt": ""}):
+            resp = await gw.http.get("/api/v1/directory/teams", params={"cursor": encode_cursor({"after": after})}, headers=writer)
+            assert resp.status_code == 400, (after, resp.text)
+            assert resp.json()["type"].endswith("bad-cursor")

@@ -15,6 +15,7 @@ from shared.app import RuntimeDep
 from shared.errors import Problem
 from shared.http import Page, Pagination, encode_cursor
 from shared.identity import CurrentPerson, Identity
+from shared.paging import bad_cursor
 
 from shared import charts
 from shared import report_formats as formats
@@ -185,7 +186,7 @@ async def resolution_impact(caller: CurrentPerson, runtime: RuntimeDep, page: Pa
         try:
             after = (datetime.fromisoformat(page.cursor["at"]), str(page.cursor["id"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from exc
+            raise bad_cursor() from exc
     docs = await reports.impacts(runtime.db, start, end, after=after, limit=page.limit + 1)
     items = []
     for d in docs[: page.limit]:

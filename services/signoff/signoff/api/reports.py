@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.app import RuntimeDep
-from shared.errors import Problem
 from shared.http import PageParams, Pagination, encode_cursor
 from shared.identity import CurrentPerson
+from shared.paging import bad_cursor
 
 from .. import reports, usecases
 from . import convert, paging
@@ -25,7 +25,7 @@ def _after(page: PageParams) -> str | None:
         try:
             date.fromisoformat(after[:10])
         except ValueError:
-            raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from None
+            raise bad_cursor() from None
     return after
 
 
