@@ -116,6 +116,11 @@ class Problem(Exception):
         self.extensions = extensions
 
 
+def forbidden(detail: str) -> Problem:
+    """403 ``forbidden``: the caller may not do this; ``detail`` says who may."""
+    return Problem(403, "forbidden", "Not allowed", detail)
+
+
 def not_found(what: str, ident: str) -> Problem:
     """404 ``not-found``; ``what`` (e.g. "Audit") is named in the detail, the title is the slug's."""
     return Problem(404, "not-found", "Not found", f"There is no {what.lower()} {ident!r}.")

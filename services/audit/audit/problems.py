@@ -7,7 +7,7 @@ when the record is gone; 428 when a tool version is added without naming the too
 
 from __future__ import annotations
 
-from shared.errors import Problem, field_errors, not_found
+from shared.errors import Problem, field_errors, forbidden, not_found
 from shared.http import stale
 from shared.problems import ProblemMap
 from shared.versioned import Stale
@@ -36,7 +36,7 @@ def _stale(exc: Exception) -> Problem:
 
 PROBLEMS: ProblemMap = {
     NotVisible: lambda e: not_found("Audit", str(e)),
-    NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
+    NotAllowed: lambda e: forbidden(str(e)),
     WrongStage: lambda e: Problem(409, "wrong-stage", "Not at this stage", str(e)),
     Gaps: lambda e: Problem(422, "audit-gaps", "Gaps to fill", str(e), errors=field_errors(e.errors, default_code="missing")),
     InvalidEntries: lambda e: Problem(422, "invalid-entries", "Invalid entries", str(e), errors=field_errors(e.errors, default_code="invalid")),

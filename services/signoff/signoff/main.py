@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from shared.app import Runtime, create_service_app
 from shared.clock import Clock
-from shared.errors import Problem
+from shared.errors import Problem, forbidden
 from shared.problems import stale_problem
 from shared.versioned import Stale
 
@@ -17,7 +17,7 @@ from .domain.errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, 
 from .settings import SignoffSettings
 
 DOMAIN_ERRORS = {
-    NotAllowed: lambda e: Problem(403, "forbidden", "Not allowed", str(e)),
+    NotAllowed: lambda e: forbidden(str(e)),
     NotFound: lambda e: Problem(404, "not-found", "Not found", str(e)),
     Locked: lambda e: Problem(409, "locked", "Locked", str(e)),
     Conflict: lambda e: Problem(409, "conflict", "Conflict", str(e)),

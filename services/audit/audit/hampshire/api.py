@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeAlias
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
-from shared.errors import Problem, field_errors, not_found
+from shared.errors import Problem, field_errors, forbidden, not_found
 from shared.http import RequiredIfMatch, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_id_once, create_once
 from shared.identity import CurrentPerson
@@ -355,7 +355,7 @@ async def hampshire_month(
 @router.post("/months/{month}/ready-lists", response_model=ReadyListsOut, summary="Send each service manager the list of files ready (QA staff, administrators; the scheduler)", responses={403: {"description": "Not QA staff"}})
 async def send_ready_lists(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep) -> ReadyListsOut:
     if not caller.has_role(Role.QA_OFFICER, Role.LEAD_QA_AUDITOR, Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only QA staff and administrators (or the scheduler) send the lists of files ready for audit.")
+        raise forbidden("Only QA staff and administrators (or the scheduler) send the lists of files ready for audit.")
     return ReadyListsOut(list_ids=await usecases.send_ready_lists(runtime.extra["audit"], month, by=caller.person_id))
 
 

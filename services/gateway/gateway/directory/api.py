@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.app import RuntimeDep
-from shared.errors import Problem, not_found
+from shared.errors import Problem, forbidden, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, id_path
 from shared.identity import Identity
 from shared.mongo import Document
@@ -139,7 +139,7 @@ def _out(doc: dict[str, Any]) -> RecordOut:
 
 def _require_writer(caller: Identity) -> None:
     if not caller.has_role(*DIRECTORY_WRITERS):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator or the case-management system may change the directory.")
+        raise forbidden("Only an administrator or the case-management system may change the directory.")
 
 
 async def _case_reader(db: AsyncDatabase[Document], caller: Identity, case: dict[str, Any] | None = None) -> CaseReader:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
-from shared.errors import Problem
+from shared.errors import forbidden
 from shared.http import OptionalIfMatch, Page, PageParams, Pagination, encode_cursor, etag
 from shared.identity import Identity
 from shared.mongo import Document
@@ -43,7 +43,7 @@ EventTypes = Annotated[list[Annotated[str, Field(min_length=3, max_length=120)]]
 
 def _admin(caller: Identity) -> None:
     if not caller.has_role(ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator manages integrators and webhooks.")
+        raise forbidden("Only an administrator manages integrators and webhooks.")
 
 
 def _cursor(docs: list[Document], limit: int) -> str | None:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
-from shared.errors import Problem
+from shared.errors import forbidden
 from shared.identity import Identity
 
 from ..callers import Caller
@@ -72,7 +72,7 @@ class DeadLetterActionOut(BaseModel):
 
 def _admin(caller: Identity) -> str:
     if not caller.has_role(ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator sees and acts on dead letters.")
+        raise forbidden("Only an administrator sees and acts on dead letters.")
     return caller.person_id
 
 

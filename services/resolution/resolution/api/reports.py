@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from shared.app import RuntimeDep
-from shared.errors import Problem
+from shared.errors import Problem, forbidden
 from shared.http import Page, Pagination, encode_cursor
 from shared.identity import CurrentPerson, Identity
 from shared.paging import bad_cursor
@@ -88,7 +88,7 @@ class ImpactRow(BaseModel):
 
 def _may_report(caller: Identity, start: date, end: date) -> None:
     if caller.roles.isdisjoint(OVERSIGHT_ROLES):
-        raise Problem(403, "forbidden", "Not allowed", "Reports are for QA staff, performance officers and senior managers.")
+        raise forbidden("Reports are for QA staff, performance officers and senior managers.")
     if end < start:
         raise Problem(400, "bad-period", "Bad period", "The period's end ('to') is before its start ('from').")
     if (end - start).days > MAX_PERIOD_DAYS:

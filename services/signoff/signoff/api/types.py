@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from shared.app import RuntimeDep
-from shared.errors import Problem
+from shared.errors import forbidden
 from shared.http import OptionalIfMatch, Page, Pagination, etag
 from shared.identity import CurrentPerson
 
@@ -48,7 +48,7 @@ async def put_type(
     code: Code, body: m.ExemplarTypeIn, caller: CurrentPerson, runtime: RuntimeDep, response: Response, if_match: OptionalIfMatch
 ) -> m.ExemplarTypeOut:
     if caller.roles.isdisjoint(roles.TYPE_EDITORS):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator adds or changes exemplar types.")
+        raise forbidden("Only an administrator adds or changes exemplar types.")
     definition = ExemplarType(
         code=code, name=body.name,
         questions=tuple(Question(q.id, q.text, q.kind, q.mandatory, tuple(q.options)) for q in body.questions),
