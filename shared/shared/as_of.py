@@ -13,17 +13,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .app import RuntimeDep
+from .calendar import LOCAL, local_date
 from .errors import Problem
 from .identity import CurrentPerson
 
-#: Working days are days in England.
-LOCAL = ZoneInfo("Europe/London")
 #: A date given alone stands for this local time that day (the working day has begun).
 DATE_ONLY_AT = time(9, 0)
 #: Dates a scheduler can be run as of: anything else is a mistake (or would take the calendar past its range).
@@ -31,11 +29,6 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2099, 12, 31)
 ADMINISTRATOR = "administrator"
 _AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$")
-
-
-def local_date(at: datetime) -> date:
-    """The day in England ``at`` falls on."""
-    return at.astimezone(LOCAL).date()
 
 
 def parse_as_of(value: str) -> datetime:

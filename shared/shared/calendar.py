@@ -3,14 +3,36 @@
 Timescales in the procedures ("7 working days", "reminders every 10 working days") are counted
 on this calendar. Bank holidays come from the ``holidays`` package (England's list, which Wales
 shares), so a new year needs no code change.
+
+Also the day in England a moment falls on (``local_date``: working days, "today" and month ends
+are days in England, not UTC ones) and calendar months (``add_months``). Plain Python, importing
+nothing of FastAPI or the database, so domain modules use it.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from calendar import monthrange
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+#: Working days are days in England.
+LOCAL = ZoneInfo("Europe/London")
+
+
+def local_date(at: datetime) -> date:
+    """The day in England ``at`` falls on."""
+    return at.astimezone(LOCAL).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (earlier, for a negative count), clamped to
+    the month's last day when that month is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 @lru_cache(maxsize=64)

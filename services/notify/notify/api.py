@@ -13,16 +13,17 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
+from shared.calendar import local_date
 from shared.errors import Problem
 from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
+from shared.paging import bad_cursor
 
 from . import scheduler_api, store, usecases
 from .domain.kinds import STATUTORY, TaskKind
 from .domain.preferences import Preferences
 from .domain.tasks import Origin, TaskStatus
 from .push import TaskHub, sse_stream
-from .timezone import local_date
 from .usecases import Notifier
 
 TaskId: TypeAlias = IdPath
@@ -152,7 +153,7 @@ def build_router() -> APIRouter:
             try:
                 after = (str(page.cursor["d"]), str(page.cursor["i"]))
             except KeyError:
-                raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from None
+                raise bad_cursor() from None
         docs = await store.list_tasks(
             runtime.db, caller.person_id, status=status, kind=kind, origin=origin, due_on=due_on, due_before=due_before,
             after=after, limit=page.limit + 1,

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from prometheus_client import Gauge
 from shared.app import Runtime
+from shared.calendar import local_date
 from shared.readings import Reading
 
 from .domain.tasks import TaskStatus
 from .mail.outbox import EMAILS, FAILED, PENDING
 from .store import TASKS
-from .timezone import local_date
 
 TASKS_OPEN = Gauge("qa_notify_tasks", "Tasks in people's trays: open, and open past their due date (overdue)", ["state"])
 EMAILS_WAITING = Gauge("qa_notify_emails", "Emails waiting for the mail server (pending) or given up on (failed)", ["state"])

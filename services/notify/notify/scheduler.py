@@ -20,7 +20,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
-from shared.calendar import is_working_day
+from shared.calendar import is_working_day, local_date
 from shared.mongo import Document, Transaction, UnitOfWork
 from shared.versioned import Stale
 from shared.worker import BackgroundWorker
@@ -31,7 +31,6 @@ from .domain.kinds import TaskKind, is_chased_when_overdue, reminder_interval
 from .domain.schedule import chase_due, digest_day
 from .domain.tasks import Link, Origin, Task, TaskStatus
 from .mail.outbox import queue_email
-from .timezone import local_date
 from .usecases import Notifier
 
 log = logging.getLogger(__name__)

@@ -16,12 +16,12 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
+from shared.calendar import local_date
 from shared.scheduler_runs import scheduler_runs_route
 
 from shared import as_of
 
 from .scheduler import SchedulerLoop
-from .timezone import local_date
 
 
 class NotifySchedulerJobOut(BaseModel):

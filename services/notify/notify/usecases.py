@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.calendar import local_date
 from shared.clock import Clock
 from shared.consumer import ReceivedEvent
 from shared.mongo import Document, Transaction, UnitOfWork
@@ -24,7 +25,6 @@ from .domain.tasks import Link, Task, task_id_for
 from .mail.outbox import queue_email
 from .mail.render import Templates
 from .settings import NotifySettings
-from .timezone import local_date
 
 
 @dataclass

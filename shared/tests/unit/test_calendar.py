@@ -7,14 +7,16 @@ Day, Sat 26th, substituted); 2027: Fri 1 Jan, Fri 26 Mar, Mon 29 Mar, Mon 3 May.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from shared.calendar import (
+    add_months,
     add_working_days,
     is_bank_holiday,
     is_working_day,
     last_working_day_before,
+    local_date,
     next_working_day,
     working_days_between,
 )
@@ -223,3 +225,74 @@ def test_reminders_every_ten_working_days_from_14_december_2026():
         reminders.append(due)
 
     assert reminders == [date(2026, 12, 30), date(2027, 1, 14), date(2027, 1, 28)]
+
+
+# --- The day in England (local_date) ---------------------------------------------------------
+# British Summer Time (UTC+1) began at 01:00 UTC on Sun 29 March 2026 and ends at 01:00 UTC on
+# Sun 25 October 2026; outside it England keeps UTC.
+
+
+@pytest.mark.parametrize(
+    "at, expected",
+    [
+        pytest.param(datetime(2026, 3, 28, 23, 30, tzinfo=UTC), date(2026, 3, 28), id="the evening before BST begins: GMT, the same day"),
+        pytest.param(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), date(2026, 3, 29), id="00:30Z on 29 March: 00:30 GMT"),
+        pytest.param(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), date(2026, 3, 29), id="01:30Z on 29 March: 02:30 BST"),
+        pytest.param(datetime(2026, 3, 29, 22, 59, tzinfo=UTC), date(2026, 3, 29), id="22:59Z on 29 March: 23:59 BST"),
+        pytest.param(datetime(2026, 3, 29, 23, 0, tzinfo=UTC), date(2026, 3, 30), id="23:00Z on the first BST day: midnight, 30 March"),
+        pytest.param(datetime(2026, 8, 31, 22, 59, tzinfo=UTC), date(2026, 8, 31), id="22:59Z on a summer day: 23:59 BST, that day"),
+        pytest.param(datetime(2026, 8, 31, 23, 0, tzinfo=UTC), date(2026, 9, 1), id="23:00Z on a summer day: midnight, the next day"),
+        pytest.param(datetime(2026, 8, 31, 23, 30, tzinfo=UTC), date(2026, 9, 1), id="23:30Z on 31 August: already 1 September"),
+        pytest.param(datetime(2026, 6, 30, 23, 30, tzinfo=UTC), date(2026, 7, 1), id="23:30Z on 30 June: already 1 July"),
+        pytest.param(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), date(2026, 12, 31), id="23:30Z on 31 December: GMT, still the old year"),
+        pytest.param(datetime(2026, 10, 24, 23, 30, tzinfo=UTC), date(2026, 10, 25), id="23:30Z on 24 October: 00:30 BST on the 25th"),
+        pytest.param(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), date(2026, 10, 25), id="00:30Z on 25 October: 01:30 BST"),
+        pytest.param(datetime(2026, 10, 25, 1, 30, tzinfo=UTC), date(2026, 10, 25), id="01:30Z on 25 October: 01:30 GMT"),
+        pytest.param(datetime(2026, 10, 25, 23, 30, tzinfo=UTC), date(2026, 10, 25), id="23:30Z on 25 October: GMT again, the same day"),
+    ],
+)
+def test_local_date_is_the_day_in_england_across_the_clock_changes(at, expected):
+    assert local_date(at) == expected
+
+
+def test_local_date_reads_any_offset_as_the_same_moment():
+    # 01:30 on 1 September in Paris (UTC+2) is 23:30Z on 31 August: 00:30 BST on 1 September.
+    paris = datetime(2026, 9, 1, 1, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert local_date(paris) == date(2026, 9, 1)
+    # 20:00 on 31 August in New York (UTC-4) is 01:00 BST on 1 September.
+    new_york = datetime(2026, 8, 31, 20, 0, tzinfo=timezone(timedelta(hours=-4)))
+    assert local_date(new_york) == date(2026, 9, 1)
+
+
+# --- Calendar months (add_months) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "day, months, expected",
+    [
+        pytest.param(date(2026, 1, 15), 1, date(2026, 2, 15), id="the same day next month"),
+        pytest.param(date(2026, 1, 31), 1, date(2026, 2, 28), id="31 January + 1: 28 February"),
+        pytest.param(date(2028, 1, 31), 1, date(2028, 2, 29), id="31 January + 1 in a leap year: 29 February"),
+        pytest.param(date(2026, 3, 31), 1, date(2026, 4, 30), id="31 March + 1: 30 April"),
+        pytest.param(date(2026, 8, 31), 3, date(2026, 11, 30), id="31 August + 3: 30 November"),
+        pytest.param(date(2026, 12, 15), 1, date(2027, 1, 15), id="December + 1: January of the next year"),
+        pytest.param(date(2026, 11, 30), 3, date(2027, 2, 28), id="30 November + 3: 28 February of the next year"),
+        pytest.param(date(2028, 2, 29), 12, date(2029, 2, 28), id="29 February + 12: 28 February"),
+        pytest.param(date(2028, 2, 29), 48, date(2032, 2, 29), id="29 February + 48: the next leap day"),
+        pytest.param(date(2026, 1, 31), 0, date(2026, 1, 31), id="zero months: the day itself"),
+        pytest.param(date(2026, 3, 31), -1, date(2026, 2, 28), id="31 March - 1: 28 February"),
+        pytest.param(date(2028, 3, 31), -1, date(2028, 2, 29), id="31 March - 1 in a leap year: 29 February"),
+        pytest.param(date(2026, 1, 15), -1, date(2025, 12, 15), id="January - 1: December of the year before"),
+        pytest.param(date(2026, 2, 28), -12, date(2025, 2, 28), id="minus twelve: the same day a year before"),
+        pytest.param(date(2029, 2, 28), -12, date(2028, 2, 28), id="28 February - 12: 28 February of a leap year, not the 29th"),
+        pytest.param(date(2026, 8, 31), -6, date(2026, 2, 28), id="31 August - 6: 28 February"),
+        pytest.param(date(2026, 5, 31), -25, date(2024, 4, 30), id="31 May - 25: 30 April two years before"),
+    ],
+)
+def test_add_months_keeps_the_day_or_clamps_to_the_month_end(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_add_months_does_not_bring_back_a_clamped_day():
+    # Clamping loses the 31st: there and back is the 28th, not where it started.
+    assert add_months(add_months(date(2026, 1, 31), 1), -1) == date(2026, 1, 28)

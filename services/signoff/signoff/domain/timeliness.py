@@ -7,18 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from shared.calendar import add_working_days, working_days_between
 
-#: Working days and dates on the form are those of the local authority (England).
-LOCAL = ZoneInfo("Europe/London")
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(LOCAL).date()
+#: Working days and dates on the form are those of the local authority (England): ``local_date``
+#: (re-exported; the rest of sign-off imports it from here) is the day in England of a moment.
+from shared.calendar import local_date as local_date
 
 
 class Status(StrEnum):

@@ -22,14 +22,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
+
+from shared.calendar import local_date
 
 from ...common.errors import WrongStage
 from .audit import MultiAgencyAudit
 from .events import AuditDestroyed
 
-#: Days are days in England.
-ENGLAND = ZoneInfo("Europe/London")
 #: "hold the audits for three years for inspection purposes before destroying them" (Appendix E 6).
 RETENTION_YEARS = 3
 
@@ -45,7 +44,7 @@ def destroy_on(set_up_on: date) -> date:
 
 def set_up_on(audit: MultiAgencyAudit) -> date:
     """The day in England the audit was set up."""
-    return audit.created_at.astimezone(ENGLAND).date()
+    return local_date(audit.created_at)
 
 
 def due_for_destruction(audit: MultiAgencyAudit, today: date) -> bool:

@@ -17,12 +17,11 @@ reminder goes ``REMINDER_WORKING_DAYS`` working days before the due day.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from shared.calendar import add_working_days, is_working_day
+from shared.calendar import add_months, add_working_days, is_working_day
 
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES
@@ -252,13 +251,6 @@ class Observation:
 
 
 # --- the cadence ---------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def working_day_on_or_before(day: date) -> date:

@@ -10,10 +10,11 @@ more than 3 months").
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+
+from shared.calendar import add_months
 
 from ...common.grades import AnswerScale, Grade
 
@@ -28,13 +29,6 @@ class CaseType(StrEnum):
 class OpenBand(StrEnum):
     UNDER_3_MONTHS = "under_3_months"
     OVER_3_MONTHS = "over_3_months"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` calendar months later, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def open_band(opened_on: date, on: date) -> OpenBand:
