@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.calendar import local_date
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
@@ -93,7 +94,7 @@ async def allocate_in(tx: Transaction, ctx: AuditContext, request: AllocationReq
     now = ctx.uow.clock.now()
     case = await Directory(ctx.db, ctx.overrides, tx.session).case(request.case_id)
     form, facts = await form_and_facts(
-        tx, ctx, tool_id=request.tool_id, tool_version=request.tool_version, case_id=request.case_id, case=case, code=code, today=now.date()
+        tx, ctx, tool_id=request.tool_id, tool_version=request.tool_version, case_id=request.case_id, case=case, code=code, today=local_date(now)
     )
     assert case is not None  # form_and_facts refuses an unknown case
     audit = Audit.allocate(

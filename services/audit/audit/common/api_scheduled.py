@@ -1,12 +1,13 @@
 """What every scheduled run started over HTTP (escalations, reminders, notices, draws) checks
 first, written once: only an administrator (or the scheduler) starts one, and it runs as of the
-day its body names, or today."""
+day its body names, or today (the day in England)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from shared.app import Runtime
+from shared.calendar import local_date
 from shared.errors import Problem
 from shared.identity import Identity
 
@@ -18,4 +19,4 @@ def run_day(caller: Identity, runtime: Runtime, today: date | None, *, runs: str
     what is run, for the refusal)."""
     if not caller.has_role(Role.ADMINISTRATOR):
         raise Problem(403, "forbidden", "Not allowed", f"Only an administrator (or the scheduler) runs {runs}.")
-    return today or runtime.clock.now().date()
+    return today or local_date(runtime.clock.now())

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
+from shared.calendar import local_date
 from shared.errors import Problem, not_found
 from shared.http import Page, Pagination, RequiredIfMatch, encode_cursor, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_once
@@ -258,7 +259,7 @@ async def draw_cycle(month: MonthPath, body: DrawIn, caller: CurrentPerson, runt
     async def draw() -> tuple[Cycle, bool]:
         return await cycles.draw_requested(
             runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller_id=caller.person_id, caller_roles=caller.roles,
-            today=runtime.clock.now().date(), settings=_settings(runtime), seed=body.seed, key=key,
+            today=local_date(runtime.clock.now()), settings=_settings(runtime), seed=body.seed, key=key,
         )
 
     async def as_drawn(replayed: str) -> tuple[Cycle, bool]:
@@ -374,7 +375,7 @@ async def verify_cycle(month: MonthPath, caller: CurrentPerson, runtime: Runtime
 async def preview_cycle(month: MonthPath, body: PreviewIn, caller: CurrentPerson, runtime: RuntimeDep) -> PreviewOut:
     tool_id = _tool(runtime, body.tool_id)
     draw = await cycles.preview_cycle(
-        runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller=caller, today=runtime.clock.now().date(), seed=body.seed,
+        runtime.extra["audit"], tool_id=tool_id, month=Month.parse(month), caller=caller, today=local_date(runtime.clock.now()), seed=body.seed,
     )
     sample = draw.sample
     reasons = Counter(r.basis if r.picked else r.reason for r in sample.case_reasons)

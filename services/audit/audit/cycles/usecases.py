@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from shared.calendar import local_date
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_sync import KINDS
 from shared.idempotency import IdempotencyKey, remember
@@ -311,7 +312,7 @@ async def _allocation(
     ``case_audit.usecases.allocate_in`` makes of the same request."""
     form, facts = await form_and_facts(
         tx, ctx, tool_id=item.tool_id, tool_version=item.tool_version, case_id=item.case_id, case=case,
-        code=f"MA-{uuid.uuid4().hex[:8].upper()}", today=now.date(),
+        code=f"MA-{uuid.uuid4().hex[:8].upper()}", today=local_date(now),
     )
     assert case is not None  # form_and_facts refuses an unknown case
     return Audit.allocate(

@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from shared.calendar import local_date
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
@@ -187,7 +188,7 @@ async def observations_due(ctx: AuditContext, today: date) -> list[dict[str, Any
 
 async def submit_monitoring_form(ctx: AuditContext, entries: MonitoringEntries, *, caller: Identity, key: IdempotencyKey | None) -> Document:
     now = _when(ctx)
-    check_monitoring(entries, author_roles=caller.roles, today=now.date())
+    check_monitoring(entries, author_roles=caller.roles, today=local_date(now))
     directory = Directory(ctx.db, ctx.overrides)
     case = await directory.case(entries.case_id)
     if case is None:
@@ -307,7 +308,7 @@ async def _record_received(
 
 
 def _not_future(day: date, now: datetime, field: str) -> None:
-    if day > now.date():
+    if day > local_date(now):
         raise InvalidEntries("A date in the future.", [{"field": field, "message": "this is recorded once it has happened"}])
 
 
