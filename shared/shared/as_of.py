@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .app import RuntimeDep
 from .calendar import LOCAL, local_date
-from .errors import Problem
+from .errors import Problem, forbidden
 from .identity import CurrentPerson
 
 #: A date given alone stands for this local time that day (the working day has begun).
@@ -67,7 +67,7 @@ def _enabled(runtime: RuntimeDep) -> None:
 
 def _administrator(caller: CurrentPerson) -> None:
     if not caller.has_role(ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", "Only an administrator runs the scheduler as of a date.")
+        raise forbidden("Only an administrator runs the scheduler as of a date.")
 
 
 #: The route's guards, in order: disabled (404, whoever asks), then not an administrator (403).

@@ -116,6 +116,11 @@ class Problem(Exception):
         self.extensions = extensions
 
 
+def bad_cursor() -> Problem:
+    """400 ``bad-cursor``: a list's cursor that no page of it handed out."""
+    return Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.")
+
+
 def forbidden(detail: str) -> Problem:
     """403 ``forbidden``: the caller may not do this; ``detail`` says who may."""
     return Problem(403, "forbidden", "Not allowed", detail)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Header, Path, Query
 from pydantic import BaseModel, Field
 
-from .errors import Problem
+from .errors import Problem, bad_cursor
 from .ids import ID_MAX_LENGTH, ID_PATTERN
 from .paths import FORWARDED_PREFIX_HEADER as FORWARDED_PREFIX_HEADER  # links as the caller can follow them (shared.paths)
 from .paths import forwarded_prefix as forwarded_prefix
@@ -112,9 +112,9 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, RecursionError) as exc:
-        raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.") from exc
+        raise bad_cursor() from exc
     if not isinstance(value, dict):
-        raise Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.")
+        raise bad_cursor()
     return value
 
 

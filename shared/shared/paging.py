@@ -9,15 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from .errors import Problem
+from .errors import bad_cursor as bad_cursor  # where every list's refusal of a cursor is written
 from .http import Page, PageParams, encode_cursor
 
 T = TypeVar("T")
 K = TypeVar("K")
-
-
-def bad_cursor() -> Problem:
-    return Problem(400, "bad-cursor", "Malformed cursor", "Pass back the 'next' value of the previous page unchanged.")
 
 
 @overload

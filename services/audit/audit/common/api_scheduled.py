@@ -8,7 +8,7 @@ from datetime import date
 
 from shared.app import Runtime
 from shared.calendar import local_date
-from shared.errors import Problem
+from shared.errors import forbidden
 from shared.identity import Identity
 
 from .roles import Role
@@ -18,5 +18,5 @@ def run_day(caller: Identity, runtime: Runtime, today: date | None, *, runs: str
     """The day a scheduled run is as of; 403 unless the caller is an administrator (``runs`` says
     what is run, for the refusal)."""
     if not caller.has_role(Role.ADMINISTRATOR):
-        raise Problem(403, "forbidden", "Not allowed", f"Only an administrator (or the scheduler) runs {runs}.")
+        raise forbidden(f"Only an administrator (or the scheduler) runs {runs}.")
     return today or local_date(runtime.clock.now())

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
 from shared.calendar import local_date
 from shared.disposition import attachment
-from shared.errors import Problem
+from shared.errors import Problem, forbidden
 from shared.http import Page, Pagination, RequiredIfMatch, etag, public_path
 from shared.identity import CurrentPerson
 
@@ -216,7 +216,7 @@ async def generate_themed(body: ThemedReportIn, caller: CurrentPerson, runtime: 
 @themed_router.get("/schedule", response_model=list[ScheduledPeriodOut], summary="The year's six bi-monthly periods and their reports (QA staff and managers)")
 async def themed_schedule(caller: CurrentPerson, runtime: RuntimeDep, year: Annotated[int, Query(ge=2000, le=2100)]) -> list[ScheduledPeriodOut]:
     if QA_STAFF_ROLES.isdisjoint(caller.roles) and usecases.REPORT_READERS.isdisjoint(caller.roles):
-        raise Problem(403, "forbidden", "Not allowed", "The themed audit schedule is for QA staff and managers.")
+        raise forbidden("The themed audit schedule is for QA staff and managers.")
     found = await usecases.themed_schedule(runtime.db, year, local_date(runtime.clock.now()))
     return [ScheduledPeriodOut(period=str(p.period), months=[str(m) for m in p.period.months], due_on=p.due_on, state=p.state.value, theme=p.theme) for p in found]
 
