@@ -34,6 +34,7 @@ from pydantic import Field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .consumer import ReceivedEvent, Subscription
+from .directory_readers import CaseRecord, PersonRecord, TeamRecord
 from .errors import Problem
 from .events import EventData, EventType
 from .projection import apply_if_newer, apply_many_if_newer
@@ -167,6 +168,17 @@ async def not_yet_known(
         headers={"Retry-After": str(RETRY_AFTER_S)},
         kind=kind, applied_through=through,
     )
+
+
+def record_of(data: PersonRecord | CaseRecord | TeamRecord, key: str, *, stamped: ReceivedEvent | None = None) -> tuple[str, int, dict[str, Any]]:
+    """A directory record as a service's copy keeps it: its id (the field ``key``), its version, and
+    its fields (``data`` as JSON without ``key``, ``version`` and ``sequence``). With ``stamped``
+    (the event that carried ``data``), the fields also say which event wrote them (``event_id``)
+    and when it happened (``updated_at``)."""
+    fields = data.model_dump(mode="json", exclude={key, "version", "sequence"})
+    if stamped is not None:
+        fields |= {"event_id": stamped.id, "updated_at": stamped.envelope.time}
+    return getattr(data, key), data.version, fields
 
 
 def projected(

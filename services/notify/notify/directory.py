@@ -13,7 +13,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_readers import PersonRecord, person_changed
-from shared.directory_sync import applied_type, projected
+from shared.directory_sync import applied_type, projected, record_of
 from shared.mongo import Document, Indexes
 
 RECIPIENTS = "recipients"
@@ -39,8 +39,7 @@ INDEXES = [Indexes(RECIPIENTS, [IndexModel([("team_id", ASCENDING)]), IndexModel
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     def recipient(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
-        person: PersonChanged = event.data
-        fields = {**person.model_dump(exclude={"person_id", "version", "sequence"}), "event_id": event.id, "updated_at": event.envelope.time}
-        return person.person_id, person.version, fields
+        # Every field of ``PersonChanged`` is JSON-native: its JSON dump is its Python one.
+        return record_of(event.data, "person_id", stamped=event)
 
     return [projected(db, PERSON_CHANGED, RECIPIENTS, recipient, applied=APPLIED, kind="person", also={"$inc": {"changes_applied": 1}})]

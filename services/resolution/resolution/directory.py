@@ -12,13 +12,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_readers import CaseRecord, PersonRecord, case_changed, person_changed
-from shared.directory_sync import applied_type, projected
+from shared.directory_sync import applied_type, projected, record_of
 from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
@@ -56,25 +55,22 @@ APPLIED = applied_type("resolution")
 INDEXES = [Indexes(CASES, [IndexModel([("team_id", ASCENDING)])]), Indexes(PEOPLE, [IndexModel([("team_id", ASCENDING)])])]
 
 
-async def _project(db: AsyncDatabase[Document], collection: str, ident: str, record: BaseModel, key: str, session: AsyncClientSession | None) -> bool:
-    fields = record.model_dump(mode="json", exclude={key, "version", "sequence"})
-    return await apply_if_newer(db[collection], ident, record.version, fields, session=session)  # type: ignore[attr-defined]
+async def _project(db: AsyncDatabase[Document], collection: str, record: CaseChanged | PersonChanged, key: str, session: AsyncClientSession | None) -> bool:
+    ident, version, fields = record_of(record, key)
+    return await apply_if_newer(db[collection], ident, version, fields, session=session)
 
 
 async def project_case(db: AsyncDatabase[Document], case: CaseChanged, session: AsyncClientSession | None = None) -> bool:
-    return await _project(db, CASES, case.case_id, case, "case_id", session)
+    return await _project(db, CASES, case, "case_id", session)
 
 
 async def project_person(db: AsyncDatabase[Document], person: PersonChanged, session: AsyncClientSession | None = None) -> bool:
-    return await _project(db, PEOPLE, person.person_id, person, "person_id", session)
+    return await _project(db, PEOPLE, person, "person_id", session)
 
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     def record(key: str) -> Callable[[ReceivedEvent], tuple[str, int, dict[str, Any]]]:
-        def fields_of(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
-            return getattr(event.data, key), event.data.version, event.data.model_dump(mode="json", exclude={key, "version", "sequence"})
-
-        return fields_of
+        return lambda event: record_of(event.data, key)
 
     return [
         projected(db, CASE_CHANGED, CASES, record("case_id"), applied=APPLIED, kind="case"),

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.directory_sync import not_yet_known
+from shared.event_translation import stage
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction, UnitOfWork
@@ -40,9 +41,7 @@ def new_form_id(at: datetime) -> str:
 
 
 def _record_events(tx: Transaction, form: ResolutionForm) -> None:
-    for event in form.pull_events():
-        event_type, data = integration_event(event)
-        tx.record(event_type, data, subject=f"form/{form.id}")
+    stage(tx, integration_event, form.pull_events(), subject=f"form/{form.id}")
 
 
 async def _known_person(db: AsyncDatabase[Document], person_id: str, session: Session, what: str) -> PersonRef:

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_cache import CachedView, DirectoryCache
 from shared.directory_readers import CaseRecord, PersonRecord, TeamRecord, case_changed, person_changed, team_changed
-from shared.directory_sync import applied_type, projected
+from shared.directory_sync import applied_type, projected, record_of
 from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
@@ -68,13 +68,7 @@ INDEXES = [
 
 def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     def record(key: str) -> Callable[[ReceivedEvent], tuple[str, int, dict[str, Any]]]:
-        def fields_of(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
-            fields: dict[str, Any] = event.data.model_dump(mode="json", exclude={"sequence"})
-            record_id, version = fields.pop(key), fields.pop("version")
-            fields.update(event_id=event.id, updated_at=event.envelope.time)
-            return record_id, version, fields
-
-        return fields_of
+        return lambda event: record_of(event.data, key, stamped=event)
 
     return [
         projected(db, CASE_CHANGED, CASES, record("case_id"), applied=APPLIED, kind="case"),
@@ -89,9 +83,7 @@ def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
 async def put(db: AsyncDatabase[Document], record: CaseChanged | PersonChanged | TeamChanged) -> None:
     """Store a directory record as the projection would (only if newer), outside a consumer."""
     collection, key = {CaseChanged: (CASES, "case_id"), PersonChanged: (PEOPLE, "person_id"), TeamChanged: (TEAMS, "team_id")}[type(record)]
-    fields = record.model_dump(mode="json", exclude={"sequence"})
-    record_id, version = fields.pop(key), fields.pop("version")
-    await apply_if_newer(db[collection], record_id, version, fields)
+    await apply_if_newer(db[collection], *record_of(record, key))
     CACHE.invalidate(db)
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.event_translation import stage
 from shared.keyset import page_by_windows
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import Snapshots, as_it_was, insert_versioned, replace_versioned_at_end
@@ -225,11 +226,7 @@ def record_events(tx: Transaction, db: AsyncDatabase[Document], x: Exemplar) -> 
     done); then forgets them."""
     for entry in chronology.entries_for(x.events):
         tx.insert_at_end(db[CHRONOLOGY], _entry_doc(entry))
-    for e in x.events:
-        found = integration.integration_event(e)
-        if found is not None:
-            event_type, data = found
-            tx.record(event_type, data, subject=integration.subject_of(e))
+    stage(tx, integration.integration_event, x.events, subject=integration.subject_of)
     x.events.clear()
 
 

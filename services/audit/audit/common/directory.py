@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_readers import CaseRecord, PersonRecord, TeamRecord, case_changed, person_changed, team_changed
-from shared.directory_sync import applied_type, not_yet_known, projected
+from shared.directory_sync import applied_type, not_yet_known, projected, record_of
 from shared.mongo import Document, Indexes
 from shared.projection import apply_if_newer
 
@@ -89,11 +89,11 @@ async def project(db: AsyncDatabase[Document], collection: str, record_id: str, 
 
 
 async def project_person(db: AsyncDatabase[Document], person: PersonChanged, *, session: AsyncClientSession | None = None) -> bool:
-    return await project(db, PEOPLE, person.person_id, person.version, person.model_dump(mode="json", exclude={"person_id", "version", "sequence"}), session=session)
+    return await project(db, PEOPLE, *record_of(person, "person_id"), session=session)
 
 
 async def project_team(db: AsyncDatabase[Document], team: TeamChanged, *, session: AsyncClientSession | None = None) -> bool:
-    return await project(db, TEAMS, team.team_id, team.version, team.model_dump(mode="json", exclude={"team_id", "version", "sequence"}), session=session)
+    return await project(db, TEAMS, *record_of(team, "team_id"), session=session)
 
 
 def _case_fields(case: CaseChanged) -> dict[str, object]:
@@ -112,8 +112,8 @@ async def project_many(db: AsyncDatabase[Document], people: list[PersonChanged],
     """Apply many records at once (a directory snapshot: a bulk import, the benchmark's authority),
     each only where it is newer than what is held, like the events."""
     batches = [
-        (PEOPLE, [(p.person_id, p.version, p.model_dump(mode="json", exclude={"person_id", "version", "sequence"})) for p in people]),
-        (TEAMS, [(t.team_id, t.version, t.model_dump(mode="json", exclude={"team_id", "version", "sequence"})) for t in teams]),
+        (PEOPLE, [record_of(p, "person_id") for p in people]),
+        (TEAMS, [record_of(t, "team_id") for t in teams]),
         (CASES, [(c.case_id, c.version, _case_fields(c)) for c in cases]),
     ]
     for collection, records in batches:
@@ -190,12 +190,10 @@ def subscriptions(db: AsyncDatabase[Document]) -> list[Subscription]:
     in a batch: one read, one bulk write), with how far each kind is applied."""
 
     def person(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
-        p: PersonChanged = event.data
-        return p.person_id, p.version, p.model_dump(mode="json", exclude={"person_id", "version", "sequence"})
+        return record_of(event.data, "person_id")
 
     def team(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
-        t: TeamChanged = event.data
-        return t.team_id, t.version, t.model_dump(mode="json", exclude={"team_id", "version", "sequence"})
+        return record_of(event.data, "team_id")
 
     def case(event: ReceivedEvent) -> tuple[str, int, dict[str, Any]]:
         c: CaseChanged = event.data
@@ -229,6 +227,12 @@ class Directory:
     async def person(self, person_id: str) -> Document | None:
         return await self.db[PEOPLE].find_one({"_id": person_id}, session=self.session)
 
+    async def team_manager(self, team_id: str) -> str | None:
+        """The manager of a team as the directory copy names it (None for a team it does not know,
+        or one it names no manager of)."""
+        team = await self.db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=self.session)
+        return team.get("manager_id") if team else None
+
     async def names(self, person_ids: list[str]) -> dict[str, str]:
         docs = await self.db[PEOPLE].find({"_id": {"$in": sorted(set(person_ids))}}, {"name": 1}, session=self.session).to_list()
         return {d["_id"]: d.get("name") or d["_id"] for d in docs}
@@ -258,8 +262,7 @@ class Directory:
             return None
         start = case.get("team_manager_id")
         if start is None and case.get("team_id"):
-            team = await self.db[TEAMS].find_one({"_id": case["team_id"]}, session=self.session)
-            start = team.get("manager_id") if team else None
+            start = await self.team_manager(case["team_id"])
         return await self.up_the_line(start, Role.SERVICE_MANAGER)
 
     async def assistant_director_above(self, person_id: str | None) -> str | None:
@@ -292,8 +295,7 @@ class Directory:
         case = await self.case(case_id) or {}
         team_manager = case.get("team_manager_id")
         if not team_manager and case.get("team_id"):
-            team = await self.db[TEAMS].find_one({"_id": case["team_id"]}, {"manager_id": 1}, session=self.session)
-            team_manager = (team or {}).get("manager_id")
+            team_manager = await self.team_manager(case["team_id"])
         qa_team = [p["_id"] for role in (Role.LEAD_QA_AUDITOR, Role.QA_OFFICER) for p in await self._with_role(role)]
         return replace(contacts, social_worker_id=case.get("allocated_worker_id"), team_manager_id=team_manager, qa_team_ids=tuple(dict.fromkeys(qa_team)))
 

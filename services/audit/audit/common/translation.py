@@ -1,18 +1,19 @@
 """From a package's domain events to its integration events, written once for every package of
 audit: the service's event types, the leading facts of an event about one audit, and the one loop
-that stages them in the transaction that wrote the change (the outbox). An integration event is
-built from the facts its domain event carries by ``shared.event_translation.carried``.
+that stages them in the transaction that wrote the change (the outbox; ``stage``, the platform's
+``shared.event_translation.stage``). An integration event is built from the facts its domain event
+carries by ``shared.event_translation.carried``.
 
 A package keeps its own translator (which domain event publishes which integration event, about
 which subject); this module holds only what every translator did the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+from shared.event_translation import stage as stage
 from shared.events import EventData, EventType
-from shared.mongo import Transaction
 
 #: The publisher of every event type audit declares.
 SERVICE = "audit"
@@ -33,12 +34,3 @@ class AuditEvent(EventData):
 def event_type(name: str, model: type[EventData], summary: str) -> EventType:
     """One of audit's event types, at version 1."""
     return EventType(name, 1, model, summary, SERVICE)
-
-
-def stage(tx: Transaction, translate: Translator, happened: Iterable[Any]) -> None:
-    """Stage the integration events of what happened, in order, in the transaction that wrote it."""
-    for e in happened:
-        staged = translate(e)
-        if staged is not None:
-            event_type_, data, subject = staged
-            tx.record(event_type_, data, subject=subject)

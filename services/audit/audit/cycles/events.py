@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from shared.event_translation import carried
 from shared.events import EventData, EventType
 from shared.mongo import Transaction
 
 from ..case_audit.events import SERVICE, _type
+from ..common.translation import stage
 from .domain import events as ev
 
 
@@ -81,19 +83,16 @@ EVENTS: list[EventType] = [CYCLE_DRAWN, ALLOCATION_REQUESTED]
 # cycle (the outbox): the drawn sample, then one allocation work item per auditor, in that order.
 
 
+def _integration(e: ev.DomainEvent) -> tuple[EventType, EventData, str] | None:
+    """The integration event (type, data, subject) of one domain event; None for what is not published."""
+    match e:
+        case ev.CycleDrawn():
+            return CYCLE_DRAWN, carried(CycleDrawn, e, drawn_by=e.by, drawn_at=e.at), f"cycle/{e.cycle_id}"
+        case ev.AllocationRequested(assignment=a):
+            return ALLOCATION_REQUESTED, carried(AllocationRequested, e, a, requested_by=e.by), f"cycle/{e.cycle_id}/{a.auditor_id}"
+    return None
+
+
 def record(tx: Transaction, happened: Iterable[ev.DomainEvent]) -> None:
     """Stage the integration events of what happened, in order, in ``tx``."""
-    for e in happened:
-        match e:
-            case ev.CycleDrawn():
-                tx.record(CYCLE_DRAWN, CycleDrawn(
-                    cycle_id=e.cycle_id, tool_id=e.tool_id, programme=e.programme.value, month=e.month, seed=e.seed, audits=e.audits,
-                    eligible_cases=e.eligible_cases, uncovered_team_ids=list(e.uncovered_team_ids), dispensed_ids=list(e.dispensed_ids),
-                    draw_on=e.draw_on, due_on=e.due_on, drawn_by=e.by, drawn_at=e.at,
-                ), subject=f"cycle/{e.cycle_id}")
-            case ev.AllocationRequested(assignment=a):
-                tx.record(ALLOCATION_REQUESTED, AllocationRequested(
-                    cycle_id=e.cycle_id, tool_id=e.tool_id, tool_version=e.tool_version, month=e.month, allocation_key=e.allocation_key,
-                    auditor_id=a.auditor_id, case_id=a.case_id, peer_reviewer_id=a.peer_reviewer_id, requested_by=e.by,
-                    basis=a.basis,
-                ), subject=f"cycle/{e.cycle_id}/{a.auditor_id}")
+    stage(tx, _integration, happened)

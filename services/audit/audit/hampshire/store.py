@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from shared.mongo import Document, Indexes, Transaction
 
-from ..common.directory import PEOPLE, TEAMS
+from ..common.directory import PEOPLE, TEAMS, ContactOverrides, Directory
 from ..common.saving import Embedded, save_next_version
 from .domain.errors import AlreadyPrepared
 from .domain.events import Saved
@@ -206,8 +206,7 @@ async def selection(db: AsyncDatabase[Document], month: str, service_manager_id:
 
 async def team_manager(db: AsyncDatabase[Document], team_id: str, *, tx: Transaction | None = None) -> str | None:
     """The manager of a team as the directory projection names it (None for a team it does not know)."""
-    team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=_session(tx))
-    return team.get("manager_id") if team else None
+    return await Directory(db, ContactOverrides(), _session(tx)).team_manager(team_id)
 
 
 async def teams(db: AsyncDatabase[Document]) -> list[Document]:

@@ -16,7 +16,7 @@ from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 
 from ..case_audit.store import AUDITS
-from ..common.directory import TEAMS
+from ..common.directory import ContactOverrides, Directory
 from ..common.saving import Embedded, save_next_version
 from ..reporting.domain.figures import Row
 from .domain.crib_sheet import CribSheet, ManagementSession
@@ -170,5 +170,4 @@ async def audit_rows(db: AsyncDatabase[Document], programme: str, months: list[s
 
 async def team_manager(db: AsyncDatabase[Document], team_id: str, *, tx: Transaction | None = None) -> str | None:
     """The manager of a team as the directory projection names it (None for a team it does not know)."""
-    team = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=tx.session if tx else None)
-    return team.get("manager_id") if team else None
+    return await Directory(db, ContactOverrides(), tx.session if tx else None).team_manager(team_id)

@@ -24,7 +24,7 @@ from ..case_audit import store as audit_store
 from ..case_audit.domain.audit import Audit, AuditStatus
 from ..case_audit.usecases import AllocationRequest, allocate_in
 from ..common.context import AuditContext, each_in_own_transaction
-from ..common.directory import TEAMS, Directory
+from ..common.directory import Directory
 from ..common.errors import InvalidEntries, NotAllowed, NotVisible
 from ..common.roles import PROGRAMME_ROLES, QA_STAFF_ROLES, REPORT_ROLES
 from ..tools import store as tool_store
@@ -68,10 +68,9 @@ async def case_allocation(tx: Transaction, ctx: AuditContext, case_id: str, peop
     case = await directory.case(case_id)
     if case is None:
         raise InvalidEntries("Unknown case.", [{"field": "case_id", "message": "the directory has not told the audit service of this case", "code": "unknown"}])
-    team = await ctx.db[TEAMS].find_one({"_id": case["team_id"]}, {"manager_id": 1}, session=tx.session) if case.get("team_id") else None
+    team_manager = await directory.team_manager(case["team_id"]) if case.get("team_id") else None
     allocation = CaseAllocation(
-        allocated_worker_id=case.get("allocated_worker_id"), team_manager_id=case.get("team_manager_id"),
-        team_manager_of_team_id=(team or {}).get("manager_id"),
+        allocated_worker_id=case.get("allocated_worker_id"), team_manager_id=case.get("team_manager_id"), team_manager_of_team_id=team_manager,
     )
     return allocation, known
 

@@ -17,7 +17,7 @@ from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
 from shared.versioned import replace_versioned
 
-from ..common.directory import PEOPLE, TEAMS
+from ..common.directory import PEOPLE, TEAMS, ContactOverrides, Directory
 from ..common.roles import Role
 from .domain.observation import Observation, ObservationStatus
 from .domain.records import Entries, month_of
@@ -105,8 +105,7 @@ async def team(db: AsyncDatabase[Document], team_id: str) -> Document | None:
 
 
 async def team_manager_of(db: AsyncDatabase[Document], team_id: str, *, tx: Transaction | None = None) -> str | None:
-    found = await db[TEAMS].find_one({"_id": team_id}, {"manager_id": 1}, session=tx.session if tx else None)
-    return found.get("manager_id") if found else None
+    return await Directory(db, ContactOverrides(), tx.session if tx else None).team_manager(team_id)
 
 
 async def social_workers(db: AsyncDatabase[Document]) -> list[Document]:
