@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from shared.http import Page, PageParams, encode_cursor
+
+from shared import paging
 
 R = TypeVar("R")
 A = TypeVar("A")
 
 
-def after(page: PageParams) -> Any:
-    """The key the page starts after, as the cursor holds it (``None`` on the first page)."""
-    return page.cursor.get("after") if page.cursor else None
+def after(page: PageParams) -> str | None:
+    """The id the page starts after (``None`` on the first page); 400 ``bad-cursor`` for a cursor
+    that holds anything else."""
+    return paging.after(page, str)
 
 
 def keyset_page(found: Sequence[R], page: PageParams, convert: Callable[[R], A], key: str = "id") -> Page[A]:
@@ -36,7 +39,7 @@ def keyset_page(found: Sequence[R], page: PageParams, convert: Callable[[R], A],
 
 def slice_page(rows: Sequence[R], page: PageParams, convert: Callable[[R], A]) -> Page[A]:
     """A page of ``rows`` held whole, from the one after the index the cursor holds."""
-    start = int(page.cursor.get("after", -1)) + 1 if page.cursor else 0
+    start = paging.after(page, int, -1) + 1
     items = [convert(r) for r in rows[start : start + page.limit]]
     more = start + page.limit < len(rows)
     return Page(items=items, next=encode_cursor({"after": start + page.limit - 1}) if more else None)

@@ -19,6 +19,8 @@ from shared.identity import CurrentPerson
 from shared.paging import page_of
 from shared.problems import ProblemMap
 
+from shared import paging
+
 from ..case_audit import store
 from ..case_audit.schemas import PersonId
 from ..common.api_paging import after, keyset_page
@@ -306,7 +308,7 @@ async def read_cycle(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDe
 async def list_assignments(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[AssignmentOut]:
     _qa(caller)
     cycle = await _load(runtime, month, tool_id)
-    last = str(page.cursor.get("after", "")) if page.cursor else ""
+    last = paging.after(page, str, "")
     shown = [a for a in cycle.sample.assignments if a.auditor_id > last][: page.limit + 1]
     keys = [cycle.allocation_key(a.auditor_id) for a in shown[: page.limit]]
     allocated = await store.allocated_with_prefix(runtime.db, f"{cycle.id}:", after=cycle.allocation_key(last) if last else None, limit=len(keys) + 1) if keys else {}
@@ -346,7 +348,7 @@ async def assign_peer_reviewer(
 async def list_cycle_cases(month: MonthPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination, tool_id: ToolQuery = None) -> Page[CaseReasonOut]:
     _qa(caller)
     cycle = await _load(runtime, month, tool_id)
-    last = str(page.cursor["after"]) if page.cursor and "after" in page.cursor else None
+    last = paging.after(page, str)
     found = await cycle_store.case_reasons_after(runtime.db, cycle.id, after=last, limit=page.limit + 1)
     return keyset_page(found, page, lambda r: CaseReasonOut(**asdict(r)), key="case_id")
 
@@ -514,6 +516,6 @@ async def withdraw_dispensation(dispensation_id: DispensationId, body: Withdrawa
 @router.get("/dispensations/{dispensation_id}/history", response_model=Page[DispensationVersionOut], tags=["dispensations"], summary="Every version of a dispensation, oldest first (QA staff)", responses={403: CHANGES[403], 404: CHANGES[404]})
 async def dispensation_history(dispensation_id: DispensationId, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[DispensationVersionOut]:
     await cycles.read_dispensation(runtime.extra["audit"], dispensation_id, caller)
-    last = int(page.cursor.get("after", 0)) if page.cursor else 0
+    last = paging.after(page, int, 0)
     docs = await cycle_store.dispensation_history(runtime.db, dispensation_id, after=last, limit=page.limit + 1)
     return page_of(docs, page, _version_out, key="version")

@@ -18,6 +18,8 @@ from shared.idempotency import IdempotencyKeyDep, create_once
 from shared.identity import CurrentPerson
 from shared.paging import page_of
 
+from shared import paging
+
 from ..common.api_paging import after, keyset_page
 from ..common.api_params import MONTH_PATTERN, RecordIdPath
 from ..common.api_scheduled import run_day
@@ -192,7 +194,7 @@ def _version_out(d: dict[str, Any]) -> VersionOut:
 
 async def version_history(runtime: Any, collection: str, record_id: str, page: Any) -> Page[VersionOut]:
     """A page of a record's versions, oldest first (practice records, and the team reviews kept the same way)."""
-    after = int(page.cursor.get("after", 0)) if page.cursor else 0
+    after = paging.after(page, int, 0)
     docs = await rs.history(runtime.db, collection, record_id, after=after, limit=page.limit + 1)
     return page_of(docs, page, _version_out, key="version")
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from shared.app import RuntimeDep
-from shared.errors import Problem, not_found
+from shared.errors import Problem, bad_cursor, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, public_path
 from shared.idempotency import IdempotencyKeyDep, create_id_once
 from shared.identity import CurrentPerson
@@ -83,6 +83,8 @@ async def get_tool(tool_id: ToolIdPath, caller: CurrentPerson, runtime: RuntimeD
 @router.get("/{tool_id}/versions", response_model=Page[ToolOut], summary="Every version of a tool, newest first")
 async def list_versions(tool_id: ToolIdPath, caller: CurrentPerson, runtime: RuntimeDep, page: Pagination) -> Page[ToolOut]:
     before = page.cursor.get("before") if page.cursor else None
+    if before is not None and not isinstance(before, int):
+        raise bad_cursor()
     docs = await tool_store.list_versions(runtime.db, tool_id, before=before, limit=page.limit + 1)
     if not docs and before is None:
         raise not_found("Tool", tool_id)

@@ -1,15 +1,17 @@
 """Inputs Schemathesis found answered 500 by the audit service, answered properly over the API:
 a month in year 0 (a draw, a monthly report, a report's month), a team id beyond Latin-1 in a
-CSV download's file name, an integer beyond 64 bits in a path."""
+CSV download's file name, an integer beyond 64 bits in a path, a cursor no page handed out."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote
 
 from audit.main import create_app
 from shared.clock import FixedClock
+from shared.http import encode_cursor
 
-from devstack.testing import running_service
+from devstack.testing import eventually, running_service
 
 from .conftest import DRAW_DAY, load_authority
 
@@ -63,3 +65,41 @@ async def test_an_integer_beyond_64_bits_in_a_path_is_a_422_problem(service_env)
             resp = await svc.http.get(f"/v1/tools/{tool_id}/versions/{number}", headers=anyone)
             assert resp.status_code == 422, resp.text
             assert resp.headers["content-type"] == PROBLEM
+
+
+async def test_a_cursor_no_page_handed_out_is_a_400_problem_not_a_500_or_an_empty_page(service_env) -> None:
+    async with running_service(app()) as svc:
+        await load_authority(svc.db, teams=3, peer_reviewers=3)
+        qa = svc.as_person("P-QA", roles=["qa_officer"])
+        sick = {"person_id": "TM2", "reason": "sick_leave", "starts_on": "2026-11-30", "ends_on": "2026-12-21", "note": "Long-term sick"}
+        dispensation = await svc.http.post("/v1/dispensations", json=sick, headers=qa)
+        assert dispensation.status_code == 201, dispensation.text
+        assert (await svc.http.post("/v1/cycles/2026-12/draw", json={"seed": "dec"}, headers=qa)).status_code == 201
+
+        async def allocated() -> list[dict[str, Any]]:
+            return list((await svc.http.get("/v1/audits", headers=qa)).json()["items"])
+
+        audit_id = (await eventually(allocated, message="the draw's audits allocated"))[0]["id"]
+        tool_id = (await svc.http.get("/v1/tools", headers=qa)).json()["items"][0]["tool_id"]
+        made_up = [
+            ("/v1/audits", {"after": 5}),  # an id that is a number: an empty page, before
+            ("/v1/cycles", {"after": ["2026-12"]}),
+            ("/v1/dispensations", {"after": {"$gt": ""}}),
+            (f"/v1/dispensations/{dispensation.json()['dispensation_id']}/history", {"after": "x"}),  # a 500, before
+            (f"/v1/audits/{audit_id}/pdfs", {"after": "x"}),  # a 500, before
+            ("/v1/cycles/2026-12/assignments", {"after": 5}),
+            ("/v1/cycles/2026-12/cases", {"after": 5}),
+            (f"/v1/tools/{tool_id}/versions", {"before": "x"}),
+        ]
+        for path, position in made_up:
+            resp = await svc.http.get(path, params={"cursor": encode_cursor(position)}, headers=qa)
+            assert resp.status_code == 400 and resp.headers["content-type"] == PROBLEM, (path, resp.status_code, resp.text)
+            assert resp.json()["type"].endswith("bad-cursor"), (path, resp.text)
+        # The cursors the lists hand out still page them.
+        whole = (await svc.http.get("/v1/cycles/2026-12/assignments", headers=qa)).json()["items"]
+        first = (await svc.http.get("/v1/cycles/2026-12/assignments?limit=1", headers=qa)).json()
+        rest = await svc.http.get("/v1/cycles/2026-12/assignments", params={"cursor": first["next"]}, headers=qa)
+        assert rest.status_code == 200 and len(whole) == 2  # TM2 is dispensed
+        assert first["items"] + rest.json()["items"] == whole
+        cases = (await svc.http.get("/v1/cycles/2026-12/cases?limit=1", headers=qa)).json()
+        assert (await svc.http.get("/v1/cycles/2026-12/cases", params={"cursor": cases["next"]}, headers=qa)).status_code == 200
