@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from pydantic import Field
+from shared.calendar import local_date
 from shared.event_translation import carried
 from shared.events import EventData, EventType
 from shared.mongo import Transaction
@@ -243,7 +244,7 @@ def _integration(e: ev.DomainEvent) -> tuple[EventType, EventData, str] | None:
         case ev.DisagreementSettled(file=f):
             return DISAGREEMENT_SETTLED, carried(DisagreementSettled, f, e, settled_at=e.at), _file_subject(f.file_id)
         case ev.CaseContactNote():
-            return CASE_CONTACT_NOTE, carried(CaseContactNote, e, recorded_on=e.at.date(), recorded_at=e.at), _file_subject(e.file_id)
+            return CASE_CONTACT_NOTE, carried(CaseContactNote, e, recorded_on=local_date(e.at), recorded_at=e.at), _file_subject(e.file_id)
         case ev.FilesReady():
             teams = [ReadyTeam(team_id=t, file_ids=list(ids)) for t, ids in e.teams]
             return FILES_READY, carried(FilesReady, e, teams=teams, sent_by=e.by, sent_at=e.at), _month_subject(e.month, e.service_manager_id)

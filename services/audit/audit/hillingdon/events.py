@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from shared.calendar import local_date
 from shared.events import EventData, EventType
 from shared.mongo import Transaction
 
@@ -292,7 +293,7 @@ def _integration(thing: Any, name: str) -> tuple[Any, Any, str] | None:
         return MANAGEMENT_SESSION_REPORTED, ManagementSessionReported(
             session_id=thing.id, month=thing.month, team_id=thing.team_id, service_manager_id=thing.service_manager_id,
             team_manager_id=thing.team_manager_id, assistant_director_id=thing.assistant_director_id or "", crib_sheet_ids=thing.crib_sheet_ids,
-            reported_on=thing.reported_at.date(), reported_at=thing.reported_at,
+            reported_on=local_date(thing.reported_at), reported_at=thing.reported_at,
         ), f"management-session/{thing.id}"
     return None
 

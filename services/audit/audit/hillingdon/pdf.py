@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from shared.calendar import local_date
+
 from audit.common.grades import Grade
 
 from ..common.pdf import PdfDocument
@@ -24,7 +26,7 @@ def render(report: EditableReport, *, at: datetime) -> bytes:
     if draft:
         pdf.heading("DRAFT - not issued", 11)
     else:
-        pdf.para(f"Issued by {report.issued_by} on {report.issued_at.date().isoformat() if report.issued_at else '-'}.")
+        pdf.para(f"Issued by {report.issued_by} on {local_date(report.issued_at).isoformat() if report.issued_at else '-'}.")
 
     pdf.heading("Figures", 12)
     pdf.para(f"Audits: {figures['audits']}    Completed: {figures['completed']}")

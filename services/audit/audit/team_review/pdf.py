@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from shared.calendar import local_date
+
 from ..common.grades import Grade
 from ..common.pdf import PdfDocument
 from ..reporting import charts
@@ -37,7 +39,7 @@ def render(review: Review, *, team_name: str, names: dict[str, str], at: datetim
 
     pdf.rows(("Team", f"{team_name} ({review.team_id})"), [
         ("Period", period), ("Team manager", who(review.team_manager_id)), ("Service manager", who(review.service_manager_id)),
-        ("Assistant director", who(review.assistant_director_id)), ("Issued", f"{review.issued_at.date().isoformat()} by {who(review.issued_by)}"),
+        ("Assistant director", who(review.assistant_director_id)), ("Issued", f"{local_date(review.issued_at).isoformat()} by {who(review.issued_by)}"),
         ("Plan status", review.status.value),
     ], (50, 130))
 

@@ -154,6 +154,20 @@ def test_a_report_without_the_service_users_consent_is_refused_with_every_reason
     assert o.report is not None and o.report.written_consent_on == date(2026, 9, 15)
 
 
+def test_the_day_of_an_observation_and_of_its_written_feedback_is_the_day_in_england() -> None:
+    # 00:30 on Thursday 1 October in England is still 30 September in UTC.
+    just_after_midnight = datetime(2026, 9, 30, 23, 30, tzinfo=UTC)
+    o = planned()
+    o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0.replace(month=9, day=15))
+    o.record_report(by="TM1", report=report(observed_on=date(2026, 10, 1)), at=just_after_midnight)  # today, not the future
+    assert o.report is not None and o.report.observed_on == date(2026, 10, 1)
+    # Observed on 16 September: written feedback is due by 30 September, so 1 October is late.
+    late = planned()
+    late.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0.replace(month=9, day=15))
+    late.record_report(by="TM1", report=report(observed_on=date(2026, 9, 16)), at=just_after_midnight)
+    assert late.feedback_due_on == date(2026, 9, 30) and late.written_late is True
+
+
 def test_written_feedback_later_than_two_weeks_is_marked_late_and_nobody_observes_themselves() -> None:
     o = planned()
     o.agree(by="SW1", agreement=Agreement(aims="a", standards="s"), at=T0)

@@ -153,6 +153,18 @@ def test_an_action_is_due_today_or_later_and_only_a_referral_states_a_need() -> 
 
 
 
+def test_today_for_an_action_is_the_day_in_england() -> None:
+    # 00:30 on Thursday 1 October in England is still 30 September in UTC.
+    just_after_midnight = datetime(2026, 9, 30, 23, 30, tzinfo=UTC)
+    r = review()
+    with pytest.raises(InvalidEntries) as refused:
+        r.add_action(by="TM1", entries=NewAction(action="x", owner_id="TM1", due_on=date(2026, 9, 30)), assistant_director_id=None, at=just_after_midnight)
+    assert [e["field"] for e in refused.value.errors] == ["due_on"]
+    r.add_action(by="TM1", entries=NewAction(action="x", owner_id="TM1", due_on=date(2026, 10, 1)), assistant_director_id=None, at=just_after_midnight)
+    r.change_status(by="TM1", number=1, status=ActionStatus.COMPLETED, note="Done", at=just_after_midnight)
+    assert r.actions[0].completed_on == date(2026, 10, 1)
+
+
 # --- what a review records ------------------------------------------------------------------------
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from shared.calendar import local_date
+
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
 from ...common.roles import APPOINTING_ROLES, QA_STAFF_ROLES, Role
@@ -458,7 +460,7 @@ class Audit(FollowUps, DuringAudit):
             analysis=work.analysis.strip(),
             recommended_actions=actions,
             grade=self.grade_of_record,
-            moderated_on=moderation.concluded_at.date() if moderation and moderation.concluded_at else None,
+            moderated_on=local_date(moderation.concluded_at) if moderation and moderation.concluded_at else None,
             written_at=at,
         )
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from shared.calendar import local_date
+
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
 from ...tools.domain.definition import add_months
@@ -103,7 +105,7 @@ class FollowUps:
         """An action for the operational service manager, escalating a month later if unresolved."""
         if not self.needs_inadequate_action:
             raise WrongStage("Only a completed audit graded inadequate opens an action.")
-        escalate_on = add_months(at.date(), ESCALATION_MONTHS)
+        escalate_on = add_months(local_date(at), ESCALATION_MONTHS)
         self.inadequate_action = InadequateAction(owner_id=owner_id, opened_at=at, escalate_on=escalate_on)
         self.events.append(ev.InadequateActionOpened(at=at, owner_id=owner_id, escalate_on=escalate_on))
 

@@ -19,6 +19,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.calendar import local_date
+
 from ...case_audit.domain.work import Evidence
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES, Role
@@ -483,14 +485,14 @@ class PreparedFile:
             by = (self.worker_id, self.supervisor_id)
             note_type = "Quality practice audit: file prepared for audit"
             text = (
-                f"File prepared for quality practice audit ({self.month}) on {at.date().isoformat()} by worker {self.worker_id}"
+                f"File prepared for quality practice audit ({self.month}) on {local_date(at).isoformat()} by worker {self.worker_id}"
                 f" and supervisor {self.supervisor_id}."
             )
         else:
             by = (self.auditor_id or "",)
             note_type = "Quality practice audit: file quality audited"
             delegated = f" (delegated by service manager {self.delegated_by})" if self.delegated_by else ""
-            text = f"File quality audited ({self.month}) on {at.date().isoformat()}; quality practice judgement by {self.auditor_id}{delegated}."
+            text = f"File quality audited ({self.month}) on {local_date(at).isoformat()}; quality practice judgement by {self.auditor_id}{delegated}."
         return CaseContactNote(at=at, file_id=self.id, case_id=self.case_id, stage=stage, note_type=note_type, text=text, by_ids=by)
 
     # --- preparation ------------------------------------------------------------------------

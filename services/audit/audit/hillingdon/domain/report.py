@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.calendar import local_date
+
 from audit.common.errors import Gaps, InvalidEntries, NotAllowed
 from audit.common.grades import Grade
 from audit.reporting.domain.figures import Row, grade_counts, themes
@@ -132,7 +134,7 @@ class EditableReport:
 
     def _draft(self) -> None:
         if self.status is ReportStatus.ISSUED:
-            raise Issued(f"The report was issued on {self.issued_at.date() if self.issued_at else '-'}; an issued report is never changed.")
+            raise Issued(f"The report was issued on {local_date(self.issued_at) if self.issued_at else '-'}; an issued report is never changed.")
 
     def _changed(self, what: str, by: str, at: datetime) -> None:
         self.history.append(ReportEdit(number=len(self.history) + 1, what=what, by=by, at=at, sections=dict(self.sections)))

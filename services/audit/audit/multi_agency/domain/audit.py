@@ -27,6 +27,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.calendar import local_date
+
 from ...common.errors import Gaps, InvalidEntries, NotAllowed, WrongStage
 from ...common.grades import Grade
 from ...common.roles import QA_STAFF_ROLES, Role
@@ -503,7 +505,7 @@ class MultiAgencyAudit:
         if self.meeting is not None:
             raise WrongStage("The multi-agency meeting has been held: the consultation it triangulated can no longer change.")
         errors = []
-        if consultation.held_on > at.date():
+        if consultation.held_on > local_date(at):
             errors.append(_error("held_on", "the consultation cannot be dated in the future"))
         if consultation.obtained and not consultation.views.strip():
             errors.append(_error("views", f"the views of the {party.value.replace('_', ' ')} are missing"))
@@ -544,7 +546,7 @@ class MultiAgencyAudit:
                 + [_error(f"declarations.{p.agency}", f"{p.representative_id}, lead auditor for {p.name}, has not declared no casework involvement") for p in undeclared],
             )
         errors = []
-        if meeting.held_on > at.date():
+        if meeting.held_on > local_date(at):
             errors.append(_error("held_on", "the meeting cannot be dated in the future"))
         if not meeting.partners_present:
             errors.append(_error("partners_present", "the findings are agreed with the partners present: name at least one"))
@@ -586,7 +588,7 @@ class MultiAgencyAudit:
         for n, item in enumerate(plan.actions):
             if item.agency not in plan.owners:
                 errors.append(_error(f"actions.{n}.agency", f"no owner named for {item.agency!r}"))
-            if item.due_on < at.date():
+            if item.due_on < local_date(at):
                 errors.append(_error(f"actions.{n}.due_on", "the due date has already passed"))
         if errors:
             raise InvalidEntries("The action plan cannot be agreed as written.", errors)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from shared.calendar import add_months, add_working_days, is_working_day
+from shared.calendar import add_months, add_working_days, is_working_day, local_date
 
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES
@@ -199,7 +199,7 @@ class Observation:
             errors.append({"field": "written_consent_on", "message": "the written agreement must come before the observation"})
         if not report.verbal_consent_confirmed:
             errors.append({"field": "verbal_consent_confirmed", "message": "the service user confirms their agreement verbally on the day"})
-        if report.observed_on > at.date():
+        if report.observed_on > local_date(at):
             errors.append({"field": "observed_on", "message": "an observation is reported after it took place"})
         if errors:
             raise InvalidEntries("This observation cannot be reported.", errors)
@@ -247,7 +247,7 @@ class Observation:
         """Whether the written feedback came later than two weeks after the session."""
         if self.reported_at is None or self.feedback_due_on is None:
             return None
-        return self.reported_at.date() > self.feedback_due_on
+        return local_date(self.reported_at) > self.feedback_due_on
 
 
 # --- the cadence ---------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.calendar import local_date
+
 from ...common.errors import InvalidEntries, NotAllowed, WrongStage
 from ...common.roles import QA_STAFF_ROLES
 from ...practice.domain.records import (
@@ -405,7 +407,7 @@ class Review:
     def add_action(self, *, by: str, entries: NewAction, assistant_director_id: str | None, at: datetime) -> ImprovementAction:
         self._managers(by)
         errors = []
-        if entries.due_on < at.date():
+        if entries.due_on < local_date(at):
             errors.append({"field": "due_on", "message": "an action is due today or later"})
         if entries.kind is ActionKind.SERVICE_DEVELOPMENT and not entries.need:
             errors.append({"field": "need", "message": "say what support the department needs to provide"})
@@ -448,7 +450,7 @@ class Review:
         action.status = status
         action.changes.append(StatusChange(status=status, note=note, by=by, at=at))
         if status is ActionStatus.COMPLETED:
-            action.completed_on = at.date()
+            action.completed_on = local_date(at)
         if self.actions and all(a.status.closed for a in self.actions):
             self.status = ReviewStatus.COMPLETED
         self._touch(by, at)
