@@ -46,11 +46,12 @@ def _admin(caller: Identity) -> None:
         raise forbidden("Only an administrator manages integrators and webhooks.")
 
 
-def _cursor(docs: list[Document], limit: int) -> str | None:
-    if len(docs) < limit:
-        return None
-    last = docs[-1]
-    return encode_cursor({"c": last["created_at"].isoformat(), "i": last["_id"]})
+def _page(docs: list[Document], limit: int, out: Callable[[Document], Out]) -> Page[Out]:
+    """``docs`` was read with ``limit + 1``, newest first: the page, and the cursor of the next one
+    only when the extra record shows that another follows (a full last page has none)."""
+    shown = docs[:limit]
+    last = shown[-1] if len(docs) > limit else None
+    return Page(items=[out(d) for d in shown], next=encode_cursor({"c": last["created_at"].isoformat(), "i": last["_id"]}) if last else None)
 
 
 def _after(position: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -156,8 +157,8 @@ class DeliveryOut(BaseModel):
 
 async def _newest_first(records: Records, page: PageParams, out: Callable[[Document], Out]) -> Page[Out]:
     """One page of an integration's records (integrators, endpoints), newest first, each as ``out`` gives it."""
-    docs = await records.newest_first(limit=page.limit, after=_after(page.cursor))
-    return Page(items=[out(d) for d in docs], next=_cursor(docs, page.limit))
+    docs = await records.newest_first(limit=page.limit + 1, after=_after(page.cursor))
+    return _page(docs, page.limit, out)
 
 
 def _tagged(response: Response, doc: Document) -> Document:
@@ -331,8 +332,8 @@ def build_router() -> APIRouter:
         status: Annotated[Literal["pending", "held", "delivered", "failed"] | None, Query()] = None,
     ) -> Page[DeliveryOut]:
         _admin(caller)
-        docs = await _webhooks(runtime).deliveries(endpoint_id, status=status, limit=page.limit, after=_after(page.cursor))
-        return Page(items=[_delivery(d) for d in docs], next=_cursor(docs, page.limit))
+        docs = await _webhooks(runtime).deliveries(endpoint_id, status=status, limit=page.limit + 1, after=_after(page.cursor))
+        return _page(docs, page.limit, _delivery)
 
     @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryOut,
                  summary="Send a delivered or failed delivery again")

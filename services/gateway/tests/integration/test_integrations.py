@@ -134,6 +134,28 @@ async def test_only_an_administrator_manages_integrations_and_bad_input_changes_
     assert [e["event_types"] for e in listed] == [[COUNTER_SIGNED]] and "secret" not in listed[0]
 
 
+async def test_the_list_of_endpoints_hands_out_a_next_cursor_only_when_another_page_follows(gw: RunningGateway) -> None:
+    admin = await gw.as_person(ADMIN)
+    for n in range(3):
+        body = {"url": f"https://hooks.example.org/paged-{n}", "event_types": [COUNTER_SIGNED]}
+        assert (await gw.http.post("/api/v1/integrations/webhooks", json=body, headers=admin)).status_code == 201
+    whole = (await gw.http.get("/api/v1/integrations/webhooks", headers=admin)).json()
+    ours = [e["id"] for e in whole["items"] if e["url"].startswith("https://hooks.example.org/paged-")]
+    assert len(ours) == 3 and whole["next"] is None
+    count = len(whole["items"])
+    exact = (await gw.http.get("/api/v1/integrations/webhooks", params={"limit": count}, headers=admin)).json()
+    assert len(exact["items"]) == count and exact["next"] is None  # a full last page: nothing follows
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await gw.http.get("/api/v1/integrations/webhooks", params=params, headers=admin)).json()
+        assert page["items"], "a cursor led to an empty page"
+        seen += [e["id"] for e in page["items"]]
+        if (cursor := page["next"]) is None:
+            break
+    assert seen == [e["id"] for e in whole["items"]]
+
+
 async def test_plain_http_endpoints_are_refused_outside_local_runs(service_env: dict[str, str]) -> None:
     async with serve_gateway() as gateway:
         await gateway.add_person(ADMIN, ["administrator"])
