@@ -13,6 +13,8 @@ class Role(StrEnum):
     SOCIAL_WORKER = "social_worker"
     SENIOR_PRACTITIONER = "senior_practitioner"
     PRACTICE_SUPERVISOR = "practice_supervisor"
+    #: Hillingdon's practice mentors, who progress a monthly report's recommendations (seed 002, 5.2.5).
+    PRACTICE_MENTOR = "practice_mentor"
     TEAM_LEADER = "team_leader"
     TEAM_MANAGER = "team_manager"
     DUTY_SENIOR = "duty_senior"
@@ -26,12 +28,17 @@ class Role(StrEnum):
     IRO = "iro"
     CP_CHAIR = "cp_chair"
     FGC_COORDINATOR = "fgc_coordinator"
+    #: Who gather service users' feedback and consultation results, and keep the complaints log (seed 002).
+    PARTICIPATION_OFFICER = "participation_officer"
+    COMPLAINTS_MANAGER = "complaints_manager"
     AUDITOR = "auditor"
     PEER_REVIEWER = "peer_reviewer"
     PRACTICE_DEVELOPMENT_OFFICER = "practice_development_officer"
     QA_OFFICER = "qa_officer"
     LEAD_QA_AUDITOR = "lead_qa_auditor"
     PERFORMANCE_OFFICER = "performance_officer"
+    #: Hampshire's performance management unit, who collate the audited files (seed 003, 12.2, 14.3).
+    PERFORMANCE_MANAGEMENT = "performance_management"
     ADMINISTRATOR = "administrator"
     #: Team admin / the duty admin officer (sign-off, seed 000): completes and clones exemplars, never signs.
     ADMIN_OFFICER = "admin_officer"

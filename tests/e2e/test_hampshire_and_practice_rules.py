@@ -128,3 +128,23 @@ async def test_a_standard_judged_not_met_reaches_the_team_managers_tray_until_th
     await eventually(closed, timeout=60, interval=0.5, message="the disagreement task closed by the outcome")
     [finished] = await _tasks(gateway, as_["TM"], "done")
     assert finished["id"] == task["id"]
+
+
+async def test_the_directory_gives_the_roles_the_programmes_name_and_a_complaints_manager_keeps_the_log(gateway) -> None:
+    """The practice mentor (seed 002, 5.2.5), the participation officer and the complaints manager
+    (seed 002) and the performance management unit (seed 003, 12.2) are roles a person can be given
+    in the directory, so the rules that name them reach real people."""
+    n = uuid.uuid4().hex[:6].upper()
+    writer = await gateway.as_integration()
+    roles = ("practice_mentor", "participation_officer", "complaints_manager", "performance_management", "social_worker")
+    for role in roles:
+        body = {"name": f"Person {role} {n}", "email": f"{role}.{n.lower()}@council.example", "roles": [role]}
+        resp = await gateway.http.put(f"/api/v1/directory/people/RL{n}-{role}", json=body, headers=writer)
+        assert resp.status_code in (200, 201), resp.text
+        assert resp.json()["data"]["roles"] == [role]
+    complaints_manager = await gateway.as_person(f"RL{n}-complaints_manager")
+    assert (await gateway.http.get("/api/v1/me", headers=complaints_manager)).json()["roles"] == ["complaints_manager"]
+    log = await gateway.http.get("/api/v1/audit/complaints-log", headers=complaints_manager)
+    assert log.status_code == 200, log.text
+    social_worker = await gateway.as_person(f"RL{n}-social_worker")
+    assert (await gateway.http.get("/api/v1/audit/complaints-log", headers=social_worker)).status_code == 403
