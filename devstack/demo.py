@@ -26,7 +26,8 @@ def _person(name: str, roles: list[str], team: str | None, manager: str | None) 
 
 
 PEOPLE: dict[str, dict[str, Any]] = {
-    "P-AD": _person("Amira Dhillon", ["assistant_director"], "T-QA", None),
+    "P-ED": _person("Evelyn Drummond", ["executive_director"], None, None),
+    "P-AD": _person("Amira Dhillon", ["assistant_director"], "T-QA", "P-ED"),
     "P-HOS": _person("Hugh Osei", ["head_of_service", "service_director"], "T-QA", "P-AD"),
     "P-SM": _person("Sana Malik", ["service_manager"], "T-CIN", "P-HOS"),
     "P-DM": _person("Dev Mehta", ["district_manager"], "T-CIN", "P-SM"),
@@ -38,6 +39,7 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "P-SP": _person("Sam Price", ["senior_practitioner", "practice_supervisor"], "T-CIN", "P-TM2"),
     "P-SW1": _person("Kerry Jones", ["social_worker"], "T-DA", "P-DS"),
     "P-AO": _person("Andy Okoro", ["admin_officer"], "T-DA", "P-DS"),
+    "P-TL": _person("Tara Lewis", ["team_leader"], "T-CIN", "P-TM2"),
     "P-SW2": _person("Ravi Patel", ["social_worker"], "T-CIN", "P-SP"),
     "P-SW3": _person("Mia Novak", ["social_worker"], "T-CP", "P-TM3"),
     "P-IRO": _person("Irene Okafor", ["iro"], "T-QA", "P-QASM"),
@@ -46,6 +48,11 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "P-QASM": _person("Quinn Abara", ["service_manager", "lead_qa_auditor"], "T-QA", "P-AD"),
     "P-PR": _person("Priya Rao", ["peer_reviewer", "qa_officer"], "T-QA", "P-QASM"),
     "P-PDO": _person("Paul Dunne", ["practice_development_officer"], "T-QA", "P-QASM"),
+    "P-PM": _person("Maya Pillai", ["practice_mentor"], "T-QA", "P-PSW"),
+    "P-PO": _person("Perry Osborne", ["performance_officer"], "T-QA", "P-QASM"),
+    "P-PMU": _person("Nina Mwangi", ["performance_management"], "T-QA", "P-QASM"),
+    "P-PART": _person("Leo Barros", ["participation_officer"], "T-QA", "P-QASM"),
+    "P-CM": _person("Carla Moss", ["complaints_manager"], "T-QA", "P-QASM"),
     "P-ADMIN": _person("Alex Admin", ["administrator"], "T-QA", "P-QASM"),
 }
 

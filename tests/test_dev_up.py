@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jwt
 from gateway.auth import DevIssuer
+from shared.roles import Role
 
 from devstack import demo, devkeys
 from devstack.__main__ import DEV_CORS_ORIGIN_REGEX
@@ -40,6 +41,12 @@ def test_the_banner_names_every_demo_person_with_their_roles_and_how_to_get_a_to
         assert ", ".join(person["roles"]) in line and person["name"] in line
     assert "curl -s -X POST http://127.0.0.1:8000/auth/dev/token" in text and '{"person_id": "P-SW1"}' in text
     assert "var/dev-keys" in text and "localhost" in text
+
+
+def test_the_demo_authority_has_someone_in_every_role_a_person_can_hold() -> None:
+    held = {role for person in demo.PEOPLE.values() for role in person["roles"]}
+    # ``integration`` is the case-management system's account, not a person's role.
+    assert held == {role.value for role in Role} - {Role.INTEGRATION.value}
 
 
 def test_cors_in_a_dev_run_allows_local_origins_only() -> None:
