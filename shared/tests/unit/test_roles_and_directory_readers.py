@@ -18,7 +18,7 @@ def test_a_role_is_its_string_wherever_it_goes() -> None:
     assert Role.ADMIN_OFFICER == "admin_officer" and Role("duty_senior") is Role.DUTY_SENIOR
     assert "social_worker" in frozenset({Role.SOCIAL_WORKER})
     assert json.dumps([Role.IRO]) == '["iro"]'
-    assert len({r.value for r in Role}) == len(Role) == 25
+    assert len({r.value for r in Role}) == len(Role) == 29
 
 
 class PersonRead(PersonRecord):
