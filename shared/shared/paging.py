@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from .errors import bad_cursor as bad_cursor  # where every list's refusal of a cursor is written
+from .errors import bad_cursor
 from .http import Page, PageParams, encode_cursor
 
 T = TypeVar("T")

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
+from shared.calendar import local_date
 from shared.clock import Clock
 from shared.scheduler_runs import scheduler_runs_route
 from shared.worker import BackgroundWorker
@@ -41,10 +42,6 @@ from .practice.usecases import observations_due
 from .team_review.usecases import notice_actions_due
 
 log = logging.getLogger(__name__)
-
-#: Working days are days in England, not in UTC.
-local_date = as_of.local_date
-
 
 #: Who a scheduled list is sent by, as events and the list record say.
 SCHEDULER = "audit-scheduler"
@@ -154,7 +151,7 @@ router = APIRouter(prefix="/v1", tags=["audit schedule"])
     "Run the scheduler's pass as of a day: due draws, observation reminders, improvement actions due, escalations, Hampshire ready lists, multi-agency audits held three years destroyed (administrators; local and test settings)",
 )
 async def run_scheduler(body: as_of.SchedulerRunIn, runtime: RuntimeDep) -> AuditSchedulerRunOut:
-    today = as_of.local_date(as_of.parse_as_of(body.as_of))
+    today = local_date(as_of.parse_as_of(body.as_of))
     runs = await run_pass(runtime.extra["audit"], runtime.extra["cycle_settings"], today)
     return AuditSchedulerRunOut(as_of=today, jobs=[
         AuditSchedulerJobOut(job=r.job, status="failed" if r.failed else "ran", count=r.count, ids=r.ids)

@@ -14,10 +14,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from shared.app import RuntimeDep
 from shared.calendar import local_date
-from shared.errors import Problem
+from shared.errors import Problem, bad_cursor
 from shared.http import IdPath, Page, Pagination, RequiredIfMatch, encode_cursor, etag
 from shared.identity import CurrentPerson
-from shared.paging import bad_cursor
 
 from . import scheduler_api, store, usecases
 from .domain.kinds import STATUTORY, TaskKind

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.calendar import local_date
 from shared.event_translation import stage
 from shared.keyset import page_by_windows
 from shared.mongo import Document, Indexes, Transaction
@@ -35,7 +36,6 @@ from .domain.exemplar import (
     Unlock,
 )
 from .domain.messages import Action, WorkflowMessage
-from .domain.timeliness import local_date
 from .domain.types import ExemplarType
 
 EXEMPLARS = "exemplars"

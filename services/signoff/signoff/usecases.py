@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.calendar import local_date
 from shared.directory_sync import not_yet_known
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
@@ -26,7 +27,6 @@ from .domain.access import MAX_CHAIN, Actor, CaseView, PersonView, Relation, rel
 from .domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from .domain.exemplar import Exemplar
 from .domain.messages import Action, WorkflowMessage
-from .domain.timeliness import local_date
 
 
 def new_id() -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import Gauge
 from shared.app import Runtime
-from shared.as_of import local_date
+from shared.calendar import local_date
 from shared.readings import Reading
 
 from ..case_audit.domain.audit import AuditStatus

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.app import RuntimeDep
-from shared.errors import Problem, forbidden, not_found
+from shared.errors import Problem, bad_cursor, forbidden, not_found
 from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, id_path
 from shared.identity import Identity
 from shared.mongo import Document
@@ -330,7 +330,7 @@ def _import_routes(router: APIRouter) -> None:
                 at, job_id = page.cursor["before"]
                 before = (datetime.fromisoformat(at), str(job_id))
             except (KeyError, TypeError, ValueError) as exc:
-                raise paging.bad_cursor() from exc
+                raise bad_cursor() from exc
         docs = await jobs.list_jobs(runtime.db, before=before, limit=page.limit + 1)
         items = [ImportJobSummary.model_validate(imports.report(d, None)) for d in docs[: page.limit]]
         last = docs[page.limit - 1] if len(docs) > page.limit else None

@@ -15,11 +15,10 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
-from shared.errors import forbidden
+from shared.errors import bad_cursor, forbidden
 from shared.http import OptionalIfMatch, Page, PageParams, Pagination, encode_cursor, etag
 from shared.identity import Identity
 from shared.mongo import Document
-from shared.paging import bad_cursor
 
 from ..callers import Caller
 from . import catalogue

@@ -12,10 +12,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from shared.app import RuntimeDep
-from shared.errors import Problem, forbidden
+from shared.errors import Problem, bad_cursor, forbidden
 from shared.http import Page, Pagination, encode_cursor
 from shared.identity import CurrentPerson, Identity
-from shared.paging import bad_cursor
 
 from shared import charts
 from shared import report_formats as formats

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from shared.app import RuntimeDep
+from shared.errors import bad_cursor
 from shared.http import PageParams, Pagination, encode_cursor
 from shared.identity import CurrentPerson
-from shared.paging import bad_cursor
 
 from .. import reports, usecases
 from . import convert, paging

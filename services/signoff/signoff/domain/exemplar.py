@@ -16,12 +16,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.calendar import local_date
+
 from . import events as ev
 from . import roles as r
 from .access import Actor, CaseView
 from .catalogue import COUNTER_SIGN_AFTER, SEED_TYPES
 from .errors import Conflict, InvalidInput, Locked, MandatoryUnanswered, NotAllowed, ReadFirstNotSigned, Unanswered
-from .timeliness import Assessment, assess, local_date
+from .timeliness import Assessment, assess
 from .types import Answers, ExemplarType
 
 MAX_NOTE = 20_000

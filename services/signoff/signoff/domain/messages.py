@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.calendar import add_working_days
+from shared.calendar import add_working_days, local_date
 
 from . import events as ev
 from . import roles as r
 from .access import Actor, PersonView
 from .errors import FieldError, InvalidInput, NotAllowed
 from .exemplar import Exemplar
-from .timeliness import local_date
 
 MAX_SUBJECT = 200
 MAX_TEXT = 4_000

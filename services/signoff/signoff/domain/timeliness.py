@@ -12,10 +12,6 @@ from enum import StrEnum
 
 from shared.calendar import add_working_days, working_days_between
 
-#: Working days and dates on the form are those of the local authority (England): ``local_date``
-#: (re-exported; the rest of sign-off imports it from here) is the day in England of a moment.
-from shared.calendar import local_date as local_date
-
 
 class Status(StrEnum):
     ON_TIME = "on_time"

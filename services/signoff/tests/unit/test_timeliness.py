@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from shared.calendar import local_date
 from signoff.domain.catalogue import INITIAL_ASSESSMENT
-from signoff.domain.timeliness import Status, assess, local_date, totals
+from signoff.domain.timeliness import Status, assess, totals
 
 from services.signoff.tests.unit.builders import DS, SW, start
 
