@@ -8,10 +8,9 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
-from shared.versioned import Stale
+from shared.versioned import Stale, current_version, insert_versioned, update_versioned
 
 from .domain.definition import ToolDefinition
 from .schemas import definition_json, parse_definition
@@ -32,37 +31,33 @@ WHAT = "tool"
 async def add_version(
     tx: Transaction, db: AsyncDatabase[Document], tool_id: str, definition: ToolDefinition, *, expected: int | None, by: str, at: datetime
 ) -> int:
-    """Add the next version of a tool (the first when ``expected`` is None)."""
-    head = await db[TOOLS].find_one({"_id": tool_id}, session=tx.session)
-    current = head["version"] if head else None
+    """Add the next version of a tool (the first when ``expected`` is None): the tool's head moves
+    from ``expected`` to the new version as any versioned record does, else ``Stale`` and nothing
+    is written."""
+    current = await current_version(db[TOOLS], tool_id, session=tx.session)
     if current != expected:
         raise Stale(WHAT, current, expected, ident=tool_id)
     version = (current or 0) + 1
     summary = {"title": definition.title, "programme": definition.programme.value, "updated_at": at, "updated_by": by}
-    try:
-        if head is None:
-            await db[TOOLS].insert_one({"_id": tool_id, "version": version, **summary, "created_at": at}, session=tx.session)
-        else:
-            result = await db[TOOLS].update_one(
-                {"_id": tool_id, "version": current}, {"$set": {"version": version, **summary}}, session=tx.session
-            )
-            if result.matched_count != 1:
-                raise Stale(WHAT, None, expected, ident=tool_id)
-        await db[TOOL_VERSIONS].insert_one(
-            {
-                "_id": f"{tool_id}@{version}", "tool_id": tool_id, "version": version,
-                "definition": definition_json(definition), "created_by": by, "created_at": at,
-            },
-            session=tx.session,
-        )
-    except DuplicateKeyError:
-        raise Stale(WHAT, None, expected, ident=tool_id) from None
+    if current is None:
+        try:
+            await insert_versioned(db[TOOLS], {"_id": tool_id, "version": version, **summary, "created_at": at}, what=WHAT, session=tx.session)
+        except Stale as exc:  # another writer created the tool meanwhile: this one named no version of it
+            raise Stale(WHAT, exc.current, None, ident=tool_id) from None
+    else:
+        await update_versioned(db[TOOLS], tool_id, {"$set": summary}, current, what=WHAT, session=tx.session)
+    await db[TOOL_VERSIONS].insert_one(
+        {
+            "_id": f"{tool_id}@{version}", "tool_id": tool_id, "version": version,
+            "definition": definition_json(definition), "created_by": by, "created_at": at,
+        },
+        session=tx.session,
+    )
     return version
 
 
 async def latest_version(db: AsyncDatabase[Document], tool_id: str, *, tx: Transaction | None = None) -> int | None:
-    head = await db[TOOLS].find_one({"_id": tool_id}, {"version": 1}, session=tx.session if tx else None)
-    return head["version"] if head else None
+    return await current_version(db[TOOLS], tool_id, session=tx.session if tx else None)
 
 
 async def get_version(db: AsyncDatabase[Document], tool_id: str, version: int, *, tx: Transaction | None = None) -> Document | None:
