@@ -50,13 +50,17 @@ def required_if_match(if_match: Annotated[str | None, Header()] = None) -> int:
     return version
 
 
-def if_match_required() -> Problem:
-    return Problem(
-        428,
-        "if-match-required",
-        "If-Match required",
-        "Send the ETag of the version you read as If-Match, so a change made since is never overwritten.",
-    )
+def if_match_required(what: str | None = None, ident: str | None = None, current: int | None = None, *, counter: str = "version") -> Problem:
+    """428: a change to an existing record that names no version. Given the record (``what``,
+    ``ident``) and the ``current`` version it is at, the answer names them."""
+    detail = "Send the ETag of the version you read as If-Match, so a change made since is never overwritten."
+    if what is not None and current is not None:
+        name = what if ident is None else f"{what} {ident!r}"
+        detail = (
+            f"The {name} exists, at {counter} {current}: send the ETag of the {counter} you read as If-Match, "
+            "so a change made since is never overwritten."
+        )
+    return Problem(428, "if-match-required", "If-Match required", detail)
 
 
 def stale(current_version: int, expected: int, what: str, *, counter: str = "version") -> Problem:

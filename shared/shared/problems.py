@@ -46,7 +46,7 @@ def stale_problem(exc: Exception, *, counter: str = "version") -> Problem:
             return Problem(404, "not-found", "Not found", f"There is no {exc.what}.")
         return not_found(title, exc.ident)
     if exc.expected is None:
-        return if_match_required()
+        return if_match_required(exc.what, exc.ident, exc.current, counter=counter)
     return stale(exc.current, exc.expected, exc.what, counter=counter)
 
 

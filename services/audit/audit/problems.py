@@ -1,15 +1,15 @@
 """The audit service's one problem table: every error a user can cause, as problem+json. Built on
 the shared mapping (``shared.problems``); the contexts' own errors are added by their api modules.
 
-A ``Stale`` of any store answers as the audit service always has: 412 at another version; 404
-when the record is gone; 428 when a tool version is added without naming the tool's latest.
+A ``Stale`` of any store answers as the shared mapping says (412 at another version, 428 when an
+existing record is changed without naming its version), except that a version named of a record
+that is gone answers 404, as the audit service always has.
 """
 
 from __future__ import annotations
 
 from shared.errors import Problem, field_errors, forbidden, not_found
-from shared.http import stale
-from shared.problems import ProblemMap
+from shared.problems import ProblemMap, stale_problem
 from shared.versioned import Stale
 
 from .common.errors import Gaps, InvalidEntries, NotAllowed, NotVisible, WrongStage
@@ -23,15 +23,9 @@ from .practice.domain.errors import RecordExists, RecordNotFound
 
 def _stale(exc: Exception) -> Problem:
     assert isinstance(exc, Stale)
-    title = exc.what[:1].upper() + exc.what[1:]
-    if exc.expected is None and exc.current is not None:
-        return Problem(
-            428, "if-match-required", "If-Match required",
-            f"{title} {exc.ident!r} exists (latest version {exc.current}): send its ETag as If-Match to add the next version.",
-        )
     if exc.current is None and exc.expected is not None:
-        return not_found(title, exc.ident or "")
-    return stale(exc.current or 0, exc.expected or 0, exc.what)
+        return not_found(exc.what[:1].upper() + exc.what[1:], exc.ident or "")
+    return stale_problem(exc)
 
 
 PROBLEMS: ProblemMap = {

@@ -33,9 +33,6 @@ DOMAIN_ERRORS = {
         422, "mandatory-questions-unanswered", "Mandatory questions unanswered", str(e),
         version=e.version, unanswered=[{"question_id": u.question_id, "text": u.text} for u in e.unanswered],
     ),
-    type_store.IfMatchRequired: lambda e: Problem(
-        428, "if-match-required", "If-Match required", "Send the ETag of the type version you read as If-Match to change it."
-    ),
 }
 
 

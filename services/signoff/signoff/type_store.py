@@ -110,8 +110,8 @@ async def put(uow: UnitOfWork, t: ExemplarType, *, by: str, if_match: int | None
                 raise Stale(WHAT, 0, if_match, ident=t.code)
             await _write(uow.db, tx.session, t, 1, by=by, at=at, previous=None)
             return from_definition(t.code, 1, definition(t)), True
-        if if_match is None:
-            raise IfMatchRequired()
+        if if_match is None:  # answered 428, naming the revision the type is at
+            raise Stale(WHAT, current["version"], None, ident=t.code)
         check_version(WHAT, current["version"], if_match, ident=t.code)
         if current["definition"] == definition(t):
             return _from_doc(current), False
@@ -119,10 +119,6 @@ async def put(uow: UnitOfWork, t: ExemplarType, *, by: str, if_match: int | None
         return from_definition(t.code, current["version"] + 1, definition(t)), False
 
     return await uow.run(work)
-
-
-class IfMatchRequired(Exception):
-    """Replacing an existing type without saying which version was read."""
 
 
 async def get(db: AsyncDatabase[Document], code: str, session: AsyncClientSession | None = None) -> ExemplarType:

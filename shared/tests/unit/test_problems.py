@@ -58,10 +58,14 @@ def test_a_record_that_does_not_exist_with_no_version_named_is_not_found() -> No
 
 
 def test_an_existing_record_changed_without_a_version_needs_if_match() -> None:
-    body = _body(stale_problem(Stale("theme", 4, None)))
+    body = _body(stale_problem(Stale("theme", 4, None, ident="neglect")))
 
     assert body["status"] == 428
     assert body["type"].endswith("/if-match-required")
+    assert body["detail"] == (
+        "The theme 'neglect' exists, at version 4: send the ETag of the version you read as If-Match, so a change made since is never overwritten."
+    )
+    assert "revision 4" in _body(stale_problem(Stale("exemplar type", 4, None), counter="revision"))["detail"]
 
 
 def test_check_version_refuses_only_another_version() -> None:

@@ -40,7 +40,8 @@ async def test_an_administrator_changes_a_type_as_a_new_version_and_work_under_w
         body["timescale_working_days"] = 10
 
         missing = await svc.http.put("/v1/exemplar-types/INIASS", json=body, headers=admin)
-        assert missing.status_code == 428
+        assert missing.status_code == 428 and missing.json()["type"].endswith("if-match-required")
+        assert "exemplar type 'INIASS' exists, at revision 1" in missing.json()["detail"]
         stale = await svc.http.put("/v1/exemplar-types/INIASS", json=body, headers={**admin, "If-Match": '"9"'})
         assert stale.status_code == 412
         changed = await svc.http.put("/v1/exemplar-types/INIASS", json=body, headers={**admin, "If-Match": current.headers["ETag"]})
