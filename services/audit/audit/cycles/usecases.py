@@ -38,7 +38,7 @@ from shared.directory_sync import KINDS
 from shared.idempotency import IdempotencyKey, remember
 from shared.identity import Identity
 from shared.mongo import Document, Transaction
-from shared.versioned import Stale
+from shared.versioned import Stale, check_version
 
 from ..case_audit import store
 from ..case_audit.domain.audit import AllocationBasis, Audit
@@ -214,8 +214,7 @@ async def assign_peer_reviewer(
         cycle = await cycle_store.load_cycle(ctx.db, cycle_id(tool_id, month), tx=tx)
         if cycle is None:
             raise Stale(cycle_store.CYCLE, None, expected, ident=cycle_id(tool_id, month))
-        if cycle.version != expected:
-            raise Stale(cycle_store.CYCLE, cycle.version, expected, ident=cycle.id)
+        check_version(cycle_store.CYCLE, cycle.version, expected, ident=cycle.id)
         cycle.assign_peer_reviewer(auditor_id, reviewer_id, auditors_line_manager=line_manager, by=caller.person_id, at=now)
         await cycle_store.save_cycle(tx, ctx.db, cycle, expected)
         ie.record(tx, cycle.events)
@@ -419,6 +418,5 @@ async def _load_dispensation(ctx: AuditContext, dispensation_id: str, tx: Transa
     d = await cycle_store.load_dispensation(ctx.db, dispensation_id, tx=tx)
     if d is None:
         raise Stale(cycle_store.DISPENSATION, None, expected, ident=dispensation_id)
-    if d.version != expected:
-        raise Stale(cycle_store.DISPENSATION, d.version, expected, ident=dispensation_id)
+    check_version(cycle_store.DISPENSATION, d.version, expected, ident=dispensation_id)
     return d
