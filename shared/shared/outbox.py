@@ -34,12 +34,12 @@ from .broker import Publisher
 from .clock import Clock
 from .documents import OUTBOX, Document, Indexes
 from .events import EventType
+from .leases import PENDING, claim_due
 from .observability import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_HANDOFFS_EXPIRED, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISH_FAILURES
 from .worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
-PENDING = "pending"
 SENT = "sent"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -244,25 +244,9 @@ class OutboxRelay(BackgroundWorker):
 
         Returns how many were confirmed by the broker.
         """
-        now = self.clock.now()
-        due = {"status": PENDING, "available_at": {"$lte": now}}
-        # Claim by a range of the index rather than by a list of ids: on this store an update
-        # filtered by ``_id: {$in: [...]}`` costs ~1 ms a document, a range much less.
-        window = await self.collection.find(due, {"created_at": 1}).sort(
-            [("available_at", ASCENDING), ("created_at", ASCENDING)]
-        ).limit(self.batch_size).to_list()
-        if not window:
-            return 0
-        cutoff = max(doc["created_at"] for doc in window)
-        claim = uuid.uuid4().hex
-        # The claim moves available_at forward, so no other replica takes these until it lapses.
-        await self.collection.update_many(
-            {**due, "created_at": {"$lte": cutoff}},
-            {"$set": {"claim": claim, "available_at": now + timedelta(seconds=self.claim_s)}},
+        claim, claimed = await claim_due(
+            self.collection, now=self.clock.now(), lease_s=self.claim_s, limit=self.batch_size, order=[("created_at", ASCENDING), ("seq", ASCENDING)]
         )
-        claimed = await self.collection.find({"claim": claim}).sort(
-            [("created_at", ASCENDING), ("seq", ASCENDING)]
-        ).to_list()
         return await self._publish(claimed, [claim])
 
     async def _publish(self, claimed: list[Document], claims: list[str], *, mark_now: bool = True) -> int:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.leases import PENDING
 from shared.mongo import Document, Indexes, Transaction
 
 from .render import Rendered
@@ -25,7 +26,6 @@ from .render import Rendered
 EMAILS = "emails"
 ATTACHMENTS = "email_attachments"
 
-PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 

@@ -1,7 +1,7 @@
 """The mail relay: sends the mail outbox over SMTP, records each attempt, retries with back-off.
 
 Several notify replicas may relay at once. Each pass claims a batch (moving ``available_at`` past
-the claim period, as the event outbox does), so a mail is sent by one replica; it is marked sent
+the claim period, ``shared.leases`` as the event outbox does), so a mail is sent by one replica; it is marked sent
 only after the SMTP server accepted it. A replica that dies between the server's acceptance and
 that mark leaves the mail to be sent again after the claim lapses: the only way a copy can go,
 and it carries the same Message-ID.
@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from datetime import timedelta
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.clock import Clock
+from shared.leases import claim_due
 from shared.mongo import Document
 from shared.worker import BackgroundWorker
 
 from ..directory import RECIPIENTS
 from ..settings import NotifySettings
-from .outbox import ATTACHMENTS, EMAILS, FAILED, PENDING, SENT
+from .outbox import ATTACHMENTS, EMAILS, FAILED, SENT
 from .smtp import SmtpSender, build_message
 
 log = logging.getLogger(__name__)
@@ -53,19 +52,7 @@ class MailRelay(BackgroundWorker):
 
     async def send_pending(self) -> int:
         """One pass: claim due mails, send each, record the outcome. Returns how many were tried."""
-        now = self.clock.now()
-        due = {"status": PENDING, "available_at": {"$lte": now}}
-        candidates = await self.emails.find(due, {"_id": 1}).sort(
-            [("available_at", ASCENDING), ("created_at", ASCENDING)]
-        ).limit(self.settings.mail_batch_size).to_list()
-        if not candidates:
-            return 0
-        claim = uuid.uuid4().hex
-        await self.emails.update_many(
-            {"_id": {"$in": [c["_id"] for c in candidates]}, **due},
-            {"$set": {"claim": claim, "available_at": now + timedelta(seconds=self.settings.mail_claim_s)}},
-        )
-        claimed = await self.emails.find({"claim": claim, "status": PENDING}).sort([("created_at", ASCENDING)]).to_list()
+        claim, claimed = await claim_due(self.emails, now=self.clock.now(), lease_s=self.settings.mail_claim_s, limit=self.settings.mail_batch_size)
         for doc in claimed:
             await self._send_one(doc, claim)
         return len(claimed)
