@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.calendar import working_days_between
+from shared.calendar import local_date, working_days_between
 
 from .values import StageRecord
 
@@ -17,7 +17,7 @@ def stage_durations(stages: list[StageRecord]) -> list[dict[str, Any]]:
     for record in stages:
         if record.resolution is None:
             continue
-        end = record.resolution.recorded_at.date()
+        end = local_date(record.resolution.recorded_at)
         start = min(record.started_on, end)
         item: dict[str, Any] = {"stage": record.stage.value, "days": (end - start).days, "working_days": working_days_between(start, end)}
         received = record.dates.response_received_on

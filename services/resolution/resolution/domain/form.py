@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from shared.calendar import local_date
+
 from . import events as ev
 from .contacts import check_person_fits, enter_missing_contacts
 from .errors import InvalidInput, NotAllowed, RuleConflict
@@ -33,6 +35,11 @@ from .values import (
     StageRecord,
     StageResolution,
 )
+
+
+def _days_between(start: datetime, end: datetime) -> int:
+    """Whole days from ``start`` to ``end``, counted in days in England (as every date here is)."""
+    return (local_date(end) - local_date(start)).days
 
 
 def _text(value: str | None, what: str, limit: int = MAX_DETAIL) -> str:
@@ -119,7 +126,7 @@ class ResolutionForm:
             owner_role=raised_as,
             raised_at=at,
             concerns=[_concern(i, theme, detail, by, at) for i, (theme, detail) in enumerate(concerns, start=1)],
-            stages=[StageRecord(stage, by, at, StageDates(raised_on=at.date())) for stage in selected],
+            stages=[StageRecord(stage, by, at, StageDates(raised_on=local_date(at))) for stage in selected],
             status=FormStatus.OPEN,
             version=0,
             updated_by=by,
@@ -220,7 +227,7 @@ class ResolutionForm:
         return selected
 
     def _add_stage(self, stage: Stage, by: str, at: datetime) -> StageRecord:
-        record = StageRecord(stage, by, at, StageDates(raised_on=at.date()))
+        record = StageRecord(stage, by, at, StageDates(raised_on=local_date(at)))
         self.stages.append(record)
         self.stages.sort(key=lambda r: r.stage.rank)
         return record
@@ -257,9 +264,9 @@ class ResolutionForm:
         for later, what in ((dates.response_due_on, "response due"), (dates.response_received_on, "response received")):
             if later is not None and later < dates.raised_on:
                 raise InvalidInput(f"The {what} date cannot be before the date the stage was raised.")
-        if dates.response_received_on is not None and dates.response_received_on > at.date():
+        if dates.response_received_on is not None and dates.response_received_on > local_date(at):
             raise InvalidInput("A response cannot be recorded as received in the future.")
-        if dates.raised_on > at.date():
+        if dates.raised_on > local_date(at):
             raise InvalidInput("A stage cannot be recorded as raised in the future.")
         record.dates = dates
         self._changed(
@@ -381,7 +388,7 @@ class ResolutionForm:
                 return
             self.status = FormStatus.RESOLVED
             self.finished_at = at
-            days = (at.date() - self.raised_at.date()).days
+            days = _days_between(self.raised_at, at)
             self._changed("resolved", "stage", by, at, stage, impact=impact)
             self.events.append(ev.ResolutionResolved(self.id, self.case_id, by, at, self.team_id, stage, days))
             return
@@ -413,7 +420,7 @@ class ResolutionForm:
             self._changed("closed-unresolved", "stage", by, at, stage, closing_reason_id=closing_reason.id, close_reason=reason)
             self.events.append(
                 ev.ResolutionClosedUnresolved(
-                    self.id, self.case_id, by, at, self.team_id, stage, (at.date() - self.raised_at.date()).days, closing_reason.id
+                    self.id, self.case_id, by, at, self.team_id, stage, _days_between(self.raised_at, at), closing_reason.id
                 )
             )
         else:
@@ -446,7 +453,7 @@ class ResolutionForm:
         return stage_durations(self.stages)
 
     def days_to_finish(self) -> int | None:
-        return None if self.finished_at is None else (self.finished_at.date() - self.raised_at.date()).days
+        return None if self.finished_at is None else _days_between(self.raised_at, self.finished_at)
 
     # --- bookkeeping --------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from shared.calendar import local_date
+
 from .section import Section
 from .stages import Stage
 
@@ -104,4 +106,4 @@ class StageRecord:
 
     @property
     def started_on(self) -> date:
-        return self.dates.raised_on or self.activated_at.date()
+        return self.dates.raised_on or local_date(self.activated_at)
