@@ -1,5 +1,6 @@
 """Reading a list a page at a time by its id (keyset paging): the documents that match the filters
-a caller gave, in ``_id`` order, after the last one of the page before.
+a caller gave, in ``_id`` order, after the last one of the page before; or newest first, by
+(``created_at``, ``_id``) descending, before the last one of the page before (``page_newest_first``).
 
 A filter given as None is not applied (the caller did not ask for it), so a route's optional query
 parameters pass straight through. The cursor that carries ``after`` is ``shared.paging``'s."""
@@ -7,10 +8,10 @@ parameters pass straight through. The cursor that carries ``after`` is ``shared.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -35,6 +36,23 @@ async def page_by_id(
     if after is not None:
         query["_id"] = {"$gt": after}
     return await collection.find(query, session=session).sort("_id", ASCENDING).limit(limit).to_list()
+
+
+async def page_newest_first(
+    collection: AsyncCollection[Document],
+    filters: Mapping[str, Any],
+    *,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Document]:
+    """Up to ``limit`` documents matching ``filters``, newest first (``created_at``, then ``_id``,
+    descending), after ``before``: the (created_at, id) of the last one of the page before (None:
+    from the newest)."""
+    query = matching(filters)
+    if before is not None:
+        at, ident = before
+        query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": ident}}]
+    return await collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit).to_list()
 
 
 async def page_by_windows(

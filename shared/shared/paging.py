@@ -2,11 +2,15 @@
 
 The cursor a page hands out (``Page.next``) holds ``{"after": <the last row's key>}``; ``after``
 reads it back, refusing one a client made up, and ``page_of`` cuts the rows read into the page
-and the cursor of the next one (only when the extra row shows that another page follows)."""
+and the cursor of the next one (only when the extra row shows that another page follows).
+
+A list newest first (``shared.keyset.page_newest_first``) hands out ``{"before": [<the last row's
+created_at>, <its id>]}``: ``newest_page_of`` and ``before``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar, overload
 
 from .errors import bad_cursor
@@ -34,3 +38,25 @@ def page_of(docs: list[dict[str, Any]], page: PageParams, convert: Callable[[dic
     more = len(docs) > page.limit
     items = [convert(d) for d in docs[: page.limit]]
     return Page(items=items, next=encode_cursor({"after": docs[page.limit - 1][key]}) if more else None)
+
+
+def before(page: PageParams) -> tuple[datetime, str] | None:
+    """The (created_at, id) a newest-first page starts before (None on the first page); 400 if the
+    cursor holds anything else."""
+    if not page.cursor:
+        return None
+    try:
+        at, ident = page.cursor["before"]
+        if not isinstance(at, str) or not isinstance(ident, str):
+            raise TypeError(at, ident)
+        return datetime.fromisoformat(at), ident
+    except (KeyError, TypeError, ValueError) as exc:
+        raise bad_cursor() from exc
+
+
+def newest_page_of(docs: list[dict[str, Any]], page: PageParams, convert: Callable[[dict[str, Any]], T]) -> Page[T]:
+    """``docs`` was read newest first with ``limit + 1``: the page, and the cursor of the next one
+    only when the extra row shows that another follows (a full last page has none)."""
+    items = [convert(d) for d in docs[: page.limit]]
+    last = docs[page.limit - 1] if len(docs) > page.limit else None
+    return Page(items=items, next=encode_cursor({"before": [last["created_at"].isoformat(), last["_id"]]}) if last else None)

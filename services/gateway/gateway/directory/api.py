@@ -3,7 +3,6 @@
 those with a reason to (``domain.CaseReader``); to anyone else it does not exist."""
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -11,8 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.app import RuntimeDep
-from shared.errors import Problem, bad_cursor, forbidden, not_found
-from shared.http import OptionalIfMatch, Page, Pagination, encode_cursor, etag, id_path
+from shared.errors import Problem, forbidden, not_found
+from shared.http import OptionalIfMatch, Page, Pagination, etag, id_path
 from shared.identity import Identity
 from shared.mongo import Document
 
@@ -324,17 +323,8 @@ def _import_routes(router: APIRouter) -> None:
     @router.get("/imports", response_model=Page[ImportJobSummary], tags=["directory"], summary="Asynchronous imports, newest first (directory writers)", name="list_imports")
     async def list_imports(caller: Caller, runtime: RuntimeDep, page: Pagination) -> Page[ImportJobSummary]:
         _require_writer(caller)
-        before = None
-        if page.cursor is not None:
-            try:
-                at, job_id = page.cursor["before"]
-                before = (datetime.fromisoformat(at), str(job_id))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise bad_cursor() from exc
-        docs = await jobs.list_jobs(runtime.db, before=before, limit=page.limit + 1)
-        items = [ImportJobSummary.model_validate(imports.report(d, None)) for d in docs[: page.limit]]
-        last = docs[page.limit - 1] if len(docs) > page.limit else None
-        return Page(items=items, next=encode_cursor({"before": [last["created_at"].isoformat(), last["_id"]]}) if last else None)
+        docs = await jobs.list_jobs(runtime.db, before=paging.before(page), limit=page.limit + 1)
+        return paging.newest_page_of(docs, page, lambda d: ImportJobSummary.model_validate(imports.report(d, None)))
 
 
 def build_router() -> APIRouter:

@@ -22,6 +22,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from shared.identity import Identity
+from shared.keyset import page_newest_first
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
 from shared.worker import BackgroundWorker
 
@@ -107,11 +108,7 @@ async def rejections_of(db: AsyncDatabase[Document], job_id: str) -> list[dict[s
 
 async def list_jobs(db: AsyncDatabase[Document], *, before: tuple[datetime, str] | None, limit: int) -> list[Document]:
     """Jobs newest first; ``before`` is the (created_at, id) of the last one of the previous page."""
-    query: dict[str, Any] = {}
-    if before is not None:
-        at, job_id = before
-        query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": job_id}}]
-    return await db[JOBS].find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit).to_list()
+    return await page_newest_first(db[JOBS], {}, before=before, limit=limit)
 
 
 class LostClaim(Exception):

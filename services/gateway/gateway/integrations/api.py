@@ -15,10 +15,11 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
-from shared.errors import bad_cursor, forbidden
-from shared.http import OptionalIfMatch, Page, PageParams, Pagination, encode_cursor, etag
+from shared.errors import forbidden
+from shared.http import OptionalIfMatch, Page, PageParams, Pagination, etag
 from shared.identity import Identity
 from shared.mongo import Document
+from shared.paging import before, newest_page_of
 
 from ..callers import Caller
 from . import catalogue
@@ -43,23 +44,6 @@ EventTypes = Annotated[list[Annotated[str, Field(min_length=3, max_length=120)]]
 def _admin(caller: Identity) -> None:
     if not caller.has_role(ADMINISTRATOR):
         raise forbidden("Only an administrator manages integrators and webhooks.")
-
-
-def _page(docs: list[Document], limit: int, out: Callable[[Document], Out]) -> Page[Out]:
-    """``docs`` was read with ``limit + 1``, newest first: the page, and the cursor of the next one
-    only when the extra record shows that another follows (a full last page has none)."""
-    shown = docs[:limit]
-    last = shown[-1] if len(docs) > limit else None
-    return Page(items=[out(d) for d in shown], next=encode_cursor({"c": last["created_at"].isoformat(), "i": last["_id"]}) if last else None)
-
-
-def _after(position: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not position:
-        return None
-    try:
-        return {"c": datetime.fromisoformat(str(position["c"])), "i": str(position["i"])}
-    except (KeyError, ValueError) as exc:
-        raise bad_cursor() from exc
 
 
 # --- models --------------------------------------------------------------------------------------
@@ -156,8 +140,8 @@ class DeliveryOut(BaseModel):
 
 async def _newest_first(records: Records, page: PageParams, out: Callable[[Document], Out]) -> Page[Out]:
     """One page of an integration's records (integrators, endpoints), newest first, each as ``out`` gives it."""
-    docs = await records.newest_first(limit=page.limit + 1, after=_after(page.cursor))
-    return _page(docs, page.limit, out)
+    docs = await records.newest_first(limit=page.limit + 1, before=before(page))
+    return newest_page_of(docs, page, out)
 
 
 def _tagged(response: Response, doc: Document) -> Document:
@@ -331,8 +315,8 @@ def build_router() -> APIRouter:
         status: Annotated[Literal["pending", "held", "delivered", "failed"] | None, Query()] = None,
     ) -> Page[DeliveryOut]:
         _admin(caller)
-        docs = await _webhooks(runtime).deliveries(endpoint_id, status=status, limit=page.limit + 1, after=_after(page.cursor))
-        return _page(docs, page.limit, _delivery)
+        docs = await _webhooks(runtime).deliveries(endpoint_id, status=status, limit=page.limit + 1, before=before(page))
+        return newest_page_of(docs, page, _delivery)
 
     @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", status_code=202, response_model=DeliveryOut,
                  summary="Send a delivered or failed delivery again")

@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.keyset import page_newest_first
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
 from shared.versioned import Stale, replace_versioned
 
@@ -90,15 +91,6 @@ async def insert_new(uow: UnitOfWork, collection: str, doc: Document, *, subject
     return doc
 
 
-async def newest_first(
-    db: AsyncDatabase[Document], collection: str, query: dict[str, Any], *, limit: int, after: dict[str, Any] | None
-) -> list[Document]:
-    """One page of ``query``'s records, newest first, after the position ``after`` (``c``: created_at, ``i``: id)."""
-    if after:
-        query = {**query, "$or": [{"created_at": {"$lt": after["c"]}}, {"created_at": after["c"], "_id": {"$lt": after["i"]}}]}
-    return await db[collection].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit).to_list()
-
-
 async def load(db: AsyncDatabase[Document], collection: str, ident: str, what: str) -> Document:
     doc = await db[collection].find_one({"_id": ident})
     if doc is None:
@@ -117,5 +109,5 @@ class Records:
     async def get(self, ident: str) -> Document:
         return await load(self.db, self.collection, ident, self.what)
 
-    async def newest_first(self, *, limit: int, after: dict[str, Any] | None) -> list[Document]:
-        return await newest_first(self.db, self.collection, {}, limit=limit, after=after)
+    async def newest_first(self, *, limit: int, before: tuple[datetime, str] | None) -> list[Document]:
+        return await page_newest_first(self.db[self.collection], {}, before=before, limit=limit)

@@ -33,13 +33,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiohttp
 from pymongo.errors import BulkWriteError
 from shared.clock import Clock
 from shared.consumer import EventConsumer, ReceivedEvent, Subscription
 from shared.errors import Problem
+from shared.keyset import page_newest_first
 from shared.mongo import Document, Transaction, UnitOfWork
 from shared.versioned import Stale, check_version, update_versioned
 from shared.worker import BackgroundWorker
@@ -161,12 +161,9 @@ class Webhooks(store.Records):
 
     # --- the delivery log -----------------------------------------------------------------------
 
-    async def deliveries(self, endpoint_id: str, *, status: str | None, limit: int, after: dict[str, Any] | None) -> list[Document]:
+    async def deliveries(self, endpoint_id: str, *, status: str | None, limit: int, before: tuple[datetime, str] | None) -> list[Document]:
         await self.get(endpoint_id)
-        query: dict[str, Any] = {"endpoint_id": endpoint_id}
-        if status:
-            query["status"] = status
-        return await store.newest_first(self.db, store.DELIVERIES, query, limit=limit, after=after)
+        return await page_newest_first(self.db[store.DELIVERIES], {"endpoint_id": endpoint_id, "status": status or None}, before=before, limit=limit)
 
     async def redeliver(self, endpoint_id: str, delivery_id: str, *, by: str) -> Document:
         endpoint = await self._current(endpoint_id, None)
