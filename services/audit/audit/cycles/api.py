@@ -50,13 +50,15 @@ PROBLEMS: ProblemMap = {
     PeerReviewerRefused: lambda e: Problem(409, "peer-reviewer-refused", "The peer reviewer cannot take this audit", str(e)),
 }
 
+#: A draw's seed, given to reproduce a sample.
+Seed = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MonthPath = Annotated[str, Path(pattern=MONTH_PATTERN, description="The audit month, YYYY-MM")]
 ToolQuery = Annotated[str | None, Query(min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")]
 
 
 class DrawIn(InputModel):
     tool_id: str | None = Field(default=None, min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")
-    seed: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Draw with this seed (to reproduce a sample); random when absent")
+    seed: Seed | None = Field(default=None, description="Draw with this seed (to reproduce a sample); random when absent")
 
 
 class TimetableOut(BaseModel):
@@ -150,7 +152,7 @@ class VerificationOut(BaseModel):
 
 class PreviewIn(InputModel):
     tool_id: str | None = Field(default=None, min_length=1, max_length=64, description="The programme's tool (defaults to the first configured)")
-    seed: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Draw with this seed; generated when absent")
+    seed: Seed | None = Field(default=None, description="Draw with this seed; generated when absent")
 
 
 class PreviewAssignmentOut(BaseModel):

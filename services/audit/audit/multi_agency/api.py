@@ -32,7 +32,7 @@ from .domain import baseline as baseline_domain
 from .domain.audit import ActionStatus, ConsultedParty, MultiAgencyAudit, ReportKind, Stage
 from .domain.errors import NoSuchAction, NoSuchCase
 from .domain.retention import Destruction
-from .schemas import Attendee, BespokeTool, ConsultationInput, MeetingInput, Partner, PersonId, PlanInput
+from .schemas import KEY_PATTERN, Attendee, BespokeTool, CaseCode, ConsultationInput, MeetingInput, Partner, PersonId, PlanInput
 
 router = APIRouter(prefix="/v1/multi-agency", tags=["multi-agency"])
 
@@ -60,11 +60,11 @@ class SetUpIn(InputModel):
     partners: list[Partner] = Field(min_length=1, max_length=20)
     consultation_worker_ids: list[PersonId] = Field(default_factory=list, max_length=5, description="The participation worker and QA officer who see the family")
     tool: BespokeTool = Field(default_factory=BespokeTool, description="This audit's bespoke tool: the base tool and the sections added")
-    case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
+    case_code: CaseCode | None = Field(default=None, description="The case's code (generated when absent)")
 
 
 class DeclarationIn(InputModel):
-    agency: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="The agency whose lead auditor declares")
+    agency: str = Field(min_length=1, max_length=40, pattern=KEY_PATTERN, description="The agency whose lead auditor declares")
 
 
 class LeadAuditorIn(InputModel):
@@ -75,13 +75,13 @@ class LeadAuditorIn(InputModel):
 class BaselineCaseIn(InputModel):
     case_id: PersonId
     auditor_id: PersonId = Field(description="Who completes this case's audit on the baseline's tool")
-    case_code: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$", description="The case's code (generated when absent)")
+    case_code: CaseCode | None = Field(default=None, description="The case's code (generated when absent)")
 
 
 class BaselineIn(InputModel):
     theme: str = Field(min_length=1, max_length=200, description="The baseline's theme: its key line of enquiry")
     service_area: str = Field(
-        min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$",
+        min_length=1, max_length=60, pattern=KEY_PATTERN,
         description="The area of the service the children are in, e.g. child_protection_plan, looked_after",
     )
     coordinator_id: PersonId = Field(description="The business development manager coordinating the audit group")
@@ -350,7 +350,7 @@ async def declare_no_involvement(
     responses=CHANGES,
 )
 async def replace_lead_auditor(
-    audit_id: AuditId, agency: Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")], body: LeadAuditorIn,
+    audit_id: AuditId, agency: Annotated[str, Path(min_length=1, max_length=40, pattern=KEY_PATTERN)], body: LeadAuditorIn,
     caller: CurrentPerson, runtime: RuntimeDep, request: Request, response: Response, if_match: RequiredIfMatch,
 ) -> MultiAgencyOut:
     audit = await usecases.replace_lead_auditor(

@@ -17,7 +17,11 @@ from ..common.grades import Grade
 from ..common.schemas import WrittenValue
 from ..tools.schemas import Section
 
-AgencyKey = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. health, police, education")]
+#: An agency's key (health, police, education), and a service area's: lower case, digits and underscores.
+KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
+AgencyKey = Annotated[str, Field(min_length=1, max_length=40, pattern=KEY_PATTERN, description="e.g. health, police, education")]
+#: A case's code, which stands for the child in a multi-agency audit.
+CaseCode = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Z0-9-]+$")]
 PersonId: TypeAlias = IdField
 
 
