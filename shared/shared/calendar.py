@@ -5,14 +5,15 @@ on this calendar. Bank holidays come from the ``holidays`` package (England's li
 shares), so a new year needs no code change.
 
 Also the day in England a moment falls on (``local_date``: working days, "today" and month ends
-are days in England, not UTC ones) and calendar months (``add_months``). Plain Python, importing
+are days in England, not UTC ones), the moment a day begins there (``start_of``) and calendar
+months (``add_months``). Plain Python, importing
 nothing of FastAPI or the database, so domain modules use it.
 """
 
 from __future__ import annotations
 
 from calendar import monthrange
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,12 @@ LOCAL = ZoneInfo("Europe/London")
 def local_date(at: datetime) -> date:
     """The day in England ``at`` falls on."""
     return at.astimezone(LOCAL).date()
+
+
+def start_of(day: date) -> datetime:
+    """The moment ``day`` begins in England (midnight there), as an aware datetime: the lower
+    bound of a range of moments that falls on days in England."""
+    return datetime.combine(day, time(), LOCAL)
 
 
 def add_months(day: date, months: int) -> date:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, TypeVar
 
+from shared.calendar import local_date
+
 from .domain import (
     CaseContacts,
     Concern,
@@ -124,7 +126,9 @@ def form_document(form: ResolutionForm) -> Doc:
         # Derived, for indexed lists and reports.
         "participants": form.participants,
         "theme_ids": sorted({c.theme_id for c in form.concerns}),
-        "raised_month": form.raised_at.strftime("%Y-%m"),
+        # The day in England it was raised: the reports file it under that day and month.
+        "raised_on": local_date(form.raised_at).isoformat(),
+        "raised_month": local_date(form.raised_at).isoformat()[:7],
         # How it ended: the coded closing reason of a form closed unresolved (for the reports).
         "closing_reason_id": next((r.resolution.closing_reason_id for r in form.stages if r.resolution and r.resolution.closing_reason_id), None),
         "current_stage": form.current_stage.value,

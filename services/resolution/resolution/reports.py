@@ -4,16 +4,17 @@ raiser's role and month; days taken per stage and to resolution; the impact reco
 The counts and the durations read the roll-ups of the period's days, months, quarters and years
 (``rollups``: a few documents per period, however many forms it holds); a group-by answers at
 most ``MAX_GROUPS`` groups. The impact list reads one page of resolved forms, by the index on
-their ``resolved_key`` (when resolved, then id).
+their ``resolved_key`` (when resolved, then id). A period is of days in England.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from shared.calendar import start_of
 from shared.keyset import page_by_windows
 from shared.mongo import Document
 
@@ -35,8 +36,8 @@ class GroupBy(StrEnum):
 
 
 def period(start: date, end: date) -> dict[str, datetime]:
-    """From the start of ``start`` to the end of ``end`` (UTC)."""
-    return {"$gte": datetime.combine(start, time(), UTC), "$lt": datetime.combine(end + timedelta(days=1), time(), UTC)}
+    """From the start of ``start`` to the end of ``end``, days in England."""
+    return {"$gte": start_of(start), "$lt": start_of(end + timedelta(days=1))}
 
 
 async def counts(db: AsyncDatabase[Document], group_by: GroupBy, start: date, end: date) -> tuple[list[dict[str, Any]], bool]:
@@ -104,9 +105,9 @@ async def durations(db: AsyncDatabase[Document], start: date, end: date) -> dict
 async def impacts(db: AsyncDatabase[Document], start: date, end: date, *, after: tuple[datetime, str] | None, limit: int) -> list[Document]:
     """Resolved forms, by the date they were resolved, with the impact recorded for the child: one
     range of the ``resolved_key`` index (when resolved, then id), read in windows until the page is full."""
-    low = store.resolved_key(datetime.combine(start, time(), UTC), "")
+    low = store.resolved_key(start_of(start), "")
     if after is not None:
         low = max(low, store.resolved_key(*after))
-    high = store.resolved_key(datetime.combine(end + timedelta(days=1), time(), UTC), "")
+    high = store.resolved_key(start_of(end + timedelta(days=1)), "")
     projection = {"case_id": 1, "team_id": 1, "owner_role": 1, "theme_ids": 1, "finished_at": 1, "raised_at": 1, "stages": 1, "report": 1}
     return await page_by_windows(db[FORMS], "resolved_key", "", low, high, projection, limit)

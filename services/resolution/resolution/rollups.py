@@ -1,7 +1,7 @@
 """Read models behind the real-time reports: roll-ups of the forms, per day and per month of the
 date they were raised, so a report reads a few documents per period instead of every form.
 
-One roll-up document per UTC day (``_id`` ``"d|2026-03-02"``), month (``"m|2026-03"``), quarter
+One roll-up document per day in England (``_id`` ``"d|2026-03-02"``), month (``"m|2026-03"``), quarter
 (``"q|2026-Q1"``) and year (``"y|2026"``) holds, for the forms raised then:
 
 - ``c.<group>.<key>.<status>``: how many forms of each key (theme, stage, team, role, month,
@@ -53,7 +53,7 @@ GROUP_FIELDS = {
 }
 FINISHED = (FormStatus.RESOLVED.value, FormStatus.CLOSED_UNRESOLVED.value)
 #: The fields of a form document the roll-ups read (the projection of the "before" document).
-FIELDS = {"raised_at": 1, "status": 1, "report": 1, **{f: 1 for f in GROUP_FIELDS.values()}}
+FIELDS = {"raised_at": 1, "raised_on": 1, "status": 1, "report": 1, **{f: 1 for f in GROUP_FIELDS.values()}}
 
 #: (roll-up document id, dotted path) -> amount
 Contribution: TypeAlias = counted.Contribution
@@ -67,7 +67,12 @@ def key(value: object) -> str:
 unkey = counted.value
 
 
-def _raised_on(doc: Document) -> date:
+def raised_on(doc: Document) -> date:
+    """The day a form is filed under: the day in England it was raised (``raised_on``), or for a
+    form stored before it was kept, the UTC day of ``raised_at``, where that form's counts stand
+    until a rebuild (``readmodels``) gives it its day in England."""
+    if "raised_on" in doc:
+        return date.fromisoformat(doc["raised_on"])
     raised: datetime = doc["raised_at"]
     return (raised if raised.tzinfo is None else raised.astimezone(UTC)).date()
 
@@ -106,7 +111,7 @@ def contribution(doc: Document | None) -> Contribution:
         days = report.get("days_to_finish")
         if isinstance(days, int):
             paths[f"f.{status}.d.k{days}"] += 1
-    day = _raised_on(doc)
+    day = raised_on(doc)
     for bucket in (f"d|{day.isoformat()}", f"m|{day.isoformat()[:7]}", f"q|{day.year}-Q{(day.month - 1) // 3 + 1}", f"y|{day.year}"):
         for path, n in paths.items():
             out[(bucket, path)] += n

@@ -18,6 +18,7 @@ from shared.calendar import (
     last_working_day_before,
     local_date,
     next_working_day,
+    start_of,
     working_days_between,
 )
 
@@ -262,6 +263,23 @@ def test_local_date_reads_any_offset_as_the_same_moment():
     # 20:00 on 31 August in New York (UTC-4) is 01:00 BST on 1 September.
     new_york = datetime(2026, 8, 31, 20, 0, tzinfo=timezone(timedelta(hours=-4)))
     assert local_date(new_york) == date(2026, 9, 1)
+
+
+@pytest.mark.parametrize(
+    "day, midnight_utc",
+    [
+        pytest.param(date(2026, 3, 29), datetime(2026, 3, 29, 0, 0, tzinfo=UTC), id="the day BST begins starts at midnight GMT"),
+        pytest.param(date(2026, 3, 30), datetime(2026, 3, 29, 23, 0, tzinfo=UTC), id="the first whole BST day starts at 23:00Z the day before"),
+        pytest.param(date(2026, 8, 1), datetime(2026, 7, 31, 23, 0, tzinfo=UTC), id="a summer day"),
+        pytest.param(date(2026, 10, 25), datetime(2026, 10, 24, 23, 0, tzinfo=UTC), id="the day BST ends starts at midnight BST"),
+        pytest.param(date(2026, 10, 26), datetime(2026, 10, 26, 0, 0, tzinfo=UTC), id="the day after: midnight GMT"),
+        pytest.param(date(2027, 1, 1), datetime(2027, 1, 1, 0, 0, tzinfo=UTC), id="a winter day"),
+    ],
+)
+def test_a_day_starts_at_midnight_in_england(day, midnight_utc):
+    start = start_of(day)
+    assert start == midnight_utc
+    assert local_date(start) == day and local_date(start - timedelta(microseconds=1)) == day - timedelta(days=1)
 
 
 # --- Calendar months (add_months) ------------------------------------------------------------

@@ -29,10 +29,10 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
-from shared.calendar import local_date
+from shared.calendar import local_date, start_of
 from shared.consumer import ReceivedEvent, Subscription
 from shared.directory_sync import KINDS
 from shared.idempotency import IdempotencyKey, remember
@@ -156,7 +156,7 @@ async def _draw(ctx: AuditContext, *, tool_id: str, month: Month, today: date, s
     inputs = SampleInputs(
         cases=cases, auditors=staff.auditors, peer_reviewers=staff.peer_reviewers,
         dispensed=frozenset(d.person_id for d in dispensations),
-        recently_audited=frozenset(await store.cases_audited_since(db, datetime.combine(month.plus(-12).first_day, time(), UTC))),
+        recently_audited=frozenset(await store.cases_audited_since(db, start_of(month.plus(-12).first_day))),
         line_managers=staff.line_managers, auditor_services=auditor_services,
     )
     try:

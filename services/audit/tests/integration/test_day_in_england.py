@@ -4,13 +4,15 @@ already the next day in England: at 23:30Z on Monday 31 August 2026 it is 00:30 
 below do too, so that moment answers as 1 September: August is over (no draw, no preview), the
 July-August themed period is overdue, October's draw day (Thursday 24 September) has come at
 23:30Z on the 23rd, a case opened on 1 June has been open three months, and something received
-or held on 1 September is not in the future. Each test would answer as for the UTC day (a day
-earlier) if "today" were ``clock.now().date()``."""
+or held on 1 September is not in the future; and the draw's twelve months of recently audited
+cases begin at midnight in England. Each test would answer as for the UTC day (a day earlier) if
+"today" were ``clock.now().date()``."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from audit.case_audit.store import AUDITS
 from audit.common.directory import project_many
 from audit.main import create_app
 from shared.clock import FixedClock
@@ -126,3 +128,23 @@ async def test_what_was_received_or_held_on_the_first_of_september_in_england_is
         assert (await http.post("/v1/compliments", json={**compliment, "received_on": "2026-09-02"}, headers=iro)).status_code == 422
         thanked = await http.post("/v1/compliments", json=compliment, headers=iro)
         assert thanked.status_code == 201, thanked.text
+
+
+async def test_a_case_audited_after_midnight_in_england_on_the_first_day_of_the_window_is_not_drawn_again(service_env) -> None:
+    # August 2027's draw leaves out the cases audited in the 12 months from 1 August 2026, a day
+    # that began at 23:00Z on 31 July in England.
+    clock = FixedClock(datetime(2027, 7, 20, 9, 0, tzinfo=UTC))
+    async with running_service(app(clock)) as svc:
+        await load_authority(svc.db, teams=2)
+        qa = svc.as_person(*QA[:1], roles=QA[1])
+        everyone = (await svc.http.post("/v1/cycles/2027-08/preview", json={"seed": "s"}, headers=qa)).json()["eligible_cases"]
+        await svc.db[AUDITS].insert_many([
+            # 00:30 BST on 1 August 2026: in the window.
+            {"_id": "in-window", "case_id": "C-1-1", "created_at": datetime(2026, 7, 31, 23, 30, tzinfo=UTC)},
+            # 23:30 BST on 31 July 2026: the day before it.
+            {"_id": "before-window", "case_id": "C-2-1", "created_at": datetime(2026, 7, 31, 22, 30, tzinfo=UTC)},
+        ])
+        preview = (await svc.http.post("/v1/cycles/2027-08/preview", json={"seed": "s"}, headers=qa)).json()
+        assert preview["eligible_cases"] == everyone - 1
+        drawn = {a["case_id"] for a in preview["assignments"]}
+        assert "C-1-1" not in drawn

@@ -11,6 +11,7 @@ from typing import Any
 from resolution import readmodels, reports, rollups, store
 from resolution.domain import FormStatus
 from resolution.store import FORMS
+from shared.calendar import local_date
 from shared.readmodels import stored
 
 # --- the old computation: every form of the period, straight from the forms -----------------------
@@ -143,7 +144,7 @@ async def test_every_write_keeps_the_rollups_a_stale_one_moves_nothing_and_a_reb
     assert await stored_rollups(db) == before
 
     # The figures are the old computation's, and a rebuild from the forms gives the same roll-ups.
-    today = datetime.now(UTC).date()
+    today = local_date(datetime.now(UTC))
     for start, end in [(today, today), (today - timedelta(days=1), today + timedelta(days=1)), (today.replace(day=1), today)]:
         await assert_reports_agree(db, start, end)
     assert await readmodels.rebuild(db) == len(ids)
@@ -171,7 +172,12 @@ async def test_three_years_of_forms_give_the_old_figures_for_any_period(resoluti
                 hour=0, minute=0, second=0, microsecond=0)
             doc["_id"] = f"{original['_id']}-{n}"
             doc["raised_at"] = original["raised_at"] + shift
-            doc["raised_month"] = doc["raised_at"].strftime("%Y-%m")
+            if n % 10 == 5:  # stored before the reports counted days in England: filed by its UTC day until the rebuild
+                del doc["raised_on"]
+                doc["raised_month"] = doc["raised_at"].strftime("%Y-%m")
+            else:
+                doc["raised_on"] = local_date(doc["raised_at"]).isoformat()
+                doc["raised_month"] = doc["raised_on"][:7]
             doc["report"] = {**original["report"], "stage_days": [{**s, "days": s["days"] + n % 7, "working_days": s["working_days"] + n % 5}
                                                                  for s in original["report"]["stage_days"]]}
             if original["report"]["days_to_finish"] is not None:
@@ -184,7 +190,12 @@ async def test_three_years_of_forms_give_the_old_figures_for_any_period(resoluti
                         del doc["resolved_key"]
             copies.append(doc)
     await db[FORMS].insert_many(copies)
+    summer_nights = [d for d in copies if local_date(d["raised_at"]) != d["raised_at"].date()]
+    assert summer_nights, "not vacuous: some copies were raised after midnight in England, before it in UTC"
     assert await readmodels.rebuild(db) == len(made) + len(copies)
+    assert await db[FORMS].count_documents({"raised_on": {"$exists": False}}) == 0
+    late = await db[FORMS].find_one({"_id": summer_nights[0]["_id"]})
+    assert late["raised_on"] == local_date(late["raised_at"].replace(tzinfo=UTC)).isoformat() and late["raised_month"] == late["raised_on"][:7]
 
     periods = [
         (first, first + timedelta(days=3 * 366 - 1)),  # the whole three years

@@ -100,3 +100,19 @@ def test_a_rebuild_writes_nested_documents_without_zeros() -> None:
     assert day["b"] == day["_id"] and year["c"] == day["c"]
     assert day["c"]["theme"] == {"kcontact": {"resolved": 1}}
     assert day["f"] == {"resolved": {"n": 1}}
+
+
+def test_a_form_is_filed_under_the_day_in_england_it_was_raised_or_a_legacy_one_under_its_utc_day() -> None:
+    # 23:30Z on 31 August is 00:30 on 1 September in England.
+    late = {"raised_at": datetime(2026, 8, 31, 23, 30, tzinfo=UTC), "raised_on": "2026-09-01", "raised_month": "2026-09"}
+    assert {bucket for bucket, _ in rollups.contribution(form(**late))} == {"d|2026-09-01", "m|2026-09", "q|2026-Q3", "y|2026"}
+    assert rollups.raised_on(form(**late)) == date(2026, 9, 1)
+    # Stored before raised_on was kept: its counts stand under its UTC day until a rebuild.
+    legacy = {"raised_at": datetime(2026, 8, 31, 23, 30, tzinfo=UTC), "raised_month": "2026-08"}
+    assert {bucket for bucket, _ in rollups.contribution(form(**legacy))} == {"d|2026-08-31", "m|2026-08", "q|2026-Q3", "y|2026"}
+    # Saving it again moves its counts from the one day to the other, so nothing is counted twice.
+    moved = rollups.delta(form(**legacy), form(**late))
+    assert moved["d|2026-08-31"]["c.team.kT-1.open"] == -1 and moved["d|2026-09-01"]["c.team.kT-1.open"] == 1
+    assert moved["m|2026-08"]["c.month.k2026-08.open"] == -1 and moved["m|2026-09"]["c.month.k2026-09.open"] == 1
+    # The quarter and the year hold it either way; only its month group changes there.
+    assert moved["q|2026-Q3"] == moved["y|2026"] == {"c.month.k2026-08.open": -1, "c.month.k2026-09.open": 1}
