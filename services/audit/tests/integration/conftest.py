@@ -3,6 +3,7 @@ directory projection, and complete answers for a form as the API returns it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,7 +17,10 @@ from audit.common.directory import (
     project_person,
     project_team,
 )
+from audit.main import create_app
 from shared.clock import FixedClock
+
+from devstack.testing import ServiceClient, running_service
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
@@ -115,3 +119,11 @@ def small_authority(teams: int, cases_per_team: int = 3, peer_reviewers: int = 2
 
 async def load_authority(db: Any, teams: int, cases_per_team: int = 3, peer_reviewers: int = 2) -> None:
     await project_many(db, *small_authority(teams, cases_per_team, peer_reviewers))
+
+
+@pytest.fixture
+async def svc(service_env: dict[str, str]) -> AsyncIterator[ServiceClient]:
+    """The audit service running on the fixed clock, with the directory of ``seed_directory``."""
+    async with running_service(lambda: create_app(clock=clock())) as service:
+        await seed_directory(service.db)
+        yield service

@@ -6,27 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from audit.case_audit.store import AUDITS
 from audit.common.grades import Grade
-from audit.main import create_app
 from audit.reporting.domain import agreement as ag
 
-from devstack.testing import ServiceClient, running_service
+from devstack.testing import ServiceClient
 
-from .conftest import QA_OFFICER, clock, complete, grading, seed_directory
+from .conftest import QA_OFFICER, complete, grading
 
 KENT = "kent-online-peer-review"
-
-
-@pytest.fixture
-async def svc(service_env: dict[str, str]) -> AsyncIterator[ServiceClient]:
-    async with running_service(lambda: create_app(clock=clock())) as service:
-        await seed_directory(service.db)
-        yield service
 
 
 async def _audit(svc: ServiceClient, key: str, *, case_id: str, auditor: str, month: str, peer_grades: dict[str, str], moderated: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:

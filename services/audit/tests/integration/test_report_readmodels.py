@@ -5,15 +5,12 @@ audits, and every report's figures equal to the figures counted from the audits 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from audit.case_audit import store as audit_store
 from audit.common.grades import Grade
 from audit.cycles import store as cycle_store
 from audit.cycles.domain.timetable import Month
-from audit.main import create_app
 from audit.reporting import readmodels, rollups
 from audit.reporting import store as report_store
 from audit.reporting import usecases as reports
@@ -24,18 +21,11 @@ from pymongo.errors import PyMongoError
 from shared.mongo import Transaction
 from shared.rollups import pending
 
-from devstack.testing import ServiceClient, running_service
+from devstack.testing import ServiceClient
 
-from .conftest import QA_OFFICER, clock, complete, grading, seed_directory
+from .conftest import QA_OFFICER, complete, grading
 
 KENT = "kent-online-peer-review"
-
-
-@pytest.fixture
-async def svc(service_env: dict[str, str]) -> AsyncIterator[ServiceClient]:
-    async with running_service(lambda: create_app(clock=clock())) as service:
-        await seed_directory(service.db)
-        yield service
 
 
 class Kent:
