@@ -13,12 +13,13 @@ service. The helpers take the session of the caller's transaction (``tx.session`
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pymongo import ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.results import UpdateResult
 
 from .documents import Document
@@ -190,6 +191,70 @@ async def update_versioned(
         return await collection.update_one({**(where or {}), **match}, update, session=session)
 
     await _write_if_at(collection, doc_id, expected_version, apply, what=what, session=session, version_field=version_field)
+
+
+async def replace_many_versioned(
+    collection: Collection,
+    replacements: Sequence[tuple[Document, int]],
+    *,
+    what: str,
+    session: AsyncClientSession | None = None,
+    version_field: str = "version",
+) -> None:
+    """``replace_versioned`` for many records of one collection in one ``bulk_write``, in the
+    caller's transaction: each record replaced by its new document (which carries its id and new
+    version) if it is still at the version expected of it. If any is not, ``Stale`` for the first
+    found at another version, and the transaction keeps nothing.
+
+    (``replace_versioned_at_end`` sends its replaces with the transaction's other writes in one
+    client-level command instead; for hundreds of records of one collection this is faster: 450
+    against 610 ms for 500 on SecantusDB.)"""
+    if not replacements:
+        return
+    result = await collection.bulk_write(
+        [ReplaceOne({"_id": doc["_id"], version_field: expected}, doc) for doc, expected in replacements], session=session
+    )
+    if result.matched_count == len(replacements):
+        return
+    # Read outside the session: the transaction's own replaces are not seen there.
+    ids = [doc["_id"] for doc, _ in replacements]
+    found = {d["_id"]: int(d[version_field]) for d in await collection.find({"_id": {"$in": ids}}, {version_field: 1}).to_list()}
+    stale = next(((doc["_id"], expected) for doc, expected in replacements if found.get(doc["_id"]) != expected), None)
+    if stale is None:  # moved on and back meanwhile: say which was expected where
+        doc, expected = replacements[0]
+        raise Stale(what, found.get(doc["_id"]), expected, ident=doc["_id"])
+    ident, expected = stale
+    raise Stale(what, found.get(ident), expected, ident=ident)
+
+
+async def insert_many_versioned(
+    collection: Collection,
+    docs: Sequence[Document],
+    *,
+    what: str,
+    session: AsyncClientSession | None = None,
+    version_field: str = "version",
+) -> None:
+    """``insert_versioned`` for many records in one command, in the caller's transaction:
+    ``Stale`` (expected 0) for the first whose id another writer has taken meanwhile, and the
+    transaction keeps nothing. A duplicate on another unique index goes to the caller unchanged."""
+    if not docs:
+        return
+    try:
+        await collection.insert_many(list(docs), session=session)
+    except (DuplicateKeyError, BulkWriteError) as exc:
+        details = exc.details or {}
+        errors = details.get("writeErrors") or [details]
+        key = errors[0].get("keyPattern") if errors and isinstance(errors[0], dict) else None
+        if key is not None and set(key) != {"_id"}:
+            raise
+        ids = [doc["_id"] for doc in docs]
+        # Read outside the session: the failed insert ended the caller's transaction.
+        found = {d["_id"]: int(d[version_field]) for d in await collection.find({"_id": {"$in": ids}}, {version_field: 1}).to_list()}
+        taken = next((ident for ident in ids if ident in found), None)
+        if taken is None:
+            raise
+        raise Stale(what, found[taken], 0, ident=taken) from None
 
 
 async def insert_versioned(

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import pytest
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from shared.mongo import Transaction
 from shared.versioned import (
     Snapshots,
     Stale,
     current_version,
+    insert_many_versioned,
     insert_versioned,
+    replace_many_versioned,
     replace_versioned,
     replace_versioned_at_end,
     replace_versioned_returning,
@@ -241,3 +243,61 @@ async def test_several_replaces_in_one_command_move_each_record_on_or_none_of_th
         await wiring.uow.run(one_of_them_stale)
     assert (caught.value.ident, caught.value.current, caught.value.expected) == ("t-3", 3, 2)
     assert [d["name"] for d in await things.find().sort("_id").to_list()] == ["new", "new", "old"]
+
+
+async def test_many_first_versions_in_one_command_or_none_when_another_writer_took_an_id(wiring: Wiring) -> None:
+    things = wiring.db.things
+
+    async def insert(ids: list[str]) -> None:
+        async def work(tx: Transaction) -> None:
+            await insert_many_versioned(things, [{"_id": i, "version": 1, "by": "me"} for i in ids], what="thing", session=tx.session)
+
+        await wiring.uow.run(work)
+
+    await insert(["t-1", "t-2"])
+    await insert([])  # nothing to write: no command
+    await things.insert_one({"_id": "t-4", "version": 3, "by": "them"})
+
+    with pytest.raises(Stale) as caught:
+        await insert(["t-3", "t-4", "t-5"])
+
+    assert (caught.value.current, caught.value.expected, caught.value.ident) == (3, 0, "t-4")
+    assert [(d["_id"], d["by"]) for d in await things.find().sort("_id").to_list()] == [("t-1", "me"), ("t-2", "me"), ("t-4", "them")]
+
+
+async def test_many_first_versions_meeting_a_duplicate_on_another_unique_index_is_not_a_version_conflict(wiring: Wiring) -> None:
+    themes = wiring.db.themes
+    await themes.create_indexes([IndexModel([("name", ASCENDING)], unique=True)])
+    await themes.insert_one({"_id": "th-1", "version": 1, "name": "Neglect"})
+
+    async def work(tx: Transaction) -> None:
+        docs = [{"_id": "th-2", "version": 1, "name": "Contact"}, {"_id": "th-3", "version": 1, "name": "Neglect"}]
+        await insert_many_versioned(themes, docs, what="theme", session=tx.session)
+
+    with pytest.raises(BulkWriteError) as caught:  # what insert_many raises, unchanged
+        await wiring.uow.run(work)
+    assert caught.value.details["writeErrors"][0]["keyPattern"] == {"name": 1}
+    assert await themes.count_documents({}) == 1
+
+
+async def test_many_replaces_in_one_bulk_write_move_each_record_on_or_none_when_one_was_changed_meanwhile(wiring: Wiring) -> None:
+    things = wiring.db.things
+    await things.insert_many([{"_id": f"t-{n}", "version": n, "name": "old"} for n in (1, 2, 3)])
+
+    async def replace(read_at: dict[str, int]) -> None:
+        async def work(tx: Transaction) -> None:
+            docs = [({"_id": i, "version": v + 1, "name": f"new from {v}"}, v) for i, v in read_at.items()]
+            await replace_many_versioned(things, docs, what="thing", session=tx.session)
+
+        await wiring.uow.run(work)
+
+    await replace({"t-1": 1, "t-2": 2})
+    await replace({})  # nothing to write: no command
+    assert [(d["_id"], d["version"], d["name"]) for d in await things.find().sort("_id").to_list()] == [
+        ("t-1", 2, "new from 1"), ("t-2", 3, "new from 2"), ("t-3", 3, "old")]
+
+    # t-2 was read at 2 but is at 3 now: t-1 and t-3 are replaced in the command, then all is undone.
+    with pytest.raises(Stale) as caught:
+        await replace({"t-1": 2, "t-2": 2, "t-3": 3})
+    assert (caught.value.ident, caught.value.current, caught.value.expected) == ("t-2", 3, 2)
+    assert [(d["_id"], d["version"]) for d in await things.find().sort("_id").to_list()] == [("t-1", 2), ("t-2", 3), ("t-3", 3)]

@@ -12,13 +12,12 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
-from pymongo import ASCENDING, IndexModel, ReplaceOne, ReturnDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 from shared.events import EventData, EventType
 from shared.identity import Identity
 from shared.mongo import Document, Indexes, Transaction, UnitOfWork
-from shared.versioned import Stale, insert_versioned, replace_versioned
+from shared.versioned import Stale, insert_many_versioned, insert_versioned, replace_many_versioned, replace_versioned
 
 from . import events
 from .domain import ChainBelow, ChildCase, Person, Team
@@ -171,10 +170,6 @@ class ImportCounts:
     through: int = 0
 
 
-class _Raced(Exception):
-    """A record of the batch changed while the batch was being written; the batch is read again."""
-
-
 class ImportRaced(Exception):
     """The batch met concurrent changes three times running (409 on the synchronous path; the
     asynchronous job fails with this reason)."""
@@ -230,7 +225,7 @@ async def write_batch(
     for attempt in range(3):
         try:
             return await uow.run(work)
-        except _Raced:
+        except Stale:  # a record of the batch changed while it was written: read the batch again
             if attempt == 2:
                 raise ImportRaced from None
     raise AssertionError("unreachable")
@@ -242,7 +237,7 @@ async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, 
     current = {d["_id"]: d for d in await collection.find({"_id": {"$in": ids}}, session=tx.session).to_list()}
     now = uow.clock.now()
     inserts: list[Document] = []
-    replaces: list[ReplaceOne[Document]] = []
+    replaces: list[tuple[Document, int]] = []
     entries: list[Document] = []
     changed_docs: list[Document] = []
     for record_id, record in batch:
@@ -254,18 +249,11 @@ async def _import_batch(uow: UnitOfWork, kind: Kind, batch: Sequence[tuple[str, 
         if existing is None:
             inserts.append(doc)
         else:
-            replaces.append(ReplaceOne({"_id": record_id, "version": existing["version"]}, doc))
+            replaces.append((doc, existing["version"]))
         entries.append(entry)
         changed_docs.append(doc)
-    try:
-        if inserts:
-            await collection.insert_many(inserts, session=tx.session)
-    except DuplicateKeyError:
-        raise _Raced from None
-    if replaces:
-        result = await collection.bulk_write(replaces, session=tx.session)
-        if result.matched_count != len(replaces):
-            raise _Raced
+    await insert_many_versioned(collection, inserts, what=kind.name, session=tx.session)
+    await replace_many_versioned(collection, replaces, what=kind.name, session=tx.session)
     if entries:
         await uow.db[HISTORY].insert_many(entries, session=tx.session)
     last = await take_sequences(uow.db, kind, len(changed_docs), tx)
