@@ -22,6 +22,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 from shared.calendar import is_working_day, local_date
 from shared.mongo import Document, Transaction, UnitOfWork
+from shared.roles import Role
 from shared.versioned import Stale
 from shared.worker import BackgroundWorker
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 REMINDERS = "reminders"
 DIGESTS = "digests"
 #: Roles that receive the mid-month list (seed 004: assistant area directors and service managers).
-DIGEST_ROLES = frozenset({"assistant_director", "service_manager"})
+DIGEST_ROLES = frozenset({Role.ASSISTANT_DIRECTOR, Role.SERVICE_MANAGER})
 #: How far up the line-management chain a digest recipient is looked for.
 CHAIN_DEPTH = 6
 DIGEST_EVENT_TYPE = "notify.digest.incomplete-audits"

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.directory_sync import applied_through
 from shared.keyset import page_by_id
 from shared.mongo import Document, Indexes, Transaction
+from shared.roles import Role
 from shared.versioned import replace_versioned
 
 from ..case_audit.store import AUDITS
@@ -237,7 +238,7 @@ async def service_managers(db: AsyncDatabase[Document], max_chain: int = 8) -> d
             if p is None:
                 current = None
                 break
-            if "service_manager" in p.get("roles", []) and p.get("active", True):
+            if Role.SERVICE_MANAGER in p.get("roles", []) and p.get("active", True):
                 break
             current = p.get("line_manager_id")
         else:

@@ -32,6 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.consumer import ReceivedEvent, Subscription
 from shared.events import EventType
 from shared.mongo import Document, Indexes, Transaction
+from shared.roles import Role
 from shared.versioned import replace_versioned
 
 from . import store
@@ -44,8 +45,8 @@ SOURCE = "resolution-form"
 
 #: Who can be entered as what (directory role names).
 FIELD_ROLES: Mapping[str, frozenset[str]] = {
-    "team_manager_id": frozenset({"team_manager"}),
-    "allocated_worker_id": frozenset({"social_worker", "senior_practitioner", "practice_supervisor", "team_leader"}),
+    "team_manager_id": frozenset({Role.TEAM_MANAGER}),
+    "allocated_worker_id": frozenset({Role.SOCIAL_WORKER, Role.SENIOR_PRACTITIONER, Role.PRACTICE_SUPERVISOR, Role.TEAM_LEADER}),
 }
 
 

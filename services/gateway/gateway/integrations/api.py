@@ -20,6 +20,7 @@ from shared.http import OptionalIfMatch, Page, PageParams, Pagination, etag
 from shared.identity import Identity
 from shared.mongo import Document
 from shared.paging import before, newest_page_of
+from shared.roles import Role
 
 from ..callers import Caller
 from . import catalogue
@@ -29,7 +30,7 @@ from .webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
-ADMINISTRATOR = "administrator"
+ADMINISTRATOR = Role.ADMINISTRATOR
 PREFIX = "/api/v1/integrations"
 #: How long a webhook change waits for the broker to rebind the webhooks queue before answering.
 REBIND_TIMEOUT_S = 2.0

@@ -18,12 +18,13 @@ from pydantic import BaseModel, Field
 from shared.app import RuntimeDep
 from shared.errors import forbidden
 from shared.identity import Identity
+from shared.roles import Role
 
 from ..callers import Caller
 from .usecases import DeadLetters
 
 PREFIX = "/api/v1/operations/dead-letters"
-ADMINISTRATOR = "administrator"
+ADMINISTRATOR = Role.ADMINISTRATOR
 
 QueueName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]+\.[a-z0-9_-]+\.[a-z0-9_-]+$", max_length=200,
                                 description="The consumer queue the messages failed in: <namespace>.<service>.<purpose>", examples=["qa.notify.work-tray"])]

@@ -3,11 +3,13 @@ directory has none, entered on the form by the owner (and reported back to the d
 
 from __future__ import annotations
 
+from shared.roles import Role
+
 from .errors import InvalidInput, RuleConflict
 from .stages import Stage
 from .values import CaseContacts, PersonRef
 
-TEAM_MANAGER_ROLES = frozenset({"team_manager"})
+TEAM_MANAGER_ROLES = frozenset({Role.TEAM_MANAGER})
 
 
 def check_person_fits(person: PersonRef, roles: frozenset[str], what: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.roles import Role
+
 
 class Stage(StrEnum):
     INFORMAL = "informal"
@@ -45,10 +47,10 @@ _ORDER = list(Stage)
 
 _RESPONDERS: dict[Stage, tuple[str, frozenset[str]]] = {
     # The allocated worker answers informally; qualified practitioners of any grade can hold a case.
-    Stage.INFORMAL: ("social worker", frozenset({"social_worker", "senior_practitioner", "practice_supervisor", "team_leader"})),
-    Stage.STAGE_1: ("team manager", frozenset({"team_manager"})),
-    Stage.STAGE_2: ("head of service", frozenset({"head_of_service"})),
-    Stage.STAGE_3: ("service director", frozenset({"service_director"})),
-    Stage.STAGE_4: ("executive director", frozenset({"executive_director"})),
+    Stage.INFORMAL: ("social worker", frozenset({Role.SOCIAL_WORKER, Role.SENIOR_PRACTITIONER, Role.PRACTICE_SUPERVISOR, Role.TEAM_LEADER})),
+    Stage.STAGE_1: ("team manager", frozenset({Role.TEAM_MANAGER})),
+    Stage.STAGE_2: ("head of service", frozenset({Role.HEAD_OF_SERVICE})),
+    Stage.STAGE_3: ("service director", frozenset({Role.SERVICE_DIRECTOR})),
+    Stage.STAGE_4: ("executive director", frozenset({Role.EXECUTIVE_DIRECTOR})),
     Stage.STAGE_5: ("CAFCASS", frozenset()),
 }
