@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.errors import Problem
 from shared.identity import Identity, sign_identity
 from shared.mongo import Document
+from shared.roles import Role
 
 from .auth import InvalidToken, TokenVerifier
 from .directory.store import PEOPLE, TEAMS
@@ -68,7 +69,7 @@ class CallerResolver:
 
     async def _person(self, person_id: str) -> Identity | None:
         if person_id in self.integration_clients:
-            return Identity(person_id=person_id, name="case-management system", roles=frozenset({"integration"}))
+            return Identity(person_id=person_id, name="case-management system", roles=frozenset({Role.INTEGRATION}))
         now = time.monotonic()
         cached = self._people.get(person_id)
         if cached is not None and cached[0] > now:
