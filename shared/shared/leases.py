@@ -4,10 +4,10 @@ mail relay each keep one, and any number of replicas may work on it at once.
 A queued document is ``status: "pending"`` and due from ``available_at``; the collection has an
 index on (``status``, ``available_at``, ``created_at``) and a sparse one on ``claim``. A worker
 claims a batch by moving ``available_at`` past the lease and stamping its own ``claim``, so no
-other replica takes those documents until the lease lapses; it then settles each by its id and
-claim (sent, failed, or back to waiting), which a replica that took it over after the lapse
-prevents. A worker that stops without settling leaves the documents to be taken again when the
-lease runs out.
+other replica takes those documents until the lease lapses. It then settles each (sent, failed,
+or back to waiting) by its id and claim, so a settlement changes nothing once another replica has
+taken the document over after a lapse. A worker that stops without settling leaves the documents
+to be taken again when the lease runs out.
 """
 
 from __future__ import annotations

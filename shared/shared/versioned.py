@@ -193,6 +193,14 @@ async def update_versioned(
     await _write_if_at(collection, doc_id, expected_version, apply, what=what, session=session, version_field=version_field)
 
 
+async def _versions_now(collection: Collection, ids: list[Any], version_field: str) -> dict[Any, int]:
+    """The committed version of each of ``ids`` that exists, read outside the caller's session:
+    what a batch's failed write met (the transaction's own writes are not seen there, and a failed
+    insert has ended it)."""
+    found = await collection.find({"_id": {"$in": ids}}, {version_field: 1}).to_list()
+    return {d["_id"]: int(d[version_field]) for d in found}
+
+
 async def replace_many_versioned(
     collection: Collection,
     replacements: Sequence[tuple[Document, int]],
@@ -216,14 +224,12 @@ async def replace_many_versioned(
     )
     if result.matched_count == len(replacements):
         return
-    # Read outside the session: the transaction's own replaces are not seen there.
-    ids = [doc["_id"] for doc, _ in replacements]
-    found = {d["_id"]: int(d[version_field]) for d in await collection.find({"_id": {"$in": ids}}, {version_field: 1}).to_list()}
-    stale = next(((doc["_id"], expected) for doc, expected in replacements if found.get(doc["_id"]) != expected), None)
-    if stale is None:  # moved on and back meanwhile: say which was expected where
-        doc, expected = replacements[0]
-        raise Stale(what, found.get(doc["_id"]), expected, ident=doc["_id"])
-    ident, expected = stale
+    found = await _versions_now(collection, [doc["_id"] for doc, _ in replacements], version_field)
+    # The first at another version (a record that moved on and back meanwhile is at its own: then the first).
+    ident, expected = next(
+        ((doc["_id"], expected) for doc, expected in replacements if found.get(doc["_id"]) != expected),
+        (replacements[0][0]["_id"], replacements[0][1]),
+    )
     raise Stale(what, found.get(ident), expected, ident=ident)
 
 
@@ -249,8 +255,7 @@ async def insert_many_versioned(
         if key is not None and set(key) != {"_id"}:
             raise
         ids = [doc["_id"] for doc in docs]
-        # Read outside the session: the failed insert ended the caller's transaction.
-        found = {d["_id"]: int(d[version_field]) for d in await collection.find({"_id": {"$in": ids}}, {version_field: 1}).to_list()}
+        found = await _versions_now(collection, ids, version_field)
         taken = next((ident for ident in ids if ident in found), None)
         if taken is None:
             raise

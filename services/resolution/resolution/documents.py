@@ -7,7 +7,7 @@ each stage took); they are recomputed on every save, so they never drift from th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from shared.calendar import local_date
@@ -99,6 +99,12 @@ def _stage(doc: Doc) -> StageRecord:
     )
 
 
+def raised_day(raised_at: datetime) -> dict[str, str]:
+    """A form's ``raised_on`` and ``raised_month``: the day and month in England it was raised."""
+    day = local_date(raised_at).isoformat()
+    return {"raised_on": day, "raised_month": day[:7]}
+
+
 def form_document(form: ResolutionForm) -> Doc:
     resolved_stage = next((r for r in form.stages if r.resolution and r.resolution.resolved), None)
     return {
@@ -127,8 +133,7 @@ def form_document(form: ResolutionForm) -> Doc:
         "participants": form.participants,
         "theme_ids": sorted({c.theme_id for c in form.concerns}),
         # The day in England it was raised: the reports file it under that day and month.
-        "raised_on": local_date(form.raised_at).isoformat(),
-        "raised_month": local_date(form.raised_at).isoformat()[:7],
+        **raised_day(form.raised_at),
         # How it ended: the coded closing reason of a form closed unresolved (for the reports).
         "closing_reason_id": next((r.resolution.closing_reason_id for r in form.stages if r.resolution and r.resolution.closing_reason_id), None),
         "current_stage": form.current_stage.value,

@@ -5,14 +5,13 @@ required settings too). For a database written before the roll-ups existed, or a
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from shared.calendar import local_date
 from shared.mongo import Document, create_indexes
 from shared.readmodels import rebuild_command, write_fixes
 
+from .documents import raised_day
 from .domain import FormStatus
 from .rollups import FIELDS, INDEXES, ROLLUP, ROLLUPS
 from .store import FORMS, resolved_key
@@ -41,9 +40,9 @@ async def rebuild(db: AsyncDatabase[Document]) -> int:
         wanted = resolved_key(doc["finished_at"], doc["_id"]) if resolved else None
         if doc.get("resolved_key") != wanted:
             change = {"$set": {"resolved_key": wanted}} if wanted else {"$unset": {"resolved_key": ""}}
-        day = local_date(doc["raised_at"] if doc["raised_at"].tzinfo else doc["raised_at"].replace(tzinfo=UTC)).isoformat()
-        if (doc.get("raised_on"), doc.get("raised_month")) != (day, day[:7]):
-            change.setdefault("$set", {}).update({"raised_on": day, "raised_month": day[:7]})
+        day = raised_day(doc["raised_at"])
+        if {k: doc.get(k) for k in day} != day:
+            change.setdefault("$set", {}).update(day)
         if change:
             fixes.append(UpdateOne({"_id": doc["_id"], "version": doc["version"]}, change))
     await write_fixes(db[FORMS], fixes)

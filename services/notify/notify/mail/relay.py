@@ -1,10 +1,10 @@
 """The mail relay: sends the mail outbox over SMTP, records each attempt, retries with back-off.
 
-Several notify replicas may relay at once. Each pass claims a batch (moving ``available_at`` past
-the claim period, ``shared.leases`` as the event outbox does), so a mail is sent by one replica; it is marked sent
-only after the SMTP server accepted it. A replica that dies between the server's acceptance and
-that mark leaves the mail to be sent again after the claim lapses: the only way a copy can go,
-and it carries the same Message-ID.
+Several notify replicas may relay at once. Each pass claims a batch (``shared.leases``, as the
+event outbox does: ``available_at`` moves past the claim period), so a mail is sent by one
+replica; it is marked sent only after the SMTP server accepted it. A replica that dies between
+the server's acceptance and that mark leaves the mail to be sent again after the claim lapses:
+the only way a copy can go, and it carries the same Message-ID.
 """
 
 from __future__ import annotations
